@@ -1,0 +1,17 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/verifykit/verifykit/adapters/memory"
+	"github.com/verifykit/verifykit/ports"
+	"github.com/verifykit/verifykit/ports/porttest"
+)
+
+func TestOTPStoreConformance(t *testing.T) {
+	porttest.RunOTPStore(t, func(*testing.T) ports.OTPStore { return memory.NewOTPStore() })
+}
+
+func TestRateLimiterConformance(t *testing.T) {
+	porttest.RunRateLimiter(t, func(*testing.T) ports.RateLimiter { return memory.NewRateLimiter() })
+}

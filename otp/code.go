@@ -1,0 +1,107 @@
+package otp
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/binary"
+	"hash"
+	"math"
+	"sync"
+)
+
+// generateCode returns a code of the given number of digits, uniform over all of them
+// (leading zeros included), drawn from crypto/rand.
+func generateCode(digits int) string {
+	return formatCode(uniform(pow10(digits), readUint64), digits)
+}
+
+func readUint64() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+): it crashes the program instead.
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+func pow10(n int) uint64 {
+	p := uint64(1)
+	for range n {
+		p *= 10
+	}
+	return p
+}
+
+// uniform returns a value uniform in [0, n) from next's uniform 64-bit values, by
+// rejection: values at or above the largest multiple of n are drawn again, so no value of
+// [0, n) is favoured (no modulo bias).
+func uniform(n uint64, next func() uint64) uint64 {
+	limit := math.MaxUint64 - math.MaxUint64%n
+	for {
+		if v := next(); v < limit {
+			return v % n
+		}
+	}
+}
+
+// formatCode writes v as exactly digits decimal digits, zero-padded.
+func formatCode(v uint64, digits int) string {
+	var buf [MaxDigits]byte
+	for i := digits - 1; i >= 0; i-- {
+		buf[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return string(buf[:digits])
+}
+
+// validCode reports whether code has MinDigits to MaxDigits ASCII digits and nothing else.
+func validCode(code string) bool {
+	if len(code) < MinDigits || len(code) > MaxDigits {
+		return false
+	}
+	for i := 0; i < len(code); i++ {
+		if code[i] < '0' || code[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// hasher computes keyed hashes of codes with one secret. HMAC states are pooled, so the hot
+// path allocates little and goroutines do not share state.
+type hasher struct {
+	pool sync.Pool
+}
+
+type macState struct {
+	mac hash.Hash
+	buf []byte
+}
+
+func newHasher(secret []byte) *hasher {
+	key := append([]byte(nil), secret...)
+	h := &hasher{}
+	h.pool.New = func() any {
+		return &macState{mac: hmac.New(sha256.New, key), buf: make([]byte, 0, 128)}
+	}
+	return h
+}
+
+// sum returns HMAC(secret, fields...), each field length-prefixed so that no two different
+// field lists hash alike.
+func (h *hasher) sum(fields ...string) []byte {
+	st := h.pool.Get().(*macState)
+	b := st.buf[:0]
+	for _, f := range fields {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	st.mac.Reset()
+	st.mac.Write(b)
+	out := st.mac.Sum(make([]byte, 0, sha256.Size))
+	st.buf = b[:0]
+	h.pool.Put(st)
+	return out
+}
+
+// equal compares two hashes in constant time.
+func equal(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }

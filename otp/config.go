@@ -1,0 +1,133 @@
+package otp
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/ports"
+)
+
+// Limits of Config.Digits.
+const (
+	MinDigits = 4
+	MaxDigits = 10
+)
+
+// MinSecretLen is the shortest HMAC secret accepted, in bytes.
+const MinSecretLen = 32
+
+// Config sets the rules of the engine. Start from DefaultConfig and set Secrets: every
+// field is checked by NewService, and a zero value is an error, not a default.
+type Config struct {
+	// Digits is the length of a code, MinDigits to MaxDigits. Default 6.
+	Digits int
+	// TTL is how long a code is valid. Default 10 minutes.
+	TTL time.Duration
+	// MaxAttempts is the number of wrong attempts that blocks a code. Default 5.
+	MaxAttempts int
+	// SendLimits limit how often codes are sent to one recipient. Default: 5 per 10
+	// minutes, and 30 seconds apart.
+	SendLimits []ports.RateLimit
+	// FailureLimit limits failed verifications per purpose and subject, across codes, so
+	// resending cannot be used to brute-force. Default: 100 per 24 hours.
+	FailureLimit ports.RateLimit
+	// Secrets are the HMAC keys codes are hashed with, each at least MinSecretLen bytes.
+	// New codes use the first; verification accepts codes hashed with any of them, so a
+	// secret can be rotated by putting the new one first and removing the old one once its
+	// codes have expired. Required.
+	Secrets [][]byte
+	// Delivery sets how sending is retried.
+	Delivery DeliveryConfig
+	// Message renders the text sent to the recipient. Default: "Your verification code is
+	// 123456. It is valid for 10 minutes."
+	Message func(code string, ttl time.Duration) string
+}
+
+// DeliveryConfig sets how delivery retries transient failures: exponential backoff from
+// BaseDelay, each wait capped at MaxDelay, with ±JitterPercent jitter, at most MaxRetries
+// retries after the first try.
+type DeliveryConfig struct {
+	MaxRetries    uint64
+	BaseDelay     time.Duration
+	MaxDelay      time.Duration
+	JitterPercent uint64
+}
+
+// DefaultConfig returns the defaults of RULES.md §E, without secrets.
+func DefaultConfig() Config {
+	return Config{
+		Digits:      6,
+		TTL:         10 * time.Minute,
+		MaxAttempts: 5,
+		SendLimits: []ports.RateLimit{
+			{Max: 5, Per: 10 * time.Minute},
+			{Max: 1, Per: 30 * time.Second},
+		},
+		FailureLimit: ports.RateLimit{Max: 100, Per: 24 * time.Hour},
+		Delivery: DeliveryConfig{
+			MaxRetries:    3,
+			BaseDelay:     200 * time.Millisecond,
+			MaxDelay:      2 * time.Second,
+			JitterPercent: 20,
+		},
+		Message: DefaultMessage,
+	}
+}
+
+// DefaultMessage is the default SMS text.
+func DefaultMessage(code string, ttl time.Duration) string {
+	return "Your verification code is " + code + ". It is valid for " + strconv.Itoa(int(ttl.Minutes())) + " minutes."
+}
+
+// Validate reports every problem of the config at once as a KindInvalidInput error.
+func (c Config) Validate() error {
+	var v verifykit.Validation
+	bad := func(field, rule, desc string) {
+		v.AddEntry(verifykit.InvalidEntry{Entry: field, EntryType: verifykit.EntryConfig, Rule: rule, Description: desc})
+	}
+	if c.Digits < MinDigits || c.Digits > MaxDigits {
+		bad("Digits", "range", fmt.Sprintf("must be from %d to %d, got %d", MinDigits, MaxDigits, c.Digits))
+	}
+	if c.TTL <= 0 {
+		bad("TTL", "positive", "must be positive")
+	}
+	if c.MaxAttempts < 1 {
+		bad("MaxAttempts", "positive", "must be at least 1")
+	}
+	for i, l := range c.SendLimits {
+		if l.Max < 1 || l.Per <= 0 {
+			bad(fmt.Sprintf("SendLimits[%d]", i), "positive", "needs a positive Max and Per")
+		}
+	}
+	if c.FailureLimit.Max < 1 || c.FailureLimit.Per <= 0 {
+		bad("FailureLimit", "positive", "needs a positive Max and Per")
+	}
+	if len(c.Secrets) == 0 {
+		bad("Secrets", "required", "at least one HMAC secret is required")
+	}
+	for i, s := range c.Secrets {
+		if len(s) < MinSecretLen {
+			bad(fmt.Sprintf("Secrets[%d]", i), "length", fmt.Sprintf("must be at least %d bytes, got %d", MinSecretLen, len(s)))
+		}
+	}
+	if c.Delivery.BaseDelay <= 0 {
+		bad("Delivery.BaseDelay", "positive", "must be positive")
+	}
+	if c.Delivery.MaxDelay < c.Delivery.BaseDelay {
+		bad("Delivery.MaxDelay", "range", "must be at least BaseDelay")
+	}
+	if c.Delivery.JitterPercent > 100 {
+		bad("Delivery.JitterPercent", "range", "must be at most 100")
+	}
+	if c.Message == nil {
+		bad("Message", "required", "a message renderer is required")
+	}
+	if err := v.Err(); err != nil {
+		e := err.(*verifykit.Error)
+		e.Message = "Invalid one-time code configuration."
+		return e
+	}
+	return nil
+}

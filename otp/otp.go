@@ -1,0 +1,465 @@
+// Package otp is the one-time-code engine every verifykit flow uses.
+//
+// Codes are drawn uniformly from crypto/rand, stored only as HMAC-SHA256 hashes (keyed by
+// a server secret that can rotate), compared in constant time, never logged, and used at
+// most once. A new code for a purpose and subject supersedes the older ones in the same
+// atomic step. Wrong attempts are counted atomically per code and per subject; sends are
+// limited per recipient; SMS delivery retries transient failures with exponential backoff
+// and jitter, with one idempotency key for all tries of a message.
+package otp
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/sethvargo/go-retry"
+
+	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/ports"
+)
+
+// Causes of verification failures, reachable with errors.Is from the *verifykit.Error that
+// Verify returns.
+var (
+	// ErrWrongCode: the code does not match; VerifyResult.AttemptsLeft says how many
+	// attempts the code has left.
+	ErrWrongCode = errors.New("otp: wrong code")
+	// ErrExpired: the code's time ran out.
+	ErrExpired = errors.New("otp: code expired")
+	// ErrAttemptsExceeded: the code is blocked after too many wrong attempts.
+	ErrAttemptsExceeded = errors.New("otp: maximum attempts exceeded")
+	// ErrAlreadyUsed: the code was verified before; a code is used at most once.
+	ErrAlreadyUsed = errors.New("otp: code already used")
+	// ErrNoActiveCode: there is no code to check (none issued, superseded, invalidated or
+	// undeliverable).
+	ErrNoActiveCode = errors.New("otp: no active code")
+	// ErrTooManyFailures: the subject used up its failure budget.
+	ErrTooManyFailures = errors.New("otp: too many failed attempts")
+	// ErrUndeliverable: the code could not be delivered.
+	ErrUndeliverable = errors.New("otp: code could not be delivered")
+)
+
+// Messages of verification failures, those of the eHealth verification service where it
+// has one.
+const (
+	MsgInvalidCode      = "Invalid verification code"
+	MsgExpired          = "Verification code expired"
+	MsgAttemptsExceeded = "Maximum attempts exceed"
+	MsgAlreadyUsed      = "Verification code already used"
+)
+
+// Deps are what the engine needs from the outside.
+type Deps struct {
+	// Store keeps the codes. Required.
+	Store ports.OTPStore
+	// SMS delivers codes sent by Issue without a Send function of their own. Required by
+	// Issue only.
+	SMS ports.SMSSender
+	// Limiter counts sends and failures. Required.
+	Limiter ports.RateLimiter
+	// Clock tells the time. Default: the system clock.
+	Clock ports.Clock
+	// Logger receives structured events (never codes). Default: discard.
+	Logger *slog.Logger
+}
+
+// Service issues and verifies one-time codes. It is safe for concurrent use.
+type Service struct {
+	store   ports.OTPStore
+	sms     ports.SMSSender
+	limiter ports.RateLimiter
+	clock   ports.Clock
+	log     *slog.Logger
+	cfg     Config
+	hashers []*hasher
+}
+
+// NewService checks deps and cfg and returns a Service.
+func NewService(deps Deps, cfg Config) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var v verifykit.Validation
+	if deps.Store == nil {
+		v.AddEntry(verifykit.InvalidEntry{Entry: "Store", EntryType: verifykit.EntryConfig, Rule: "required", Description: "is required"})
+	}
+	if deps.Limiter == nil {
+		v.AddEntry(verifykit.InvalidEntry{Entry: "Limiter", EntryType: verifykit.EntryConfig, Rule: "required", Description: "is required"})
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if deps.Clock == nil {
+		deps.Clock = ports.SystemClock{}
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{store: deps.Store, sms: deps.SMS, limiter: deps.Limiter, clock: deps.Clock, log: deps.Logger, cfg: cfg}
+	s.cfg.SendLimits = append([]ports.RateLimit(nil), cfg.SendLimits...)
+	for _, secret := range cfg.Secrets {
+		s.hashers = append(s.hashers, newHasher(secret))
+	}
+	return s, nil
+}
+
+// Config returns the service's configuration, without its secrets.
+func (s *Service) Config() Config {
+	c := s.cfg
+	c.Secrets = nil
+	c.SendLimits = append([]ports.RateLimit(nil), s.cfg.SendLimits...)
+	return c
+}
+
+// IssueRequest asks for a new code.
+type IssueRequest struct {
+	// Purpose names what the code confirms, e.g. "person_request". Required.
+	Purpose string
+	// Subject is what the code is about, e.g. a request id. Required.
+	Subject string
+	// Recipient is where the code goes (a phone number for SMS). Send limits are counted
+	// per recipient. Required by Issue; optional for IssueExternal, whose limits are then
+	// counted per purpose and subject.
+	Recipient string
+	// TTL overrides Config.TTL for this code when positive.
+	TTL time.Duration
+	// MaxAttempts overrides Config.MaxAttempts for this code when positive.
+	MaxAttempts int
+	// Digits overrides Config.Digits for this code when positive.
+	Digits int
+	// Send delivers the message instead of Deps.SMS, e.g. an e-mail sender's method. It
+	// gets the same retries: wrap ports.ErrPermanent for failures retrying cannot fix.
+	Send func(ctx context.Context, msg ports.Message) error
+	// Message overrides Config.Message for this code.
+	Message func(code string, ttl time.Duration) string
+}
+
+// Issued describes a code that was issued.
+type Issued struct {
+	// ID identifies the code; it was the delivery idempotency key.
+	ID string
+	// ExpiresAt is when the code stops being valid.
+	ExpiresAt time.Time
+	// Superseded is how many older codes of the purpose and subject it invalidated.
+	Superseded int
+	// Code is the code itself, set by IssueExternal only: the caller delivers it, once.
+	Code string
+}
+
+const maxKeyLen = 256
+
+func (s *Service) checkIssue(req IssueRequest, needRecipient bool) error {
+	var v verifykit.Validation
+	checkKey(&v, "purpose", req.Purpose)
+	checkKey(&v, "subject", req.Subject)
+	if needRecipient {
+		v.Required("recipient", req.Recipient)
+	}
+	if len(req.Recipient) > maxKeyLen {
+		v.Add("recipient", "length", fmt.Sprintf("must be at most %d characters", maxKeyLen))
+	}
+	if req.TTL < 0 {
+		v.Add("ttl", "positive", "must not be negative")
+	}
+	if req.MaxAttempts < 0 {
+		v.Add("max_attempts", "positive", "must not be negative")
+	}
+	if req.Digits != 0 && (req.Digits < MinDigits || req.Digits > MaxDigits) {
+		v.Add("digits", "range", fmt.Sprintf("must be from %d to %d", MinDigits, MaxDigits))
+	}
+	if needRecipient && req.Send == nil && s.sms == nil {
+		v.Add("send", "required", "no SMS sender is configured and the request names no Send function")
+	}
+	return v.Err()
+}
+
+func checkKey(v *verifykit.Validation, name, value string) {
+	v.Required(name, value)
+	if len(value) > maxKeyLen {
+		v.Add(name, "length", fmt.Sprintf("must be at most %d characters", maxKeyLen))
+	}
+}
+
+// Issue creates a code for the purpose and subject, supersedes the older ones in the same
+// step, and sends it to the recipient, retrying transient failures. If delivery fails for
+// good the code is marked undeliverable and a KindUnavailable error is returned; the older
+// codes stay invalid. Too many sends to the recipient answer KindRateLimited with
+// RetryAfter, and change nothing.
+func (s *Service) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
+	if err := s.checkIssue(req, true); err != nil {
+		return Issued{}, err
+	}
+	issued, code, err := s.create(ctx, req, req.Recipient)
+	if err != nil {
+		return Issued{}, err
+	}
+	send := req.Send
+	if send == nil {
+		send = s.sms.SendSMS
+	}
+	render := req.Message
+	if render == nil {
+		render = s.cfg.Message
+	}
+	msg := ports.Message{To: req.Recipient, Body: render(code, s.ttl(req)), IdempotencyKey: issued.ID}
+	if err := s.deliver(ctx, send, msg); err != nil {
+		// Mark it even if ctx was cancelled: a code nobody received must not stay active.
+		markErr := s.store.MarkUndeliverable(context.WithoutCancel(ctx), req.Purpose, req.Subject, issued.ID)
+		s.log.WarnContext(ctx, "otp delivery failed",
+			slog.String("purpose", req.Purpose), slog.String("subject", req.Subject),
+			slog.String("code_id", issued.ID), slog.String("recipient", ports.MaskPhone(req.Recipient)),
+			slog.String("error", err.Error()))
+		return Issued{}, &verifykit.Error{
+			Kind:    verifykit.KindUnavailable,
+			Message: "The verification code could not be delivered; try again later.",
+			Err:     errors.Join(ErrUndeliverable, err, markErr),
+		}
+	}
+	s.log.InfoContext(ctx, "otp issued",
+		slog.String("purpose", req.Purpose), slog.String("subject", req.Subject),
+		slog.String("code_id", issued.ID), slog.Int("superseded", issued.Superseded),
+		slog.String("recipient", ports.MaskPhone(req.Recipient)))
+	return issued, nil
+}
+
+// IssueExternal creates a code like Issue but does not send it: it returns it once in
+// Issued.Code, for channels the host delivers itself. The store keeps only its hash.
+func (s *Service) IssueExternal(ctx context.Context, req IssueRequest) (Issued, error) {
+	if err := s.checkIssue(req, false); err != nil {
+		return Issued{}, err
+	}
+	limitKey := req.Recipient
+	if limitKey == "" {
+		limitKey = req.Purpose + "\x00" + req.Subject
+	}
+	issued, code, err := s.create(ctx, req, limitKey)
+	if err != nil {
+		return Issued{}, err
+	}
+	s.log.InfoContext(ctx, "otp issued for external delivery",
+		slog.String("purpose", req.Purpose), slog.String("subject", req.Subject),
+		slog.String("code_id", issued.ID), slog.Int("superseded", issued.Superseded))
+	issued.Code = code
+	return issued, nil
+}
+
+// create checks the send limits of limitKey, then stores a new code. It returns the code.
+func (s *Service) create(ctx context.Context, req IssueRequest, limitKey string) (Issued, string, error) {
+	now := s.clock.Now()
+	if len(s.cfg.SendLimits) > 0 {
+		key := "otp:send:" + hex.EncodeToString(s.hashers[0].sum("recipient", limitKey)[:16])
+		d, err := s.limiter.Allow(ctx, key, now, s.cfg.SendLimits...)
+		if err != nil {
+			return Issued{}, "", unavailable("send limits", err)
+		}
+		if !d.Allowed {
+			return Issued{}, "", &verifykit.Error{
+				Kind:       verifykit.KindRateLimited,
+				Message:    "Too many verification codes were sent to this recipient; try again in " + roundUp(d.RetryAfter) + ".",
+				RetryAfter: d.RetryAfter,
+			}
+		}
+	}
+	digits, ttl, maxAttempts := s.cfg.Digits, s.ttl(req), s.cfg.MaxAttempts
+	if req.Digits > 0 {
+		digits = req.Digits
+	}
+	if req.MaxAttempts > 0 {
+		maxAttempts = req.MaxAttempts
+	}
+	code := generateCode(digits)
+	rec := ports.OTPRecord{
+		ID:          uuid.NewString(),
+		Purpose:     req.Purpose,
+		Subject:     req.Subject,
+		KeyID:       0,
+		State:       ports.CodeActive,
+		MaxAttempts: maxAttempts,
+		CreatedAt:   now,
+		ExpiresAt:   now.Add(ttl),
+	}
+	rec.Hash = s.hashers[0].sum(rec.ID, rec.Purpose, rec.Subject, code)
+	superseded, err := s.store.CreateCode(ctx, rec)
+	if err != nil {
+		return Issued{}, "", unavailable("storing the code", err)
+	}
+	return Issued{ID: rec.ID, ExpiresAt: rec.ExpiresAt, Superseded: superseded}, code, nil
+}
+
+// ttl is the lifetime of the code req asks for.
+func (s *Service) ttl(req IssueRequest) time.Duration {
+	if req.TTL > 0 {
+		return req.TTL
+	}
+	return s.cfg.TTL
+}
+
+func (s *Service) deliver(ctx context.Context, send func(context.Context, ports.Message) error, msg ports.Message) error {
+	d := s.cfg.Delivery
+	b := retry.NewExponential(d.BaseDelay)
+	b = retry.WithCappedDuration(d.MaxDelay, b)
+	if d.JitterPercent > 0 {
+		b = retry.WithJitterPercent(d.JitterPercent, b)
+	}
+	b = retry.WithMaxRetries(d.MaxRetries, b)
+	return retry.Do(ctx, b, func(ctx context.Context) error {
+		err := send(ctx, msg)
+		if err == nil || errors.Is(err, ports.ErrPermanent) {
+			return err
+		}
+		return retry.RetryableError(err)
+	})
+}
+
+// VerifyRequest asks to check a code.
+type VerifyRequest struct {
+	// Purpose and Subject name the code, as when it was issued. Required.
+	Purpose string
+	Subject string
+	// Code is what the person typed: MinDigits to MaxDigits digits. Required.
+	Code string
+}
+
+// VerifyResult describes the code checked.
+type VerifyResult struct {
+	// CodeID identifies the latest code of the purpose and subject, if there is one.
+	CodeID string
+	// State is that code's state after the attempt.
+	State ports.CodeState
+	// AttemptsLeft is how many wrong attempts that code still allows.
+	AttemptsLeft int
+}
+
+// Verify checks code against the latest code of the purpose and subject. Only the latest
+// code counts; it is used at most once, even under concurrent calls. A wrong code counts
+// an attempt (atomically) and a failure against the subject's budget. Failures answer
+// KindInvalidInput with the eHealth messages, and a cause for errors.Is (ErrWrongCode,
+// ErrExpired, ErrAttemptsExceeded, ErrAlreadyUsed, ErrNoActiveCode); a used-up failure
+// budget answers KindRateLimited (ErrTooManyFailures) with RetryAfter.
+func (s *Service) Verify(ctx context.Context, req VerifyRequest) (VerifyResult, error) {
+	var v verifykit.Validation
+	checkKey(&v, "purpose", req.Purpose)
+	checkKey(&v, "subject", req.Subject)
+	if !validCode(req.Code) {
+		v.Add("code", "format", fmt.Sprintf("must be %d to %d digits", MinDigits, MaxDigits))
+	}
+	if err := v.Err(); err != nil {
+		return VerifyResult{}, err
+	}
+	now := s.clock.Now()
+	failKey := "otp:fail:" + req.Purpose + "\x00" + req.Subject
+	d, err := s.limiter.Peek(ctx, failKey, now, s.cfg.FailureLimit)
+	if err != nil {
+		return VerifyResult{}, unavailable("failure limits", err)
+	}
+	if !d.Allowed {
+		return VerifyResult{}, &verifykit.Error{
+			Kind:       verifykit.KindRateLimited,
+			Message:    "Too many failed verification attempts; try again in " + roundUp(d.RetryAfter) + ".",
+			RetryAfter: d.RetryAfter,
+			Err:        ErrTooManyFailures,
+		}
+	}
+	rec, outcome, err := s.store.VerifyLatest(ctx, req.Purpose, req.Subject, now, func(r ports.OTPRecord) bool {
+		if r.KeyID < 0 || r.KeyID >= len(s.hashers) {
+			return false // hashed with a secret that was retired: it cannot match
+		}
+		return equal(s.hashers[r.KeyID].sum(r.ID, r.Purpose, r.Subject, req.Code), r.Hash)
+	})
+	if errors.Is(err, ports.ErrNoCode) {
+		return VerifyResult{}, verifyFailure(MsgInvalidCode, ErrNoActiveCode, 0)
+	}
+	if err != nil {
+		return VerifyResult{}, unavailable("verifying the code", err)
+	}
+	res := VerifyResult{CodeID: rec.ID, State: rec.State, AttemptsLeft: max(rec.MaxAttempts-rec.Attempts, 0)}
+	if rec.State != ports.CodeActive {
+		res.AttemptsLeft = 0
+	}
+	attrs := []any{slog.String("purpose", req.Purpose), slog.String("subject", req.Subject), slog.String("code_id", rec.ID)}
+	switch outcome {
+	case ports.OutcomeVerified:
+		s.log.InfoContext(ctx, "otp verified", attrs...)
+		return res, nil
+	case ports.OutcomeMismatch:
+		if _, err := s.limiter.Allow(ctx, failKey, now, s.cfg.FailureLimit); err != nil {
+			s.log.WarnContext(ctx, "otp failure not counted", append(attrs, slog.String("error", err.Error()))...)
+		}
+		s.log.InfoContext(ctx, "otp mismatch", append(attrs, slog.Int("attempts_left", res.AttemptsLeft))...)
+		if rec.State == ports.CodeBlocked {
+			return res, verifyFailure(MsgAttemptsExceeded, ErrAttemptsExceeded, 0)
+		}
+		return res, verifyFailure(MsgInvalidCode, ErrWrongCode, res.AttemptsLeft)
+	}
+	switch rec.State {
+	case ports.CodeExpired:
+		return res, verifyFailure(MsgExpired, ErrExpired, 0)
+	case ports.CodeBlocked:
+		return res, verifyFailure(MsgAttemptsExceeded, ErrAttemptsExceeded, 0)
+	case ports.CodeVerified:
+		return res, verifyFailure(MsgAlreadyUsed, ErrAlreadyUsed, 0)
+	default:
+		return res, verifyFailure(MsgInvalidCode, ErrNoActiveCode, 0)
+	}
+}
+
+func verifyFailure(msg string, cause error, attemptsLeft int) error {
+	return &verifykit.Error{
+		Kind:    verifykit.KindInvalidInput,
+		Message: msg,
+		Invalid: []verifykit.InvalidEntry{{
+			Entry:       "code",
+			EntryType:   verifykit.EntryJSONProperty,
+			Rule:        "verification",
+			Description: fmt.Sprintf("%s; %d attempts left", cause.Error()[len("otp: "):], attemptsLeft),
+		}},
+		Err: cause,
+	}
+}
+
+// Invalidate makes every active code of the purpose and subject unusable, and returns how
+// many it invalidated.
+func (s *Service) Invalidate(ctx context.Context, purpose, subject string) (int, error) {
+	var v verifykit.Validation
+	checkKey(&v, "purpose", purpose)
+	checkKey(&v, "subject", subject)
+	if err := v.Err(); err != nil {
+		return 0, err
+	}
+	n, err := s.store.Invalidate(ctx, purpose, subject)
+	if err != nil {
+		return 0, unavailable("invalidating codes", err)
+	}
+	return n, nil
+}
+
+// Sweep deletes up to batch codes that have expired, and returns how many it deleted. Hosts
+// with a shared store call it periodically; the memory store also purges on its own.
+func (s *Service) Sweep(ctx context.Context, batch int) (int, error) {
+	if batch < 1 {
+		return 0, verifykit.Invalid("Validation failed.", verifykit.InvalidEntry{Entry: "batch", EntryType: verifykit.EntryConfig, Rule: "positive", Description: "must be at least 1"})
+	}
+	n, err := s.store.PurgeExpired(ctx, s.clock.Now(), batch)
+	if err != nil {
+		return n, unavailable("purging codes", err)
+	}
+	return n, nil
+}
+
+func unavailable(what string, err error) error {
+	if k := verifykit.KindOf(err); k != verifykit.KindInternal {
+		return err
+	}
+	return verifykit.Wrap(verifykit.KindUnavailable, "One-time codes are unavailable ("+what+"); try again later.", err)
+}
+
+// roundUp renders d in whole seconds, rounded up, e.g. "25s".
+func roundUp(d time.Duration) string {
+	return fmt.Sprintf("%ds", int64(math.Ceil(d.Seconds())))
+}
