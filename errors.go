@@ -210,3 +210,17 @@ func (v *Validation) Err() error {
 	}
 	return Invalid("Validation failed.", v.entries...)
 }
+
+// Unavailable returns err unchanged when it already is, or wraps, an *Error; any other
+// error (a store or network failure, a cancelled context) becomes a KindUnavailable error
+// with message. Domain packages use it on every error a port returns.
+func Unavailable(message string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return Wrap(KindUnavailable, message, err)
+}

@@ -453,10 +453,7 @@ func (s *Service) Sweep(ctx context.Context, batch int) (int, error) {
 }
 
 func unavailable(what string, err error) error {
-	if k := verifykit.KindOf(err); k != verifykit.KindInternal {
-		return err
-	}
-	return verifykit.Wrap(verifykit.KindUnavailable, "One-time codes are unavailable ("+what+"); try again later.", err)
+	return verifykit.Unavailable("One-time codes are unavailable ("+what+"); try again later.", err)
 }
 
 // roundUp renders d in whole seconds, rounded up, e.g. "25s".
