@@ -69,26 +69,49 @@ func validCode(code string) bool {
 // hasher computes keyed hashes of codes with one secret. HMAC states are pooled, so the hot
 // path allocates little and goroutines do not share state.
 type hasher struct {
+	// id identifies the secret in stored records (ports.OTPRecord.KeyID) without revealing
+	// it: the first 31 bits of SHA-256 of the secret. It does not depend on the secret's
+	// position in Config.Secrets, so secrets can be reordered when they rotate.
+	id   int
 	pool sync.Pool
 }
 
 type macState struct {
 	mac hash.Hash
 	buf []byte
+	out [sha256.Size]byte
 }
 
 func newHasher(secret []byte) *hasher {
 	key := append([]byte(nil), secret...)
-	h := &hasher{}
+	fp := sha256.Sum256(key)
+	h := &hasher{id: int(binary.BigEndian.Uint32(fp[:4]) >> 1)}
 	h.pool.New = func() any {
 		return &macState{mac: hmac.New(sha256.New, key), buf: make([]byte, 0, 128)}
 	}
 	return h
 }
 
-// sum returns HMAC(secret, fields...), each field length-prefixed so that no two different
-// field lists hash alike.
-func (h *hasher) sum(fields ...string) []byte {
+// sum appends HMAC(secret, fields...) to dst and returns it. Fields are length-prefixed so
+// that no two different field lists hash alike.
+func (h *hasher) sum(dst []byte, fields ...string) []byte {
+	st := h.compute(fields)
+	dst = append(dst, st.out[:]...)
+	h.pool.Put(st)
+	return dst
+}
+
+// matches reports, in constant time, whether HMAC(secret, fields...) equals want.
+func (h *hasher) matches(want []byte, fields ...string) bool {
+	st := h.compute(fields)
+	ok := subtle.ConstantTimeCompare(st.out[:], want) == 1
+	h.pool.Put(st)
+	return ok
+}
+
+// compute leaves HMAC(secret, fields...) in the out field of a pooled state, which the
+// caller returns to the pool.
+func (h *hasher) compute(fields []string) *macState {
 	st := h.pool.Get().(*macState)
 	b := st.buf[:0]
 	for _, f := range fields {
@@ -97,11 +120,7 @@ func (h *hasher) sum(fields ...string) []byte {
 	}
 	st.mac.Reset()
 	st.mac.Write(b)
-	out := st.mac.Sum(make([]byte, 0, sha256.Size))
+	st.mac.Sum(st.out[:0])
 	st.buf = b[:0]
-	h.pool.Put(st)
-	return out
+	return st
 }
-
-// equal compares two hashes in constant time.
-func equal(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }

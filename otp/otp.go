@@ -10,6 +10,7 @@ package otp
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -156,25 +157,25 @@ const maxKeyLen = 256
 
 func (s *Service) checkIssue(req IssueRequest, needRecipient bool) error {
 	var v verifykit.Validation
-	checkKey(&v, "purpose", req.Purpose)
-	checkKey(&v, "subject", req.Subject)
+	checkKey(&v, "$.purpose", req.Purpose)
+	checkKey(&v, "$.subject", req.Subject)
 	if needRecipient {
-		v.Required("recipient", req.Recipient)
+		v.Required("$.recipient", req.Recipient)
 	}
 	if len(req.Recipient) > maxKeyLen {
-		v.Add("recipient", "length", fmt.Sprintf("must be at most %d characters", maxKeyLen))
+		v.Add("$.recipient", "length", fmt.Sprintf("must be at most %d characters", maxKeyLen))
 	}
 	if req.TTL < 0 {
-		v.Add("ttl", "positive", "must not be negative")
+		v.Add("$.ttl", "positive", "must not be negative")
 	}
 	if req.MaxAttempts < 0 {
-		v.Add("max_attempts", "positive", "must not be negative")
+		v.Add("$.max_attempts", "positive", "must not be negative")
 	}
 	if req.Digits != 0 && (req.Digits < MinDigits || req.Digits > MaxDigits) {
-		v.Add("digits", "range", fmt.Sprintf("must be from %d to %d", MinDigits, MaxDigits))
+		v.Add("$.digits", "range", fmt.Sprintf("must be from %d to %d", MinDigits, MaxDigits))
 	}
 	if needRecipient && req.Send == nil && s.sms == nil {
-		v.Add("send", "required", "no SMS sender is configured and the request names no Send function")
+		v.Add("$.send", "required", "no SMS sender is configured and the request names no Send function")
 	}
 	return v.Err()
 }
@@ -211,7 +212,7 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 	if err := s.deliver(ctx, send, msg); err != nil {
 		// Mark it even if ctx was cancelled: a code nobody received must not stay active.
 		markErr := s.store.MarkUndeliverable(context.WithoutCancel(ctx), req.Purpose, req.Subject, issued.ID)
-		s.log.WarnContext(ctx, "otp delivery failed",
+		s.log.LogAttrs(ctx, slog.LevelWarn, "otp delivery failed",
 			slog.String("purpose", req.Purpose), slog.String("subject", req.Subject),
 			slog.String("code_id", issued.ID), slog.String("recipient", ports.MaskPhone(req.Recipient)),
 			slog.String("error", err.Error()))
@@ -221,7 +222,7 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 			Err:     errors.Join(ErrUndeliverable, err, markErr),
 		}
 	}
-	s.log.InfoContext(ctx, "otp issued",
+	s.log.LogAttrs(ctx, slog.LevelInfo, "otp issued",
 		slog.String("purpose", req.Purpose), slog.String("subject", req.Subject),
 		slog.String("code_id", issued.ID), slog.Int("superseded", issued.Superseded),
 		slog.String("recipient", ports.MaskPhone(req.Recipient)))
@@ -242,7 +243,7 @@ func (s *Service) IssueExternal(ctx context.Context, req IssueRequest) (Issued, 
 	if err != nil {
 		return Issued{}, err
 	}
-	s.log.InfoContext(ctx, "otp issued for external delivery",
+	s.log.LogAttrs(ctx, slog.LevelInfo, "otp issued for external delivery",
 		slog.String("purpose", req.Purpose), slog.String("subject", req.Subject),
 		slog.String("code_id", issued.ID), slog.Int("superseded", issued.Superseded))
 	issued.Code = code
@@ -253,7 +254,7 @@ func (s *Service) IssueExternal(ctx context.Context, req IssueRequest) (Issued, 
 func (s *Service) create(ctx context.Context, req IssueRequest, limitKey string) (Issued, string, error) {
 	now := s.clock.Now()
 	if len(s.cfg.SendLimits) > 0 {
-		key := "otp:send:" + hex.EncodeToString(s.hashers[0].sum("recipient", limitKey)[:16])
+		key := s.sendLimitKey(limitKey)
 		d, err := s.limiter.Allow(ctx, key, now, s.cfg.SendLimits...)
 		if err != nil {
 			return Issued{}, "", unavailable("send limits", err)
@@ -278,18 +279,41 @@ func (s *Service) create(ctx context.Context, req IssueRequest, limitKey string)
 		ID:          uuid.NewString(),
 		Purpose:     req.Purpose,
 		Subject:     req.Subject,
-		KeyID:       0,
+		KeyID:       s.hashers[0].id,
 		State:       ports.CodeActive,
 		MaxAttempts: maxAttempts,
 		CreatedAt:   now,
 		ExpiresAt:   now.Add(ttl),
 	}
-	rec.Hash = s.hashers[0].sum(rec.ID, rec.Purpose, rec.Subject, code)
+	rec.Hash = s.hashers[0].sum(make([]byte, 0, sha256.Size), rec.ID, rec.Purpose, rec.Subject, code)
 	superseded, err := s.store.CreateCode(ctx, rec)
 	if err != nil {
 		return Issued{}, "", unavailable("storing the code", err)
 	}
 	return Issued{ID: rec.ID, ExpiresAt: rec.ExpiresAt, Superseded: superseded}, code, nil
+}
+
+// sendLimitKey is the limiter key of a recipient: a keyed hash, so shared limiter storage
+// never holds phone numbers or e-mail addresses.
+func (s *Service) sendLimitKey(recipient string) string {
+	var buf [len(sendKeyPrefix) + 32]byte
+	b := append(buf[:0], sendKeyPrefix...)
+	st := s.hashers[0].compute([]string{"recipient", recipient})
+	b = hex.AppendEncode(b, st.out[:16])
+	s.hashers[0].pool.Put(st)
+	return string(b)
+}
+
+const sendKeyPrefix = "otp:send:"
+
+// hasher returns the hasher of the secret whose fingerprint is id, or nil.
+func (s *Service) hasher(id int) *hasher {
+	for _, h := range s.hashers {
+		if h.id == id {
+			return h
+		}
+	}
+	return nil
 }
 
 // ttl is the lifetime of the code req asks for.
@@ -301,6 +325,11 @@ func (s *Service) ttl(req IssueRequest) time.Duration {
 }
 
 func (s *Service) deliver(ctx context.Context, send func(context.Context, ports.Message) error, msg ports.Message) error {
+	// The first try needs no backoff: build one only when it fails transiently.
+	err := send(ctx, msg)
+	if err == nil || errors.Is(err, ports.ErrPermanent) || s.cfg.Delivery.MaxRetries == 0 {
+		return err
+	}
 	d := s.cfg.Delivery
 	b := retry.NewExponential(d.BaseDelay)
 	b = retry.WithCappedDuration(d.MaxDelay, b)
@@ -308,7 +337,12 @@ func (s *Service) deliver(ctx context.Context, send func(context.Context, ports.
 		b = retry.WithJitterPercent(d.JitterPercent, b)
 	}
 	b = retry.WithMaxRetries(d.MaxRetries, b)
+	tried := false
 	return retry.Do(ctx, b, func(ctx context.Context) error {
+		if !tried { // the first try was made above: go straight to the first backoff
+			tried = true
+			return retry.RetryableError(err)
+		}
 		err := send(ctx, msg)
 		if err == nil || errors.Is(err, ports.ErrPermanent) {
 			return err
@@ -344,10 +378,10 @@ type VerifyResult struct {
 // budget answers KindRateLimited (ErrTooManyFailures) with RetryAfter.
 func (s *Service) Verify(ctx context.Context, req VerifyRequest) (VerifyResult, error) {
 	var v verifykit.Validation
-	checkKey(&v, "purpose", req.Purpose)
-	checkKey(&v, "subject", req.Subject)
+	checkKey(&v, "$.purpose", req.Purpose)
+	checkKey(&v, "$.subject", req.Subject)
 	if !validCode(req.Code) {
-		v.Add("code", "format", fmt.Sprintf("must be %d to %d digits", MinDigits, MaxDigits))
+		v.Add("$.code", "format", fmt.Sprintf("must be %d to %d digits", MinDigits, MaxDigits))
 	}
 	if err := v.Err(); err != nil {
 		return VerifyResult{}, err
@@ -367,10 +401,11 @@ func (s *Service) Verify(ctx context.Context, req VerifyRequest) (VerifyResult, 
 		}
 	}
 	rec, outcome, err := s.store.VerifyLatest(ctx, req.Purpose, req.Subject, now, func(r ports.OTPRecord) bool {
-		if r.KeyID < 0 || r.KeyID >= len(s.hashers) {
+		h := s.hasher(r.KeyID)
+		if h == nil {
 			return false // hashed with a secret that was retired: it cannot match
 		}
-		return equal(s.hashers[r.KeyID].sum(r.ID, r.Purpose, r.Subject, req.Code), r.Hash)
+		return h.matches(r.Hash, r.ID, r.Purpose, r.Subject, req.Code)
 	})
 	if errors.Is(err, ports.ErrNoCode) {
 		return VerifyResult{}, verifyFailure(MsgInvalidCode, ErrNoActiveCode, 0)
@@ -382,16 +417,19 @@ func (s *Service) Verify(ctx context.Context, req VerifyRequest) (VerifyResult, 
 	if rec.State != ports.CodeActive {
 		res.AttemptsLeft = 0
 	}
-	attrs := []any{slog.String("purpose", req.Purpose), slog.String("subject", req.Subject), slog.String("code_id", rec.ID)}
 	switch outcome {
 	case ports.OutcomeVerified:
-		s.log.InfoContext(ctx, "otp verified", attrs...)
+		s.log.LogAttrs(ctx, slog.LevelInfo, "otp verified",
+			slog.String("purpose", req.Purpose), slog.String("subject", req.Subject), slog.String("code_id", rec.ID))
 		return res, nil
 	case ports.OutcomeMismatch:
 		if _, err := s.limiter.Allow(ctx, failKey, now, s.cfg.FailureLimit); err != nil {
-			s.log.WarnContext(ctx, "otp failure not counted", append(attrs, slog.String("error", err.Error()))...)
+			s.log.LogAttrs(ctx, slog.LevelWarn, "otp failure not counted",
+				slog.String("purpose", req.Purpose), slog.String("subject", req.Subject), slog.String("error", err.Error()))
 		}
-		s.log.InfoContext(ctx, "otp mismatch", append(attrs, slog.Int("attempts_left", res.AttemptsLeft))...)
+		s.log.LogAttrs(ctx, slog.LevelInfo, "otp mismatch",
+			slog.String("purpose", req.Purpose), slog.String("subject", req.Subject), slog.String("code_id", rec.ID),
+			slog.Int("attempts_left", res.AttemptsLeft))
 		if rec.State == ports.CodeBlocked {
 			return res, verifyFailure(MsgAttemptsExceeded, ErrAttemptsExceeded, 0)
 		}
@@ -410,14 +448,27 @@ func (s *Service) Verify(ctx context.Context, req VerifyRequest) (VerifyResult, 
 }
 
 func verifyFailure(msg string, cause error, attemptsLeft int) error {
+	var why string
+	switch cause {
+	case ErrWrongCode:
+		why = fmt.Sprintf("does not match; %d attempts left", attemptsLeft)
+	case ErrExpired:
+		why = "has expired; 0 attempts left"
+	case ErrAttemptsExceeded:
+		why = "is blocked after too many wrong attempts; 0 attempts left"
+	case ErrAlreadyUsed:
+		why = "was already used; 0 attempts left"
+	default:
+		why = "has no active code to match; 0 attempts left"
+	}
 	return &verifykit.Error{
 		Kind:    verifykit.KindInvalidInput,
 		Message: msg,
 		Invalid: []verifykit.InvalidEntry{{
-			Entry:       "code",
+			Entry:       "$.code",
 			EntryType:   verifykit.EntryJSONProperty,
 			Rule:        "verification",
-			Description: fmt.Sprintf("%s; %d attempts left", cause.Error()[len("otp: "):], attemptsLeft),
+			Description: why,
 		}},
 		Err: cause,
 	}
@@ -427,8 +478,8 @@ func verifyFailure(msg string, cause error, attemptsLeft int) error {
 // many it invalidated.
 func (s *Service) Invalidate(ctx context.Context, purpose, subject string) (int, error) {
 	var v verifykit.Validation
-	checkKey(&v, "purpose", purpose)
-	checkKey(&v, "subject", subject)
+	checkKey(&v, "$.purpose", purpose)
+	checkKey(&v, "$.subject", subject)
 	if err := v.Err(); err != nil {
 		return 0, err
 	}

@@ -1,0 +1,584 @@
+package otp_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/adapters/memory"
+	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/ports"
+)
+
+var (
+	secretA = []byte("0123456789abcdef0123456789abcdef")
+	secretB = []byte("fedcba9876543210fedcba9876543210")
+	start   = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+)
+
+const phone = "+380931234585"
+
+type env struct {
+	svc   *otp.Service
+	store *memory.OTPStore
+	sms   *memory.SMSOutbox
+	clock *memory.Clock
+	logs  *bytes.Buffer
+}
+
+func testConfig() otp.Config {
+	cfg := otp.DefaultConfig()
+	cfg.Secrets = [][]byte{secretA}
+	cfg.Delivery.BaseDelay = time.Millisecond
+	cfg.Delivery.MaxDelay = 2 * time.Millisecond
+	return cfg
+}
+
+func newEnv(t *testing.T, edit ...func(*otp.Config)) *env {
+	t.Helper()
+	cfg := testConfig()
+	for _, f := range edit {
+		f(&cfg)
+	}
+	e := &env{
+		store: memory.NewOTPStore(),
+		sms:   memory.NewSMSOutbox(),
+		clock: memory.NewClock(start),
+		logs:  &bytes.Buffer{},
+	}
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	svc, err := otp.NewService(otp.Deps{
+		Store: e.store, SMS: e.sms, Limiter: memory.NewRateLimiter(), Clock: e.clock, Logger: logger,
+	}, cfg)
+	require.NoError(t, err)
+	e.svc = svc
+	return e
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// codeOf extracts the code from the last SMS sent to phone.
+func (e *env) codeOf(t *testing.T, to string) string {
+	t.Helper()
+	msg, ok := e.sms.Last(to)
+	require.True(t, ok, "an SMS was sent to %s", to)
+	fields := strings.Fields(msg.Body)
+	for _, f := range fields {
+		f = strings.TrimSuffix(f, ".")
+		if len(f) >= otp.MinDigits && strings.Trim(f, "0123456789") == "" {
+			return f
+		}
+	}
+	t.Fatalf("no code in %q", msg.Body)
+	return ""
+}
+
+func (e *env) issue(t *testing.T, subject, to string) (otp.Issued, string) {
+	t.Helper()
+	iss, err := e.svc.Issue(context.Background(), otp.IssueRequest{Purpose: "login", Subject: subject, Recipient: to})
+	require.NoError(t, err)
+	return iss, e.codeOf(t, to)
+}
+
+func (e *env) verify(subject, code string) (otp.VerifyResult, error) {
+	return e.svc.Verify(context.Background(), otp.VerifyRequest{Purpose: "login", Subject: subject, Code: code})
+}
+
+func wrongCode(code string) string {
+	if code == "000000" {
+		return "000001"
+	}
+	return "000000"
+}
+
+func requireVerifyError(t *testing.T, err error, cause error, msg string) {
+	t.Helper()
+	require.ErrorIs(t, err, verifykit.ErrInvalidInput)
+	require.ErrorIs(t, err, cause)
+	var ve *verifykit.Error
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, msg, ve.Message)
+}
+
+func TestIssueAndVerify(t *testing.T) {
+	e := newEnv(t)
+	iss, code := e.issue(t, "u1", phone)
+	require.Len(t, code, 6)
+	require.Equal(t, start.Add(10*time.Minute), iss.ExpiresAt)
+	msg, _ := e.sms.Last(phone)
+	require.Equal(t, iss.ID, msg.IdempotencyKey)
+	require.Equal(t, "Your verification code is "+code+". It is valid for 10 minutes.", msg.Body)
+
+	res, err := e.verify("u1", code)
+	require.NoError(t, err)
+	require.Equal(t, ports.CodeVerified, res.State)
+	require.Equal(t, iss.ID, res.CodeID)
+
+	_, err = e.verify("u1", code)
+	requireVerifyError(t, err, otp.ErrAlreadyUsed, otp.MsgAlreadyUsed)
+}
+
+func TestStoreHoldsNoPlaintextAndLogsNoCode(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	iss, err := e.svc.IssueExternal(ctx, otp.IssueRequest{Purpose: "login", Subject: "u1", Recipient: phone})
+	require.NoError(t, err)
+	code := iss.Code
+	require.Len(t, code, 6)
+
+	codes, err := e.store.Codes(ctx, "login", "u1")
+	require.NoError(t, err)
+	require.Len(t, codes, 1)
+	rec := codes[0]
+	require.Len(t, rec.Hash, 32, "an HMAC-SHA256")
+	require.NotContains(t, string(rec.Hash), code)
+	for _, s := range []string{rec.ID, rec.Purpose, rec.Subject, string(rec.State)} {
+		require.NotContains(t, s, code)
+	}
+
+	// Drive every path that logs, then look for the code and the full phone number.
+	_, err = e.verify("u1", wrongCode(code))
+	require.Error(t, err)
+	_, err = e.verify("u1", code)
+	require.NoError(t, err)
+	e.clock.Advance(time.Minute)
+	_, sent := e.issue(t, "u2", phone)
+	e.sms.FailNext(1, true)
+	e.clock.Advance(time.Minute)
+	_, err = e.svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: "u3", Recipient: phone})
+	require.Error(t, err)
+
+	logs := e.logs.String()
+	require.Contains(t, logs, "otp issued", "the logger was used")
+	require.Contains(t, logs, "otp delivery failed")
+	require.NotContains(t, logs, code)
+	require.NotContains(t, logs, sent)
+	require.NotContains(t, logs, phone)
+}
+
+func TestNewCodeSupersedesOlderOfSameSubjectOnly(t *testing.T) {
+	e := newEnv(t)
+	_, old := e.issue(t, "u1", phone)
+	_, other := e.issue(t, "u2", "+380501112233")
+	e.clock.Advance(31 * time.Second)
+	iss, fresh := e.issue(t, "u1", phone)
+	require.Equal(t, 1, iss.Superseded)
+
+	if old != fresh {
+		_, err := e.verify("u1", old)
+		requireVerifyError(t, err, otp.ErrWrongCode, otp.MsgInvalidCode)
+	}
+	_, err := e.verify("u1", fresh)
+	require.NoError(t, err)
+	_, err = e.verify("u2", other)
+	require.NoError(t, err, "another subject's code is untouched")
+}
+
+func TestExpiryBoundary(t *testing.T) {
+	e := newEnv(t)
+	iss, code := e.issue(t, "u1", phone)
+	e.clock.Set(iss.ExpiresAt.Add(-time.Nanosecond))
+	_, err := e.verify("u1", wrongCode(code))
+	requireVerifyError(t, err, otp.ErrWrongCode, otp.MsgInvalidCode)
+
+	e.clock.Set(iss.ExpiresAt)
+	_, err = e.verify("u1", code)
+	requireVerifyError(t, err, otp.ErrExpired, otp.MsgExpired)
+}
+
+func TestPerRequestOverrides(t *testing.T) {
+	e := newEnv(t)
+	iss, err := e.svc.IssueExternal(context.Background(), otp.IssueRequest{
+		Purpose: "person_request", Subject: "r1", TTL: 15 * time.Minute, MaxAttempts: 3, Digits: 4,
+	})
+	require.NoError(t, err)
+	require.Len(t, iss.Code, 4)
+	require.Equal(t, start.Add(15*time.Minute), iss.ExpiresAt)
+	verify := func(code string) error {
+		_, err := e.svc.Verify(context.Background(), otp.VerifyRequest{Purpose: "person_request", Subject: "r1", Code: code})
+		return err
+	}
+	wrong := "0000"
+	if iss.Code == wrong {
+		wrong = "0001"
+	}
+	require.Error(t, verify(wrong))
+	require.Error(t, verify(wrong))
+	requireVerifyError(t, verify(wrong), otp.ErrAttemptsExceeded, otp.MsgAttemptsExceeded)
+	requireVerifyError(t, verify(iss.Code), otp.ErrAttemptsExceeded, otp.MsgAttemptsExceeded)
+}
+
+func TestWrongCodeReportsAttemptsLeft(t *testing.T) {
+	e := newEnv(t)
+	_, code := e.issue(t, "u1", phone)
+	for left := 4; left >= 1; left-- {
+		res, err := e.verify("u1", wrongCode(code))
+		requireVerifyError(t, err, otp.ErrWrongCode, otp.MsgInvalidCode)
+		require.Equal(t, left, res.AttemptsLeft)
+		var ve *verifykit.Error
+		require.ErrorAs(t, err, &ve)
+		require.Contains(t, ve.Invalid[0].Description, "attempts left")
+	}
+	res, err := e.verify("u1", wrongCode(code))
+	requireVerifyError(t, err, otp.ErrAttemptsExceeded, otp.MsgAttemptsExceeded)
+	require.Equal(t, ports.CodeBlocked, res.State)
+	_, err = e.verify("u1", code)
+	requireVerifyError(t, err, otp.ErrAttemptsExceeded, otp.MsgAttemptsExceeded)
+}
+
+func TestVerifyRejectsMalformedInputWithoutCountingAnAttempt(t *testing.T) {
+	e := newEnv(t)
+	_, code := e.issue(t, "u1", phone)
+	for _, bad := range []string{"", "12a456", "123", "12345678901", " 123456", "１２３４５６"} {
+		_, err := e.verify("u1", bad)
+		var ve *verifykit.Error
+		require.ErrorAs(t, err, &ve, "input %q", bad)
+		require.Equal(t, verifykit.KindInvalidInput, ve.Kind)
+		require.Equal(t, "$.code", ve.Invalid[0].Entry)
+	}
+	_, err := e.svc.Verify(context.Background(), otp.VerifyRequest{Code: code})
+	var ve *verifykit.Error
+	require.ErrorAs(t, err, &ve)
+	require.Len(t, ve.Invalid, 2, "purpose and subject are both reported")
+
+	codes, err := e.store.Codes(context.Background(), "login", "u1")
+	require.NoError(t, err)
+	require.Zero(t, codes[0].Attempts)
+	_, err = e.verify("u1", code)
+	require.NoError(t, err)
+}
+
+func TestIssueValidation(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.svc.Issue(context.Background(), otp.IssueRequest{TTL: -time.Second, Digits: 3})
+	var ve *verifykit.Error
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, verifykit.KindInvalidInput, ve.Kind)
+	var entries []string
+	for _, in := range ve.Invalid {
+		entries = append(entries, in.Entry)
+	}
+	require.ElementsMatch(t, []string{"$.purpose", "$.subject", "$.recipient", "$.ttl", "$.digits"}, entries)
+	require.Empty(t, e.sms.Attempts(), "nothing was sent")
+}
+
+func TestConcurrentRightCodeSucceedsOnce(t *testing.T) {
+	e := newEnv(t)
+	_, code := e.issue(t, "u1", phone)
+	var ok, used atomic.Int32
+	run(100, func() {
+		_, err := e.verify("u1", code)
+		switch {
+		case err == nil:
+			ok.Add(1)
+		case errors.Is(err, otp.ErrAlreadyUsed):
+			used.Add(1)
+		}
+	})
+	require.EqualValues(t, 1, ok.Load())
+	require.EqualValues(t, 99, used.Load())
+}
+
+func TestConcurrentWrongCodesNeverPassTheLimit(t *testing.T) {
+	e := newEnv(t)
+	_, code := e.issue(t, "u1", phone)
+	var wrong, exceeded atomic.Int32
+	run(50, func() {
+		_, err := e.verify("u1", wrongCode(code))
+		switch {
+		case errors.Is(err, otp.ErrWrongCode):
+			wrong.Add(1)
+		case errors.Is(err, otp.ErrAttemptsExceeded):
+			exceeded.Add(1)
+		}
+	})
+	require.EqualValues(t, 4, wrong.Load())
+	require.EqualValues(t, 46, exceeded.Load())
+	codes, err := e.store.Codes(context.Background(), "login", "u1")
+	require.NoError(t, err)
+	require.Equal(t, 5, codes[0].Attempts, "the attempt count never passes the limit")
+	_, err = e.verify("u1", code)
+	requireVerifyError(t, err, otp.ErrAttemptsExceeded, otp.MsgAttemptsExceeded)
+}
+
+func run(n int, f func()) {
+	var wg sync.WaitGroup
+	gate := make(chan struct{})
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-gate
+			f()
+		}()
+	}
+	close(gate)
+	wg.Wait()
+}
+
+func requireRateLimited(t *testing.T, err error, retryAfter time.Duration) {
+	t.Helper()
+	var ve *verifykit.Error
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, verifykit.KindRateLimited, ve.Kind)
+	require.Equal(t, retryAfter, ve.RetryAfter)
+}
+
+func TestSendLimits(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	issue := func(subject string) error {
+		_, err := e.svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: subject, Recipient: phone})
+		return err
+	}
+	require.NoError(t, issue("u1"))
+	e.clock.Advance(10 * time.Second)
+	requireRateLimited(t, issue("u2"), 20*time.Second)
+	require.Len(t, e.sms.Attempts(), 1, "a refused send sends nothing")
+
+	for range 4 {
+		e.clock.Advance(30 * time.Second)
+		require.NoError(t, issue("u1"))
+	}
+	// Five sends so far, the first at start; the sixth within 10 minutes is refused.
+	e.clock.Advance(30 * time.Second)
+	now := e.clock.Now()
+	requireRateLimited(t, issue("u1"), start.Add(10*time.Minute).Sub(now))
+	require.Len(t, e.sms.Attempts(), 5)
+
+	// Another recipient is not limited by this one.
+	_, err := e.svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: "u9", Recipient: "+380501112233"})
+	require.NoError(t, err)
+
+	e.clock.Set(start.Add(10 * time.Minute))
+	require.NoError(t, issue("u1"))
+}
+
+func TestFailureBudgetBlocksVerification(t *testing.T) {
+	e := newEnv(t, func(c *otp.Config) { c.FailureLimit = ports.RateLimit{Max: 3, Per: 24 * time.Hour} })
+	_, code := e.issue(t, "u1", phone)
+	for range 2 {
+		_, err := e.verify("u1", wrongCode(code))
+		require.ErrorIs(t, err, otp.ErrWrongCode)
+	}
+	// A new code does not reset the subject's failure budget.
+	e.clock.Advance(time.Minute)
+	_, code = e.issue(t, "u1", phone)
+	_, err := e.verify("u1", wrongCode(code))
+	require.ErrorIs(t, err, otp.ErrWrongCode)
+
+	_, err = e.verify("u1", code)
+	require.ErrorIs(t, err, verifykit.ErrRateLimited)
+	require.ErrorIs(t, err, otp.ErrTooManyFailures)
+	requireRateLimited(t, err, 24*time.Hour-time.Minute)
+	codes, _ := e.store.Codes(context.Background(), "login", "u1")
+	require.Equal(t, 1, codes[len(codes)-1].Attempts, "a refused attempt is not counted on the code")
+
+	e.clock.Set(start.Add(24 * time.Hour))
+	e.clock.Advance(time.Minute)
+	_, code = e.issue(t, "u1", phone)
+	_, err = e.verify("u1", code)
+	require.NoError(t, err, "the budget refills as failures leave the window")
+}
+
+func TestDeliveryRetriesTransientFailures(t *testing.T) {
+	e := newEnv(t)
+	e.sms.FailNext(2, false)
+	iss, err := e.svc.Issue(context.Background(), otp.IssueRequest{Purpose: "login", Subject: "u1", Recipient: phone})
+	require.NoError(t, err)
+	attempts := e.sms.Attempts()
+	require.Len(t, attempts, 3)
+	for _, a := range attempts {
+		require.Equal(t, iss.ID, a.IdempotencyKey, "one idempotency key for every try")
+	}
+	require.Len(t, e.sms.Messages(), 1, "delivered once")
+	_, err = e.verify("u1", e.codeOf(t, phone))
+	require.NoError(t, err)
+}
+
+func TestDeliveryGivesUpAfterMaxRetries(t *testing.T) {
+	e := newEnv(t)
+	e.sms.FailNext(10, false)
+	_, err := e.svc.Issue(context.Background(), otp.IssueRequest{Purpose: "login", Subject: "u1", Recipient: phone})
+	require.ErrorIs(t, err, verifykit.ErrUnavailable)
+	require.ErrorIs(t, err, otp.ErrUndeliverable)
+	require.Len(t, e.sms.Attempts(), 4, "the first try and three retries")
+}
+
+func TestPermanentDeliveryFailure(t *testing.T) {
+	e := newEnv(t)
+	_, old := e.issue(t, "u1", phone)
+	e.clock.Advance(time.Minute)
+	e.sms.FailNext(1, true)
+	_, err := e.svc.Issue(context.Background(), otp.IssueRequest{Purpose: "login", Subject: "u1", Recipient: phone})
+	require.ErrorIs(t, err, verifykit.ErrUnavailable)
+	require.ErrorIs(t, err, otp.ErrUndeliverable)
+	require.ErrorIs(t, err, ports.ErrPermanent)
+	require.Len(t, e.sms.Attempts(), 2, "a permanent failure is not retried")
+
+	codes, err := e.store.Codes(context.Background(), "login", "u1")
+	require.NoError(t, err)
+	require.Equal(t, ports.CodeSuperseded, codes[0].State, "the older code stays invalid")
+	require.Equal(t, ports.CodeUndeliverable, codes[1].State)
+	_, err = e.verify("u1", old)
+	requireVerifyError(t, err, otp.ErrNoActiveCode, otp.MsgInvalidCode)
+}
+
+func TestCustomSender(t *testing.T) {
+	e := newEnv(t)
+	var got []ports.Message
+	_, err := e.svc.Issue(context.Background(), otp.IssueRequest{
+		Purpose: "login", Subject: "u1", Recipient: "jane@example.com",
+		Send:    func(_ context.Context, m ports.Message) error { got = append(got, m); return nil },
+		Message: func(code string, _ time.Duration) string { return "code:" + code },
+	})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Empty(t, e.sms.Attempts(), "the SMS sender was not used")
+	_, err = e.verify("u1", strings.TrimPrefix(got[0].Body, "code:"))
+	require.NoError(t, err)
+}
+
+func TestSecretRotation(t *testing.T) {
+	store := memory.NewOTPStore()
+	clock := memory.NewClock(start)
+	newSvc := func(secrets ...[]byte) *otp.Service {
+		cfg := testConfig()
+		cfg.Secrets = secrets
+		s, err := otp.NewService(otp.Deps{Store: store, Limiter: memory.NewRateLimiter(), Clock: clock}, cfg)
+		require.NoError(t, err)
+		return s
+	}
+	ctx := context.Background()
+	issue := func(s *otp.Service, subject string) string {
+		iss, err := s.IssueExternal(ctx, otp.IssueRequest{Purpose: "login", Subject: subject})
+		require.NoError(t, err)
+		return iss.Code
+	}
+	verify := func(s *otp.Service, subject, code string) error {
+		_, err := s.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: subject, Code: code})
+		return err
+	}
+	oldSvc := newSvc(secretA)
+	c1 := issue(oldSvc, "u1")
+	c2 := issue(oldSvc, "u2")
+
+	rotated := newSvc(secretB, secretA)
+	require.NoError(t, verify(rotated, "u1", c1), "codes hashed with an older secret still verify")
+	c3 := issue(rotated, "u3")
+	require.NoError(t, verify(newSvc(secretB), "u3", c3), "new codes use the first secret")
+	require.ErrorIs(t, verify(newSvc(secretB), "u2", c2), otp.ErrWrongCode, "a removed secret's codes no longer verify")
+}
+
+func TestInvalidate(t *testing.T) {
+	e := newEnv(t)
+	_, code := e.issue(t, "u1", phone)
+	n, err := e.svc.Invalidate(context.Background(), "login", "u1")
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	_, err = e.verify("u1", code)
+	requireVerifyError(t, err, otp.ErrNoActiveCode, otp.MsgInvalidCode)
+	_, err = e.svc.Invalidate(context.Background(), "", "u1")
+	require.ErrorIs(t, err, verifykit.ErrInvalidInput)
+}
+
+func TestSweepPurgesExpiredCodes(t *testing.T) {
+	e := newEnv(t)
+	e.issue(t, "u1", phone)
+	_, err := e.svc.Sweep(context.Background(), 0)
+	require.ErrorIs(t, err, verifykit.ErrInvalidInput)
+	n, err := e.svc.Sweep(context.Background(), 100)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	e.clock.Advance(10 * time.Minute)
+	n, err = e.svc.Sweep(context.Background(), 100)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	codes, _ := e.store.Codes(context.Background(), "login", "u1")
+	require.Empty(t, codes)
+}
+
+func TestStoreFailureIsUnavailable(t *testing.T) {
+	cfg := testConfig()
+	svc, err := otp.NewService(otp.Deps{Store: failingStore{}, Limiter: memory.NewRateLimiter(), SMS: memory.NewSMSOutbox()}, cfg)
+	require.NoError(t, err)
+	_, err = svc.Issue(context.Background(), otp.IssueRequest{Purpose: "p", Subject: "s", Recipient: phone})
+	require.ErrorIs(t, err, verifykit.ErrUnavailable)
+	_, err = svc.Verify(context.Background(), otp.VerifyRequest{Purpose: "p", Subject: "s", Code: "123456"})
+	require.ErrorIs(t, err, verifykit.ErrUnavailable)
+}
+
+type failingStore struct{ ports.OTPStore }
+
+var errDown = errors.New("database down")
+
+func (failingStore) CreateCode(context.Context, ports.OTPRecord) (int, error) { return 0, errDown }
+func (failingStore) VerifyLatest(context.Context, string, string, time.Time, func(ports.OTPRecord) bool) (ports.OTPRecord, ports.VerifyOutcome, error) {
+	return ports.OTPRecord{}, "", errDown
+}
+
+func TestBadConfig(t *testing.T) {
+	deps := otp.Deps{Store: memory.NewOTPStore(), Limiter: memory.NewRateLimiter()}
+	cases := []struct {
+		name  string
+		edit  func(*otp.Config)
+		entry string
+	}{
+		{"no secret", func(c *otp.Config) { c.Secrets = nil }, "Secrets"},
+		{"short secret", func(c *otp.Config) { c.Secrets = [][]byte{[]byte("short")} }, "Secrets[0]"},
+		{"short second secret", func(c *otp.Config) { c.Secrets = append(c.Secrets, make([]byte, 31)) }, "Secrets[1]"},
+		{"3 digits", func(c *otp.Config) { c.Digits = 3 }, "Digits"},
+		{"11 digits", func(c *otp.Config) { c.Digits = 11 }, "Digits"},
+		{"zero TTL", func(c *otp.Config) { c.TTL = 0 }, "TTL"},
+		{"zero attempts", func(c *otp.Config) { c.MaxAttempts = 0 }, "MaxAttempts"},
+		{"bad send limit", func(c *otp.Config) { c.SendLimits = []ports.RateLimit{{Max: 0, Per: time.Minute}} }, "SendLimits[0]"},
+		{"bad failure limit", func(c *otp.Config) { c.FailureLimit = ports.RateLimit{} }, "FailureLimit"},
+		{"zero backoff", func(c *otp.Config) { c.Delivery.BaseDelay = 0 }, "Delivery.BaseDelay"},
+		{"no message", func(c *otp.Config) { c.Message = nil }, "Message"},
+		{"zero config", func(c *otp.Config) { *c = otp.Config{} }, "Digits"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig()
+			tc.edit(&cfg)
+			var svc *otp.Service
+			var err error
+			require.NotPanics(t, func() { svc, err = otp.NewService(deps, cfg) })
+			require.Nil(t, svc)
+			var ve *verifykit.Error
+			require.ErrorAs(t, err, &ve)
+			require.Equal(t, verifykit.KindInvalidInput, ve.Kind)
+			var entries []string
+			for _, in := range ve.Invalid {
+				entries = append(entries, in.Entry)
+			}
+			require.Contains(t, entries, tc.entry)
+		})
+	}
+	_, err := otp.NewService(otp.Deps{}, testConfig())
+	require.ErrorIs(t, err, verifykit.ErrInvalidInput, "missing store and limiter")
+}
+
+func TestConfigHidesSecrets(t *testing.T) {
+	e := newEnv(t)
+	require.Nil(t, e.svc.Config().Secrets)
+	require.Equal(t, 6, e.svc.Config().Digits)
+}
