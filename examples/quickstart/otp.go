@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/adapters/memory"
+	"github.com/verifykit/verifykit/otp"
+)
+
+// demoOTP issues a code, reads it from the SMS outbox, verifies it, and shows a wrong code
+// and a resend that invalidates the older code.
+func demoOTP(ctx context.Context, w io.Writer) error {
+	clock := memory.NewClock(time.Now())
+	sms := memory.NewSMSOutbox()
+	store := memory.NewOTPStore()
+	cfg := otp.DefaultConfig()
+	cfg.Secrets = [][]byte{randomSecret()}
+	codes, err := otp.NewService(otp.Deps{Store: store, SMS: sms, Limiter: memory.NewRateLimiter(), Clock: clock}, cfg)
+	if err != nil {
+		return err
+	}
+	const phone = "+380931234585"
+	req := otp.IssueRequest{Purpose: "login", Subject: "user-42", Recipient: phone}
+
+	issued, err := codes.Issue(ctx, req)
+	if err != nil {
+		return err
+	}
+	first := lastCode(sms, phone)
+	fmt.Fprintf(w, "Issued code %s…, valid until %s.\n", issued.ID[:8], issued.ExpiresAt.Format(time.TimeOnly))
+	msg, _ := sms.Last(phone)
+	fmt.Fprintf(w, "SMS to %s: %q\n", phone, msg.Body)
+	stored, err := store.Codes(ctx, "login", "user-42")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "The store keeps only a %d-byte HMAC of it, state %q.\n", len(stored[0].Hash), stored[0].State)
+
+	wrong := "000000"
+	if first == wrong {
+		wrong = "000001"
+	}
+	res, err := codes.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "user-42", Code: wrong})
+	fmt.Fprintf(w, "Wrong code %s: %v (%d attempts left)\n", wrong, err, res.AttemptsLeft)
+
+	_, err = codes.Issue(ctx, req)
+	var ve *verifykit.Error
+	if errors.As(err, &ve) && ve.Kind == verifykit.KindRateLimited {
+		fmt.Fprintf(w, "Resend right away: %s\n", ve.Message)
+	}
+	clock.Advance(31 * time.Second)
+	resent, err := codes.Issue(ctx, req)
+	if err != nil {
+		return err
+	}
+	second := lastCode(sms, phone)
+	fmt.Fprintf(w, "Resent after 31s: a new code; %d older code invalidated.\n", resent.Superseded)
+
+	if first != second {
+		_, err = codes.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "user-42", Code: first})
+		fmt.Fprintf(w, "The first code now: %v\n", err)
+	}
+	if _, err = codes.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "user-42", Code: second}); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "The new code: verified.")
+	_, err = codes.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "user-42", Code: second})
+	fmt.Fprintf(w, "The new code again: %v\n", err)
+	return nil
+}
+
+// lastCode reads the code out of the last SMS sent to phone.
+func lastCode(sms *memory.SMSOutbox, phone string) string {
+	msg, _ := sms.Last(phone)
+	for _, f := range strings.Fields(msg.Body) {
+		f = strings.TrimSuffix(f, ".")
+		if len(f) >= otp.MinDigits && strings.Trim(f, "0123456789") == "" {
+			return f
+		}
+	}
+	return ""
+}
+
+// randomSecret returns a fresh 32-byte HMAC secret. A real host loads its secrets from
+// its secret store, so that codes survive a restart.
+func randomSecret() []byte {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return b
+}
