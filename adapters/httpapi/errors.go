@@ -1,0 +1,119 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/verifykit/verifykit"
+)
+
+// errorBody is the error answer of every route:
+//
+//	{"meta":{"code":422,"request_id":"..."},
+//	 "error":{"type":"validation_failed","message":"...","invalid":[...]}}
+type errorBody struct {
+	Meta  meta        `json:"meta"`
+	Error errorDetail `json:"error"`
+}
+
+type meta struct {
+	Code      int    `json:"code"`
+	URL       string `json:"url,omitempty"`
+	Type      string `json:"type,omitempty"`
+	RequestID string `json:"request_id"`
+}
+
+type errorDetail struct {
+	Type    string         `json:"type"`
+	Message string         `json:"message"`
+	Invalid []invalidEntry `json:"invalid,omitempty"`
+}
+
+type invalidEntry struct {
+	EntryType string `json:"entry_type"`
+	Entry     string `json:"entry"`
+	Rules     []rule `json:"rules"`
+}
+
+type rule struct {
+	Rule        string `json:"rule"`
+	Description string `json:"description"`
+}
+
+// status returns the HTTP status and error type of a kind. This is the only place in the
+// SDK that knows status codes.
+func status(k verifykit.Kind) (int, string) {
+	switch k {
+	case verifykit.KindInvalidInput:
+		return http.StatusUnprocessableEntity, "validation_failed"
+	case verifykit.KindBadRequest:
+		return http.StatusBadRequest, "bad_request"
+	case verifykit.KindUnauthorized:
+		return http.StatusUnauthorized, "access_denied"
+	case verifykit.KindForbidden:
+		return http.StatusForbidden, "forbidden"
+	case verifykit.KindNotFound:
+		return http.StatusNotFound, "not_found"
+	case verifykit.KindConflict:
+		return http.StatusConflict, "request_conflict"
+	case verifykit.KindRateLimited:
+		return http.StatusTooManyRequests, "rate_limited"
+	case verifykit.KindUnavailable:
+		return http.StatusServiceUnavailable, "unavailable"
+	default:
+		return http.StatusInternalServerError, "internal_error"
+	}
+}
+
+// httpError is an error answer that no domain kind describes (413, 415, 405).
+type httpError struct {
+	status  int
+	typ     string
+	message string
+	invalid []verifykit.InvalidEntry
+}
+
+func (e *httpError) Error() string { return e.message }
+
+// writeError answers err in the error body. Errors that are not *verifykit.Error are bugs
+// or failures nobody classified: they answer 500 with a generic message and are logged.
+func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code, typ, msg := http.StatusInternalServerError, "internal_error", "Internal server error."
+	var entries []verifykit.InvalidEntry
+	var he *httpError
+	var ve *verifykit.Error
+	switch {
+	case errors.As(err, &he):
+		code, typ, msg, entries = he.status, he.typ, he.message, he.invalid
+	case errors.As(err, &ve) && ve.Kind != verifykit.KindInternal:
+		code, typ = status(ve.Kind)
+		msg, entries = ve.Message, ve.Invalid
+		if ve.Kind == verifykit.KindRateLimited && ve.RetryAfter > 0 {
+			secs := int64((ve.RetryAfter + 999_999_999) / 1_000_000_000)
+			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		}
+		if ve.Kind == verifykit.KindUnavailable {
+			a.log.LogAttrs(r.Context(), levelWarn, "dependency unavailable",
+				attrRequestID(r), attrError(err))
+		}
+	default:
+		a.log.LogAttrs(r.Context(), levelError, "unclassified error", attrRequestID(r), attrError(err))
+	}
+	body := errorBody{
+		Meta:  meta{Code: code, RequestID: requestID(r.Context())},
+		Error: errorDetail{Type: typ, Message: msg},
+	}
+	for _, e := range entries {
+		entryType := e.EntryType
+		if entryType == "" {
+			entryType = verifykit.EntryJSONProperty
+		}
+		body.Error.Invalid = append(body.Error.Invalid, invalidEntry{
+			EntryType: entryType,
+			Entry:     e.Entry,
+			Rules:     []rule{{Rule: e.Rule, Description: e.Description}},
+		})
+	}
+	writeJSON(w, code, body)
+}

@@ -1,0 +1,144 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+const (
+	levelWarn  = slog.LevelWarn
+	levelError = slog.LevelError
+)
+
+type requestIDKey struct{}
+
+// requestID returns the request id that middleware put in ctx.
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// validRequestID accepts a caller's X-Request-ID only when it is short and plain, so it can
+// be logged and echoed safely.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func attrRequestID(r *http.Request) slog.Attr {
+	return slog.String("request_id", requestID(r.Context()))
+}
+
+func attrError(err error) slog.Attr { return slog.String("error", err.Error()) }
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// ServeHTTP gives every request an id, recovers from panics, answers unknown routes and
+// wrong methods in the error body, and logs one line per request: method, route pattern,
+// status, duration and request id — never tokens, codes, phone or document numbers (the
+// route pattern is logged, not the path, so ids in paths stay out of logs too).
+func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	started := time.Now()
+	id := r.Header.Get("X-Request-ID")
+	if !validRequestID(id) {
+		id = uuid.NewString()
+	}
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+	w.Header().Set("X-Request-ID", id)
+	rec := &statusRecorder{ResponseWriter: w}
+
+	h, pattern := a.mux.Handler(r)
+	defer func() {
+		if p := recover(); p != nil {
+			a.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
+				slog.String("method", r.Method), slog.String("route", pattern), slog.String("request_id", id),
+				slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+			if rec.status == 0 {
+				a.writeError(rec, r, &httpError{status: http.StatusInternalServerError, typ: "internal_error", message: "Internal server error."})
+			}
+		}
+		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("route", pattern), slog.Int("status", rec.status),
+			slog.Duration("duration", time.Since(started)), slog.String("request_id", id))
+	}()
+	if pattern == "" {
+		a.serveNoRoute(rec, r, h)
+		return
+	}
+	h.ServeHTTP(rec, r)
+}
+
+// serveNoRoute runs the mux's own 404/405 handler to learn which it is (and the Allow
+// header), then answers in the error body.
+func (a *api) serveNoRoute(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	probe := &headerProbe{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if allow := probe.header.Get("Allow"); allow != "" {
+		w.Header().Set("Allow", allow)
+	}
+	if probe.status == http.StatusMethodNotAllowed {
+		a.writeError(w, r, &httpError{status: http.StatusMethodNotAllowed, typ: "method_not_allowed",
+			message: "The method " + r.Method + " is not allowed on this route."})
+		return
+	}
+	a.writeError(w, r, &httpError{status: http.StatusNotFound, typ: "not_found", message: "No route matches this path."})
+}
+
+// headerProbe is a ResponseWriter that keeps the status and headers and drops the body.
+type headerProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *headerProbe) Header() http.Header         { return p.header }
+func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *headerProbe) WriteHeader(code int)        { p.status = code }
+
+// writeJSON writes v as JSON with the given status.
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		code = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"meta":{"code":500},"error":{"type":"internal_error","message":"Internal server error."}}` + "\n")
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	_, _ = w.Write(buf.Bytes())
+}
