@@ -280,7 +280,8 @@ type ResetRequestQuery struct {
 	// OrganizationID keeps only requests of this organisation; "" keeps every one.
 	OrganizationID string
 	// Order sorts the requests by these keys in turn; ties (and an empty Order) are broken
-	// by CreatedAt then ID, ascending, so pages are stable. Strings compare byte-wise.
+	// by CreatedAt then ID, ascending, so pages are stable. Strings compare byte-wise
+	// (PostgreSQL: COLLATE "C").
 	Order []ResetRequestOrder
 	// Offset is how many matching requests to skip; it may be past the end.
 	Offset int
@@ -351,6 +352,6 @@ type ProfileAuditLog interface {
 	// Append records ev.
 	Append(ctx context.Context, ev ProfileAuditEvent) error
 	// Events returns the events about userID ("" for every user) in the order they were
-	// appended.
+	// appended (PostgreSQL: by a sequence column, not by At, which several events share).
 	Events(ctx context.Context, userID string) ([]ProfileAuditEvent, error)
 }
