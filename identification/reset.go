@@ -1,0 +1,374 @@
+package identification
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/ports"
+)
+
+const msgResetStoreUnavailable = "reset request storage is unavailable"
+
+// resetRequestError turns an error of the reset request store (or of an update function)
+// into the *verifykit.Error a use case returns.
+func resetRequestError(err error) error {
+	switch {
+	case errors.Is(err, ports.ErrResetRequestNotFound):
+		return verifykit.Wrap(verifykit.KindNotFound, MsgResetRequestNotFound, err)
+	case errors.Is(err, ports.ErrResetRequestOpen):
+		return verifykit.Wrap(verifykit.KindConflict, MsgResetRequestOpen, err)
+	}
+	return verifykit.Unavailable(msgResetStoreUnavailable, err)
+}
+
+// AskForResetRequest is a user's request to have their own identification reset
+// (POST /profiles/my/reset-identification).
+type AskForResetRequest struct {
+	// Token is the user's access token.
+	Token string `json:"-"`
+	// Description is the user's free text, at most MaxDescriptionLength bytes. Optional.
+	Description string `json:"description"`
+}
+
+// ResetRequestResult is the answer of the use cases that return one reset request.
+type ResetRequestResult struct {
+	Request ports.ResetRequest `json:"request"`
+	// Status is StatusOK.
+	Status string `json:"status"`
+}
+
+// AskForReset creates a PENDING reset request for the token's user. Checks, in order: token
+// (401); description length (422, "$.description"); profile exists (404); it is not closed
+// (409 MsgProfileClosed); the user has no other PENDING request (409 MsgResetRequestOpen,
+// kept by the store even under concurrent asks). The request takes the profile's
+// organisation.
+func (s *ProfileService) AskForReset(ctx context.Context, req AskForResetRequest) (ResetRequestResult, error) {
+	userID, err := s.authorizeUser(ctx, req.Token)
+	if err != nil {
+		return ResetRequestResult{}, err
+	}
+	if len(req.Description) > s.cfg.MaxDescriptionLength {
+		return ResetRequestResult{}, verifykit.Invalid("Validation failed.", verifykit.InvalidEntry{
+			Entry: "$.description", EntryType: verifykit.EntryJSONProperty, Rule: "length",
+			Description: fmt.Sprintf("must be at most %d bytes", s.cfg.MaxDescriptionLength),
+		})
+	}
+	rec, err := s.profiles.Get(ctx, userID)
+	if err != nil {
+		return ResetRequestResult{}, profileStoreError(err)
+	}
+	if rec.Profile.Status == ports.IdentificationClosed {
+		return ResetRequestResult{}, verifykit.New(verifykit.KindConflict, MsgProfileClosed)
+	}
+	now := s.clock.Now()
+	rr := ports.ResetRequest{
+		ID: uuid.NewString(), UserID: userID, Description: req.Description,
+		OrganizationID: rec.OrganizationID, Status: ports.ResetRequestPending,
+		InitiatorUserID: userID, CreatedAt: now,
+	}
+	if err := s.requests.Create(ctx, rr); err != nil {
+		return ResetRequestResult{}, resetRequestError(err)
+	}
+	s.log.InfoContext(ctx, "identification: reset requested", "user_id", userID, "request_id", rr.ID)
+	ev := ports.ProfileAuditEvent{Action: ports.AuditResetRequested, ActorID: userID, UserID: userID, RequestID: rr.ID}
+	if err := s.record(ctx, ev, now); err != nil {
+		return ResetRequestResult{}, err
+	}
+	return ResetRequestResult{Request: rr, Status: StatusOK}, nil
+}
+
+// ResetRequestFilter selects reset requests; an empty field selects all.
+type ResetRequestFilter struct {
+	// Status is PENDING, APPROVED or DECLINED.
+	Status ports.ResetRequestStatus `json:"status,omitempty"`
+	// OrganizationID is the users' organisation.
+	OrganizationID string `json:"organizationId,omitempty"`
+}
+
+// ResetRequestSort sorts reset requests: each field, when set, is "asc" or "desc" (any
+// case). Set fields apply in the order of this struct (organizationId, then status, then
+// createdAt, then userId), because a JSON object's key order is not kept; ties, and an
+// empty sort, fall back to the creation time, then the id, ascending.
+type ResetRequestSort struct {
+	OrganizationID string `json:"organizationId,omitempty"`
+	Status         string `json:"status,omitempty"`
+	CreatedAt      string `json:"createdAt,omitempty"`
+	UserID         string `json:"userId,omitempty"`
+}
+
+// ViewResetRequestsRequest asks for a page of reset requests
+// (POST /profiles/view-reset-identification-requests).
+type ViewResetRequestsRequest struct {
+	// Token is the operator's access token; it needs ProfileConfig.OperatorPermission.
+	Token  string             `json:"-"`
+	Filter ResetRequestFilter `json:"filter"`
+	Sort   ResetRequestSort   `json:"sort"`
+	// PageNumber counts from 0, as in SDK.Finance.
+	PageNumber int `json:"pageNumber"`
+	// PageSize is 1 to MaxPageSize.
+	PageSize int `json:"pageSize"`
+}
+
+// ViewResetRequestsResult is one page of reset requests.
+type ViewResetRequestsResult struct {
+	// Status is StatusOK.
+	Status     string `json:"status"`
+	PageNumber int    `json:"pageNumber"`
+	PageSize   int    `json:"pageSize"`
+	// TotalRecords is how many requests match the filter in all.
+	TotalRecords int `json:"totalRecords"`
+	// TotalPages is how many pages of PageSize they fill (0 when none match).
+	TotalPages int `json:"totalPages"`
+	// Records is the page; empty (never nil) past the last page.
+	Records []ports.ResetRequest `json:"records"`
+}
+
+// ViewResetRequests is the operator's "view pending reset identification requests". Checks,
+// in order: token (401); OperatorPermission (403); input (422: pageNumber >= 0, pageSize 1
+// to MaxPageSize, a known filter status, sort directions asc/desc). A page past the end is
+// not an error: it is empty, with the totals.
+func (s *ProfileService) ViewResetRequests(ctx context.Context, req ViewResetRequestsRequest) (ViewResetRequestsResult, error) {
+	if _, err := s.authorizeOperator(ctx, req.Token, s.cfg.OperatorPermission); err != nil {
+		return ViewResetRequestsResult{}, err
+	}
+	var v verifykit.Validation
+	if req.PageNumber < 0 {
+		v.Add("$.pageNumber", "range", "must be 0 or more")
+	}
+	if req.PageSize < 1 || req.PageSize > s.cfg.MaxPageSize {
+		v.Add("$.pageSize", "range", fmt.Sprintf("must be from 1 to %d", s.cfg.MaxPageSize))
+	}
+	switch req.Filter.Status {
+	case "", ports.ResetRequestPending, ports.ResetRequestApproved, ports.ResetRequestDeclined:
+	default:
+		v.Add("$.filter.status", "inclusion", "must be one of PENDING, APPROVED, DECLINED")
+	}
+	q := ports.ResetRequestQuery{Status: req.Filter.Status, OrganizationID: req.Filter.OrganizationID, Limit: req.PageSize}
+	for _, key := range []struct {
+		entry, dir string
+		field      ports.ResetRequestSortField
+	}{
+		{"$.sort.organizationId", req.Sort.OrganizationID, ports.SortResetByOrganization},
+		{"$.sort.status", req.Sort.Status, ports.SortResetByStatus},
+		{"$.sort.createdAt", req.Sort.CreatedAt, ports.SortResetByCreatedAt},
+		{"$.sort.userId", req.Sort.UserID, ports.SortResetByUserID},
+	} {
+		switch strings.ToLower(key.dir) {
+		case "":
+		case "asc":
+			q.Order = append(q.Order, ports.ResetRequestOrder{Field: key.field})
+		case "desc":
+			q.Order = append(q.Order, ports.ResetRequestOrder{Field: key.field, Descending: true})
+		default:
+			v.Add(key.entry, "inclusion", "must be asc or desc")
+		}
+	}
+	if err := v.Err(); err != nil {
+		return ViewResetRequestsResult{}, err
+	}
+	q.Offset = math.MaxInt
+	if req.PageNumber <= math.MaxInt/req.PageSize {
+		q.Offset = req.PageNumber * req.PageSize
+	}
+	records, total, err := s.requests.List(ctx, q)
+	if err != nil {
+		return ViewResetRequestsResult{}, resetRequestError(err)
+	}
+	return ViewResetRequestsResult{
+		Status:       StatusOK,
+		PageNumber:   req.PageNumber,
+		PageSize:     req.PageSize,
+		TotalRecords: total,
+		TotalPages:   (total + req.PageSize - 1) / req.PageSize,
+		Records:      append([]ports.ResetRequest{}, records...),
+	}, nil
+}
+
+// DecideResetRequest names a reset request to approve or decline
+// (POST /profiles/{userId}/reset-identification-requests/{reqId}/approve|decline).
+type DecideResetRequest struct {
+	// Token is the operator's access token; it needs ProfileConfig.OperatorPermission.
+	Token string
+	// UserID is the user the request belongs to. Required.
+	UserID string
+	// RequestID is the request. Required.
+	RequestID string
+}
+
+// ApproveResetRequest marks a PENDING reset request APPROVED. Approving records the
+// operator's decision; the reset itself, with the fields to update, is ResetIdentification.
+// Checks, in order: token (401); OperatorPermission (403); ids (422); the request exists and
+// belongs to UserID (404); it is PENDING (409 MsgResetRequestNotPending; of two concurrent
+// decisions exactly one wins).
+func (s *ProfileService) ApproveResetRequest(ctx context.Context, req DecideResetRequest) (ResetRequestResult, error) {
+	return s.decideResetRequest(ctx, req, ports.ResetRequestApproved, ports.AuditResetRequestApproved)
+}
+
+// DeclineResetRequest marks a PENDING reset request DECLINED, with the checks of
+// ApproveResetRequest. The user may then ask again.
+func (s *ProfileService) DeclineResetRequest(ctx context.Context, req DecideResetRequest) (ResetRequestResult, error) {
+	return s.decideResetRequest(ctx, req, ports.ResetRequestDeclined, ports.AuditResetRequestDeclined)
+}
+
+func (s *ProfileService) decideResetRequest(ctx context.Context, req DecideResetRequest, to ports.ResetRequestStatus, action ports.ProfileAuditAction) (ResetRequestResult, error) {
+	operator, err := s.authorizeOperator(ctx, req.Token, s.cfg.OperatorPermission)
+	if err != nil {
+		return ResetRequestResult{}, err
+	}
+	var v verifykit.Validation
+	profileRequirePath(&v, "userId", req.UserID)
+	profileRequirePath(&v, "reqId", req.RequestID)
+	if err := v.Err(); err != nil {
+		return ResetRequestResult{}, err
+	}
+	now := s.clock.Now()
+	rr, err := s.requests.Update(ctx, req.RequestID, func(r *ports.ResetRequest) error {
+		if r.UserID != req.UserID {
+			return ports.ErrResetRequestNotFound
+		}
+		if r.Status != ports.ResetRequestPending {
+			return verifykit.New(verifykit.KindConflict, MsgResetRequestNotPending)
+		}
+		r.Status, r.DecidedBy, r.DecidedAt = to, operator, now
+		return nil
+	})
+	if err != nil {
+		return ResetRequestResult{}, resetRequestError(err)
+	}
+	s.log.InfoContext(ctx, "identification: reset request decided", "user_id", rr.UserID, "request_id", rr.ID, "status", to)
+	ev := ports.ProfileAuditEvent{Action: action, ActorID: operator, UserID: rr.UserID, RequestID: rr.ID}
+	if err := s.record(ctx, ev, now); err != nil {
+		return ResetRequestResult{}, err
+	}
+	return ResetRequestResult{Request: rr, Status: StatusOK}, nil
+}
+
+// ResetIdentificationRequest is the seed's request: POST /profiles/{id}/reset with body
+// {"fields": [...]}.
+type ResetIdentificationRequest struct {
+	// Token is the operator's access token; it needs ProfileConfig.OperatorPermission
+	// (RESET_IDENTIFICATION_INITIATOR).
+	Token string `json:"-"`
+	// UserID is the user whose identification is reset (the path's id). Required.
+	UserID string `json:"-"`
+	// Fields are the profile field paths the user must update, at least one; each a path of
+	// ResettableFields, given once.
+	Fields []string `json:"fields"`
+}
+
+// ResetIdentificationResult is the seed's answer: the profile and "status":"ok".
+type ResetIdentificationResult struct {
+	Profile Profile `json:"profile"`
+	// Status is StatusOK.
+	Status string `json:"status"`
+	// Message is the seed's optional message; empty, and then left out of the JSON.
+	Message string `json:"Message,omitempty"`
+}
+
+// ResetIdentification resets a user's identification and records the fields the user must
+// update before submitting again. Checks, in order, each stopping at the first failure:
+// token (401); OperatorPermission (403); input (422 "Validation failed.", every problem at
+// once: the user id, "$.fields" with no field, and each "$.fields[i]" that is empty, unknown
+// or repeated); profile exists (404); it is not closed (409 MsgProfileClosed). Nothing is
+// changed when any check fails.
+//
+// Effect, on a profile in any status but closed (a reset is not a move of the status table;
+// it is the only way back to none): the identification status becomes none, every document
+// becomes outdated, Fields become the mandatory fields (all of them still to update), the
+// reset's time and operator are kept on the profile; then the user's PENDING reset request,
+// if any, is marked APPROVED by this operator; then an audit event records who, when and
+// which fields. Repeating a reset with the same fields gives the same profile.
+//
+// Write order: the profile is written first, in one atomic step, and the reset request
+// after it. A crash between the two leaves the request PENDING next to a reset profile: the
+// operator still sees it and can approve it or reset again. The other order could leave an
+// APPROVED request next to a profile that was never reset, which nobody would look at again.
+func (s *ProfileService) ResetIdentification(ctx context.Context, req ResetIdentificationRequest) (ResetIdentificationResult, error) {
+	operator, err := s.authorizeOperator(ctx, req.Token, s.cfg.OperatorPermission)
+	if err != nil {
+		return ResetIdentificationResult{}, err
+	}
+	var v verifykit.Validation
+	profileRequirePath(&v, "id", req.UserID)
+	if len(req.Fields) == 0 {
+		v.Add("$.fields", "required", "at least one field is required")
+	}
+	seen := make(map[string]bool, len(req.Fields))
+	for i, f := range req.Fields {
+		s.checkPath(&v, fmt.Sprintf("$.fields[%d]", i), f, seen)
+	}
+	if err := v.Err(); err != nil {
+		return ResetIdentificationResult{}, err
+	}
+
+	now := s.clock.Now()
+	var from ports.IdentificationStatus
+	rec, err := s.profiles.Update(ctx, req.UserID, func(r *ports.ProfileRecord) error {
+		from = r.Profile.Status
+		if from == ports.IdentificationClosed {
+			return verifykit.New(verifykit.KindConflict, MsgProfileClosed)
+		}
+		r.Profile.Status = ports.IdentificationNone
+		for i := range r.Documents {
+			if d := &r.Documents[i]; d.Status != ports.DocumentOutdated {
+				d.Status, d.UpdatedAt = ports.DocumentOutdated, now
+			}
+		}
+		r.MandatoryFields = slices.Clone(req.Fields)
+		r.PendingFields = slices.Clone(req.Fields)
+		r.ResetAt, r.ResetBy, r.UpdatedAt = now, operator, now
+		return nil
+	})
+	if err != nil {
+		return ResetIdentificationResult{}, profileStoreError(err)
+	}
+
+	requestID, err := s.completeResetRequest(ctx, req.UserID, operator, now)
+	if err != nil {
+		return ResetIdentificationResult{}, err
+	}
+	s.log.InfoContext(ctx, "identification: reset", "user_id", req.UserID, "from", from, "fields", len(req.Fields))
+	ev := ports.ProfileAuditEvent{
+		Action: ports.AuditIdentificationReset, ActorID: operator, UserID: req.UserID, RequestID: requestID,
+		Fields: req.Fields, From: from, To: ports.IdentificationNone,
+	}
+	if err := s.record(ctx, ev, now); err != nil {
+		return ResetIdentificationResult{}, err
+	}
+	return ResetIdentificationResult{Profile: profileOut(rec.Profile), Status: StatusOK}, nil
+}
+
+// completeResetRequest marks the user's PENDING reset request, if any, APPROVED by operator
+// and returns its id ("" when there was none). A request decided meanwhile is left alone.
+func (s *ProfileService) completeResetRequest(ctx context.Context, userID, operator string, now time.Time) (string, error) {
+	open, err := s.requests.Open(ctx, userID)
+	if errors.Is(err, ports.ErrResetRequestNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", resetRequestError(err)
+	}
+	errDecided := errors.New("decided meanwhile")
+	_, err = s.requests.Update(ctx, open.ID, func(r *ports.ResetRequest) error {
+		if r.Status != ports.ResetRequestPending {
+			return errDecided
+		}
+		r.Status, r.DecidedBy, r.DecidedAt = ports.ResetRequestApproved, operator, now
+		return nil
+	})
+	switch {
+	case errors.Is(err, errDecided):
+		return "", nil
+	case err != nil:
+		return "", resetRequestError(err)
+	}
+	return open.ID, nil
+}

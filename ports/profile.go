@@ -1,0 +1,357 @@
+package ports
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"time"
+)
+
+// IdentificationStatus is where a profile is in its identification (lower-case on the wire).
+type IdentificationStatus string
+
+// The identification statuses of a profile (SDK.Finance).
+const (
+	// IdentificationNone: not identified; after a reset, waiting for the customer.
+	IdentificationNone IdentificationStatus = "none"
+	// IdentificationPending: submitted, waiting for an operator.
+	IdentificationPending IdentificationStatus = "pending"
+	// IdentificationReviewRequired: an operator must look closer.
+	IdentificationReviewRequired IdentificationStatus = "review_required"
+	// IdentificationDeclined: refused; the customer may submit again.
+	IdentificationDeclined IdentificationStatus = "declined"
+	// IdentificationApproved: identified.
+	IdentificationApproved IdentificationStatus = "approved"
+	// IdentificationClosed: final; nothing changes a closed profile.
+	IdentificationClosed IdentificationStatus = "closed"
+)
+
+// DocumentStatus is the status of one document of a profile.
+type DocumentStatus string
+
+// The statuses of a profile document.
+const (
+	DocumentPending        DocumentStatus = "pending"
+	DocumentApproved       DocumentStatus = "approved"
+	DocumentDeclined       DocumentStatus = "declined"
+	DocumentOutdated       DocumentStatus = "outdated"
+	DocumentReviewRequired DocumentStatus = "review_required"
+	DocumentInVerification DocumentStatus = "in_verification"
+)
+
+// Profile is a user's profile in the shape of the SDK.Finance API (the response example of
+// "reset an identification of user with remarks"), JSON tags included, so an HTTP adapter
+// can encode it as it is.
+//
+// The struct tag `profile:"-"` marks a field (and everything under it) that a reset may not
+// name: identifiers, the profile type, the identification status and the security
+// settings. The identification package derives its registry of resettable field paths from
+// this type: every string field reachable through nested structs, by its JSON names joined
+// with dots (e.g. "person.namePlain.first"), except those marked. Slices and maps
+// (socialMedias, additional) and non-string fields are never resettable.
+type Profile struct {
+	Person     ProfilePerson        `json:"person"`
+	Contact    ProfileContact       `json:"contact"`
+	Type       string               `json:"type" profile:"-"`
+	Status     IdentificationStatus `json:"status" profile:"-"`
+	Business   ProfileBusiness      `json:"business"`
+	Address    ProfileAddress       `json:"address"`
+	Additional map[string]string    `json:"additional"`
+	Security   ProfileSecurity      `json:"security" profile:"-"`
+}
+
+// ProfilePerson is the person block of a Profile.
+type ProfilePerson struct {
+	// NamePlain is the name in the person's own script.
+	NamePlain ProfileName `json:"namePlain"`
+	// NameIntl is the name in Latin script.
+	NameIntl    ProfileName `json:"nameIntl"`
+	Description string      `json:"description"`
+}
+
+// ProfileName is a person's name.
+type ProfileName struct {
+	First  string `json:"first"`
+	Last   string `json:"last"`
+	Middle string `json:"middle"`
+}
+
+// ProfileContact is the contact block of a Profile.
+type ProfileContact struct {
+	ID            string               `json:"id" profile:"-"`
+	Nickname      string               `json:"nickname"`
+	FirstName     string               `json:"firstName"`
+	LastName      string               `json:"lastName"`
+	Address       string               `json:"address"`
+	City          string               `json:"city"`
+	Country       string               `json:"country"`
+	PostCode      string               `json:"postCode"`
+	Email         string               `json:"email"`
+	PhoneNumber   string               `json:"phoneNumber"`
+	PhotoPath     string               `json:"photoPath"`
+	SocialMedias  []ProfileSocialMedia `json:"socialMedias"`
+	AccountNumber string               `json:"accountNumber"`
+	SwiftBic      string               `json:"swiftBic"`
+	OwnerID       string               `json:"ownerId" profile:"-"`
+	LinkedUserID  string               `json:"linkedUserId" profile:"-"`
+}
+
+// ProfileSocialMedia is one social-media reference of a contact.
+type ProfileSocialMedia struct {
+	ID                   string `json:"id"`
+	SocialMediaType      string `json:"socialMediaType"`
+	SocialMediaReference string `json:"socialMediaReference"`
+}
+
+// ProfileBusiness is the business block of a Profile.
+type ProfileBusiness struct {
+	CompanyName string `json:"companyName"`
+	// Legal is the legal form, e.g. "individual".
+	Legal string `json:"legal"`
+	// Type is the kind of business, e.g. "eshop".
+	Type          string               `json:"type"`
+	Vat           string               `json:"vat"`
+	Administrator ProfileAdministrator `json:"administrator"`
+}
+
+// ProfileAdministrator is the administrator of a business.
+type ProfileAdministrator struct {
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	Email     string `json:"email"`
+	Phone     string `json:"phone"`
+}
+
+// ProfileAddress is the postal address of a Profile.
+type ProfileAddress struct {
+	// Country is an ISO 3166-1 alpha-2 code, e.g. "AD".
+	Country     string `json:"country"`
+	ZipCode     string `json:"zipCode"`
+	City        string `json:"city"`
+	Street      string `json:"street"`
+	HouseNumber string `json:"houseNumber"`
+}
+
+// ProfileSecurity holds the security settings of a Profile.
+type ProfileSecurity struct {
+	TwoFactorsAuthEnabled     bool                 `json:"twoFactorsAuthEnabled"`
+	TransactionNotification   ProfileNotifications `json:"transactionNotification"`
+	AuthorizationNotification ProfileNotifications `json:"authorizationNotification"`
+}
+
+// ProfileNotifications says on which channels a notification is sent.
+type ProfileNotifications struct {
+	Phone bool `json:"phone"`
+	Email bool `json:"email"`
+}
+
+// Clone returns a deep copy of p: slices and maps are copied, nil stays nil.
+func (p Profile) Clone() Profile {
+	p.Contact.SocialMedias = slices.Clone(p.Contact.SocialMedias)
+	p.Additional = maps.Clone(p.Additional)
+	return p
+}
+
+// ProfileDocument is one identification document of a profile.
+type ProfileDocument struct {
+	ID     string         `json:"id"`
+	Type   string         `json:"type"`
+	Status DocumentStatus `json:"status"`
+	// UpdatedAt is when Status last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// ProfileRecord is a stored profile with what the identification flow keeps about it.
+type ProfileRecord struct {
+	// UserID identifies the user who owns the profile; it is the store key.
+	UserID string
+	// OrganizationID is the organisation the user belongs to ("" when none).
+	OrganizationID string
+	// Profile is the profile; Profile.Status is the identification status.
+	Profile Profile
+	// Documents are the profile's identification documents.
+	Documents []ProfileDocument
+	// MandatoryFields are the field paths named by the last reset, in the order given.
+	MandatoryFields []string
+	// PendingFields are the mandatory fields the user has not updated since the last
+	// reset; the profile can be submitted when it is empty.
+	PendingFields []string
+	// ResetAt and ResetBy say when and by whom (a token subject) the last reset was done.
+	ResetAt time.Time
+	ResetBy string
+	// CreatedAt and UpdatedAt are when the record was created and last written.
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Clone returns a deep copy of r.
+func (r ProfileRecord) Clone() ProfileRecord {
+	r.Profile = r.Profile.Clone()
+	r.Documents = slices.Clone(r.Documents)
+	r.MandatoryFields = slices.Clone(r.MandatoryFields)
+	r.PendingFields = slices.Clone(r.PendingFields)
+	return r
+}
+
+// Sentinel errors of the profile ports.
+var (
+	// ErrProfileNotFound: no profile for this user.
+	ErrProfileNotFound = errors.New("profile not found")
+	// ErrProfileExists: a profile for this user already exists.
+	ErrProfileExists = errors.New("profile already exists")
+	// ErrResetRequestNotFound: no such reset identification request.
+	ErrResetRequestNotFound = errors.New("reset identification request not found")
+	// ErrResetRequestExists: a reset identification request with this id already exists.
+	ErrResetRequestExists = errors.New("reset identification request already exists")
+	// ErrResetRequestOpen: the user already has a PENDING reset identification request.
+	ErrResetRequestOpen = errors.New("the user already has an open reset identification request")
+)
+
+// ProfileStore stores profiles, one per user. Every method copies values in and out: a
+// caller cannot change stored state through a returned or passed slice or map. Every method
+// returns ctx.Err() when ctx is done before it starts.
+type ProfileStore interface {
+	// Create stores rec under rec.UserID, or returns ErrProfileExists and stores nothing.
+	Create(ctx context.Context, rec ProfileRecord) error
+	// Get returns the profile of userID, or ErrProfileNotFound.
+	Get(ctx context.Context, userID string) (ProfileRecord, error)
+	// Update calls fn with a copy of the profile of userID while no other Update or Create of
+	// that user can run (memory: a lock; PostgreSQL: SELECT ... FOR UPDATE in a transaction),
+	// and stores what fn left in it, except that UserID cannot change. If fn returns an
+	// error nothing is written and that error is returned as it is. It returns the stored
+	// record, or ErrProfileNotFound (fn is then not called).
+	Update(ctx context.Context, userID string, fn func(*ProfileRecord) error) (ProfileRecord, error)
+}
+
+// ResetRequestStatus is the status of a reset identification request (upper-case on the
+// wire).
+type ResetRequestStatus string
+
+// The statuses of a reset identification request. PENDING is the only open status; the
+// others are final.
+const (
+	ResetRequestPending  ResetRequestStatus = "PENDING"
+	ResetRequestApproved ResetRequestStatus = "APPROVED"
+	ResetRequestDeclined ResetRequestStatus = "DECLINED"
+)
+
+// ResetRequest is a user's request to have their identification reset, in the shape of the
+// SDK.Finance API.
+type ResetRequest struct {
+	ID string `json:"id"`
+	// UserID is the user whose identification is to be reset.
+	UserID string `json:"userId"`
+	// Description is the user's free text, e.g. why they ask.
+	Description string `json:"description"`
+	// OrganizationID is the user's organisation, copied from the profile.
+	OrganizationID string             `json:"organizationId"`
+	Status         ResetRequestStatus `json:"status"`
+	// InitiatorUserID is who asked (the token subject of the asking user).
+	InitiatorUserID string `json:"initiatorUserId"`
+	// DecidedBy is the operator (token subject) who approved or declined it, if any.
+	DecidedBy string    `json:"decidedBy,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	// DecidedAt is when it was approved or declined, zero while PENDING.
+	DecidedAt time.Time `json:"decidedAt,omitzero"`
+}
+
+// ResetRequestSortField names a field reset requests can be sorted by.
+type ResetRequestSortField string
+
+// The sortable fields of reset requests.
+const (
+	SortResetByOrganization ResetRequestSortField = "organizationId"
+	SortResetByStatus       ResetRequestSortField = "status"
+	SortResetByCreatedAt    ResetRequestSortField = "createdAt"
+	SortResetByUserID       ResetRequestSortField = "userId"
+)
+
+// ResetRequestOrder is one sort key: a field and a direction.
+type ResetRequestOrder struct {
+	Field      ResetRequestSortField
+	Descending bool
+}
+
+// ResetRequestQuery selects a page of reset requests.
+type ResetRequestQuery struct {
+	// Status keeps only requests of this status; "" keeps every status.
+	Status ResetRequestStatus
+	// OrganizationID keeps only requests of this organisation; "" keeps every one.
+	OrganizationID string
+	// Order sorts the requests by these keys in turn; ties (and an empty Order) are broken
+	// by CreatedAt then ID, ascending, so pages are stable. Strings compare byte-wise
+	// (PostgreSQL: COLLATE "C").
+	Order []ResetRequestOrder
+	// Offset is how many matching requests to skip; it may be past the end.
+	Offset int
+	// Limit is the most requests to return; it is at least 1.
+	Limit int
+}
+
+// ResetRequestStore stores reset identification requests. Every method copies values in and
+// out and returns ctx.Err() when ctx is done before it starts.
+//
+// It keeps one rule by itself, atomically and across processes: a user has at most one
+// PENDING request (PostgreSQL: a partial unique index on user_id WHERE status = 'PENDING').
+type ResetRequestStore interface {
+	// Create stores req. It returns ErrResetRequestExists when the id is taken, and
+	// ErrResetRequestOpen when req is PENDING and the user already has a PENDING request;
+	// then nothing is stored.
+	Create(ctx context.Context, req ResetRequest) error
+	// Get returns the request id, or ErrResetRequestNotFound.
+	Get(ctx context.Context, id string) (ResetRequest, error)
+	// Open returns the PENDING request of userID, or ErrResetRequestNotFound.
+	Open(ctx context.Context, userID string) (ResetRequest, error)
+	// Update calls fn with a copy of the request id while no other write of it can run, and
+	// stores what fn left, except that ID and UserID cannot change. If fn returns an error
+	// nothing is written and the error is returned as it is. If fn made the request PENDING
+	// while the user has another PENDING request, it returns ErrResetRequestOpen and writes
+	// nothing. It returns the stored request, or ErrResetRequestNotFound (fn not called).
+	Update(ctx context.Context, id string, fn func(*ResetRequest) error) (ResetRequest, error)
+	// List returns the requests q selects, sorted, from q.Offset, at most q.Limit of them,
+	// and how many requests match the filters in all.
+	List(ctx context.Context, q ResetRequestQuery) (records []ResetRequest, total int, err error)
+}
+
+// ProfileAuditAction names what a ProfileAuditEvent records.
+type ProfileAuditAction string
+
+// The actions the identification flow records.
+const (
+	AuditResetRequested          ProfileAuditAction = "reset_requested"
+	AuditResetRequestApproved    ProfileAuditAction = "reset_request_approved"
+	AuditResetRequestDeclined    ProfileAuditAction = "reset_request_declined"
+	AuditIdentificationReset     ProfileAuditAction = "identification_reset"
+	AuditIdentificationStatus    ProfileAuditAction = "identification_status_changed"
+	AuditIdentificationSubmitted ProfileAuditAction = "identification_submitted"
+)
+
+// ProfileAuditEvent records one reset, decision or status change: who did what to whose
+// profile, when, and with which fields.
+type ProfileAuditEvent struct {
+	ID     string             `json:"id"`
+	Action ProfileAuditAction `json:"action"`
+	// ActorID is the token subject of who acted.
+	ActorID string `json:"actorId"`
+	// UserID is the user whose profile or request it is about.
+	UserID string `json:"userId"`
+	// RequestID is the reset request involved, if any.
+	RequestID string `json:"requestId,omitempty"`
+	// Fields are the profile field paths involved (the mandatory fields of a reset).
+	Fields []string `json:"fields,omitempty"`
+	// From and To are the identification statuses before and after, when it changed.
+	From IdentificationStatus `json:"from,omitempty"`
+	To   IdentificationStatus `json:"to,omitempty"`
+	At   time.Time            `json:"at"`
+}
+
+// ProfileAuditLog is an append-only log of ProfileAuditEvents that the host can read.
+// Methods copy values in and out.
+type ProfileAuditLog interface {
+	// Append records ev.
+	Append(ctx context.Context, ev ProfileAuditEvent) error
+	// Events returns the events about userID ("" for every user) in the order they were
+	// appended (PostgreSQL: by a sequence column, not by At, which several events share).
+	Events(ctx context.Context, userID string) ([]ProfileAuditEvent, error)
+}
