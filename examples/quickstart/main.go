@@ -21,6 +21,7 @@ type demo struct {
 func demos() []demo {
 	return []demo{
 		{"One-time codes (otp)", demoOTP},
+		{"Reset identification with remarks (identification)", demoProfile},
 	}
 }
 
