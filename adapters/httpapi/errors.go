@@ -78,7 +78,7 @@ func (e *httpError) Error() string { return e.message }
 
 // writeError answers err in the error body. Errors that are not *verifykit.Error are bugs
 // or failures nobody classified: they answer 500 with a generic message and are logged.
-func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
+func (a *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, typ, msg := http.StatusInternalServerError, "internal_error", "Internal server error."
 	var entries []verifykit.InvalidEntry
 	var he *httpError

@@ -29,9 +29,9 @@ type testBody struct {
 	When  time.Time   `json:"when"`
 }
 
-func newTestAPI(t *testing.T, logs *bytes.Buffer) *api {
+func newTestAPI(t *testing.T, logs *bytes.Buffer) *Handler {
 	t.Helper()
-	a := &api{mux: http.NewServeMux(), log: slog.New(slog.NewJSONHandler(logs, nil))}
+	a := &Handler{mux: http.NewServeMux(), log: slog.New(slog.NewJSONHandler(logs, nil))}
 	a.handle("POST", "/things/{id}", func(w http.ResponseWriter, r *http.Request) error {
 		var b testBody
 		if err := decodeJSON(r, &b, false); err != nil {

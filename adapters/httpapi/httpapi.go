@@ -12,28 +12,74 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
-	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/identification"
 )
 
-// api is the Handler: a mux of the routes plus the middleware in ServeHTTP.
-type api struct {
+// Handler serves the routes of the services it was built with; it is an http.Handler.
+// Build it with New.
+type Handler struct {
 	mux    *http.ServeMux
 	log    *slog.Logger
 	routes []string // "METHOD /path/{param}", in registration order
 }
 
+// Services are the domain services whose routes a Handler serves. A nil service's routes
+// are not registered (and not listed in /openapi.json), so a host can serve some flows only.
+type Services struct {
+	// Profiles serves the SDK.Finance profile identification routes under /api/v1.
+	Profiles *identification.ProfileService
+}
+
+// Options tune a Handler.
+type Options struct {
+	// Logger receives one line per request and the details of failures. Default: discard.
+	Logger *slog.Logger
+}
+
+// New returns a Handler serving the routes of every non-nil service, plus GET /healthz and
+// GET /openapi.json.
+func New(s Services, opts Options) (*Handler, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{mux: http.NewServeMux(), log: opts.Logger}
+	h.handle("GET", "/healthz", func(w http.ResponseWriter, _ *http.Request) error {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return nil
+	})
+	if s.Profiles != nil {
+		h.profileRoutes(s.Profiles)
+	}
+	var doc []byte // set below, once every route (this one too) is registered
+	h.handle("GET", "/openapi.json", func(w http.ResponseWriter, _ *http.Request) error {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(doc)
+		return nil
+	})
+	doc, err := h.openAPIDocument()
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// Routes returns the registered routes as "METHOD /path/{param}" patterns, in the order
+// they were registered.
+func (h *Handler) Routes() []string { return slices.Clone(h.routes) }
+
 // handlerFunc is a route handler that returns its error for the api to answer.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// handle registers h for "METHOD /path" and remembers the route for the OpenAPI check.
-func (a *api) handle(method, path string, h handlerFunc) {
+// handle registers fn for "METHOD /path" and remembers the route for the OpenAPI check.
+func (h *Handler) handle(method, path string, fn handlerFunc) {
 	pattern := method + " " + path
-	a.routes = append(a.routes, pattern)
-	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
-			a.writeError(w, r, err)
+	h.routes = append(h.routes, pattern)
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			h.writeError(w, r, err)
 		}
 	})
 }
@@ -46,13 +92,4 @@ func bearer(r *http.Request) string {
 		return ""
 	}
 	return strings.TrimSpace(token)
-}
-
-// pathParam returns the path value name, or a KindNotFound error when it is empty.
-func pathParam(r *http.Request, name string) (string, error) {
-	v := r.PathValue(name)
-	if strings.TrimSpace(v) == "" {
-		return "", verifykit.New(verifykit.KindNotFound, "Not found.")
-	}
-	return v, nil
 }

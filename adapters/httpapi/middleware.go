@@ -71,7 +71,7 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // wrong methods in the error body, and logs one line per request: method, route pattern,
 // status, duration and request id — never tokens, codes, phone or document numbers (the
 // route pattern is logged, not the path, so ids in paths stay out of logs too).
-func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	started := time.Now()
 	id := r.Header.Get("X-Request-ID")
 	if !validRequestID(id) {
@@ -99,12 +99,12 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.serveNoRoute(rec, r, h)
 		return
 	}
-	h.ServeHTTP(rec, r)
+	a.mux.ServeHTTP(rec, r) // the mux, not h: it also fills in the path values
 }
 
 // serveNoRoute runs the mux's own 404/405 handler to learn which it is (and the Allow
 // header), then answers in the error body.
-func (a *api) serveNoRoute(w http.ResponseWriter, r *http.Request, h http.Handler) {
+func (a *Handler) serveNoRoute(w http.ResponseWriter, r *http.Request, h http.Handler) {
 	probe := &headerProbe{header: http.Header{}}
 	h.ServeHTTP(probe, r)
 	if allow := probe.header.Get("Allow"); allow != "" {

@@ -1,0 +1,99 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit/adapters/httpapi"
+	"github.com/verifykit/verifykit/adapters/memory"
+	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/ports"
+)
+
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+// fullEnv is a Handler with every service on the memory adapters, and what tests need to
+// look behind it.
+type fullEnv struct {
+	handler  *httpapi.Handler
+	clock    *memory.Clock
+	tokens   *memory.Tokens
+	profiles *memory.ProfileStore
+}
+
+func newFullHandler(t testing.TB) *fullEnv {
+	t.Helper()
+	e := &fullEnv{clock: memory.NewClock(t0), tokens: memory.NewTokens(), profiles: memory.NewProfileStore()}
+	profiles, err := identification.NewProfileService(identification.ProfileDeps{
+		Profiles: e.profiles, ResetRequests: memory.NewResetRequestStore(), Audit: memory.NewProfileAuditLog(),
+		Tokens: e.tokens, Clock: e.clock,
+	}, identification.DefaultProfileConfig())
+	require.NoError(t, err)
+	h, err := httpapi.New(httpapi.Services{Profiles: profiles}, httpapi.Options{})
+	require.NoError(t, err)
+	e.handler = h
+	return e
+}
+
+// token registers a token valid for a day with the given claims.
+func (e *fullEnv) token(name string, c ports.Claims) string {
+	c.ExpiresAt = t0.Add(24 * time.Hour)
+	e.tokens.Add(name, c)
+	return name
+}
+
+func serve(h http.Handler, method, path, token, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// call serves the request and decodes the JSON answer into a map, requiring status want.
+func call(t *testing.T, h http.Handler, method, path, token, body string, want int) map[string]any {
+	t.Helper()
+	rec := serve(h, method, path, token, body)
+	require.Equal(t, want, rec.Code, "%s %s: %s", method, path, rec.Body.String())
+	if rec.Body.Len() == 0 {
+		return nil
+	}
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &out), rec.Body.String())
+	return out
+}
+
+// errorOf returns the "error" object of an error body.
+func errorOf(t *testing.T, body map[string]any) map[string]any {
+	t.Helper()
+	e, ok := body["error"].(map[string]any)
+	require.True(t, ok, "an error body: %v", body)
+	return e
+}
+
+func (e *fullEnv) addProfile(t *testing.T, user string, st ports.IdentificationStatus) {
+	t.Helper()
+	require.NoError(t, e.profiles.Create(context.Background(), ports.ProfileRecord{
+		UserID: user, OrganizationID: "org-1",
+		Profile: ports.Profile{
+			Person:  ports.ProfilePerson{NamePlain: ports.ProfileName{First: "Anna", Last: "Smith"}},
+			Contact: ports.ProfileContact{Email: "anna@example.com"},
+			Type:    "base", Status: st,
+			Address: ports.ProfileAddress{Country: "UA", City: "Kyiv", Street: "Main"},
+		},
+		Documents: []ports.ProfileDocument{{ID: "d1", Type: "PASSPORT", Status: ports.DocumentApproved}},
+		CreatedAt: t0, UpdatedAt: t0,
+	}))
+}
