@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -47,6 +48,15 @@ func newOTP(t testing.TB, db *postgres.DB, clock ports.Clock, configure func(*ot
 	return svc
 }
 
+// twoEngines returns two instances on one schema, an otp engine on each (cfg changed by
+// configure), and the clock they share.
+func twoEngines(t *testing.T, configure func(*otp.Config)) ([]*postgres.DB, []*otp.Service, *memory.Clock) {
+	t.Helper()
+	dbs := instances(t, 2)
+	clock := memory.NewClock(start)
+	return dbs, []*otp.Service{newOTP(t, dbs[0], clock, configure), newOTP(t, dbs[1], clock, configure)}, clock
+}
+
 // race runs f(0..n-1) on n goroutines released together and returns their errors by i.
 func race(n int, f func(i int) error) []error {
 	errs := make([]error, n)
@@ -65,9 +75,7 @@ func race(n int, f func(i int) error) []error {
 
 func TestTwoInstancesConsumeACodeOnce(t *testing.T) {
 	ctx := context.Background()
-	dbs := instances(t, 2)
-	clock := memory.NewClock(start)
-	svcs := []*otp.Service{newOTP(t, dbs[0], clock, nil), newOTP(t, dbs[1], clock, nil)}
+	_, svcs, _ := twoEngines(t, nil)
 	issued, err := svcs[0].IssueExternal(ctx, otp.IssueRequest{Purpose: "p", Subject: "s"})
 	require.NoError(t, err)
 
@@ -88,9 +96,7 @@ func TestTwoInstancesConsumeACodeOnce(t *testing.T) {
 
 func TestTwoInstancesCountAttemptsAtomically(t *testing.T) {
 	ctx := context.Background()
-	dbs := instances(t, 2)
-	clock := memory.NewClock(start)
-	svcs := []*otp.Service{newOTP(t, dbs[0], clock, nil), newOTP(t, dbs[1], clock, nil)}
+	dbs, svcs, _ := twoEngines(t, nil)
 	issued, err := svcs[1].IssueExternal(ctx, otp.IssueRequest{Purpose: "p", Subject: "s"})
 	require.NoError(t, err)
 	wrong := "000000"
@@ -120,10 +126,7 @@ func TestTwoInstancesCountAttemptsAtomically(t *testing.T) {
 
 func TestTwoInstancesLeaveOneActiveCode(t *testing.T) {
 	ctx := context.Background()
-	dbs := instances(t, 2)
-	clock := memory.NewClock(start)
-	noLimits := func(c *otp.Config) { c.SendLimits = nil }
-	svcs := []*otp.Service{newOTP(t, dbs[0], clock, noLimits), newOTP(t, dbs[1], clock, noLimits)}
+	dbs, svcs, _ := twoEngines(t, func(c *otp.Config) { c.SendLimits = nil })
 
 	errs := race(20, func(i int) error {
 		_, err := svcs[i%2].IssueExternal(ctx, otp.IssueRequest{Purpose: "p", Subject: "s"})
@@ -135,13 +138,8 @@ func TestTwoInstancesLeaveOneActiveCode(t *testing.T) {
 	codes, err := dbs[1].OTPStore().Codes(ctx, "p", "s")
 	require.NoError(t, err)
 	require.Len(t, codes, 20)
-	active := 0
-	for _, c := range codes {
-		if c.State == ports.CodeActive {
-			active++
-		}
-	}
-	require.Equal(t, 1, active)
+	active := slices.DeleteFunc(slices.Clone(codes), func(c ports.OTPRecord) bool { return c.State != ports.CodeActive })
+	require.Len(t, active, 1, "one active code")
 	require.Equal(t, ports.CodeActive, codes[len(codes)-1].State, "the active code is the latest")
 }
 
@@ -175,9 +173,7 @@ func TestTwoInstancesShareRateLimits(t *testing.T) {
 
 func TestTwoInstancesShareSendLimits(t *testing.T) {
 	ctx := context.Background()
-	dbs := instances(t, 2)
-	clock := memory.NewClock(start)
-	svcs := []*otp.Service{newOTP(t, dbs[0], clock, nil), newOTP(t, dbs[1], clock, nil)}
+	_, svcs, clock := twoEngines(t, nil)
 
 	errs := race(20, func(i int) error {
 		_, err := svcs[i%2].IssueExternal(ctx, otp.IssueRequest{Purpose: "p", Subject: "s", Recipient: "+380931234585"})
