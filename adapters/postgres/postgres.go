@@ -1,0 +1,198 @@
+package postgres
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"hash/fnv"
+	"regexp"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/verifykit/verifykit"
+)
+
+// DefaultSchema is the schema the adapter uses when Options.Schema is empty.
+const DefaultSchema = "verifykit"
+
+// Options configure the adapter. The zero value is ready to use.
+type Options struct {
+	// Schema is the PostgreSQL schema that holds the adapter's tables. Default DefaultSchema.
+	// It must be a lower-case identifier: a letter or underscore, then letters, digits or
+	// underscores, at most 63 in all, not starting with "pg_".
+	Schema string
+}
+
+var schemaPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// schema returns the schema name the options ask for, or a KindInvalidInput error.
+func (o Options) schema() (string, error) {
+	s := o.Schema
+	if s == "" {
+		s = DefaultSchema
+	}
+	if !schemaPattern.MatchString(s) || strings.HasPrefix(s, "pg_") {
+		return "", verifykit.Invalid("Invalid PostgreSQL adapter options.", verifykit.InvalidEntry{
+			Entry: "Schema", EntryType: verifykit.EntryConfig, Rule: "format",
+			Description: `must match ^[a-z_][a-z0-9_]{0,62}$ and not start with "pg_"`,
+		})
+	}
+	return s, nil
+}
+
+// DB is the PostgreSQL adapter of one schema: it hands out the stores and the rate limiter,
+// which share its pool. It is safe for concurrent use. The schema must have been migrated
+// (see Migrate) before the stores are used.
+type DB struct {
+	pool    *pgxpool.Pool
+	schema  string
+	otp     *OTPStore
+	limiter *RateLimiter
+}
+
+// New returns the adapter for the schema of opts on pool. It does not touch the database:
+// run Migrate (once per deployment, or at every start; it is idempotent) before using it.
+// The pool stays the caller's: close it after the last use of the adapter.
+func New(pool *pgxpool.Pool, opts Options) (*DB, error) {
+	if pool == nil {
+		return nil, verifykit.Invalid("Invalid PostgreSQL adapter options.", verifykit.InvalidEntry{
+			Entry: "pool", EntryType: verifykit.EntryConfig, Rule: "required", Description: "is required",
+		})
+	}
+	schema, err := opts.schema()
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{pool: pool, schema: schema}
+	db.otp = newOTPStore(db)
+	db.limiter = newRateLimiter(db)
+	return db, nil
+}
+
+// Schema returns the name of the schema the adapter works in.
+func (db *DB) Schema() string { return db.schema }
+
+// Pool returns the pool the adapter was built with.
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Migrate applies the migrations the adapter's schema lacks; see the package function Migrate.
+func (db *DB) Migrate(ctx context.Context) error {
+	return Migrate(ctx, db.pool, Options{Schema: db.schema})
+}
+
+// OTPStore returns the ports.OTPStore of the adapter.
+func (db *DB) OTPStore() *OTPStore { return db.otp }
+
+// RateLimiter returns the ports.RateLimiter of the adapter. Every RateLimiter of every
+// instance on the same schema shares the same counts.
+func (db *DB) RateLimiter() *RateLimiter { return db.limiter }
+
+// table returns the quoted, schema-qualified name of one of the adapter's tables, for use in
+// SQL text. Only fixed table names and the validated schema ever reach it.
+func (db *DB) table(name string) string {
+	return pgx.Identifier{db.schema, name}.Sanitize()
+}
+
+// lockKey returns the 64-bit advisory lock key of the given parts within the adapter's schema:
+// an FNV-1a hash of the length-prefixed parts, so that no two part lists share a key by
+// construction (two keys may still collide, which only serialises them).
+func (db *DB) lockKey(parts ...string) int64 {
+	h := fnv.New64a()
+	var n [binary.MaxVarintLen64]byte
+	for _, p := range append([]string{"verifykit", db.schema}, parts...) {
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(p)))])
+		h.Write([]byte(p))
+	}
+	return int64(h.Sum64())
+}
+
+// openTx acquires a connection and sends b, whose first query must be "begin", in one round
+// trip. On success the connection holds an open transaction that the caller ends with
+// commitTx or rollbackTx; on failure the connection has been released.
+func (db *DB) openTx(ctx context.Context, b *pgx.Batch) (*pgxpool.Conn, error) {
+	c, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return nil, storageError(err)
+	}
+	if err := c.SendBatch(ctx, b).Close(); err != nil {
+		release(c)
+		return nil, storageError(err)
+	}
+	return c, nil
+}
+
+// commitTx sends the queries of b (which may be nil) followed by "commit" in one round trip,
+// then releases c.
+func commitTx(ctx context.Context, c *pgxpool.Conn, b *pgx.Batch) error {
+	defer release(c)
+	if b == nil {
+		b = &pgx.Batch{}
+	}
+	b.Queue("commit")
+	return storageError(c.SendBatch(ctx, b).Close())
+}
+
+// rollbackTx ends the transaction of c without writing, then releases c. Callers use it when
+// the transaction wrote nothing, so its outcome does not matter: if the rollback fails, the
+// pool destroys the connection and the server ends the transaction.
+func rollbackTx(ctx context.Context, c *pgxpool.Conn) {
+	defer release(c)
+	_, _ = c.Exec(ctx, "rollback")
+}
+
+// release returns c to its pool. A connection still inside a transaction (after an error)
+// is destroyed by the pool, which makes the server roll the transaction back.
+func release(c *pgxpool.Conn) { c.Release() }
+
+// sendBatch sends b on a connection of the pool as one implicit transaction: it commits when
+// every query succeeds and rolls back otherwise.
+func (db *DB) sendBatch(ctx context.Context, b *pgx.Batch) error {
+	return storageError(db.pool.SendBatch(ctx, b).Close())
+}
+
+// Messages of the errors the adapter returns.
+const (
+	msgUnavailable = "The verifykit store is unavailable; try again later."
+	msgConflict    = "The record already exists."
+	msgInvalidText = "The value cannot be stored: it is not valid text."
+	msgInternal    = "The verifykit store failed."
+)
+
+// storageError maps an error of pgx to a *verifykit.Error that wraps it:
+//   - unique violation: KindConflict;
+//   - text the database cannot hold (NUL bytes, invalid UTF-8): KindInvalidInput;
+//   - connection failures, timeouts, cancelled contexts, an overloaded or shutting-down
+//     server, serialisation failures and deadlocks (trying again may work): KindUnavailable;
+//   - any other error the server reports: KindInternal.
+//
+// Errors that do not come from the server (the connection, the pool, the context) are
+// KindUnavailable. nil stays nil, and an *verifykit.Error comes back as it is.
+func storageError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ve *verifykit.Error
+	if errors.As(err, &ve) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return verifykit.Wrap(verifykit.KindUnavailable, msgUnavailable, err)
+	}
+	switch {
+	case pe.Code == "23505": // unique_violation
+		return verifykit.Wrap(verifykit.KindConflict, msgConflict, err)
+	case pe.Code == "22021" || pe.Code == "22P05": // character_not_in_repertoire, untranslatable_character
+		return verifykit.Wrap(verifykit.KindInvalidInput, msgInvalidText, err)
+	case strings.HasPrefix(pe.Code, "08"), // connection exception
+		strings.HasPrefix(pe.Code, "53"), // insufficient resources
+		strings.HasPrefix(pe.Code, "57"), // operator intervention: query cancelled, admin shutdown, ...
+		strings.HasPrefix(pe.Code, "40"), // transaction rollback: serialisation failure, deadlock
+		pe.Code == "55P03":               // lock_not_available (lock_timeout)
+		return verifykit.Wrap(verifykit.KindUnavailable, msgUnavailable, err)
+	}
+	return verifykit.Wrap(verifykit.KindInternal, msgInternal, err)
+}

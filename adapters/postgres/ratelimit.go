@@ -1,0 +1,146 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/ports"
+)
+
+// RateLimiter is a ports.RateLimiter in PostgreSQL (table rate_limits) that every instance on
+// the same schema shares. It keeps, per key, the times of the recent events (in nanoseconds)
+// and decides with ports.DecideRate, so it decides exactly like the memory limiter: sliding
+// windows, nothing recorded when denied. Allow takes the advisory lock of the key in a
+// transaction, reads the key's events, decides, and writes the new event with the commit: two
+// round trips, and concurrent Allow calls for one key, from any instance, never pass a limit.
+// Peek reads without locking.
+//
+// Keys whose events no limit can see any more are deleted by PurgeStale; every 1024th
+// recorded event of a RateLimiter value also deletes up to 256 of them.
+type RateLimiter struct {
+	db     *DB
+	writes atomic.Uint64
+
+	qSelect, qUpsert, qPurge string
+}
+
+func newRateLimiter(db *DB) *RateLimiter {
+	t := db.table("rate_limits")
+	return &RateLimiter{
+		db:      db,
+		qSelect: "select events_ns, keep_until_ns from " + t + " where key = $1",
+		qUpsert: "insert into " + t + " (key, events_ns, keep_until_ns) values ($1, $2, $3)" +
+			" on conflict (key) do update set events_ns = excluded.events_ns, keep_until_ns = excluded.keep_until_ns",
+		qPurge: "delete from " + t + " where key in (select key from " + t +
+			" where keep_until_ns < $1 order by keep_until_ns limit $2 for update skip locked)",
+	}
+}
+
+// errBadLimit answers a limit with a non-positive Max or Per.
+var errBadLimit = verifykit.New(verifykit.KindInternal, "A rate limit needs a positive Max and Per.")
+
+// Allow implements ports.RateLimiter. With no limits it allows and records nothing.
+func (l *RateLimiter) Allow(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {
+	longest, maxEvents, err := checkLimits(limits)
+	if err != nil || len(limits) == 0 {
+		return ports.RateDecision{Allowed: err == nil}, err
+	}
+	var (
+		events    []int64
+		keepUntil int64
+	)
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	b.Queue(lockSQL, l.db.lockKey("rate", key))
+	b.Queue(l.qSelect, []byte(key)).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&events, &keepUntil); !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return nil
+	})
+	c, err := l.db.openTx(ctx, b)
+	if err != nil {
+		return ports.RateDecision{}, err
+	}
+	times := eventTimes(events)
+	d := ports.DecideRate(times, now, limits)
+	if !d.Allowed {
+		rollbackTx(ctx, c) // nothing is recorded
+		return d, nil
+	}
+	// Keep only what any limit can still see, and no more than the largest Max, as the memory
+	// limiter does.
+	cut := 0
+	for cut < len(times) && !times[cut].After(now.Add(-longest)) {
+		cut++
+	}
+	if keep := len(events) - cut; keep >= maxEvents {
+		cut = len(events) - maxEvents + 1
+	}
+	events = append(events[cut:], now.UnixNano())
+	keepUntil = max(keepUntil, now.Add(longest).UnixNano())
+	w := &pgx.Batch{}
+	w.Queue(l.qUpsert, []byte(key), events, keepUntil)
+	if err := commitTx(ctx, c, w); err != nil {
+		return ports.RateDecision{}, err
+	}
+	if l.writes.Add(1)%autoPurgeEvery == 0 {
+		_, _ = l.PurgeStale(ctx, now, autoPurgeBatch) // best effort
+	}
+	return d, nil
+}
+
+// Peek implements ports.RateLimiter. It reads the committed events of key without locking.
+func (l *RateLimiter) Peek(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {
+	if _, _, err := checkLimits(limits); err != nil {
+		return ports.RateDecision{}, err
+	}
+	var (
+		events    []int64
+		keepUntil int64
+	)
+	err := l.db.pool.QueryRow(ctx, l.qSelect, []byte(key)).Scan(&events, &keepUntil)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return ports.RateDecision{}, storageError(err)
+	}
+	return ports.DecideRate(eventTimes(events), now, limits), nil
+}
+
+// PurgeStale deletes up to limit keys whose events no limit could still see at now (the
+// longest window of their last recorded event has passed), and returns how many it deleted.
+// Hosts call it periodically, like otp.Service.Sweep.
+func (l *RateLimiter) PurgeStale(ctx context.Context, now time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	ct, err := l.db.pool.Exec(ctx, l.qPurge, now.UnixNano(), limit)
+	if err != nil {
+		return 0, storageError(err)
+	}
+	return int(ct.RowsAffected()), nil
+}
+
+// checkLimits returns the longest Per and the largest Max of limits.
+func checkLimits(limits []ports.RateLimit) (longest time.Duration, maxEvents int, err error) {
+	for _, lim := range limits {
+		if lim.Max <= 0 || lim.Per <= 0 {
+			return 0, 0, errBadLimit
+		}
+		longest = max(longest, lim.Per)
+		maxEvents = max(maxEvents, lim.Max)
+	}
+	return longest, maxEvents, nil
+}
+
+func eventTimes(ns []int64) []time.Time {
+	times := make([]time.Time, len(ns))
+	for i, n := range ns {
+		times[i] = time.Unix(0, n)
+	}
+	return times
+}
