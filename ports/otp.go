@@ -78,8 +78,9 @@ type OTPStore interface {
 	// how many codes it superseded.
 	CreateCode(ctx context.Context, rec OTPRecord) (superseded int, err error)
 
-	// VerifyLatest takes the latest code (by CreatedAt, then insertion) of the purpose and
-	// subject and, atomically:
+	// VerifyLatest takes the latest code of the purpose and subject — the last one stored
+	// by CreateCode, whatever its CreatedAt (clocks of several instances may differ) — and,
+	// atomically:
 	//   - if it is active and now >= ExpiresAt, marks it CodeExpired: OutcomeNotActive;
 	//   - if it is not active: OutcomeNotActive, nothing changed;
 	//   - if match(rec) is true, marks it CodeVerified with UsedAt = now: OutcomeVerified;

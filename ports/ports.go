@@ -118,6 +118,8 @@ type RateLimiter interface {
 	// reports Allowed. When a limit would be passed it records nothing and reports the
 	// longest wait among the limits that deny.
 	Allow(ctx context.Context, key string, now time.Time, limits ...RateLimit) (RateDecision, error)
+	// With no limits, Allow allows and records nothing.
+	//
 	// Peek reports what Allow would decide, without recording anything.
 	Peek(ctx context.Context, key string, now time.Time, limits ...RateLimit) (RateDecision, error)
 }

@@ -56,6 +56,9 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 	if err := ctx.Err(); err != nil {
 		return ports.RateDecision{}, err
 	}
+	if len(limits) == 0 {
+		return ports.RateDecision{Allowed: true}, nil // nothing to count against
+	}
 	var longest time.Duration
 	maxEvents := 0
 	for _, lim := range limits {

@@ -75,6 +75,18 @@ func RunRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimite
 		require.True(t, d.Allowed)
 	})
 
+	t.Run("NoLimitsAllowsAndRecordsNothing", func(t *testing.T) {
+		l := newLimiter(t)
+		for range 3 {
+			d, err := l.Allow(ctx, "k", base)
+			require.NoError(t, err)
+			require.True(t, d.Allowed)
+		}
+		d, err := l.Allow(ctx, "k", base, apart)
+		require.NoError(t, err)
+		require.True(t, d.Allowed, "the calls without limits recorded no event")
+	})
+
 	t.Run("KeysAreIndependent", func(t *testing.T) {
 		l := newLimiter(t)
 		d, err := l.Allow(ctx, "a", base, apart)
