@@ -377,7 +377,7 @@ func (s *ProcessService) authorizeID(ctx context.Context, token, orgID, id strin
 // storeErr turns a store error into the *verifykit.Error callers get.
 func storeErr(err error) error {
 	if errors.Is(err, ports.ErrProcessNotFound) {
-		return verifykit.Wrap(verifykit.KindNotFound, MsgProcessNotFound, err)
+		return verifykit.New(verifykit.KindNotFound, MsgProcessNotFound)
 	}
 	return verifykit.Unavailable("OTP identification processes are unavailable; try again later.", err)
 }
