@@ -250,7 +250,9 @@ func (s *ProcessService) issue(ctx context.Context, rec ports.ProcessRecord, now
 
 // ProcessRequest names one process of an organisation.
 type ProcessRequest struct {
+	// Token is the caller's access token.
 	Token string
+	// OrgID is the organisation (the path's org_id); ID is the process (the path's id).
 	OrgID string
 	ID    string
 }

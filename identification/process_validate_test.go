@@ -289,3 +289,44 @@ func TestConcurrentWrongCodesBlockOnce(t *testing.T) {
 	_, err = e.validate(p, code, "")
 	requireKind(t, err, verifykit.KindConflict, "")
 }
+
+func TestCodeTTLShorterThanProcess(t *testing.T) {
+	e := newEnv(t, func(_ *identification.ProcessDeps, c *identification.ProcessConfig, _ *otp.Config) {
+		c.CodeTTL = time.Minute
+	})
+	p, code := e.create(t, sms, identification.TwoFactorDocumentNumber)
+	e.clock.Advance(time.Minute)
+	_, err := e.validate(p, code, "12345678Z")
+	requireKind(t, err, verifykit.KindInvalidInput, otp.MsgExpired)
+	_, err = e.validate(p, code, "wrong")
+	requireKind(t, err, verifykit.KindInvalidInput, identification.MsgInvalidTwoFactor)
+	require.Equal(t, "does not match; 0 attempts left", err.(*verifykit.Error).Invalid[0].Description)
+	got := e.get(t, p.ID)
+	require.Equal(t, identification.ProcessCreated, got.State, "an expired code does not end the process")
+	require.Equal(t, 1, got.FailedAttempts, "a wrong second factor counts even without a live code")
+
+	res, err := e.svc.Resend(context.Background(), identification.ProcessRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID})
+	require.NoError(t, err)
+	_, err = e.validate(p, e.codeOf(t, res.Process, res.Code), "12345678Z")
+	require.NoError(t, err)
+}
+
+func TestCreateEmailFormat(t *testing.T) {
+	e := newEnv(t)
+	for addr, ok := range map[string]bool{
+		"jane@example.com": true, "j.d+tag@mail.example.co.uk": true,
+		"jane": false, "@example.com": false, "jane@": false, "jane@example": false, "jane@.com": false,
+		"jane@example.": false, "ja ne@example.com": false, "a@b@example.com": false,
+		strings.Repeat("j", 65) + "@example.com": false,
+	} {
+		a := e.actor()
+		a.Email = addr
+		_, err := e.svc.Create(context.Background(), identification.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: a,
+			Channel: identification.Channel{Type: identification.ChannelEmail, External: true}})
+		if ok {
+			require.NoError(t, err, addr)
+		} else {
+			requireKind(t, err, verifykit.KindBadRequest, "Validation failed.")
+		}
+	}
+}
