@@ -1,0 +1,492 @@
+package identification
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/internal/authz"
+	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/ports"
+)
+
+// ProcessState is the life-cycle state of an OTP identification process.
+//
+//	CREATED --validate (right code and second factor)--> VALIDATED
+//	CREATED --cancel (with a reason)-------------------> CANCELLED
+//	CREATED --expires_at passes------------------------> EXPIRED
+//	CREATED --the code's attempts are used up----------> BLOCKED
+//
+// Only CREATED processes can be resent, cancelled, validated or deleted without force;
+// the other states are final.
+type ProcessState string
+
+// The states of an OTP identification process.
+const (
+	ProcessCreated   ProcessState = ports.ProcessStateCreated
+	ProcessValidated ProcessState = "VALIDATED"
+	ProcessCancelled ProcessState = "CANCELLED"
+	ProcessExpired   ProcessState = ports.ProcessStateExpired
+	ProcessBlocked   ProcessState = "BLOCKED"
+)
+
+var processStates = []ProcessState{ProcessCreated, ProcessValidated, ProcessCancelled, ProcessExpired, ProcessBlocked}
+
+// ChannelType is how the one-time code reaches the actor.
+type ChannelType string
+
+// The channels of a process.
+const (
+	ChannelSMS      ChannelType = "SMS"
+	ChannelEmail    ChannelType = "EMAIL"
+	ChannelWhatsApp ChannelType = "WHATSAPP"
+)
+
+// Channel says how the code is delivered. With External set, the SDK does not send the
+// code: Create and Resend return it once, and the organisation delivers it itself.
+type Channel struct {
+	Type     ChannelType `json:"type"`
+	External bool        `json:"external"`
+}
+
+// TwoFactorType is the second factor an actor gives with the code; empty for none.
+type TwoFactorType string
+
+// The second factors of a process.
+const (
+	// TwoFactorDocumentNumber: the actor types the number of their identity document; it
+	// must match actor.identity_document.document_number, case and spaces aside.
+	TwoFactorDocumentNumber TwoFactorType = "DOCUMENT_NUMBER"
+	// TwoFactorEmail: the actor types their e-mail address; it must match actor.email,
+	// case and spaces aside.
+	TwoFactorEmail TwoFactorType = "EMAIL"
+	// TwoFactorDocumentImage: the actor gives a reference to an image (back and front) of
+	// the identity document named by actor.identity_document.document_number. The SDK
+	// cannot read images: any non-empty reference is accepted with the right code, and kept
+	// in Process.TwoFactorEvidence for the organisation to review.
+	TwoFactorDocumentImage TwoFactorType = "PERSONAL_DOCUMENT_IMAGE"
+)
+
+// MSISDN is a phone number: the country calling code and the national number, digits
+// only (a leading "+" on the country code and spaces in the number are accepted and
+// dropped).
+type MSISDN struct {
+	CountryCode string `json:"country_code"`
+	PhoneNumber string `json:"phone_number"`
+}
+
+// E164 returns the number in E.164 form, e.g. "+34600111222", or "" when it is not set.
+func (m MSISDN) E164() string {
+	if m.CountryCode == "" && m.PhoneNumber == "" {
+		return ""
+	}
+	return "+" + m.CountryCode + m.PhoneNumber
+}
+
+// IdentityDocument is an identity document of the actor.
+type IdentityDocument struct {
+	DocumentType   string `json:"document_type"`
+	DocumentNumber string `json:"document_number"`
+	Country        string `json:"country"`
+}
+
+// Actor is the person an OTP identification process identifies.
+type Actor struct {
+	Name             string           `json:"name"`
+	LastName         string           `json:"last_name"`
+	Email            string           `json:"email"`
+	MSISDN           MSISDN           `json:"msisdn"`
+	IdentityDocument IdentityDocument `json:"identity_document"`
+	Language         string           `json:"language"`
+}
+
+// Process is an OTP identification process as its organisation sees it. It never holds
+// the code. Zero times mean "not happened".
+type Process struct {
+	ID    string `json:"id"`
+	OrgID string `json:"org_id"`
+	// State is the state at the time of the answer: a CREATED process past ExpiresAt is
+	// reported EXPIRED even before that is stored.
+	State         ProcessState  `json:"status"`
+	Actor         Actor         `json:"actor"`
+	TwoFactorType TwoFactorType `json:"two_factor_type,omitempty"`
+	Channel       Channel       `json:"channel"`
+	CreatedAt     time.Time     `json:"created_at"`
+	UpdatedAt     time.Time     `json:"updated_at"`
+	ExpiresAt     time.Time     `json:"expires_at"`
+	// CodeSentAt is when the latest code was issued; CodesSent counts the codes issued.
+	CodeSentAt time.Time `json:"code_sent_at,omitzero"`
+	CodesSent  int       `json:"codes_sent"`
+	// FailedAttempts counts failed validations: wrong codes and wrong second factors.
+	FailedAttempts int       `json:"failed_attempts"`
+	ValidatedAt    time.Time `json:"validated_at,omitzero"`
+	// TwoFactorEvidence is the reference the actor gave for PERSONAL_DOCUMENT_IMAGE.
+	TwoFactorEvidence string    `json:"two_factor_evidence,omitempty"`
+	CancelledAt       time.Time `json:"cancelled_at,omitzero"`
+	CancelReason      string    `json:"cancel_reason,omitempty"`
+}
+
+// Defaults of ProcessConfig.
+const (
+	// DefaultProcessScope is the scope the organisation's use cases (create, resend,
+	// cancel, delete, get, list) need.
+	DefaultProcessScope = "otp_identification:admin"
+	// DefaultProcessActorScope is the scope the actor's use cases (metadata, validate) need.
+	DefaultProcessActorScope = "otp_identification:actor"
+	// DefaultForceDeletePermission is the permission a token needs to delete a process
+	// that is not CREATED (with force=true).
+	DefaultForceDeletePermission = "OTP_IDENTIFICATION_FORCE_DELETE"
+	// DefaultProcessCodePurpose is the otp purpose of the codes of processes; the process
+	// id is their subject.
+	DefaultProcessCodePurpose = "otp_identification"
+)
+
+// ProcessConfig sets the rules of ProcessService. Start from DefaultProcessConfig: every
+// field is checked by NewProcessService.
+type ProcessConfig struct {
+	// AdminScopes are the scopes create, resend, cancel, delete, get and list need; at
+	// least one. Default: DefaultProcessScope.
+	AdminScopes []string
+	// ActorScopes are the scopes metadata and validate need; at least one. Default:
+	// DefaultProcessActorScope.
+	ActorScopes []string
+	// ForceDeletePermission is the permission that, with force=true, allows deleting a
+	// process that is not CREATED. Default: DefaultForceDeletePermission.
+	ForceDeletePermission string
+	// DefaultExpiresIn is the lifetime of a process created without expires_in; MaxExpiresIn
+	// the longest expires_in accepted. Both default to 30 days.
+	DefaultExpiresIn time.Duration
+	MaxExpiresIn     time.Duration
+	// CodePurpose is the otp purpose of process codes. Default: DefaultProcessCodePurpose.
+	CodePurpose string
+	// CodeTTL, when positive, is the longest a code stays valid; a code never outlives its
+	// process. Zero (the default): a code is valid until its process expires, so the actor
+	// can use it whenever they get to it; an admin can resend a new one.
+	CodeTTL time.Duration
+	// MaxAttempts is the number of failed validations (wrong codes and wrong second
+	// factors) of one code that block the process. Default 5.
+	MaxAttempts int
+	// Digits is the length of a code, otp.MinDigits to otp.MaxDigits. Default 6.
+	Digits int
+	// DefaultPageSize and MaxPageSize bound List. Defaults 50 and 500.
+	DefaultPageSize int
+	MaxPageSize     int
+	// Message renders the text sent to the actor. Default: ProcessMessage.
+	Message func(code string, ttl time.Duration) string
+}
+
+// DefaultProcessConfig returns the defaults of RULES.md §D and §E.
+func DefaultProcessConfig() ProcessConfig {
+	return ProcessConfig{
+		AdminScopes:           []string{DefaultProcessScope},
+		ActorScopes:           []string{DefaultProcessActorScope},
+		ForceDeletePermission: DefaultForceDeletePermission,
+		DefaultExpiresIn:      30 * 24 * time.Hour,
+		MaxExpiresIn:          30 * 24 * time.Hour,
+		CodePurpose:           DefaultProcessCodePurpose,
+		MaxAttempts:           5,
+		Digits:                6,
+		DefaultPageSize:       50,
+		MaxPageSize:           500,
+		Message:               ProcessMessage,
+	}
+}
+
+// ProcessMessage is the default text of a process code.
+func ProcessMessage(code string, _ time.Duration) string {
+	return "Your identification code is " + code + "."
+}
+
+// Validate reports every problem of the config at once as a KindInvalidInput error.
+func (c ProcessConfig) Validate() error {
+	var v verifykit.Validation
+	bad := func(field, rule, desc string) {
+		v.AddEntry(verifykit.InvalidEntry{Entry: field, EntryType: verifykit.EntryConfig, Rule: rule, Description: desc})
+	}
+	if len(c.AdminScopes) == 0 {
+		bad("AdminScopes", "required", "at least one scope is required")
+	}
+	if len(c.ActorScopes) == 0 {
+		bad("ActorScopes", "required", "at least one scope is required")
+	}
+	if c.ForceDeletePermission == "" {
+		bad("ForceDeletePermission", "required", "is required")
+	}
+	if c.MaxExpiresIn <= 0 {
+		bad("MaxExpiresIn", "positive", "must be positive")
+	}
+	if c.DefaultExpiresIn <= 0 || c.DefaultExpiresIn > c.MaxExpiresIn {
+		bad("DefaultExpiresIn", "range", "must be positive and at most MaxExpiresIn")
+	}
+	if c.CodePurpose == "" {
+		bad("CodePurpose", "required", "is required")
+	}
+	if c.CodeTTL < 0 {
+		bad("CodeTTL", "positive", "must not be negative")
+	}
+	if c.MaxAttempts < 1 {
+		bad("MaxAttempts", "positive", "must be at least 1")
+	}
+	if c.Digits < otp.MinDigits || c.Digits > otp.MaxDigits {
+		bad("Digits", "range", fmt.Sprintf("must be from %d to %d", otp.MinDigits, otp.MaxDigits))
+	}
+	if c.MaxPageSize < 1 {
+		bad("MaxPageSize", "positive", "must be at least 1")
+	}
+	if c.DefaultPageSize < 1 || c.DefaultPageSize > c.MaxPageSize {
+		bad("DefaultPageSize", "range", "must be from 1 to MaxPageSize")
+	}
+	if c.Message == nil {
+		bad("Message", "required", "a message renderer is required")
+	}
+	if err := v.Err(); err != nil {
+		err.(*verifykit.Error).Message = "Invalid OTP identification configuration."
+		return err
+	}
+	return nil
+}
+
+// ProcessDeps are what ProcessService needs from the outside.
+type ProcessDeps struct {
+	// Store keeps the processes. Required.
+	Store ports.ProcessStore
+	// OTP issues and verifies the codes. Required.
+	OTP *otp.Service
+	// Tokens verifies access tokens. Required.
+	Tokens ports.TokenVerifier
+	// SMS sends codes of SMS processes. Default: the OTP engine's own SMS sender.
+	SMS ports.SMSSender
+	// Email sends codes of EMAIL processes; without it, EMAIL processes must be external.
+	Email ports.EmailSender
+	// WhatsApp sends codes of WHATSAPP processes; without it, WHATSAPP processes must be
+	// external.
+	WhatsApp ports.WhatsAppSender
+	// Clock tells the time; use the OTP engine's clock. Default: the system clock.
+	Clock ports.Clock
+	// Logger receives structured events (never codes, contact data or document numbers).
+	// Default: discard.
+	Logger *slog.Logger
+}
+
+// ProcessService runs OTP identification processes (RULES.md §D). It is safe for
+// concurrent use.
+//
+// Access: every use case first checks the access token (401 "Invalid access token"),
+// then the scopes (AdminScopes or ActorScopes, 403), then that the token belongs to the
+// organisation of the request: a token without an organisation is forbidden (403); a
+// token of another organisation gets not found (404), exactly like an id of another
+// organisation, so nobody learns what another organisation holds. Then the input is
+// checked (400, every problem listed), then the process is looked up (404), then its
+// state (409).
+//
+// Processes and codes live in two stores. Writes are ordered so that a crash between two
+// of them leaves a safe state: a process is stored before its code is issued (a process
+// without a code can be resent), codes are invalidated after a process leaves CREATED
+// (a code of a process that is not CREATED is never accepted), and a validation needs the
+// process to be CREATED both before the code is checked and when VALIDATED is stored.
+type ProcessService struct {
+	store    ports.ProcessStore
+	otp      *otp.Service
+	tokens   ports.TokenVerifier
+	sms      ports.SMSSender
+	email    ports.EmailSender
+	whatsapp ports.WhatsAppSender
+	clock    ports.Clock
+	log      *slog.Logger
+	cfg      ProcessConfig
+}
+
+// NewProcessService checks deps and cfg and returns a ProcessService.
+func NewProcessService(deps ProcessDeps, cfg ProcessConfig) (*ProcessService, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var v verifykit.Validation
+	for _, dep := range []struct {
+		name    string
+		missing bool
+	}{{"Store", deps.Store == nil}, {"OTP", deps.OTP == nil}, {"Tokens", deps.Tokens == nil}} {
+		if dep.missing {
+			v.AddEntry(verifykit.InvalidEntry{Entry: dep.name, EntryType: verifykit.EntryConfig, Rule: "required", Description: "is required"})
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if deps.Clock == nil {
+		deps.Clock = ports.SystemClock{}
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.AdminScopes = append([]string(nil), cfg.AdminScopes...)
+	cfg.ActorScopes = append([]string(nil), cfg.ActorScopes...)
+	return &ProcessService{
+		store: deps.Store, otp: deps.OTP, tokens: deps.Tokens,
+		sms: deps.SMS, email: deps.Email, whatsapp: deps.WhatsApp,
+		clock: deps.Clock, log: deps.Logger, cfg: cfg,
+	}, nil
+}
+
+// Messages of the process use cases.
+const (
+	MsgProcessNotFound  = "OTP identification process not found"
+	MsgOrgNotFound      = "Organization not found"
+	MsgTokenWithoutOrg  = "The access token does not belong to an organization"
+	MsgInvalidTwoFactor = "Invalid second factor"
+)
+
+// ErrSecondFactorMismatch is the cause (for errors.Is) of a validation refused because the
+// second factor does not match.
+var ErrSecondFactorMismatch = errors.New("identification: second factor does not match")
+
+// authorize checks the token, its scopes, and that it belongs to orgID; notFound is the
+// message a token of another organisation gets.
+func (s *ProcessService) authorize(ctx context.Context, token, orgID, notFound string, scopes []string) (ports.Claims, error) {
+	claims, err := authz.Authorize(ctx, s.tokens, s.clock, token, scopes...)
+	if err != nil {
+		return ports.Claims{}, err
+	}
+	switch claims.OrgID {
+	case "":
+		return ports.Claims{}, verifykit.New(verifykit.KindForbidden, MsgTokenWithoutOrg)
+	case orgID:
+		return claims, nil
+	}
+	return ports.Claims{}, verifykit.New(verifykit.KindNotFound, notFound)
+}
+
+// authorizeID is authorize for a use case on the process id: an id that cannot be a
+// process id is not found.
+func (s *ProcessService) authorizeID(ctx context.Context, token, orgID, id string, scopes []string) (ports.Claims, error) {
+	claims, err := s.authorize(ctx, token, orgID, MsgProcessNotFound, scopes)
+	if err != nil {
+		return claims, err
+	}
+	if len(id) != 36 || uuid.Validate(id) != nil {
+		return claims, verifykit.New(verifykit.KindNotFound, MsgProcessNotFound)
+	}
+	return claims, nil
+}
+
+// storeErr turns a store error into the *verifykit.Error callers get.
+func storeErr(err error) error {
+	if errors.Is(err, ports.ErrProcessNotFound) {
+		return verifykit.New(verifykit.KindNotFound, MsgProcessNotFound)
+	}
+	return verifykit.Unavailable("OTP identification processes are unavailable; try again later.", err)
+}
+
+// badRequest turns the problems v collected into a KindBadRequest error, or nil.
+func badRequest(v *verifykit.Validation) error {
+	err := v.Err()
+	if err != nil {
+		err.(*verifykit.Error).Kind = verifykit.KindBadRequest
+	}
+	return err
+}
+
+func notCreated(action string, state string) error {
+	return verifykit.New(verifykit.KindConflict, "The OTP identification process cannot be "+action+": it is "+state)
+}
+
+// get returns the process id of orgID.
+func (s *ProcessService) get(ctx context.Context, orgID, id string) (ports.ProcessRecord, error) {
+	rec, err := s.store.Get(ctx, orgID, id)
+	if err != nil {
+		return rec, storeErr(err)
+	}
+	return rec, nil
+}
+
+// transition applies change to the process in one atomic step when it is CREATED and not
+// expired, and returns it. A CREATED process found past its expiry is stored EXPIRED and
+// the answer is a conflict, as for any other state; action names the refused action.
+func (s *ProcessService) transition(ctx context.Context, orgID, id, action string, change func(*ports.ProcessRecord)) (ports.ProcessRecord, error) {
+	now := s.clock.Now()
+	expired := false
+	rec, err := s.store.Update(ctx, orgID, id, func(r *ports.ProcessRecord) error {
+		if ports.EffectiveProcessState(*r, now) == ports.ProcessStateExpired && r.State == ports.ProcessStateCreated {
+			r.State, r.UpdatedAt, expired = ports.ProcessStateExpired, now, true
+			return nil
+		}
+		if r.State != ports.ProcessStateCreated {
+			return notCreated(action, r.State)
+		}
+		change(r)
+		r.UpdatedAt = now
+		return nil
+	})
+	if err != nil {
+		return rec, storeErr(err)
+	}
+	if expired {
+		s.log.InfoContext(ctx, "otp identification expired", slog.String("org_id", orgID), slog.String("process_id", id))
+		return rec, notCreated(action, rec.State)
+	}
+	return rec, nil
+}
+
+// invalidateCodes kills the codes of process id; a failure is only logged, since a code
+// of a process that is not CREATED is never accepted anyway.
+func (s *ProcessService) invalidateCodes(ctx context.Context, id string) {
+	if _, err := s.otp.Invalidate(context.WithoutCancel(ctx), s.cfg.CodePurpose, id); err != nil {
+		s.log.WarnContext(ctx, "otp identification codes not invalidated", slog.String("process_id", id), slog.String("error", err.Error()))
+	}
+}
+
+// ExpireDue stores EXPIRED on up to batch CREATED processes (of every organisation) whose
+// expiry has passed, and returns how many it changed. Reads already report such processes
+// EXPIRED and no use case accepts them; hosts with a shared store call ExpireDue
+// periodically so that stored states match.
+func (s *ProcessService) ExpireDue(ctx context.Context, batch int) (int, error) {
+	if batch < 1 {
+		return 0, verifykit.Invalid("Validation failed.", verifykit.InvalidEntry{Entry: "batch", EntryType: verifykit.EntryConfig, Rule: "positive", Description: "must be at least 1"})
+	}
+	n, err := s.store.ExpireDue(ctx, s.clock.Now(), batch)
+	if err != nil {
+		return n, storeErr(err)
+	}
+	return n, nil
+}
+
+func toProcess(r ports.ProcessRecord, now time.Time) Process {
+	a := r.Actor
+	return Process{
+		ID:    r.ID,
+		OrgID: r.OrgID,
+		State: ProcessState(ports.EffectiveProcessState(r, now)),
+		Actor: Actor{
+			Name: a.Name, LastName: a.LastName, Email: a.Email,
+			MSISDN:           MSISDN(a.MSISDN),
+			IdentityDocument: IdentityDocument(a.IdentityDocument),
+			Language:         a.Language,
+		},
+		TwoFactorType:     TwoFactorType(r.TwoFactorType),
+		Channel:           Channel{Type: ChannelType(r.ChannelType), External: r.ChannelExternal},
+		CreatedAt:         r.CreatedAt,
+		UpdatedAt:         r.UpdatedAt,
+		ExpiresAt:         r.ExpiresAt,
+		CodeSentAt:        r.CodeSentAt,
+		CodesSent:         r.CodesSent,
+		FailedAttempts:    r.FailedAttempts,
+		ValidatedAt:       r.ValidatedAt,
+		TwoFactorEvidence: r.TwoFactorEvidence,
+		CancelledAt:       r.CancelledAt,
+		CancelReason:      r.CancelReason,
+	}
+}
+
+func toActorRecord(a Actor) ports.ProcessActor {
+	return ports.ProcessActor{
+		Name: a.Name, LastName: a.LastName, Email: a.Email,
+		MSISDN:           ports.ProcessPhone(a.MSISDN),
+		IdentityDocument: ports.ProcessDocument(a.IdentityDocument),
+		Language:         a.Language,
+	}
+}

@@ -1,0 +1,452 @@
+package identification
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/ports"
+)
+
+// maxTextLen bounds every free-text field of a request, in characters.
+const maxTextLen = 200
+
+// CreateProcessRequest opens an OTP identification process.
+type CreateProcessRequest struct {
+	// Token is the organisation's access token; OrgID the organisation (the path's org_id).
+	Token string
+	OrgID string
+	// Actor is who must prove their identity. Name is required; the channel and the second
+	// factor need more (see Create).
+	Actor Actor
+	// ExpiresIn is how long the process stays open, as an ISO-8601 duration (see
+	// ParseISODuration). Empty: ProcessConfig.DefaultExpiresIn (30 days); at most
+	// ProcessConfig.MaxExpiresIn (30 days); zero is refused.
+	ExpiresIn string
+	// TwoFactorType is the second factor the actor must give; empty for none.
+	TwoFactorType TwoFactorType
+	// Channel is how the code reaches the actor.
+	Channel Channel
+}
+
+// CreateProcessResult is the process created.
+type CreateProcessResult struct {
+	Process Process
+	// Code is the one-time code when the channel is external, for the organisation to
+	// deliver; it is returned this once and never stored in clear. Empty otherwise.
+	Code string
+}
+
+// Create opens a process in state CREATED, expiring ExpiresIn from now, and issues its
+// first code: sent through the channel's sender (SMS, e-mail, WhatsApp), or returned in
+// the result when the channel is external.
+//
+// The input must be complete (400 listing every problem): the channel type and, when set,
+// the second factor type must be known; SMS and WHATSAPP need actor.msisdn, EMAIL needs
+// actor.email; DOCUMENT_NUMBER and PERSONAL_DOCUMENT_IMAGE need
+// actor.identity_document.document_number, the EMAIL second factor needs actor.email; a
+// non-external channel needs its sender (ProcessDeps). If the code cannot be issued (too
+// many codes to the recipient: 429; delivery failed: 503) the process is deleted again
+// and the error returned.
+func (s *ProcessService) Create(ctx context.Context, req CreateProcessRequest) (CreateProcessResult, error) {
+	if _, err := s.authorize(ctx, req.Token, req.OrgID, MsgOrgNotFound, s.cfg.AdminScopes); err != nil {
+		return CreateProcessResult{}, err
+	}
+	actor := normalizeActor(req.Actor)
+	expiresIn, err := s.checkCreate(actor, req)
+	if err != nil {
+		return CreateProcessResult{}, err
+	}
+	now := s.clock.Now()
+	rec := ports.ProcessRecord{
+		ID:              uuid.NewString(),
+		OrgID:           req.OrgID,
+		State:           ports.ProcessStateCreated,
+		Actor:           toActorRecord(actor),
+		TwoFactorType:   string(req.TwoFactorType),
+		ChannelType:     string(req.Channel.Type),
+		ChannelExternal: req.Channel.External,
+		CreatedAt:       now,
+		UpdatedAt:       now,
+		ExpiresAt:       now.Add(expiresIn),
+		CodeSentAt:      now,
+		CodesSent:       1,
+	}
+	if err := s.store.Create(ctx, rec); err != nil {
+		return CreateProcessResult{}, storeErr(err)
+	}
+	issued, err := s.issue(ctx, rec, now)
+	if err != nil {
+		if delErr := s.store.Delete(context.WithoutCancel(ctx), rec.OrgID, rec.ID, nil); delErr != nil {
+			s.log.WarnContext(ctx, "otp identification without a code not deleted", slog.String("process_id", rec.ID), slog.String("error", delErr.Error()))
+		}
+		return CreateProcessResult{}, err
+	}
+	s.log.InfoContext(ctx, "otp identification created", slog.String("org_id", rec.OrgID), slog.String("process_id", rec.ID),
+		slog.String("channel", rec.ChannelType), slog.Bool("external", rec.ChannelExternal), slog.String("two_factor_type", rec.TwoFactorType))
+	return CreateProcessResult{Process: toProcess(rec, now), Code: issued.Code}, nil
+}
+
+// normalizeActor trims the actor's fields and writes the phone number in digits only.
+func normalizeActor(a Actor) Actor {
+	trim := strings.TrimSpace
+	a.Name, a.LastName, a.Email, a.Language = trim(a.Name), trim(a.LastName), trim(a.Email), trim(a.Language)
+	a.MSISDN.CountryCode = strings.TrimPrefix(trim(a.MSISDN.CountryCode), "+")
+	a.MSISDN.PhoneNumber = strings.Join(strings.Fields(a.MSISDN.PhoneNumber), "")
+	d := &a.IdentityDocument
+	d.DocumentType, d.DocumentNumber, d.Country = trim(d.DocumentType), trim(d.DocumentNumber), trim(d.Country)
+	return a
+}
+
+// checkCreate checks the create input, with actor normalized, and returns the lifetime.
+func (s *ProcessService) checkCreate(actor Actor, req CreateProcessRequest) (time.Duration, error) {
+	var v verifykit.Validation
+	v.Required("$.actor.name", actor.Name)
+	doc := actor.IdentityDocument
+	for _, f := range [...]struct{ entry, value string }{
+		{"$.actor.name", actor.Name}, {"$.actor.last_name", actor.LastName}, {"$.actor.language", actor.Language},
+		{"$.actor.identity_document.document_type", doc.DocumentType},
+		{"$.actor.identity_document.document_number", doc.DocumentNumber},
+		{"$.actor.identity_document.country", doc.Country},
+	} {
+		if utf8.RuneCountInString(f.value) > maxTextLen {
+			v.Add(f.entry, "length", fmt.Sprintf("must be at most %d characters", maxTextLen))
+		}
+	}
+	if actor.Email != "" && !validEmail(actor.Email) {
+		v.Add("$.actor.email", "format", "must be an e-mail address")
+	}
+	checkMSISDN(&v, actor.MSISDN)
+
+	expiresIn := s.cfg.DefaultExpiresIn
+	if strings.TrimSpace(req.ExpiresIn) != "" {
+		d, reason := parseISODuration(strings.TrimSpace(req.ExpiresIn))
+		switch {
+		case reason != "":
+			v.Add("$.expires_in", "format", "must be an ISO-8601 duration: "+reason)
+		case d <= 0:
+			v.Add("$.expires_in", "range", "must be positive")
+		case d > s.cfg.MaxExpiresIn:
+			v.Add("$.expires_in", "range", "must be at most "+FormatISODuration(s.cfg.MaxExpiresIn))
+		}
+		expiresIn = d
+	}
+
+	need := func(entry, value, by string) {
+		if value == "" {
+			v.Add(entry, "required", "is required by "+by)
+		}
+	}
+	phone := actor.MSISDN.E164()
+	switch ch := req.Channel.Type; ch {
+	case ChannelSMS:
+		need("$.actor.msisdn", phone, "channel SMS")
+	case ChannelWhatsApp:
+		need("$.actor.msisdn", phone, "channel WHATSAPP")
+		if !req.Channel.External && s.whatsapp == nil {
+			v.Add("$.channel.type", "availability", "channel WHATSAPP is only available with external=true")
+		}
+	case ChannelEmail:
+		need("$.actor.email", actor.Email, "channel EMAIL")
+		if !req.Channel.External && s.email == nil {
+			v.Add("$.channel.type", "availability", "channel EMAIL is only available with external=true")
+		}
+	case "":
+		v.Add("$.channel.type", "required", "is required")
+	default:
+		v.Add("$.channel.type", "inclusion", "must be one of SMS, EMAIL, WHATSAPP")
+	}
+	switch tf := req.TwoFactorType; tf {
+	case "":
+	case TwoFactorDocumentNumber, TwoFactorDocumentImage:
+		need("$.actor.identity_document.document_number", actor.IdentityDocument.DocumentNumber, "two_factor_type "+string(tf))
+	case TwoFactorEmail:
+		need("$.actor.email", actor.Email, "two_factor_type EMAIL")
+	default:
+		v.Add("$.two_factor_type", "inclusion", "must be one of DOCUMENT_NUMBER, EMAIL, PERSONAL_DOCUMENT_IMAGE")
+	}
+	return expiresIn, badRequest(&v)
+}
+
+// checkMSISDN checks a phone number, when either of its parts is given.
+func checkMSISDN(v *verifykit.Validation, m MSISDN) {
+	if m.CountryCode == "" && m.PhoneNumber == "" {
+		return
+	}
+	if n := len(m.CountryCode); n < 1 || n > 3 || digits(m.CountryCode) != n || m.CountryCode[0] == '0' {
+		v.Add("$.actor.msisdn.country_code", "format", "must be a country calling code of 1 to 3 digits")
+	}
+	if n := len(m.PhoneNumber); n < 4 || digits(m.PhoneNumber) != n || n+len(m.CountryCode) > 15 {
+		v.Add("$.actor.msisdn.phone_number", "format", "must be 4 or more digits, at most 15 with the country code")
+	}
+}
+
+// validEmail reports whether s looks like an e-mail address: one "@", a local part of at
+// most 64 characters, a domain with a dot inside, no spaces or control characters.
+func validEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || len(s) > 254 || local == "" || len(local) > 64 || strings.Contains(domain, "@") {
+		return false
+	}
+	if dot := strings.LastIndexByte(domain, '.'); dot <= 0 || dot == len(domain)-1 || strings.HasPrefix(domain, ".") {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// issue issues a code for the process rec at now: sent through its channel, or returned
+// for an external channel. The code lives until the process expires, or CodeTTL if that
+// is shorter.
+func (s *ProcessService) issue(ctx context.Context, rec ports.ProcessRecord, now time.Time) (otp.Issued, error) {
+	ttl := rec.ExpiresAt.Sub(now)
+	if ttl <= 0 {
+		return otp.Issued{}, notCreated("resent", ports.ProcessStateExpired)
+	}
+	if s.cfg.CodeTTL > 0 {
+		ttl = min(ttl, s.cfg.CodeTTL)
+	}
+	req := otp.IssueRequest{
+		Purpose: s.cfg.CodePurpose, Subject: rec.ID, TTL: ttl,
+		MaxAttempts: s.cfg.MaxAttempts, Digits: s.cfg.Digits, Message: s.cfg.Message,
+	}
+	switch ChannelType(rec.ChannelType) {
+	case ChannelSMS:
+		req.Recipient = MSISDN(rec.Actor.MSISDN).E164()
+		if s.sms != nil {
+			req.Send = s.sms.SendSMS
+		}
+	case ChannelWhatsApp:
+		req.Recipient = MSISDN(rec.Actor.MSISDN).E164()
+		if s.whatsapp != nil {
+			req.Send = s.whatsapp.SendWhatsApp
+		}
+	case ChannelEmail:
+		req.Recipient = rec.Actor.Email
+		if s.email != nil {
+			req.Send = s.email.SendEmail
+		}
+	}
+	if rec.ChannelExternal {
+		return s.otp.IssueExternal(ctx, req)
+	}
+	if req.Send == nil && ChannelType(rec.ChannelType) != ChannelSMS {
+		return otp.Issued{}, verifykit.New(verifykit.KindUnavailable, "No sender is configured for channel "+rec.ChannelType)
+	}
+	return s.otp.Issue(ctx, req)
+}
+
+// ProcessRequest names one process of an organisation.
+type ProcessRequest struct {
+	// Token is the caller's access token.
+	Token string
+	// OrgID is the organisation (the path's org_id); ID is the process (the path's id).
+	OrgID string
+	ID    string
+}
+
+// ResendProcessResult is the process after a resend.
+type ResendProcessResult struct {
+	Process Process
+	// Code is the new code when the channel is external, returned this once. Empty
+	// otherwise.
+	Code string
+}
+
+// Resend issues a new code for a CREATED process, through its channel (or returned, when
+// external); every older code stops being valid at once, even if the new one cannot be
+// delivered. Any other state is a conflict (409). Sends to one recipient are limited (429).
+func (s *ProcessService) Resend(ctx context.Context, req ProcessRequest) (ResendProcessResult, error) {
+	if _, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.AdminScopes); err != nil {
+		return ResendProcessResult{}, err
+	}
+	rec, err := s.get(ctx, req.OrgID, req.ID)
+	if err != nil {
+		return ResendProcessResult{}, err
+	}
+	now := s.clock.Now()
+	if err := s.requireCreated(ctx, rec, "resent"); err != nil {
+		return ResendProcessResult{}, err
+	}
+	issued, err := s.issue(ctx, rec, now)
+	if err != nil {
+		return ResendProcessResult{}, err
+	}
+	rec, err = s.transition(ctx, req.OrgID, req.ID, "resent", func(r *ports.ProcessRecord) {
+		r.CodeSentAt = now
+		r.CodesSent++
+	})
+	if err != nil {
+		// The process changed meanwhile (cancelled, deleted, ...): the new code must die.
+		s.invalidateCodes(ctx, req.ID)
+		return ResendProcessResult{}, err
+	}
+	s.log.InfoContext(ctx, "otp identification code resent", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID), slog.Int("codes_sent", rec.CodesSent))
+	return ResendProcessResult{Process: toProcess(rec, now), Code: issued.Code}, nil
+}
+
+// CancelProcessRequest cancels a process.
+type CancelProcessRequest struct {
+	Token string
+	OrgID string
+	ID    string
+	// Reason says why; required, at most 1000 characters.
+	Reason string
+}
+
+// maxReasonLen bounds a cancel reason, in characters.
+const maxReasonLen = 1000
+
+// Cancel moves a CREATED process to CANCELLED with the reason, and kills its code. Any
+// other state is a conflict (409); a missing reason is a bad request (400).
+func (s *ProcessService) Cancel(ctx context.Context, req CancelProcessRequest) (Process, error) {
+	if _, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.AdminScopes); err != nil {
+		return Process{}, err
+	}
+	reason := strings.TrimSpace(req.Reason)
+	var v verifykit.Validation
+	v.Required("$.reason", reason)
+	if utf8.RuneCountInString(reason) > maxReasonLen {
+		v.Add("$.reason", "length", fmt.Sprintf("must be at most %d characters", maxReasonLen))
+	}
+	if err := badRequest(&v); err != nil {
+		return Process{}, err
+	}
+	rec, err := s.transition(ctx, req.OrgID, req.ID, "cancelled", func(r *ports.ProcessRecord) {
+		r.State = string(ProcessCancelled)
+		r.CancelReason = reason
+		r.CancelledAt = s.clock.Now()
+	})
+	if err != nil {
+		return Process{}, err
+	}
+	s.invalidateCodes(ctx, req.ID)
+	s.log.InfoContext(ctx, "otp identification cancelled", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID))
+	return toProcess(rec, rec.UpdatedAt), nil
+}
+
+// DeleteProcessRequest deletes a process.
+type DeleteProcessRequest struct {
+	Token string
+	OrgID string
+	ID    string
+	// Force allows deleting a process that is not CREATED, when the token also carries
+	// ProcessConfig.ForceDeletePermission.
+	Force bool
+}
+
+// Delete deletes a process and kills its code. A CREATED process is always deleted; a
+// process in any other state (an expired one included) only with Force and the
+// ForceDeletePermission on the token, else forbidden (403). The check and the deletion are
+// one atomic step. It returns the state the process had.
+func (s *ProcessService) Delete(ctx context.Context, req DeleteProcessRequest) (ProcessState, error) {
+	claims, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.AdminScopes)
+	if err != nil {
+		return "", err
+	}
+	now := s.clock.Now()
+	var state string
+	err = s.store.Delete(ctx, req.OrgID, req.ID, func(r ports.ProcessRecord) error {
+		state = ports.EffectiveProcessState(r, now)
+		switch {
+		case state == ports.ProcessStateCreated:
+			return nil
+		case !req.Force:
+			return verifykit.New(verifykit.KindForbidden, "The OTP identification process is "+state+": only force=true can delete it")
+		case !claims.HasPermission(s.cfg.ForceDeletePermission):
+			return verifykit.New(verifykit.KindForbidden, "Your token does not allow to force the deletion. Missing permission: "+s.cfg.ForceDeletePermission)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", storeErr(err)
+	}
+	s.invalidateCodes(ctx, req.ID)
+	s.log.InfoContext(ctx, "otp identification deleted", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID),
+		slog.String("state", state), slog.Bool("forced", state != ports.ProcessStateCreated))
+	return ProcessState(state), nil
+}
+
+// Get returns a process of the organisation, with the actor's data; never its code.
+func (s *ProcessService) Get(ctx context.Context, req ProcessRequest) (Process, error) {
+	if _, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.AdminScopes); err != nil {
+		return Process{}, err
+	}
+	rec, err := s.get(ctx, req.OrgID, req.ID)
+	if err != nil {
+		return Process{}, err
+	}
+	return toProcess(rec, s.clock.Now()), nil
+}
+
+// ListProcessesRequest lists the processes of an organisation.
+type ListProcessesRequest struct {
+	Token string
+	OrgID string
+	// States keeps processes in one of these states (as reported: a CREATED process past
+	// its expiry is EXPIRED); empty keeps all.
+	States []ProcessState
+	// Offset skips that many processes; Limit returns at most that many (0:
+	// ProcessConfig.DefaultPageSize; at most MaxPageSize).
+	Offset int
+	Limit  int
+}
+
+// ListProcessesResult is one page of processes, oldest first.
+type ListProcessesResult struct {
+	Processes []Process
+	// Total counts every process that matches, on every page.
+	Total  int
+	Offset int
+	Limit  int
+}
+
+// List returns the organisation's processes, oldest first, filtered by state and paged.
+func (s *ProcessService) List(ctx context.Context, req ListProcessesRequest) (ListProcessesResult, error) {
+	if _, err := s.authorize(ctx, req.Token, req.OrgID, MsgOrgNotFound, s.cfg.AdminScopes); err != nil {
+		return ListProcessesResult{}, err
+	}
+	var v verifykit.Validation
+	states := make([]string, 0, len(req.States))
+	for i, st := range req.States {
+		if !slices.Contains(processStates, st) {
+			v.Add(fmt.Sprintf("$.states[%d]", i), "inclusion", "must be one of CREATED, VALIDATED, CANCELLED, EXPIRED, BLOCKED")
+		}
+		states = append(states, string(st))
+	}
+	if req.Offset < 0 {
+		v.Add("$.offset", "range", "must not be negative")
+	}
+	limit := req.Limit
+	if limit == 0 {
+		limit = s.cfg.DefaultPageSize
+	}
+	if limit < 0 || limit > s.cfg.MaxPageSize {
+		v.Add("$.limit", "range", fmt.Sprintf("must be from 1 to %d", s.cfg.MaxPageSize))
+	}
+	if err := badRequest(&v); err != nil {
+		return ListProcessesResult{}, err
+	}
+	now := s.clock.Now()
+	page, err := s.store.List(ctx, ports.ProcessFilter{OrgID: req.OrgID, States: states, Now: now, Offset: req.Offset, Limit: limit})
+	if err != nil {
+		return ListProcessesResult{}, storeErr(err)
+	}
+	out := ListProcessesResult{Processes: make([]Process, 0, len(page.Processes)), Total: page.Total, Offset: req.Offset, Limit: limit}
+	for _, r := range page.Processes {
+		out.Processes = append(out.Processes, toProcess(r, now))
+	}
+	return out, nil
+}

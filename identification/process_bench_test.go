@@ -1,0 +1,51 @@
+package identification_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/otp"
+)
+
+// noSendLimits lets a benchmark send many codes to one recipient.
+func noSendLimits(_ *identification.ProcessDeps, _ *identification.ProcessConfig, c *otp.Config) {
+	c.SendLimits = nil
+}
+
+// BenchmarkCreateOTPIdentification opens SMS processes on the memory adapters: token
+// check, input validation, store, code issue (HMAC, store, delivery to the outbox).
+func BenchmarkCreateOTPIdentification(b *testing.B) {
+	e := newEnv(b, noSendLimits)
+	req := identification.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), ExpiresIn: "P7D",
+		TwoFactorType: identification.TwoFactorDocumentNumber, Channel: sms}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.svc.Create(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkValidateOTPIdentification validates processes with their code and second
+// factor: token check, second factor, code verification, the VALIDATED transition. The
+// processes are created outside the timer.
+func BenchmarkValidateOTPIdentification(b *testing.B) {
+	e := newEnv(b, noSendLimits)
+	ctx := context.Background()
+	req := identification.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), TwoFactorType: identification.TwoFactorDocumentNumber, Channel: sms}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		res, err := e.svc.Create(ctx, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		code := e.codeOf(b, res.Process, "")
+		b.StartTimer()
+		if _, err := e.validate(res.Process, code, "1234 5678 z"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

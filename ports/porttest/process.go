@@ -1,0 +1,343 @@
+package porttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit/ports"
+)
+
+// processRecord returns a CREATED process of org, created at created, expiring a day later,
+// with every field set.
+func processRecord(id, org string, created time.Time) ports.ProcessRecord {
+	return ports.ProcessRecord{
+		ID:    id,
+		OrgID: org,
+		State: ports.ProcessStateCreated,
+		Actor: ports.ProcessActor{
+			Name: "Jane", LastName: "Doe", Email: "jane@example.com",
+			MSISDN:           ports.ProcessPhone{CountryCode: "34", PhoneNumber: "600111222"},
+			IdentityDocument: ports.ProcessDocument{DocumentType: "DNI", DocumentNumber: "12345678Z", Country: "ES"},
+			Language:         "es",
+		},
+		TwoFactorType:   "DOCUMENT_NUMBER",
+		ChannelType:     "SMS",
+		ChannelExternal: true,
+		CreatedAt:       created,
+		UpdatedAt:       created,
+		ExpiresAt:       created.Add(24 * time.Hour),
+		CodeSentAt:      created,
+		CodesSent:       1,
+	}
+}
+
+func processID(i int) string { return fmt.Sprintf("10000000-0000-4000-8000-%012d", i) }
+
+// requireSameProcess compares two records, times with time.Time.Equal.
+func requireSameProcess(t *testing.T, want, got ports.ProcessRecord) {
+	t.Helper()
+	norm := func(r ports.ProcessRecord) ports.ProcessRecord {
+		for _, tm := range []*time.Time{&r.CreatedAt, &r.UpdatedAt, &r.ExpiresAt, &r.CodeSentAt, &r.ValidatedAt, &r.CancelledAt} {
+			if tm.IsZero() {
+				*tm = time.Time{}
+			} else {
+				*tm = tm.UTC()
+			}
+		}
+		return r
+	}
+	require.Equal(t, norm(want), norm(got))
+}
+
+func listIDs(page ports.ProcessPage) []string {
+	ids := make([]string, 0, len(page.Processes))
+	for _, p := range page.Processes {
+		ids = append(ids, p.ID)
+	}
+	return ids
+}
+
+// RunProcessStore runs the conformance suite of ports.ProcessStore. newStore must return
+// an empty store; it is called once per sub-test.
+func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStore) {
+	ctx := context.Background()
+
+	t.Run("CreateGetRoundTrips", func(t *testing.T) {
+		s := newStore(t)
+		rec := processRecord(processID(1), "org-a", base)
+		rec.FailedAttempts = 2
+		rec.ValidatedAt = base.Add(time.Minute)
+		rec.TwoFactorEvidence = "upload/ref-1"
+		rec.CancelledAt = base.Add(2 * time.Minute)
+		rec.CancelReason = "duplicate"
+		require.NoError(t, s.Create(ctx, rec))
+		got, err := s.Get(ctx, "org-a", rec.ID)
+		require.NoError(t, err)
+		requireSameProcess(t, rec, got)
+
+		empty := ports.ProcessRecord{ID: processID(2), OrgID: "org-a", State: ports.ProcessStateCreated, ChannelType: "EMAIL",
+			CreatedAt: base, UpdatedAt: base, ExpiresAt: base.Add(time.Hour)}
+		require.NoError(t, s.Create(ctx, empty))
+		got, err = s.Get(ctx, "org-a", empty.ID)
+		require.NoError(t, err)
+		requireSameProcess(t, empty, got)
+		require.True(t, got.ValidatedAt.IsZero(), "a zero time stays zero")
+	})
+
+	t.Run("CreateDuplicateIDInAnyOrg", func(t *testing.T) {
+		s := newStore(t)
+		require.NoError(t, s.Create(ctx, processRecord(processID(1), "org-a", base)))
+		other := processRecord(processID(1), "org-b", base.Add(time.Second))
+		require.ErrorIs(t, s.Create(ctx, other), ports.ErrProcessExists)
+		_, err := s.Get(ctx, "org-b", processID(1))
+		require.ErrorIs(t, err, ports.ErrProcessNotFound, "a refused create stores nothing")
+	})
+
+	t.Run("OtherOrgIsNotFound", func(t *testing.T) {
+		s := newStore(t)
+		rec := processRecord(processID(1), "org-a", base)
+		require.NoError(t, s.Create(ctx, rec))
+		_, err := s.Get(ctx, "org-b", rec.ID)
+		require.ErrorIs(t, err, ports.ErrProcessNotFound)
+		_, err = s.Get(ctx, "org-a", processID(9))
+		require.ErrorIs(t, err, ports.ErrProcessNotFound)
+		called := false
+		_, err = s.Update(ctx, "org-b", rec.ID, func(*ports.ProcessRecord) error { called = true; return nil })
+		require.ErrorIs(t, err, ports.ErrProcessNotFound)
+		err = s.Delete(ctx, "org-b", rec.ID, func(ports.ProcessRecord) error { called = true; return nil })
+		require.ErrorIs(t, err, ports.ErrProcessNotFound)
+		require.False(t, called, "fn and check are never called for another org's process")
+		got, err := s.Get(ctx, "org-a", rec.ID)
+		require.NoError(t, err)
+		requireSameProcess(t, rec, got)
+	})
+
+	t.Run("UpdateWritesWhatFnLeaves", func(t *testing.T) {
+		s := newStore(t)
+		rec := processRecord(processID(1), "org-a", base)
+		require.NoError(t, s.Create(ctx, rec))
+		got, err := s.Update(ctx, "org-a", rec.ID, func(p *ports.ProcessRecord) error {
+			requireSameProcess(t, rec, *p)
+			p.State = "CANCELLED"
+			p.CancelReason = "asked by the actor"
+			p.CancelledAt = base.Add(time.Minute)
+			p.UpdatedAt = base.Add(time.Minute)
+			p.ID, p.OrgID = processID(7), "org-z" // ignored
+			return nil
+		})
+		require.NoError(t, err)
+		want := rec
+		want.State, want.CancelReason, want.CancelledAt, want.UpdatedAt = "CANCELLED", "asked by the actor", base.Add(time.Minute), base.Add(time.Minute)
+		requireSameProcess(t, want, got)
+		stored, err := s.Get(ctx, "org-a", rec.ID)
+		require.NoError(t, err)
+		requireSameProcess(t, want, stored)
+		_, err = s.Get(ctx, "org-z", processID(7))
+		require.ErrorIs(t, err, ports.ErrProcessNotFound, "ID and OrgID cannot be changed")
+	})
+
+	t.Run("UpdateErrorWritesNothing", func(t *testing.T) {
+		s := newStore(t)
+		rec := processRecord(processID(1), "org-a", base)
+		require.NoError(t, s.Create(ctx, rec))
+		boom := errors.New("boom")
+		_, err := s.Update(ctx, "org-a", rec.ID, func(p *ports.ProcessRecord) error {
+			p.State = "VALIDATED"
+			return boom
+		})
+		require.Same(t, boom, err, "fn's error comes back unchanged")
+		got, err := s.Get(ctx, "org-a", rec.ID)
+		require.NoError(t, err)
+		requireSameProcess(t, rec, got)
+	})
+
+	t.Run("DeleteChecksAtomically", func(t *testing.T) {
+		s := newStore(t)
+		rec := processRecord(processID(1), "org-a", base)
+		require.NoError(t, s.Create(ctx, rec))
+		no := errors.New("not deletable")
+		var seen ports.ProcessRecord
+		err := s.Delete(ctx, "org-a", rec.ID, func(p ports.ProcessRecord) error { seen = p; return no })
+		require.Same(t, no, err)
+		requireSameProcess(t, rec, seen)
+		_, err = s.Get(ctx, "org-a", rec.ID)
+		require.NoError(t, err, "a refused delete keeps the process")
+
+		require.NoError(t, s.Delete(ctx, "org-a", rec.ID, func(ports.ProcessRecord) error { return nil }))
+		_, err = s.Get(ctx, "org-a", rec.ID)
+		require.ErrorIs(t, err, ports.ErrProcessNotFound)
+		require.ErrorIs(t, s.Delete(ctx, "org-a", rec.ID, nil), ports.ErrProcessNotFound)
+
+		rec2 := processRecord(processID(2), "org-a", base)
+		require.NoError(t, s.Create(ctx, rec2))
+		require.NoError(t, s.Delete(ctx, "org-a", rec2.ID, nil), "a nil check deletes")
+		require.NoError(t, s.Create(ctx, rec2), "a deleted id can be used again")
+	})
+
+	t.Run("ListFiltersOrdersAndPages", func(t *testing.T) {
+		s := newStore(t)
+		// org-a: 0..5 created a minute apart, inserted out of order; 2 cancelled, 4 expired
+		// at base+10m (still CREATED in the store); org-b: 6.
+		for _, i := range []int{3, 0, 5, 1, 4, 2} {
+			rec := processRecord(processID(i), "org-a", base.Add(time.Duration(i)*time.Minute))
+			switch i {
+			case 2:
+				rec.State = "CANCELLED"
+			case 4:
+				rec.ExpiresAt = base.Add(10 * time.Minute)
+			}
+			require.NoError(t, s.Create(ctx, rec))
+		}
+		require.NoError(t, s.Create(ctx, processRecord(processID(6), "org-b", base)))
+		// Same CreatedAt as 1: ordered by ID after it.
+		same := processRecord(processID(10), "org-a", base.Add(time.Minute))
+		require.NoError(t, s.Create(ctx, same))
+
+		now := base.Add(10 * time.Minute)
+		page, err := s.List(ctx, ports.ProcessFilter{OrgID: "org-a", Now: now})
+		require.NoError(t, err)
+		require.Equal(t, 7, page.Total)
+		require.Equal(t, []string{processID(0), processID(1), processID(10), processID(2), processID(3), processID(4), processID(5)}, listIDs(page))
+
+		page, err = s.List(ctx, ports.ProcessFilter{OrgID: "org-a", Now: now, States: []string{ports.ProcessStateCreated}})
+		require.NoError(t, err)
+		require.Equal(t, []string{processID(0), processID(1), processID(10), processID(3), processID(5)}, listIDs(page),
+			"a CREATED process past its expiry is not listed as CREATED")
+		page, err = s.List(ctx, ports.ProcessFilter{OrgID: "org-a", Now: now, States: []string{ports.ProcessStateExpired, "CANCELLED"}})
+		require.NoError(t, err)
+		require.Equal(t, []string{processID(2), processID(4)}, listIDs(page))
+		require.Equal(t, ports.ProcessStateCreated, page.Processes[1].State, "List reports the stored state")
+
+		page, err = s.List(ctx, ports.ProcessFilter{OrgID: "org-a", Now: now, Offset: 2, Limit: 3})
+		require.NoError(t, err)
+		require.Equal(t, 7, page.Total)
+		require.Equal(t, []string{processID(10), processID(2), processID(3)}, listIDs(page))
+		page, err = s.List(ctx, ports.ProcessFilter{OrgID: "org-a", Now: now, Offset: 50, Limit: 3})
+		require.NoError(t, err)
+		require.Equal(t, 7, page.Total)
+		require.Empty(t, page.Processes)
+
+		page, err = s.List(ctx, ports.ProcessFilter{OrgID: "org-c", Now: now})
+		require.NoError(t, err)
+		require.Zero(t, page.Total)
+		require.Empty(t, page.Processes)
+	})
+
+	t.Run("ExpireDue", func(t *testing.T) {
+		s := newStore(t)
+		for i := range 4 {
+			rec := processRecord(processID(i), fmt.Sprint("org-", i%2), base)
+			rec.ExpiresAt = base.Add(time.Duration(i) * time.Hour)
+			if i == 1 {
+				rec.State = "VALIDATED"
+			}
+			require.NoError(t, s.Create(ctx, rec))
+		}
+		now := base.Add(2 * time.Hour) // 0 and 2 are due (2 exactly at its expiry); 1 is not CREATED
+		n, err := s.ExpireDue(ctx, now, 1)
+		require.NoError(t, err)
+		require.Equal(t, 1, n, "a batch is bounded")
+		n, err = s.ExpireDue(ctx, now, 10)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		n, err = s.ExpireDue(ctx, now, 10)
+		require.NoError(t, err)
+		require.Zero(t, n)
+		for i, want := range []string{ports.ProcessStateExpired, "VALIDATED", ports.ProcessStateExpired, ports.ProcessStateCreated} {
+			got, err := s.Get(ctx, fmt.Sprint("org-", i%2), processID(i))
+			require.NoError(t, err)
+			require.Equal(t, want, got.State, "process %d", i)
+			if want == ports.ProcessStateExpired {
+				require.True(t, now.Equal(got.UpdatedAt))
+			}
+		}
+	})
+
+	t.Run("ConcurrentUpdatesAreSerialised", func(t *testing.T) {
+		s := newStore(t)
+		rec := processRecord(processID(1), "org-a", base)
+		require.NoError(t, s.Create(ctx, rec))
+		var errs atomic.Int32
+		parallel(100, func(int) {
+			_, err := s.Update(ctx, "org-a", rec.ID, func(p *ports.ProcessRecord) error {
+				p.FailedAttempts++
+				return nil
+			})
+			if err != nil {
+				errs.Add(1)
+			}
+		})
+		require.Zero(t, errs.Load())
+		got, err := s.Get(ctx, "org-a", rec.ID)
+		require.NoError(t, err)
+		require.Equal(t, 100, got.FailedAttempts, "no update is lost")
+	})
+
+	t.Run("ConcurrentTransitionSucceedsOnce", func(t *testing.T) {
+		s := newStore(t)
+		rec := processRecord(processID(1), "org-a", base)
+		require.NoError(t, s.Create(ctx, rec))
+		errNotCreated := errors.New("not created")
+		var wins, conflicts atomic.Int32
+		parallel(50, func(int) {
+			_, err := s.Update(ctx, "org-a", rec.ID, func(p *ports.ProcessRecord) error {
+				if p.State != ports.ProcessStateCreated {
+					return errNotCreated
+				}
+				p.State = "VALIDATED"
+				return nil
+			})
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case errors.Is(err, errNotCreated):
+				conflicts.Add(1)
+			}
+		})
+		require.EqualValues(t, 1, wins.Load())
+		require.EqualValues(t, 49, conflicts.Load())
+	})
+
+	t.Run("ConcurrentDeleteAndUpdate", func(t *testing.T) {
+		s := newStore(t)
+		rec := processRecord(processID(1), "org-a", base)
+		require.NoError(t, s.Create(ctx, rec))
+		var deleted, updated, notFound atomic.Int32
+		parallel(40, func(i int) {
+			var err error
+			if i%2 == 0 {
+				err = s.Delete(ctx, "org-a", rec.ID, nil)
+				if err == nil {
+					deleted.Add(1)
+				}
+			} else {
+				_, err = s.Update(ctx, "org-a", rec.ID, func(p *ports.ProcessRecord) error { p.FailedAttempts++; return nil })
+				if err == nil {
+					updated.Add(1)
+				}
+			}
+			if errors.Is(err, ports.ErrProcessNotFound) {
+				notFound.Add(1)
+			}
+		})
+		require.EqualValues(t, 1, deleted.Load(), "a process is deleted once")
+		require.EqualValues(t, 40, deleted.Load()+updated.Load()+notFound.Load())
+		_, err := s.Get(ctx, "org-a", rec.ID)
+		require.ErrorIs(t, err, ports.ErrProcessNotFound)
+	})
+
+	t.Run("CancelledContext", func(t *testing.T) {
+		s := newStore(t)
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		require.Error(t, s.Create(cctx, processRecord(processID(1), "org-a", base)))
+		_, err := s.Get(ctx, "org-a", processID(1))
+		require.ErrorIs(t, err, ports.ErrProcessNotFound, "a cancelled create leaves nothing behind")
+	})
+}

@@ -1,0 +1,177 @@
+package ports
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// EmailSender delivers e-mail messages; Message.To is an e-mail address. An error that
+// wraps ErrPermanent means retrying cannot help (e.g. the mailbox does not exist); any
+// other error is treated as transient.
+type EmailSender interface {
+	SendEmail(ctx context.Context, msg Message) error
+}
+
+// WhatsAppSender delivers WhatsApp messages; Message.To is a phone number in E.164 form.
+// An error that wraps ErrPermanent means retrying cannot help; any other error is treated
+// as transient.
+type WhatsAppSender interface {
+	SendWhatsApp(ctx context.Context, msg Message) error
+}
+
+// The states of an OTP identification process that a ProcessStore must know: the store
+// reports a CREATED process whose ExpiresAt has passed as EXPIRED (see
+// EffectiveProcessState) and ExpireDue persists that change. The domain package
+// (identification) defines the others: VALIDATED, CANCELLED, BLOCKED.
+const (
+	ProcessStateCreated = "CREATED"
+	ProcessStateExpired = "EXPIRED"
+)
+
+// ErrProcessNotFound is returned by ProcessStore methods when no process has the id in
+// the organisation named. A process of another organisation is not found.
+var ErrProcessNotFound = errors.New("otp identification process not found")
+
+// ErrProcessExists is returned by ProcessStore.Create when a process with the same id
+// exists already, in any organisation.
+var ErrProcessExists = errors.New("otp identification process already exists")
+
+// ProcessPhone is a phone number split as the API receives it.
+type ProcessPhone struct {
+	// CountryCode is the country calling code, digits only, e.g. "34".
+	CountryCode string
+	// PhoneNumber is the national number, digits only.
+	PhoneNumber string
+}
+
+// ProcessDocument is an identity document of an actor.
+type ProcessDocument struct {
+	DocumentType   string
+	DocumentNumber string
+	// Country is the issuing country, e.g. "ES".
+	Country string
+}
+
+// ProcessActor is the person an OTP identification process identifies. Empty strings
+// mean "not given".
+type ProcessActor struct {
+	Name             string
+	LastName         string
+	Email            string
+	MSISDN           ProcessPhone
+	IdentityDocument ProcessDocument
+	// Language is the actor's preferred language, e.g. "es".
+	Language string
+}
+
+// ProcessRecord is a stored OTP identification process. It never holds a one-time code:
+// codes live in the OTPStore, with the process id as their subject. Every field is a
+// plain value, so a record can be copied by assignment; zero times mean "not happened".
+//
+// Stores keep times to the microsecond at least and may return them in another location
+// (e.g. UTC); callers compare them with time.Time.Equal.
+type ProcessRecord struct {
+	// ID identifies the process (a UUID), unique across organisations.
+	ID string
+	// OrgID is the organisation that owns the process. Every store method is scoped by it.
+	OrgID string
+	// State is CREATED, VALIDATED, CANCELLED, EXPIRED or BLOCKED.
+	State string
+	// Actor is who must prove their identity.
+	Actor ProcessActor
+	// TwoFactorType is "", DOCUMENT_NUMBER, EMAIL or PERSONAL_DOCUMENT_IMAGE.
+	TwoFactorType string
+	// ChannelType is SMS, EMAIL or WHATSAPP.
+	ChannelType string
+	// ChannelExternal is true when the organisation delivers the code itself.
+	ChannelExternal bool
+	// CreatedAt is when the process was opened; UpdatedAt when it last changed.
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// ExpiresAt is when a CREATED process becomes EXPIRED: at ExpiresAt it is expired.
+	ExpiresAt time.Time
+	// CodeSentAt is when the latest code was issued; CodesSent counts the codes issued.
+	CodeSentAt time.Time
+	CodesSent  int
+	// FailedAttempts counts failed validations (wrong code or wrong second factor).
+	FailedAttempts int
+	// ValidatedAt is when the process became VALIDATED.
+	ValidatedAt time.Time
+	// TwoFactorEvidence is what the actor gave as second factor for
+	// PERSONAL_DOCUMENT_IMAGE (a reference to the uploaded image), kept for review.
+	TwoFactorEvidence string
+	// CancelledAt and CancelReason are set when the process is CANCELLED.
+	CancelledAt  time.Time
+	CancelReason string
+}
+
+// EffectiveProcessState is the state rec has at now: a CREATED process whose ExpiresAt is
+// at or before now is EXPIRED; any other state is rec.State. ProcessStore.List filters on
+// it, so a process is listed in the state readers see even before ExpireDue persists it.
+func EffectiveProcessState(rec ProcessRecord, now time.Time) string {
+	if rec.State == ProcessStateCreated && !now.Before(rec.ExpiresAt) {
+		return ProcessStateExpired
+	}
+	return rec.State
+}
+
+// ProcessFilter selects processes for ProcessStore.List.
+type ProcessFilter struct {
+	// OrgID is the organisation whose processes are listed. Required: a store never lists
+	// across organisations.
+	OrgID string
+	// States keeps processes whose EffectiveProcessState at Now is one of them; empty
+	// keeps every state.
+	States []string
+	// Now is the time EffectiveProcessState is evaluated at.
+	Now time.Time
+	// Offset skips that many matching processes; Limit returns at most that many (0: no
+	// limit). Processes are ordered by CreatedAt, then ID, ascending.
+	Offset int
+	Limit  int
+}
+
+// ProcessPage is one page of ProcessStore.List.
+type ProcessPage struct {
+	// Processes are the processes of the page, in order.
+	Processes []ProcessRecord
+	// Total counts every process matching the filter, ignoring Offset and Limit.
+	Total int
+}
+
+// ProcessStore stores OTP identification processes. Every method is atomic with respect to
+// the others for the same process, including across processes of the host for shared
+// stores. Values are copied in and out: callers cannot change stored state through them.
+type ProcessStore interface {
+	// Create stores a new process. It returns ErrProcessExists when a process with rec.ID
+	// exists, in any organisation, and then stores nothing.
+	Create(ctx context.Context, rec ProcessRecord) error
+
+	// Get returns the process id of the organisation orgID, or ErrProcessNotFound (also
+	// when the id belongs to another organisation).
+	Get(ctx context.Context, orgID, id string) (ProcessRecord, error)
+
+	// Update locks the process id of orgID, calls fn with a copy of it, and stores what fn
+	// left in the copy, all in one atomic step; it returns the stored record. fn is called
+	// exactly once when the process exists, and never otherwise (ErrProcessNotFound). If fn
+	// returns an error nothing is written and Update returns that error unchanged. Changes
+	// fn makes to ID and OrgID are ignored. fn must not call the store.
+	Update(ctx context.Context, orgID, id string, fn func(*ProcessRecord) error) (ProcessRecord, error)
+
+	// Delete locks the process id of orgID, calls check with it, and deletes it in the same
+	// atomic step when check returns nil. If check returns an error nothing is deleted and
+	// Delete returns that error unchanged. It returns ErrProcessNotFound (and never calls
+	// check) when there is no such process. A nil check deletes unconditionally. check must
+	// not call the store.
+	Delete(ctx context.Context, orgID, id string, check func(ProcessRecord) error) error
+
+	// List returns the processes of filter.OrgID that match filter, ordered by CreatedAt
+	// then ID, and how many match in all.
+	List(ctx context.Context, filter ProcessFilter) (ProcessPage, error)
+
+	// ExpireDue sets State EXPIRED and UpdatedAt = now on up to limit CREATED processes,
+	// of any organisation, whose ExpiresAt is at or before now, and returns how many it
+	// changed.
+	ExpireDue(ctx context.Context, now time.Time, limit int) (int, error)
+}
