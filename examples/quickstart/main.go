@@ -22,6 +22,7 @@ func demos() []demo {
 	return []demo{
 		{"One-time codes (otp)", demoOTP},
 		{"Reset identification with remarks (identification)", demoProfile},
+		{"OTP identification processes (identification)", demoProcess},
 	}
 }
 
