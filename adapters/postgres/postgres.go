@@ -51,6 +51,9 @@ type DB struct {
 	schema  string
 	otp     *OTPStore
 	limiter *RateLimiter
+	profile *ProfileStore
+	resets  *ResetRequestStore
+	audit   *ProfileAuditLog
 }
 
 // New returns the adapter for the schema of opts on pool. It does not touch the database:
@@ -69,6 +72,9 @@ func New(pool *pgxpool.Pool, opts Options) (*DB, error) {
 	db := &DB{pool: pool, schema: schema}
 	db.otp = newOTPStore(db)
 	db.limiter = newRateLimiter(db)
+	db.profile = newProfileStore(db)
+	db.resets = newResetRequestStore(db)
+	db.audit = newProfileAuditLog(db)
 	return db, nil
 }
 
@@ -89,6 +95,15 @@ func (db *DB) OTPStore() *OTPStore { return db.otp }
 // RateLimiter returns the ports.RateLimiter of the adapter. Every RateLimiter of every
 // instance on the same schema shares the same counts.
 func (db *DB) RateLimiter() *RateLimiter { return db.limiter }
+
+// ProfileStore returns the ports.ProfileStore of the adapter.
+func (db *DB) ProfileStore() *ProfileStore { return db.profile }
+
+// ResetRequestStore returns the ports.ResetRequestStore of the adapter.
+func (db *DB) ResetRequestStore() *ResetRequestStore { return db.resets }
+
+// ProfileAuditLog returns the ports.ProfileAuditLog of the adapter.
+func (db *DB) ProfileAuditLog() *ProfileAuditLog { return db.audit }
 
 // table returns the quoted, schema-qualified name of one of the adapter's tables, for use in
 // SQL text. Only fixed table names and the validated schema ever reach it.

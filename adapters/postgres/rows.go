@@ -1,0 +1,141 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// updateLocked is the atomic read-modify-write of one row that the stores' Update methods
+// share. In one round trip it opens a transaction and runs sel with args, which must select
+// the row FOR UPDATE; scan reads it. Without a row it answers notFound. Otherwise it calls fn
+// with the row while the row is locked: if fn fails, the transaction is rolled back, nothing
+// is written and fn's error comes back as it is; else write queues the statements that store
+// what fn left, and they are sent with the commit (a second round trip). It returns ctx.Err()
+// when ctx is done before it starts. A panic in fn rolls the transaction back.
+func updateLocked[T any](ctx context.Context, db *DB, sel string, args []any, scan func(pgx.Row, *T) error,
+	notFound error, fn func(*T) error, write func(*pgx.Batch, *T)) (T, error) {
+	var rec, zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	found := false
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	b.Queue(sel, args...).QueryRow(func(row pgx.Row) error {
+		err := scan(row, &rec)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	c, err := db.openTx(ctx, b)
+	if err != nil {
+		return zero, err
+	}
+	open := true
+	defer func() {
+		if open {
+			rollbackTx(ctx, c)
+		}
+	}()
+	if !found {
+		return zero, notFound
+	}
+	if err := fn(&rec); err != nil {
+		return zero, err
+	}
+	w := &pgx.Batch{}
+	write(w, &rec)
+	open = false
+	if err := commitTx(ctx, c, w); err != nil {
+		return zero, err
+	}
+	return rec, nil
+}
+
+// execCount runs one statement on the pool and returns how many rows it changed. It returns
+// ctx.Err() when ctx is done before it starts.
+func (db *DB) execCount(ctx context.Context, sql string, args ...any) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	ct, err := db.pool.Exec(ctx, sql, args...)
+	if err != nil {
+		return 0, storageError(err)
+	}
+	return int(ct.RowsAffected()), nil
+}
+
+// queryRow runs sel on the pool and scans its one row with scan; without a row it answers
+// notFound. It returns ctx.Err() when ctx is done before it starts.
+func queryRow[T any](ctx context.Context, db *DB, sel string, args []any, scan func(pgx.Row, *T) error, notFound error) (T, error) {
+	var rec T
+	if err := ctx.Err(); err != nil {
+		return rec, err
+	}
+	err := scan(db.pool.QueryRow(ctx, sel, args...), &rec)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return rec, notFound
+	case err != nil:
+		return rec, storageError(err)
+	}
+	return rec, nil
+}
+
+// queryRows runs sel on the pool and scans every row with scan. It returns an empty, non-nil
+// slice when there is no row, and ctx.Err() when ctx is done before it starts.
+func queryRows[T any](ctx context.Context, db *DB, sel string, args []any, scan func(pgx.Row, *T) error) ([]T, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rows, _ := db.pool.Query(ctx, sel, args...)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) {
+		var rec T
+		err := scan(row, &rec)
+		return rec, err
+	})
+	if err != nil {
+		return nil, storageError(err)
+	}
+	if out == nil {
+		out = []T{}
+	}
+	return out, nil
+}
+
+// isUniqueViolation reports whether err is a unique violation of the named constraint or
+// index.
+func isUniqueViolation(err error, constraint string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == constraint
+}
+
+// optTime is t as a nullable timestamptz: NULL for the zero time.
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// fromOptTime is the time a nullable timestamptz holds: the zero time for NULL.
+func fromOptTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// strs is s for a "text[] not null" column: an empty array for nil.
+func strs(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
