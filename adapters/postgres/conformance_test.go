@@ -30,4 +30,7 @@ func TestConformance(t *testing.T) {
 	t.Run("ProfileAuditLog", func(t *testing.T) {
 		porttest.RunProfileAuditLog(t, func(t *testing.T) ports.ProfileAuditLog { return db(t).ProfileAuditLog() })
 	})
+	t.Run("ProcessStore", func(t *testing.T) {
+		porttest.RunProcessStore(t, func(t *testing.T) ports.ProcessStore { return db(t).ProcessStore() })
+	})
 }

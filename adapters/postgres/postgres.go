@@ -54,6 +54,7 @@ type DB struct {
 	profile *ProfileStore
 	resets  *ResetRequestStore
 	audit   *ProfileAuditLog
+	procs   *ProcessStore
 }
 
 // New returns the adapter for the schema of opts on pool. It does not touch the database:
@@ -75,6 +76,7 @@ func New(pool *pgxpool.Pool, opts Options) (*DB, error) {
 	db.profile = newProfileStore(db)
 	db.resets = newResetRequestStore(db)
 	db.audit = newProfileAuditLog(db)
+	db.procs = newProcessStore(db)
 	return db, nil
 }
 
@@ -104,6 +106,9 @@ func (db *DB) ResetRequestStore() *ResetRequestStore { return db.resets }
 
 // ProfileAuditLog returns the ports.ProfileAuditLog of the adapter.
 func (db *DB) ProfileAuditLog() *ProfileAuditLog { return db.audit }
+
+// ProcessStore returns the ports.ProcessStore of the adapter.
+func (db *DB) ProcessStore() *ProcessStore { return db.procs }
 
 // table returns the quoted, schema-qualified name of one of the adapter's tables, for use in
 // SQL text. Only fixed table names and the validated schema ever reach it.

@@ -183,9 +183,6 @@ var resetSortColumns = map[ports.ResetRequestSortField]string{
 // List implements ports.ResetRequestStore. The page and the total are read in one round
 // trip. The SQL is built from fixed column names only; the filter values are parameters.
 func (s *ResetRequestStore) List(ctx context.Context, q ports.ResetRequestQuery) ([]ports.ResetRequest, int, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, 0, err
-	}
 	var (
 		where []string
 		args  []any
@@ -197,10 +194,6 @@ func (s *ResetRequestStore) List(ctx context.Context, q ports.ResetRequestQuery)
 	if q.OrganizationID != "" {
 		args = append(args, q.OrganizationID)
 		where = append(where, "organization_id = $"+strconv.Itoa(len(args)))
-	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " where " + strings.Join(where, " and ")
 	}
 	var order []string
 	for _, o := range q.Order {
@@ -214,32 +207,12 @@ func (s *ResetRequestStore) List(ctx context.Context, q ports.ResetRequestQuery)
 		order = append(order, col)
 	}
 	order = append(order, "created_at", "id")
-
-	total := 0
-	page := []ports.ResetRequest{}
-	b := &pgx.Batch{}
-	b.Queue("select count(*) from "+s.table+cond, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
-	if q.Offset >= 0 && q.Limit > 0 {
-		n := len(args)
-		sel := "select " + resetRequestColumns + " from " + s.table + cond + " order by " + strings.Join(order, ", ") +
-			" offset $" + strconv.Itoa(n+1) + " limit $" + strconv.Itoa(n+2)
-		b.Queue(sel, append(args, q.Offset, q.Limit)...).Query(func(rows pgx.Rows) error {
-			var err error
-			page, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (ports.ResetRequest, error) {
-				var r ports.ResetRequest
-				err := scanResetRequest(row, &r)
-				return r, err
-			})
-			return err
-		})
+	offset, limit := q.Offset, q.Limit
+	if offset < 0 || limit <= 0 {
+		offset, limit = 0, 0 // no page, only the total
 	}
-	if err := storageError(s.db.pool.SendBatch(ctx, b).Close()); err != nil {
-		return nil, 0, err
-	}
-	if page == nil {
-		page = []ports.ResetRequest{}
-	}
-	return page, total, nil
+	return listPage(ctx, s.db, resetRequestColumns, s.table, strings.Join(where, " and "), args, strings.Join(order, ", "),
+		offset, &limit, scanResetRequest)
 }
 
 // ProfileAuditLog is a ports.ProfileAuditLog in PostgreSQL (table profile_audit_events),

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -107,6 +108,41 @@ func queryRows[T any](ctx context.Context, db *DB, sel string, args []any, scan 
 		out = []T{}
 	}
 	return out, nil
+}
+
+// listPage reads, in one round trip, how many rows of table match where (a condition over
+// args, "" for every row) and the page of them ordered by orderBy, from offset (at least 0),
+// at most *limit of them (nil: no limit), scanned with scan. where and orderBy must be built
+// from fixed SQL only; values go in args. The page is never nil. It returns ctx.Err() when
+// ctx is done before it starts.
+func listPage[T any](ctx context.Context, db *DB, columns, table, where string, args []any, orderBy string,
+	offset int, limit *int, scan func(pgx.Row, *T) error) ([]T, int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	if where != "" {
+		where = " where " + where
+	}
+	total := 0
+	page := []T{}
+	n := len(args)
+	b := &pgx.Batch{}
+	b.Queue("select count(*) from "+table+where, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
+	b.Queue("select "+columns+" from "+table+where+" order by "+orderBy+
+		" offset $"+strconv.Itoa(n+1)+" limit $"+strconv.Itoa(n+2), append(args[:n:n], offset, limit)...).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var rec T
+			if err := scan(rows, &rec); err != nil {
+				return err
+			}
+			page = append(page, rec)
+		}
+		return rows.Err()
+	})
+	if err := storageError(db.pool.SendBatch(ctx, b).Close()); err != nil {
+		return nil, 0, err
+	}
+	return page, total, nil
 }
 
 // isUniqueViolation reports whether err is a unique violation of the named constraint or
