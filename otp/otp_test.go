@@ -616,3 +616,15 @@ func TestRecordFailureCountsLikeAWrongCode(t *testing.T) {
 	_, err = e.verify("u1", code)
 	require.ErrorIs(t, err, otp.ErrTooManyFailures)
 }
+
+func TestDefaultMessage(t *testing.T) {
+	for ttl, want := range map[time.Duration]string{
+		time.Minute:         "valid for 1 minute.",
+		15 * time.Minute:    "valid for 15 minutes.",
+		119 * time.Minute:   "valid for 119 minutes.",
+		3 * time.Hour:       "valid for 3 hours.",
+		30 * 24 * time.Hour: "valid for 30 days.",
+	} {
+		require.Equal(t, "Your verification code is 0042. It is "+want, otp.DefaultMessage("0042", ttl))
+	}
+}
