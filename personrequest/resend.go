@@ -39,7 +39,8 @@ type ResendRequest struct {
 //     and replace the older ones, which stop being valid (see UploadURLValid);
 //  5. a new code is sent to the method's phone; every older code of the request stops
 //     being valid at once, even when the SMS fails (503; the request stays NEW). The otp
-//     engine's send limits apply: 429 with RetryAfter;
+//     engine's send limits apply: 429 with RetryAfter (the URLs of step 4 are then
+//     already replaced; Get returns them);
 //  6. the chosen method becomes the request's current method; the request is returned
 //     with its urgent block.
 //
