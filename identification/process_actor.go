@@ -192,18 +192,9 @@ func secondFactorMatches(tf TwoFactorType, actor ports.ProcessActor, given strin
 }
 
 // secondFactorFailed counts a wrong second factor as a failed attempt on the current code
-// and returns the error for the actor.
-//
-// The otp engine counts failed attempts only through Verify, so the attempt is counted by
-// verifying a probe that cannot match: every code of a process has ProcessConfig.Digits
-// digits, and the probe has another length. (An engine method that counts a failure
-// without a code would be cleaner; see the package report.)
+// (otp.Service.RecordFailure) and returns the error for the actor.
 func (s *ProcessService) secondFactorFailed(ctx context.Context, rec ports.ProcessRecord) error {
-	n := s.cfg.Digits + 1
-	if n > otp.MaxDigits {
-		n = s.cfg.Digits - 1
-	}
-	res, err := s.otp.Verify(ctx, otp.VerifyRequest{Purpose: s.cfg.CodePurpose, Subject: rec.ID, Code: strings.Repeat("0", n)})
+	res, err := s.otp.RecordFailure(ctx, s.cfg.CodePurpose, rec.ID)
 	switch {
 	case errors.Is(err, otp.ErrAttemptsExceeded):
 		return s.codeFailed(ctx, rec, err)

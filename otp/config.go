@@ -76,9 +76,20 @@ func DefaultConfig() Config {
 	}
 }
 
-// DefaultMessage is the default SMS text.
+// DefaultMessage is the default SMS text: "Your verification code is 123456. It is valid
+// for 10 minutes." (hours or days for longer lifetimes, rounded down).
 func DefaultMessage(code string, ttl time.Duration) string {
-	return "Your verification code is " + code + ". It is valid for " + strconv.Itoa(int(ttl.Minutes())) + " minutes."
+	n, unit := int(ttl/time.Minute), "minute"
+	switch {
+	case ttl >= 48*time.Hour:
+		n, unit = int(ttl/(24*time.Hour)), "day"
+	case ttl >= 2*time.Hour:
+		n, unit = int(ttl/time.Hour), "hour"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return "Your verification code is " + code + ". It is valid for " + strconv.Itoa(n) + " " + unit + "."
 }
 
 // Validate reports every problem of the config at once as a KindInvalidInput error.

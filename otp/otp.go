@@ -386,8 +386,36 @@ func (s *Service) Verify(ctx context.Context, req VerifyRequest) (VerifyResult, 
 	if err := v.Err(); err != nil {
 		return VerifyResult{}, err
 	}
+	return s.check(ctx, req.Purpose, req.Subject, func(r ports.OTPRecord) bool {
+		h := s.hasher(r.KeyID)
+		if h == nil {
+			return false // hashed with a secret that was retired: it cannot match
+		}
+		return h.matches(r.Hash, r.ID, r.Purpose, r.Subject, req.Code)
+	})
+}
+
+// RecordFailure counts one failed attempt on the latest code of the purpose and subject,
+// as a wrong code would, for a check that failed beside the code (a wrong second factor,
+// say). It counts against the subject's failure budget too. It answers as Verify answers a
+// wrong code: ErrWrongCode with the attempts left, ErrAttemptsExceeded when this attempt
+// blocked the code, ErrExpired and the like when there is no active code (nothing is then
+// counted), and KindRateLimited when the failure budget is used up.
+func (s *Service) RecordFailure(ctx context.Context, purpose, subject string) (VerifyResult, error) {
+	var v verifykit.Validation
+	checkKey(&v, "$.purpose", purpose)
+	checkKey(&v, "$.subject", subject)
+	if err := v.Err(); err != nil {
+		return VerifyResult{}, err
+	}
+	return s.check(ctx, purpose, subject, func(ports.OTPRecord) bool { return false })
+}
+
+// check runs one verification attempt of the latest code with match, after the failure
+// budget, and answers what it did.
+func (s *Service) check(ctx context.Context, purpose, subject string, match func(ports.OTPRecord) bool) (VerifyResult, error) {
 	now := s.clock.Now()
-	failKey := "otp:fail:" + req.Purpose + "\x00" + req.Subject
+	failKey := "otp:fail:" + purpose + "\x00" + subject
 	d, err := s.limiter.Peek(ctx, failKey, now, s.cfg.FailureLimit)
 	if err != nil {
 		return VerifyResult{}, unavailable("failure limits", err)
@@ -400,13 +428,7 @@ func (s *Service) Verify(ctx context.Context, req VerifyRequest) (VerifyResult, 
 			Err:        ErrTooManyFailures,
 		}
 	}
-	rec, outcome, err := s.store.VerifyLatest(ctx, req.Purpose, req.Subject, now, func(r ports.OTPRecord) bool {
-		h := s.hasher(r.KeyID)
-		if h == nil {
-			return false // hashed with a secret that was retired: it cannot match
-		}
-		return h.matches(r.Hash, r.ID, r.Purpose, r.Subject, req.Code)
-	})
+	rec, outcome, err := s.store.VerifyLatest(ctx, purpose, subject, now, match)
 	if errors.Is(err, ports.ErrNoCode) {
 		return VerifyResult{}, verifyFailure(MsgInvalidCode, ErrNoActiveCode, 0)
 	}
@@ -420,15 +442,15 @@ func (s *Service) Verify(ctx context.Context, req VerifyRequest) (VerifyResult, 
 	switch outcome {
 	case ports.OutcomeVerified:
 		s.log.LogAttrs(ctx, slog.LevelInfo, "otp verified",
-			slog.String("purpose", req.Purpose), slog.String("subject", req.Subject), slog.String("code_id", rec.ID))
+			slog.String("purpose", purpose), slog.String("subject", subject), slog.String("code_id", rec.ID))
 		return res, nil
 	case ports.OutcomeMismatch:
 		if _, err := s.limiter.Allow(ctx, failKey, now, s.cfg.FailureLimit); err != nil {
 			s.log.LogAttrs(ctx, slog.LevelWarn, "otp failure not counted",
-				slog.String("purpose", req.Purpose), slog.String("subject", req.Subject), slog.String("error", err.Error()))
+				slog.String("purpose", purpose), slog.String("subject", subject), slog.String("error", err.Error()))
 		}
 		s.log.LogAttrs(ctx, slog.LevelInfo, "otp mismatch",
-			slog.String("purpose", req.Purpose), slog.String("subject", req.Subject), slog.String("code_id", rec.ID),
+			slog.String("purpose", purpose), slog.String("subject", subject), slog.String("code_id", rec.ID),
 			slog.Int("attempts_left", res.AttemptsLeft))
 		if rec.State == ports.CodeBlocked {
 			return res, verifyFailure(MsgAttemptsExceeded, ErrAttemptsExceeded, 0)

@@ -582,3 +582,49 @@ func TestConfigHidesSecrets(t *testing.T) {
 	require.Nil(t, e.svc.Config().Secrets)
 	require.Equal(t, 6, e.svc.Config().Digits)
 }
+
+func TestRecordFailureCountsLikeAWrongCode(t *testing.T) {
+	e := newEnv(t, func(c *otp.Config) { c.FailureLimit = ports.RateLimit{Max: 10, Per: time.Hour} })
+	ctx := context.Background()
+	_, code := e.issue(t, "u1", phone)
+	res, err := e.svc.RecordFailure(ctx, "login", "u1")
+	requireVerifyError(t, err, otp.ErrWrongCode, otp.MsgInvalidCode)
+	require.Equal(t, 4, res.AttemptsLeft)
+	for range 3 {
+		_, err = e.svc.RecordFailure(ctx, "login", "u1")
+		require.ErrorIs(t, err, otp.ErrWrongCode)
+	}
+	_, err = e.svc.RecordFailure(ctx, "login", "u1")
+	requireVerifyError(t, err, otp.ErrAttemptsExceeded, otp.MsgAttemptsExceeded)
+	_, err = e.verify("u1", code)
+	requireVerifyError(t, err, otp.ErrAttemptsExceeded, otp.MsgAttemptsExceeded)
+
+	// Nothing to count against: nothing is counted.
+	_, err = e.svc.RecordFailure(ctx, "login", "nobody")
+	requireVerifyError(t, err, otp.ErrNoActiveCode, otp.MsgInvalidCode)
+	_, err = e.svc.RecordFailure(ctx, "", "u1")
+	require.ErrorIs(t, err, verifykit.ErrInvalidInput)
+
+	// The failures counted against the subject's budget: 5 of 10.
+	e.clock.Advance(time.Minute)
+	_, code = e.issue(t, "u1", phone)
+	for range 5 {
+		_, err = e.svc.RecordFailure(ctx, "login", "u1")
+		require.Error(t, err)
+		e.clock.Advance(time.Second)
+	}
+	_, err = e.verify("u1", code)
+	require.ErrorIs(t, err, otp.ErrTooManyFailures)
+}
+
+func TestDefaultMessage(t *testing.T) {
+	for ttl, want := range map[time.Duration]string{
+		time.Minute:         "valid for 1 minute.",
+		15 * time.Minute:    "valid for 15 minutes.",
+		119 * time.Minute:   "valid for 119 minutes.",
+		3 * time.Hour:       "valid for 3 hours.",
+		30 * 24 * time.Hour: "valid for 30 days.",
+	} {
+		require.Equal(t, "Your verification code is 0042. It is "+want, otp.DefaultMessage("0042", ttl))
+	}
+}

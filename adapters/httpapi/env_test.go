@@ -14,6 +14,7 @@ import (
 	"github.com/verifykit/verifykit/adapters/httpapi"
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -26,17 +27,30 @@ type fullEnv struct {
 	clock    *memory.Clock
 	tokens   *memory.Tokens
 	profiles *memory.ProfileStore
+	sms      *memory.SMSOutbox
+	otp      *otp.Service
 }
 
 func newFullHandler(t testing.TB) *fullEnv {
 	t.Helper()
-	e := &fullEnv{clock: memory.NewClock(t0), tokens: memory.NewTokens(), profiles: memory.NewProfileStore()}
+	e := &fullEnv{clock: memory.NewClock(t0), tokens: memory.NewTokens(), profiles: memory.NewProfileStore(), sms: memory.NewSMSOutbox()}
+	ocfg := otp.DefaultConfig()
+	ocfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
+	ocfg.Delivery.BaseDelay, ocfg.Delivery.MaxDelay = time.Millisecond, time.Millisecond
+	codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: e.sms, Limiter: memory.NewRateLimiter(), Clock: e.clock}, ocfg)
+	require.NoError(t, err)
+	e.otp = codes
+	processes, err := identification.NewProcessService(identification.ProcessDeps{
+		Store: memory.NewProcessStore(), OTP: codes, Tokens: e.tokens, Clock: e.clock,
+		Email: memory.NewEmailOutbox(), WhatsApp: memory.NewWhatsAppOutbox(),
+	}, identification.DefaultProcessConfig())
+	require.NoError(t, err)
 	profiles, err := identification.NewProfileService(identification.ProfileDeps{
 		Profiles: e.profiles, ResetRequests: memory.NewResetRequestStore(), Audit: memory.NewProfileAuditLog(),
 		Tokens: e.tokens, Clock: e.clock,
 	}, identification.DefaultProfileConfig())
 	require.NoError(t, err)
-	h, err := httpapi.New(httpapi.Services{Profiles: profiles}, httpapi.Options{})
+	h, err := httpapi.New(httpapi.Services{Profiles: profiles, Processes: processes}, httpapi.Options{})
 	require.NoError(t, err)
 	e.handler = h
 	return e
@@ -73,6 +87,21 @@ func call(t *testing.T, h http.Handler, method, path, token, body string, want i
 	var out map[string]any
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &out), rec.Body.String())
 	return out
+}
+
+// lastCode reads the code out of the last SMS sent to phone.
+func (e *fullEnv) lastCode(t *testing.T, phone string) string {
+	t.Helper()
+	msg, ok := e.sms.Last(phone)
+	require.True(t, ok, "an SMS to %s", phone)
+	for _, f := range strings.Fields(msg.Body) {
+		f = strings.TrimSuffix(f, ".")
+		if len(f) >= otp.MinDigits && strings.Trim(f, "0123456789") == "" {
+			return f
+		}
+	}
+	t.Fatalf("no code in %q", msg.Body)
+	return ""
 }
 
 // errorOf returns the "error" object of an error body.

@@ -31,6 +31,9 @@ type Handler struct {
 type Services struct {
 	// Profiles serves the SDK.Finance profile identification routes under /api/v1.
 	Profiles *identification.ProfileService
+	// Processes serves the OTP identification routes under
+	// /v1/orgs/{org_id}/identifications/otp.
+	Processes *identification.ProcessService
 }
 
 // Options tune a Handler.
@@ -52,6 +55,9 @@ func New(s Services, opts Options) (*Handler, error) {
 	})
 	if s.Profiles != nil {
 		h.profileRoutes(s.Profiles)
+	}
+	if s.Processes != nil {
+		h.processRoutes(s.Processes)
 	}
 	var doc []byte // set below, once every route (this one too) is registered
 	h.handle("GET", "/openapi.json", func(w http.ResponseWriter, _ *http.Request) error {

@@ -164,51 +164,31 @@ func (s *ProcessStore) ExpireDue(ctx context.Context, now time.Time, limit int) 
 	return n, nil
 }
 
-// messageBox lends the delivery machinery of SMSOutbox (failure injection, idempotency,
-// reading what was sent) to the outboxes of other channels.
-type messageBox struct{ box *SMSOutbox }
-
-func newMessageBox() messageBox { return messageBox{box: NewSMSOutbox()} }
-
-// FailNext makes the next n sends fail: permanently (wrapping ports.ErrPermanent) or
-// transiently.
-func (m messageBox) FailNext(n int, permanent bool) { m.box.FailNext(n, permanent) }
-
-// Last returns the last message delivered to the address to.
-func (m messageBox) Last(to string) (ports.Message, bool) { return m.box.Last(to) }
-
-// Messages returns every delivered message, oldest first.
-func (m messageBox) Messages() []ports.Message { return m.box.Messages() }
-
-// Attempts returns every send attempt, failed ones included, oldest first.
-func (m messageBox) Attempts() []ports.Message { return m.box.Attempts() }
-
-// Reset forgets every message and injected failure.
-func (m messageBox) Reset() { m.box.Reset() }
-
 // EmailOutbox is a ports.EmailSender that delivers into memory, with the test helpers of
 // SMSOutbox: Last, Messages, Attempts, FailNext and Reset. A message whose idempotency key
 // was already delivered is not delivered again.
-type EmailOutbox struct{ messageBox }
+type EmailOutbox struct{ *outbox }
 
 // NewEmailOutbox returns an empty e-mail outbox.
-func NewEmailOutbox() *EmailOutbox { return &EmailOutbox{newMessageBox()} }
+func NewEmailOutbox() *EmailOutbox { return &EmailOutbox{newOutbox("e-mail", ports.MaskEmail)} }
 
 // SendEmail records the attempt, fails if a failure was injected, else delivers msg
 // unless a message with the same idempotency key was delivered before.
 func (o *EmailOutbox) SendEmail(ctx context.Context, msg ports.Message) error {
-	return o.box.SendSMS(ctx, msg)
+	return o.send(ctx, msg)
 }
 
 // WhatsAppOutbox is a ports.WhatsAppSender that delivers into memory, with the test
 // helpers of SMSOutbox: Last, Messages, Attempts, FailNext and Reset.
-type WhatsAppOutbox struct{ messageBox }
+type WhatsAppOutbox struct{ *outbox }
 
 // NewWhatsAppOutbox returns an empty WhatsApp outbox.
-func NewWhatsAppOutbox() *WhatsAppOutbox { return &WhatsAppOutbox{newMessageBox()} }
+func NewWhatsAppOutbox() *WhatsAppOutbox {
+	return &WhatsAppOutbox{newOutbox("whatsapp", ports.MaskPhone)}
+}
 
 // SendWhatsApp records the attempt, fails if a failure was injected, else delivers msg
 // unless a message with the same idempotency key was delivered before.
 func (o *WhatsAppOutbox) SendWhatsApp(ctx context.Context, msg ports.Message) error {
-	return o.box.SendSMS(ctx, msg)
+	return o.send(ctx, msg)
 }

@@ -105,3 +105,20 @@ func TestMaskPhone(t *testing.T) {
 	require.Equal(t, "****78", ports.MaskPhone("345678"))
 	require.Equal(t, "j*******@example.com", ports.MaskEmail("jane.doe@example.com"))
 }
+
+func TestOutboxesNameTheirChannel(t *testing.T) {
+	ctx := context.Background()
+	mail := memory.NewEmailOutbox()
+	mail.FailNext(1, true)
+	err := mail.SendEmail(ctx, ports.Message{To: "jane.doe@example.com"})
+	require.ErrorIs(t, err, ports.ErrPermanent)
+	require.Contains(t, err.Error(), "e-mail to j*******@example.com")
+	require.NoError(t, mail.SendEmail(ctx, ports.Message{To: "jane.doe@example.com", Body: "hi"}))
+	got, ok := mail.Last("jane.doe@example.com")
+	require.True(t, ok)
+	require.Equal(t, "hi", got.Body)
+
+	wa := memory.NewWhatsAppOutbox()
+	wa.FailNext(1, false)
+	require.ErrorContains(t, wa.SendWhatsApp(ctx, ports.Message{To: "+380931234585"}), "whatsapp to +38093*****85")
+}

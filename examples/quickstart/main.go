@@ -21,6 +21,7 @@ type demo struct {
 func demos() []demo {
 	return []demo{
 		{"One-time codes (otp)", demoOTP},
+		{"Person requests (personrequest)", demoPersonRequest},
 		{"Reset identification with remarks (identification)", demoProfile},
 		{"OTP identification processes (identification)", demoProcess},
 	}

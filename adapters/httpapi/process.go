@@ -1,0 +1,157 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/identification"
+)
+
+// createProcessBody is the body of POST /v1/orgs/{org_id}/identifications/otp.
+type createProcessBody struct {
+	Actor         identification.Actor         `json:"actor"`
+	ExpiresIn     string                       `json:"expires_in"`
+	TwoFactorType identification.TwoFactorType `json:"two_factor_type"`
+	Channel       identification.Channel       `json:"channel"`
+}
+
+// processWithCode is a process, with its one-time code when the channel is external: the
+// organisation delivers it, and gets it this once.
+type processWithCode struct {
+	identification.Process
+	Code string `json:"code,omitempty"`
+}
+
+// processRoutes registers the OTP identification routes (RULES.md §D): the organisation's
+// admin routes, and the actor's metadata and validate routes. Every route is scoped by
+// {org_id}: another organisation's process answers 404.
+func (h *Handler) processRoutes(s *identification.ProcessService) {
+	const base = "/v1/orgs/{org_id}/identifications/otp"
+	one := func(r *http.Request) identification.ProcessRequest {
+		return identification.ProcessRequest{Token: bearer(r), OrgID: r.PathValue("org_id"), ID: r.PathValue("id")}
+	}
+	h.handle("POST", base, func(w http.ResponseWriter, r *http.Request) error {
+		var b createProcessBody
+		if err := decodeJSON(r, &b, false); err != nil {
+			return asBadRequest(err)
+		}
+		res, err := s.Create(r.Context(), identification.CreateProcessRequest{
+			Token: bearer(r), OrgID: r.PathValue("org_id"),
+			Actor: b.Actor, ExpiresIn: b.ExpiresIn, TwoFactorType: b.TwoFactorType, Channel: b.Channel,
+		})
+		return answer(w, http.StatusCreated, processWithCode{res.Process, res.Code}, err)
+	})
+	h.handle("GET", base, func(w http.ResponseWriter, r *http.Request) error {
+		req := identification.ListProcessesRequest{Token: bearer(r), OrgID: r.PathValue("org_id")}
+		q := r.URL.Query()
+		for _, st := range q["status"] {
+			req.States = append(req.States, identification.ProcessState(st))
+		}
+		var v verifykit.Validation
+		req.Offset = queryInt(&v, q.Get("offset"), "offset")
+		req.Limit = queryInt(&v, q.Get("limit"), "limit")
+		if err := v.Err(); err != nil {
+			return asBadRequest(err)
+		}
+		res, err := s.List(r.Context(), req)
+		return answer(w, http.StatusOK, map[string]any{
+			"processes": res.Processes, "total": res.Total, "offset": res.Offset, "limit": res.Limit,
+		}, err)
+	})
+	h.handle("GET", base+"/{id}/details", func(w http.ResponseWriter, r *http.Request) error {
+		res, err := s.Get(r.Context(), one(r))
+		return answer(w, http.StatusOK, res, err)
+	})
+	h.handle("POST", base+"/{id}/resend", func(w http.ResponseWriter, r *http.Request) error {
+		if err := decodeJSON(r, &struct{}{}, true); err != nil {
+			return asBadRequest(err)
+		}
+		res, err := s.Resend(r.Context(), one(r))
+		if err != nil {
+			return err
+		}
+		if res.Code != "" { // external channel: the organisation delivers the new code
+			writeJSON(w, http.StatusOK, processWithCode{res.Process, res.Code})
+			return nil
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	h.handle("POST", base+"/{id}/cancel", func(w http.ResponseWriter, r *http.Request) error {
+		var b struct {
+			Reason string `json:"reason"`
+		}
+		if err := decodeJSON(r, &b, false); err != nil {
+			return asBadRequest(err)
+		}
+		req := one(r)
+		_, err := s.Cancel(r.Context(), identification.CancelProcessRequest{Token: req.Token, OrgID: req.OrgID, ID: req.ID, Reason: b.Reason})
+		return noContent(w, err)
+	})
+	h.handle("DELETE", base+"/{id}", func(w http.ResponseWriter, r *http.Request) error {
+		force := false
+		switch v := r.URL.Query().Get("force"); v {
+		case "", "false":
+		case "true":
+			force = true
+		default:
+			return verifykit.Invalid("Validation failed.", verifykit.InvalidEntry{
+				Entry: "force", EntryType: verifykit.EntryQueryParameter, Rule: "inclusion", Description: "must be true or false",
+			})
+		}
+		req := one(r)
+		_, err := s.Delete(r.Context(), identification.DeleteProcessRequest{Token: req.Token, OrgID: req.OrgID, ID: req.ID, Force: force})
+		return noContent(w, err)
+	})
+	h.handle("GET", base+"/{id}", func(w http.ResponseWriter, r *http.Request) error {
+		res, err := s.Metadata(r.Context(), one(r))
+		return answer(w, http.StatusOK, res, err)
+	})
+	h.handle("PUT", base+"/{id}/validate", func(w http.ResponseWriter, r *http.Request) error {
+		var b struct {
+			Code      string `json:"code"`
+			TwoFactor string `json:"two_factor"`
+		}
+		if err := decodeJSON(r, &b, false); err != nil {
+			return asBadRequest(err)
+		}
+		req := one(r)
+		_, err := s.Validate(r.Context(), identification.ValidateProcessRequest{Token: req.Token, OrgID: req.OrgID, ID: req.ID, Code: b.Code, TwoFactor: b.TwoFactor})
+		return noContent(w, err)
+	})
+}
+
+// asBadRequest answers malformed input of the OTP identification API with 400, as its
+// specification does, rather than 422; every other error passes unchanged.
+func asBadRequest(err error) error {
+	var ve *verifykit.Error
+	if !errors.As(err, &ve) || ve.Kind != verifykit.KindInvalidInput {
+		return err
+	}
+	e := *ve
+	e.Kind = verifykit.KindBadRequest
+	return &e
+}
+
+// noContent answers 204, or returns err.
+func noContent(w http.ResponseWriter, err error) error {
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// queryInt parses an optional integer query parameter, recording a bad one in v.
+func queryInt(v *verifykit.Validation, raw, name string) int {
+	if raw == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		v.AddEntry(verifykit.InvalidEntry{Entry: name, EntryType: verifykit.EntryQueryParameter, Rule: "cast", Description: "must be an integer"})
+	}
+	return n
+}

@@ -1,0 +1,226 @@
+package personrequest
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/ports"
+)
+
+// GetRequest asks for one request.
+type GetRequest struct {
+	// Token is the caller's access token; it needs ScopeRead.
+	Token string
+	// ID names the request.
+	ID string
+}
+
+// Get returns the request with its urgent block. An expired request, swept or not, is not
+// found (404).
+func (s *Service) Get(ctx context.Context, req GetRequest) (Request, error) {
+	r, err := s.begin(ctx, req.Token, ScopeRead, req.ID)
+	if err != nil {
+		return Request{}, err
+	}
+	return s.view(r), nil
+}
+
+// ApproveRequest asks to approve a request.
+type ApproveRequest struct {
+	// Token is the caller's access token; it needs ScopeWrite.
+	Token string
+	// ID names the request.
+	ID string
+	// Code is the verification code the person received. Required when the current
+	// method is OTP, or THIRD_PERSON with an OTP third person; ignored otherwise.
+	Code string
+}
+
+// Approve moves a NEW request to APPROVED. When the current method receives codes, the
+// code must be the latest one issued for the request: it is consumed, at most once even
+// under concurrent approvals. Failures: 401/403 (token, ScopeWrite), 404, 409 "incorrect
+// status", 422 "$.verification_code" when the code is missing or malformed, 422 "Invalid
+// verification code" (wrong, superseded or undeliverable code), "Verification code
+// expired", "Maximum attempts exceed", "Verification code already used", 429 when the
+// request used up its failure budget. OFFLINE and NA requests approve without a code.
+//
+// The code is consumed before the status is written: a crash between leaves a NEW request
+// with no usable code, which a resend recovers.
+func (s *Service) Approve(ctx context.Context, req ApproveRequest) (Request, error) {
+	r, err := s.begin(ctx, req.Token, ScopeWrite, req.ID, StatusNew)
+	if err != nil {
+		return Request{}, err
+	}
+	verified := false
+	if needsCode(r) {
+		if err := validateCode(req.Code); err != nil {
+			return Request{}, err
+		}
+		if _, err := s.otp.Verify(ctx, otp.VerifyRequest{Purpose: s.cfg.Purpose, Subject: r.ID, Code: req.Code}); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelInfo, "person request approval refused",
+				slog.String("person_request_id", r.ID), slog.String("error", verifykit.KindOf(err).String()))
+			return Request{}, err
+		}
+		verified = true
+	}
+	r, err = s.update(ctx, r.ID, []Status{StatusNew}, func(r *ports.PersonRequest, _ time.Time) error {
+		// A resend may have made the current method one that needs a code since it was
+		// read: without a verified code, approving is then refused.
+		if !verified && needsCode(*r) {
+			return invalid("$.verification_code", "required", "the current authentication method needs a verification code")
+		}
+		r.Status = StatusApproved
+		return nil
+	})
+	if err != nil {
+		return Request{}, err
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "person request approved",
+		slog.String("person_request_id", r.ID), slog.Bool("with_code", verified))
+	return s.view(r), nil
+}
+
+func validateCode(code string) error {
+	if code == "" {
+		return invalid("$.verification_code", "required", "is required")
+	}
+	ok := len(code) >= otp.MinDigits && len(code) <= otp.MaxDigits
+	for i := 0; ok && i < len(code); i++ {
+		ok = code[i] >= '0' && code[i] <= '9'
+	}
+	if !ok {
+		return invalid("$.verification_code", "format", "must be 4 to 10 digits")
+	}
+	return nil
+}
+
+// ActionRequest names a request to act on.
+type ActionRequest struct {
+	// Token is the caller's access token; it needs ScopeWrite.
+	Token string
+	// ID names the request.
+	ID string
+}
+
+// Sign moves an APPROVED request to SIGNED (401/403, 404, 409 "incorrect status").
+func (s *Service) Sign(ctx context.Context, req ActionRequest) (Request, error) {
+	return s.transition(ctx, req, []Status{StatusApproved}, StatusSigned)
+}
+
+// Reject moves a NEW or APPROVED request to REJECTED and kills its codes (401/403, 404,
+// 409 "incorrect status").
+func (s *Service) Reject(ctx context.Context, req ActionRequest) (Request, error) {
+	return s.transition(ctx, req, []Status{StatusNew, StatusApproved}, StatusRejected)
+}
+
+// Cancel moves a NEW or APPROVED request to CANCELLED and kills its codes (401/403, 404,
+// 409 "incorrect status").
+func (s *Service) Cancel(ctx context.Context, req ActionRequest) (Request, error) {
+	return s.transition(ctx, req, []Status{StatusNew, StatusApproved}, StatusCancelled)
+}
+
+// transition moves the request from one of from to to. The status is written before the
+// codes are invalidated: once final, the request cannot be approved with any code.
+func (s *Service) transition(ctx context.Context, req ActionRequest, from []Status, to Status) (Request, error) {
+	r, err := s.begin(ctx, req.Token, ScopeWrite, req.ID, from...)
+	if err != nil {
+		return Request{}, err
+	}
+	r, err = s.update(ctx, r.ID, from, func(r *ports.PersonRequest, _ time.Time) error {
+		r.Status = to
+		return nil
+	})
+	if err != nil {
+		return Request{}, err
+	}
+	if to != StatusSigned {
+		s.invalidateCodes(ctx, r.ID)
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "person request status changed",
+		slog.String("person_request_id", r.ID), slog.String("status", string(to)))
+	return s.view(r), nil
+}
+
+// ExpireSweepRequest asks to expire lapsed requests.
+type ExpireSweepRequest struct {
+	// Batch is the most requests one sweep expires; at least 1.
+	Batch int
+}
+
+// ExpireSweepResult says what a sweep did.
+type ExpireSweepResult struct {
+	// Expired is how many requests the sweep moved to EXPIRED.
+	Expired int
+}
+
+// ExpireSweep moves up to Batch NEW or APPROVED requests strictly older than the lifetime
+// (Config.LifetimeDays) to EXPIRED, wipes their personal data (person, third person,
+// upload URLs) as eHealth does, and kills their codes. It is a background job: it takes no
+// token. Hosts call it periodically, again while Expired == Batch. Requests past their
+// lifetime are not found even before a sweep reaches them.
+func (s *Service) ExpireSweep(ctx context.Context, req ExpireSweepRequest) (ExpireSweepResult, error) {
+	if req.Batch < 1 {
+		return ExpireSweepResult{}, invalid("$.batch", "positive", "must be at least 1")
+	}
+	now := s.clock.Now()
+	ids, err := s.store.ListCreatedBefore(ctx, []Status{StatusNew, StatusApproved}, now.Add(-s.lifetime), req.Batch)
+	if err != nil {
+		return ExpireSweepResult{}, storeErr(err)
+	}
+	var res ExpireSweepResult
+	for _, id := range ids {
+		_, err := s.store.Update(ctx, id, func(r *ports.PersonRequest) error {
+			if !open(r.Status) || !r.CreatedAt.Before(now.Add(-s.lifetime)) {
+				return errSkip
+			}
+			*r = ports.PersonRequest{ID: r.ID, Status: StatusExpired, UploadVersion: r.UploadVersion, CreatedAt: r.CreatedAt, UpdatedAt: now}
+			return nil
+		})
+		switch {
+		case err == nil:
+			res.Expired++
+			s.invalidateCodes(ctx, id)
+		case errors.Is(err, errSkip), errors.Is(err, ports.ErrPersonRequestNotFound):
+		default:
+			return res, storeErr(err)
+		}
+	}
+	if res.Expired > 0 {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "person requests expired", slog.Int("count", res.Expired))
+	}
+	return res, nil
+}
+
+// errSkip tells the sweep that a request changed since it was listed.
+var errSkip = errors.New("person request no longer expirable")
+
+// UploadURLValid reports whether url is a current upload URL of the request id: the
+// request is NEW (and not expired), the URL belongs to its latest generation, and it has
+// not expired. URLs issued before the latest resend are not valid. It takes no token: an
+// upload endpoint or a storage callback asks it before accepting a document.
+func (s *Service) UploadURLValid(ctx context.Context, id, url string) (bool, error) {
+	if id == "" || url == "" {
+		return false, nil
+	}
+	r, err := s.store.Get(ctx, id)
+	if errors.Is(err, ports.ErrPersonRequestNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, storeErr(err)
+	}
+	now := s.clock.Now()
+	if s.lapsed(r, now) || r.Status != StatusNew {
+		return false, nil
+	}
+	for _, u := range r.Uploads {
+		if u.URL == url {
+			return now.Before(u.ExpiresAt), nil
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,159 @@
+package personrequest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/ports"
+)
+
+// CreateRequest asks to create a person request.
+type CreateRequest struct {
+	// Token is the caller's access token; it needs ScopeWrite.
+	Token string
+	// Person is the person's data: names, documents, and at least one authentication
+	// method, exactly one of them primary.
+	Person Person
+	// ThirdPerson is required when the person has a THIRD_PERSON method, and not allowed
+	// otherwise; their methods follow the same rules, but cannot be THIRD_PERSON.
+	ThirdPerson Person
+}
+
+// Create validates the person data (every problem at once, as JSONPath entries under
+// "$.person" and "$.third_person"), signs upload URLs for the documents, sends the first
+// code to the primary method when it is OTP (or THIRD_PERSON whose third person's primary
+// method is OTP), and stores the request as NEW with the primary as its current method.
+//
+// Write order: the code is issued before the request is stored. A crash between the two
+// leaves a code whose subject is no request, which nothing can use; a failed or
+// rate-limited send (503, 429) stores nothing.
+func (s *Service) Create(ctx context.Context, req CreateRequest) (Request, error) {
+	if err := s.authorize(ctx, req.Token, ScopeWrite); err != nil {
+		return Request{}, err
+	}
+	primary, err := validateCreate(req)
+	if err != nil {
+		return Request{}, err
+	}
+	now := s.clock.Now()
+	r := ports.PersonRequest{
+		ID:                uuid.NewString(),
+		Status:            StatusNew,
+		Person:            req.Person.Clone(),
+		ThirdPerson:       req.ThirdPerson.Clone(),
+		CurrentAuthMethod: primary,
+		UploadVersion:     1,
+		CreatedAt:         now,
+		UpdatedAt:         now,
+	}
+	if r.Uploads, err = s.signUploads(ctx, r, r.UploadVersion, now); err != nil {
+		return Request{}, err
+	}
+	if phone, ok := codePhone(r, primary); ok {
+		if err := s.issueCode(ctx, r.ID, phone); err != nil {
+			return Request{}, err
+		}
+	}
+	if err := s.store.Create(ctx, r); err != nil {
+		s.invalidateCodes(ctx, r.ID)
+		return Request{}, storeErr(err)
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "person request created",
+		slog.String("person_request_id", r.ID),
+		slog.String("auth_method", string(r.Person.AuthMethods[primary].Type)))
+	return s.view(r), nil
+}
+
+// validateCreate checks the person data and returns the index of the primary method.
+func validateCreate(req CreateRequest) (int, error) {
+	var v verifykit.Validation
+	primary, hasThird := validatePerson(&v, "$.person", req.Person, true)
+	switch {
+	case hasThird && req.ThirdPerson.IsZero():
+		v.Add("$.third_person", "required", "a THIRD_PERSON authentication method needs the third person")
+	case !req.ThirdPerson.IsZero() && !hasThird:
+		v.Add("$.third_person", "absence", "is only allowed with a THIRD_PERSON authentication method")
+	case hasThird:
+		validatePerson(&v, "$.third_person", req.ThirdPerson, false)
+	}
+	return primary, v.Err()
+}
+
+// validatePerson records every problem of p under path. It returns the index of the
+// primary method and whether p has a THIRD_PERSON method.
+func validatePerson(v *verifykit.Validation, path string, p Person, thirdAllowed bool) (primary int, hasThird bool) {
+	v.Required(path+".first_name", p.FirstName)
+	v.Required(path+".last_name", p.LastName)
+	docTypes := make(map[string]bool, len(p.Documents))
+	for i, d := range p.Documents {
+		at := fmt.Sprintf("%s.documents[%d]", path, i)
+		v.Required(at+".type", d.Type)
+		v.Required(at+".number", d.Number)
+		if d.Type != "" && docTypes[d.Type] {
+			v.Add(at+".type", "uniqueness", "another document has this type")
+		}
+		docTypes[d.Type] = true
+	}
+	methods := path + ".authentication_methods"
+	if len(p.AuthMethods) == 0 {
+		v.Add(methods, "length", "at least one authentication method is required")
+		return -1, false
+	}
+	primary, primaries := -1, 0
+	aliases := make(map[string]bool, len(p.AuthMethods))
+	for i, m := range p.AuthMethods {
+		at := fmt.Sprintf("%s[%d]", methods, i)
+		switch m.Type {
+		case AuthOTP:
+			if m.Phone == "" {
+				v.Add(at+".phone_number", "required", "an OTP method needs a phone number")
+			} else if !validE164(m.Phone) {
+				v.Add(at+".phone_number", "format", "must be a phone number in E.164 form, e.g. +380931234585")
+			}
+		case AuthOffline, AuthNA:
+		case AuthThirdPerson:
+			if !thirdAllowed {
+				v.Add(at+".type", "inclusion", "a third person cannot have a THIRD_PERSON method")
+			}
+			hasThird = true
+		default:
+			v.Add(at+".type", "inclusion", "must be one of OTP, OFFLINE, THIRD_PERSON, NA")
+		}
+		if m.Type != AuthOTP && m.Phone != "" {
+			v.Add(at+".phone_number", "absence", "only an OTP method has a phone number")
+		}
+		if a := strings.TrimSpace(m.Alias); a != "" {
+			if aliases[a] {
+				v.Add(at+".alias", "uniqueness", "another authentication method has this alias")
+			}
+			aliases[a] = true
+		}
+		if m.Primary {
+			primary = i
+			primaries++
+		}
+	}
+	if primaries != 1 {
+		v.Add(methods, "primary", fmt.Sprintf("exactly one authentication method must be primary, got %d", primaries))
+	}
+	return primary, hasThird
+}
+
+// validE164 reports whether phone is "+" followed by 8 to 15 digits, the first not 0.
+func validE164(phone string) bool {
+	digits, ok := strings.CutPrefix(phone, "+")
+	if !ok || len(digits) < 8 || len(digits) > 15 || digits[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,227 @@
+package personrequest_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/adapters/memory"
+	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/personrequest"
+	"github.com/verifykit/verifykit/ports"
+)
+
+var start = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// Tokens of the test kit.
+const (
+	tokWriter  = "tok-writer"  // person_request:write and :read
+	tokReader  = "tok-reader"  // person_request:read only
+	tokNone    = "tok-none"    // no scope
+	tokExpired = "tok-expired" // both scopes, expired
+)
+
+// Phones of the fixtures.
+const (
+	phonePerson = "+380931234585"
+	phoneThird  = "+380501112233"
+	phoneOther  = "+380671234567"
+)
+
+type kit struct {
+	ctx    context.Context
+	clock  *memory.Clock
+	sms    *memory.SMSOutbox
+	store  *memory.PersonRequestStore
+	codes  *memory.OTPStore
+	signer *memory.UploadSigner
+	engine *otp.Service
+	svc    *personrequest.Service
+	logs   *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newKit(t testing.TB, tweak ...func(*personrequest.Config, *otp.Config)) *kit {
+	t.Helper()
+	k := &kit{
+		ctx:    context.Background(),
+		clock:  memory.NewClock(start),
+		sms:    memory.NewSMSOutbox(),
+		store:  memory.NewPersonRequestStore(),
+		codes:  memory.NewOTPStore(),
+		signer: memory.NewUploadSigner(),
+		logs:   &syncBuffer{},
+	}
+	logger := slog.New(slog.NewTextHandler(k.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ocfg := otp.DefaultConfig()
+	ocfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
+	ocfg.Delivery.BaseDelay, ocfg.Delivery.MaxDelay = time.Millisecond, time.Millisecond
+	cfg := personrequest.DefaultConfig()
+	for _, f := range tweak {
+		f(&cfg, &ocfg)
+	}
+	var err error
+	k.engine, err = otp.NewService(otp.Deps{Store: k.codes, SMS: k.sms, Limiter: memory.NewRateLimiter(), Clock: k.clock, Logger: logger}, ocfg)
+	require.NoError(t, err)
+	tokens := memory.NewTokens()
+	exp := start.Add(365 * 24 * time.Hour)
+	tokens.Add(tokWriter, ports.Claims{Subject: "w", Scopes: []string{personrequest.ScopeWrite, personrequest.ScopeRead}, ExpiresAt: exp})
+	tokens.Add(tokReader, ports.Claims{Subject: "r", Scopes: []string{personrequest.ScopeRead}, ExpiresAt: exp})
+	tokens.Add(tokNone, ports.Claims{Subject: "n", ExpiresAt: exp})
+	tokens.Add(tokExpired, ports.Claims{Subject: "e", Scopes: []string{personrequest.ScopeWrite, personrequest.ScopeRead}, ExpiresAt: start})
+	k.svc, err = personrequest.NewService(personrequest.Deps{
+		Store: k.store, OTP: k.engine, Tokens: tokens, Uploads: k.signer, Clock: k.clock, Logger: logger,
+	}, cfg)
+	require.NoError(t, err)
+	return k
+}
+
+// person returns a person whose primary method is OTP, with OFFLINE, NA and THIRD_PERSON
+// methods, and two documents.
+func person() personrequest.Person {
+	return personrequest.Person{
+		FirstName: "Petro", LastName: "Ivanenko",
+		Documents: []personrequest.Document{{Type: "PASSPORT", Number: "AB123456"}, {Type: "TAX_ID", Number: "1234567890"}},
+		AuthMethods: []personrequest.AuthMethod{
+			{Type: personrequest.AuthOTP, Alias: "mobile", Phone: phonePerson, Primary: true},
+			{Type: personrequest.AuthOffline, Alias: "documents"},
+			{Type: personrequest.AuthThirdPerson, Alias: "mother"},
+			{Type: personrequest.AuthOTP, Alias: "work", Phone: phoneOther},
+			{Type: personrequest.AuthNA, Alias: "none"},
+		},
+	}
+}
+
+// thirdPerson returns a third person whose primary method is OTP.
+func thirdPerson() personrequest.Person {
+	return personrequest.Person{
+		FirstName: "Olena", LastName: "Ivanenko",
+		Documents:   []personrequest.Document{{Type: "PASSPORT", Number: "CD654321"}},
+		AuthMethods: []personrequest.AuthMethod{{Type: personrequest.AuthOTP, Alias: "own", Phone: phoneThird, Primary: true}},
+	}
+}
+
+// withPrimary returns p with the method at index i as its only primary.
+func withPrimary(p personrequest.Person, i int) personrequest.Person {
+	p = p.Clone()
+	for j := range p.AuthMethods {
+		p.AuthMethods[j].Primary = j == i
+	}
+	return p
+}
+
+// offlinePerson returns a person whose primary method is OFFLINE, with no THIRD_PERSON
+// method.
+func offlinePerson() personrequest.Person {
+	p := withPrimary(person(), 1)
+	p.AuthMethods = append(p.AuthMethods[:2], p.AuthMethods[3:]...)
+	return p
+}
+
+func (k *kit) create(t testing.TB, p, third personrequest.Person) personrequest.Request {
+	t.Helper()
+	r, err := k.svc.Create(k.ctx, personrequest.CreateRequest{Token: tokWriter, Person: p, ThirdPerson: third})
+	require.NoError(t, err)
+	return r
+}
+
+// newRequest creates the default request (OTP primary, with a third person) and moves the
+// clock past the send spacing, so a resend is allowed at once.
+func (k *kit) newRequest(t testing.TB) personrequest.Request {
+	t.Helper()
+	r := k.create(t, person(), thirdPerson())
+	k.clock.Advance(31 * time.Second)
+	return r
+}
+
+var codeRE = regexp.MustCompile(`\d{4,10}`)
+
+// lastCode returns the code of the last SMS delivered to phone.
+func (k *kit) lastCode(t testing.TB, phone string) string {
+	t.Helper()
+	msg, ok := k.sms.Last(phone)
+	require.True(t, ok, "no SMS to %s", phone)
+	code := codeRE.FindString(msg.Body)
+	require.NotEmpty(t, code)
+	return code
+}
+
+func (k *kit) resend(id, alias string, typ personrequest.AuthType) (personrequest.Request, error) {
+	return k.svc.ResendAuthMethod(k.ctx, personrequest.ResendRequest{Token: tokWriter, ID: id, Alias: alias, Type: typ})
+}
+
+func (k *kit) approve(id, code string) (personrequest.Request, error) {
+	return k.svc.Approve(k.ctx, personrequest.ApproveRequest{Token: tokWriter, ID: id, Code: code})
+}
+
+func (k *kit) get(t testing.TB, id string) personrequest.Request {
+	t.Helper()
+	r, err := k.svc.Get(k.ctx, personrequest.GetRequest{Token: tokReader, ID: id})
+	require.NoError(t, err)
+	return r
+}
+
+// requireErr checks err's kind and message.
+func requireErr(t testing.TB, err error, kind verifykit.Kind, msg string) *verifykit.Error {
+	t.Helper()
+	require.Error(t, err)
+	var e *verifykit.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, kind, e.Kind, "kind of %v", err)
+	require.Equal(t, msg, e.Message)
+	return e
+}
+
+// requireEntries checks that err is a validation error naming exactly entries (with rules).
+func requireEntries(t testing.TB, err error, entries ...string) {
+	t.Helper()
+	e := requireErr(t, err, verifykit.KindInvalidInput, "Validation failed.")
+	var got []string
+	for _, in := range e.Invalid {
+		got = append(got, in.Entry+" "+in.Rule)
+	}
+	require.ElementsMatch(t, entries, got)
+}
+
+func urls(r personrequest.Request) []string {
+	var out []string
+	for _, d := range r.Urgent.Documents {
+		out = append(out, d.URL)
+	}
+	return out
+}
+
+// parallel runs f(0..n-1) on n goroutines released together, and waits for them.
+func parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	gate := make(chan struct{})
+	for i := range n {
+		wg.Go(func() { <-gate; f(i) })
+	}
+	close(gate)
+	wg.Wait()
+}

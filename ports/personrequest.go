@@ -1,0 +1,172 @@
+package ports
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+)
+
+// PersonRequestStatus is the life-cycle status of a person request.
+type PersonRequestStatus string
+
+// The statuses of a person request. NEW and APPROVED are open; the others are final.
+const (
+	// PersonRequestNew: created, waiting for the person's confirmation.
+	PersonRequestNew PersonRequestStatus = "NEW"
+	// PersonRequestApproved: the person confirmed it (with the code, or offline).
+	PersonRequestApproved PersonRequestStatus = "APPROVED"
+	// PersonRequestSigned: approved and signed; final.
+	PersonRequestSigned PersonRequestStatus = "SIGNED"
+	// PersonRequestRejected: rejected; final.
+	PersonRequestRejected PersonRequestStatus = "REJECTED"
+	// PersonRequestCancelled: cancelled; final.
+	PersonRequestCancelled PersonRequestStatus = "CANCELLED"
+	// PersonRequestExpired: its lifetime ran out while open; its personal data was wiped.
+	PersonRequestExpired PersonRequestStatus = "EXPIRED"
+)
+
+// PersonRequestAuthType is the type of a person's authentication method.
+type PersonRequestAuthType string
+
+// The types of authentication method.
+const (
+	// PersonRequestAuthOTP: a one-time code sent by SMS to PersonRequestAuthMethod.Phone.
+	PersonRequestAuthOTP PersonRequestAuthType = "OTP"
+	// PersonRequestAuthOffline: the person shows documents in person.
+	PersonRequestAuthOffline PersonRequestAuthType = "OFFLINE"
+	// PersonRequestAuthThirdPerson: another person (PersonRequest.ThirdPerson) confirms
+	// with an authentication method of their own.
+	PersonRequestAuthThirdPerson PersonRequestAuthType = "THIRD_PERSON"
+	// PersonRequestAuthNA: no authentication method applies.
+	PersonRequestAuthNA PersonRequestAuthType = "NA"
+)
+
+// PersonRequestAuthMethod is one authentication method of a person.
+type PersonRequestAuthMethod struct {
+	// Type is the method's type.
+	Type PersonRequestAuthType
+	// Alias names the method for its owner, e.g. "mother"; unique among the owner's
+	// methods when not empty.
+	Alias string
+	// Phone is the E.164 phone number of an OTP method; empty for the other types.
+	Phone string
+	// Primary marks the owner's primary method; exactly one method is primary.
+	Primary bool
+}
+
+// PersonRequestDocument is one identity document of a person.
+type PersonRequestDocument struct {
+	// Type is the document type, e.g. "PASSPORT"; unique among the owner's documents.
+	Type string
+	// Number is the document number. Personal data: never logged.
+	Number string
+}
+
+// PersonRequestPerson is the personal data a person request carries, for the person or
+// for the third person.
+type PersonRequestPerson struct {
+	// FirstName, LastName and SecondName are the person's names.
+	FirstName  string
+	LastName   string
+	SecondName string
+	// Documents are the person's identity documents.
+	Documents []PersonRequestDocument
+	// AuthMethods are the person's authentication methods.
+	AuthMethods []PersonRequestAuthMethod
+}
+
+// IsZero reports whether p holds no data at all (no names, documents or methods).
+func (p PersonRequestPerson) IsZero() bool {
+	return p.FirstName == "" && p.LastName == "" && p.SecondName == "" &&
+		len(p.Documents) == 0 && len(p.AuthMethods) == 0
+}
+
+// Clone returns a deep copy of p.
+func (p PersonRequestPerson) Clone() PersonRequestPerson {
+	p.Documents = slices.Clone(p.Documents)
+	p.AuthMethods = slices.Clone(p.AuthMethods)
+	return p
+}
+
+// PersonRequestUpload is an upload URL issued for one document of a person request.
+type PersonRequestUpload struct {
+	// DocumentType is the owner-qualified document type: "person.PASSPORT" or
+	// "third_person.PASSPORT".
+	DocumentType string
+	// URL is where the document is uploaded.
+	URL string
+	// ExpiresAt is when the URL stops being valid: at ExpiresAt it is already invalid.
+	ExpiresAt time.Time
+}
+
+// PersonRequest is a stored person request.
+type PersonRequest struct {
+	// ID identifies the request (a UUID). It never changes.
+	ID string
+	// Status is the request's status.
+	Status PersonRequestStatus
+	// Person is the person whose record the request creates or updates.
+	Person PersonRequestPerson
+	// ThirdPerson is the person who confirms for Person through a THIRD_PERSON method; its
+	// zero value means there is none.
+	ThirdPerson PersonRequestPerson
+	// CurrentAuthMethod is the index in Person.AuthMethods of the method the latest code
+	// was sent through (or the primary at creation).
+	CurrentAuthMethod int
+	// Uploads are the upload URLs currently valid for the request's documents; every URL
+	// issued earlier is invalid.
+	Uploads []PersonRequestUpload
+	// UploadVersion counts the generations of upload URLs; each new generation has a
+	// higher version than the one it replaces.
+	UploadVersion int
+	// CreatedAt is when the request was created; the lifetime is counted from it.
+	CreatedAt time.Time
+	// UpdatedAt is when the request last changed.
+	UpdatedAt time.Time
+}
+
+// Clone returns a deep copy of r: changing the copy's slices never changes r.
+func (r PersonRequest) Clone() PersonRequest {
+	r.Person = r.Person.Clone()
+	r.ThirdPerson = r.ThirdPerson.Clone()
+	r.Uploads = slices.Clone(r.Uploads)
+	return r
+}
+
+// Errors of PersonRequestStore.
+var (
+	// ErrPersonRequestNotFound: no request has the id.
+	ErrPersonRequestNotFound = errors.New("person request not found")
+	// ErrPersonRequestExists: a request with the id already exists.
+	ErrPersonRequestExists = errors.New("person request already exists")
+)
+
+// PersonRequestStore stores person requests, one aggregate per request. Every method is
+// atomic with respect to the others for the same request, including across processes for
+// shared stores. Values are copied in and out: a caller changing a slice of a value it
+// passed or got never changes what is stored.
+type PersonRequestStore interface {
+	// Create stores req, whose ID must not be empty. It returns ErrPersonRequestExists
+	// when a request with the same ID exists, and then changes nothing.
+	Create(ctx context.Context, req PersonRequest) error
+
+	// Get returns the request with the id, or ErrPersonRequestNotFound.
+	Get(ctx context.Context, id string) (PersonRequest, error)
+
+	// Update changes one request atomically: it locks the request (memory: a mutex;
+	// PostgreSQL: SELECT ... FOR UPDATE in a transaction), calls fn with a copy of it, and,
+	// when fn returns nil, stores the copy as fn left it and returns it. When fn returns an
+	// error, nothing is written and that error is returned as is (not wrapped). The ID
+	// cannot change: a change fn makes to it is ignored. No other Create or Update of the
+	// same request runs between the read fn sees and the write. fn must do nothing but
+	// change its argument; it must not call the store. It returns ErrPersonRequestNotFound
+	// (without calling fn) when there is no such request.
+	Update(ctx context.Context, id string, fn func(*PersonRequest) error) (PersonRequest, error)
+
+	// ListCreatedBefore returns the ids of up to limit requests whose Status is one of
+	// statuses and whose CreatedAt is strictly before before, oldest CreatedAt first (ties
+	// by ID ascending). limit < 1 returns nothing. Expiry sweeps use it, then move each
+	// request with Update.
+	ListCreatedBefore(ctx context.Context, statuses []PersonRequestStatus, before time.Time, limit int) ([]string, error)
+}
