@@ -33,4 +33,7 @@ func TestConformance(t *testing.T) {
 	t.Run("ProcessStore", func(t *testing.T) {
 		porttest.RunProcessStore(t, func(t *testing.T) ports.ProcessStore { return db(t).ProcessStore() })
 	})
+	t.Run("PersonRequestStore", func(t *testing.T) {
+		porttest.RunPersonRequestStore(t, func(t *testing.T) ports.PersonRequestStore { return db(t).PersonRequestStore() })
+	})
 }

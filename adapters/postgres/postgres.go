@@ -55,6 +55,7 @@ type DB struct {
 	resets  *ResetRequestStore
 	audit   *ProfileAuditLog
 	procs   *ProcessStore
+	persons *PersonRequestStore
 }
 
 // New returns the adapter for the schema of opts on pool. It does not touch the database:
@@ -77,6 +78,7 @@ func New(pool *pgxpool.Pool, opts Options) (*DB, error) {
 	db.resets = newResetRequestStore(db)
 	db.audit = newProfileAuditLog(db)
 	db.procs = newProcessStore(db)
+	db.persons = newPersonRequestStore(db)
 	return db, nil
 }
 
@@ -109,6 +111,9 @@ func (db *DB) ProfileAuditLog() *ProfileAuditLog { return db.audit }
 
 // ProcessStore returns the ports.ProcessStore of the adapter.
 func (db *DB) ProcessStore() *ProcessStore { return db.procs }
+
+// PersonRequestStore returns the ports.PersonRequestStore of the adapter.
+func (db *DB) PersonRequestStore() *PersonRequestStore { return db.persons }
 
 // table returns the quoted, schema-qualified name of one of the adapter's tables, for use in
 // SQL text. Only fixed table names and the validated schema ever reach it.

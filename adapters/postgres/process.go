@@ -65,11 +65,7 @@ func scanProcess(row pgx.Row, r *ports.ProcessRecord) error {
 
 // Create implements ports.ProcessStore.
 func (s *ProcessStore) Create(ctx context.Context, rec ports.ProcessRecord) error {
-	n, err := s.db.execCount(ctx, s.qInsert, processArgs(&rec)...)
-	if err == nil && n == 0 {
-		return ports.ErrProcessExists
-	}
-	return err
+	return s.db.insertNew(ctx, ports.ErrProcessExists, s.qInsert, processArgs(&rec)...)
 }
 
 // Get implements ports.ProcessStore.

@@ -56,14 +56,7 @@ func scanProfile(row pgx.Row, rec *ports.ProfileRecord) error {
 
 // Create implements ports.ProfileStore.
 func (s *ProfileStore) Create(ctx context.Context, rec ports.ProfileRecord) error {
-	n, err := s.db.execCount(ctx, s.qInsert, profileArgs(&rec)...)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return ports.ErrProfileExists
-	}
-	return nil
+	return s.db.insertNew(ctx, ports.ErrProfileExists, s.qInsert, profileArgs(&rec)...)
 }
 
 // Get implements ports.ProfileStore.
@@ -128,16 +121,11 @@ func scanResetRequest(row pgx.Row, r *ports.ResetRequest) error {
 // Create implements ports.ResetRequestStore. A taken id is checked first (ON CONFLICT on the
 // primary key), then the one-open-request index.
 func (s *ResetRequestStore) Create(ctx context.Context, req ports.ResetRequest) error {
-	n, err := s.db.execCount(ctx, s.qInsert, resetRequestArgs(&req)...)
-	switch {
-	case isUniqueViolation(err, resetRequestsOneOpen):
+	err := s.db.insertNew(ctx, ports.ErrResetRequestExists, s.qInsert, resetRequestArgs(&req)...)
+	if isUniqueViolation(err, resetRequestsOneOpen) {
 		return ports.ErrResetRequestOpen
-	case err != nil:
-		return err
-	case n == 0:
-		return ports.ErrResetRequestExists
 	}
-	return nil
+	return err
 }
 
 // Get implements ports.ResetRequestStore.

@@ -72,6 +72,16 @@ func (db *DB) execCount(ctx context.Context, sql string, args ...any) (int, erro
 	return int(ct.RowsAffected()), nil
 }
 
+// insertNew runs sql, an INSERT ... ON CONFLICT DO NOTHING of one row, and answers exists
+// when the row was not inserted because its key is taken.
+func (db *DB) insertNew(ctx context.Context, exists error, sql string, args ...any) error {
+	n, err := db.execCount(ctx, sql, args...)
+	if err == nil && n == 0 {
+		return exists
+	}
+	return err
+}
+
 // queryRow runs sel on the pool and scans its one row with scan; without a row it answers
 // notFound. It returns ctx.Err() when ctx is done before it starts.
 func queryRow[T any](ctx context.Context, db *DB, sel string, args []any, scan func(pgx.Row, *T) error, notFound error) (T, error) {
