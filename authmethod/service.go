@@ -9,6 +9,7 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/authz"
+	depcheck "github.com/verifykit/verifykit/internal/deps"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -51,25 +52,15 @@ func NewService(deps Deps, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	var v verifykit.Validation
-	required := func(name string, missing bool) {
-		if missing {
-			v.AddEntry(verifykit.InvalidEntry{Entry: name, EntryType: verifykit.EntryConfig, Rule: "required", Description: "is required"})
-		}
-	}
-	required("Persons", deps.Persons == nil)
-	required("Methods", deps.Methods == nil)
-	required("Confidants", deps.Confidants == nil)
-	required("Tokens", deps.Tokens == nil)
-	if err := v.Err(); err != nil {
+	var missing depcheck.Check
+	missing.Require("Persons", deps.Persons == nil)
+	missing.Require("Methods", deps.Methods == nil)
+	missing.Require("Confidants", deps.Confidants == nil)
+	missing.Require("Tokens", deps.Tokens == nil)
+	if err := missing.Err(); err != nil {
 		return nil, err
 	}
-	if deps.Clock == nil {
-		deps.Clock = ports.SystemClock{}
-	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
+	deps.Clock, deps.Logger = depcheck.ClockOr(deps.Clock), depcheck.LoggerOr(deps.Logger)
 	cfg.LegalCapacityDocumentTypes = append([]string(nil), cfg.LegalCapacityDocumentTypes...)
 	return &Service{
 		persons: deps.Persons, methods: deps.Methods, confidants: deps.Confidants,
