@@ -22,6 +22,7 @@ import (
 	"github.com/sethvargo/go-retry"
 
 	"github.com/verifykit/verifykit"
+	depcheck "github.com/verifykit/verifykit/internal/deps"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -86,22 +87,13 @@ func NewService(deps Deps, cfg Config) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	var v verifykit.Validation
-	if deps.Store == nil {
-		v.AddEntry(verifykit.InvalidEntry{Entry: "Store", EntryType: verifykit.EntryConfig, Rule: "required", Description: "is required"})
-	}
-	if deps.Limiter == nil {
-		v.AddEntry(verifykit.InvalidEntry{Entry: "Limiter", EntryType: verifykit.EntryConfig, Rule: "required", Description: "is required"})
-	}
-	if err := v.Err(); err != nil {
+	var missing depcheck.Check
+	missing.Require("Store", deps.Store == nil)
+	missing.Require("Limiter", deps.Limiter == nil)
+	if err := missing.Err(); err != nil {
 		return nil, err
 	}
-	if deps.Clock == nil {
-		deps.Clock = ports.SystemClock{}
-	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
+	deps.Clock, deps.Logger = depcheck.ClockOr(deps.Clock), depcheck.LoggerOr(deps.Logger)
 	s := &Service{store: deps.Store, sms: deps.SMS, limiter: deps.Limiter, clock: deps.Clock, log: deps.Logger, cfg: cfg}
 	s.cfg.SendLimits = append([]ports.RateLimit(nil), cfg.SendLimits...)
 	for _, secret := range cfg.Secrets {
@@ -250,22 +242,44 @@ func (s *Service) IssueExternal(ctx context.Context, req IssueRequest) (Issued, 
 	return issued, nil
 }
 
+// CheckSendLimit answers, without recording anything, the KindRateLimited error that
+// Issue would answer for recipient now, or nil. Flows that change other state before
+// issuing a code call it first, so that a refused send changes nothing; Issue checks the
+// limits again, atomically, since another send can get in between.
+func (s *Service) CheckSendLimit(ctx context.Context, recipient string) error {
+	var v verifykit.Validation
+	checkKey(&v, "$.recipient", recipient)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	return s.sendLimit(ctx, recipient, s.clock.Now(), s.limiter.Peek)
+}
+
+// sendLimit applies the send limits of limitKey with decide (the limiter's Allow or Peek).
+func (s *Service) sendLimit(ctx context.Context, limitKey string, now time.Time,
+	decide func(context.Context, string, time.Time, ...ports.RateLimit) (ports.RateDecision, error)) error {
+	if len(s.cfg.SendLimits) == 0 {
+		return nil
+	}
+	d, err := decide(ctx, s.sendLimitKey(limitKey), now, s.cfg.SendLimits...)
+	if err != nil {
+		return unavailable("send limits", err)
+	}
+	if !d.Allowed {
+		return &verifykit.Error{
+			Kind:       verifykit.KindRateLimited,
+			Message:    "Too many verification codes were sent to this recipient; try again in " + roundUp(d.RetryAfter) + ".",
+			RetryAfter: d.RetryAfter,
+		}
+	}
+	return nil
+}
+
 // create checks the send limits of limitKey, then stores a new code. It returns the code.
 func (s *Service) create(ctx context.Context, req IssueRequest, limitKey string) (Issued, string, error) {
 	now := s.clock.Now()
-	if len(s.cfg.SendLimits) > 0 {
-		key := s.sendLimitKey(limitKey)
-		d, err := s.limiter.Allow(ctx, key, now, s.cfg.SendLimits...)
-		if err != nil {
-			return Issued{}, "", unavailable("send limits", err)
-		}
-		if !d.Allowed {
-			return Issued{}, "", &verifykit.Error{
-				Kind:       verifykit.KindRateLimited,
-				Message:    "Too many verification codes were sent to this recipient; try again in " + roundUp(d.RetryAfter) + ".",
-				RetryAfter: d.RetryAfter,
-			}
-		}
+	if err := s.sendLimit(ctx, limitKey, now, s.limiter.Allow); err != nil {
+		return Issued{}, "", err
 	}
 	digits, ttl, maxAttempts := s.cfg.Digits, s.ttl(req), s.cfg.MaxAttempts
 	if req.Digits > 0 {

@@ -628,3 +628,16 @@ func TestDefaultMessage(t *testing.T) {
 		require.Equal(t, "Your verification code is 0042. It is "+want, otp.DefaultMessage("0042", ttl))
 	}
 }
+
+func TestCheckSendLimitRecordsNothing(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for range 3 {
+		require.NoError(t, e.svc.CheckSendLimit(ctx, phone))
+	}
+	e.issue(t, "u1", phone)
+	e.clock.Advance(10 * time.Second)
+	requireRateLimited(t, e.svc.CheckSendLimit(ctx, phone), 20*time.Second)
+	require.NoError(t, e.svc.CheckSendLimit(ctx, "+380501112233"))
+	require.ErrorIs(t, e.svc.CheckSendLimit(ctx, ""), verifykit.ErrInvalidInput)
+}

@@ -39,8 +39,10 @@ type ResendRequest struct {
 //     and replace the older ones, which stop being valid (see UploadURLValid);
 //  5. a new code is sent to the method's phone; every older code of the request stops
 //     being valid at once, even when the SMS fails (503; the request stays NEW). The otp
-//     engine's send limits apply: 429 with RetryAfter (the URLs of step 4 are then
-//     already replaced; Get returns them);
+//     engine's send limits apply: 429 with RetryAfter. They are checked (without
+//     counting) before step 4 too, so a resend refused for them changes nothing; only a
+//     send that gets in between the check and step 5 can still leave the URLs of step 4
+//     replaced;
 //  6. the chosen method becomes the request's current method; the request is returned
 //     with its urgent block.
 //
@@ -64,6 +66,10 @@ func (s *Service) ResendAuthMethod(ctx context.Context, req ResendRequest) (Requ
 	phone, ok := codePhone(r, chosen)
 	if !ok {
 		return Request{}, verifykit.New(verifykit.KindInvalidInput, MsgNotOTP)
+	}
+	// The send limits of step 5, checked before step 4 writes anything.
+	if err := s.otp.CheckSendLimit(ctx, phone); err != nil {
+		return Request{}, err
 	}
 	// Step 4.
 	now := s.clock.Now()

@@ -1,6 +1,7 @@
 package personrequest_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -278,9 +279,14 @@ func TestResendSMSFailureLeavesNoValidCode(t *testing.T) {
 func TestResendRateLimited(t *testing.T) {
 	k := newKit(t)
 	r := k.create(t, person(), thirdPerson())
-	_, err := k.resend(r.ID, "", "")
+	before, err := k.svc.Get(context.Background(), personrequest.GetRequest{Token: tokWriter, ID: r.ID})
+	require.NoError(t, err)
+	_, err = k.resend(r.ID, "", "")
 	e := requireErr(t, err, verifykit.KindRateLimited, "Too many verification codes were sent to this recipient; try again in 30s.")
 	require.Equal(t, 30*time.Second, e.RetryAfter)
+	after, err := k.svc.Get(context.Background(), personrequest.GetRequest{Token: tokWriter, ID: r.ID})
+	require.NoError(t, err)
+	require.Equal(t, before.Urgent.Documents, after.Urgent.Documents, "a refused resend changes nothing, the upload URLs included")
 
 	k.clock.Advance(30 * time.Second)
 	_, err = k.resend(r.ID, "", "")
