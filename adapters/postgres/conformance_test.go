@@ -36,4 +36,13 @@ func TestConformance(t *testing.T) {
 	t.Run("PersonRequestStore", func(t *testing.T) {
 		porttest.RunPersonRequestStore(t, func(t *testing.T) ports.PersonRequestStore { return db(t).PersonRequestStore() })
 	})
+	t.Run("PersonStore", func(t *testing.T) {
+		porttest.RunPersonStore(t, func(t *testing.T) ports.PersonStore { return db(t).PersonStore() })
+	})
+	t.Run("AuthMethodStore", func(t *testing.T) {
+		porttest.RunAuthMethodStore(t, func(t *testing.T) ports.AuthMethodStore { return db(t).AuthMethodStore() })
+	})
+	t.Run("ConfidantStore", func(t *testing.T) {
+		porttest.RunConfidantStore(t, func(t *testing.T) ports.ConfidantStore { return db(t).ConfidantStore() })
+	})
 }

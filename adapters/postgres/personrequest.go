@@ -38,11 +38,7 @@ func newPersonRequestStore(db *DB) *PersonRequestStore {
 }
 
 func personRequestArgs(r *ports.PersonRequest) []any {
-	var uploads any // NULL for nil: an empty slice stays an empty jsonb array
-	if r.Uploads != nil {
-		uploads = r.Uploads
-	}
-	return []any{r.ID, string(r.Status), r.Person, r.ThirdPerson, r.CurrentAuthMethod, uploads, r.UploadVersion,
+	return []any{r.ID, string(r.Status), r.Person, r.ThirdPerson, r.CurrentAuthMethod, jsonArray(r.Uploads), r.UploadVersion,
 		r.CreatedAt, r.UpdatedAt}
 }
 

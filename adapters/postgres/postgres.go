@@ -56,6 +56,9 @@ type DB struct {
 	audit   *ProfileAuditLog
 	procs   *ProcessStore
 	persons *PersonRequestStore
+	people  *PersonStore
+	methods *AuthMethodStore
+	trusted *ConfidantStore
 }
 
 // New returns the adapter for the schema of opts on pool. It does not touch the database:
@@ -79,6 +82,9 @@ func New(pool *pgxpool.Pool, opts Options) (*DB, error) {
 	db.audit = newProfileAuditLog(db)
 	db.procs = newProcessStore(db)
 	db.persons = newPersonRequestStore(db)
+	db.people = newPersonStore(db)
+	db.methods = newAuthMethodStore(db)
+	db.trusted = newConfidantStore(db)
 	return db, nil
 }
 
@@ -114,6 +120,15 @@ func (db *DB) ProcessStore() *ProcessStore { return db.procs }
 
 // PersonRequestStore returns the ports.PersonRequestStore of the adapter.
 func (db *DB) PersonRequestStore() *PersonRequestStore { return db.persons }
+
+// PersonStore returns the ports.PersonStore of the adapter.
+func (db *DB) PersonStore() *PersonStore { return db.people }
+
+// AuthMethodStore returns the ports.AuthMethodStore of the adapter.
+func (db *DB) AuthMethodStore() *AuthMethodStore { return db.methods }
+
+// ConfidantStore returns the ports.ConfidantStore of the adapter.
+func (db *DB) ConfidantStore() *ConfidantStore { return db.trusted }
 
 // table returns the quoted, schema-qualified name of one of the adapter's tables, for use in
 // SQL text. Only fixed table names and the validated schema ever reach it.

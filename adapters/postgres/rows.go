@@ -11,21 +11,13 @@ import (
 )
 
 // updateLocked is the atomic read-modify-write of one row that the stores' Update methods
-// share. In one round trip it opens a transaction and runs sel with args, which must select
-// the row FOR UPDATE; scan reads it. Without a row it answers notFound. Otherwise it calls fn
-// with the row while the row is locked: if fn fails, the transaction is rolled back, nothing
-// is written and fn's error comes back as it is; else write queues the statements that store
-// what fn left, and they are sent with the commit (a second round trip). It returns ctx.Err()
-// when ctx is done before it starts. A panic in fn rolls the transaction back.
+// share. sel with args must select the row FOR UPDATE; scan reads it; without a row it
+// answers notFound. The rest is lockedChange's.
 func updateLocked[T any](ctx context.Context, db *DB, sel string, args []any, scan func(pgx.Row, *T) error,
 	notFound error, fn func(*T) error, write func(*pgx.Batch, *T)) (T, error) {
-	var rec, zero T
-	if err := ctx.Err(); err != nil {
-		return zero, err
-	}
+	var rec T
 	found := false
 	b := &pgx.Batch{}
-	b.Queue("begin")
 	b.Queue(sel, args...).QueryRow(func(row pgx.Row) error {
 		err := scan(row, &rec)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -34,6 +26,29 @@ func updateLocked[T any](ctx context.Context, db *DB, sel string, args []any, sc
 		found = err == nil
 		return err
 	})
+	return lockedChange(ctx, db, b, func() (T, error) {
+		if !found {
+			return rec, notFound
+		}
+		return rec, nil
+	}, fn, func(b *pgx.Batch, rec *T) error { write(b, rec); return nil })
+}
+
+// lockedChange is the atomic read-modify-write the stores share. In one round trip it opens
+// a transaction and sends read, whose queries lock what they read (SELECT ... FOR UPDATE, an
+// advisory lock) and keep it in variables of the caller; loaded then returns the value, or an
+// error (e.g. a "not found" sentinel) that ends the change. fn is called with the value while
+// it is locked: if fn fails, the transaction is rolled back, nothing is written and fn's
+// error comes back as it is. Else write queues the statements that store what fn left (or
+// fails, and nothing is written), and they are sent with the commit: a second round trip.
+// It returns ctx.Err() when ctx is done before it starts. A panic in fn rolls back.
+func lockedChange[T any](ctx context.Context, db *DB, read *pgx.Batch, loaded func() (T, error),
+	fn func(*T) error, write func(*pgx.Batch, *T) error) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	b := &pgx.Batch{QueuedQueries: append([]*pgx.QueuedQuery{{SQL: "begin"}}, read.QueuedQueries...)}
 	c, err := db.openTx(ctx, b)
 	if err != nil {
 		return zero, err
@@ -44,14 +59,17 @@ func updateLocked[T any](ctx context.Context, db *DB, sel string, args []any, sc
 			rollbackTx(ctx, c)
 		}
 	}()
-	if !found {
-		return zero, notFound
+	rec, err := loaded()
+	if err != nil {
+		return zero, err
 	}
 	if err := fn(&rec); err != nil {
 		return zero, err
 	}
 	w := &pgx.Batch{}
-	write(w, &rec)
+	if err := write(w, &rec); err != nil {
+		return zero, err
+	}
 	open = false
 	if err := commitTx(ctx, c, w); err != nil {
 		return zero, err
@@ -176,6 +194,25 @@ func fromOptTime(t *time.Time) time.Time {
 		return time.Time{}
 	}
 	return *t
+}
+
+// jsonArray is s for a nullable jsonb column: NULL for nil, so that nil and empty slices
+// come back as they went in.
+func jsonArray[T any](s []T) any {
+	if s == nil {
+		return nil
+	}
+	return s
+}
+
+// dbTime is t as the database gives it back: the zero time for the zero time, else t
+// truncated to the microsecond (as pgx sends it), in UTC. Stores apply it to what they
+// return from an update, so that it equals what a later read gives.
+func dbTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.Truncate(time.Microsecond).UTC()
 }
 
 // strs is s for a "text[] not null" column: an empty array for nil.
