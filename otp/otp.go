@@ -382,6 +382,10 @@ type VerifyResult struct {
 	State ports.CodeState
 	// AttemptsLeft is how many wrong attempts that code still allows.
 	AttemptsLeft int
+	// Counted is true when this attempt was counted as a failed attempt of the code (and
+	// of the subject's budget): a wrong code for an active code. Attempts on a code that
+	// is already blocked, expired or used are refused without being counted.
+	Counted bool
 }
 
 // Verify checks code against the latest code of the purpose and subject. Only the latest
@@ -459,6 +463,7 @@ func (s *Service) check(ctx context.Context, purpose, subject string, match func
 			slog.String("purpose", purpose), slog.String("subject", subject), slog.String("code_id", rec.ID))
 		return res, nil
 	case ports.OutcomeMismatch:
+		res.Counted = true
 		if _, err := s.limiter.Allow(ctx, failKey, now, s.cfg.FailureLimit); err != nil {
 			s.log.LogAttrs(ctx, slog.LevelWarn, "otp failure not counted",
 				slog.String("purpose", purpose), slog.String("subject", subject), slog.String("error", err.Error()))

@@ -233,6 +233,7 @@ func TestWrongCodeReportsAttemptsLeft(t *testing.T) {
 		res, err := e.verify("u1", wrongCode(code))
 		requireVerifyError(t, err, otp.ErrWrongCode, otp.MsgInvalidCode)
 		require.Equal(t, left, res.AttemptsLeft)
+		require.True(t, res.Counted)
 		var ve *verifykit.Error
 		require.ErrorAs(t, err, &ve)
 		require.Contains(t, ve.Invalid[0].Description, "attempts left")
@@ -240,8 +241,10 @@ func TestWrongCodeReportsAttemptsLeft(t *testing.T) {
 	res, err := e.verify("u1", wrongCode(code))
 	requireVerifyError(t, err, otp.ErrAttemptsExceeded, otp.MsgAttemptsExceeded)
 	require.Equal(t, ports.CodeBlocked, res.State)
-	_, err = e.verify("u1", code)
+	require.True(t, res.Counted, "the attempt that blocks the code is counted")
+	res, err = e.verify("u1", code)
 	requireVerifyError(t, err, otp.ErrAttemptsExceeded, otp.MsgAttemptsExceeded)
+	require.False(t, res.Counted, "an attempt on a blocked code is refused, not counted")
 }
 
 func TestVerifyRejectsMalformedInputWithoutCountingAnAttempt(t *testing.T) {
