@@ -307,18 +307,37 @@ func (s *Service) create(ctx context.Context, req IssueRequest, limitKey string)
 	return Issued{ID: rec.ID, ExpiresAt: rec.ExpiresAt, Superseded: superseded}, code, nil
 }
 
-// sendLimitKey is the limiter key of a recipient: a keyed hash, so shared limiter storage
-// never holds phone numbers or e-mail addresses.
+// sendLimitKey is the limiter key of a recipient.
 func (s *Service) sendLimitKey(recipient string) string {
-	var buf [len(sendKeyPrefix) + 32]byte
-	b := append(buf[:0], sendKeyPrefix...)
-	st := s.hashers[0].compute([]string{"recipient", recipient})
+	return s.limitKey(sendKeyPrefix, "recipient", recipient)
+}
+
+// Prefixes of the limiter keys.
+const (
+	sendKeyPrefix = "otp:send:"
+	failKeyPrefix = "otp:fail:"
+)
+
+// limitKey is a limiter key: prefix and a keyed hash of the parts, so that shared limiter
+// storage never holds phone numbers, e-mail addresses or subjects. The hash uses the first
+// secret: rotating it starts every limit afresh.
+func (s *Service) limitKey(prefix string, parts ...string) string {
+	var buf [16 + 32]byte
+	b := append(buf[:0], prefix...)
+	st := s.hashers[0].compute(parts)
 	b = hex.AppendEncode(b, st.out[:16])
 	s.hashers[0].pool.Put(st)
 	return string(b)
 }
 
-const sendKeyPrefix = "otp:send:"
+// giveBack returns the failure-budget place an attempt took at now, when the attempt did
+// not fail. Should that fail, the budget is short by one place until the window passes,
+// which errs on the safe side; it is logged.
+func (s *Service) giveBack(ctx context.Context, failKey string, now time.Time) {
+	if err := s.limiter.Undo(context.WithoutCancel(ctx), failKey, now); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "otp failure budget not given back", slog.String("error", err.Error()))
+	}
+}
 
 // hasher returns the hasher of the secret whose fingerprint is id, or nil.
 func (s *Service) hasher(id int) *hasher {
@@ -433,8 +452,11 @@ func (s *Service) RecordFailure(ctx context.Context, purpose, subject string) (V
 // budget, and answers what it did.
 func (s *Service) check(ctx context.Context, purpose, subject string, match func(ports.OTPRecord) bool) (VerifyResult, error) {
 	now := s.clock.Now()
-	failKey := "otp:fail:" + purpose + "\x00" + subject
-	d, err := s.limiter.Peek(ctx, failKey, now, s.cfg.FailureLimit)
+	// The attempt takes a place in the subject's failure budget before the code is
+	// checked, and gives it back unless it fails: so concurrent wrong guesses can never
+	// pass the budget, however many arrive at once.
+	failKey := s.limitKey(failKeyPrefix, purpose, subject)
+	d, err := s.limiter.Allow(ctx, failKey, now, s.cfg.FailureLimit)
 	if err != nil {
 		return VerifyResult{}, unavailable("failure limits", err)
 	}
@@ -447,6 +469,9 @@ func (s *Service) check(ctx context.Context, purpose, subject string, match func
 		}
 	}
 	rec, outcome, err := s.store.VerifyLatest(ctx, purpose, subject, now, match)
+	if outcome != ports.OutcomeMismatch {
+		s.giveBack(ctx, failKey, now)
+	}
 	if errors.Is(err, ports.ErrNoCode) {
 		return VerifyResult{}, verifyFailure(MsgInvalidCode, ErrNoActiveCode, 0)
 	}
@@ -464,10 +489,6 @@ func (s *Service) check(ctx context.Context, purpose, subject string, match func
 		return res, nil
 	case ports.OutcomeMismatch:
 		res.Counted = true
-		if _, err := s.limiter.Allow(ctx, failKey, now, s.cfg.FailureLimit); err != nil {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "otp failure not counted",
-				slog.String("purpose", purpose), slog.String("subject", subject), slog.String("error", err.Error()))
-		}
 		s.log.LogAttrs(ctx, slog.LevelInfo, "otp mismatch",
 			slog.String("purpose", purpose), slog.String("subject", subject), slog.String("code_id", rec.ID),
 			slog.Int("attempts_left", res.AttemptsLeft))

@@ -644,3 +644,59 @@ func TestCheckSendLimitRecordsNothing(t *testing.T) {
 	require.NoError(t, e.svc.CheckSendLimit(ctx, "+380501112233"))
 	require.ErrorIs(t, e.svc.CheckSendLimit(ctx, ""), verifykit.ErrInvalidInput)
 }
+
+// slowLimiter widens the gap between a limiter's answer and what follows it, as a shared
+// database's round trip does.
+type slowLimiter struct{ ports.RateLimiter }
+
+func (l slowLimiter) Allow(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {
+	d, err := l.RateLimiter.Allow(ctx, key, now, limits...)
+	time.Sleep(time.Millisecond)
+	return d, err
+}
+
+func (l slowLimiter) Peek(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {
+	d, err := l.RateLimiter.Peek(ctx, key, now, limits...)
+	time.Sleep(time.Millisecond)
+	return d, err
+}
+
+func TestConcurrentWrongGuessesNeverPassTheFailureBudget(t *testing.T) {
+	cfg := testConfig()
+	cfg.FailureLimit = ports.RateLimit{Max: 3, Per: 24 * time.Hour}
+	store, clock := memory.NewOTPStore(), memory.NewClock(start)
+	svc, err := otp.NewService(otp.Deps{
+		Store: store, Limiter: slowLimiter{memory.NewRateLimiter()}, Clock: clock,
+	}, cfg)
+	require.NoError(t, err)
+	ctx := context.Background()
+	iss, err := svc.IssueExternal(ctx, otp.IssueRequest{Purpose: "login", Subject: "u1"})
+	require.NoError(t, err)
+
+	var wrong, limited atomic.Int32
+	run(50, func() {
+		_, err := svc.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "u1", Code: wrongCode(iss.Code)})
+		switch {
+		case errors.Is(err, otp.ErrWrongCode):
+			wrong.Add(1)
+		case errors.Is(err, otp.ErrTooManyFailures):
+			limited.Add(1)
+		}
+	})
+	require.EqualValues(t, 3, wrong.Load(), "exactly the budget's wrong guesses reached the code")
+	require.EqualValues(t, 47, limited.Load())
+	codes, err := store.Codes(ctx, "login", "u1")
+	require.NoError(t, err)
+	require.Equal(t, 3, codes[0].Attempts)
+
+	// A right code gives its place back: right codes never use up the budget.
+	for range 5 {
+		clock.Advance(time.Minute)
+		iss, err := svc.IssueExternal(ctx, otp.IssueRequest{Purpose: "login", Subject: "u2"})
+		require.NoError(t, err)
+		_, err = svc.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "u2", Code: iss.Code})
+		require.NoError(t, err)
+		_, err = svc.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "u2", Code: iss.Code})
+		require.ErrorIs(t, err, otp.ErrAlreadyUsed, "a refused reuse is not a failure either")
+	}
+}

@@ -122,6 +122,10 @@ type RateLimiter interface {
 	//
 	// Peek reports what Allow would decide, without recording anything.
 	Peek(ctx context.Context, key string, now time.Time, limits ...RateLimit) (RateDecision, error)
+	// Undo removes one event recorded for key at exactly at, if there is one: the caller
+	// reserved the event with Allow, and it did not happen after all (a verification that
+	// turned out not to be a failure). It is atomic with Allow for the same key.
+	Undo(ctx context.Context, key string, at time.Time) error
 }
 
 // DecideRate applies sliding-window limits to the ascending event times of one key: it allows
@@ -141,6 +145,10 @@ func DecideRate(times []time.Time, now time.Time, limits []RateLimit) RateDecisi
 			continue
 		}
 		d.Allowed = false
+		if lim.Max <= 0 { // a limit that allows nothing: no wait makes room
+			d.RetryAfter = max(d.RetryAfter, lim.Per)
+			continue
+		}
 		// The oldest event that must leave the window before one more fits.
 		oldest := times[len(times)-lim.Max]
 		if wait := oldest.Add(lim.Per).Sub(now); wait > d.RetryAfter {
