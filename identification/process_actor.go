@@ -30,7 +30,7 @@ type ProcessMetadata struct {
 	ExpiresAt     time.Time     `json:"expires_at"`
 	TwoFactorType TwoFactorType `json:"two_factor_type,omitempty"`
 	Channel       ChannelType   `json:"channel"`
-	// MaskedContact is where the code was sent, masked: "+34600****22" for SMS and
+	// MaskedContact is where the code was sent, masked: "+3460*****22" for SMS and
 	// WHATSAPP (ports.MaskPhone), "j***@example.com" for EMAIL (ports.MaskEmail).
 	MaskedContact string `json:"masked_contact"`
 	Language      string `json:"language,omitempty"`
