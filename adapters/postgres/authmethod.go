@@ -82,7 +82,7 @@ func (s *PersonStore) UpdatePerson(ctx context.Context, id string, fn func(*port
 type AuthMethodStore struct {
 	db *DB
 
-	qInsert, qList, qUpdate string
+	qInsert, qGet, qList, qUpdate string
 }
 
 // authMethodColumns are the columns scanAuthMethod reads, in its order.
@@ -94,6 +94,7 @@ func newAuthMethodStore(db *DB) *AuthMethodStore {
 		db: db,
 		qInsert: "insert into " + t + " (" + authMethodColumns + ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)" +
 			" on conflict (id) do nothing",
+		qGet:  "select " + authMethodColumns + " from " + t + " where id = $1",
 		qList: "select " + authMethodColumns + " from " + t + " where person_id = $1 order by seq",
 		qUpdate: "update " + t + " set type = $2, alias = $3, phone = $4, value = $5, started_at = $6, ended_at = $7," +
 			" is_active = $8, is_primary = $9 where id = $1",
@@ -133,6 +134,11 @@ func (s *AuthMethodStore) AddAuthMethod(ctx context.Context, m ports.AuthMethodR
 		return ports.ErrAuthMethodExists
 	}
 	return nil
+}
+
+// AuthMethod implements ports.AuthMethodStore.
+func (s *AuthMethodStore) AuthMethod(ctx context.Context, id string) (ports.AuthMethodRecord, error) {
+	return queryRow(ctx, s.db, s.qGet, []any{id}, scanAuthMethod, ports.ErrAuthMethodNotFound)
 }
 
 // AuthMethods implements ports.AuthMethodStore.
