@@ -204,14 +204,15 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 	if err := s.deliver(ctx, send, msg); err != nil {
 		// Mark it even if ctx was cancelled: a code nobody received must not stay active.
 		markErr := s.store.MarkUndeliverable(context.WithoutCancel(ctx), req.Purpose, req.Subject, issued.ID)
+		cause := deliveryError{err}
 		s.log.LogAttrs(ctx, slog.LevelWarn, "otp delivery failed",
 			slog.String("purpose", req.Purpose), slog.String("subject", req.Subject),
 			slog.String("code_id", issued.ID), slog.String("recipient", ports.MaskPhone(req.Recipient)),
-			slog.String("error", err.Error()))
+			slog.String("error", cause.Error()))
 		return Issued{}, &verifykit.Error{
 			Kind:    verifykit.KindUnavailable,
 			Message: "The verification code could not be delivered; try again later.",
-			Err:     errors.Join(ErrUndeliverable, err, markErr),
+			Err:     errors.Join(ErrUndeliverable, cause, markErr),
 		}
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "otp issued",
@@ -348,6 +349,22 @@ func (s *Service) hasher(id int) *hasher {
 	}
 	return nil
 }
+
+// deliveryError carries a sender's failure without its text, which may name the recipient
+// or quote the message (and so the code): errors.Is and errors.As still reach the cause.
+type deliveryError struct{ err error }
+
+func (e deliveryError) Error() string {
+	if errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded) {
+		return "delivery interrupted"
+	}
+	if errors.Is(e.err, ports.ErrPermanent) {
+		return "delivery failed permanently"
+	}
+	return "delivery failed (transient)"
+}
+
+func (e deliveryError) Unwrap() error { return e.err }
 
 // ttl is the lifetime of the code req asks for.
 func (s *Service) ttl(req IssueRequest) time.Duration {

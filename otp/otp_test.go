@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -698,5 +699,36 @@ func TestConcurrentWrongGuessesNeverPassTheFailureBudget(t *testing.T) {
 		require.NoError(t, err)
 		_, err = svc.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "u2", Code: iss.Code})
 		require.ErrorIs(t, err, otp.ErrAlreadyUsed, "a refused reuse is not a failure either")
+	}
+}
+
+// leakySMS fails the way real gateways do: naming the number, quoting the message.
+type leakySMS struct{ permanent bool }
+
+func (l leakySMS) SendSMS(_ context.Context, m ports.Message) error {
+	err := errors.New("gateway refused " + m.To + ": " + m.Body)
+	if l.permanent {
+		return fmt.Errorf("%w: %w", err, ports.ErrPermanent)
+	}
+	return err
+}
+
+func TestSenderErrorTextNeverLeaks(t *testing.T) {
+	for _, permanent := range []bool{true, false} {
+		var logs bytes.Buffer
+		cfg := testConfig()
+		svc, err := otp.NewService(otp.Deps{
+			Store: memory.NewOTPStore(), SMS: leakySMS{permanent}, Limiter: memory.NewRateLimiter(),
+			Clock: memory.NewClock(start), Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		}, cfg)
+		require.NoError(t, err)
+		_, err = svc.Issue(context.Background(), otp.IssueRequest{Purpose: "p", Subject: "s", Recipient: phone})
+		require.ErrorIs(t, err, otp.ErrUndeliverable)
+		require.Equal(t, permanent, errors.Is(err, ports.ErrPermanent), "the cause stays reachable")
+		for _, text := range []string{err.Error(), logs.String()} {
+			require.NotContains(t, text, phone)
+			require.NotContains(t, text, "verification code is")
+			require.Contains(t, text, "delivery failed")
+		}
 	}
 }

@@ -69,7 +69,9 @@ type Message struct {
 }
 
 // SMSSender delivers SMS messages. An error that wraps ErrPermanent means retrying cannot
-// help (e.g. the number does not exist); any other error is treated as transient.
+// help (e.g. the number does not exist); any other error is treated as transient. The
+// otp engine never prints a sender's error text (it may name the recipient): it logs and
+// answers the failure class only, and keeps the error reachable with errors.Is/As.
 type SMSSender interface {
 	SendSMS(ctx context.Context, msg Message) error
 }
