@@ -16,7 +16,7 @@ func TestNewServiceChecksDepsAndConfig(t *testing.T) {
 
 	_, err = personrequest.NewService(personrequest.Deps{}, personrequest.Config{})
 	requireEntries(t, err, "Purpose required", "LifetimeDays positive", "CodeTTL positive",
-		"CodeMaxAttempts positive", "CodeDigits range", "UploadURLTTL positive")
+		"CodeMaxAttempts positive", "CodeDigits range", "UploadURLTTL positive", "ResendLease positive")
 	require.NoError(t, personrequest.DefaultConfig().Validate())
 }
 

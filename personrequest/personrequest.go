@@ -46,6 +46,10 @@ const (
 	MsgNotOTP = "Auth method is not OTP"
 	// MsgNotFound answers a request that does not exist or has expired (404).
 	MsgNotFound = "Person request not found"
+	// MsgResendInProgress answers a resend while another resend of the same request is
+	// under way (409): one of them would otherwise leave the current method naming a
+	// phone whose code the other superseded.
+	MsgResendInProgress = "A resend of this person request is in progress; try again shortly"
 )
 
 // Status is a request's status; see the constants Status*.
@@ -153,6 +157,10 @@ type Config struct {
 	CodeDigits int
 	// UploadURLTTL is how long an upload URL is valid. Default 24 hours.
 	UploadURLTTL time.Duration
+	// ResendLease is how long a resend may hold the request against other resends: longer
+	// than a delivery with its retries takes. A resend that dies keeps others out for at
+	// most this long. Default 1 minute.
+	ResendLease time.Duration
 }
 
 // DefaultConfig returns the eHealth defaults.
@@ -164,6 +172,7 @@ func DefaultConfig() Config {
 		CodeMaxAttempts: 3,
 		CodeDigits:      6,
 		UploadURLTTL:    24 * time.Hour,
+		ResendLease:     time.Minute,
 	}
 }
 
@@ -190,6 +199,9 @@ func (c Config) Validate() error {
 	}
 	if c.UploadURLTTL <= 0 {
 		bad("UploadURLTTL", "positive", "must be positive")
+	}
+	if c.ResendLease <= 0 {
+		bad("ResendLease", "positive", "must be positive")
 	}
 	return v.Err()
 }

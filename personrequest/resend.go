@@ -2,9 +2,12 @@ package personrequest
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/ports"
@@ -46,6 +49,11 @@ type ResendRequest struct {
 //  6. the chosen method becomes the request's current method; the request is returned
 //     with its urgent block.
 //
+// Resends of one request take turns: step 4 takes the request's resend lease and step 6
+// gives it back, so while one is under way another answers 409 MsgResendInProgress (on any
+// instance sharing the store), and the current method is always the one the latest code
+// went to. A resend that dies keeps the lease at most Config.ResendLease.
+//
 // Write order (crash safety): step 4 writes the request (old URLs out, new ones in, in one
 // atomic update), step 5 the code store (old codes out, new one in, atomically, before the
 // SMS goes), step 6 the request again. Each write invalidates before it creates. A crash
@@ -71,15 +79,22 @@ func (s *Service) ResendAuthMethod(ctx context.Context, req ResendRequest) (Requ
 	if err := s.otp.CheckSendLimit(ctx, phone); err != nil {
 		return Request{}, err
 	}
-	// Step 4.
+	// Step 4, which also takes the request's resend lease: steps 4 to 6 of two resends of
+	// one request never interleave, on any instance.
 	now := s.clock.Now()
-	uploads, err := s.signUploads(ctx, r, r.UploadVersion+1, now)
+	version := r.UploadVersion + 1
+	uploads, err := s.signUploads(ctx, r, version, now)
 	if err != nil {
 		return Request{}, err
 	}
-	if _, err := s.update(ctx, r.ID, []Status{StatusNew}, func(r *ports.PersonRequest, _ time.Time) error {
+	lease := uuid.NewString()
+	if _, err := s.update(ctx, r.ID, []Status{StatusNew}, func(r *ports.PersonRequest, now time.Time) error {
+		if r.ResendLease != "" && now.Before(r.ResendLeaseUntil) || r.UploadVersion != version-1 {
+			return verifykit.New(verifykit.KindConflict, MsgResendInProgress)
+		}
+		r.ResendLease, r.ResendLeaseUntil = lease, now.Add(s.cfg.ResendLease)
 		r.Uploads = uploads
-		r.UploadVersion++
+		r.UploadVersion = version
 		return nil
 	}); err != nil {
 		return Request{}, err
@@ -89,14 +104,20 @@ func (s *Service) ResendAuthMethod(ctx context.Context, req ResendRequest) (Requ
 		s.log.LogAttrs(ctx, slog.LevelWarn, "person request code not sent",
 			slog.String("person_request_id", r.ID), slog.String("recipient", ports.MaskPhone(phone)),
 			slog.String("error", err.Error()))
+		s.releaseLease(ctx, r.ID, lease)
 		return Request{}, err
 	}
-	// Step 6.
+	// Step 6, which gives the lease back.
 	r, err = s.update(ctx, r.ID, []Status{StatusNew}, func(r *ports.PersonRequest, _ time.Time) error {
+		if r.ResendLease != lease {
+			return verifykit.New(verifykit.KindConflict, MsgResendInProgress) // ours lapsed and was taken
+		}
 		r.CurrentAuthMethod = chosen
+		r.ResendLease, r.ResendLeaseUntil = "", time.Time{}
 		return nil
 	})
 	if err != nil {
+		s.releaseLease(ctx, r.ID, lease)
 		return Request{}, err
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "person request auth method resent",
@@ -105,6 +126,25 @@ func (s *Service) ResendAuthMethod(ctx context.Context, req ResendRequest) (Requ
 		slog.String("recipient", ports.MaskPhone(phone)))
 	return s.view(r), nil
 }
+
+// releaseLease gives back the resend lease of request id if it is still lease, after a
+// resend failed; a failure to do so only delays the next resend until the lease lapses.
+func (s *Service) releaseLease(ctx context.Context, id, lease string) {
+	_, err := s.store.Update(context.WithoutCancel(ctx), id, func(r *ports.PersonRequest) error {
+		if r.ResendLease != lease {
+			return errLeaseGone
+		}
+		r.ResendLease, r.ResendLeaseUntil = "", time.Time{}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errLeaseGone) {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "person request resend lease not released",
+			slog.String("person_request_id", id), slog.String("error", err.Error()))
+	}
+}
+
+// errLeaseGone makes releaseLease write nothing when the lease is no longer its own.
+var errLeaseGone = errors.New("resend lease gone")
 
 // chooseMethod returns the index of the person's method that alias and typ name, or of
 // the primary when both are empty; 422 when they name none.

@@ -346,3 +346,81 @@ func TestConcurrentResendAndApprove(t *testing.T) {
 	}
 	t.Logf("%d of 40 approvals won the race", approvals)
 }
+
+// TestConcurrentResendsStayConsistent races resends of one request to two different
+// phones. Each either succeeds or is refused while another is under way; afterwards the
+// request's current method is the one the only active code went to.
+func TestConcurrentResendsStayConsistent(t *testing.T) {
+	k := newKit(t, func(_ *personrequest.Config, o *otp.Config) { o.SendLimits = nil })
+	for round := range 30 {
+		r := k.create(t, person(), thirdPerson())
+		var errs [4]error
+		parallel(4, func(i int) {
+			alias := []string{"", "mother"}[i%2]
+			_, errs[i] = k.resend(r.ID, alias, "")
+		})
+		succeeded := 0
+		for _, err := range errs {
+			if err == nil {
+				succeeded++
+				continue
+			}
+			requireErr(t, err, verifykit.KindConflict, personrequest.MsgResendInProgress)
+		}
+		require.Positive(t, succeeded, "round %d: one resend at least gets through", round)
+
+		codes, err := k.codes.Codes(k.ctx, "person_request", r.ID)
+		require.NoError(t, err)
+		active := 0
+		for _, c := range codes {
+			if c.State == ports.CodeActive {
+				active++
+			}
+		}
+		require.Equal(t, 1, active, "round %d: exactly one active code", round)
+		require.Equal(t, ports.CodeActive, codes[len(codes)-1].State, "the latest code is the active one")
+		got := k.get(t, r.ID)
+		msgs := k.sms.Messages()
+		last := msgs[len(msgs)-1]
+		require.Equal(t, ports.MaskPhone(last.To), got.Urgent.AuthenticationMethodCurrent.PhoneNumber,
+			"round %d: the current method is the one the latest code went to", round)
+		_, err = k.approve(r.ID, k.lastCode(t, last.To))
+		require.NoError(t, err)
+	}
+}
+
+func TestResendLeaseOfADeadResendLapses(t *testing.T) {
+	k := newKit(t)
+	r := k.create(t, person(), thirdPerson())
+	// A resend on another instance took the lease and died before giving it back.
+	_, err := k.store.Update(k.ctx, r.ID, func(pr *ports.PersonRequest) error {
+		pr.ResendLease, pr.ResendLeaseUntil = "dead", k.clock.Now().Add(time.Minute)
+		return nil
+	})
+	require.NoError(t, err)
+	before := k.get(t, r.ID)
+	_, err = k.resend(r.ID, "mother", "")
+	requireErr(t, err, verifykit.KindConflict, personrequest.MsgResendInProgress)
+	require.Equal(t, before.Urgent, k.get(t, r.ID).Urgent, "a refused resend changes nothing")
+
+	k.clock.Advance(time.Minute)
+	_, err = k.resend(r.ID, "mother", "")
+	require.NoError(t, err, "the lease lapsed")
+	stored, err := k.store.Get(k.ctx, r.ID)
+	require.NoError(t, err)
+	require.Empty(t, stored.ResendLease, "a finished resend gives the lease back")
+}
+
+func TestFailedResendGivesTheLeaseBack(t *testing.T) {
+	k := newKit(t)
+	r := k.create(t, person(), thirdPerson())
+	k.sms.FailNext(1, true)
+	_, err := k.resend(r.ID, "mother", "")
+	require.ErrorIs(t, err, verifykit.ErrUnavailable)
+	stored, err := k.store.Get(k.ctx, r.ID)
+	require.NoError(t, err)
+	require.Empty(t, stored.ResendLease)
+	k.clock.Advance(31 * time.Second)
+	_, err = k.resend(r.ID, "mother", "")
+	require.NoError(t, err, "the next resend need not wait for the lease to lapse")
+}

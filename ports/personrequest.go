@@ -120,6 +120,12 @@ type PersonRequest struct {
 	// UploadVersion counts the generations of upload URLs; each new generation has a
 	// higher version than the one it replaces.
 	UploadVersion int
+	// ResendLease, when not empty, names the resend under way; no other resend may start
+	// before ResendLeaseUntil. It keeps the resends of one request in order across
+	// instances, so the current method is always the one the latest code went to.
+	ResendLease string
+	// ResendLeaseUntil is when ResendLease lapses (a resend that died holds it no longer).
+	ResendLeaseUntil time.Time
 	// CreatedAt is when the request was created; the lifetime is counted from it.
 	CreatedAt time.Time
 	// UpdatedAt is when the request last changed.

@@ -21,30 +21,34 @@ type PersonRequestStore struct {
 
 // personRequestColumns are the columns scanPersonRequest reads and personRequestArgs
 // writes, in their order.
-const personRequestColumns = "id, status, person, third_person, current_auth_method, uploads, upload_version, created_at, updated_at"
+const personRequestColumns = "id, status, person, third_person, current_auth_method, uploads, upload_version," +
+	" resend_lease, resend_lease_until, created_at, updated_at"
 
 func newPersonRequestStore(db *DB) *PersonRequestStore {
 	t := db.table("person_requests")
 	return &PersonRequestStore{
 		db: db,
-		qInsert: "insert into " + t + " (" + personRequestColumns + ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9)" +
+		qInsert: "insert into " + t + " (" + personRequestColumns + ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)" +
 			" on conflict (id) do nothing",
 		qGet:  "select " + personRequestColumns + " from " + t + " where id = $1",
 		qLock: "select " + personRequestColumns + " from " + t + " where id = $1 for update",
 		qUpdate: "update " + t + " set status = $2, person = $3, third_person = $4, current_auth_method = $5, uploads = $6," +
-			" upload_version = $7, created_at = $8, updated_at = $9 where id = $1",
+			" upload_version = $7, resend_lease = $8, resend_lease_until = $9, created_at = $10, updated_at = $11 where id = $1",
 		qCreatedBefore: "select id from " + t + " where status = any($1) and created_at < $2 order by created_at, id limit $3",
 	}
 }
 
 func personRequestArgs(r *ports.PersonRequest) []any {
 	return []any{r.ID, string(r.Status), r.Person, r.ThirdPerson, r.CurrentAuthMethod, jsonArray(r.Uploads), r.UploadVersion,
-		r.CreatedAt, r.UpdatedAt}
+		r.ResendLease, optTime(r.ResendLeaseUntil), r.CreatedAt, r.UpdatedAt}
 }
 
 func scanPersonRequest(row pgx.Row, r *ports.PersonRequest) error {
-	return row.Scan(&r.ID, &r.Status, &r.Person, &r.ThirdPerson, &r.CurrentAuthMethod, &r.Uploads, &r.UploadVersion,
-		&r.CreatedAt, &r.UpdatedAt)
+	var leaseUntil *time.Time
+	err := row.Scan(&r.ID, &r.Status, &r.Person, &r.ThirdPerson, &r.CurrentAuthMethod, &r.Uploads, &r.UploadVersion,
+		&r.ResendLease, &leaseUntil, &r.CreatedAt, &r.UpdatedAt)
+	r.ResendLeaseUntil = dbTime(fromOptTime(leaseUntil))
+	return err
 }
 
 // Create implements ports.PersonRequestStore.

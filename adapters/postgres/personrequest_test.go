@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/adapters/postgres"
 	"github.com/verifykit/verifykit/otp"
@@ -62,8 +63,9 @@ func newPersonRequest(t testing.TB, svc *personrequest.Service, phone string) pe
 
 // TestTwoInstancesResendOnePersonRequest races resends of one person request on two host
 // instances (two pools, one schema), alternating between the person's own phone and the
-// third person's: every resend succeeds, each stored one code, and exactly one code of the
-// request is active, the latest.
+// third person's: each resend either goes through or is refused while another is under way
+// (the request's resend lease), each that went through stored one code, exactly one code
+// of the request is active, the latest, and the current method is the one it went to.
 func TestTwoInstancesResendOnePersonRequest(t *testing.T) {
 	ctx := context.Background()
 	dbs := instances(t, 2)
@@ -81,13 +83,21 @@ func TestTwoInstancesResendOnePersonRequest(t *testing.T) {
 		_, err := svcs[i%2].ResendAuthMethod(ctx, personrequest.ResendRequest{Token: prToken, ID: r.ID, Alias: []string{"mobile", "mother"}[i/2%2]})
 		return err
 	})
+	succeeded := 0
 	for i, err := range errs {
-		require.NoError(t, err, "resend %d", i)
+		if err == nil {
+			succeeded++
+			continue
+		}
+		var ve *verifykit.Error
+		require.ErrorAs(t, err, &ve, "resend %d", i)
+		require.Equal(t, personrequest.MsgResendInProgress, ve.Message, "resend %d", i)
 	}
+	require.Positive(t, succeeded)
 
 	codes, err := dbs[1].OTPStore().Codes(ctx, personrequest.DefaultConfig().Purpose, r.ID)
 	require.NoError(t, err)
-	require.Len(t, codes, n+1, "the code of the creation and one per resend")
+	require.Len(t, codes, succeeded+1, "the code of the creation and one per resend that went through")
 	active := 0
 	for _, c := range codes {
 		if c.State == ports.CodeActive {
@@ -95,11 +105,19 @@ func TestTwoInstancesResendOnePersonRequest(t *testing.T) {
 		}
 	}
 	require.Equal(t, 1, active, "exactly one active code")
-	require.Equal(t, ports.CodeActive, codes[n].State, "the active code is the latest")
+	require.Equal(t, ports.CodeActive, codes[succeeded].State, "the active code is the latest")
 
 	got, err := dbs[0].PersonRequestStore().Get(ctx, r.ID)
 	require.NoError(t, err)
-	require.Equal(t, n+1, got.UploadVersion, "every resend issued one new generation of upload URLs")
+	require.Equal(t, succeeded+1, got.UploadVersion, "every resend that went through issued one new generation of upload URLs")
+	require.Empty(t, got.ResendLease, "every lease was given back")
+	msgs := sms.Messages()
+	current := got.Person.AuthMethods[got.CurrentAuthMethod]
+	want := current.Phone
+	if current.Type == ports.PersonRequestAuthThirdPerson {
+		want = got.ThirdPerson.AuthMethods[0].Phone
+	}
+	require.Equal(t, msgs[len(msgs)-1].To, want, "the current method is the one the latest code went to")
 }
 
 // TestPersonRequestExpireSweepInBatches runs the expiry sweep of the personrequest service

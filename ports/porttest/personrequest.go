@@ -36,9 +36,11 @@ func personRequest(id string, status ports.PersonRequestStatus, created time.Tim
 			{DocumentType: "person.PASSPORT", URL: "https://u.example/1", ExpiresAt: created.Add(time.Hour)},
 			{DocumentType: "third_person.PASSPORT", URL: "https://u.example/2", ExpiresAt: created.Add(time.Hour)},
 		},
-		UploadVersion: 3,
-		CreatedAt:     created,
-		UpdatedAt:     created.Add(time.Minute),
+		UploadVersion:    3,
+		ResendLease:      "lease-1",
+		ResendLeaseUntil: created.Add(time.Minute),
+		CreatedAt:        created,
+		UpdatedAt:        created.Add(time.Minute),
 	}
 }
 
@@ -52,7 +54,8 @@ func requireSameRequest(t *testing.T, want, got ports.PersonRequest) {
 		require.True(t, want.Uploads[i].ExpiresAt.Equal(got.Uploads[i].ExpiresAt))
 		got.Uploads[i].ExpiresAt = want.Uploads[i].ExpiresAt
 	}
-	got.CreatedAt, got.UpdatedAt = want.CreatedAt, want.UpdatedAt
+	require.True(t, want.ResendLeaseUntil.Equal(got.ResendLeaseUntil), "ResendLeaseUntil %v != %v", want.ResendLeaseUntil, got.ResendLeaseUntil)
+	got.CreatedAt, got.UpdatedAt, got.ResendLeaseUntil = want.CreatedAt, want.UpdatedAt, want.ResendLeaseUntil
 	require.Equal(t, want, got)
 }
 
@@ -122,6 +125,7 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 			r.UploadVersion++
 			r.Uploads = []ports.PersonRequestUpload{{DocumentType: "person.PASSPORT", URL: "https://u.example/3", ExpiresAt: base.Add(2 * time.Hour)}}
 			r.Person.AuthMethods[1].Alias = "mum"
+			r.ResendLease, r.ResendLeaseUntil = "", time.Time{}
 			r.UpdatedAt = base.Add(time.Hour)
 			return nil
 		})
@@ -132,6 +136,7 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		want.UploadVersion = 4
 		want.Uploads = []ports.PersonRequestUpload{{DocumentType: "person.PASSPORT", URL: "https://u.example/3", ExpiresAt: base.Add(2 * time.Hour)}}
 		want.Person.AuthMethods[1].Alias = "mum"
+		want.ResendLease, want.ResendLeaseUntil = "", time.Time{}
 		want.UpdatedAt = base.Add(time.Hour)
 		requireSameRequest(t, want, got)
 		stored, err := s.Get(ctx, prID1)
