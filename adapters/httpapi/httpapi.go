@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/personrequest"
 )
 
 // Handler serves the routes of the services it was built with; it is an http.Handler.
@@ -34,6 +35,8 @@ type Services struct {
 	// Processes serves the OTP identification routes under
 	// /v1/orgs/{org_id}/identifications/otp.
 	Processes *identification.ProcessService
+	// PersonRequests serves the eHealth person-request routes under /api/person_requests.
+	PersonRequests *personrequest.Service
 }
 
 // Options tune a Handler.
@@ -58,6 +61,9 @@ func New(s Services, opts Options) (*Handler, error) {
 	}
 	if s.Processes != nil {
 		h.processRoutes(s.Processes)
+	}
+	if s.PersonRequests != nil {
+		h.personRequestRoutes(s.PersonRequests)
 	}
 	var doc []byte // set below, once every route (this one too) is registered
 	h.handle("GET", "/openapi.json", func(w http.ResponseWriter, _ *http.Request) error {
