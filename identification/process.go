@@ -11,6 +11,7 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/authz"
+	depcheck "github.com/verifykit/verifykit/internal/deps"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -306,24 +307,14 @@ func NewProcessService(deps ProcessDeps, cfg ProcessConfig) (*ProcessService, er
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	var v verifykit.Validation
-	for _, dep := range []struct {
-		name    string
-		missing bool
-	}{{"Store", deps.Store == nil}, {"OTP", deps.OTP == nil}, {"Tokens", deps.Tokens == nil}} {
-		if dep.missing {
-			v.AddEntry(verifykit.InvalidEntry{Entry: dep.name, EntryType: verifykit.EntryConfig, Rule: "required", Description: "is required"})
-		}
-	}
-	if err := v.Err(); err != nil {
+	var missing depcheck.Check
+	missing.Require("Store", deps.Store == nil)
+	missing.Require("OTP", deps.OTP == nil)
+	missing.Require("Tokens", deps.Tokens == nil)
+	if err := missing.Err(); err != nil {
 		return nil, err
 	}
-	if deps.Clock == nil {
-		deps.Clock = ports.SystemClock{}
-	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
+	deps.Clock, deps.Logger = depcheck.ClockOr(deps.Clock), depcheck.LoggerOr(deps.Logger)
 	cfg.AdminScopes = append([]string(nil), cfg.AdminScopes...)
 	cfg.ActorScopes = append([]string(nil), cfg.ActorScopes...)
 	return &ProcessService{

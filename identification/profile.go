@@ -13,6 +13,7 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/authz"
+	depcheck "github.com/verifykit/verifykit/internal/deps"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -151,27 +152,15 @@ func NewProfileService(deps ProfileDeps, cfg ProfileConfig) (*ProfileService, er
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	var v verifykit.Validation
-	for _, dep := range []struct {
-		name    string
-		missing bool
-	}{
-		{"Profiles", deps.Profiles == nil}, {"ResetRequests", deps.ResetRequests == nil},
-		{"Audit", deps.Audit == nil}, {"Tokens", deps.Tokens == nil},
-	} {
-		if dep.missing {
-			v.AddEntry(verifykit.InvalidEntry{Entry: dep.name, EntryType: verifykit.EntryConfig, Rule: "required", Description: "is required"})
-		}
-	}
-	if err := v.Err(); err != nil {
+	var missing depcheck.Check
+	missing.Require("Profiles", deps.Profiles == nil)
+	missing.Require("ResetRequests", deps.ResetRequests == nil)
+	missing.Require("Audit", deps.Audit == nil)
+	missing.Require("Tokens", deps.Tokens == nil)
+	if err := missing.Err(); err != nil {
 		return nil, err
 	}
-	if deps.Clock == nil {
-		deps.Clock = ports.SystemClock{}
-	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
+	deps.Clock, deps.Logger = depcheck.ClockOr(deps.Clock), depcheck.LoggerOr(deps.Logger)
 	return &ProfileService{
 		profiles: deps.Profiles, requests: deps.ResetRequests, audit: deps.Audit,
 		tokens: deps.Tokens, clock: deps.Clock, log: deps.Logger, cfg: cfg,

@@ -22,6 +22,7 @@ import (
 	"github.com/sethvargo/go-retry"
 
 	"github.com/verifykit/verifykit"
+	depcheck "github.com/verifykit/verifykit/internal/deps"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -86,22 +87,13 @@ func NewService(deps Deps, cfg Config) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	var v verifykit.Validation
-	if deps.Store == nil {
-		v.AddEntry(verifykit.InvalidEntry{Entry: "Store", EntryType: verifykit.EntryConfig, Rule: "required", Description: "is required"})
-	}
-	if deps.Limiter == nil {
-		v.AddEntry(verifykit.InvalidEntry{Entry: "Limiter", EntryType: verifykit.EntryConfig, Rule: "required", Description: "is required"})
-	}
-	if err := v.Err(); err != nil {
+	var missing depcheck.Check
+	missing.Require("Store", deps.Store == nil)
+	missing.Require("Limiter", deps.Limiter == nil)
+	if err := missing.Err(); err != nil {
 		return nil, err
 	}
-	if deps.Clock == nil {
-		deps.Clock = ports.SystemClock{}
-	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
+	deps.Clock, deps.Logger = depcheck.ClockOr(deps.Clock), depcheck.LoggerOr(deps.Logger)
 	s := &Service{store: deps.Store, sms: deps.SMS, limiter: deps.Limiter, clock: deps.Clock, log: deps.Logger, cfg: cfg}
 	s.cfg.SendLimits = append([]ports.RateLimit(nil), cfg.SendLimits...)
 	for _, secret := range cfg.Secrets {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/authz"
+	depcheck "github.com/verifykit/verifykit/internal/deps"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -227,25 +228,15 @@ func NewService(deps Deps, cfg Config) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	var v verifykit.Validation
-	required := func(name string, missing bool) {
-		if missing {
-			v.AddEntry(verifykit.InvalidEntry{Entry: name, EntryType: verifykit.EntryConfig, Rule: "required", Description: "is required"})
-		}
-	}
-	required("Store", deps.Store == nil)
-	required("OTP", deps.OTP == nil)
-	required("Tokens", deps.Tokens == nil)
-	required("Uploads", deps.Uploads == nil)
-	if err := v.Err(); err != nil {
+	var missing depcheck.Check
+	missing.Require("Store", deps.Store == nil)
+	missing.Require("OTP", deps.OTP == nil)
+	missing.Require("Tokens", deps.Tokens == nil)
+	missing.Require("Uploads", deps.Uploads == nil)
+	if err := missing.Err(); err != nil {
 		return nil, err
 	}
-	if deps.Clock == nil {
-		deps.Clock = ports.SystemClock{}
-	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
+	deps.Clock, deps.Logger = depcheck.ClockOr(deps.Clock), depcheck.LoggerOr(deps.Logger)
 	return &Service{
 		store: deps.Store, otp: deps.OTP, tokens: deps.Tokens, uploads: deps.Uploads,
 		clock: deps.Clock, log: deps.Logger, cfg: cfg,

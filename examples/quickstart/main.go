@@ -22,6 +22,7 @@ func demos() []demo {
 	return []demo{
 		{"One-time codes (otp)", demoOTP},
 		{"Person requests (personrequest)", demoPersonRequest},
+		{"Authentication methods (authmethod)", demoAuthMethod},
 		{"Reset identification with remarks (identification)", demoProfile},
 		{"OTP identification processes (identification)", demoProcess},
 	}

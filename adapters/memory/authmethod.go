@@ -1,0 +1,233 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/verifykit/verifykit/ports"
+)
+
+// PersonStore is a ports.PersonStore in memory, safe for concurrent use.
+type PersonStore struct {
+	mu      sync.RWMutex
+	persons map[string]ports.PersonRecord
+}
+
+// NewPersonStore returns an empty PersonStore.
+func NewPersonStore() *PersonStore {
+	return &PersonStore{persons: make(map[string]ports.PersonRecord)}
+}
+
+// clonePerson returns p with its own copy of the documents and its birth date as midnight
+// UTC of the date, as a SQL DATE column would give it back.
+func clonePerson(p ports.PersonRecord) ports.PersonRecord {
+	p.Documents = slices.Clone(p.Documents)
+	if !p.BirthDate.IsZero() {
+		y, m, d := p.BirthDate.Date()
+		p.BirthDate = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
+	return p
+}
+
+// CreatePerson implements ports.PersonStore.
+func (s *PersonStore) CreatePerson(ctx context.Context, p ports.PersonRecord) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.persons[p.ID]; ok {
+		return ports.ErrPersonExists
+	}
+	s.persons[p.ID] = clonePerson(p)
+	return nil
+}
+
+// Person implements ports.PersonStore.
+func (s *PersonStore) Person(ctx context.Context, id string) (ports.PersonRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return ports.PersonRecord{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, ok := s.persons[id]
+	if !ok {
+		return ports.PersonRecord{}, ports.ErrPersonNotFound
+	}
+	return clonePerson(p), nil
+}
+
+// UpdatePerson implements ports.PersonStore.
+func (s *PersonStore) UpdatePerson(ctx context.Context, id string, fn func(*ports.PersonRecord) error) (ports.PersonRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return ports.PersonRecord{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.persons[id]
+	if !ok {
+		return ports.PersonRecord{}, ports.ErrPersonNotFound
+	}
+	p = clonePerson(p)
+	if err := fn(&p); err != nil {
+		return ports.PersonRecord{}, err
+	}
+	p.ID = id
+	p = clonePerson(p)
+	s.persons[id] = p
+	return clonePerson(p), nil
+}
+
+// AuthMethodStore is a ports.AuthMethodStore in memory. Methods are sharded by person, so
+// updates of different persons' methods do not wait for each other.
+type AuthMethodStore struct {
+	seed   maphash.Seed
+	shards [shardCount]authMethodShard
+
+	idsMu sync.Mutex
+	ids   map[string]struct{} // every stored method id, across persons
+}
+
+type authMethodShard struct {
+	mu      sync.Mutex
+	methods map[string][]ports.AuthMethodRecord // person id -> methods, in the order added
+}
+
+// NewAuthMethodStore returns an empty AuthMethodStore.
+func NewAuthMethodStore() *AuthMethodStore {
+	s := &AuthMethodStore{seed: maphash.MakeSeed(), ids: make(map[string]struct{})}
+	for i := range s.shards {
+		s.shards[i].methods = make(map[string][]ports.AuthMethodRecord)
+	}
+	return s
+}
+
+func (s *AuthMethodStore) shard(personID string) *authMethodShard {
+	return &s.shards[shardIndex(s.seed, personID)]
+}
+
+// AddAuthMethod implements ports.AuthMethodStore.
+func (s *AuthMethodStore) AddAuthMethod(ctx context.Context, m ports.AuthMethodRecord) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sh := s.shard(m.PersonID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	s.idsMu.Lock()
+	_, taken := s.ids[m.ID]
+	if !taken {
+		s.ids[m.ID] = struct{}{}
+	}
+	s.idsMu.Unlock()
+	if taken {
+		return ports.ErrAuthMethodExists
+	}
+	sh.methods[m.PersonID] = append(sh.methods[m.PersonID], m)
+	return nil
+}
+
+// AuthMethods implements ports.AuthMethodStore.
+func (s *AuthMethodStore) AuthMethods(ctx context.Context, personID string) ([]ports.AuthMethodRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	sh := s.shard(personID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return append([]ports.AuthMethodRecord{}, sh.methods[personID]...), nil
+}
+
+// UpdateAuthMethods implements ports.AuthMethodStore.
+func (s *AuthMethodStore) UpdateAuthMethods(ctx context.Context, personID string, fn func([]ports.AuthMethodRecord) error) ([]ports.AuthMethodRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	sh := s.shard(personID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	stored := sh.methods[personID]
+	work := append([]ports.AuthMethodRecord{}, stored...)
+	if err := fn(work); err != nil {
+		return nil, err
+	}
+	for i := range work {
+		if work[i].ID != stored[i].ID || work[i].PersonID != stored[i].PersonID {
+			return nil, fmt.Errorf("method %d of person %q: %w", i, personID, ports.ErrAuthMethodImmutable)
+		}
+	}
+	if len(work) > 0 {
+		// fn may keep work: store a copy of it.
+		sh.methods[personID] = append(stored[:0:0], work...)
+	}
+	return work, nil
+}
+
+// ConfidantStore is a ports.ConfidantStore in memory, safe for concurrent use.
+type ConfidantStore struct {
+	mu       sync.RWMutex
+	byID     map[string]ports.ConfidantRelationship
+	byPerson map[string][]string // person id -> relationship ids, in the order added
+}
+
+// NewConfidantStore returns an empty ConfidantStore.
+func NewConfidantStore() *ConfidantStore {
+	return &ConfidantStore{
+		byID:     make(map[string]ports.ConfidantRelationship),
+		byPerson: make(map[string][]string),
+	}
+}
+
+// AddConfidantRelationship implements ports.ConfidantStore.
+func (s *ConfidantStore) AddConfidantRelationship(ctx context.Context, r ports.ConfidantRelationship) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.byID[r.ID]; ok {
+		return ports.ErrConfidantRelationshipExists
+	}
+	s.byID[r.ID] = r
+	s.byPerson[r.PersonID] = append(s.byPerson[r.PersonID], r.ID)
+	return nil
+}
+
+// ConfidantRelationships implements ports.ConfidantStore.
+func (s *ConfidantStore) ConfidantRelationships(ctx context.Context, personID string) ([]ports.ConfidantRelationship, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ids := s.byPerson[personID]
+	out := make([]ports.ConfidantRelationship, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, s.byID[id])
+	}
+	return out, nil
+}
+
+// UpdateConfidantRelationship implements ports.ConfidantStore.
+func (s *ConfidantStore) UpdateConfidantRelationship(ctx context.Context, id string, fn func(*ports.ConfidantRelationship) error) (ports.ConfidantRelationship, error) {
+	if err := ctx.Err(); err != nil {
+		return ports.ConfidantRelationship{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.byID[id]
+	if !ok {
+		return ports.ConfidantRelationship{}, ports.ErrConfidantRelationshipNotFound
+	}
+	personID := r.PersonID
+	if err := fn(&r); err != nil {
+		return ports.ConfidantRelationship{}, err
+	}
+	r.ID, r.PersonID = id, personID
+	s.byID[id] = r
+	return r, nil
+}

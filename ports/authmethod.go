@@ -1,0 +1,166 @@
+package ports
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// PersonDocument is one document a person holds.
+type PersonDocument struct {
+	// Type is the document type, e.g. "PASSPORT" or "MARRIAGE_CERTIFICATE".
+	Type string
+	// Number is the document number. It is personal data: never log it.
+	Number string
+}
+
+// PersonRecord is a stored person, as the authentication-method rules see it.
+type PersonRecord struct {
+	// ID identifies the person. Required, unique in the store.
+	ID string
+	// BirthDate is a calendar date: only its year, month and day (read in BirthDate's own
+	// location) are meaningful. Stores keep the date and give it back as midnight UTC of
+	// that date (a SQL DATE column).
+	BirthDate time.Time
+	// Status is the person's record status, e.g. "active".
+	Status string
+	// IsActive is false for a person whose record was merged or deleted.
+	IsActive bool
+	// VerificationStatus is e.g. "VERIFIED" or "NOT_VERIFIED".
+	VerificationStatus string
+	// Documents are the person's documents, in the order given.
+	Documents []PersonDocument
+}
+
+// AuthMethodRecord is one authentication method of a person.
+type AuthMethodRecord struct {
+	// ID identifies the method. Required, unique across every person of the store.
+	ID string
+	// PersonID is the person the method belongs to. Required.
+	PersonID string
+	// Type is "OTP", "OFFLINE", "THIRD_PERSON" or "NA".
+	Type string
+	// Alias is the name the person gave the method; may be empty.
+	Alias string
+	// Phone is the phone number of an OTP method (E.164); empty for others. Never log it
+	// in full.
+	Phone string
+	// Value is the method's value: for a THIRD_PERSON method, the third person's id.
+	Value string
+	// StartedAt is when the method was added.
+	StartedAt time.Time
+	// EndedAt is when the method stops (or stopped) being usable; zero when it has no end.
+	EndedAt time.Time
+	// IsActive is false once the method has been deactivated.
+	IsActive bool
+	// IsPrimary marks the person's primary method.
+	IsPrimary bool
+}
+
+// ConfidantRelationship says that ConfidantPersonID may act for PersonID (a parent for a
+// child, a guardian for a ward).
+type ConfidantRelationship struct {
+	// ID identifies the relationship. Required, unique in the store.
+	ID string
+	// PersonID is the person who is represented. Required.
+	PersonID string
+	// ConfidantPersonID is the person who may act for PersonID. Required.
+	ConfidantPersonID string
+	// VerificationStatus is "VERIFIED", "VERIFICATION_NEEDED", "NOT_VERIFIED",
+	// "IN_REVIEW" or "CHANGES_NEEDED".
+	VerificationStatus string
+	// IsActive is false once the relationship has been ended.
+	IsActive bool
+	// ActiveTo is when the relationship stops being valid; zero when it has no end.
+	ActiveTo time.Time
+}
+
+// Sentinel errors of the person, authentication-method and confidant stores. Stores return
+// them as is or wrapped (errors.Is must match).
+var (
+	// ErrPersonNotFound: no person has the id.
+	ErrPersonNotFound = errors.New("person not found")
+	// ErrPersonExists: CreatePerson was given an id that is already stored.
+	ErrPersonExists = errors.New("person already exists")
+	// ErrAuthMethodExists: AddAuthMethod was given an id that is already stored, for any
+	// person.
+	ErrAuthMethodExists = errors.New("authentication method already exists")
+	// ErrAuthMethodImmutable: the function given to UpdateAuthMethods changed the ID or the
+	// PersonID of a method.
+	ErrAuthMethodImmutable = errors.New("the id and person id of an authentication method cannot change")
+	// ErrConfidantRelationshipNotFound: no confidant relationship has the id.
+	ErrConfidantRelationshipNotFound = errors.New("confidant relationship not found")
+	// ErrConfidantRelationshipExists: AddConfidantRelationship was given an id that is
+	// already stored.
+	ErrConfidantRelationshipExists = errors.New("confidant relationship already exists")
+)
+
+// PersonStore stores persons. Every method copies values in and out: a caller cannot change
+// stored state through the slices of a record it passed or received.
+type PersonStore interface {
+	// CreatePerson stores p. It returns ErrPersonExists when p.ID is already stored, and
+	// then writes nothing.
+	CreatePerson(ctx context.Context, p PersonRecord) error
+
+	// Person returns the person id, or ErrPersonNotFound.
+	Person(ctx context.Context, id string) (PersonRecord, error)
+
+	// UpdatePerson atomically reads the person id, calls fn with it, and stores what fn
+	// left in it, then returns the stored record. When fn returns an error nothing is
+	// written and that error is returned as is. fn must not change the ID (the store keeps
+	// the original id whatever fn does) and must not call the store. It returns
+	// ErrPersonNotFound, without calling fn, when the person does not exist.
+	UpdatePerson(ctx context.Context, id string, fn func(*PersonRecord) error) (PersonRecord, error)
+}
+
+// AuthMethodStore stores the authentication methods of persons. A person's methods form one
+// unit of consistency: UpdateAuthMethods reads and writes all of them in one atomic step,
+// so a rule about the whole set ("the person keeps another active method") cannot be
+// broken by concurrent changes. A shared store (PostgreSQL) gives the same guarantee
+// across processes, e.g. by locking the person's method rows (SELECT ... FOR UPDATE, or an
+// advisory lock on the person id) for the length of a transaction.
+//
+// Methods are listed in the order they were added (AddAuthMethod calls), which is the
+// order ties between equal StartedAt values are broken by. Every method copies values in
+// and out.
+type AuthMethodStore interface {
+	// AddAuthMethod stores m as a method of m.PersonID, after the person's other methods.
+	// It returns ErrAuthMethodExists, writing nothing, when m.ID is already stored for any
+	// person. The store does not check that the person exists, nor any rule about
+	// primaries: the domain does.
+	AddAuthMethod(ctx context.Context, m AuthMethodRecord) error
+
+	// AuthMethods returns the methods of the person, in the order they were added; an
+	// empty slice (not an error) when the person has none or is unknown.
+	AuthMethods(ctx context.Context, personID string) ([]AuthMethodRecord, error)
+
+	// UpdateAuthMethods atomically reads the methods of the person (in the order they were
+	// added; possibly none), calls fn with them, and stores every method as fn left it,
+	// then returns the methods as stored. fn changes fields of the elements in place; it
+	// cannot add or remove methods. When fn returns an error nothing is written and that
+	// error is returned as is. When fn changed the ID or PersonID of a method, nothing is
+	// written and the store returns an error wrapping ErrAuthMethodImmutable. fn must not
+	// call the store. While fn runs, no other UpdateAuthMethods or AddAuthMethod for the
+	// same person proceeds.
+	UpdateAuthMethods(ctx context.Context, personID string, fn func(methods []AuthMethodRecord) error) ([]AuthMethodRecord, error)
+}
+
+// ConfidantStore stores confidant relationships. Every method copies values in and out.
+type ConfidantStore interface {
+	// AddConfidantRelationship stores r. It returns ErrConfidantRelationshipExists,
+	// writing nothing, when r.ID is already stored.
+	AddConfidantRelationship(ctx context.Context, r ConfidantRelationship) error
+
+	// ConfidantRelationships returns every stored relationship whose PersonID is personID
+	// (whatever its status or activity), in the order they were added; an empty slice
+	// when there is none.
+	ConfidantRelationships(ctx context.Context, personID string) ([]ConfidantRelationship, error)
+
+	// UpdateConfidantRelationship atomically reads the relationship id, calls fn with it
+	// and stores what fn left in it, then returns the stored record. When fn returns an
+	// error nothing is written and that error is returned as is. The store keeps the
+	// original ID and PersonID whatever fn does. It returns
+	// ErrConfidantRelationshipNotFound, without calling fn, when there is no such
+	// relationship.
+	UpdateConfidantRelationship(ctx context.Context, id string, fn func(*ConfidantRelationship) error) (ConfidantRelationship, error)
+}
