@@ -9,11 +9,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // authmethod counts ages in Europe/Kyiv
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit/adapters/httpapi"
 	"github.com/verifykit/verifykit/adapters/memory"
+	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/identification"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/personrequest"
@@ -32,6 +34,10 @@ type fullEnv struct {
 	sms      *memory.SMSOutbox
 	otp      *otp.Service
 	requests *personrequest.Service
+	// The stores of the authentication-method flow.
+	persons    *memory.PersonStore
+	methods    *memory.AuthMethodStore
+	confidants *memory.ConfidantStore
 }
 
 func newFullHandler(t testing.TB) *fullEnv {
@@ -64,7 +70,14 @@ func newLoggedHandler(t testing.TB, logger *slog.Logger) *fullEnv {
 		Store: memory.NewPersonRequestStore(), OTP: codes, Tokens: e.tokens, Uploads: memory.NewUploadSigner(), Clock: e.clock, Logger: logger,
 	}, personrequest.DefaultConfig())
 	require.NoError(t, err)
-	h, err := httpapi.New(httpapi.Services{Profiles: profiles, Processes: processes, PersonRequests: e.requests}, httpapi.Options{Logger: logger})
+	e.persons, e.methods, e.confidants = memory.NewPersonStore(), memory.NewAuthMethodStore(), memory.NewConfidantStore()
+	methods, err := authmethod.NewService(authmethod.Deps{
+		Persons: e.persons, Methods: e.methods, Confidants: e.confidants, Tokens: e.tokens, Clock: e.clock, Logger: logger,
+	}, authmethod.DefaultConfig())
+	require.NoError(t, err)
+	h, err := httpapi.New(httpapi.Services{
+		Profiles: profiles, Processes: processes, PersonRequests: e.requests, AuthMethods: methods,
+	}, httpapi.Options{Logger: logger})
 	require.NoError(t, err)
 	e.handler = h
 	return e

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/identification"
 	"github.com/verifykit/verifykit/personrequest"
 )
@@ -37,6 +38,9 @@ type Services struct {
 	Processes *identification.ProcessService
 	// PersonRequests serves the eHealth person-request routes under /api/person_requests.
 	PersonRequests *personrequest.Service
+	// AuthMethods serves the eHealth patient-portal routes under
+	// /api/pis/authentication_methods.
+	AuthMethods *authmethod.Service
 }
 
 // Options tune a Handler.
@@ -64,6 +68,9 @@ func New(s Services, opts Options) (*Handler, error) {
 	}
 	if s.PersonRequests != nil {
 		h.personRequestRoutes(s.PersonRequests)
+	}
+	if s.AuthMethods != nil {
+		h.authMethodRoutes(s.AuthMethods)
 	}
 	var doc []byte // set below, once every route (this one too) is registered
 	h.handle("GET", "/openapi.json", func(w http.ResponseWriter, _ *http.Request) error {

@@ -142,10 +142,7 @@ func answerObject(w http.ResponseWriter, r *http.Request, code int, data any, er
 func (h *Handler) personRequestRoutes(s *personrequest.Service) {
 	const base = "/api/person_requests"
 	reply := func(w http.ResponseWriter, r *http.Request, code int, res personrequest.Request, err error) error {
-		if err != nil {
-			return err
-		}
-		return answerObject(w, r, code, toWirePersonRequest(res), nil)
+		return answerObject(w, r, code, toWirePersonRequest(res), err)
 	}
 	h.handle("POST", base, func(w http.ResponseWriter, r *http.Request) error {
 		var b createPersonRequestBody
