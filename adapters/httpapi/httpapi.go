@@ -60,6 +60,12 @@ func New(s Services, opts Options) (*Handler, error) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		return nil
 	})
+	var doc []byte // set below, once every route (this one too) is registered
+	h.handle("GET", "/openapi.json", func(w http.ResponseWriter, _ *http.Request) error {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(doc)
+		return nil
+	})
 	if s.Profiles != nil {
 		h.profileRoutes(s.Profiles)
 	}
@@ -72,12 +78,6 @@ func New(s Services, opts Options) (*Handler, error) {
 	if s.AuthMethods != nil {
 		h.authMethodRoutes(s.AuthMethods)
 	}
-	var doc []byte // set below, once every route (this one too) is registered
-	h.handle("GET", "/openapi.json", func(w http.ResponseWriter, _ *http.Request) error {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(doc)
-		return nil
-	})
 	doc, err := h.openAPIDocument()
 	if err != nil {
 		return nil, err
