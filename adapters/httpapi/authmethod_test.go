@@ -17,7 +17,7 @@ func deactivatePath(id string) string { return pisBase + id + "/actions/deactiva
 
 // addPISData stores the persons, methods and relationships of the deactivation tests, and a
 // token "tok-<person>" for each person (with the scope and their person_id).
-func (e *fullEnv) addPISData(t *testing.T) {
+func (e *fullEnv) addPISData(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	born := func(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC) }

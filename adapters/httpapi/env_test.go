@@ -154,7 +154,7 @@ func errorOf(t *testing.T, body map[string]any) map[string]any {
 	return e
 }
 
-func (e *fullEnv) addProfile(t *testing.T, user string, st ports.IdentificationStatus) {
+func (e *fullEnv) addProfile(t testing.TB, user string, st ports.IdentificationStatus) {
 	t.Helper()
 	require.NoError(t, e.profiles.Create(context.Background(), ports.ProfileRecord{
 		UserID: user, OrganizationID: "org-1",
