@@ -109,6 +109,7 @@ func TestPersonRequestJourney(t *testing.T) {
 	// The old code is refused.
 	old := call(t, h, "PATCH", path+"/actions/approve", tok, `{"verification_code":"`+first+`"}`, 422)
 	requireError(t, old, 422, "validation_failed", otp.MsgInvalidCode)
+	require.Equal(t, []string{"$.verification_code"}, entries(t, old), "the property of this route")
 
 	// The older resend_otp path, to the mother: the code goes to her phone.
 	e.clock.Advance(31 * time.Second)
