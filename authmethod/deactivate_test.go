@@ -204,6 +204,25 @@ func TestDeactivateByConfidant(t *testing.T) {
 	}
 }
 
+// TestDeactivateFindsTheOwner: without PersonID the person is the method's owner, as
+// RULES.md §B step 3 says, not the applicant.
+func TestDeactivateFindsTheOwner(t *testing.T) {
+	f := newFixture(t)
+	f.addPerson(t, "child", date(2016, 1, 1))
+	f.addPerson(t, "mother", date(1990, 1, 1))
+	f.addStandardMethods(t, "child")
+	f.addRelationship(t, "r1", "child", "mother")
+	res, err := f.deactivate(t, authmethod.DeactivateRequest{Token: f.token(t, "mother"), MethodID: "child-tp"}, 0, "", "")
+	require.NoError(t, err)
+	require.Equal(t, "child-tp", res.Method.ID)
+	require.False(t, res.Method.IsActive)
+
+	// An unknown method without PersonID: the applicant is the person, and step 5 answers.
+	_, err = f.deactivate(t, authmethod.DeactivateRequest{Token: f.token(t, "mother"), MethodID: "nope"},
+		verifykit.KindNotFound, "Such authentication method does not belong to this person", authmethod.RuleMethodOwned)
+	require.Error(t, err)
+}
+
 func TestDeactivateToken(t *testing.T) {
 	f := newFixture(t)
 	f.addPerson(t, "p", date(1990, 1, 1))
@@ -362,10 +381,22 @@ func TestDeactivateMethodRules(t *testing.T) {
 			} else {
 				f.addStandardMethods(t, "adult")
 			}
-			_, err := f.deactivate(t, authmethod.DeactivateRequest{Token: f.token(t, "adult"), MethodID: c.method}, c.kind, c.msg, c.rule)
+			// The request names the person, so step 5 judges ownership (without a PersonID
+			// the person would be the method's owner: TestDeactivateFindsTheOwner).
+			req := authmethod.DeactivateRequest{Token: f.token(t, "adult"), PersonID: "adult", MethodID: c.method}
+			_, err := f.deactivate(t, req, c.kind, c.msg, c.rule)
 			require.Equal(t, c.reason, reasonOf(t, err))
 		})
 	}
+	t.Run("another person's method, the person not named: the owner's confidant rules", func(t *testing.T) {
+		f := newFixture(t)
+		f.addPerson(t, "adult", date(1990, 1, 1))
+		f.addPerson(t, "other", date(1990, 1, 1))
+		f.addStandardMethods(t, "adult")
+		f.addStandardMethods(t, "other")
+		f.deactivate(t, authmethod.DeactivateRequest{Token: f.token(t, "adult"), MethodID: "other-tp"},
+			verifykit.KindConflict, "Can't confirm relationship", authmethod.RuleRelationship)
+	})
 	t.Run("a method with a future end date is still active", func(t *testing.T) {
 		f := newFixture(t)
 		f.addPerson(t, "adult", date(1990, 1, 1))

@@ -80,7 +80,9 @@ type DeactivateRequest struct {
 	// Token is the applicant's access token. It must carry a person_id (the applicant) and
 	// Scope.
 	Token string
-	// PersonID is the person whose method it is. Empty means the applicant.
+	// PersonID is the person whose method it is. Empty means the method's owner (RULES.md
+	// §B: "the person_id of the method's owner"), or the applicant when no method has
+	// MethodID.
 	PersonID string
 	// MethodID is the id of the method (the {id} of the route). Required.
 	MethodID string
@@ -249,7 +251,15 @@ func (s *Service) authorize(ctx context.Context, req DeactivateRequest) (applica
 	}
 	personID = req.PersonID
 	if personID == "" {
-		personID = claims.PersonID
+		m, err := s.methods.AuthMethod(ctx, req.MethodID)
+		switch {
+		case err == nil:
+			personID = m.PersonID
+		case errors.Is(err, ports.ErrAuthMethodNotFound):
+			personID = claims.PersonID // step 5 answers the unknown method
+		default:
+			return "", "", verifykit.Unavailable("authentication methods are unavailable", err)
+		}
 	}
 	return claims.PersonID, personID, nil
 }

@@ -63,7 +63,7 @@ func ExampleProcessService() {
 	fmt.Println("validated:", md.State, err)
 	// Output:
 	// created: CREATED expires 2026-03-08
-	// the actor sees: CREATED DOCUMENT_NUMBER +34600****22
+	// the actor sees: CREATED DOCUMENT_NUMBER +3460*****22
 	// wrong document number: Invalid second factor: $.two_factor does not match; 4 attempts left: identification: second factor does not match
 	// validated: VALIDATED <nil>
 }

@@ -30,7 +30,7 @@ type ProcessMetadata struct {
 	ExpiresAt     time.Time     `json:"expires_at"`
 	TwoFactorType TwoFactorType `json:"two_factor_type,omitempty"`
 	Channel       ChannelType   `json:"channel"`
-	// MaskedContact is where the code was sent, masked: "+34600****22" for SMS and
+	// MaskedContact is where the code was sent, masked: "+3460*****22" for SMS and
 	// WHATSAPP (ports.MaskPhone), "j***@example.com" for EMAIL (ports.MaskEmail).
 	MaskedContact string `json:"masked_contact"`
 	Language      string `json:"language,omitempty"`
@@ -133,8 +133,8 @@ func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessReques
 			return ProcessMetadata{}, s.secondFactorFailed(ctx, rec)
 		}
 	}
-	if _, err := s.otp.Verify(ctx, otp.VerifyRequest{Purpose: s.cfg.CodePurpose, Subject: rec.ID, Code: code}); err != nil {
-		return ProcessMetadata{}, s.codeFailed(ctx, rec, err)
+	if res, err := s.otp.Verify(ctx, otp.VerifyRequest{Purpose: s.cfg.CodePurpose, Subject: rec.ID, Code: code}); err != nil {
+		return ProcessMetadata{}, s.codeFailed(ctx, rec, res, err)
 	}
 	now := s.clock.Now()
 	rec, err = s.transition(ctx, rec.OrgID, rec.ID, "validated", func(r *ports.ProcessRecord) {
@@ -192,19 +192,21 @@ func secondFactorMatches(tf TwoFactorType, actor ports.ProcessActor, given strin
 }
 
 // secondFactorFailed counts a wrong second factor as a failed attempt on the current code
-// (otp.Service.RecordFailure) and returns the error for the actor.
+// (otp.Service.RecordFailure) and returns the error for the actor. Only while a code is
+// active does the answer say the factor was wrong; otherwise it is the code's own error,
+// the same a right factor gets, so a factor cannot be guessed without a usable code.
 func (s *ProcessService) secondFactorFailed(ctx context.Context, rec ports.ProcessRecord) error {
 	res, err := s.otp.RecordFailure(ctx, s.cfg.CodePurpose, rec.ID)
 	switch {
 	case errors.Is(err, otp.ErrAttemptsExceeded):
-		return s.codeFailed(ctx, rec, err)
+		return s.codeFailed(ctx, rec, res, err)
 	case errors.Is(err, otp.ErrWrongCode):
 		s.countFailure(ctx, rec, false)
-	case err != nil && verifykit.KindOf(err) != verifykit.KindInvalidInput:
-		return err // failure budget used up (429), engine unavailable (503)
 	default:
-		s.countFailure(ctx, rec, false) // no active code to count against: count on the process
-		res.AttemptsLeft = 0
+		// No active code (expired, superseded, undeliverable), a used-up failure budget
+		// (429) or an unavailable engine (503): answer exactly as for a right second
+		// factor, so that the answer never tells whether the factor was right.
+		return err
 	}
 	return &verifykit.Error{
 		Kind:    verifykit.KindInvalidInput,
@@ -217,37 +219,59 @@ func (s *ProcessService) secondFactorFailed(ctx context.Context, rec ports.Proce
 	}
 }
 
-// codeFailed records what a failed code check means for the process, and returns err.
-func (s *ProcessService) codeFailed(ctx context.Context, rec ports.ProcessRecord, err error) error {
+// codeFailed records what a failed code check means for the process, and returns err: an
+// attempt the engine counted is counted on the process too, and a blocked code blocks the
+// process.
+func (s *ProcessService) codeFailed(ctx context.Context, rec ports.ProcessRecord, res otp.VerifyResult, err error) error {
+	blocked := errors.Is(err, otp.ErrAttemptsExceeded)
 	switch {
-	case errors.Is(err, otp.ErrAttemptsExceeded):
-		s.countFailure(ctx, rec, true)
-	case errors.Is(err, otp.ErrWrongCode):
-		s.countFailure(ctx, rec, false)
+	case res.Counted:
+		s.countFailure(ctx, rec, blocked)
+	case blocked:
+		s.blockProcess(ctx, rec)
 	}
 	return err
 }
 
-// countFailure adds a failed attempt to a CREATED process and, with block, makes it
-// BLOCKED. It only logs its own failures: the actor's answer is the failed attempt.
+// countFailure adds a failed attempt that the engine counted to the process and, with
+// block, makes a CREATED process BLOCKED. It only logs its own failures: the actor's
+// answer is the failed attempt.
 func (s *ProcessService) countFailure(ctx context.Context, rec ports.ProcessRecord, block bool) {
+	s.recordFailure(ctx, rec, 1, block)
+}
+
+// blockProcess makes a CREATED process BLOCKED without counting an attempt: its code is
+// blocked already (say a crash came between the engine's count and the process's).
+func (s *ProcessService) blockProcess(ctx context.Context, rec ports.ProcessRecord) {
+	s.recordFailure(ctx, rec, 0, true)
+}
+
+func (s *ProcessService) recordFailure(ctx context.Context, rec ports.ProcessRecord, attempts int, block bool) {
 	now := s.clock.Now()
+	blocked := false
 	_, err := s.store.Update(context.WithoutCancel(ctx), rec.OrgID, rec.ID, func(r *ports.ProcessRecord) error {
-		if r.State != ports.ProcessStateCreated {
-			return notCreated("blocked", r.State)
-		}
-		r.FailedAttempts++
-		r.UpdatedAt = now
-		if block {
+		// The engine counted the attempt while the process was CREATED: count it even if
+		// a concurrent attempt has blocked the process since, so the two counts agree.
+		r.FailedAttempts += attempts
+		if block && r.State == ports.ProcessStateCreated {
 			r.State = string(ProcessBlocked)
+			blocked = true
 		}
+		if attempts == 0 && !blocked {
+			return errNothingToRecord
+		}
+		r.UpdatedAt = now
 		return nil
 	})
 	attrs := []any{slog.String("org_id", rec.OrgID), slog.String("process_id", rec.ID)}
 	switch {
-	case err != nil && verifykit.KindOf(err) != verifykit.KindConflict:
+	case errors.Is(err, errNothingToRecord):
+	case err != nil:
 		s.log.WarnContext(ctx, "otp identification failed attempt not recorded", append(attrs, slog.String("error", err.Error()))...)
-	case block && err == nil:
+	case blocked:
 		s.log.InfoContext(ctx, "otp identification blocked", attrs...)
 	}
 }
+
+// errNothingToRecord makes a store update write nothing.
+var errNothingToRecord = errors.New("nothing to record")

@@ -33,6 +33,7 @@ const (
 	MsgProfileNotFound         = "Profile not found"
 	MsgProfileClosed           = "Profile identification is closed"
 	MsgProfileUnderReview      = "Profile is under identification and cannot be changed"
+	MsgProfileIdentified       = "Profile is identified: ask for a reset of the identification to change it"
 	MsgMandatoryFieldsMissing  = "Mandatory fields are not updated"
 	MsgResetRequestNotFound    = "Reset identification request not found"
 	MsgResetRequestOpen        = "Reset identification request already exists"
@@ -341,8 +342,9 @@ type UpdateProfileRequest struct {
 // UpdateProfile sets fields of the token's user's profile and marks the mandatory ones among
 // them as updated. Checks, in order: token (401); changes (422: at least one; each path
 // known, not empty, not repeated, "$.changes[i].path"; each value at most MaxValueLength
-// bytes, "$.changes[i].value"); profile exists (404); its status is none, declined or
-// approved (409: closed, or pending/review_required, while an operator looks at it); a
+// bytes, "$.changes[i].value"); profile exists (404); its status is none or declined (409:
+// closed; pending/review_required, while an operator looks at it; approved, whose data
+// was identified and changes only after a reset of the identification); a
 // mandatory field is not set to an empty value (422). Setting a field to the value it had
 // counts as updating it: the user has confirmed it.
 func (s *ProfileService) UpdateProfile(ctx context.Context, req UpdateProfileRequest) (ProfileResult, error) {
@@ -371,6 +373,8 @@ func (s *ProfileService) UpdateProfile(ctx context.Context, req UpdateProfileReq
 			return verifykit.New(verifykit.KindConflict, MsgProfileClosed)
 		case ports.IdentificationPending, ports.IdentificationReviewRequired:
 			return verifykit.New(verifykit.KindConflict, MsgProfileUnderReview)
+		case ports.IdentificationApproved:
+			return verifykit.New(verifykit.KindConflict, MsgProfileIdentified)
 		}
 		var v verifykit.Validation
 		for i, c := range req.Changes {

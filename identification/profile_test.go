@@ -309,15 +309,16 @@ func TestUpdateProfile(t *testing.T) {
 		require.Equal(t, profileT0.Add(time.Minute), rec.UpdatedAt)
 	})
 
-	for _, st := range []ports.IdentificationStatus{ports.IdentificationPending, ports.IdentificationReviewRequired, ports.IdentificationClosed} {
+	for st, msg := range map[ports.IdentificationStatus]string{
+		ports.IdentificationPending:        identification.MsgProfileUnderReview,
+		ports.IdentificationReviewRequired: identification.MsgProfileUnderReview,
+		ports.IdentificationClosed:         identification.MsgProfileClosed,
+		ports.IdentificationApproved:       identification.MsgProfileIdentified,
+	} {
 		t.Run("refused when "+string(st), func(t *testing.T) {
 			env := newProfileEnv(t)
 			before := env.addProfile(t, "u1", "org", st)
 			_, err := env.svc.UpdateProfile(ctx, identification.UpdateProfileRequest{Token: tokUser, Changes: []identification.ProfileFieldChange{{Path: "address.city", Value: "Lviv"}}})
-			msg := identification.MsgProfileUnderReview
-			if st == ports.IdentificationClosed {
-				msg = identification.MsgProfileClosed
-			}
 			profileRequireErr(t, err, verifykit.KindConflict, msg)
 			require.Equal(t, before, env.stored(t, "u1"))
 		})

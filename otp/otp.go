@@ -204,14 +204,15 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 	if err := s.deliver(ctx, send, msg); err != nil {
 		// Mark it even if ctx was cancelled: a code nobody received must not stay active.
 		markErr := s.store.MarkUndeliverable(context.WithoutCancel(ctx), req.Purpose, req.Subject, issued.ID)
+		cause := deliveryError{err}
 		s.log.LogAttrs(ctx, slog.LevelWarn, "otp delivery failed",
 			slog.String("purpose", req.Purpose), slog.String("subject", req.Subject),
 			slog.String("code_id", issued.ID), slog.String("recipient", ports.MaskPhone(req.Recipient)),
-			slog.String("error", err.Error()))
+			slog.String("error", cause.Error()))
 		return Issued{}, &verifykit.Error{
 			Kind:    verifykit.KindUnavailable,
 			Message: "The verification code could not be delivered; try again later.",
-			Err:     errors.Join(ErrUndeliverable, err, markErr),
+			Err:     errors.Join(ErrUndeliverable, cause, markErr),
 		}
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "otp issued",
@@ -307,18 +308,37 @@ func (s *Service) create(ctx context.Context, req IssueRequest, limitKey string)
 	return Issued{ID: rec.ID, ExpiresAt: rec.ExpiresAt, Superseded: superseded}, code, nil
 }
 
-// sendLimitKey is the limiter key of a recipient: a keyed hash, so shared limiter storage
-// never holds phone numbers or e-mail addresses.
+// sendLimitKey is the limiter key of a recipient.
 func (s *Service) sendLimitKey(recipient string) string {
-	var buf [len(sendKeyPrefix) + 32]byte
-	b := append(buf[:0], sendKeyPrefix...)
-	st := s.hashers[0].compute([]string{"recipient", recipient})
+	return s.limitKey(sendKeyPrefix, "recipient", recipient)
+}
+
+// Prefixes of the limiter keys.
+const (
+	sendKeyPrefix = "otp:send:"
+	failKeyPrefix = "otp:fail:"
+)
+
+// limitKey is a limiter key: prefix and a keyed hash of the parts, so that shared limiter
+// storage never holds phone numbers, e-mail addresses or subjects. The hash uses the first
+// secret: rotating it starts every limit afresh.
+func (s *Service) limitKey(prefix string, parts ...string) string {
+	var buf [16 + 32]byte
+	b := append(buf[:0], prefix...)
+	st := s.hashers[0].compute(parts)
 	b = hex.AppendEncode(b, st.out[:16])
 	s.hashers[0].pool.Put(st)
 	return string(b)
 }
 
-const sendKeyPrefix = "otp:send:"
+// giveBack returns the failure-budget place an attempt took at now, when the attempt did
+// not fail. Should that fail, the budget is short by one place until the window passes,
+// which errs on the safe side; it is logged.
+func (s *Service) giveBack(ctx context.Context, failKey string, now time.Time) {
+	if err := s.limiter.Undo(context.WithoutCancel(ctx), failKey, now); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "otp failure budget not given back", slog.String("error", err.Error()))
+	}
+}
 
 // hasher returns the hasher of the secret whose fingerprint is id, or nil.
 func (s *Service) hasher(id int) *hasher {
@@ -329,6 +349,22 @@ func (s *Service) hasher(id int) *hasher {
 	}
 	return nil
 }
+
+// deliveryError carries a sender's failure without its text, which may name the recipient
+// or quote the message (and so the code): errors.Is and errors.As still reach the cause.
+type deliveryError struct{ err error }
+
+func (e deliveryError) Error() string {
+	if errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded) {
+		return "delivery interrupted"
+	}
+	if errors.Is(e.err, ports.ErrPermanent) {
+		return "delivery failed permanently"
+	}
+	return "delivery failed (transient)"
+}
+
+func (e deliveryError) Unwrap() error { return e.err }
 
 // ttl is the lifetime of the code req asks for.
 func (s *Service) ttl(req IssueRequest) time.Duration {
@@ -382,6 +418,10 @@ type VerifyResult struct {
 	State ports.CodeState
 	// AttemptsLeft is how many wrong attempts that code still allows.
 	AttemptsLeft int
+	// Counted is true when this attempt was counted as a failed attempt of the code (and
+	// of the subject's budget): a wrong code for an active code. Attempts on a code that
+	// is already blocked, expired or used are refused without being counted.
+	Counted bool
 }
 
 // Verify checks code against the latest code of the purpose and subject. Only the latest
@@ -429,8 +469,11 @@ func (s *Service) RecordFailure(ctx context.Context, purpose, subject string) (V
 // budget, and answers what it did.
 func (s *Service) check(ctx context.Context, purpose, subject string, match func(ports.OTPRecord) bool) (VerifyResult, error) {
 	now := s.clock.Now()
-	failKey := "otp:fail:" + purpose + "\x00" + subject
-	d, err := s.limiter.Peek(ctx, failKey, now, s.cfg.FailureLimit)
+	// The attempt takes a place in the subject's failure budget before the code is
+	// checked, and gives it back unless it fails: so concurrent wrong guesses can never
+	// pass the budget, however many arrive at once.
+	failKey := s.limitKey(failKeyPrefix, purpose, subject)
+	d, err := s.limiter.Allow(ctx, failKey, now, s.cfg.FailureLimit)
 	if err != nil {
 		return VerifyResult{}, unavailable("failure limits", err)
 	}
@@ -443,6 +486,9 @@ func (s *Service) check(ctx context.Context, purpose, subject string, match func
 		}
 	}
 	rec, outcome, err := s.store.VerifyLatest(ctx, purpose, subject, now, match)
+	if outcome != ports.OutcomeMismatch {
+		s.giveBack(ctx, failKey, now)
+	}
 	if errors.Is(err, ports.ErrNoCode) {
 		return VerifyResult{}, verifyFailure(MsgInvalidCode, ErrNoActiveCode, 0)
 	}
@@ -459,10 +505,7 @@ func (s *Service) check(ctx context.Context, purpose, subject string, match func
 			slog.String("purpose", purpose), slog.String("subject", subject), slog.String("code_id", rec.ID))
 		return res, nil
 	case ports.OutcomeMismatch:
-		if _, err := s.limiter.Allow(ctx, failKey, now, s.cfg.FailureLimit); err != nil {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "otp failure not counted",
-				slog.String("purpose", purpose), slog.String("subject", subject), slog.String("error", err.Error()))
-		}
+		res.Counted = true
 		s.log.LogAttrs(ctx, slog.LevelInfo, "otp mismatch",
 			slog.String("purpose", purpose), slog.String("subject", subject), slog.String("code_id", rec.ID),
 			slog.Int("attempts_left", res.AttemptsLeft))

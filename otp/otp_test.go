@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -233,6 +234,7 @@ func TestWrongCodeReportsAttemptsLeft(t *testing.T) {
 		res, err := e.verify("u1", wrongCode(code))
 		requireVerifyError(t, err, otp.ErrWrongCode, otp.MsgInvalidCode)
 		require.Equal(t, left, res.AttemptsLeft)
+		require.True(t, res.Counted)
 		var ve *verifykit.Error
 		require.ErrorAs(t, err, &ve)
 		require.Contains(t, ve.Invalid[0].Description, "attempts left")
@@ -240,8 +242,10 @@ func TestWrongCodeReportsAttemptsLeft(t *testing.T) {
 	res, err := e.verify("u1", wrongCode(code))
 	requireVerifyError(t, err, otp.ErrAttemptsExceeded, otp.MsgAttemptsExceeded)
 	require.Equal(t, ports.CodeBlocked, res.State)
-	_, err = e.verify("u1", code)
+	require.True(t, res.Counted, "the attempt that blocks the code is counted")
+	res, err = e.verify("u1", code)
 	requireVerifyError(t, err, otp.ErrAttemptsExceeded, otp.MsgAttemptsExceeded)
+	require.False(t, res.Counted, "an attempt on a blocked code is refused, not counted")
 }
 
 func TestVerifyRejectsMalformedInputWithoutCountingAnAttempt(t *testing.T) {
@@ -640,4 +644,91 @@ func TestCheckSendLimitRecordsNothing(t *testing.T) {
 	requireRateLimited(t, e.svc.CheckSendLimit(ctx, phone), 20*time.Second)
 	require.NoError(t, e.svc.CheckSendLimit(ctx, "+380501112233"))
 	require.ErrorIs(t, e.svc.CheckSendLimit(ctx, ""), verifykit.ErrInvalidInput)
+}
+
+// slowLimiter widens the gap between a limiter's answer and what follows it, as a shared
+// database's round trip does.
+type slowLimiter struct{ ports.RateLimiter }
+
+func (l slowLimiter) Allow(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {
+	d, err := l.RateLimiter.Allow(ctx, key, now, limits...)
+	time.Sleep(time.Millisecond)
+	return d, err
+}
+
+func (l slowLimiter) Peek(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {
+	d, err := l.RateLimiter.Peek(ctx, key, now, limits...)
+	time.Sleep(time.Millisecond)
+	return d, err
+}
+
+func TestConcurrentWrongGuessesNeverPassTheFailureBudget(t *testing.T) {
+	cfg := testConfig()
+	cfg.FailureLimit = ports.RateLimit{Max: 3, Per: 24 * time.Hour}
+	store, clock := memory.NewOTPStore(), memory.NewClock(start)
+	svc, err := otp.NewService(otp.Deps{
+		Store: store, Limiter: slowLimiter{memory.NewRateLimiter()}, Clock: clock,
+	}, cfg)
+	require.NoError(t, err)
+	ctx := context.Background()
+	iss, err := svc.IssueExternal(ctx, otp.IssueRequest{Purpose: "login", Subject: "u1"})
+	require.NoError(t, err)
+
+	var wrong, limited atomic.Int32
+	run(50, func() {
+		_, err := svc.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "u1", Code: wrongCode(iss.Code)})
+		switch {
+		case errors.Is(err, otp.ErrWrongCode):
+			wrong.Add(1)
+		case errors.Is(err, otp.ErrTooManyFailures):
+			limited.Add(1)
+		}
+	})
+	require.EqualValues(t, 3, wrong.Load(), "exactly the budget's wrong guesses reached the code")
+	require.EqualValues(t, 47, limited.Load())
+	codes, err := store.Codes(ctx, "login", "u1")
+	require.NoError(t, err)
+	require.Equal(t, 3, codes[0].Attempts)
+
+	// A right code gives its place back: right codes never use up the budget.
+	for range 5 {
+		clock.Advance(time.Minute)
+		iss, err := svc.IssueExternal(ctx, otp.IssueRequest{Purpose: "login", Subject: "u2"})
+		require.NoError(t, err)
+		_, err = svc.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "u2", Code: iss.Code})
+		require.NoError(t, err)
+		_, err = svc.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "u2", Code: iss.Code})
+		require.ErrorIs(t, err, otp.ErrAlreadyUsed, "a refused reuse is not a failure either")
+	}
+}
+
+// leakySMS fails the way real gateways do: naming the number, quoting the message.
+type leakySMS struct{ permanent bool }
+
+func (l leakySMS) SendSMS(_ context.Context, m ports.Message) error {
+	err := errors.New("gateway refused " + m.To + ": " + m.Body)
+	if l.permanent {
+		return fmt.Errorf("%w: %w", err, ports.ErrPermanent)
+	}
+	return err
+}
+
+func TestSenderErrorTextNeverLeaks(t *testing.T) {
+	for _, permanent := range []bool{true, false} {
+		var logs bytes.Buffer
+		cfg := testConfig()
+		svc, err := otp.NewService(otp.Deps{
+			Store: memory.NewOTPStore(), SMS: leakySMS{permanent}, Limiter: memory.NewRateLimiter(),
+			Clock: memory.NewClock(start), Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		}, cfg)
+		require.NoError(t, err)
+		_, err = svc.Issue(context.Background(), otp.IssueRequest{Purpose: "p", Subject: "s", Recipient: phone})
+		require.ErrorIs(t, err, otp.ErrUndeliverable)
+		require.Equal(t, permanent, errors.Is(err, ports.ErrPermanent), "the cause stays reachable")
+		for _, text := range []string{err.Error(), logs.String()} {
+			require.NotContains(t, text, phone)
+			require.NotContains(t, text, "verification code is")
+			require.Contains(t, text, "delivery failed")
+		}
+	}
 }

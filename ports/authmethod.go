@@ -85,6 +85,8 @@ var (
 	// ErrAuthMethodExists: AddAuthMethod was given an id that is already stored, for any
 	// person.
 	ErrAuthMethodExists = errors.New("authentication method already exists")
+	// ErrAuthMethodNotFound: AuthMethod was given an id that is not stored.
+	ErrAuthMethodNotFound = errors.New("authentication method not found")
 	// ErrAuthMethodImmutable: the function given to UpdateAuthMethods changed the ID or the
 	// PersonID of a method.
 	ErrAuthMethodImmutable = errors.New("the id and person id of an authentication method cannot change")
@@ -124,6 +126,9 @@ type PersonStore interface {
 // order ties between equal StartedAt values are broken by. Every method copies values in
 // and out.
 type AuthMethodStore interface {
+	// AuthMethod returns the method whose id is id, whoever it belongs to, or
+	// ErrAuthMethodNotFound.
+	AuthMethod(ctx context.Context, id string) (AuthMethodRecord, error)
 	// AddAuthMethod stores m as a method of m.PersonID, after the person's other methods.
 	// It returns ErrAuthMethodExists, writing nothing, when m.ID is already stored for any
 	// person. The store does not check that the person exists, nor any rule about

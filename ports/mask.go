@@ -2,20 +2,21 @@ package ports
 
 import "strings"
 
-// MaskPhone hides the middle of a phone number for display and logs, keeping the first six
-// and the last two characters: "+380931234585" becomes "+38093*****85". Numbers of eight
-// characters or fewer keep only their last two.
+// MaskPhone hides a phone number for display and logs: it keeps the last two characters
+// and at most six leading ones (the country and operator code), and always hides at least
+// five: "+380931234585" becomes "+38093*****85", "+34600111222" becomes "+3460*****22".
+// Numbers too short to keep three leading characters keep only their last two.
 func MaskPhone(phone string) string {
+	const hidden, tail = 5, 2
 	n := len(phone)
-	switch {
-	case n == 0:
-		return ""
-	case n <= 2:
+	if n <= tail {
 		return strings.Repeat("*", n)
-	case n <= 8:
-		return strings.Repeat("*", n-2) + phone[n-2:]
 	}
-	return phone[:6] + strings.Repeat("*", n-8) + phone[n-2:]
+	head := min(6, n-tail-hidden)
+	if head < 3 {
+		head = 0
+	}
+	return phone[:head] + strings.Repeat("*", n-head-tail) + phone[n-tail:]
 }
 
 // MaskEmail hides the local part of an e-mail address but its first character:

@@ -69,7 +69,9 @@ type Message struct {
 }
 
 // SMSSender delivers SMS messages. An error that wraps ErrPermanent means retrying cannot
-// help (e.g. the number does not exist); any other error is treated as transient.
+// help (e.g. the number does not exist); any other error is treated as transient. The
+// otp engine never prints a sender's error text (it may name the recipient): it logs and
+// answers the failure class only, and keeps the error reachable with errors.Is/As.
 type SMSSender interface {
 	SendSMS(ctx context.Context, msg Message) error
 }
@@ -122,6 +124,10 @@ type RateLimiter interface {
 	//
 	// Peek reports what Allow would decide, without recording anything.
 	Peek(ctx context.Context, key string, now time.Time, limits ...RateLimit) (RateDecision, error)
+	// Undo removes one event recorded for key at exactly at, if there is one: the caller
+	// reserved the event with Allow, and it did not happen after all (a verification that
+	// turned out not to be a failure). It is atomic with Allow for the same key.
+	Undo(ctx context.Context, key string, at time.Time) error
 }
 
 // DecideRate applies sliding-window limits to the ascending event times of one key: it allows
@@ -141,6 +147,10 @@ func DecideRate(times []time.Time, now time.Time, limits []RateLimit) RateDecisi
 			continue
 		}
 		d.Allowed = false
+		if lim.Max <= 0 { // a limit that allows nothing: no wait makes room
+			d.RetryAfter = max(d.RetryAfter, lim.Per)
+			continue
+		}
 		// The oldest event that must leave the window before one more fits.
 		oldest := times[len(times)-lim.Max]
 		if wait := oldest.Add(lim.Per).Sub(now); wait > d.RetryAfter {

@@ -41,7 +41,7 @@ func TestProcessJourney(t *testing.T) {
 	code := e.lastCode(t, "+34600111222")
 
 	meta := call(t, h, "GET", otpBase+"/"+id, actor, "", 200)
-	require.Equal(t, "+34600****22", meta["masked_contact"])
+	require.Equal(t, "+3460*****22", meta["masked_contact"])
 	require.NotContains(t, fmt.Sprint(meta), "X1234567L")
 
 	call(t, h, "GET", "/v1/orgs/org-b/identifications/otp/"+id+"/details", other, "", 404)

@@ -89,7 +89,7 @@ type AuthMethodStore struct {
 	shards [shardCount]authMethodShard
 
 	idsMu sync.Mutex
-	ids   map[string]struct{} // every stored method id, across persons
+	ids   map[string]string // every stored method id, across persons -> its person
 }
 
 type authMethodShard struct {
@@ -99,7 +99,7 @@ type authMethodShard struct {
 
 // NewAuthMethodStore returns an empty AuthMethodStore.
 func NewAuthMethodStore() *AuthMethodStore {
-	s := &AuthMethodStore{seed: maphash.MakeSeed(), ids: make(map[string]struct{})}
+	s := &AuthMethodStore{seed: maphash.MakeSeed(), ids: make(map[string]string)}
 	for i := range s.shards {
 		s.shards[i].methods = make(map[string][]ports.AuthMethodRecord)
 	}
@@ -121,7 +121,7 @@ func (s *AuthMethodStore) AddAuthMethod(ctx context.Context, m ports.AuthMethodR
 	s.idsMu.Lock()
 	_, taken := s.ids[m.ID]
 	if !taken {
-		s.ids[m.ID] = struct{}{}
+		s.ids[m.ID] = m.PersonID
 	}
 	s.idsMu.Unlock()
 	if taken {
@@ -129,6 +129,28 @@ func (s *AuthMethodStore) AddAuthMethod(ctx context.Context, m ports.AuthMethodR
 	}
 	sh.methods[m.PersonID] = append(sh.methods[m.PersonID], m)
 	return nil
+}
+
+// AuthMethod implements ports.AuthMethodStore.
+func (s *AuthMethodStore) AuthMethod(ctx context.Context, id string) (ports.AuthMethodRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return ports.AuthMethodRecord{}, err
+	}
+	s.idsMu.Lock()
+	personID, ok := s.ids[id]
+	s.idsMu.Unlock()
+	if !ok {
+		return ports.AuthMethodRecord{}, ports.ErrAuthMethodNotFound
+	}
+	sh := s.shard(personID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for _, m := range sh.methods[personID] {
+		if m.ID == id {
+			return m, nil
+		}
+	}
+	return ports.AuthMethodRecord{}, ports.ErrAuthMethodNotFound
 }
 
 // AuthMethods implements ports.AuthMethodStore.

@@ -52,6 +52,27 @@ func (l *RateLimiter) Peek(ctx context.Context, key string, now time.Time, limit
 	return l.decide(ctx, key, now, false, limits)
 }
 
+// Undo implements ports.RateLimiter.
+func (l *RateLimiter) Undo(ctx context.Context, key string, at time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sh := &l.shards[shardIndex(l.seed, key)]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	log := sh.keys[key]
+	if log == nil {
+		return nil
+	}
+	for i := len(log.times) - 1; i >= 0; i-- {
+		if log.times[i].Equal(at) {
+			log.times = append(log.times[:i], log.times[i+1:]...)
+			return nil
+		}
+	}
+	return nil
+}
+
 func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, record bool, limits []ports.RateLimit) (ports.RateDecision, error) {
 	if err := ctx.Err(); err != nil {
 		return ports.RateDecision{}, err

@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -103,6 +104,12 @@ func TestMaskPhone(t *testing.T) {
 	require.Equal(t, "", ports.MaskPhone(""))
 	require.Equal(t, "**", ports.MaskPhone("12"))
 	require.Equal(t, "****78", ports.MaskPhone("345678"))
+	require.Equal(t, "+3460*****22", ports.MaskPhone("+34600111222"))
+	require.Equal(t, "+12*****90", ports.MaskPhone("+123456790"))
+	require.Equal(t, "*******78", ports.MaskPhone("+12345678"), "short numbers show no prefix")
+	for _, p := range []string{"+12345678", "+123456790", "+34600111222", "+380931234585", "+4412345678901"} {
+		require.GreaterOrEqual(t, strings.Count(ports.MaskPhone(p), "*"), 5, p)
+	}
 	require.Equal(t, "j*******@example.com", ports.MaskEmail("jane.doe@example.com"))
 }
 

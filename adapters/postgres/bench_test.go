@@ -2,13 +2,17 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/adapters/postgres/pgtest"
 	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -26,7 +30,7 @@ func nextSubject() string { return strconv.FormatInt(subjects.Add(1), 10) }
 // is a no-op.
 func BenchmarkPostgresIssue(b *testing.B) {
 	ctx := context.Background()
-	svc := newOTP(b, pgtest.New(b), ports.SystemClock{}, nil)
+	svc := newOTP(b, pgtest.New(b), ports.SystemClock{}, nil, nil)
 	send := func(context.Context, ports.Message) error { return nil }
 	issue := func() error {
 		s := nextSubject()
@@ -41,7 +45,7 @@ func BenchmarkPostgresIssue(b *testing.B) {
 // commit). The codes are issued before the timer starts.
 func BenchmarkPostgresVerify(b *testing.B) {
 	ctx := context.Background()
-	svc := newOTP(b, pgtest.New(b), ports.SystemClock{}, nil)
+	svc := newOTP(b, pgtest.New(b), ports.SystemClock{}, nil, nil)
 	var reqs []otp.VerifyRequest
 	prepare := func(b *testing.B) {
 		reqs = make([]otp.VerifyRequest, b.N)
@@ -72,6 +76,36 @@ func BenchmarkPostgresVerify(b *testing.B) {
 		_, err := svc.Verify(ctx, reqs[i])
 		return err
 	}, prepare)
+}
+
+// discardSMS delivers nothing: the benchmarks measure the flow, not an outbox.
+type discardSMS struct{}
+
+func (discardSMS) SendSMS(context.Context, ports.Message) error { return nil }
+
+// BenchmarkPostgresResendAuthMethod resends the code of person requests through the real
+// personrequest service on PostgreSQL, with the otp engine's default send limits in force:
+// the token check, a read of the request, three upload URLs, two atomic updates of the
+// request (two round trips each), a send-limit check (two round trips) and a new code stored
+// (one round trip); delivery is a no-op. It cycles over 1024 requests with distinct phones
+// created before the timer starts, and the clock moves one second per resend, so no limit
+// is hit (as in personrequest.BenchmarkResendAuthMethod on the memory adapters).
+func BenchmarkPostgresResendAuthMethod(b *testing.B) {
+	const n = 1024
+	ctx := context.Background()
+	clock := memory.NewClock(start)
+	svc := newPersonRequests(b, pgtest.New(b), clock, discardSMS{}, nil)
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = newPersonRequest(b, svc, fmt.Sprintf("+38093%07d", i)).ID
+	}
+	clock.Advance(time.Hour)
+	var resends atomic.Int64 // across every round of both sub-benchmarks, so no phone is resent too soon
+	runBoth(b, func(int) error {
+		clock.Advance(time.Second)
+		_, err := svc.ResendAuthMethod(ctx, personrequest.ResendRequest{Token: prToken, ID: ids[(resends.Add(1)-1)%n]})
+		return err
+	})
 }
 
 // runBoth runs op(0..b.N-1) as the sub-benchmarks "serial" and "parallel", after the optional

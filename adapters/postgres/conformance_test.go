@@ -3,17 +3,46 @@ package postgres_test
 import (
 	"testing"
 
+	"github.com/verifykit/verifykit/adapters/postgres"
 	"github.com/verifykit/verifykit/adapters/postgres/pgtest"
 	"github.com/verifykit/verifykit/ports"
 	"github.com/verifykit/verifykit/ports/porttest"
 )
 
-func TestOTPStoreConformance(t *testing.T) {
+// TestConformance runs every ports/porttest suite against PostgreSQL, each sub-test of a
+// suite on its own new schema of one shared pool.
+func TestConformance(t *testing.T) {
 	pool := pgtest.NewPool(t)
-	porttest.RunOTPStore(t, func(t *testing.T) ports.OTPStore { return pgtest.NewOn(t, pool).OTPStore() })
-}
+	db := func(t *testing.T) *postgres.DB { return pgtest.NewOn(t, pool) }
 
-func TestRateLimiterConformance(t *testing.T) {
-	pool := pgtest.NewPool(t)
-	porttest.RunRateLimiter(t, func(t *testing.T) ports.RateLimiter { return pgtest.NewOn(t, pool).RateLimiter() })
+	t.Run("OTPStore", func(t *testing.T) {
+		porttest.RunOTPStore(t, func(t *testing.T) ports.OTPStore { return db(t).OTPStore() })
+	})
+	t.Run("RateLimiter", func(t *testing.T) {
+		porttest.RunRateLimiter(t, func(t *testing.T) ports.RateLimiter { return db(t).RateLimiter() })
+	})
+	t.Run("ProfileStore", func(t *testing.T) {
+		porttest.RunProfileStore(t, func(t *testing.T) ports.ProfileStore { return db(t).ProfileStore() })
+	})
+	t.Run("ResetRequestStore", func(t *testing.T) {
+		porttest.RunResetRequestStore(t, func(t *testing.T) ports.ResetRequestStore { return db(t).ResetRequestStore() })
+	})
+	t.Run("ProfileAuditLog", func(t *testing.T) {
+		porttest.RunProfileAuditLog(t, func(t *testing.T) ports.ProfileAuditLog { return db(t).ProfileAuditLog() })
+	})
+	t.Run("ProcessStore", func(t *testing.T) {
+		porttest.RunProcessStore(t, func(t *testing.T) ports.ProcessStore { return db(t).ProcessStore() })
+	})
+	t.Run("PersonRequestStore", func(t *testing.T) {
+		porttest.RunPersonRequestStore(t, func(t *testing.T) ports.PersonRequestStore { return db(t).PersonRequestStore() })
+	})
+	t.Run("PersonStore", func(t *testing.T) {
+		porttest.RunPersonStore(t, func(t *testing.T) ports.PersonStore { return db(t).PersonStore() })
+	})
+	t.Run("AuthMethodStore", func(t *testing.T) {
+		porttest.RunAuthMethodStore(t, func(t *testing.T) ports.AuthMethodStore { return db(t).AuthMethodStore() })
+	})
+	t.Run("ConfidantStore", func(t *testing.T) {
+		porttest.RunConfidantStore(t, func(t *testing.T) ports.ConfidantStore { return db(t).ConfidantStore() })
+	})
 }

@@ -14,6 +14,25 @@
 //	...
 //	codes, err := otp.NewService(otp.Deps{Store: db.OTPStore(), Limiter: db.RateLimiter(), SMS: sms}, cfg)
 //
+// # Stores
+//
+// DB hands out one store per port, all sharing its pool: OTPStore and RateLimiter (the otp
+// engine), ProfileStore, ResetRequestStore and ProfileAuditLog (identification profiles),
+// ProcessStore (OTP identification processes), PersonRequestStore (person requests),
+// PersonStore, AuthMethodStore and ConfidantStore (authentication methods). Nested values
+// (a profile, an actor, the persons of a request, documents) are jsonb columns, read and
+// written whole; everything a store filters, sorts or locks on is a real column with an
+// index. Strings that are sorted or compared are COLLATE "C", so they order byte-wise as in
+// Go.
+//
+// Every atomic Update(ctx, id, fn) of a store runs in one transaction: the row is selected
+// FOR UPDATE (the methods of a person: an advisory lock of the person, which also covers a
+// person with no method yet), fn is called while it is locked, and what fn left is written
+// with the commit; if fn fails, the transaction is rolled back and nothing is written. Such
+// an update costs two round trips. Sweeps (OTPStore.PurgeExpired, ProcessStore.ExpireDue,
+// PersonRequestStore.ListCreatedBefore, RateLimiter.PurgeStale) work in bounded batches, so
+// a large backlog never holds a long lock.
+//
 // # Schema and migrations
 //
 // Every table lives in one schema (Options.Schema, default "verifykit"), so a host can keep
@@ -39,7 +58,9 @@
 //
 // # Precision
 //
-// Times of codes are stored as timestamptz, whose precision is one microsecond: sub-microsecond
-// digits are dropped, so a code may expire up to 999ns earlier than asked. Rate-limit events are
+// Times are stored as timestamptz, whose precision is one microsecond: sub-microsecond
+// digits are dropped, so e.g. a code may expire up to 999ns earlier than asked. Times come
+// back in UTC or in the local zone: compare them with time.Time.Equal. A zero time stays
+// zero. Rate-limit events are
 // kept in nanoseconds, exactly.
 package postgres

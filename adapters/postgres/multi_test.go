@@ -34,8 +34,9 @@ func instances(t *testing.T, n int) []*postgres.DB {
 	return dbs
 }
 
-// newOTP returns an otp engine on db's store and limiter, with cfg changed by configure.
-func newOTP(t testing.TB, db *postgres.DB, clock ports.Clock, configure func(*otp.Config)) *otp.Service {
+// newOTP returns an otp engine on db's store and limiter that sends by sms (nil: none), with
+// cfg changed by configure.
+func newOTP(t testing.TB, db *postgres.DB, clock ports.Clock, sms ports.SMSSender, configure func(*otp.Config)) *otp.Service {
 	t.Helper()
 	cfg := otp.DefaultConfig()
 	cfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
@@ -43,7 +44,7 @@ func newOTP(t testing.TB, db *postgres.DB, clock ports.Clock, configure func(*ot
 	if configure != nil {
 		configure(&cfg)
 	}
-	svc, err := otp.NewService(otp.Deps{Store: db.OTPStore(), Limiter: db.RateLimiter(), Clock: clock}, cfg)
+	svc, err := otp.NewService(otp.Deps{Store: db.OTPStore(), Limiter: db.RateLimiter(), SMS: sms, Clock: clock}, cfg)
 	require.NoError(t, err)
 	return svc
 }
@@ -54,7 +55,7 @@ func twoEngines(t *testing.T, configure func(*otp.Config)) ([]*postgres.DB, []*o
 	t.Helper()
 	dbs := instances(t, 2)
 	clock := memory.NewClock(start)
-	return dbs, []*otp.Service{newOTP(t, dbs[0], clock, configure), newOTP(t, dbs[1], clock, configure)}, clock
+	return dbs, []*otp.Service{newOTP(t, dbs[0], clock, nil, configure), newOTP(t, dbs[1], clock, nil, configure)}, clock
 }
 
 // race runs f(0..n-1) on n goroutines released together and returns their errors by i.

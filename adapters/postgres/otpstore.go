@@ -74,10 +74,7 @@ func (s *OTPStore) CreateCode(ctx context.Context, rec ports.OTPRecord) (int, er
 	if hash == nil {
 		hash = []byte{}
 	}
-	var usedAt *time.Time
-	if !rec.UsedAt.IsZero() {
-		usedAt = &rec.UsedAt
-	}
+	usedAt := optTime(rec.UsedAt)
 	superseded := 0
 	b := &pgx.Batch{}
 	b.Queue(s.qLock, s.subjectLock(rec.Purpose, rec.Subject))
@@ -134,10 +131,7 @@ func (s *OTPStore) VerifyLatest(ctx context.Context, purpose, subject string, no
 		rollbackTx(ctx, c)
 		return rec, outcome, nil
 	}
-	var usedAt *time.Time
-	if !rec.UsedAt.IsZero() {
-		usedAt = &rec.UsedAt
-	}
+	usedAt := optTime(rec.UsedAt)
 	w := &pgx.Batch{}
 	w.Queue(s.qUpdate, seq, string(rec.State), rec.Attempts, usedAt)
 	if err := commitTx(ctx, c, w); err != nil {
@@ -235,8 +229,6 @@ func scanRecord(row pgx.Row, rec *ports.OTPRecord) (int64, error) {
 		return 0, err
 	}
 	rec.State = ports.CodeState(state)
-	if usedAt != nil {
-		rec.UsedAt = *usedAt
-	}
+	rec.UsedAt = fromOptTime(usedAt)
 	return seq, nil
 }

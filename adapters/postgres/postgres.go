@@ -51,6 +51,14 @@ type DB struct {
 	schema  string
 	otp     *OTPStore
 	limiter *RateLimiter
+	profile *ProfileStore
+	resets  *ResetRequestStore
+	audit   *ProfileAuditLog
+	procs   *ProcessStore
+	persons *PersonRequestStore
+	people  *PersonStore
+	methods *AuthMethodStore
+	trusted *ConfidantStore
 }
 
 // New returns the adapter for the schema of opts on pool. It does not touch the database:
@@ -69,6 +77,14 @@ func New(pool *pgxpool.Pool, opts Options) (*DB, error) {
 	db := &DB{pool: pool, schema: schema}
 	db.otp = newOTPStore(db)
 	db.limiter = newRateLimiter(db)
+	db.profile = newProfileStore(db)
+	db.resets = newResetRequestStore(db)
+	db.audit = newProfileAuditLog(db)
+	db.procs = newProcessStore(db)
+	db.persons = newPersonRequestStore(db)
+	db.people = newPersonStore(db)
+	db.methods = newAuthMethodStore(db)
+	db.trusted = newConfidantStore(db)
 	return db, nil
 }
 
@@ -89,6 +105,30 @@ func (db *DB) OTPStore() *OTPStore { return db.otp }
 // RateLimiter returns the ports.RateLimiter of the adapter. Every RateLimiter of every
 // instance on the same schema shares the same counts.
 func (db *DB) RateLimiter() *RateLimiter { return db.limiter }
+
+// ProfileStore returns the ports.ProfileStore of the adapter.
+func (db *DB) ProfileStore() *ProfileStore { return db.profile }
+
+// ResetRequestStore returns the ports.ResetRequestStore of the adapter.
+func (db *DB) ResetRequestStore() *ResetRequestStore { return db.resets }
+
+// ProfileAuditLog returns the ports.ProfileAuditLog of the adapter.
+func (db *DB) ProfileAuditLog() *ProfileAuditLog { return db.audit }
+
+// ProcessStore returns the ports.ProcessStore of the adapter.
+func (db *DB) ProcessStore() *ProcessStore { return db.procs }
+
+// PersonRequestStore returns the ports.PersonRequestStore of the adapter.
+func (db *DB) PersonRequestStore() *PersonRequestStore { return db.persons }
+
+// PersonStore returns the ports.PersonStore of the adapter.
+func (db *DB) PersonStore() *PersonStore { return db.people }
+
+// AuthMethodStore returns the ports.AuthMethodStore of the adapter.
+func (db *DB) AuthMethodStore() *AuthMethodStore { return db.methods }
+
+// ConfidantStore returns the ports.ConfidantStore of the adapter.
+func (db *DB) ConfidantStore() *ConfidantStore { return db.trusted }
 
 // table returns the quoted, schema-qualified name of one of the adapter's tables, for use in
 // SQL text. Only fixed table names and the validated schema ever reach it.

@@ -26,7 +26,7 @@ type RateLimiter struct {
 	db     *DB
 	writes atomic.Uint64
 
-	qSelect, qUpsert, qPurge string
+	qSelect, qUpsert, qPurge, qUndo string
 }
 
 func newRateLimiter(db *DB) *RateLimiter {
@@ -36,6 +36,10 @@ func newRateLimiter(db *DB) *RateLimiter {
 		qSelect: "select events_ns, keep_until_ns from " + t + " where key = $1",
 		qUpsert: "insert into " + t + " (key, events_ns, keep_until_ns) values ($1, $2, $3)" +
 			" on conflict (key) do update set events_ns = excluded.events_ns, keep_until_ns = excluded.keep_until_ns",
+		// The first element equal to $2 is cut out: the slices before and after it.
+		qUndo: "update " + t + " set events_ns = events_ns[:array_position(events_ns, $2::bigint) - 1]" +
+			" || events_ns[array_position(events_ns, $2::bigint) + 1:]" +
+			" where key = $1 and array_position(events_ns, $2::bigint) is not null",
 		qPurge: "delete from " + t + " where key in (select key from " + t +
 			" where keep_until_ns < $1 order by keep_until_ns limit $2 for update skip locked)",
 	}
@@ -123,6 +127,21 @@ func (l *RateLimiter) PurgeStale(ctx context.Context, now time.Time, limit int) 
 		return 0, storageError(err)
 	}
 	return int(ct.RowsAffected()), nil
+}
+
+// Undo implements ports.RateLimiter: under the key's lock, it removes one event recorded at
+// exactly at (to the nanosecond) from the key's events.
+func (l *RateLimiter) Undo(ctx context.Context, key string, at time.Time) error {
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	b.Queue(lockSQL, l.db.lockKey("rate", key))
+	c, err := l.db.openTx(ctx, b)
+	if err != nil {
+		return err
+	}
+	w := &pgx.Batch{}
+	w.Queue(l.qUndo, []byte(key), at.UnixNano())
+	return commitTx(ctx, c, w)
 }
 
 // checkLimits returns the longest Per and the largest Max of limits.

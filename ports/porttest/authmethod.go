@@ -204,6 +204,28 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 		require.True(t, got[1].EndedAt.IsZero(), "a zero EndedAt stays zero")
 	})
 
+	t.Run("ByIDWhoeverOwnsIt", func(t *testing.T) {
+		s := newStore(t)
+		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", "OTP", base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p2", "THIRD_PERSON", base)))
+		for id, owner := range map[string]string{"m1": "p1", "m2": "p2"} {
+			got, err := s.AuthMethod(ctx, id)
+			require.NoError(t, err)
+			require.Equal(t, id, got.ID)
+			require.Equal(t, owner, got.PersonID)
+		}
+		_, err := s.UpdateAuthMethods(ctx, "p2", func(ms []ports.AuthMethodRecord) error {
+			ms[0].IsActive = false
+			return nil
+		})
+		require.NoError(t, err)
+		got, err := s.AuthMethod(ctx, "m2")
+		require.NoError(t, err)
+		require.False(t, got.IsActive, "the lookup reads the current record")
+		_, err = s.AuthMethod(ctx, "nope")
+		require.ErrorIs(t, err, ports.ErrAuthMethodNotFound)
+	})
+
 	t.Run("UnknownPersonHasNone", func(t *testing.T) {
 		s := newStore(t)
 		got, err := s.AuthMethods(ctx, "nobody")

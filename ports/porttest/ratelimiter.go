@@ -87,6 +87,58 @@ func RunRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimite
 		require.True(t, d.Allowed, "the calls without limits recorded no event")
 	})
 
+	t.Run("UndoRemovesOneEvent", func(t *testing.T) {
+		l := newLimiter(t)
+		two := ports.RateLimit{Max: 2, Per: time.Minute}
+		for _, at := range []time.Time{base, base.Add(time.Second)} {
+			d, err := l.Allow(ctx, "k", at, two)
+			require.NoError(t, err)
+			require.True(t, d.Allowed)
+		}
+		d, err := l.Peek(ctx, "k", base.Add(2*time.Second), two)
+		require.NoError(t, err)
+		require.False(t, d.Allowed)
+		require.NoError(t, l.Undo(ctx, "k", base.Add(time.Second)))
+		require.NoError(t, l.Undo(ctx, "k", base.Add(time.Hour)), "no such event: nothing to undo")
+		require.NoError(t, l.Undo(ctx, "other", base), "no such key: nothing to undo")
+		d, err = l.Allow(ctx, "k", base.Add(2*time.Second), two)
+		require.NoError(t, err)
+		require.True(t, d.Allowed, "the undone event no longer counts")
+		d, err = l.Allow(ctx, "k", base.Add(3*time.Second), two)
+		require.NoError(t, err)
+		require.False(t, d.Allowed, "only one event was undone")
+		require.Equal(t, time.Minute-3*time.Second, d.RetryAfter, "the first event still counts")
+	})
+
+	t.Run("ConcurrentAllowAndUndoKeepTheCount", func(t *testing.T) {
+		l := newLimiter(t)
+		roomy := ports.RateLimit{Max: 1000, Per: time.Hour}
+		// 55 events are recorded at once and 50 of them given back concurrently:
+		// afterwards exactly 5 count, whatever the interleaving.
+		var errs atomic.Int32
+		parallel(55, func(i int) {
+			at := base.Add(time.Duration(i) * time.Millisecond)
+			d, err := l.Allow(ctx, "k", at, roomy)
+			if err != nil || !d.Allowed {
+				errs.Add(1)
+				return
+			}
+			if i >= 5 {
+				if err := l.Undo(ctx, "k", at); err != nil {
+					errs.Add(1)
+				}
+			}
+		})
+		require.Zero(t, errs.Load())
+		six := ports.RateLimit{Max: 6, Per: time.Hour}
+		d, err := l.Allow(ctx, "k", base.Add(time.Second), six)
+		require.NoError(t, err)
+		require.True(t, d.Allowed, "no more than 5 events stayed")
+		d, err = l.Allow(ctx, "k", base.Add(2*time.Second), six)
+		require.NoError(t, err)
+		require.False(t, d.Allowed, "no fewer than 5 events stayed")
+	})
+
 	t.Run("KeysAreIndependent", func(t *testing.T) {
 		l := newLimiter(t)
 		d, err := l.Allow(ctx, "a", base, apart)
