@@ -26,7 +26,8 @@ type wireAuthenticationMethod struct {
 }
 
 // deactivateBody is the optional body of the deactivate routes: the person whose method it
-// is, when the applicant (the token's person_id) acts for someone else as their confidant.
+// is. Without it, the person is the method's owner (or the applicant when no method has
+// the id).
 type deactivateBody struct {
 	PersonID string `json:"person_id"`
 }
@@ -104,8 +105,9 @@ func toWireExplanation(ex authmethod.Explanation) wireExplanation {
 //     reason, and the status and message a deactivation would answer. Token and scope
 //     failures answer as the deactivation does.
 //
-// Both take an optional body {"person_id": "..."} naming the person whose method it is,
-// when the applicant (the token's person_id) acts for them as their confidant.
+// Both take an optional body {"person_id": "..."} naming the person whose method it is;
+// without it the person is the method's owner. The applicant is the token's person_id:
+// the person themselves, or their confidant.
 func (h *Handler) authMethodRoutes(s *authmethod.Service) {
 	const base = "/api/pis/authentication_methods/{id}/actions/deactivate"
 	request := func(r *http.Request) (authmethod.DeactivateRequest, error) {

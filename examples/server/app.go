@@ -28,50 +28,41 @@ type app struct {
 	dev     bool
 	close   func()
 
-	clock          ports.Clock
-	tokens         *memory.Tokens
-	sms            *memory.SMSOutbox
-	requestStore   *memory.PersonRequestStore
-	requests       *personrequest.Service
-	processStore   *memory.ProcessStore
-	processes      *identification.ProcessService
-	profileStore   *memory.ProfileStore
-	persons        *memory.PersonStore
-	methods        *memory.AuthMethodStore
-	confidants     *memory.ConfidantStore
-	authMethodsSvc *authmethod.Service
+	clock  ports.Clock
+	tokens *memory.Tokens
+	sms    *memory.SMSOutbox
+
+	codeStore    ports.OTPStore
+	limiter      ports.RateLimiter
+	requestStore ports.PersonRequestStore
+	processStore ports.ProcessStore
+	profileStore ports.ProfileStore
+	resetStore   ports.ResetRequestStore
+	audit        ports.ProfileAuditLog
+	persons      ports.PersonStore
+	methods      ports.AuthMethodStore
+	confidants   ports.ConfidantStore
+
+	requests  *personrequest.Service
+	processes *identification.ProcessService
 }
 
-// newApp builds every service: the stores adapters/postgres has (one-time codes, rate
-// limits) in PostgreSQL when cfg.postgresDSN is set, everything else in memory; then it
-// loads the demo data.
+// newApp builds every service, its stores in PostgreSQL when cfg.postgresDSN is set (the
+// tokens and the SMS outbox stay in memory), else in memory; then it loads the demo data.
 func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) {
 	a := &app{
 		dev: cfg.dev, close: func() {}, clock: ports.SystemClock{},
 		tokens: memory.NewTokens(), sms: memory.NewSMSOutbox(),
+		codeStore: memory.NewOTPStore(), limiter: memory.NewRateLimiter(),
 		requestStore: memory.NewPersonRequestStore(), processStore: memory.NewProcessStore(),
-		profileStore: memory.NewProfileStore(),
-		persons:      memory.NewPersonStore(), methods: memory.NewAuthMethodStore(), confidants: memory.NewConfidantStore(),
-		storage: "memory (everything)",
+		profileStore: memory.NewProfileStore(), resetStore: memory.NewResetRequestStore(), audit: memory.NewProfileAuditLog(),
+		persons: memory.NewPersonStore(), methods: memory.NewAuthMethodStore(), confidants: memory.NewConfidantStore(),
+		storage: "memory",
 	}
-	var codeStore ports.OTPStore = memory.NewOTPStore()
-	var limiter ports.RateLimiter = memory.NewRateLimiter()
 	if cfg.postgresDSN != "" {
-		pool, err := pgxpool.New(ctx, cfg.postgresDSN)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: %w", err)
+		if err := a.usePostgres(ctx, cfg); err != nil {
+			return nil, err
 		}
-		a.close = pool.Close
-		db, err := postgres.New(pool, postgres.Options{Schema: cfg.postgresSchema})
-		if err == nil {
-			err = db.Migrate(ctx)
-		}
-		if err != nil {
-			pool.Close()
-			return nil, fmt.Errorf("postgres: %w", err)
-		}
-		codeStore, limiter = db.OTPStore(), db.RateLimiter()
-		a.storage = "PostgreSQL schema " + db.Schema() + " (one-time codes, rate limits); memory (person requests, processes, profiles, persons, authentication methods)"
 	}
 
 	secret := []byte(cfg.otpSecret)
@@ -80,7 +71,7 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 	}
 	ocfg := otp.DefaultConfig()
 	ocfg.Secrets = [][]byte{secret}
-	codes, err := otp.NewService(otp.Deps{Store: codeStore, SMS: a.sms, Limiter: limiter, Clock: a.clock, Logger: logger}, ocfg)
+	codes, err := otp.NewService(otp.Deps{Store: a.codeStore, SMS: a.sms, Limiter: a.limiter, Clock: a.clock, Logger: logger}, ocfg)
 	if err != nil {
 		a.close()
 		return nil, err
@@ -109,6 +100,29 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 	return a, nil
 }
 
+// usePostgres puts every store in the PostgreSQL schema of cfg, migrated first.
+func (a *app) usePostgres(ctx context.Context, cfg config) error {
+	pool, err := pgxpool.New(ctx, cfg.postgresDSN)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	db, err := postgres.New(pool, postgres.Options{Schema: cfg.postgresSchema})
+	if err == nil {
+		err = db.Migrate(ctx)
+	}
+	if err != nil {
+		pool.Close()
+		return fmt.Errorf("postgres: %w", err)
+	}
+	a.close = pool.Close
+	a.codeStore, a.limiter = db.OTPStore(), db.RateLimiter()
+	a.requestStore, a.processStore = db.PersonRequestStore(), db.ProcessStore()
+	a.profileStore, a.resetStore, a.audit = db.ProfileStore(), db.ResetRequestStore(), db.ProfileAuditLog()
+	a.persons, a.methods, a.confidants = db.PersonStore(), db.AuthMethodStore(), db.ConfidantStore()
+	a.storage = "PostgreSQL schema " + db.Schema() + " (tokens and the SMS outbox in memory)"
+	return nil
+}
+
 // services builds the four domain services on a's stores.
 func (a *app) services(codes *otp.Service, logger *slog.Logger) (httpapi.Services, error) {
 	var s httpapi.Services
@@ -125,18 +139,19 @@ func (a *app) services(codes *otp.Service, logger *slog.Logger) (httpapi.Service
 		return s, err
 	}
 	profiles, err := identification.NewProfileService(identification.ProfileDeps{
-		Profiles: a.profileStore, ResetRequests: memory.NewResetRequestStore(), Audit: memory.NewProfileAuditLog(),
+		Profiles: a.profileStore, ResetRequests: a.resetStore, Audit: a.audit,
 		Tokens: a.tokens, Clock: a.clock, Logger: logger,
 	}, identification.DefaultProfileConfig())
 	if err != nil {
 		return s, err
 	}
-	if a.authMethodsSvc, err = authmethod.NewService(authmethod.Deps{
+	methods, err := authmethod.NewService(authmethod.Deps{
 		Persons: a.persons, Methods: a.methods, Confidants: a.confidants, Tokens: a.tokens, Clock: a.clock, Logger: logger,
-	}, authmethod.DefaultConfig()); err != nil {
+	}, authmethod.DefaultConfig())
+	if err != nil {
 		return s, err
 	}
-	return httpapi.Services{Profiles: profiles, Processes: a.processes, PersonRequests: a.requests, AuthMethods: a.authMethodsSvc}, nil
+	return httpapi.Services{Profiles: profiles, Processes: a.processes, PersonRequests: a.requests, AuthMethods: methods}, nil
 }
 
 // smsEntry is one message of GET /dev/sms.

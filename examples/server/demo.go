@@ -56,7 +56,7 @@ func (a *app) loadDemo(ctx context.Context) error {
 
 	// Person request: Petro, whose primary method is his phone; his mother Oksana is his
 	// THIRD_PERSON method.
-	if err := a.requestStore.Create(ctx, ports.PersonRequest{
+	if err := stored(a.requestStore.Create(ctx, ports.PersonRequest{
 		ID: demoPersonRequest, Status: personrequest.StatusNew,
 		Person: personrequest.Person{
 			FirstName: "Petro", LastName: "Ivanenko",
@@ -72,7 +72,7 @@ func (a *app) loadDemo(ctx context.Context) error {
 			AuthMethods: []personrequest.AuthMethod{{Type: personrequest.AuthOTP, Phone: phoneOksana, Primary: true}},
 		},
 		CreatedAt: now, UpdatedAt: now,
-	}); err != nil {
+	})); err != nil {
 		return err
 	}
 	// Its first code and upload URLs, as at creation.
@@ -81,7 +81,7 @@ func (a *app) loadDemo(ctx context.Context) error {
 	}
 
 	// OTP identification: Ana, by SMS, with her document number as second factor.
-	if err := a.processStore.Create(ctx, ports.ProcessRecord{
+	if err := stored(a.processStore.Create(ctx, ports.ProcessRecord{
 		ID: demoProcess, OrgID: demoOrg, State: ports.ProcessStateCreated,
 		Actor: ports.ProcessActor{
 			Name: "Ana", LastName: "Ruiz", Email: "ana@example.com", Language: "es",
@@ -90,7 +90,7 @@ func (a *app) loadDemo(ctx context.Context) error {
 		},
 		TwoFactorType: string(identification.TwoFactorDocumentNumber), ChannelType: string(identification.ChannelSMS),
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour),
-	}); err != nil {
+	})); err != nil {
 		return err
 	}
 	if _, err := a.processes.Resend(ctx, identification.ProcessRequest{Token: tokOrgAdmin, OrgID: demoOrg, ID: demoProcess}); tolerable(err) != nil {
@@ -98,7 +98,7 @@ func (a *app) loadDemo(ctx context.Context) error {
 	}
 
 	// Profile: Anna's identification is approved.
-	if err := a.profileStore.Create(ctx, ports.ProfileRecord{
+	if err := stored(a.profileStore.Create(ctx, ports.ProfileRecord{
 		UserID: demoUser, OrganizationID: demoOrg,
 		Profile: ports.Profile{
 			Person:  ports.ProfilePerson{NamePlain: ports.ProfileName{First: "Anna", Last: "Smith"}},
@@ -108,7 +108,7 @@ func (a *app) loadDemo(ctx context.Context) error {
 		},
 		Documents: []ports.ProfileDocument{{ID: "doc-1", Type: "PASSPORT", Status: ports.DocumentApproved}},
 		CreatedAt: now, UpdatedAt: now,
-	}); err != nil {
+	})); err != nil {
 		return err
 	}
 
@@ -119,30 +119,45 @@ func (a *app) loadDemo(ctx context.Context) error {
 		{ID: "iryna", BirthDate: now.AddDate(-42, -5, 0)},
 	} {
 		p.Status, p.IsActive, p.VerificationStatus = authmethod.PersonStatusActive, true, authmethod.StatusVerified
-		if err := a.persons.CreatePerson(ctx, p); err != nil {
+		if err := stored(a.persons.CreatePerson(ctx, p)); err != nil {
 			return err
 		}
 	}
-	if err := a.confidants.AddConfidantRelationship(ctx, ports.ConfidantRelationship{
+	if err := stored(a.confidants.AddConfidantRelationship(ctx, ports.ConfidantRelationship{
 		ID: "rel-olena-iryna", PersonID: "olena", ConfidantPersonID: "iryna", VerificationStatus: authmethod.StatusVerified, IsActive: true,
-	}); err != nil {
+	})); err != nil {
 		return err
 	}
 	for _, m := range []ports.AuthMethodRecord{
 		{ID: "am-olena-otp", PersonID: "olena", Type: authmethod.TypeOTP, Alias: "my phone", Phone: "+380671234567", StartedAt: now.AddDate(-1, 0, 0), IsActive: true},
 		{ID: "am-olena-mother", PersonID: "olena", Type: authmethod.TypeThirdPerson, Alias: "mum", Value: "iryna", StartedAt: now.AddDate(0, -2, 0), IsActive: true, IsPrimary: true},
 	} {
-		if err := a.methods.AddAuthMethod(ctx, m); err != nil {
+		if err := stored(a.methods.AddAuthMethod(ctx, m)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// tolerable drops a send refused by the rate limits (a restart on a PostgreSQL schema that
-// still counts the sends of the previous run): the demo code can be resent later.
+// stored drops the error of a demo record that is already stored: a restart on a
+// PostgreSQL schema keeps the demo data of the previous run, as that run left it.
+func stored(err error) error {
+	for _, exists := range []error{
+		ports.ErrPersonRequestExists, ports.ErrProcessExists, ports.ErrProfileExists,
+		ports.ErrPersonExists, ports.ErrAuthMethodExists, ports.ErrConfidantRelationshipExists,
+	} {
+		if errors.Is(err, exists) {
+			return nil
+		}
+	}
+	return err
+}
+
+// tolerable drops the errors of a first code that cannot be sent because of an earlier run
+// on the same PostgreSQL schema: the send limits still count its sends (429), or its flow
+// went on (409) or its request expired (404). The demo then goes on from where it was.
 func tolerable(err error) error {
-	if errors.Is(err, verifykit.ErrRateLimited) {
+	if errors.Is(err, verifykit.ErrRateLimited) || errors.Is(err, verifykit.ErrConflict) || errors.Is(err, verifykit.ErrNotFound) {
 		return nil
 	}
 	return err

@@ -4,9 +4,9 @@
 //	go run ./examples/server -dev
 //
 // It prints the demo tokens, ids and ready-to-paste curl lines at start-up. -dev adds
-// GET /dev/sms, the SMS outbox, to read the codes. -postgres DSN keeps one-time codes and
-// rate limits in PostgreSQL (adapters/postgres) instead of memory. SIGINT or SIGTERM shut
-// the server down gracefully.
+// GET /dev/sms, the SMS outbox, to read the codes. -postgres DSN keeps every store in
+// PostgreSQL (adapters/postgres, migrated at start-up) instead of memory; the demo tokens
+// and the SMS outbox stay in memory. SIGINT or SIGTERM shut the server down gracefully.
 package main
 
 import (
@@ -50,7 +50,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.SetOutput(out)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	fs.BoolVar(&c.dev, "dev", false, "add GET /dev/sms, the SMS outbox, to read the one-time codes")
-	fs.StringVar(&c.postgresDSN, "postgres", "", "PostgreSQL DSN: keep one-time codes and rate limits there (migrated at start-up); default memory")
+	fs.StringVar(&c.postgresDSN, "postgres", "", "PostgreSQL DSN: keep every store there (migrated at start-up); default memory")
 	fs.StringVar(&c.postgresSchema, "postgres-schema", "verifykit", "PostgreSQL schema of -postgres")
 	fs.StringVar(&c.otpSecret, "otp-secret", os.Getenv("VERIFYKIT_OTP_SECRET"), "HMAC secret of one-time codes, at least 32 bytes (default $VERIFYKIT_OTP_SECRET, else a random secret per start)")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN or ERROR")

@@ -18,8 +18,8 @@ import (
 	"github.com/verifykit/verifykit/adapters/postgres/pgtest"
 )
 
-// output is the server's stdout: it keeps everything written, and hands the base URL of the
-// banner to ready once.
+// output is the server's stdout: it keeps everything written, and hands the base URL to
+// ready once the whole banner is written.
 type output struct {
 	mu    sync.Mutex
 	buf   bytes.Buffer
@@ -27,7 +27,8 @@ type output struct {
 	sent  bool
 }
 
-var bannerURL = regexp.MustCompile(`demo server on (http://\S+)`)
+// bannerURL matches the last line of the banner.
+var bannerURL = regexp.MustCompile(`OpenAPI document: (http://\S+)/openapi\.json`)
 
 func (o *output) Write(p []byte) (int, error) {
 	o.mu.Lock()
@@ -161,6 +162,12 @@ func TestServerOnPostgres(t *testing.T) {
 	base, out, stop := startServer(t, "-dev", "-postgres", os.Getenv(pgtest.EnvDSN), "-postgres-schema", opts.Schema)
 	require.Contains(t, out.String(), "storage: PostgreSQL schema "+opts.Schema)
 	journeys(t, base)
+	require.NoError(t, stop())
+
+	// A restart on the same schema keeps the data, as the first run left it.
+	base, _, stop = startServer(t, "-dev", "-postgres", os.Getenv(pgtest.EnvDSN), "-postgres-schema", opts.Schema)
+	got := do(t, "GET", base+"/api/person_requests/"+demoPersonRequest, tokRegistrar, "", 200)
+	require.Equal(t, "APPROVED", got["data"].(map[string]any)["status"])
 	require.NoError(t, stop())
 }
 
