@@ -3,18 +3,22 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // authmethod counts ages in Europe/Kyiv
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit/adapters/httpapi"
 	"github.com/verifykit/verifykit/adapters/memory"
+	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/identification"
 	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -29,28 +33,51 @@ type fullEnv struct {
 	profiles *memory.ProfileStore
 	sms      *memory.SMSOutbox
 	otp      *otp.Service
+	requests *personrequest.Service
+	// The stores of the authentication-method flow.
+	persons    *memory.PersonStore
+	methods    *memory.AuthMethodStore
+	confidants *memory.ConfidantStore
 }
 
 func newFullHandler(t testing.TB) *fullEnv {
+	t.Helper()
+	return newLoggedHandler(t, nil)
+}
+
+// newLoggedHandler is newFullHandler with every service and the Handler logging to logger
+// (nil: discard).
+func newLoggedHandler(t testing.TB, logger *slog.Logger) *fullEnv {
 	t.Helper()
 	e := &fullEnv{clock: memory.NewClock(t0), tokens: memory.NewTokens(), profiles: memory.NewProfileStore(), sms: memory.NewSMSOutbox()}
 	ocfg := otp.DefaultConfig()
 	ocfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
 	ocfg.Delivery.BaseDelay, ocfg.Delivery.MaxDelay = time.Millisecond, time.Millisecond
-	codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: e.sms, Limiter: memory.NewRateLimiter(), Clock: e.clock}, ocfg)
+	codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: e.sms, Limiter: memory.NewRateLimiter(), Clock: e.clock, Logger: logger}, ocfg)
 	require.NoError(t, err)
 	e.otp = codes
 	processes, err := identification.NewProcessService(identification.ProcessDeps{
 		Store: memory.NewProcessStore(), OTP: codes, Tokens: e.tokens, Clock: e.clock,
-		Email: memory.NewEmailOutbox(), WhatsApp: memory.NewWhatsAppOutbox(),
+		Email: memory.NewEmailOutbox(), WhatsApp: memory.NewWhatsAppOutbox(), Logger: logger,
 	}, identification.DefaultProcessConfig())
 	require.NoError(t, err)
 	profiles, err := identification.NewProfileService(identification.ProfileDeps{
 		Profiles: e.profiles, ResetRequests: memory.NewResetRequestStore(), Audit: memory.NewProfileAuditLog(),
-		Tokens: e.tokens, Clock: e.clock,
+		Tokens: e.tokens, Clock: e.clock, Logger: logger,
 	}, identification.DefaultProfileConfig())
 	require.NoError(t, err)
-	h, err := httpapi.New(httpapi.Services{Profiles: profiles, Processes: processes}, httpapi.Options{})
+	e.requests, err = personrequest.NewService(personrequest.Deps{
+		Store: memory.NewPersonRequestStore(), OTP: codes, Tokens: e.tokens, Uploads: memory.NewUploadSigner(), Clock: e.clock, Logger: logger,
+	}, personrequest.DefaultConfig())
+	require.NoError(t, err)
+	e.persons, e.methods, e.confidants = memory.NewPersonStore(), memory.NewAuthMethodStore(), memory.NewConfidantStore()
+	methods, err := authmethod.NewService(authmethod.Deps{
+		Persons: e.persons, Methods: e.methods, Confidants: e.confidants, Tokens: e.tokens, Clock: e.clock, Logger: logger,
+	}, authmethod.DefaultConfig())
+	require.NoError(t, err)
+	h, err := httpapi.New(httpapi.Services{
+		Profiles: profiles, Processes: processes, PersonRequests: e.requests, AuthMethods: methods,
+	}, httpapi.Options{Logger: logger})
 	require.NoError(t, err)
 	e.handler = h
 	return e
@@ -63,7 +90,9 @@ func (e *fullEnv) token(name string, c ports.Claims) string {
 	return name
 }
 
-func serve(h http.Handler, method, path, token, body string) *httptest.ResponseRecorder {
+// newRequest builds a request with a JSON body (when not empty) and a Bearer token (when
+// not empty).
+func newRequest(method, path, token, body string) *http.Request {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -71,16 +100,29 @@ func serve(h http.Handler, method, path, token, body string) *httptest.ResponseR
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	return req
+}
+
+func serveReq(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec
 }
 
+func serve(h http.Handler, method, path, token, body string) *httptest.ResponseRecorder {
+	return serveReq(h, newRequest(method, path, token, body))
+}
+
 // call serves the request and decodes the JSON answer into a map, requiring status want.
 func call(t *testing.T, h http.Handler, method, path, token, body string, want int) map[string]any {
 	t.Helper()
-	rec := serve(h, method, path, token, body)
-	require.Equal(t, want, rec.Code, "%s %s: %s", method, path, rec.Body.String())
+	return decode(t, serve(h, method, path, token, body), want)
+}
+
+// decode requires status want and decodes the JSON answer (nil when empty) into a map.
+func decode(t *testing.T, rec *httptest.ResponseRecorder, want int) map[string]any {
+	t.Helper()
+	require.Equal(t, want, rec.Code, rec.Body.String())
 	if rec.Body.Len() == 0 {
 		return nil
 	}
@@ -112,7 +154,7 @@ func errorOf(t *testing.T, body map[string]any) map[string]any {
 	return e
 }
 
-func (e *fullEnv) addProfile(t *testing.T, user string, st ports.IdentificationStatus) {
+func (e *fullEnv) addProfile(t testing.TB, user string, st ports.IdentificationStatus) {
 	t.Helper()
 	require.NoError(t, e.profiles.Create(context.Background(), ports.ProfileRecord{
 		UserID: user, OrganizationID: "org-1",

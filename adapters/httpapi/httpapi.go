@@ -15,7 +15,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/personrequest"
 )
 
 // Handler serves the routes of the services it was built with; it is an http.Handler.
@@ -34,6 +36,11 @@ type Services struct {
 	// Processes serves the OTP identification routes under
 	// /v1/orgs/{org_id}/identifications/otp.
 	Processes *identification.ProcessService
+	// PersonRequests serves the eHealth person-request routes under /api/person_requests.
+	PersonRequests *personrequest.Service
+	// AuthMethods serves the eHealth patient-portal routes under
+	// /api/pis/authentication_methods.
+	AuthMethods *authmethod.Service
 }
 
 // Options tune a Handler.
@@ -53,18 +60,24 @@ func New(s Services, opts Options) (*Handler, error) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		return nil
 	})
-	if s.Profiles != nil {
-		h.profileRoutes(s.Profiles)
-	}
-	if s.Processes != nil {
-		h.processRoutes(s.Processes)
-	}
 	var doc []byte // set below, once every route (this one too) is registered
 	h.handle("GET", "/openapi.json", func(w http.ResponseWriter, _ *http.Request) error {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(doc)
 		return nil
 	})
+	if s.Profiles != nil {
+		h.profileRoutes(s.Profiles)
+	}
+	if s.Processes != nil {
+		h.processRoutes(s.Processes)
+	}
+	if s.PersonRequests != nil {
+		h.personRequestRoutes(s.PersonRequests)
+	}
+	if s.AuthMethods != nil {
+		h.authMethodRoutes(s.AuthMethods)
+	}
 	doc, err := h.openAPIDocument()
 	if err != nil {
 		return nil, err

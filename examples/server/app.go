@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	_ "time/tzdata" // authmethod counts ages in Europe/Kyiv, even without a system zone database
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/verifykit/verifykit/adapters/httpapi"
+	"github.com/verifykit/verifykit/adapters/memory"
+	"github.com/verifykit/verifykit/adapters/postgres"
+	"github.com/verifykit/verifykit/authmethod"
+	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/personrequest"
+	"github.com/verifykit/verifykit/ports"
+)
+
+// app is the server's services on their adapters, and the stores the demo data goes in.
+type app struct {
+	handler http.Handler
+	storage string // says where what is kept, for the banner
+	dev     bool
+	close   func()
+
+	clock  ports.Clock
+	tokens *memory.Tokens
+	sms    *memory.SMSOutbox
+
+	codeStore    ports.OTPStore
+	limiter      ports.RateLimiter
+	requestStore ports.PersonRequestStore
+	processStore ports.ProcessStore
+	profileStore ports.ProfileStore
+	resetStore   ports.ResetRequestStore
+	audit        ports.ProfileAuditLog
+	persons      ports.PersonStore
+	methods      ports.AuthMethodStore
+	confidants   ports.ConfidantStore
+
+	requests  *personrequest.Service
+	processes *identification.ProcessService
+}
+
+// newApp builds every service, its stores in PostgreSQL when cfg.postgresDSN is set (the
+// tokens and the SMS outbox stay in memory), else in memory; then it loads the demo data.
+func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) {
+	a := &app{
+		dev: cfg.dev, close: func() {}, clock: ports.SystemClock{},
+		tokens: memory.NewTokens(), sms: memory.NewSMSOutbox(),
+		codeStore: memory.NewOTPStore(), limiter: memory.NewRateLimiter(),
+		requestStore: memory.NewPersonRequestStore(), processStore: memory.NewProcessStore(),
+		profileStore: memory.NewProfileStore(), resetStore: memory.NewResetRequestStore(), audit: memory.NewProfileAuditLog(),
+		persons: memory.NewPersonStore(), methods: memory.NewAuthMethodStore(), confidants: memory.NewConfidantStore(),
+		storage: "memory",
+	}
+	if cfg.postgresDSN != "" {
+		if err := a.usePostgres(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
+
+	secret := []byte(cfg.otpSecret)
+	if cfg.otpSecret == "" {
+		secret = []byte(rand.Text() + rand.Text()) // 52 random characters
+	}
+	ocfg := otp.DefaultConfig()
+	ocfg.Secrets = [][]byte{secret}
+	codes, err := otp.NewService(otp.Deps{Store: a.codeStore, SMS: a.sms, Limiter: a.limiter, Clock: a.clock, Logger: logger}, ocfg)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	services, err := a.services(codes, logger)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	api, err := httpapi.New(services, httpapi.Options{Logger: logger})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.handler = api
+	if cfg.dev {
+		mux := http.NewServeMux()
+		mux.Handle("/", api)
+		mux.HandleFunc("GET /dev/sms", a.serveSMS)
+		a.handler = mux
+	}
+	if err := a.loadDemo(ctx); err != nil {
+		a.close()
+		return nil, fmt.Errorf("demo data: %w", err)
+	}
+	return a, nil
+}
+
+// usePostgres puts every store in the PostgreSQL schema of cfg, migrated first.
+func (a *app) usePostgres(ctx context.Context, cfg config) error {
+	pool, err := pgxpool.New(ctx, cfg.postgresDSN)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	db, err := postgres.New(pool, postgres.Options{Schema: cfg.postgresSchema})
+	if err == nil {
+		err = db.Migrate(ctx)
+	}
+	if err != nil {
+		pool.Close()
+		return fmt.Errorf("postgres: %w", err)
+	}
+	a.close = pool.Close
+	a.codeStore, a.limiter = db.OTPStore(), db.RateLimiter()
+	a.requestStore, a.processStore = db.PersonRequestStore(), db.ProcessStore()
+	a.profileStore, a.resetStore, a.audit = db.ProfileStore(), db.ResetRequestStore(), db.ProfileAuditLog()
+	a.persons, a.methods, a.confidants = db.PersonStore(), db.AuthMethodStore(), db.ConfidantStore()
+	a.storage = "PostgreSQL schema " + db.Schema() + " (tokens and the SMS outbox in memory)"
+	return nil
+}
+
+// services builds the four domain services on a's stores.
+func (a *app) services(codes *otp.Service, logger *slog.Logger) (httpapi.Services, error) {
+	var s httpapi.Services
+	var err error
+	if a.requests, err = personrequest.NewService(personrequest.Deps{
+		Store: a.requestStore, OTP: codes, Tokens: a.tokens, Uploads: memory.NewUploadSigner(), Clock: a.clock, Logger: logger,
+	}, personrequest.DefaultConfig()); err != nil {
+		return s, err
+	}
+	if a.processes, err = identification.NewProcessService(identification.ProcessDeps{
+		Store: a.processStore, OTP: codes, Tokens: a.tokens, Clock: a.clock, Logger: logger,
+		Email: memory.NewEmailOutbox(), WhatsApp: memory.NewWhatsAppOutbox(),
+	}, identification.DefaultProcessConfig()); err != nil {
+		return s, err
+	}
+	profiles, err := identification.NewProfileService(identification.ProfileDeps{
+		Profiles: a.profileStore, ResetRequests: a.resetStore, Audit: a.audit,
+		Tokens: a.tokens, Clock: a.clock, Logger: logger,
+	}, identification.DefaultProfileConfig())
+	if err != nil {
+		return s, err
+	}
+	methods, err := authmethod.NewService(authmethod.Deps{
+		Persons: a.persons, Methods: a.methods, Confidants: a.confidants, Tokens: a.tokens, Clock: a.clock, Logger: logger,
+	}, authmethod.DefaultConfig())
+	if err != nil {
+		return s, err
+	}
+	return httpapi.Services{Profiles: profiles, Processes: a.processes, PersonRequests: a.requests, AuthMethods: methods}, nil
+}
+
+// smsEntry is one message of GET /dev/sms.
+type smsEntry struct {
+	To   string `json:"to"`
+	Body string `json:"body"`
+}
+
+// serveSMS answers GET /dev/sms: the SMS outbox, oldest first, or only the messages to
+// ?to=<phone>. Development only: it shows the codes.
+func (a *app) serveSMS(w http.ResponseWriter, r *http.Request) {
+	to := r.URL.Query().Get("to")
+	out := []smsEntry{}
+	for _, m := range a.sms.Messages() {
+		if to == "" || m.To == to {
+			out = append(out, smsEntry{To: m.To, Body: m.Body})
+		}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(map[string]any{"messages": out})
+}
