@@ -178,6 +178,29 @@ func KindOf(err error) Kind {
 	return KindInternal
 }
 
+// RenameEntry returns err with its invalid entries named from renamed to, for a use case
+// whose input names a value differently from the package that judged it (the otp engine's
+// "$.code" is an approval's "$.verification_code"); err itself is not changed. Any other
+// error comes back as it is.
+func RenameEntry(err error, from, to string) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	renamed := false
+	out := *e
+	out.Invalid = append([]InvalidEntry(nil), e.Invalid...)
+	for i := range out.Invalid {
+		if out.Invalid[i].Entry == from {
+			out.Invalid[i].Entry, renamed = to, true
+		}
+	}
+	if !renamed {
+		return err
+	}
+	return &out
+}
+
 // Validation collects invalid entries while input is checked, so that every problem is
 // reported at once rather than the first only. The zero value is ready to use.
 type Validation struct {

@@ -62,3 +62,16 @@ func TestErrorFields(t *testing.T) {
 		require.NotContains(t, k.String(), "kind(")
 	}
 }
+
+func TestRenameEntry(t *testing.T) {
+	orig := verifykit.Invalid("Invalid verification code", verifykit.InvalidEntry{Entry: "$.code", Rule: "verification"})
+	err := verifykit.RenameEntry(fmt.Errorf("approve: %w", orig), "$.code", "$.verification_code")
+	var ve *verifykit.Error
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "$.verification_code", ve.Invalid[0].Entry)
+	require.Equal(t, "Invalid verification code", ve.Message)
+	require.Equal(t, "$.code", orig.Invalid[0].Entry, "the original is not changed")
+	plain := errors.New("x")
+	require.Same(t, plain, verifykit.RenameEntry(plain, "a", "b"))
+	require.Same(t, orig, verifykit.RenameEntry(orig, "$.other", "b"), "nothing to rename: the same error")
+}

@@ -77,7 +77,7 @@ func (s *ProfileService) AskForReset(ctx context.Context, req AskForResetRequest
 	if err := s.requests.Create(ctx, rr); err != nil {
 		return ResetRequestResult{}, resetRequestError(err)
 	}
-	s.log.InfoContext(ctx, "identification: reset requested", "user_id", userID, "request_id", rr.ID)
+	s.log.InfoContext(ctx, "identification: reset requested", "user_id", userID, "reset_request_id", rr.ID)
 	ev := ports.ProfileAuditEvent{Action: ports.AuditResetRequested, ActorID: userID, UserID: userID, RequestID: rr.ID}
 	if err := s.record(ctx, ev, now); err != nil {
 		return ResetRequestResult{}, err
@@ -243,7 +243,7 @@ func (s *ProfileService) decideResetRequest(ctx context.Context, req DecideReset
 	if err != nil {
 		return ResetRequestResult{}, resetRequestError(err)
 	}
-	s.log.InfoContext(ctx, "identification: reset request decided", "user_id", rr.UserID, "request_id", rr.ID, "status", to)
+	s.log.InfoContext(ctx, "identification: reset request decided", "user_id", rr.UserID, "reset_request_id", rr.ID, "status", to)
 	ev := ports.ProfileAuditEvent{Action: action, ActorID: operator, UserID: rr.UserID, RequestID: rr.ID}
 	if err := s.record(ctx, ev, now); err != nil {
 		return ResetRequestResult{}, err

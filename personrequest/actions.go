@@ -63,7 +63,7 @@ func (s *Service) Approve(ctx context.Context, req ApproveRequest) (Request, err
 		if _, err := s.otp.Verify(ctx, otp.VerifyRequest{Purpose: s.cfg.Purpose, Subject: r.ID, Code: req.Code}); err != nil {
 			s.log.LogAttrs(ctx, slog.LevelInfo, "person request approval refused",
 				slog.String("person_request_id", r.ID), slog.String("error", verifykit.KindOf(err).String()))
-			return Request{}, err
+			return Request{}, verifykit.RenameEntry(err, "$.code", "$.verification_code")
 		}
 		verified = true
 	}

@@ -376,3 +376,16 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		require.False(t, strings.Contains(logs, secret), "logs hold %q", secret)
 	}
 }
+
+func TestApproveNamesTheCodeByItsOwnField(t *testing.T) {
+	k := newKit(t)
+	r := k.newRequest(t)
+	code := k.lastCode(t, phonePerson)
+	wrong := "000000"
+	if code == wrong {
+		wrong = "000001"
+	}
+	_, err := k.approve(r.ID, wrong)
+	e := requireErr(t, err, verifykit.KindInvalidInput, "Invalid verification code")
+	require.Equal(t, "$.verification_code", e.Invalid[0].Entry, "the approval's field, not the engine's")
+}

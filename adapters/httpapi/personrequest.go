@@ -2,12 +2,9 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"slices"
 	"time"
 
-	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/personrequest"
 )
 
@@ -188,8 +185,7 @@ func (h *Handler) personRequestRoutes(s *personrequest.Service) {
 		res, err := s.Approve(r.Context(), personrequest.ApproveRequest{
 			Token: bearer(r), ID: r.PathValue("id"), Code: b.VerificationCode,
 		})
-		// The otp engine names the code "$.code"; this route's property is verification_code.
-		return reply(w, r, http.StatusOK, res, renameEntry(err, "$.code", "$.verification_code"))
+		return reply(w, r, http.StatusOK, res, err)
 	})
 	for _, a := range []struct {
 		name string
@@ -207,21 +203,4 @@ func (h *Handler) personRequestRoutes(s *personrequest.Service) {
 			return reply(w, r, http.StatusOK, res, err)
 		})
 	}
-}
-
-// renameEntry returns err with its invalid entries named from renamed to, when err is a
-// *verifykit.Error that has such entries; otherwise err as is.
-func renameEntry(err error, from, to string) error {
-	var ve *verifykit.Error
-	if !errors.As(err, &ve) || !slices.ContainsFunc(ve.Invalid, func(e verifykit.InvalidEntry) bool { return e.Entry == from }) {
-		return err
-	}
-	e := *ve
-	e.Invalid = slices.Clone(ve.Invalid)
-	for i := range e.Invalid {
-		if e.Invalid[i].Entry == from {
-			e.Invalid[i].Entry = to
-		}
-	}
-	return &e
 }
