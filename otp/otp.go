@@ -215,10 +215,12 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 			Err:     errors.Join(ErrUndeliverable, cause, markErr),
 		}
 	}
-	s.log.LogAttrs(ctx, slog.LevelInfo, "otp issued",
-		slog.String("purpose", req.Purpose), slog.String("subject", req.Subject),
-		slog.String("code_id", issued.ID), slog.Int("superseded", issued.Superseded),
-		slog.String("recipient", ports.MaskPhone(req.Recipient)))
+	if s.log.Enabled(ctx, slog.LevelInfo) {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "otp issued",
+			slog.String("purpose", req.Purpose), slog.String("subject", req.Subject),
+			slog.String("code_id", issued.ID), slog.Int("superseded", issued.Superseded),
+			slog.String("recipient", ports.MaskPhone(req.Recipient)))
+	}
 	return issued, nil
 }
 
@@ -335,7 +337,10 @@ func (s *Service) limitKey(prefix string, parts ...string) string {
 // not fail. Should that fail, the budget is short by one place until the window passes,
 // which errs on the safe side; it is logged.
 func (s *Service) giveBack(ctx context.Context, failKey string, now time.Time) {
-	if err := s.limiter.Undo(context.WithoutCancel(ctx), failKey, now); err != nil {
+	if ctx.Err() != nil { // the place must go back even if the caller gave up
+		ctx = context.WithoutCancel(ctx)
+	}
+	if err := s.limiter.Undo(ctx, failKey, now); err != nil {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "otp failure budget not given back", slog.String("error", err.Error()))
 	}
 }
@@ -501,8 +506,10 @@ func (s *Service) check(ctx context.Context, purpose, subject string, match func
 	}
 	switch outcome {
 	case ports.OutcomeVerified:
-		s.log.LogAttrs(ctx, slog.LevelInfo, "otp verified",
-			slog.String("purpose", purpose), slog.String("subject", subject), slog.String("code_id", rec.ID))
+		if s.log.Enabled(ctx, slog.LevelInfo) {
+			s.log.LogAttrs(ctx, slog.LevelInfo, "otp verified",
+				slog.String("purpose", purpose), slog.String("subject", subject), slog.String("code_id", rec.ID))
+		}
 		return res, nil
 	case ports.OutcomeMismatch:
 		res.Counted = true

@@ -52,6 +52,19 @@ func (l *RateLimiter) Peek(ctx context.Context, key string, now time.Time, limit
 	return l.decide(ctx, key, now, false, limits)
 }
 
+// Len returns how many keys the limiter holds: a measure of its memory, for tests and
+// metrics.
+func (l *RateLimiter) Len() int {
+	n := 0
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		n += len(sh.keys)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
 // Undo implements ports.RateLimiter.
 func (l *RateLimiter) Undo(ctx context.Context, key string, at time.Time) error {
 	if err := ctx.Err(); err != nil {
@@ -67,6 +80,9 @@ func (l *RateLimiter) Undo(ctx context.Context, key string, at time.Time) error 
 	for i := len(log.times) - 1; i >= 0; i-- {
 		if log.times[i].Equal(at) {
 			log.times = append(log.times[:i], log.times[i+1:]...)
+			if len(log.times) == 0 {
+				delete(sh.keys, key) // nothing left to count: keep no empty entry
+			}
 			return nil
 		}
 	}

@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -128,4 +129,18 @@ func TestOutboxesNameTheirChannel(t *testing.T) {
 	wa := memory.NewWhatsAppOutbox()
 	wa.FailNext(1, false)
 	require.ErrorContains(t, wa.SendWhatsApp(ctx, ports.Message{To: "+380931234585"}), "whatsapp to +38093*****85")
+}
+
+func TestRateLimiterUndoLeavesNoEmptyKeys(t *testing.T) {
+	ctx := context.Background()
+	l := memory.NewRateLimiter()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	day := ports.RateLimit{Max: 100, Per: 24 * time.Hour}
+	for i := range 10_000 {
+		key := fmt.Sprint("k", i)
+		_, err := l.Allow(ctx, key, now, day)
+		require.NoError(t, err)
+		require.NoError(t, l.Undo(ctx, key, now))
+	}
+	require.Zero(t, l.Len(), "given-back reservations leave nothing behind")
 }

@@ -26,7 +26,7 @@ type RateLimiter struct {
 	db     *DB
 	writes atomic.Uint64
 
-	qSelect, qUpsert, qPurge, qUndo string
+	qSelect, qUpsert, qPurge, qUndo, qDropEmpty string
 }
 
 func newRateLimiter(db *DB) *RateLimiter {
@@ -40,6 +40,7 @@ func newRateLimiter(db *DB) *RateLimiter {
 		qUndo: "update " + t + " set events_ns = events_ns[:array_position(events_ns, $2::bigint) - 1]" +
 			" || events_ns[array_position(events_ns, $2::bigint) + 1:]" +
 			" where key = $1 and array_position(events_ns, $2::bigint) is not null",
+		qDropEmpty: "delete from " + t + " where key = $1 and cardinality(events_ns) = 0",
 		qPurge: "delete from " + t + " where key in (select key from " + t +
 			" where keep_until_ns < $1 order by keep_until_ns limit $2 for update skip locked)",
 	}
@@ -130,7 +131,8 @@ func (l *RateLimiter) PurgeStale(ctx context.Context, now time.Time, limit int) 
 }
 
 // Undo implements ports.RateLimiter: under the key's lock, it removes one event recorded at
-// exactly at (to the nanosecond) from the key's events.
+// exactly at (to the nanosecond) from the key's events, and the key's row once it holds
+// none.
 func (l *RateLimiter) Undo(ctx context.Context, key string, at time.Time) error {
 	b := &pgx.Batch{}
 	b.Queue("begin")
@@ -141,6 +143,7 @@ func (l *RateLimiter) Undo(ctx context.Context, key string, at time.Time) error 
 	}
 	w := &pgx.Batch{}
 	w.Queue(l.qUndo, []byte(key), at.UnixNano())
+	w.Queue(l.qDropEmpty, []byte(key)) // nothing left to count: keep no empty row
 	return commitTx(ctx, c, w)
 }
 
