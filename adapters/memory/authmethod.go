@@ -95,6 +95,8 @@ type AuthMethodStore struct {
 type authMethodShard struct {
 	mu      sync.Mutex
 	methods map[string][]ports.AuthMethodRecord // person id -> methods, in the order added
+
+	_ cacheLinePad
 }
 
 // NewAuthMethodStore returns an empty AuthMethodStore.

@@ -22,6 +22,8 @@ type otpShard struct {
 	mu     sync.Mutex
 	codes  map[string][]ports.OTPRecord // purpose+"\x00"+subject -> codes, oldest first
 	writes int
+
+	_ cacheLinePad
 }
 
 // NewOTPStore returns an empty OTPStore.

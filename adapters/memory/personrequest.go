@@ -31,6 +31,8 @@ type PersonRequestStore struct {
 type personRequestShard struct {
 	mu       sync.Mutex
 	requests map[string]ports.PersonRequest
+
+	_ cacheLinePad
 }
 
 // NewPersonRequestStore returns an empty PersonRequestStore.

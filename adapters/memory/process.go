@@ -21,6 +21,8 @@ type ProcessStore struct {
 type processShard struct {
 	mu    sync.Mutex
 	procs map[string]ports.ProcessRecord // id -> process
+
+	_ cacheLinePad
 }
 
 // NewProcessStore returns an empty ProcessStore.

@@ -21,6 +21,8 @@ type ProfileStore struct {
 type profileShard struct {
 	mu       sync.Mutex
 	profiles map[string]ports.ProfileRecord
+
+	_ cacheLinePad
 }
 
 // NewProfileStore returns an empty ProfileStore.

@@ -23,6 +23,8 @@ type limiterShard struct {
 	mu     sync.Mutex
 	keys   map[string]*eventLog
 	writes int
+
+	_ cacheLinePad
 }
 
 type eventLog struct {
