@@ -3,7 +3,6 @@ package memory
 import (
 	"cmp"
 	"context"
-	"hash/maphash"
 	"slices"
 	"strings"
 	"sync"
@@ -14,79 +13,27 @@ import (
 // ProfileStore is a ports.ProfileStore in memory, sharded by user so that writes to
 // different profiles do not wait for each other.
 type ProfileStore struct {
-	seed   maphash.Seed
-	shards [shardCount]profileShard
-}
-
-type profileShard struct {
-	mu       sync.Mutex
-	profiles map[string]ports.ProfileRecord
-
-	_ cacheLinePad
+	profiles *shardedRecords[ports.ProfileRecord] // user id -> profile
 }
 
 // NewProfileStore returns an empty ProfileStore.
 func NewProfileStore() *ProfileStore {
-	s := &ProfileStore{seed: maphash.MakeSeed()}
-	for i := range s.shards {
-		s.shards[i].profiles = make(map[string]ports.ProfileRecord)
-	}
-	return s
-}
-
-func (s *ProfileStore) shard(userID string) *profileShard {
-	return &s.shards[shardIndex(s.seed, userID)]
+	return &ProfileStore{profiles: newShardedRecords(ports.ProfileRecord.Clone)}
 }
 
 // Create implements ports.ProfileStore.
 func (s *ProfileStore) Create(ctx context.Context, rec ports.ProfileRecord) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	sh := s.shard(rec.UserID)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if _, ok := sh.profiles[rec.UserID]; ok {
-		return ports.ErrProfileExists
-	}
-	sh.profiles[rec.UserID] = rec.Clone()
-	return nil
+	return s.profiles.create(ctx, rec.UserID, rec, ports.ErrProfileExists)
 }
 
 // Get implements ports.ProfileStore.
 func (s *ProfileStore) Get(ctx context.Context, userID string) (ports.ProfileRecord, error) {
-	if err := ctx.Err(); err != nil {
-		return ports.ProfileRecord{}, err
-	}
-	sh := s.shard(userID)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	rec, ok := sh.profiles[userID]
-	if !ok {
-		return ports.ProfileRecord{}, ports.ErrProfileNotFound
-	}
-	return rec.Clone(), nil
+	return s.profiles.get(ctx, userID, ports.ErrProfileNotFound)
 }
 
 // Update implements ports.ProfileStore.
 func (s *ProfileStore) Update(ctx context.Context, userID string, fn func(*ports.ProfileRecord) error) (ports.ProfileRecord, error) {
-	if err := ctx.Err(); err != nil {
-		return ports.ProfileRecord{}, err
-	}
-	sh := s.shard(userID)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	rec, ok := sh.profiles[userID]
-	if !ok {
-		return ports.ProfileRecord{}, ports.ErrProfileNotFound
-	}
-	work := rec.Clone()
-	if err := fn(&work); err != nil {
-		return ports.ProfileRecord{}, err
-	}
-	work.UserID = userID
-	sh.profiles[userID] = work.Clone()
-	return work, nil
+	return s.profiles.update(ctx, userID, ports.ErrProfileNotFound, fn, func(rec *ports.ProfileRecord) { rec.UserID = userID })
 }
 
 // ResetRequestStore is a ports.ResetRequestStore in memory. One lock guards it all: reset
