@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"hash/maphash"
 	"net/url"
 	"slices"
 	"strconv"
@@ -24,28 +23,12 @@ import (
 // PersonRequestStore is a ports.PersonRequestStore in memory, sharded by request id so
 // that changes to different requests do not wait for each other.
 type PersonRequestStore struct {
-	seed   maphash.Seed
-	shards [shardCount]personRequestShard
-}
-
-type personRequestShard struct {
-	mu       sync.Mutex
-	requests map[string]ports.PersonRequest
-
-	_ cacheLinePad
+	requests *shardedRecords[ports.PersonRequest] // id -> request
 }
 
 // NewPersonRequestStore returns an empty PersonRequestStore.
 func NewPersonRequestStore() *PersonRequestStore {
-	s := &PersonRequestStore{seed: maphash.MakeSeed()}
-	for i := range s.shards {
-		s.shards[i].requests = make(map[string]ports.PersonRequest)
-	}
-	return s
-}
-
-func (s *PersonRequestStore) shard(id string) *personRequestShard {
-	return &s.shards[shardIndex(s.seed, id)]
+	return &PersonRequestStore{requests: newShardedRecords(ports.PersonRequest.Clone)}
 }
 
 // Create implements ports.PersonRequestStore.
@@ -56,50 +39,17 @@ func (s *PersonRequestStore) Create(ctx context.Context, req ports.PersonRequest
 	if req.ID == "" {
 		return errors.New("memory: person request without an id")
 	}
-	sh := s.shard(req.ID)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if _, ok := sh.requests[req.ID]; ok {
-		return ports.ErrPersonRequestExists
-	}
-	sh.requests[req.ID] = req.Clone()
-	return nil
+	return s.requests.create(ctx, req.ID, req, ports.ErrPersonRequestExists)
 }
 
 // Get implements ports.PersonRequestStore.
 func (s *PersonRequestStore) Get(ctx context.Context, id string) (ports.PersonRequest, error) {
-	if err := ctx.Err(); err != nil {
-		return ports.PersonRequest{}, err
-	}
-	sh := s.shard(id)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	req, ok := sh.requests[id]
-	if !ok {
-		return ports.PersonRequest{}, ports.ErrPersonRequestNotFound
-	}
-	return req.Clone(), nil
+	return s.requests.get(ctx, id, ports.ErrPersonRequestNotFound)
 }
 
 // Update implements ports.PersonRequestStore.
 func (s *PersonRequestStore) Update(ctx context.Context, id string, fn func(*ports.PersonRequest) error) (ports.PersonRequest, error) {
-	if err := ctx.Err(); err != nil {
-		return ports.PersonRequest{}, err
-	}
-	sh := s.shard(id)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	cur, ok := sh.requests[id]
-	if !ok {
-		return ports.PersonRequest{}, ports.ErrPersonRequestNotFound
-	}
-	next := cur.Clone()
-	if err := fn(&next); err != nil {
-		return ports.PersonRequest{}, err
-	}
-	next.ID = id
-	sh.requests[id] = next.Clone()
-	return next, nil
+	return s.requests.update(ctx, id, ports.ErrPersonRequestNotFound, fn, func(req *ports.PersonRequest) { req.ID = id })
 }
 
 // ListCreatedBefore implements ports.PersonRequestStore.
@@ -112,18 +62,15 @@ func (s *PersonRequestStore) ListCreatedBefore(ctx context.Context, statuses []p
 		created time.Time
 	}
 	var hits []hit
-	for i := range s.shards {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		for id, r := range sh.requests {
+	err := s.requests.each(ctx, func(requests map[string]ports.PersonRequest) {
+		for id, r := range requests {
 			if r.CreatedAt.Before(before) && slices.Contains(statuses, r.Status) {
 				hits = append(hits, hit{id, r.CreatedAt})
 			}
 		}
-		sh.mu.Unlock()
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(hits, func(a, b hit) int {
 		return cmp.Or(a.created.Compare(b.created), strings.Compare(a.id, b.id))
