@@ -3,9 +3,7 @@ package memory
 import (
 	"cmp"
 	"context"
-	"hash/maphash"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/verifykit/verifykit/ports"
@@ -14,101 +12,52 @@ import (
 // ProcessStore is a ports.ProcessStore in memory. Processes are sharded by id, so changes
 // to different processes do not wait for each other; List and ExpireDue visit every shard.
 type ProcessStore struct {
-	seed   maphash.Seed
-	shards [shardCount]processShard
-}
-
-type processShard struct {
-	mu    sync.Mutex
-	procs map[string]ports.ProcessRecord // id -> process
-
-	_ cacheLinePad
+	procs *shardedRecords[ports.ProcessRecord] // id -> process
 }
 
 // NewProcessStore returns an empty ProcessStore.
 func NewProcessStore() *ProcessStore {
-	s := &ProcessStore{seed: maphash.MakeSeed()}
-	for i := range s.shards {
-		s.shards[i].procs = make(map[string]ports.ProcessRecord)
-	}
-	return s
-}
-
-func (s *ProcessStore) shard(id string) *processShard { return &s.shards[shardIndex(s.seed, id)] }
-
-// locked runs f on the shard of id, locked, after checking ctx.
-func (s *ProcessStore) locked(ctx context.Context, id string, f func(sh *processShard) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	sh := s.shard(id)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	return f(sh)
-}
-
-// find returns the process id of orgID. The caller holds sh.mu.
-func (sh *processShard) find(orgID, id string) (ports.ProcessRecord, error) {
-	rec, ok := sh.procs[id]
-	if !ok || rec.OrgID != orgID {
-		return ports.ProcessRecord{}, ports.ErrProcessNotFound
-	}
-	return rec, nil
+	// Every field of a ProcessRecord is a plain value: records are copied by assignment.
+	return &ProcessStore{procs: newShardedRecords[ports.ProcessRecord](nil)}
 }
 
 // Create implements ports.ProcessStore.
 func (s *ProcessStore) Create(ctx context.Context, rec ports.ProcessRecord) error {
-	return s.locked(ctx, rec.ID, func(sh *processShard) error {
-		if _, ok := sh.procs[rec.ID]; ok {
-			return ports.ErrProcessExists
-		}
-		sh.procs[rec.ID] = rec
-		return nil
-	})
+	return s.procs.create(ctx, rec.ID, rec, ports.ErrProcessExists)
 }
 
 // Get implements ports.ProcessStore.
 func (s *ProcessStore) Get(ctx context.Context, orgID, id string) (ports.ProcessRecord, error) {
-	var out ports.ProcessRecord
-	err := s.locked(ctx, id, func(sh *processShard) (err error) {
-		out, err = sh.find(orgID, id)
-		return err
-	})
-	return out, err
+	rec, err := s.procs.get(ctx, id, ports.ErrProcessNotFound)
+	if err == nil && rec.OrgID != orgID { // another organisation's process is not found
+		return ports.ProcessRecord{}, ports.ErrProcessNotFound
+	}
+	return rec, err
 }
 
 // Update implements ports.ProcessStore.
 func (s *ProcessStore) Update(ctx context.Context, orgID, id string, fn func(*ports.ProcessRecord) error) (ports.ProcessRecord, error) {
-	var out ports.ProcessRecord
-	err := s.locked(ctx, id, func(sh *processShard) error {
-		rec, err := sh.find(orgID, id)
-		if err != nil {
-			return err
+	return s.procs.update(ctx, id, ports.ErrProcessNotFound, func(rec *ports.ProcessRecord) error {
+		if rec.OrgID != orgID {
+			return ports.ErrProcessNotFound
 		}
-		if err := fn(&rec); err != nil {
-			return err
-		}
-		rec.ID, rec.OrgID = id, orgID
-		sh.procs[id] = rec
-		out = rec
-		return nil
-	})
-	return out, err
+		return fn(rec)
+	}, func(rec *ports.ProcessRecord) { rec.ID, rec.OrgID = id, orgID })
 }
 
 // Delete implements ports.ProcessStore.
 func (s *ProcessStore) Delete(ctx context.Context, orgID, id string, check func(ports.ProcessRecord) error) error {
-	return s.locked(ctx, id, func(sh *processShard) error {
-		rec, err := sh.find(orgID, id)
-		if err != nil {
-			return err
+	return s.procs.locked(ctx, id, func(procs map[string]ports.ProcessRecord) error {
+		rec, ok := procs[id]
+		if !ok || rec.OrgID != orgID {
+			return ports.ErrProcessNotFound
 		}
 		if check != nil {
 			if err := check(rec); err != nil {
 				return err
 			}
 		}
-		delete(sh.procs, id)
+		delete(procs, id)
 		return nil
 	})
 }
@@ -116,18 +65,15 @@ func (s *ProcessStore) Delete(ctx context.Context, orgID, id string, check func(
 // List implements ports.ProcessStore.
 func (s *ProcessStore) List(ctx context.Context, f ports.ProcessFilter) (ports.ProcessPage, error) {
 	var all []ports.ProcessRecord
-	for i := range s.shards {
-		if err := ctx.Err(); err != nil {
-			return ports.ProcessPage{}, err
-		}
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		for _, rec := range sh.procs {
+	err := s.procs.each(ctx, func(procs map[string]ports.ProcessRecord) {
+		for _, rec := range procs {
 			if rec.OrgID == f.OrgID && (len(f.States) == 0 || slices.Contains(f.States, ports.EffectiveProcessState(rec, f.Now))) {
 				all = append(all, rec)
 			}
 		}
-		sh.mu.Unlock()
+	})
+	if err != nil {
+		return ports.ProcessPage{}, err
 	}
 	slices.SortFunc(all, func(a, b ports.ProcessRecord) int {
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
@@ -145,25 +91,19 @@ func (s *ProcessStore) List(ctx context.Context, f ports.ProcessFilter) (ports.P
 // ExpireDue implements ports.ProcessStore.
 func (s *ProcessStore) ExpireDue(ctx context.Context, now time.Time, limit int) (int, error) {
 	n := 0
-	for i := range s.shards {
-		if err := ctx.Err(); err != nil {
-			return n, err
-		}
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		for id, rec := range sh.procs {
+	err := s.procs.each(ctx, func(procs map[string]ports.ProcessRecord) {
+		for id, rec := range procs {
 			if n >= limit {
 				break
 			}
 			if rec.State == ports.ProcessStateCreated && !now.Before(rec.ExpiresAt) {
 				rec.State, rec.UpdatedAt = ports.ProcessStateExpired, now
-				sh.procs[id] = rec
+				procs[id] = rec
 				n++
 			}
 		}
-		sh.mu.Unlock()
-	}
-	return n, nil
+	})
+	return n, err
 }
 
 // EmailOutbox is a ports.EmailSender that delivers into memory, with the test helpers of
