@@ -13,13 +13,12 @@ import (
 
 // PersonStore is a ports.PersonStore in memory, safe for concurrent use.
 type PersonStore struct {
-	mu      sync.RWMutex
-	persons map[string]ports.PersonRecord
+	persons *shardedRecords[ports.PersonRecord] // id -> person
 }
 
 // NewPersonStore returns an empty PersonStore.
 func NewPersonStore() *PersonStore {
-	return &PersonStore{persons: make(map[string]ports.PersonRecord)}
+	return &PersonStore{persons: newShardedRecords(clonePerson)}
 }
 
 // clonePerson returns p with its own copy of the documents and its birth date as midnight
@@ -35,51 +34,20 @@ func clonePerson(p ports.PersonRecord) ports.PersonRecord {
 
 // CreatePerson implements ports.PersonStore.
 func (s *PersonStore) CreatePerson(ctx context.Context, p ports.PersonRecord) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.persons[p.ID]; ok {
-		return ports.ErrPersonExists
-	}
-	s.persons[p.ID] = clonePerson(p)
-	return nil
+	return s.persons.create(ctx, p.ID, p, ports.ErrPersonExists)
 }
 
 // Person implements ports.PersonStore.
 func (s *PersonStore) Person(ctx context.Context, id string) (ports.PersonRecord, error) {
-	if err := ctx.Err(); err != nil {
-		return ports.PersonRecord{}, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	p, ok := s.persons[id]
-	if !ok {
-		return ports.PersonRecord{}, ports.ErrPersonNotFound
-	}
-	return clonePerson(p), nil
+	return s.persons.get(ctx, id, ports.ErrPersonNotFound)
 }
 
 // UpdatePerson implements ports.PersonStore.
 func (s *PersonStore) UpdatePerson(ctx context.Context, id string, fn func(*ports.PersonRecord) error) (ports.PersonRecord, error) {
-	if err := ctx.Err(); err != nil {
-		return ports.PersonRecord{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p, ok := s.persons[id]
-	if !ok {
-		return ports.PersonRecord{}, ports.ErrPersonNotFound
-	}
-	p = clonePerson(p)
-	if err := fn(&p); err != nil {
-		return ports.PersonRecord{}, err
-	}
-	p.ID = id
-	p = clonePerson(p)
-	s.persons[id] = p
-	return clonePerson(p), nil
+	return s.persons.update(ctx, id, ports.ErrPersonNotFound, fn, func(p *ports.PersonRecord) {
+		p.ID = id
+		*p = clonePerson(*p) // give the birth date back as it is stored
+	})
 }
 
 // AuthMethodStore is a ports.AuthMethodStore in memory. Methods are sharded by person, so
