@@ -149,6 +149,9 @@ func (s *ProcessService) checkCreate(actor Actor, req CreateProcessRequest) (tim
 	switch ch := req.Channel.Type; ch {
 	case ChannelSMS:
 		need("$.actor.msisdn", phone, "channel SMS")
+		if !req.Channel.External && s.sms == nil && !s.otp.SendsSMS() {
+			v.Add("$.channel.type", "availability", "channel SMS is only available with external=true")
+		}
 	case ChannelWhatsApp:
 		need("$.actor.msisdn", phone, "channel WHATSAPP")
 		if !req.Channel.External && s.whatsapp == nil {

@@ -339,6 +339,30 @@ func TestCreateDeliveryFailureLeavesNothing(t *testing.T) {
 	require.Equal(t, 1, list.Total)
 }
 
+func TestCreateSMSWithoutASenderIsRefusedUpFront(t *testing.T) {
+	store := memory.NewProcessStore()
+	tokens := memory.NewTokens()
+	tokens.Add(tokAdminA, ports.Claims{Subject: "op-a", OrgID: "org-a", Scopes: []string{identification.DefaultProcessScope}, ExpiresAt: start.Add(time.Hour)})
+	ocfg := otp.DefaultConfig()
+	ocfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
+	engine, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), Limiter: memory.NewRateLimiter(), Clock: memory.NewClock(start)}, ocfg)
+	require.NoError(t, err)
+	svc, err := identification.NewProcessService(identification.ProcessDeps{Store: store, OTP: engine, Tokens: tokens, Clock: memory.NewClock(start)}, identification.DefaultProcessConfig())
+	require.NoError(t, err)
+	actor := identification.Actor{Name: "Ana", MSISDN: identification.MSISDN{CountryCode: "34", PhoneNumber: "600111222"}}
+	_, err = svc.Create(context.Background(), identification.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: actor, Channel: sms})
+	requireKind(t, err, verifykit.KindBadRequest, "")
+	require.Equal(t, "$.channel.type", err.(*verifykit.Error).Invalid[0].Entry)
+	page, err := store.List(context.Background(), ports.ProcessFilter{OrgID: "org-a", Now: start, Limit: 10})
+	require.NoError(t, err)
+	require.Zero(t, page.Total, "nothing was kept")
+
+	res, err := svc.Create(context.Background(), identification.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: actor,
+		Channel: identification.Channel{Type: identification.ChannelSMS, External: true}})
+	require.NoError(t, err, "the organisation can still deliver the code itself")
+	require.Len(t, res.Code, 6)
+}
+
 func TestResend(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()

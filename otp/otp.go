@@ -102,6 +102,10 @@ func NewService(deps Deps, cfg Config) (*Service, error) {
 	return s, nil
 }
 
+// SendsSMS reports whether the engine has an SMS sender (Deps.SMS), so that a flow can
+// refuse SMS delivery up front, before it changes anything, when there is none.
+func (s *Service) SendsSMS() bool { return s.sms != nil }
+
 // Config returns the service's configuration, without its secrets.
 func (s *Service) Config() Config {
 	c := s.cfg

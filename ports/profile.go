@@ -285,7 +285,8 @@ type ResetRequestQuery struct {
 	Order []ResetRequestOrder
 	// Offset is how many matching requests to skip; it may be past the end.
 	Offset int
-	// Limit is the most requests to return; it is at least 1.
+	// Limit is the most requests to return. With Limit below 1 (or Offset below 0), List
+	// returns no records, only the total.
 	Limit int
 }
 

@@ -336,7 +336,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		s := newStore(t)
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		require.Error(t, s.Create(cctx, processRecord(processID(1), "org-a", base)))
+		require.ErrorIs(t, s.Create(cctx, processRecord(processID(1), "org-a", base)), context.Canceled)
 		_, err := s.Get(ctx, "org-a", processID(1))
 		require.ErrorIs(t, err, ports.ErrProcessNotFound, "a cancelled create leaves nothing behind")
 	})
