@@ -285,11 +285,10 @@ type ProcessDeps struct {
 // checked (400, every problem listed), then the process is looked up (404), then its
 // state (409).
 //
-// Processes and codes live in two stores. Writes are ordered so that a crash between two
-// of them leaves a safe state: a process is stored before its code is issued (a process
-// without a code can be resent), codes are invalidated after a process leaves CREATED
-// (a code of a process that is not CREATED is never accepted), and a validation needs the
-// process to be CREATED both before the code is checked and when VALIDATED is stored.
+// A process holds its latest code (ports.ProcessRecord.Verification), so every use case is
+// one atomic write of the process: a validation consumes the code and stores VALIDATED
+// together, a resend replaces the code with CodesSent, a cancellation kills the code with
+// CANCELLED. Messages go out after the write that stored their code.
 type ProcessService struct {
 	store    ports.ProcessStore
 	otp      *otp.Service
@@ -421,14 +420,6 @@ func (s *ProcessService) transition(ctx context.Context, orgID, id, action strin
 		return rec, notCreated(action, rec.State)
 	}
 	return rec, nil
-}
-
-// invalidateCodes kills the codes of process id; a failure is only logged, since a code
-// of a process that is not CREATED is never accepted anyway.
-func (s *ProcessService) invalidateCodes(ctx context.Context, id string) {
-	if _, err := s.otp.Invalidate(context.WithoutCancel(ctx), s.cfg.CodePurpose, id); err != nil {
-		s.log.WarnContext(ctx, "otp identification codes not invalidated", slog.String("process_id", id), slog.String("error", err.Error()))
-	}
 }
 
 // ExpireDue stores EXPIRED on up to batch CREATED processes (of every organisation) whose

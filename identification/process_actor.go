@@ -81,21 +81,26 @@ type ValidateProcessRequest struct {
 // the process has one, are right. The actor's scopes are needed.
 //
 // Order and semantics:
-//  1. a malformed code, or a missing second factor, is a bad request (400) and counts
-//     nothing;
+//  1. a missing or malformed code (surrounding white space is trimmed first) is invalid
+//     input (422 naming "$.code"), a second factor that is too long or missing a bad
+//     request (400); neither counts anything;
 //  2. a process that is not CREATED, or whose expiry has passed (it is then stored
 //     EXPIRED), is a conflict (409);
 //  3. the second factor is checked before the code, so a right code is never used up by
 //     an attempt that fails on its second factor. A wrong second factor (422 "Invalid
 //     second factor", cause ErrSecondFactorMismatch) counts one failed attempt against the
 //     current code, exactly like a wrong code, and the code is not checked;
-//  4. the code is checked by the otp engine: a wrong code counts an attempt (422 "Invalid
+//  4. the code is checked by the otp rules: a wrong code counts an attempt (422 "Invalid
 //     verification code"); the attempt that uses the last one, and any later one, blocks
 //     the process (422 "Maximum attempts exceed"; it is then BLOCKED and further attempts
 //     are conflicts); a code superseded, expired or used already is refused (422);
-//  5. a right code is used once: of concurrent validations of one process exactly one
-//     succeeds. VALIDATED is stored only if the process is still CREATED and unexpired,
-//     else the answer is a conflict.
+//  5. a right code is used once, and VALIDATED is stored in the same atomic write.
+//
+// Steps 2 to 5 are one atomic Update of the process, which holds its code: the attempt
+// counted on the code, the process's FailedAttempts and BLOCKED, or the used code and
+// VALIDATED, commit together. Validate is idempotent: repeated with the code (and second
+// factor) that validated the process, it answers the validated process again and changes
+// nothing; any other attempt on a VALIDATED process is a conflict.
 //
 // Document numbers and e-mail addresses match as people type them: case and white space
 // do not matter. For PERSONAL_DOCUMENT_IMAGE any non-empty reference is accepted and kept
@@ -104,51 +109,118 @@ func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessReques
 	if _, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.ActorScopes); err != nil {
 		return ProcessMetadata{}, err
 	}
-	code, twoFactor := strings.TrimSpace(req.Code), strings.TrimSpace(req.TwoFactor)
-	var v verifykit.Validation
-	v.Required("$.code", code)
-	if n := len(code); n > 0 && (n < otp.MinDigits || n > otp.MaxDigits || digits(code) != n) {
-		v.Add("$.code", "format", fmt.Sprintf("must be %d to %d digits", otp.MinDigits, otp.MaxDigits))
+	code, err := otp.ParseCode(req.Code)
+	if err != nil {
+		return ProcessMetadata{}, err
 	}
+	twoFactor := strings.TrimSpace(req.TwoFactor)
+	var v verifykit.Validation
 	if utf8.RuneCountInString(twoFactor) > maxTwoFactorLen {
 		v.Add("$.two_factor", "length", fmt.Sprintf("must be at most %d characters", maxTwoFactorLen))
 	}
 	if err := badRequest(&v); err != nil {
 		return ProcessMetadata{}, err
 	}
-	rec, err := s.get(ctx, req.OrgID, req.ID)
-	if err != nil {
-		return ProcessMetadata{}, err
-	}
-	if err := s.requireCreated(ctx, rec, "validated"); err != nil {
-		return ProcessMetadata{}, err
-	}
-	tf := TwoFactorType(rec.TwoFactorType)
-	if tf != "" {
-		if twoFactor == "" {
-			v.Add("$.two_factor", "required", "is required by two_factor_type "+string(tf))
-			return ProcessMetadata{}, badRequest(&v)
-		}
-		if !secondFactorMatches(tf, rec.Actor, twoFactor) {
-			return ProcessMetadata{}, s.secondFactorFailed(ctx, rec)
-		}
-	}
-	if res, err := s.otp.Verify(ctx, otp.VerifyRequest{Purpose: s.cfg.CodePurpose, Subject: rec.ID, Code: code}); err != nil {
-		return ProcessMetadata{}, s.codeFailed(ctx, rec, res, err)
-	}
 	now := s.clock.Now()
-	rec, err = s.transition(ctx, rec.OrgID, rec.ID, "validated", func(r *ports.ProcessRecord) {
+	var (
+		refused   error // the answer to a failed attempt, whose count is stored
+		completed ports.ProcessRecord
+		expired   bool
+	)
+	rec, err := s.store.Update(ctx, req.OrgID, req.ID, func(r *ports.ProcessRecord) error {
+		tf := TwoFactorType(r.TwoFactorType)
+		if r.State == string(ProcessValidated) && s.otp.Completed(r.Verification, code) &&
+			(tf == "" || secondFactorMatches(tf, r.Actor, twoFactor)) {
+			completed = r.Clone()
+			return errCompleted
+		}
+		if st := ports.EffectiveProcessState(*r, now); st != ports.ProcessStateCreated {
+			if r.State != ports.ProcessStateCreated {
+				return notCreated("validated", st)
+			}
+			r.State, r.UpdatedAt, expired = st, now, true
+			refused = notCreated("validated", st)
+			return nil
+		}
+		if tf != "" && twoFactor == "" {
+			var v verifykit.Validation
+			v.Add("$.two_factor", "required", "is required by two_factor_type "+string(tf))
+			return badRequest(&v)
+		}
+		if tf != "" && !secondFactorMatches(tf, r.Actor, twoFactor) {
+			res, err := s.otp.CountFailure(&r.Verification, now)
+			refused = secondFactorAnswer(res, err)
+			failed(r, res, err, now)
+			return nil
+		}
+		if res, err := s.otp.Check(&r.Verification, code, now); err != nil {
+			refused = err
+			failed(r, res, err, now)
+			return nil
+		}
 		r.State = string(ProcessValidated)
-		r.ValidatedAt = now
+		r.ValidatedAt, r.UpdatedAt = now, now
 		if tf == TwoFactorDocumentImage {
 			r.TwoFactorEvidence = twoFactor
 		}
+		return nil
 	})
-	if err != nil {
-		return ProcessMetadata{}, err
+	attrs := []any{slog.String("org_id", req.OrgID), slog.String("process_id", req.ID)}
+	switch {
+	case errors.Is(err, errCompleted):
+		s.log.InfoContext(ctx, "otp identification validation repeated", attrs...)
+		return toMetadata(completed, now), nil
+	case err != nil:
+		return ProcessMetadata{}, storeErr(err)
+	case expired:
+		s.log.InfoContext(ctx, "otp identification expired", attrs...)
+		return ProcessMetadata{}, refused
+	case refused != nil:
+		if rec.State == string(ProcessBlocked) {
+			s.log.InfoContext(ctx, "otp identification blocked", attrs...)
+		}
+		return ProcessMetadata{}, refused
 	}
-	s.log.InfoContext(ctx, "otp identification validated", slog.String("org_id", rec.OrgID), slog.String("process_id", rec.ID))
+	s.log.InfoContext(ctx, "otp identification validated", attrs...)
 	return toMetadata(rec, now), nil
+}
+
+// errCompleted tells Validate that the process was validated with the code given: nothing
+// is written, and the validated process is the answer.
+var errCompleted = errors.New("otp identification already validated with this code")
+
+// failed records on the process what a failed attempt did to its code: an attempt the
+// rules counted is counted on the process too, and a blocked code blocks the process.
+func failed(r *ports.ProcessRecord, res otp.VerifyResult, err error, now time.Time) {
+	if res.Counted {
+		r.FailedAttempts++
+		r.UpdatedAt = now
+	}
+	if errors.Is(err, otp.ErrAttemptsExceeded) {
+		r.State = string(ProcessBlocked)
+		r.UpdatedAt = now
+	}
+}
+
+// secondFactorAnswer is the answer to a wrong second factor, whose failure the rules
+// answered with err. Only while a code is active does the answer say the factor was wrong;
+// otherwise it is the code's own error, the same a right factor gets, so a factor cannot be
+// guessed without a usable code.
+func secondFactorAnswer(res otp.VerifyResult, err error) error {
+	if !errors.Is(err, otp.ErrWrongCode) {
+		// Blocked by this attempt, no active code (expired, superseded, undeliverable) or a
+		// used-up failure budget (429): answer exactly as for a right second factor.
+		return err
+	}
+	return &verifykit.Error{
+		Kind:    verifykit.KindInvalidInput,
+		Message: MsgInvalidTwoFactor,
+		Invalid: []verifykit.InvalidEntry{{
+			Entry: "$.two_factor", EntryType: verifykit.EntryJSONProperty, Rule: "verification",
+			Description: fmt.Sprintf("does not match; %d attempts left", res.AttemptsLeft),
+		}},
+		Err: ErrSecondFactorMismatch,
+	}
 }
 
 // requireCreated answers a conflict unless rec is CREATED and unexpired now; an expiry
@@ -190,88 +262,3 @@ func secondFactorMatches(tf TwoFactorType, actor ports.ProcessActor, given strin
 	}
 	return want != "" && subtle.ConstantTimeCompare([]byte(normalizeFactor(want)), []byte(normalizeFactor(given))) == 1
 }
-
-// secondFactorFailed counts a wrong second factor as a failed attempt on the current code
-// (otp.Service.RecordFailure) and returns the error for the actor. Only while a code is
-// active does the answer say the factor was wrong; otherwise it is the code's own error,
-// the same a right factor gets, so a factor cannot be guessed without a usable code.
-func (s *ProcessService) secondFactorFailed(ctx context.Context, rec ports.ProcessRecord) error {
-	res, err := s.otp.RecordFailure(ctx, s.cfg.CodePurpose, rec.ID)
-	switch {
-	case errors.Is(err, otp.ErrAttemptsExceeded):
-		return s.codeFailed(ctx, rec, res, err)
-	case errors.Is(err, otp.ErrWrongCode):
-		s.countFailure(ctx, rec, false)
-	default:
-		// No active code (expired, superseded, undeliverable), a used-up failure budget
-		// (429) or an unavailable engine (503): answer exactly as for a right second
-		// factor, so that the answer never tells whether the factor was right.
-		return err
-	}
-	return &verifykit.Error{
-		Kind:    verifykit.KindInvalidInput,
-		Message: MsgInvalidTwoFactor,
-		Invalid: []verifykit.InvalidEntry{{
-			Entry: "$.two_factor", EntryType: verifykit.EntryJSONProperty, Rule: "verification",
-			Description: fmt.Sprintf("does not match; %d attempts left", res.AttemptsLeft),
-		}},
-		Err: ErrSecondFactorMismatch,
-	}
-}
-
-// codeFailed records what a failed code check means for the process, and returns err: an
-// attempt the engine counted is counted on the process too, and a blocked code blocks the
-// process.
-func (s *ProcessService) codeFailed(ctx context.Context, rec ports.ProcessRecord, res otp.VerifyResult, err error) error {
-	blocked := errors.Is(err, otp.ErrAttemptsExceeded)
-	switch {
-	case res.Counted:
-		s.countFailure(ctx, rec, blocked)
-	case blocked:
-		s.blockProcess(ctx, rec)
-	}
-	return err
-}
-
-// countFailure adds a failed attempt that the engine counted to the process and, with
-// block, makes a CREATED process BLOCKED. It only logs its own failures: the actor's
-// answer is the failed attempt.
-func (s *ProcessService) countFailure(ctx context.Context, rec ports.ProcessRecord, block bool) {
-	s.recordFailure(ctx, rec, 1, block)
-}
-
-// blockProcess makes a CREATED process BLOCKED without counting an attempt: its code is
-// blocked already (say a crash came between the engine's count and the process's).
-func (s *ProcessService) blockProcess(ctx context.Context, rec ports.ProcessRecord) {
-	s.recordFailure(ctx, rec, 0, true)
-}
-
-func (s *ProcessService) recordFailure(ctx context.Context, rec ports.ProcessRecord, attempts int, block bool) {
-	now := s.clock.Now()
-	blocked := false
-	_, err := s.store.Update(context.WithoutCancel(ctx), rec.OrgID, rec.ID, func(r *ports.ProcessRecord) error {
-		// The engine counted the attempt while the process was CREATED: count it even if
-		// a concurrent attempt has blocked the process since, so the two counts agree.
-		r.FailedAttempts += attempts
-		if block && r.State == ports.ProcessStateCreated {
-			r.State = string(ProcessBlocked)
-			blocked = true
-		}
-		if attempts == 0 && !blocked {
-			return errNothingToRecord
-		}
-		r.UpdatedAt = now
-		return nil
-	})
-	attrs := []any{slog.String("org_id", rec.OrgID), slog.String("process_id", rec.ID)}
-	switch {
-	case errors.Is(err, errNothingToRecord):
-	case err != nil:
-		s.log.WarnContext(ctx, "otp identification failed attempt not recorded", append(attrs, slog.String("error", err.Error()))...)
-	case blocked:
-		s.log.InfoContext(ctx, "otp identification blocked", attrs...)
-	}
-}
-
-// errNothingToRecord makes a store update write nothing.
-var errNothingToRecord = errors.New("nothing to record")

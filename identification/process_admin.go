@@ -2,6 +2,7 @@ package identification
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -54,8 +55,13 @@ type CreateProcessResult struct {
 // actor.email; DOCUMENT_NUMBER and PERSONAL_DOCUMENT_IMAGE need
 // actor.identity_document.document_number, the EMAIL second factor needs actor.email; a
 // non-external channel needs its sender (ProcessDeps). If the code cannot be issued (too
-// many codes to the recipient: 429; delivery failed: 503) the process is deleted again
-// and the error returned.
+// many codes to the recipient: 429; delivery failed: 503) nothing is stored and the error
+// is returned.
+//
+// The process and its first code are stored in one write. Create is the one use case that
+// delivers before it writes: nothing of the process exists yet, so no older code must die
+// first, and a failed delivery leaves nothing behind. Should the write fail after the
+// message went out, that code belongs to no process, and nothing can use it.
 func (s *ProcessService) Create(ctx context.Context, req CreateProcessRequest) (CreateProcessResult, error) {
 	if _, err := s.authorize(ctx, req.Token, req.OrgID, MsgOrgNotFound, s.cfg.AdminScopes); err != nil {
 		return CreateProcessResult{}, err
@@ -80,19 +86,20 @@ func (s *ProcessService) Create(ctx context.Context, req CreateProcessRequest) (
 		CodeSentAt:      now,
 		CodesSent:       1,
 	}
+	d, err := s.draw(ctx, rec, now)
+	if err != nil {
+		return CreateProcessResult{}, err
+	}
+	s.otp.Put(&rec.Verification, d)
+	if err := s.otp.Send(ctx, d); err != nil {
+		return CreateProcessResult{}, err
+	}
 	if err := s.store.Create(ctx, rec); err != nil {
 		return CreateProcessResult{}, storeErr(err)
 	}
-	issued, err := s.issue(ctx, rec, now)
-	if err != nil {
-		if delErr := s.store.Delete(context.WithoutCancel(ctx), rec.OrgID, rec.ID, nil); delErr != nil {
-			s.log.WarnContext(ctx, "otp identification without a code not deleted", slog.String("process_id", rec.ID), slog.String("error", delErr.Error()))
-		}
-		return CreateProcessResult{}, err
-	}
 	s.log.InfoContext(ctx, "otp identification created", slog.String("org_id", rec.OrgID), slog.String("process_id", rec.ID),
 		slog.String("channel", rec.ChannelType), slog.Bool("external", rec.ChannelExternal), slog.String("two_factor_type", rec.TwoFactorType))
-	return CreateProcessResult{Process: toProcess(rec, now), Code: issued.Code}, nil
+	return CreateProcessResult{Process: toProcess(rec, now), Code: d.Code()}, nil
 }
 
 // normalizeActor trims the actor's fields and writes the phone number in digits only.
@@ -210,13 +217,13 @@ func validEmail(s string) bool {
 	return true
 }
 
-// issue issues a code for the process rec at now: sent through its channel, or returned
-// for an external channel. The code lives until the process expires, or CodeTTL if that
-// is shorter.
-func (s *ProcessService) issue(ctx context.Context, rec ports.ProcessRecord, now time.Time) (otp.Issued, error) {
+// draw reserves a send and draws a code for the process rec at now, to be sent through its
+// channel after it is stored, or returned for an external channel (Draft.Code). The code
+// lives until the process expires, or CodeTTL if that is shorter.
+func (s *ProcessService) draw(ctx context.Context, rec ports.ProcessRecord, now time.Time) (*otp.Draft, error) {
 	ttl := rec.ExpiresAt.Sub(now)
 	if ttl <= 0 {
-		return otp.Issued{}, notCreated("resent", ports.ProcessStateExpired)
+		return nil, notCreated("resent", ports.ProcessStateExpired)
 	}
 	if s.cfg.CodeTTL > 0 {
 		ttl = min(ttl, s.cfg.CodeTTL)
@@ -243,12 +250,12 @@ func (s *ProcessService) issue(ctx context.Context, rec ports.ProcessRecord, now
 		}
 	}
 	if rec.ChannelExternal {
-		return s.otp.IssueExternal(ctx, req)
+		return s.otp.DrawExternal(ctx, req)
 	}
 	if req.Send == nil && ChannelType(rec.ChannelType) != ChannelSMS {
-		return otp.Issued{}, verifykit.New(verifykit.KindUnavailable, "No sender is configured for channel "+rec.ChannelType)
+		return nil, verifykit.New(verifykit.KindUnavailable, "No sender is configured for channel "+rec.ChannelType)
 	}
-	return s.otp.Issue(ctx, req)
+	return s.otp.Draw(ctx, req)
 }
 
 // ProcessRequest names one process of an organisation.
@@ -270,7 +277,12 @@ type ResendProcessResult struct {
 
 // Resend issues a new code for a CREATED process, through its channel (or returned, when
 // external); every older code stops being valid at once, even if the new one cannot be
-// delivered. Any other state is a conflict (409). Sends to one recipient are limited (429).
+// delivered. Any other state is a conflict (409). Sends to one recipient are limited (429;
+// nothing changes).
+//
+// The new code replaces the old one in one atomic Update of the process (with CodeSentAt
+// and CodesSent); the message goes out after that commit, and a failed delivery marks the
+// new code undeliverable (503), never bringing the old one back.
 func (s *ProcessService) Resend(ctx context.Context, req ProcessRequest) (ResendProcessResult, error) {
 	if _, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.AdminScopes); err != nil {
 		return ResendProcessResult{}, err
@@ -283,22 +295,44 @@ func (s *ProcessService) Resend(ctx context.Context, req ProcessRequest) (Resend
 	if err := s.requireCreated(ctx, rec, "resent"); err != nil {
 		return ResendProcessResult{}, err
 	}
-	issued, err := s.issue(ctx, rec, now)
+	d, err := s.draw(ctx, rec, now)
 	if err != nil {
 		return ResendProcessResult{}, err
 	}
 	rec, err = s.transition(ctx, req.OrgID, req.ID, "resent", func(r *ports.ProcessRecord) {
+		s.otp.Put(&r.Verification, d)
 		r.CodeSentAt = now
 		r.CodesSent++
 	})
 	if err != nil {
-		// The process changed meanwhile (cancelled, deleted, ...): the new code must die.
-		s.invalidateCodes(ctx, req.ID)
+		s.otp.Release(ctx, d)
+		return ResendProcessResult{}, err
+	}
+	if err := s.otp.Send(ctx, d); err != nil {
+		s.markUndeliverable(ctx, rec, d)
 		return ResendProcessResult{}, err
 	}
 	s.log.InfoContext(ctx, "otp identification code resent", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID), slog.Int("codes_sent", rec.CodesSent))
-	return ResendProcessResult{Process: toProcess(rec, now), Code: issued.Code}, nil
+	return ResendProcessResult{Process: toProcess(rec, now), Code: d.Code()}, nil
 }
+
+// markUndeliverable marks the code d of the process rec undeliverable after its delivery
+// failed, unless a newer code replaced it meanwhile. Should that fail, the code stays
+// active though nobody got it, and it is logged.
+func (s *ProcessService) markUndeliverable(ctx context.Context, rec ports.ProcessRecord, d *otp.Draft) {
+	_, err := s.store.Update(context.WithoutCancel(ctx), rec.OrgID, rec.ID, func(r *ports.ProcessRecord) error {
+		if !otp.MarkUndeliverable(&r.Verification, d.ID()) {
+			return errUnchanged
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errUnchanged) {
+		s.log.WarnContext(ctx, "otp identification undeliverable code not marked", slog.String("process_id", rec.ID), slog.String("error", err.Error()))
+	}
+}
+
+// errUnchanged makes a store Update write nothing: the step had nothing to change.
+var errUnchanged = errors.New("otp identification unchanged")
 
 // CancelProcessRequest cancels a process.
 type CancelProcessRequest struct {
@@ -312,8 +346,9 @@ type CancelProcessRequest struct {
 // maxReasonLen bounds a cancel reason, in characters.
 const maxReasonLen = 1000
 
-// Cancel moves a CREATED process to CANCELLED with the reason, and kills its code. Any
-// other state is a conflict (409); a missing reason is a bad request (400).
+// Cancel moves a CREATED process to CANCELLED with the reason, and kills its code, in one
+// atomic write. Any other state is a conflict (409); a missing reason is a bad request
+// (400).
 func (s *ProcessService) Cancel(ctx context.Context, req CancelProcessRequest) (Process, error) {
 	if _, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.AdminScopes); err != nil {
 		return Process{}, err
@@ -331,11 +366,11 @@ func (s *ProcessService) Cancel(ctx context.Context, req CancelProcessRequest) (
 		r.State = string(ProcessCancelled)
 		r.CancelReason = reason
 		r.CancelledAt = s.clock.Now()
+		otp.Invalidate(&r.Verification)
 	})
 	if err != nil {
 		return Process{}, err
 	}
-	s.invalidateCodes(ctx, req.ID)
 	s.log.InfoContext(ctx, "otp identification cancelled", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID))
 	return toProcess(rec, rec.UpdatedAt), nil
 }
@@ -350,7 +385,7 @@ type DeleteProcessRequest struct {
 	Force bool
 }
 
-// Delete deletes a process and kills its code. A CREATED process is always deleted; a
+// Delete deletes a process, and its code with it. A CREATED process is always deleted; a
 // process in any other state (an expired one included) only with Force and the
 // ForceDeletePermission on the token, else forbidden (403). The check and the deletion are
 // one atomic step. It returns the state the process had.
@@ -376,7 +411,6 @@ func (s *ProcessService) Delete(ctx context.Context, req DeleteProcessRequest) (
 	if err != nil {
 		return "", storeErr(err)
 	}
-	s.invalidateCodes(ctx, req.ID)
 	s.log.InfoContext(ctx, "otp identification deleted", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID),
 		slog.String("state", state), slog.Bool("forced", state != ports.ProcessStateCreated))
 	return ProcessState(state), nil

@@ -105,6 +105,9 @@ func TestStateTable(t *testing.T) {
 	for _, st := range []identification.ProcessState{identification.ProcessValidated, identification.ProcessCancelled, identification.ProcessExpired, identification.ProcessBlocked} {
 		table[st] = []outcome{conflict("resent", st), conflict("cancelled", st), notForced(st), noPermission, ok(deleted), conflict("validated", st), ok(same), ok(same)}
 	}
+	// Validating a VALIDATED process again with the code that validated it answers the
+	// completed result (RULES §F, idempotent completion).
+	table[identification.ProcessValidated][5] = ok(same)
 	for st, outcomes := range table {
 		for i, a := range actions {
 			want := outcomes[i]
@@ -182,10 +185,9 @@ func TestValidateSecondFactor(t *testing.T) {
 		got := e.get(t, p.ID)
 		require.Equal(t, identification.ProcessCreated, got.State)
 		require.Equal(t, 1, got.FailedAttempts)
-		codes, err := e.otpStore.Codes(context.Background(), identification.DefaultProcessCodePurpose, p.ID)
-		require.NoError(t, err)
-		require.Equal(t, 1, codes[0].Attempts, "counted by the otp engine")
-		require.Equal(t, ports.CodeActive, codes[0].State, "the right code was not used up")
+		c := e.code(t, p.ID)
+		require.Equal(t, 1, c.Attempts, "counted on the code")
+		require.Equal(t, ports.CodeActive, c.State, "the right code was not used up")
 		_, err = e.validate(p, code, "12345678Z")
 		require.NoError(t, err)
 	})
@@ -228,7 +230,7 @@ func TestValidateInput(t *testing.T) {
 	p, code := e.create(t, sms, "")
 	for _, tc := range []struct{ code, rule string }{{"", "required"}, {"12ab56", "format"}, {"123", "format"}, {"12345678901", "format"}} {
 		_, err := e.validate(p, tc.code, "")
-		requireKind(t, err, verifykit.KindBadRequest, "Validation failed.")
+		requireKind(t, err, verifykit.KindInvalidInput, "Validation failed.")
 		require.Equal(t, "$.code", err.(*verifykit.Error).Invalid[0].Entry)
 		require.Equal(t, tc.rule, err.(*verifykit.Error).Invalid[0].Rule)
 	}
@@ -237,9 +239,13 @@ func TestValidateInput(t *testing.T) {
 	require.ErrorIs(t, err, otp.ErrWrongCode)
 	require.Equal(t, 1, e.get(t, p.ID).FailedAttempts, "only the well-formed wrong code counted")
 	_, err = e.validate(p, " "+code+" ", "")
-	require.NoError(t, err)
+	require.NoError(t, err, "surrounding white space is trimmed")
 	_, err = e.validate(p, code, "")
+	require.NoError(t, err, "repeated with the code that validated it, validate answers the completed result")
+	_, err = e.validate(p, wrong(code), "")
 	requireKind(t, err, verifykit.KindConflict, "The OTP identification process cannot be validated: it is VALIDATED")
+	_, err = e.validate(p, code[:2]+" "+code[2:], "")
+	requireKind(t, err, verifykit.KindInvalidInput, "Validation failed.")
 }
 
 func TestConcurrentValidationsSucceedOnce(t *testing.T) {
@@ -266,10 +272,13 @@ func TestConcurrentValidationsSucceedOnce(t *testing.T) {
 		k := verifykit.KindOf(err)
 		require.True(t, k == verifykit.KindConflict || k == verifykit.KindInvalidInput, "unexpected %v", err)
 	}
-	require.Equal(t, 1, wins)
+	require.Equal(t, n, wins, "one validates, the others repeat the completed validation")
 	got := e.get(t, p.ID)
 	require.Equal(t, identification.ProcessValidated, got.State)
+	require.Equal(t, ports.CodeVerified, e.code(t, p.ID).State)
 	require.Zero(t, got.FailedAttempts, "losing a race is not a failed attempt")
+	_, err := e.validate(p, code, "00000000X")
+	requireKind(t, err, verifykit.KindConflict, "The OTP identification process cannot be validated: it is VALIDATED")
 }
 
 func TestConcurrentWrongCodesBlockOnce(t *testing.T) {
@@ -283,10 +292,8 @@ func TestConcurrentWrongCodesBlockOnce(t *testing.T) {
 	got := e.get(t, p.ID)
 	require.Equal(t, identification.ProcessBlocked, got.State)
 	require.Equal(t, 5, got.FailedAttempts, "every counted wrong code, and no more")
-	codes, err := e.otpStore.Codes(context.Background(), identification.DefaultProcessCodePurpose, p.ID)
-	require.NoError(t, err)
-	require.Equal(t, 5, codes[0].Attempts, "attempts never pass the limit")
-	_, err = e.validate(p, code, "")
+	require.Equal(t, 5, e.code(t, p.ID).Attempts, "attempts never pass the limit")
+	_, err := e.validate(p, code, "")
 	requireKind(t, err, verifykit.KindConflict, "")
 }
 

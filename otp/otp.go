@@ -6,11 +6,20 @@
 // atomic step. Wrong attempts are counted atomically per code and per subject; sends are
 // limited per recipient; SMS delivery retries transient failures with exponential backoff
 // and jitter, with one idempotency key for all tries of a message.
+//
+// The state of a subject's codes is a ports.Verification, changed only by this package's
+// rules (Put, Check, CountFailure, Invalidate, MarkUndeliverable). Standalone codes (Issue,
+// Verify) keep it in the OTPStore, one atomic Update per call. A flow whose code confirms a
+// record of its own keeps the Verification inside that record and calls the rules within
+// the record's Update, so the code and the record change together (see Draw).
+//
+// A standalone code is consumed exactly once (RULES §E): repeating a Verify that succeeded
+// answers ErrAlreadyUsed. Completing calls that must be repeatable (approve, validate) keep
+// their code in their record and recognise a repeat with Completed.
 package otp
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -18,7 +27,6 @@ import (
 	"math"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/sethvargo/go-retry"
 
 	"github.com/verifykit/verifykit"
@@ -58,12 +66,12 @@ const (
 
 // Deps are what the engine needs from the outside.
 type Deps struct {
-	// Store keeps the codes. Required.
+	// Store keeps the Verifications of standalone codes (Issue, Verify). Required.
 	Store ports.OTPStore
 	// SMS delivers codes sent by Issue without a Send function of their own. Required by
 	// Issue only.
 	SMS ports.SMSSender
-	// Limiter counts sends and failures. Required.
+	// Limiter counts sends. Required.
 	Limiter ports.RateLimiter
 	// Clock tells the time. Default: the system clock.
 	Clock ports.Clock
@@ -183,47 +191,40 @@ func checkKey(v *verifykit.Validation, name, value string) {
 	}
 }
 
-// Issue creates a code for the purpose and subject, supersedes the older ones in the same
-// step, and sends it to the recipient, retrying transient failures. If delivery fails for
-// good the code is marked undeliverable and a KindUnavailable error is returned; the older
-// codes stay invalid. Too many sends to the recipient answer KindRateLimited with
-// RetryAfter, and change nothing.
+// Issue creates a code for the purpose and subject, supersedes the older one in the same
+// atomic write, and then sends it to the recipient, retrying transient failures. If
+// delivery fails for good the code is marked undeliverable and a KindUnavailable error is
+// returned; the older code stays invalid. Too many sends to the recipient answer
+// KindRateLimited with RetryAfter, and change nothing.
+//
+// Issue is the standalone form of Draw, Put and Send: flows whose code lives in the record
+// it confirms call those three themselves, around their own store's Update.
 func (s *Service) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
-	if err := s.checkIssue(req, true); err != nil {
-		return Issued{}, err
-	}
-	issued, code, err := s.create(ctx, req, req.Recipient)
+	d, err := s.Draw(ctx, req)
 	if err != nil {
 		return Issued{}, err
 	}
-	send := req.Send
-	if send == nil {
-		send = s.sms.SendSMS
+	issued, err := s.storeDraft(ctx, d)
+	if err != nil {
+		return Issued{}, err
 	}
-	render := req.Message
-	if render == nil {
-		render = s.cfg.Message
-	}
-	msg := ports.Message{To: req.Recipient, Body: render(code, s.ttl(req)), IdempotencyKey: issued.ID}
-	if err := s.deliver(ctx, send, msg); err != nil {
-		// Mark it even if ctx was cancelled: a code nobody received must not stay active.
-		markErr := s.store.MarkUndeliverable(context.WithoutCancel(ctx), req.Purpose, req.Subject, issued.ID)
-		cause := deliveryError{err}
-		s.log.LogAttrs(ctx, slog.LevelWarn, "otp delivery failed",
-			slog.String("purpose", req.Purpose), slog.String("subject", req.Subject),
-			slog.String("code_id", issued.ID), slog.String("recipient", ports.MaskPhone(req.Recipient)),
-			slog.String("error", cause.Error()))
-		return Issued{}, &verifykit.Error{
-			Kind:    verifykit.KindUnavailable,
-			Message: "The verification code could not be delivered; try again later.",
-			Err:     errors.Join(ErrUndeliverable, cause, markErr),
+	if err := s.Send(ctx, d); err != nil {
+		_, markErr := s.store.Update(context.WithoutCancel(ctx), req.Purpose, req.Subject, func(v *ports.Verification) error {
+			if !MarkUndeliverable(v, d.ID()) {
+				return errUnchanged
+			}
+			return nil
+		})
+		if markErr != nil && !errors.Is(markErr, errUnchanged) {
+			err.(*verifykit.Error).Err = errors.Join(err.(*verifykit.Error).Err, markErr)
 		}
+		return Issued{}, err
 	}
 	if s.log.Enabled(ctx, slog.LevelInfo) {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "otp issued",
 			slog.String("purpose", req.Purpose), slog.String("subject", req.Subject),
 			slog.String("code_id", issued.ID), slog.Int("superseded", issued.Superseded),
-			slog.String("recipient", ports.MaskPhone(req.Recipient)))
+			slog.String("recipient", ports.MaskEmail(req.Recipient)))
 	}
 	return issued, nil
 }
@@ -231,44 +232,58 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 // IssueExternal creates a code like Issue but does not send it: it returns it once in
 // Issued.Code, for channels the host delivers itself. The store keeps only its hash.
 func (s *Service) IssueExternal(ctx context.Context, req IssueRequest) (Issued, error) {
-	if err := s.checkIssue(req, false); err != nil {
+	d, err := s.DrawExternal(ctx, req)
+	if err != nil {
 		return Issued{}, err
 	}
-	limitKey := req.Recipient
-	if limitKey == "" {
-		limitKey = req.Purpose + "\x00" + req.Subject
-	}
-	issued, code, err := s.create(ctx, req, limitKey)
+	issued, err := s.storeDraft(ctx, d)
 	if err != nil {
 		return Issued{}, err
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "otp issued for external delivery",
 		slog.String("purpose", req.Purpose), slog.String("subject", req.Subject),
 		slog.String("code_id", issued.ID), slog.Int("superseded", issued.Superseded))
-	issued.Code = code
+	issued.Code = d.Code()
 	return issued, nil
 }
 
+// storeDraft puts d into the standalone Verification of its purpose and subject; if that
+// fails, the send d reserved is given back.
+func (s *Service) storeDraft(ctx context.Context, d *Draft) (Issued, error) {
+	superseded := 0
+	_, err := s.store.Update(ctx, d.rec.Purpose, d.rec.Subject, func(v *ports.Verification) error {
+		superseded = s.Put(v, d)
+		return nil
+	})
+	if err != nil {
+		s.Release(ctx, d)
+		return Issued{}, unavailable("storing the code", err)
+	}
+	return Issued{ID: d.ID(), ExpiresAt: d.ExpiresAt(), Superseded: superseded}, nil
+}
+
+// errUnchanged makes a store Update write nothing: the step had nothing to change.
+var errUnchanged = errors.New("otp: nothing to change")
+
 // CheckSendLimit answers, without recording anything, the KindRateLimited error that
-// Issue would answer for recipient now, or nil. Flows that change other state before
-// issuing a code call it first, so that a refused send changes nothing; Issue checks the
-// limits again, atomically, since another send can get in between.
+// Issue (or Draw) would answer for recipient now, or nil.
 func (s *Service) CheckSendLimit(ctx context.Context, recipient string) error {
 	var v verifykit.Validation
 	checkKey(&v, "$.recipient", recipient)
 	if err := v.Err(); err != nil {
 		return err
 	}
-	return s.sendLimit(ctx, recipient, s.clock.Now(), s.limiter.Peek)
+	return s.sendLimit(ctx, s.sendLimitKey(recipient), s.clock.Now(), s.limiter.Peek)
 }
 
-// sendLimit applies the send limits of limitKey with decide (the limiter's Allow or Peek).
-func (s *Service) sendLimit(ctx context.Context, limitKey string, now time.Time,
+// sendLimit applies the send limits to the limiter key with decide (the limiter's Allow or
+// Peek).
+func (s *Service) sendLimit(ctx context.Context, key string, now time.Time,
 	decide func(context.Context, string, time.Time, ...ports.RateLimit) (ports.RateDecision, error)) error {
 	if len(s.cfg.SendLimits) == 0 {
 		return nil
 	}
-	d, err := decide(ctx, s.sendLimitKey(limitKey), now, s.cfg.SendLimits...)
+	d, err := decide(ctx, key, now, s.cfg.SendLimits...)
 	if err != nil {
 		return unavailable("send limits", err)
 	}
@@ -282,48 +297,13 @@ func (s *Service) sendLimit(ctx context.Context, limitKey string, now time.Time,
 	return nil
 }
 
-// create checks the send limits of limitKey, then stores a new code. It returns the code.
-func (s *Service) create(ctx context.Context, req IssueRequest, limitKey string) (Issued, string, error) {
-	now := s.clock.Now()
-	if err := s.sendLimit(ctx, limitKey, now, s.limiter.Allow); err != nil {
-		return Issued{}, "", err
-	}
-	digits, ttl, maxAttempts := s.cfg.Digits, s.ttl(req), s.cfg.MaxAttempts
-	if req.Digits > 0 {
-		digits = req.Digits
-	}
-	if req.MaxAttempts > 0 {
-		maxAttempts = req.MaxAttempts
-	}
-	code := generateCode(digits)
-	rec := ports.OTPRecord{
-		ID:          uuid.NewString(),
-		Purpose:     req.Purpose,
-		Subject:     req.Subject,
-		KeyID:       s.hashers[0].id,
-		State:       ports.CodeActive,
-		MaxAttempts: maxAttempts,
-		CreatedAt:   now,
-		ExpiresAt:   now.Add(ttl),
-	}
-	rec.Hash = s.hashers[0].sum(make([]byte, 0, sha256.Size), rec.ID, rec.Purpose, rec.Subject, code)
-	superseded, err := s.store.CreateCode(ctx, rec)
-	if err != nil {
-		return Issued{}, "", unavailable("storing the code", err)
-	}
-	return Issued{ID: rec.ID, ExpiresAt: rec.ExpiresAt, Superseded: superseded}, code, nil
-}
-
 // sendLimitKey is the limiter key of a recipient.
 func (s *Service) sendLimitKey(recipient string) string {
 	return s.limitKey(sendKeyPrefix, "recipient", recipient)
 }
 
-// Prefixes of the limiter keys.
-const (
-	sendKeyPrefix = "otp:send:"
-	failKeyPrefix = "otp:fail:"
-)
+// sendKeyPrefix is the prefix of the send-limit keys of the limiter.
+const sendKeyPrefix = "otp:send:"
 
 // limitKey is a limiter key: prefix and a keyed hash of the parts, so that shared limiter
 // storage never holds phone numbers, e-mail addresses or subjects. The hash uses the first
@@ -335,18 +315,6 @@ func (s *Service) limitKey(prefix string, parts ...string) string {
 	b = hex.AppendEncode(b, st.out[:16])
 	s.hashers[0].pool.Put(st)
 	return string(b)
-}
-
-// giveBack returns the failure-budget place an attempt took at now, when the attempt did
-// not fail. Should that fail, the budget is short by one place until the window passes,
-// which errs on the safe side; it is logged.
-func (s *Service) giveBack(ctx context.Context, failKey string, now time.Time) {
-	if ctx.Err() != nil { // the place must go back even if the caller gave up
-		ctx = context.WithoutCancel(ctx)
-	}
-	if err := s.limiter.Undo(ctx, failKey, now); err != nil {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "otp failure budget not given back", slog.String("error", err.Error()))
-	}
 }
 
 // hasher returns the hasher of the secret whose fingerprint is id, or nil.
@@ -433,37 +401,39 @@ type VerifyResult struct {
 	Counted bool
 }
 
-// Verify checks code against the latest code of the purpose and subject. Only the latest
-// code counts; it is used at most once, even under concurrent calls. A wrong code counts
-// an attempt (atomically) and a failure against the subject's budget. Failures answer
-// KindInvalidInput with the eHealth messages, and a cause for errors.Is (ErrWrongCode,
-// ErrExpired, ErrAttemptsExceeded, ErrAlreadyUsed, ErrNoActiveCode); a used-up failure
-// budget answers KindRateLimited (ErrTooManyFailures) with RetryAfter.
+// Verify checks code against the latest code of the purpose and subject, in one atomic
+// write of their Verification (see Check). Only the latest code counts; it is used at most
+// once, even under concurrent calls. A wrong code counts an attempt and a failure against
+// the subject's budget. Failures answer KindInvalidInput with the eHealth messages, and a
+// cause for errors.Is (ErrWrongCode, ErrExpired, ErrAttemptsExceeded, ErrAlreadyUsed,
+// ErrNoActiveCode); a used-up failure budget answers KindRateLimited (ErrTooManyFailures)
+// with RetryAfter.
 func (s *Service) Verify(ctx context.Context, req VerifyRequest) (VerifyResult, error) {
 	var v verifykit.Validation
 	checkKey(&v, "$.purpose", req.Purpose)
 	checkKey(&v, "$.subject", req.Subject)
-	if !validCode(req.Code) {
-		v.Add("$.code", "format", fmt.Sprintf("must be %d to %d digits", MinDigits, MaxDigits))
+	code, err := ParseCode(req.Code)
+	if err != nil {
+		for _, e := range err.(*verifykit.Error).Invalid {
+			v.AddEntry(e)
+		}
 	}
 	if err := v.Err(); err != nil {
 		return VerifyResult{}, err
 	}
-	return s.check(ctx, req.Purpose, req.Subject, func(r ports.OTPRecord) bool {
-		h := s.hasher(r.KeyID)
-		if h == nil {
-			return false // hashed with a secret that was retired: it cannot match
-		}
-		return h.matches(r.Hash, r.ID, r.Purpose, r.Subject, req.Code)
+	res, err := s.attemptStored(ctx, req.Purpose, req.Subject, func(v *ports.Verification, now time.Time) (VerifyResult, error) {
+		return s.Check(v, code, now)
 	})
+	if err == nil && s.log.Enabled(ctx, slog.LevelInfo) {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "otp verified",
+			slog.String("purpose", req.Purpose), slog.String("subject", req.Subject), slog.String("code_id", res.CodeID))
+	}
+	return res, err
 }
 
 // RecordFailure counts one failed attempt on the latest code of the purpose and subject,
 // as a wrong code would, for a check that failed beside the code (a wrong second factor,
-// say). It counts against the subject's failure budget too. It answers as Verify answers a
-// wrong code: ErrWrongCode with the attempts left, ErrAttemptsExceeded when this attempt
-// blocked the code, ErrExpired and the like when there is no active code (nothing is then
-// counted), and KindRateLimited when the failure budget is used up.
+// say); see CountFailure.
 func (s *Service) RecordFailure(ctx context.Context, purpose, subject string) (VerifyResult, error) {
 	var v verifykit.Validation
 	checkKey(&v, "$.purpose", purpose)
@@ -471,101 +441,46 @@ func (s *Service) RecordFailure(ctx context.Context, purpose, subject string) (V
 	if err := v.Err(); err != nil {
 		return VerifyResult{}, err
 	}
-	return s.check(ctx, purpose, subject, func(ports.OTPRecord) bool { return false })
+	return s.attemptStored(ctx, purpose, subject, s.CountFailure)
 }
 
-// check runs one verification attempt of the latest code with match, after the failure
-// budget, and answers what it did.
-func (s *Service) check(ctx context.Context, purpose, subject string, match func(ports.OTPRecord) bool) (VerifyResult, error) {
+// attemptStored runs one attempt on the standalone Verification of the purpose and subject
+// in one Update: what the attempt changed (an attempt counted, a code used, expired or
+// blocked) is stored even when the attempt fails.
+func (s *Service) attemptStored(ctx context.Context, purpose, subject string,
+	attempt func(*ports.Verification, time.Time) (VerifyResult, error)) (VerifyResult, error) {
 	now := s.clock.Now()
-	// The attempt takes a place in the subject's failure budget before the code is
-	// checked, and gives it back unless it fails: so concurrent wrong guesses can never
-	// pass the budget, however many arrive at once.
-	failKey := s.limitKey(failKeyPrefix, purpose, subject)
-	d, err := s.limiter.Allow(ctx, failKey, now, s.cfg.FailureLimit)
-	if err != nil {
-		return VerifyResult{}, unavailable("failure limits", err)
-	}
-	if !d.Allowed {
-		return VerifyResult{}, &verifykit.Error{
-			Kind:       verifykit.KindRateLimited,
-			Message:    "Too many failed verification attempts; try again in " + roundUp(d.RetryAfter) + ".",
-			RetryAfter: d.RetryAfter,
-			Err:        ErrTooManyFailures,
+	var (
+		res    VerifyResult
+		result error
+	)
+	_, err := s.store.Update(ctx, purpose, subject, func(v *ports.Verification) error {
+		if v.IsZero() {
+			return ports.ErrNoCode
 		}
-	}
-	rec, outcome, err := s.store.VerifyLatest(ctx, purpose, subject, now, match)
-	if outcome != ports.OutcomeMismatch {
-		s.giveBack(ctx, failKey, now)
-	}
-	if errors.Is(err, ports.ErrNoCode) {
+		before := v.Clone()
+		res, result = attempt(v, now)
+		if sameVerification(before, *v) {
+			return errUnchanged
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, ports.ErrNoCode):
 		return VerifyResult{}, verifyFailure(MsgInvalidCode, ErrNoActiveCode, 0)
-	}
-	if err != nil {
+	case err != nil && !errors.Is(err, errUnchanged):
 		return VerifyResult{}, unavailable("verifying the code", err)
 	}
-	res := VerifyResult{CodeID: rec.ID, State: rec.State, AttemptsLeft: max(rec.MaxAttempts-rec.Attempts, 0)}
-	if rec.State != ports.CodeActive {
-		res.AttemptsLeft = 0
-	}
-	switch outcome {
-	case ports.OutcomeVerified:
-		if s.log.Enabled(ctx, slog.LevelInfo) {
-			s.log.LogAttrs(ctx, slog.LevelInfo, "otp verified",
-				slog.String("purpose", purpose), slog.String("subject", subject), slog.String("code_id", rec.ID))
-		}
-		return res, nil
-	case ports.OutcomeMismatch:
-		res.Counted = true
+	if res.Counted {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "otp mismatch",
-			slog.String("purpose", purpose), slog.String("subject", subject), slog.String("code_id", rec.ID),
+			slog.String("purpose", purpose), slog.String("subject", subject), slog.String("code_id", res.CodeID),
 			slog.Int("attempts_left", res.AttemptsLeft))
-		if rec.State == ports.CodeBlocked {
-			return res, verifyFailure(MsgAttemptsExceeded, ErrAttemptsExceeded, 0)
-		}
-		return res, verifyFailure(MsgInvalidCode, ErrWrongCode, res.AttemptsLeft)
 	}
-	switch rec.State {
-	case ports.CodeExpired:
-		return res, verifyFailure(MsgExpired, ErrExpired, 0)
-	case ports.CodeBlocked:
-		return res, verifyFailure(MsgAttemptsExceeded, ErrAttemptsExceeded, 0)
-	case ports.CodeVerified:
-		return res, verifyFailure(MsgAlreadyUsed, ErrAlreadyUsed, 0)
-	default:
-		return res, verifyFailure(MsgInvalidCode, ErrNoActiveCode, 0)
-	}
+	return res, result
 }
 
-func verifyFailure(msg string, cause error, attemptsLeft int) error {
-	var why string
-	switch cause {
-	case ErrWrongCode:
-		why = fmt.Sprintf("does not match; %d attempts left", attemptsLeft)
-	case ErrExpired:
-		why = "has expired; 0 attempts left"
-	case ErrAttemptsExceeded:
-		why = "is blocked after too many wrong attempts; 0 attempts left"
-	case ErrAlreadyUsed:
-		why = "was already used; 0 attempts left"
-	default:
-		why = "has no active code to match; 0 attempts left"
-	}
-	return &verifykit.Error{
-		Kind:    verifykit.KindInvalidInput,
-		Message: msg,
-		Invalid: []verifykit.InvalidEntry{{
-			Entry:       "$.code",
-			EntryType:   verifykit.EntryJSONProperty,
-			Rule:        "verification",
-			Description: why,
-		}},
-		Err: cause,
-	}
-}
-
-// Invalidate makes every active code of the purpose and subject unusable, and returns how
-// many it invalidated.
+// Invalidate makes the active code of the purpose and subject unusable, and returns how
+// many codes it invalidated (0 or 1).
 func (s *Service) Invalidate(ctx context.Context, purpose, subject string) (int, error) {
 	var v verifykit.Validation
 	checkKey(&v, "$.purpose", purpose)
@@ -573,15 +488,39 @@ func (s *Service) Invalidate(ctx context.Context, purpose, subject string) (int,
 	if err := v.Err(); err != nil {
 		return 0, err
 	}
-	n, err := s.store.Invalidate(ctx, purpose, subject)
-	if err != nil {
-		return 0, unavailable("invalidating codes", err)
+	_, err := s.store.Update(ctx, purpose, subject, func(v *ports.Verification) error {
+		if !Invalidate(v) {
+			return errUnchanged
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		return 1, nil
+	case errors.Is(err, errUnchanged):
+		return 0, nil
 	}
-	return n, nil
+	return 0, unavailable("invalidating codes", err)
 }
 
-// Sweep deletes up to batch codes that have expired, and returns how many it deleted. Hosts
-// with a shared store call it periodically; the memory store also purges on its own.
+// Codes returns the standalone Verification of the purpose and subject: its latest code
+// (never the code itself, only its hash) and the failures that still count; ports.ErrNoCode
+// (wrapped in a KindNotFound error) when there is none.
+func (s *Service) Codes(ctx context.Context, purpose, subject string) (ports.Verification, error) {
+	v, err := s.store.Get(ctx, purpose, subject)
+	if errors.Is(err, ports.ErrNoCode) {
+		return v, verifykit.Wrap(verifykit.KindNotFound, "No one-time code was issued for this purpose and subject.", err)
+	}
+	if err != nil {
+		return v, unavailable("reading codes", err)
+	}
+	return v, nil
+}
+
+// Sweep deletes up to batch standalone Verifications that stopped mattering (their code has
+// expired and no failure counts any more: ports.Verification.KeepUntil), and returns how
+// many it deleted. Hosts with a shared store call it periodically; the memory store also
+// purges on its own.
 func (s *Service) Sweep(ctx context.Context, batch int) (int, error) {
 	if batch < 1 {
 		return 0, verifykit.Invalid("Validation failed.", verifykit.InvalidEntry{Entry: "batch", EntryType: verifykit.EntryConfig, Rule: "positive", Description: "must be at least 1"})

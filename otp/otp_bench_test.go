@@ -140,9 +140,65 @@ func benchVerify(b *testing.B, workers int) {
 	}
 }
 
-// BenchmarkVerify measures verifying a right code: the failure-budget check, the atomic
-// compare-and-consume in the store, and the HMAC.
+// BenchmarkVerify measures verifying a right code: one atomic Update of the subject's
+// Verification in the store, deciding the failure budget and consuming the code (HMAC
+// included) under the same lock.
 func BenchmarkVerify(b *testing.B) { benchVerify(b, 1) }
 
 // BenchmarkVerifyParallel is BenchmarkVerify from GOMAXPROCS goroutines.
 func BenchmarkVerifyParallel(b *testing.B) { benchVerify(b, runtime.GOMAXPROCS(0)) }
+
+// BenchmarkIssueFloor is the floor of BenchmarkIssue: what a flow whose code lives in its
+// own record pays around its record's write — Draw (send limits, generation, HMAC), Put
+// into a Verification it holds, and Send — with no OTPStore.
+func BenchmarkIssueFloor(b *testing.B) {
+	svc := newBenchService(b, &steppingClock{step: 200 * time.Millisecond})
+	to := recipients("093")
+	ctx := context.Background()
+	vs := make([]ports.Verification, benchRecipients)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		r := to[i%benchRecipients]
+		d, err := svc.Draw(ctx, otp.IssueRequest{Purpose: "login", Subject: r, Recipient: r})
+		if err != nil {
+			b.Fatal(err)
+		}
+		svc.Put(&vs[i%benchRecipients], d)
+		if err := svc.Send(ctx, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyFloor is the floor of BenchmarkVerify: Check of a right code on a
+// Verification the caller holds (the budget decision, the HMAC, the state change), with no
+// store. Codes are drawn outside the measured time.
+func BenchmarkVerifyFloor(b *testing.B) {
+	svc := newBenchService(b, memory.NewClock(start))
+	ctx := context.Background()
+	vs := make([]ports.Verification, verifyChunk)
+	codes := make([]string, verifyChunk)
+	now := start.Add(time.Minute)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; done += verifyChunk {
+		b.StopTimer()
+		n := min(verifyChunk, b.N-done)
+		for i := range n {
+			d, err := svc.DrawExternal(ctx, otp.IssueRequest{Purpose: "login", Subject: fmt.Sprintf("subject-%d", done+i)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			vs[i] = ports.Verification{}
+			svc.Put(&vs[i], d)
+			codes[i] = d.Code()
+		}
+		b.StartTimer()
+		for i := range n {
+			if _, err := svc.Check(&vs[i], codes[i], now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

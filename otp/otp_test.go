@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit"
@@ -104,6 +105,24 @@ func (e *env) verify(subject, code string) (otp.VerifyResult, error) {
 	return e.svc.Verify(context.Background(), otp.VerifyRequest{Purpose: "login", Subject: subject, Code: code})
 }
 
+// stored returns the stored Verification of the login code of subject.
+func (e *env) stored(t *testing.T, subject string) ports.Verification {
+	t.Helper()
+	v, err := e.store.Get(context.Background(), "login", subject)
+	require.NoError(t, err)
+	return v
+}
+
+// requireNoPlaintext checks that no field of the stored Verification holds code.
+func requireNoPlaintext(t *testing.T, v ports.Verification, code string) {
+	t.Helper()
+	require.Len(t, v.Code.Hash, sha256.Size, "an HMAC-SHA256")
+	require.NotEqual(t, sha256.Sum256([]byte(code)), [32]byte(v.Code.Hash), "not a plain hash a table could reverse")
+	require.NotContains(t, fmt.Sprintf("%+v", v), code, "no field holds the code")
+	require.NotContains(t, fmt.Sprintf("%#v", v), code, "no field holds the code")
+	require.NotContains(t, string(v.Code.Hash), code)
+}
+
 func wrongCode(code string) string {
 	if code == "000000" {
 		return "000001"
@@ -146,19 +165,18 @@ func TestStoreHoldsNoPlaintextAndLogsNoCode(t *testing.T) {
 	code := iss.Code
 	require.Len(t, code, 6)
 
-	codes, err := e.store.Codes(ctx, "login", "u1")
+	requireNoPlaintext(t, e.stored(t, "u1"), code)
+	fromSvc, err := e.svc.Codes(ctx, "login", "u1")
 	require.NoError(t, err)
-	require.Len(t, codes, 1)
-	rec := codes[0]
-	require.Len(t, rec.Hash, 32, "an HMAC-SHA256")
-	require.NotEqual(t, sha256.Sum256([]byte(code)), [32]byte(rec.Hash), "not a plain hash a table could reverse")
-	require.NotContains(t, fmt.Sprintf("%+v", rec), code, "no field holds the code")
+	require.Equal(t, e.stored(t, "u1"), fromSvc)
 
 	// Drive every path that logs, then look for the code and the full phone number.
 	_, err = e.verify("u1", wrongCode(code))
 	require.Error(t, err)
+	requireNoPlaintext(t, e.stored(t, "u1"), code)
 	_, err = e.verify("u1", code)
 	require.NoError(t, err)
+	requireNoPlaintext(t, e.stored(t, "u1"), code)
 	e.clock.Advance(time.Minute)
 	_, sent := e.issue(t, "u2", phone)
 	e.sms.FailNext(1, true)
@@ -182,6 +200,7 @@ func TestNewCodeSupersedesOlderOfSameSubjectOnly(t *testing.T) {
 	iss, fresh := e.issue(t, "u1", phone)
 	require.Equal(t, 1, iss.Superseded)
 
+	require.Equal(t, iss.ID, e.stored(t, "u1").Code.ID, "the Verification holds the newest code only")
 	if old != fresh {
 		_, err := e.verify("u1", old)
 		requireVerifyError(t, err, otp.ErrWrongCode, otp.MsgInvalidCode)
@@ -250,7 +269,7 @@ func TestWrongCodeReportsAttemptsLeft(t *testing.T) {
 func TestVerifyRejectsMalformedInputWithoutCountingAnAttempt(t *testing.T) {
 	e := newEnv(t)
 	_, code := e.issue(t, "u1", phone)
-	for _, bad := range []string{"", "12a456", "123", "12345678901", " 123456", "１２３４５６"} {
+	for _, bad := range []string{"", "  ", "12a456", "123", "12345678901", "123 456", "１２３４５６", "+123456"} {
 		_, err := e.verify("u1", bad)
 		var ve *verifykit.Error
 		require.ErrorAs(t, err, &ve, "input %q", bad)
@@ -262,11 +281,11 @@ func TestVerifyRejectsMalformedInputWithoutCountingAnAttempt(t *testing.T) {
 	require.ErrorAs(t, err, &ve)
 	require.Len(t, ve.Invalid, 2, "purpose and subject are both reported")
 
-	codes, err := e.store.Codes(context.Background(), "login", "u1")
-	require.NoError(t, err)
-	require.Zero(t, codes[0].Attempts)
-	_, err = e.verify("u1", code)
-	require.NoError(t, err)
+	v := e.stored(t, "u1")
+	require.Zero(t, v.Code.Attempts)
+	require.Empty(t, v.Failures)
+	_, err = e.verify("u1", " "+code+"\n")
+	require.NoError(t, err, "surrounding white space is trimmed")
 }
 
 func TestIssueValidation(t *testing.T) {
@@ -315,10 +334,10 @@ func TestConcurrentWrongCodesNeverPassTheLimit(t *testing.T) {
 	})
 	require.EqualValues(t, 4, wrong.Load())
 	require.EqualValues(t, 46, exceeded.Load())
-	codes, err := e.store.Codes(context.Background(), "login", "u1")
-	require.NoError(t, err)
-	require.Equal(t, 5, codes[0].Attempts, "the attempt count never passes the limit")
-	_, err = e.verify("u1", code)
+	v := e.stored(t, "u1")
+	require.Equal(t, 5, v.Code.Attempts, "the attempt count never passes the limit")
+	require.Len(t, v.Failures, 5, "only counted attempts count against the budget")
+	_, err := e.verify("u1", code)
 	requireVerifyError(t, err, otp.ErrAttemptsExceeded, otp.MsgAttemptsExceeded)
 }
 
@@ -392,8 +411,10 @@ func TestFailureBudgetBlocksVerification(t *testing.T) {
 	require.ErrorIs(t, err, verifykit.ErrRateLimited)
 	require.ErrorIs(t, err, otp.ErrTooManyFailures)
 	requireRateLimited(t, err, 24*time.Hour-time.Minute)
-	codes, _ := e.store.Codes(context.Background(), "login", "u1")
-	require.Equal(t, 1, codes[len(codes)-1].Attempts, "a refused attempt is not counted on the code")
+	v := e.stored(t, "u1")
+	require.Equal(t, 1, v.Code.Attempts, "a refused attempt is not counted on the code")
+	require.Len(t, v.Failures, 3, "nor on the budget")
+	require.Equal(t, ports.CodeActive, v.Code.State)
 
 	e.clock.Set(start.Add(24 * time.Hour))
 	e.clock.Advance(time.Minute)
@@ -428,7 +449,7 @@ func TestDeliveryGivesUpAfterMaxRetries(t *testing.T) {
 
 func TestPermanentDeliveryFailure(t *testing.T) {
 	e := newEnv(t)
-	_, old := e.issue(t, "u1", phone)
+	oldIss, old := e.issue(t, "u1", phone)
 	e.clock.Advance(time.Minute)
 	e.sms.FailNext(1, true)
 	_, err := e.svc.Issue(context.Background(), otp.IssueRequest{Purpose: "login", Subject: "u1", Recipient: phone})
@@ -437,10 +458,9 @@ func TestPermanentDeliveryFailure(t *testing.T) {
 	require.ErrorIs(t, err, ports.ErrPermanent)
 	require.Len(t, e.sms.Attempts(), 2, "a permanent failure is not retried")
 
-	codes, err := e.store.Codes(context.Background(), "login", "u1")
-	require.NoError(t, err)
-	require.Equal(t, ports.CodeSuperseded, codes[0].State, "the older code stays invalid")
-	require.Equal(t, ports.CodeUndeliverable, codes[1].State)
+	v := e.stored(t, "u1")
+	require.Equal(t, ports.CodeUndeliverable, v.Code.State)
+	require.NotEqual(t, oldIss.ID, v.Code.ID, "the older code is gone: it stays invalid")
 	_, err = e.verify("u1", old)
 	requireVerifyError(t, err, otp.ErrNoActiveCode, otp.MsgInvalidCode)
 }
@@ -497,8 +517,17 @@ func TestInvalidate(t *testing.T) {
 	n, err := e.svc.Invalidate(context.Background(), "login", "u1")
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
+	require.Equal(t, ports.CodeSuperseded, e.stored(t, "u1").Code.State)
 	_, err = e.verify("u1", code)
 	requireVerifyError(t, err, otp.ErrNoActiveCode, otp.MsgInvalidCode)
+	n, err = e.svc.Invalidate(context.Background(), "login", "u1")
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing active is left to invalidate")
+	n, err = e.svc.Invalidate(context.Background(), "login", "nobody")
+	require.NoError(t, err)
+	require.Zero(t, n)
+	_, err = e.store.Get(context.Background(), "login", "nobody")
+	require.ErrorIs(t, err, ports.ErrNoCode, "invalidating nothing stores nothing")
 	_, err = e.svc.Invalidate(context.Background(), "", "u1")
 	require.ErrorIs(t, err, verifykit.ErrInvalidInput)
 }
@@ -515,28 +544,55 @@ func TestSweepPurgesExpiredCodes(t *testing.T) {
 	n, err = e.svc.Sweep(context.Background(), 100)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
-	codes, _ := e.store.Codes(context.Background(), "login", "u1")
-	require.Empty(t, codes)
+	_, err = e.store.Get(context.Background(), "login", "u1")
+	require.ErrorIs(t, err, ports.ErrNoCode)
+	_, err = e.svc.Codes(context.Background(), "login", "u1")
+	require.ErrorIs(t, err, verifykit.ErrNotFound)
+	require.ErrorIs(t, err, ports.ErrNoCode)
 }
 
 func TestStoreFailureIsUnavailable(t *testing.T) {
 	cfg := testConfig()
-	svc, err := otp.NewService(otp.Deps{Store: failingStore{}, Limiter: memory.NewRateLimiter(), SMS: memory.NewSMSOutbox()}, cfg)
+	cfg.SendLimits = []ports.RateLimit{{Max: 1, Per: time.Hour}}
+	limiter, sms := memory.NewRateLimiter(), memory.NewSMSOutbox()
+	svc, err := otp.NewService(otp.Deps{Store: failingStore{}, Limiter: limiter, SMS: sms, Clock: memory.NewClock(start)}, cfg)
 	require.NoError(t, err)
-	_, err = svc.Issue(context.Background(), otp.IssueRequest{Purpose: "p", Subject: "s", Recipient: phone})
+	ctx := context.Background()
+	for range 2 {
+		_, err = svc.Issue(ctx, otp.IssueRequest{Purpose: "p", Subject: "s", Recipient: phone})
+		require.ErrorIs(t, err, verifykit.ErrUnavailable)
+		require.ErrorIs(t, err, errDown)
+		require.NoError(t, svc.CheckSendLimit(ctx, phone), "the send reserved for a code never stored is given back")
+	}
+	_, err = svc.IssueExternal(ctx, otp.IssueRequest{Purpose: "p", Subject: "s"})
 	require.ErrorIs(t, err, verifykit.ErrUnavailable)
-	_, err = svc.Verify(context.Background(), otp.VerifyRequest{Purpose: "p", Subject: "s", Code: "123456"})
+	require.Empty(t, sms.Attempts(), "a code that was not stored is not sent")
+	_, err = svc.Verify(ctx, otp.VerifyRequest{Purpose: "p", Subject: "s", Code: "123456"})
+	require.ErrorIs(t, err, verifykit.ErrUnavailable)
+	_, err = svc.RecordFailure(ctx, "p", "s")
+	require.ErrorIs(t, err, verifykit.ErrUnavailable)
+	_, err = svc.Invalidate(ctx, "p", "s")
+	require.ErrorIs(t, err, verifykit.ErrUnavailable)
+	_, err = svc.Codes(ctx, "p", "s")
+	require.ErrorIs(t, err, verifykit.ErrUnavailable)
+	_, err = svc.Sweep(ctx, 10)
 	require.ErrorIs(t, err, verifykit.ErrUnavailable)
 }
 
-type failingStore struct{ ports.OTPStore }
+// failingStore is an OTPStore whose database is down.
+type failingStore struct{}
 
 var errDown = errors.New("database down")
 
-func (failingStore) CreateCode(context.Context, ports.OTPRecord) (int, error) { return 0, errDown }
-func (failingStore) VerifyLatest(context.Context, string, string, time.Time, func(ports.OTPRecord) bool) (ports.OTPRecord, ports.VerifyOutcome, error) {
-	return ports.OTPRecord{}, "", errDown
+func (failingStore) Get(context.Context, string, string) (ports.Verification, error) {
+	return ports.Verification{}, errDown
 }
+
+func (failingStore) Update(context.Context, string, string, func(*ports.Verification) error) (ports.Verification, error) {
+	return ports.Verification{}, errDown
+}
+
+func (failingStore) PurgeExpired(context.Context, time.Time, int) (int, error) { return 0, errDown }
 
 func TestBadConfig(t *testing.T) {
 	deps := otp.Deps{Store: memory.NewOTPStore(), Limiter: memory.NewRateLimiter()}
@@ -645,20 +701,17 @@ func TestCheckSendLimitRecordsNothing(t *testing.T) {
 	require.ErrorIs(t, e.svc.CheckSendLimit(ctx, ""), verifykit.ErrInvalidInput)
 }
 
-// slowLimiter widens the gap between a limiter's answer and what follows it, as a shared
-// database's round trip does.
-type slowLimiter struct{ ports.RateLimiter }
+// slowStore widens the gap between the rules' decision and the write that stores it, as a
+// shared database's round trip does: fn's answer is held for a while before the store
+// writes what fn left.
+type slowStore struct{ ports.OTPStore }
 
-func (l slowLimiter) Allow(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {
-	d, err := l.RateLimiter.Allow(ctx, key, now, limits...)
-	time.Sleep(time.Millisecond)
-	return d, err
-}
-
-func (l slowLimiter) Peek(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {
-	d, err := l.RateLimiter.Peek(ctx, key, now, limits...)
-	time.Sleep(time.Millisecond)
-	return d, err
+func (s slowStore) Update(ctx context.Context, purpose, subject string, fn func(*ports.Verification) error) (ports.Verification, error) {
+	return s.OTPStore.Update(ctx, purpose, subject, func(v *ports.Verification) error {
+		err := fn(v)
+		time.Sleep(100 * time.Microsecond)
+		return err
+	})
 }
 
 func TestConcurrentWrongGuessesNeverPassTheFailureBudget(t *testing.T) {
@@ -666,7 +719,7 @@ func TestConcurrentWrongGuessesNeverPassTheFailureBudget(t *testing.T) {
 	cfg.FailureLimit = ports.RateLimit{Max: 3, Per: 24 * time.Hour}
 	store, clock := memory.NewOTPStore(), memory.NewClock(start)
 	svc, err := otp.NewService(otp.Deps{
-		Store: store, Limiter: slowLimiter{memory.NewRateLimiter()}, Clock: clock,
+		Store: slowStore{store}, Limiter: memory.NewRateLimiter(), Clock: clock,
 	}, cfg)
 	require.NoError(t, err)
 	ctx := context.Background()
@@ -685,11 +738,12 @@ func TestConcurrentWrongGuessesNeverPassTheFailureBudget(t *testing.T) {
 	})
 	require.EqualValues(t, 3, wrong.Load(), "exactly the budget's wrong guesses reached the code")
 	require.EqualValues(t, 47, limited.Load())
-	codes, err := store.Codes(ctx, "login", "u1")
+	v, err := store.Get(ctx, "login", "u1")
 	require.NoError(t, err)
-	require.Equal(t, 3, codes[0].Attempts)
+	require.Equal(t, 3, v.Code.Attempts)
+	require.Len(t, v.Failures, 3)
 
-	// A right code gives its place back: right codes never use up the budget.
+	// A right code is never a failure: right codes never use up the budget.
 	for range 5 {
 		clock.Advance(time.Minute)
 		iss, err := svc.IssueExternal(ctx, otp.IssueRequest{Purpose: "login", Subject: "u2"})
@@ -699,6 +753,71 @@ func TestConcurrentWrongGuessesNeverPassTheFailureBudget(t *testing.T) {
 		_, err = svc.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "u2", Code: iss.Code})
 		require.ErrorIs(t, err, otp.ErrAlreadyUsed, "a refused reuse is not a failure either")
 	}
+	v, err = store.Get(ctx, "login", "u2")
+	require.NoError(t, err)
+	require.Empty(t, v.Failures)
+}
+
+func TestConcurrentWrongGuessesAcrossResendsNeverPassTheFailureBudget(t *testing.T) {
+	const budget = 12
+	cfg := testConfig()
+	cfg.SendLimits = nil // resend as often as the goroutines like
+	cfg.FailureLimit = ports.RateLimit{Max: budget, Per: 24 * time.Hour}
+	store, clock := memory.NewOTPStore(), memory.NewClock(start)
+	svc, err := otp.NewService(otp.Deps{
+		Store: slowStore{store}, Limiter: memory.NewRateLimiter(), Clock: clock,
+	}, cfg)
+	require.NoError(t, err)
+	ctx := context.Background()
+	resend := func() error {
+		_, err := svc.IssueExternal(ctx, otp.IssueRequest{Purpose: "login", Subject: "u1"})
+		return err
+	}
+	// Codes have 6 digits: a 7-digit guess is well-formed and never matches.
+	const guess = "0000000"
+	var counted atomic.Int32
+	attempt := func() {
+		res, err := svc.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "u1", Code: guess})
+		assert.Error(t, err)
+		if res.Counted {
+			counted.Add(1)
+		}
+	}
+	require.NoError(t, resend())
+	var i atomic.Int32
+	run(120, func() {
+		if i.Add(1)%4 == 0 {
+			assert.NoError(t, resend())
+			return
+		}
+		attempt()
+	})
+	v, err := store.Get(ctx, "login", "u1")
+	require.NoError(t, err)
+	require.LessOrEqual(t, int(counted.Load()), budget)
+	require.Len(t, v.Failures, int(counted.Load()), "every counted attempt is on the budget, once")
+
+	// Keep guessing, resending each blocked code: the budget stops it at exactly budget.
+	for range 100 {
+		res, err := svc.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "u1", Code: guess})
+		if errors.Is(err, otp.ErrTooManyFailures) {
+			break
+		}
+		if res.Counted {
+			counted.Add(1)
+		}
+		if res.State != ports.CodeActive {
+			require.NoError(t, resend())
+		}
+	}
+	require.EqualValues(t, budget, counted.Load())
+	v, err = store.Get(ctx, "login", "u1")
+	require.NoError(t, err)
+	require.Len(t, v.Failures, budget)
+	require.NoError(t, resend())
+	_, err = svc.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "u1", Code: guess})
+	require.ErrorIs(t, err, otp.ErrTooManyFailures, "a new code does not refill the budget")
+	require.ErrorIs(t, err, verifykit.ErrRateLimited)
 }
 
 // leakySMS fails the way real gateways do: naming the number, quoting the message.

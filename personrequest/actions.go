@@ -43,60 +43,75 @@ type ApproveRequest struct {
 // Approve moves a NEW request to APPROVED. When the current method receives codes, the
 // code must be the latest one issued for the request: it is consumed, at most once even
 // under concurrent approvals. Failures: 401/403 (token, ScopeWrite), 404, 409 "incorrect
-// status", 422 "$.verification_code" when the code is missing or malformed, 422 "Invalid
+// status", 422 "$.verification_code" when the code is missing or malformed (surrounding
+// white space is trimmed first; a malformed code counts no attempt), 422 "Invalid
 // verification code" (wrong, superseded or undeliverable code), "Verification code
 // expired", "Maximum attempts exceed", "Verification code already used", 429 when the
 // request used up its failure budget. OFFLINE and NA requests approve without a code.
 //
-// The code is consumed before the status is written: a crash between leaves a NEW request
-// with no usable code, which a resend recovers.
+// The code check and the status change are one atomic Update of the request: the code is
+// consumed exactly when APPROVED is stored, and a wrong attempt is counted in the same
+// write. Approve is idempotent: repeated with the code that approved the request (its
+// first answer lost, say), it answers the approved request again and changes nothing;
+// any other code gets the answers above for the request's current status.
 func (s *Service) Approve(ctx context.Context, req ApproveRequest) (Request, error) {
-	r, err := s.begin(ctx, req.Token, ScopeWrite, req.ID, StatusNew)
-	if err != nil {
+	if err := s.authorize(ctx, req.Token, ScopeWrite); err != nil {
 		return Request{}, err
 	}
-	verified := false
-	if needsCode(r) {
-		if err := validateCode(req.Code); err != nil {
-			return Request{}, err
-		}
-		if _, err := s.otp.Verify(ctx, otp.VerifyRequest{Purpose: s.cfg.Purpose, Subject: r.ID, Code: req.Code}); err != nil {
-			s.log.LogAttrs(ctx, slog.LevelInfo, "person request approval refused",
-				slog.String("person_request_id", r.ID), slog.String("error", verifykit.KindOf(err).String()))
-			return Request{}, verifykit.RenameEntry(err, "$.code", "$.verification_code")
-		}
-		verified = true
+	if req.ID == "" {
+		return Request{}, notFound()
 	}
-	r, err = s.update(ctx, r.ID, []Status{StatusNew}, func(r *ports.PersonRequest, _ time.Time) error {
-		// A resend may have made the current method one that needs a code since it was
-		// read: without a verified code, approving is then refused.
-		if !verified && needsCode(*r) {
-			return invalid("$.verification_code", "required", "the current authentication method needs a verification code")
+	now := s.clock.Now()
+	var (
+		refused   error // the answer to a failed check, whose attempt is stored
+		completed ports.PersonRequest
+		withCode  bool
+	)
+	r, err := s.store.Update(ctx, req.ID, func(r *ports.PersonRequest) error {
+		if s.lapsed(*r, now) {
+			return notFound()
+		}
+		if r.Status == StatusApproved && s.otp.Completed(r.Verification, req.Code) {
+			completed = r.Clone()
+			return errCompleted
+		}
+		if r.Status != StatusNew {
+			return incorrectStatus()
+		}
+		if needsCode(*r) {
+			code, err := otp.ParseCode(req.Code)
+			if err != nil {
+				return verifykit.RenameEntry(err, "$.code", "$.verification_code")
+			}
+			if _, err := s.otp.Check(&r.Verification, code, now); err != nil {
+				refused = verifykit.RenameEntry(err, "$.code", "$.verification_code")
+				return nil // store what the attempt changed; the status stays NEW
+			}
+			withCode = true
 		}
 		r.Status = StatusApproved
+		r.UpdatedAt = now
 		return nil
 	})
-	if err != nil {
-		return Request{}, err
+	switch {
+	case errors.Is(err, errCompleted):
+		s.log.LogAttrs(ctx, slog.LevelInfo, "person request approval repeated", slog.String("person_request_id", req.ID))
+		return s.view(completed), nil
+	case err != nil:
+		return Request{}, storeErr(err)
+	case refused != nil:
+		s.log.LogAttrs(ctx, slog.LevelInfo, "person request approval refused",
+			slog.String("person_request_id", r.ID), slog.String("error", verifykit.KindOf(refused).String()))
+		return Request{}, refused
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "person request approved",
-		slog.String("person_request_id", r.ID), slog.Bool("with_code", verified))
+		slog.String("person_request_id", r.ID), slog.Bool("with_code", withCode))
 	return s.view(r), nil
 }
 
-func validateCode(code string) error {
-	if code == "" {
-		return invalid("$.verification_code", "required", "is required")
-	}
-	ok := len(code) >= otp.MinDigits && len(code) <= otp.MaxDigits
-	for i := 0; ok && i < len(code); i++ {
-		ok = code[i] >= '0' && code[i] <= '9'
-	}
-	if !ok {
-		return invalid("$.verification_code", "format", "must be 4 to 10 digits")
-	}
-	return nil
-}
+// errCompleted tells Approve that the request was approved with the code given: nothing
+// is written, and the approved request is the answer.
+var errCompleted = errors.New("person request already approved with this code")
 
 // ActionRequest names a request to act on.
 type ActionRequest struct {
@@ -123,22 +138,24 @@ func (s *Service) Cancel(ctx context.Context, req ActionRequest) (Request, error
 	return s.transition(ctx, req, []Status{StatusNew, StatusApproved}, StatusCancelled)
 }
 
-// transition moves the request from one of from to to. The status is written before the
-// codes are invalidated: once final, the request cannot be approved with any code.
+// transition moves the request from one of from to to, in one atomic Update that also
+// kills its code when the request becomes final without being signed.
 func (s *Service) transition(ctx context.Context, req ActionRequest, from []Status, to Status) (Request, error) {
-	r, err := s.begin(ctx, req.Token, ScopeWrite, req.ID, from...)
-	if err != nil {
+	if err := s.authorize(ctx, req.Token, ScopeWrite); err != nil {
 		return Request{}, err
 	}
-	r, err = s.update(ctx, r.ID, from, func(r *ports.PersonRequest, _ time.Time) error {
+	if req.ID == "" {
+		return Request{}, notFound()
+	}
+	r, err := s.update(ctx, req.ID, from, func(r *ports.PersonRequest, _ time.Time) error {
 		r.Status = to
+		if to != StatusSigned {
+			otp.Invalidate(&r.Verification)
+		}
 		return nil
 	})
 	if err != nil {
 		return Request{}, err
-	}
-	if to != StatusSigned {
-		s.invalidateCodes(ctx, r.ID)
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "person request status changed",
 		slog.String("person_request_id", r.ID), slog.String("status", string(to)))
@@ -159,7 +176,7 @@ type ExpireSweepResult struct {
 
 // ExpireSweep moves up to Batch NEW or APPROVED requests strictly older than the lifetime
 // (Config.LifetimeDays) to EXPIRED, wipes their personal data (person, third person,
-// upload URLs) as eHealth does, and kills their codes. It is a background job: it takes no
+// upload URLs) as eHealth does, and their codes, in one write per request. It is a background job: it takes no
 // token. Hosts call it periodically, again while Expired == Batch. Requests past their
 // lifetime are not found even before a sweep reaches them.
 func (s *Service) ExpireSweep(ctx context.Context, req ExpireSweepRequest) (ExpireSweepResult, error) {
@@ -177,13 +194,13 @@ func (s *Service) ExpireSweep(ctx context.Context, req ExpireSweepRequest) (Expi
 			if !open(r.Status) || !r.CreatedAt.Before(now.Add(-s.lifetime)) {
 				return errSkip
 			}
+			// The code goes with the personal data, in the same write.
 			*r = ports.PersonRequest{ID: r.ID, Status: StatusExpired, UploadVersion: r.UploadVersion, CreatedAt: r.CreatedAt, UpdatedAt: now}
 			return nil
 		})
 		switch {
 		case err == nil:
 			res.Expired++
-			s.invalidateCodes(ctx, id)
 		case errors.Is(err, errSkip), errors.Is(err, ports.ErrPersonRequestNotFound):
 		default:
 			return res, storeErr(err)

@@ -60,11 +60,16 @@ func TestApproveCodeFailures(t *testing.T) {
 				_, err := k.approve("00000000-0000-4000-8000-000000000000", code)
 				return err
 			}},
-		{name: "approved twice", kind: verifykit.KindConflict, msg: "incorrect status",
+		{name: "approved, then another code", kind: verifykit.KindConflict, msg: "incorrect status",
 			act: func(t *testing.T, k *kit, id, code string) error {
 				_, err := k.approve(id, code)
 				require.NoError(t, err)
-				_, err = k.approve(id, code)
+				_, err = k.approve(id, wrong(code))
+				return err
+			}},
+		{name: "code with inner space", kind: verifykit.KindInvalidInput, msg: "Validation failed.",
+			act: func(t *testing.T, k *kit, id, code string) error {
+				_, err := k.approve(id, code[:3]+" "+code[3:])
 				return err
 			}},
 	}
@@ -100,9 +105,7 @@ func TestApproveWithCode(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, personrequest.StatusApproved, got.Status)
 	require.Equal(t, personrequest.StatusApproved, k.get(t, r.ID).Status)
-	codes, err := k.codes.Codes(k.ctx, "person_request", r.ID)
-	require.NoError(t, err)
-	require.Equal(t, ports.CodeVerified, codes[len(codes)-1].State, "the code is consumed")
+	require.Equal(t, ports.CodeVerified, k.code(t, r.ID).State, "the code is consumed")
 }
 
 func TestApproveWithoutCode(t *testing.T) {
@@ -142,6 +145,31 @@ func TestApproveAfterResendToOTPNeedsCode(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// TestApproveIsIdempotent: approve repeated with the code that approved the request (its
+// first answer lost, say) answers the approved request again and changes nothing (RULES
+// §F); surrounding white space of a typed code does not matter.
+func TestApproveIsIdempotent(t *testing.T) {
+	k := newKit(t)
+	r := k.newRequest(t)
+	code := k.lastCode(t, phonePerson)
+	first, err := k.approve(r.ID, " "+code+"\n")
+	require.NoError(t, err, "surrounding white space is trimmed")
+	k.clock.Advance(time.Minute)
+	again, err := k.approve(r.ID, code)
+	require.NoError(t, err, "the completing call, repeated, succeeds")
+	require.Equal(t, first, again, "with the same result")
+	require.Equal(t, first.UpdatedAt, k.get(t, r.ID).UpdatedAt, "and changes nothing")
+	_, err = k.approve(r.ID, wrong(code))
+	requireErr(t, err, verifykit.KindConflict, personrequest.MsgIncorrectStatus)
+	_, err = k.svc.Sign(k.ctx, personrequest.ActionRequest{Token: tokWriter, ID: r.ID})
+	require.NoError(t, err)
+	_, err = k.approve(r.ID, code)
+	requireErr(t, err, verifykit.KindConflict, personrequest.MsgIncorrectStatus)
+}
+
+// TestConcurrentApproveSucceedsOnce: of concurrent approvals one moves the request; with a
+// code, the others answer the completed result (idempotent), without an OTP method they are
+// conflicts.
 func TestConcurrentApproveSucceedsOnce(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -166,9 +194,14 @@ func TestConcurrentApproveSucceedsOnce(t *testing.T) {
 					others.Add(1)
 				}
 			})
+			require.Zero(t, others.Load())
+			require.Equal(t, 1, strings.Count(k.logs.String(), `msg="person request approved"`), "one approval is stored")
+			if tc.primary == 0 {
+				require.EqualValues(t, 30, wins.Load(), "the others repeat the completed approval")
+				return
+			}
 			require.EqualValues(t, 1, wins.Load())
 			require.EqualValues(t, 29, refused.Load())
-			require.Zero(t, others.Load())
 		})
 	}
 }
@@ -266,11 +299,7 @@ func TestRejectAndCancelKillTheCode(t *testing.T) {
 				_, err = k.svc.Cancel(k.ctx, req)
 			}
 			require.NoError(t, err)
-			codes, err := k.codes.Codes(k.ctx, "person_request", r.ID)
-			require.NoError(t, err)
-			for _, c := range codes {
-				require.NotEqual(t, ports.CodeActive, c.State)
-			}
+			require.NotEqual(t, ports.CodeActive, k.code(t, r.ID).State)
 			ok, err := k.svc.UploadURLValid(k.ctx, r.ID, urls(r)[0])
 			require.NoError(t, err)
 			require.False(t, ok, "upload URLs die with the NEW status")
@@ -349,11 +378,7 @@ func TestExpireSweepBoundary(t *testing.T) {
 		requireErr(t, err, verifykit.KindNotFound, personrequest.MsgNotFound)
 	}
 	require.Equal(t, personrequest.StatusSigned, k.get(t, signed.ID).Status, "a signed request does not expire")
-	codes, err := k.codes.Codes(k.ctx, "person_request", withCode.ID)
-	require.NoError(t, err)
-	for _, c := range codes {
-		require.NotEqual(t, ports.CodeActive, c.State, "the codes of an expired request are dead")
-	}
+	require.NotEqual(t, ports.CodeActive, k.code(t, withCode.ID).State, "the codes of an expired request are dead")
 	_ = code
 
 	_, err = k.svc.ExpireSweep(k.ctx, personrequest.ExpireSweepRequest{})

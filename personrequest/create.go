@@ -29,9 +29,10 @@ type CreateRequest struct {
 // code to the primary method when it is OTP (or THIRD_PERSON whose third person's primary
 // method is OTP), and stores the request as NEW with the primary as its current method.
 //
-// Write order: the code is issued before the request is stored. A crash between the two
-// leaves a code whose subject is no request, which nothing can use; a failed or
-// rate-limited send (503, 429) stores nothing.
+// The request and its first code are stored in one write. Create is the one use case that
+// delivers before it writes: nothing of the request exists yet, so no older code or URL
+// must die first, and a failed or rate-limited send (503, 429) stores nothing. Should the
+// write fail after the SMS went out, that code confirms no request, and nothing can use it.
 func (s *Service) Create(ctx context.Context, req CreateRequest) (Request, error) {
 	if err := s.authorize(ctx, req.Token, ScopeWrite); err != nil {
 		return Request{}, err
@@ -55,12 +56,16 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (Request, error
 		return Request{}, err
 	}
 	if phone, ok := codePhone(r, primary); ok {
-		if err := s.issueCode(ctx, r.ID, phone); err != nil {
+		d, err := s.drawCode(ctx, r.ID, phone)
+		if err != nil {
+			return Request{}, err
+		}
+		s.otp.Put(&r.Verification, d)
+		if err := s.otp.Send(ctx, d); err != nil {
 			return Request{}, err
 		}
 	}
 	if err := s.store.Create(ctx, r); err != nil {
-		s.invalidateCodes(ctx, r.ID)
 		return Request{}, storeErr(err)
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "person request created",

@@ -8,6 +8,7 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/personrequest"
+	"github.com/verifykit/verifykit/ports"
 )
 
 func TestNewServiceChecksDepsAndConfig(t *testing.T) {
@@ -16,7 +17,7 @@ func TestNewServiceChecksDepsAndConfig(t *testing.T) {
 
 	_, err = personrequest.NewService(personrequest.Deps{}, personrequest.Config{})
 	requireEntries(t, err, "Purpose required", "LifetimeDays positive", "CodeTTL positive",
-		"CodeMaxAttempts positive", "CodeDigits range", "UploadURLTTL positive", "ResendLease positive")
+		"CodeMaxAttempts positive", "CodeDigits range", "UploadURLTTL positive")
 	require.NoError(t, personrequest.DefaultConfig().Validate())
 }
 
@@ -40,11 +41,10 @@ func TestCreate(t *testing.T) {
 			require.NoError(t, err)
 			require.True(t, ok)
 		}
-		codes, err := k.codes.Codes(k.ctx, "person_request", r.ID)
-		require.NoError(t, err)
-		require.Len(t, codes, 1)
-		require.Equal(t, 3, codes[0].MaxAttempts, "eHealth: 3 attempts")
-		require.Equal(t, 15*time.Minute, codes[0].ExpiresAt.Sub(codes[0].CreatedAt), "eHealth: 15 minutes")
+		c := k.code(t, r.ID)
+		require.Equal(t, ports.CodeActive, c.State, "the first code is stored with the request")
+		require.Equal(t, 3, c.MaxAttempts, "eHealth: 3 attempts")
+		require.Equal(t, 15*time.Minute, c.ExpiresAt.Sub(c.CreatedAt), "eHealth: 15 minutes")
 	})
 	t.Run("THIRD_PERSON primary", func(t *testing.T) {
 		k := newKit(t)

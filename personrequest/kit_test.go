@@ -170,6 +170,28 @@ func (k *kit) lastCode(t testing.TB, phone string) string {
 	return code
 }
 
+// code returns the latest code stored with request id (its hash, never the code).
+func (k *kit) code(t testing.TB, id string) ports.OTPRecord {
+	t.Helper()
+	r, err := k.store.Get(k.ctx, id)
+	require.NoError(t, err)
+	return r.Verification.Code
+}
+
+// codeOf returns the code in the SMS that delivered the code with the id codeID.
+func (k *kit) codeOf(t testing.TB, codeID string) (code, phone string) {
+	t.Helper()
+	for _, m := range k.sms.Messages() {
+		if m.IdempotencyKey == codeID {
+			code = codeRE.FindString(m.Body)
+			require.NotEmpty(t, code)
+			return code, m.To
+		}
+	}
+	require.Failf(t, "no SMS", "for code %s", codeID)
+	return "", ""
+}
+
 func (k *kit) resend(id, alias string, typ personrequest.AuthType) (personrequest.Request, error) {
 	return k.svc.ResendAuthMethod(k.ctx, personrequest.ResendRequest{Token: tokWriter, ID: id, Alias: alias, Type: typ})
 }

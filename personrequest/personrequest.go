@@ -9,11 +9,13 @@
 // requests older than the configured lifetime to EXPIRED, wiping their personal data. Any
 // other transition answers 409 "incorrect status".
 //
-// Codes come from the otp engine with the purpose Config.Purpose and the request's id as
-// subject, so a new code for a request supersedes every older one at once, only the latest
-// code is checked, and it is used at most once. Upload URLs for the request's documents are
-// stored with the request; a new generation replaces the old one in one atomic write, and
-// Service.UploadURLValid tells whether a URL is still current.
+// Codes follow the otp engine's rules, with the purpose Config.Purpose and the request's id
+// as subject, and live inside the request (ports.PersonRequest.Verification): a new code
+// supersedes the older one in the write that stores it, only the latest code is checked,
+// and it is used at most once. Upload URLs for the request's documents are stored with the
+// request too. So every use case is one atomic write of the request: the code, the upload
+// URLs, the current method and the status never disagree, whatever fails when. SMS go out
+// after that write commits. Service.UploadURLValid tells whether a URL is still current.
 package personrequest
 
 import (
@@ -46,9 +48,8 @@ const (
 	MsgNotOTP = "Auth method is not OTP"
 	// MsgNotFound answers a request that does not exist or has expired (404).
 	MsgNotFound = "Person request not found"
-	// MsgResendInProgress answers a resend while another resend of the same request is
-	// under way (409): one of them would otherwise leave the current method naming a
-	// phone whose code the other superseded.
+	// MsgResendInProgress answers a resend that lost the race against other resends of the
+	// same request several times in a row (409); no lock is held, so trying again works.
 	MsgResendInProgress = "A resend of this person request is in progress; try again shortly"
 )
 
@@ -157,10 +158,6 @@ type Config struct {
 	CodeDigits int
 	// UploadURLTTL is how long an upload URL is valid. Default 24 hours.
 	UploadURLTTL time.Duration
-	// ResendLease is how long a resend may hold the request against other resends: longer
-	// than a delivery with its retries takes. A resend that dies keeps others out for at
-	// most this long. Default 1 minute.
-	ResendLease time.Duration
 }
 
 // DefaultConfig returns the eHealth defaults.
@@ -172,7 +169,6 @@ func DefaultConfig() Config {
 		CodeMaxAttempts: 3,
 		CodeDigits:      6,
 		UploadURLTTL:    24 * time.Hour,
-		ResendLease:     time.Minute,
 	}
 }
 
@@ -199,9 +195,6 @@ func (c Config) Validate() error {
 	}
 	if c.UploadURLTTL <= 0 {
 		bad("UploadURLTTL", "positive", "must be positive")
-	}
-	if c.ResendLease <= 0 {
-		bad("ResendLease", "positive", "must be positive")
 	}
 	return v.Err()
 }
@@ -430,21 +423,41 @@ func (s *Service) signUploads(ctx context.Context, r ports.PersonRequest, versio
 	return out, nil
 }
 
-// issueCode sends a new code for request id to phone; it supersedes every older code of the
-// request at once, even when delivery then fails.
-func (s *Service) issueCode(ctx context.Context, id, phone string) error {
-	_, err := s.otp.Issue(ctx, otp.IssueRequest{
+// drawCode reserves a send to phone and draws a code for request id (429 when the send
+// limits are used up; nothing is then recorded). Put it into the request's Verification in
+// the Update that stores the request, and Send it after that committed.
+func (s *Service) drawCode(ctx context.Context, id, phone string) (*otp.Draft, error) {
+	return s.otp.Draw(ctx, otp.IssueRequest{
 		Purpose: s.cfg.Purpose, Subject: id, Recipient: phone,
 		TTL: s.cfg.CodeTTL, MaxAttempts: s.cfg.CodeMaxAttempts, Digits: s.cfg.CodeDigits,
 	})
+}
+
+// sendCode delivers d, stored in request id with the current method it was sent through,
+// after the write that stored it committed. When delivery fails for good the code is
+// marked undeliverable (an older code stays dead), the current method goes back to
+// previous (the method is saved only with a code that went out), and the engine's 503 is
+// returned. Neither happens when a newer code has replaced d meanwhile.
+func (s *Service) sendCode(ctx context.Context, id string, d *otp.Draft, previous int) error {
+	err := s.otp.Send(ctx, d)
+	if err == nil {
+		return nil
+	}
+	_, markErr := s.store.Update(context.WithoutCancel(ctx), id, func(r *ports.PersonRequest) error {
+		if !otp.MarkUndeliverable(&r.Verification, d.ID()) {
+			return errUnchanged
+		}
+		r.CurrentAuthMethod = previous
+		return nil
+	})
+	if markErr != nil && !errors.Is(markErr, errUnchanged) {
+		// The code stays active though nobody got it: it can confirm nothing unless
+		// someone reads it, and the next resend supersedes it.
+		s.log.LogAttrs(ctx, slog.LevelWarn, "person request undeliverable code not marked",
+			slog.String("person_request_id", id), slog.String("error", markErr.Error()))
+	}
 	return err
 }
 
-// invalidateCodes kills every code of request id, best effort: the caller has already made
-// the request final, so a code left behind can approve nothing.
-func (s *Service) invalidateCodes(ctx context.Context, id string) {
-	if _, err := s.otp.Invalidate(context.WithoutCancel(ctx), s.cfg.Purpose, id); err != nil {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "person request codes not invalidated",
-			slog.String("person_request_id", id), slog.String("error", err.Error()))
-	}
-}
+// errUnchanged makes a store Update write nothing: the step had nothing to change.
+var errUnchanged = errors.New("person request unchanged")

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -42,24 +40,19 @@ type ResendRequest struct {
 //     and replace the older ones, which stop being valid (see UploadURLValid);
 //  5. a new code is sent to the method's phone; every older code of the request stops
 //     being valid at once, even when the SMS fails (503; the request stays NEW). The otp
-//     engine's send limits apply: 429 with RetryAfter. They are checked (without
-//     counting) before step 4 too, so a resend refused for them changes nothing; only a
-//     send that gets in between the check and step 5 can still leave the URLs of step 4
-//     replaced;
+//     engine's send limits apply: 429 with RetryAfter, and then nothing changed;
 //  6. the chosen method becomes the request's current method; the request is returned
 //     with its urgent block.
 //
-// Resends of one request take turns: step 4 takes the request's resend lease and step 6
-// gives it back, so while one is under way another answers 409 MsgResendInProgress (on any
-// instance sharing the store), and the current method is always the one the latest code
-// went to. A resend that dies keeps the lease at most Config.ResendLease.
-//
-// Write order (crash safety): step 4 writes the request (old URLs out, new ones in, in one
-// atomic update), step 5 the code store (old codes out, new one in, atomically, before the
-// SMS goes), step 6 the request again. Each write invalidates before it creates. A crash
-// after step 4 leaves new URLs and the old code; after step 5, the new code with the old
-// current method. Neither state lets an old URL or a superseded code through: only the
-// latest code is ever checked, whichever method is current.
+// Writes: the send is recorded against the recipient's send limits first (given back if
+// the next write fails); then steps 4 to 6 are one atomic Update of the request — the new
+// URLs, the new code (the older one superseded) and the current method commit together or
+// not at all, so the active code always went to the phone of the current method. Only
+// after that commit does the SMS go out; a failed delivery marks the new code undeliverable
+// and puts the previous current method back, and never brings an older code or URL back. Nothing is locked between calls: concurrent
+// resends each commit whole, in some order, and the last one's code is the only one
+// active. A resend that loses that race several times in a row answers 409
+// MsgResendInProgress, having changed nothing.
 func (s *Service) ResendAuthMethod(ctx context.Context, req ResendRequest) (Request, error) {
 	// Steps 1 and 2.
 	r, err := s.begin(ctx, req.Token, ScopeWrite, req.ID, StatusNew)
@@ -75,49 +68,50 @@ func (s *Service) ResendAuthMethod(ctx context.Context, req ResendRequest) (Requ
 	if !ok {
 		return Request{}, verifykit.New(verifykit.KindInvalidInput, MsgNotOTP)
 	}
-	// The send limits of step 5, checked before step 4 writes anything.
-	if err := s.otp.CheckSendLimit(ctx, phone); err != nil {
-		return Request{}, err
-	}
-	// Step 4, which also takes the request's resend lease: steps 4 to 6 of two resends of
-	// one request never interleave, on any instance.
-	now := s.clock.Now()
-	version := r.UploadVersion + 1
-	uploads, err := s.signUploads(ctx, r, version, now)
+	// The send limits of step 5, before anything is written.
+	d, err := s.drawCode(ctx, r.ID, phone)
 	if err != nil {
 		return Request{}, err
 	}
-	lease := uuid.NewString()
-	if _, err := s.update(ctx, r.ID, []Status{StatusNew}, func(r *ports.PersonRequest, now time.Time) error {
-		if r.ResendLease != "" && now.Before(r.ResendLeaseUntil) || r.UploadVersion != version-1 {
-			return verifykit.New(verifykit.KindConflict, MsgResendInProgress)
+	// Steps 4 to 6, in one write. The URLs are signed outside the request's lock; if
+	// another resend stored a newer generation meanwhile, sign again for the next one.
+	previous := r.CurrentAuthMethod
+	for try := 1; ; try++ {
+		version := r.UploadVersion + 1
+		uploads, err := s.signUploads(ctx, r, version, s.clock.Now())
+		if err != nil {
+			s.otp.Release(ctx, d)
+			return Request{}, err
 		}
-		r.ResendLease, r.ResendLeaseUntil = lease, now.Add(s.cfg.ResendLease)
-		r.Uploads = uploads
-		r.UploadVersion = version
-		return nil
-	}); err != nil {
-		return Request{}, err
+		r, err = s.update(ctx, r.ID, []Status{StatusNew}, func(r *ports.PersonRequest, _ time.Time) error {
+			if r.UploadVersion != version-1 {
+				return errRaced
+			}
+			r.Uploads, r.UploadVersion = uploads, version
+			previous = r.CurrentAuthMethod
+			s.otp.Put(&r.Verification, d)
+			r.CurrentAuthMethod = chosen
+			return nil
+		})
+		if errors.Is(err, errRaced) && try < maxResendTries {
+			if r, err = s.load(ctx, req.ID); err == nil {
+				continue
+			}
+		}
+		if errors.Is(err, errRaced) {
+			err = verifykit.New(verifykit.KindConflict, MsgResendInProgress)
+		}
+		if err != nil {
+			s.otp.Release(ctx, d)
+			return Request{}, err
+		}
+		break
 	}
-	// Step 5.
-	if err := s.issueCode(ctx, r.ID, phone); err != nil {
+	// The SMS of step 5, after the commit.
+	if err := s.sendCode(ctx, r.ID, d, previous); err != nil {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "person request code not sent",
 			slog.String("person_request_id", r.ID), slog.String("recipient", ports.MaskPhone(phone)),
-			slog.String("error", err.Error()))
-		s.releaseLease(ctx, r.ID, lease)
-		return Request{}, err
-	}
-	// Step 6, which gives the lease back.
-	r, err = s.update(ctx, r.ID, []Status{StatusNew}, func(r *ports.PersonRequest, _ time.Time) error {
-		if r.ResendLease != lease {
-			return verifykit.New(verifykit.KindConflict, MsgResendInProgress) // ours lapsed and was taken
-		}
-		r.CurrentAuthMethod = chosen
-		r.ResendLease, r.ResendLeaseUntil = "", time.Time{}
-		return nil
-	})
-	if err != nil {
-		s.releaseLease(ctx, r.ID, lease)
+			slog.String("error", verifykit.KindOf(err).String()))
 		return Request{}, err
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "person request auth method resent",
@@ -127,24 +121,13 @@ func (s *Service) ResendAuthMethod(ctx context.Context, req ResendRequest) (Requ
 	return s.view(r), nil
 }
 
-// releaseLease gives back the resend lease of request id if it is still lease, after a
-// resend failed; a failure to do so only delays the next resend until the lease lapses.
-func (s *Service) releaseLease(ctx context.Context, id, lease string) {
-	_, err := s.store.Update(context.WithoutCancel(ctx), id, func(r *ports.PersonRequest) error {
-		if r.ResendLease != lease {
-			return errLeaseGone
-		}
-		r.ResendLease, r.ResendLeaseUntil = "", time.Time{}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errLeaseGone) {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "person request resend lease not released",
-			slog.String("person_request_id", id), slog.String("error", err.Error()))
-	}
-}
+// maxResendTries is how often a resend signs and writes again when other resends of the
+// same request keep storing newer upload URLs first.
+const maxResendTries = 3
 
-// errLeaseGone makes releaseLease write nothing when the lease is no longer its own.
-var errLeaseGone = errors.New("resend lease gone")
+// errRaced tells a resend that another resend stored a newer generation of upload URLs
+// since it read the request.
+var errRaced = errors.New("person request resent meanwhile")
 
 // chooseMethod returns the index of the person's method that alias and typ name, or of
 // the primary when both are empty; 422 when they name none.

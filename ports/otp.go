@@ -3,6 +3,7 @@ package ports
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -52,79 +53,59 @@ type OTPRecord struct {
 	UsedAt time.Time
 }
 
-// VerifyOutcome is what an OTPStore did with one verification attempt.
-type VerifyOutcome string
-
-// The outcomes of OTPStore.VerifyLatest.
-const (
-	// OutcomeVerified: the code matched; it is now CodeVerified.
-	OutcomeVerified VerifyOutcome = "verified"
-	// OutcomeMismatch: the code did not match; Attempts was incremented. If that used up
-	// the attempts, the code is now CodeBlocked.
-	OutcomeMismatch VerifyOutcome = "mismatch"
-	// OutcomeNotActive: the latest code is not active (see its State); nothing changed,
-	// except that an active code found past its expiry is now CodeExpired.
-	OutcomeNotActive VerifyOutcome = "not_active"
-)
-
-// ErrNoCode is returned by OTPStore methods when no code exists for the purpose and subject.
-var ErrNoCode = errors.New("no one-time code for this purpose and subject")
-
-// OTPStore stores one-time codes. Every method is atomic with respect to the others for
-// the same purpose and subject, including across processes for shared stores.
-type OTPStore interface {
-	// CreateCode stores rec, which must be CodeActive, and in the same atomic step marks
-	// every other active code of the same purpose and subject CodeSuperseded. It returns
-	// how many codes it superseded.
-	CreateCode(ctx context.Context, rec OTPRecord) (superseded int, err error)
-
-	// VerifyLatest takes the latest code of the purpose and subject — the last one stored
-	// by CreateCode, whatever its CreatedAt (clocks of several instances may differ) — and,
-	// atomically:
-	//   - if it is active and now >= ExpiresAt, marks it CodeExpired: OutcomeNotActive;
-	//   - if it is not active: OutcomeNotActive, nothing changed;
-	//   - if match(rec) is true, marks it CodeVerified with UsedAt = now: OutcomeVerified;
-	//   - else increments Attempts and, when Attempts reaches MaxAttempts, marks it
-	//     CodeBlocked: OutcomeMismatch.
-	// It returns the record as it is after the step, or ErrNoCode. match is called at most
-	// once, while the code is locked; it must not call the store.
-	VerifyLatest(ctx context.Context, purpose, subject string, now time.Time, match func(OTPRecord) bool) (OTPRecord, VerifyOutcome, error)
-
-	// Invalidate marks every active code of the purpose and subject CodeSuperseded and
-	// returns how many it marked.
-	Invalidate(ctx context.Context, purpose, subject string) (int, error)
-
-	// MarkUndeliverable marks the code id of the purpose and subject CodeUndeliverable if
-	// it is still active. It returns ErrNoCode when there is no such code.
-	MarkUndeliverable(ctx context.Context, purpose, subject, id string) error
-
-	// Codes returns every stored code of the purpose and subject, oldest first.
-	Codes(ctx context.Context, purpose, subject string) ([]OTPRecord, error)
-
-	// PurgeExpired deletes up to limit codes whose ExpiresAt is at or before before, and
-	// returns how many it deleted. Stores may also purge on their own.
-	PurgeExpired(ctx context.Context, before time.Time, limit int) (int, error)
+// Verification is the one-time-code state of one purpose and subject: the latest code
+// issued for it, and the failed attempts that still count against the subject's failure
+// budget. Only the latest code can ever be verified, so a new code supersedes every older
+// one by replacing it: a Verification never holds two active codes.
+//
+// A record that a code confirms (a person request, an OTP identification process) holds its
+// Verification as a field, so that one atomic Update of that record changes the code and
+// what the code completes together, or neither. The otp engine keeps the Verifications of
+// standalone codes in an OTPStore. Stores only keep a Verification; the rules that change
+// it (issue, check, count, supersede, expire) are package otp's.
+type Verification struct {
+	// Code is the latest code; its ID is empty when no code was ever issued.
+	Code OTPRecord
+	// Failures are the times of the failed attempts that still count against the failure
+	// budget, in ascending order.
+	Failures []time.Time
+	// KeepUntil is when the Verification stops mattering: its code has expired and no
+	// failure counts any more. A store may delete it from then on.
+	KeepUntil time.Time
 }
 
-// ApplyVerify performs the state change that OTPStore.VerifyLatest describes on rec, which
-// the caller has locked, and returns the outcome. Store adapters call it so that every
-// store verifies alike; match is called only for an active, unexpired code.
-func ApplyVerify(rec *OTPRecord, now time.Time, match func(OTPRecord) bool) VerifyOutcome {
-	if rec.State != CodeActive {
-		return OutcomeNotActive
-	}
-	if !now.Before(rec.ExpiresAt) {
-		rec.State = CodeExpired
-		return OutcomeNotActive
-	}
-	if match(*rec) {
-		rec.State = CodeVerified
-		rec.UsedAt = now
-		return OutcomeVerified
-	}
-	rec.Attempts++
-	if rec.Attempts >= rec.MaxAttempts {
-		rec.State = CodeBlocked
-	}
-	return OutcomeMismatch
+// IsZero reports whether v holds neither a code nor a failure.
+func (v Verification) IsZero() bool { return v.Code.ID == "" && len(v.Failures) == 0 }
+
+// Clone returns a deep copy of v: changing the copy's slices never changes v.
+func (v Verification) Clone() Verification {
+	v.Code.Hash = slices.Clone(v.Code.Hash)
+	v.Failures = slices.Clone(v.Failures)
+	return v
+}
+
+// ErrNoCode is returned by OTPStore.Get when nothing is stored for the purpose and subject.
+var ErrNoCode = errors.New("no one-time code for this purpose and subject")
+
+// OTPStore stores the Verifications of standalone one-time codes (those not held by a record
+// they confirm), one per purpose and subject. Every method is atomic with respect to the
+// others for the same purpose and subject, including across processes for shared stores.
+// Values are copied in and out.
+type OTPStore interface {
+	// Get returns the Verification of the purpose and subject, or ErrNoCode when none is
+	// stored.
+	Get(ctx context.Context, purpose, subject string) (Verification, error)
+
+	// Update changes the Verification of the purpose and subject atomically: it locks it
+	// (a zero Verification when none is stored), calls fn with a copy, and, when fn returns
+	// nil, stores the copy as fn left it and returns it. When fn returns an error nothing is
+	// written and that error is returned as is (not wrapped). No other Update of the same
+	// purpose and subject runs between the read fn sees and the write. fn must do nothing
+	// but change its argument; it must not call the store.
+	Update(ctx context.Context, purpose, subject string, fn func(*Verification) error) (Verification, error)
+
+	// PurgeExpired deletes up to limit Verifications whose KeepUntil is at or before
+	// before, and returns how many it deleted; a negative limit deletes all of them. Stores
+	// may also purge on their own.
+	PurgeExpired(ctx context.Context, before time.Time, limit int) (int, error)
 }

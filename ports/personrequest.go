@@ -120,12 +120,9 @@ type PersonRequest struct {
 	// UploadVersion counts the generations of upload URLs; each new generation has a
 	// higher version than the one it replaces.
 	UploadVersion int
-	// ResendLease, when not empty, names the resend under way; no other resend may start
-	// before ResendLeaseUntil. It keeps the resends of one request in order across
-	// instances, so the current method is always the one the latest code went to.
-	ResendLease string
-	// ResendLeaseUntil is when ResendLease lapses (a resend that died holds it no longer).
-	ResendLeaseUntil time.Time
+	// Verification holds the request's latest one-time code and its failed attempts: the
+	// code, the current method it went through and the upload URLs change in one Update.
+	Verification Verification
 	// CreatedAt is when the request was created; the lifetime is counted from it.
 	CreatedAt time.Time
 	// UpdatedAt is when the request last changed.
@@ -137,6 +134,7 @@ func (r PersonRequest) Clone() PersonRequest {
 	r.Person = r.Person.Clone()
 	r.ThirdPerson = r.ThirdPerson.Clone()
 	r.Uploads = slices.Clone(r.Uploads)
+	r.Verification = r.Verification.Clone()
 	return r
 }
 

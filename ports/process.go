@@ -65,9 +65,10 @@ type ProcessActor struct {
 	Language string
 }
 
-// ProcessRecord is a stored OTP identification process. It never holds a one-time code:
-// codes live in the OTPStore, with the process id as their subject. Every field is a
-// plain value, so a record can be copied by assignment; zero times mean "not happened".
+// ProcessRecord is a stored OTP identification process. It holds its latest one-time code
+// (only the code's keyed hash) in Verification, so that a validation consumes the code and
+// stores VALIDATED in one atomic Update. Copy it with Clone; zero times mean "not
+// happened".
 //
 // Stores keep times to the microsecond at least and may return them in another location
 // (e.g. UTC); callers compare them with time.Time.Equal.
@@ -104,6 +105,14 @@ type ProcessRecord struct {
 	// CancelledAt and CancelReason are set when the process is CANCELLED.
 	CancelledAt  time.Time
 	CancelReason string
+	// Verification is the process's latest code and its failed attempts.
+	Verification Verification
+}
+
+// Clone returns a deep copy of r: changing the copy's slices never changes r.
+func (r ProcessRecord) Clone() ProcessRecord {
+	r.Verification = r.Verification.Clone()
+	return r
 }
 
 // EffectiveProcessState is the state rec has at now: a CREATED process whose ExpiresAt is

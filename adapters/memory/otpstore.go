@@ -3,16 +3,16 @@ package memory
 import (
 	"context"
 	"hash/maphash"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/verifykit/verifykit/ports"
 )
 
-// OTPStore is a ports.OTPStore in memory. Codes are sharded by purpose and subject, so
-// verifications of different subjects do not wait for each other. Codes past their expiry
-// are purged as the store is written, so memory does not grow without bound.
+// OTPStore is a ports.OTPStore in memory. Verifications are sharded by purpose and subject,
+// so verifications of different subjects do not wait for each other. Verifications past
+// their KeepUntil are purged as the store is written, so memory does not grow without
+// bound.
 type OTPStore struct {
 	seed   maphash.Seed
 	shards [shardCount]otpShard
@@ -20,8 +20,11 @@ type OTPStore struct {
 
 type otpShard struct {
 	mu     sync.Mutex
-	codes  map[string][]ports.OTPRecord // purpose+"\x00"+subject -> codes, oldest first
+	vs     map[string]ports.Verification // purpose+"\x00"+subject -> its verification
 	writes int
+	// latest is the latest time any written verification names: the purge on writes
+	// uses it as "now", since the store has no clock of its own.
+	latest time.Time
 
 	_ cacheLinePad
 }
@@ -30,7 +33,7 @@ type otpShard struct {
 func NewOTPStore() *OTPStore {
 	s := &OTPStore{seed: maphash.MakeSeed()}
 	for i := range s.shards {
-		s.shards[i].codes = make(map[string][]ports.OTPRecord)
+		s.shards[i].vs = make(map[string]ports.Verification)
 	}
 	return s
 }
@@ -39,133 +42,66 @@ func otpKey(purpose, subject string) string { return purpose + "\x00" + subject 
 
 func (s *OTPStore) shard(key string) *otpShard { return &s.shards[shardIndex(s.seed, key)] }
 
-// CreateCode implements ports.OTPStore.
-func (s *OTPStore) CreateCode(ctx context.Context, rec ports.OTPRecord) (int, error) {
+// Get implements ports.OTPStore.
+func (s *OTPStore) Get(ctx context.Context, purpose, subject string) (ports.Verification, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return ports.Verification{}, err
 	}
-	key := otpKey(rec.Purpose, rec.Subject)
+	key := otpKey(purpose, subject)
+	sh := s.shard(key)
+	sh.mu.Lock()
+	v, ok := sh.vs[key]
+	sh.mu.Unlock()
+	if !ok {
+		return ports.Verification{}, ports.ErrNoCode
+	}
+	return v.Clone(), nil
+}
+
+// Update implements ports.OTPStore: fn runs under the lock of the shard of the purpose and
+// subject.
+func (s *OTPStore) Update(ctx context.Context, purpose, subject string, fn func(*ports.Verification) error) (ports.Verification, error) {
+	if err := ctx.Err(); err != nil {
+		return ports.Verification{}, err
+	}
+	key := otpKey(purpose, subject)
 	sh := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	codes := sh.codes[key]
-	superseded := 0
-	kept := codes[:0]
-	for _, c := range codes {
-		if c.State == ports.CodeActive {
-			c.State = ports.CodeSuperseded
-			superseded++
-		}
-		// Codes past their expiry can never be used again: drop them.
-		if c.ExpiresAt.After(rec.CreatedAt) {
-			kept = append(kept, c)
-		}
+	v := sh.vs[key].Clone()
+	if err := fn(&v); err != nil {
+		return ports.Verification{}, err
 	}
-	rec.Hash = slices.Clone(rec.Hash)
-	sh.codes[key] = append(kept, rec)
+	sh.vs[key] = v.Clone()
 	sh.writes++
-	if sh.writes%sweepEvery == 0 {
-		sh.purge(rec.CreatedAt, -1)
+	for _, t := range []time.Time{v.Code.CreatedAt, v.Code.UsedAt} {
+		if t.After(sh.latest) {
+			sh.latest = t
+		}
 	}
-	return superseded, nil
+	if n := len(v.Failures); n > 0 && v.Failures[n-1].After(sh.latest) {
+		sh.latest = v.Failures[n-1]
+	}
+	if sh.writes%sweepEvery == 0 {
+		sh.purge(sh.latest, -1)
+	}
+	return v, nil
 }
 
-// purge deletes up to limit (all when negative) codes whose ExpiresAt is at or before
-// before. The caller holds sh.mu.
+// purge deletes up to limit (all when negative) verifications whose KeepUntil is at or
+// before before. The caller holds sh.mu.
 func (sh *otpShard) purge(before time.Time, limit int) int {
 	n := 0
-	for key, codes := range sh.codes {
-		kept := codes[:0]
-		for _, c := range codes {
-			if (limit < 0 || n < limit) && !c.ExpiresAt.After(before) {
-				n++
-				continue
-			}
-			kept = append(kept, c)
+	for key, v := range sh.vs {
+		if limit >= 0 && n >= limit {
+			break
 		}
-		if len(kept) == 0 {
-			delete(sh.codes, key)
-		} else {
-			clear(codes[len(kept):])
-			sh.codes[key] = kept
-		}
-	}
-	return n
-}
-
-// VerifyLatest implements ports.OTPStore.
-func (s *OTPStore) VerifyLatest(ctx context.Context, purpose, subject string, now time.Time, match func(ports.OTPRecord) bool) (ports.OTPRecord, ports.VerifyOutcome, error) {
-	if err := ctx.Err(); err != nil {
-		return ports.OTPRecord{}, "", err
-	}
-	key := otpKey(purpose, subject)
-	sh := s.shard(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	codes := sh.codes[key]
-	if len(codes) == 0 {
-		return ports.OTPRecord{}, "", ports.ErrNoCode
-	}
-	c := &codes[len(codes)-1]
-	outcome := ports.ApplyVerify(c, now, match)
-	out := *c
-	out.Hash = slices.Clone(c.Hash)
-	return out, outcome, nil
-}
-
-// Invalidate implements ports.OTPStore.
-func (s *OTPStore) Invalidate(ctx context.Context, purpose, subject string) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	key := otpKey(purpose, subject)
-	sh := s.shard(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	n := 0
-	for i := range sh.codes[key] {
-		if c := &sh.codes[key][i]; c.State == ports.CodeActive {
-			c.State = ports.CodeSuperseded
+		if !v.KeepUntil.After(before) {
+			delete(sh.vs, key)
 			n++
 		}
 	}
-	return n, nil
-}
-
-// MarkUndeliverable implements ports.OTPStore.
-func (s *OTPStore) MarkUndeliverable(ctx context.Context, purpose, subject, id string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	key := otpKey(purpose, subject)
-	sh := s.shard(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	for i := range sh.codes[key] {
-		if c := &sh.codes[key][i]; c.ID == id {
-			if c.State == ports.CodeActive {
-				c.State = ports.CodeUndeliverable
-			}
-			return nil
-		}
-	}
-	return ports.ErrNoCode
-}
-
-// Codes implements ports.OTPStore.
-func (s *OTPStore) Codes(ctx context.Context, purpose, subject string) ([]ports.OTPRecord, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	key := otpKey(purpose, subject)
-	sh := s.shard(key)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	out := slices.Clone(sh.codes[key])
-	for i := range out {
-		out[i].Hash = slices.Clone(out[i].Hash)
-	}
-	return out, nil
+	return n
 }
 
 // PurgeExpired implements ports.OTPStore.

@@ -18,7 +18,7 @@ type ProcessStore struct {
 // NewProcessStore returns an empty ProcessStore.
 func NewProcessStore() *ProcessStore {
 	// Every field of a ProcessRecord is a plain value: records are copied by assignment.
-	return &ProcessStore{procs: newShardedRecords[ports.ProcessRecord](nil)}
+	return &ProcessStore{procs: newShardedRecords(ports.ProcessRecord.Clone)}
 }
 
 // Create implements ports.ProcessStore.

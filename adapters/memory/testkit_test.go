@@ -88,9 +88,13 @@ func TestOTPStorePurgesOnWrite(t *testing.T) {
 	const n = 70_000
 	for i := range n {
 		created := base.Add(time.Duration(i) * time.Second)
-		_, err := s.CreateCode(ctx, ports.OTPRecord{
-			ID: "id", Purpose: "p", Subject: string(rune(i + 0x100)), State: ports.CodeActive,
-			MaxAttempts: 1, CreatedAt: created, ExpiresAt: created.Add(time.Minute),
+		_, err := s.Update(ctx, "p", string(rune(i+0x100)), func(v *ports.Verification) error {
+			v.Code = ports.OTPRecord{
+				ID: "id", Purpose: "p", Subject: string(rune(i + 0x100)), State: ports.CodeActive,
+				MaxAttempts: 1, CreatedAt: created, ExpiresAt: created.Add(time.Minute),
+			}
+			v.KeepUntil = v.Code.ExpiresAt
+			return nil
 		})
 		require.NoError(t, err)
 	}

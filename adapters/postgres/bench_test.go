@@ -25,9 +25,9 @@ var subjects atomic.Int64
 
 func nextSubject() string { return strconv.FormatInt(subjects.Add(1), 10) }
 
-// BenchmarkPostgresIssue issues codes through the otp engine on PostgreSQL: a send-limit check
-// (Allow: two round trips, one commit) and CreateCode (one round trip, one commit). Delivery
-// is a no-op.
+// BenchmarkPostgresIssue issues codes through the otp engine on PostgreSQL: the send-limit
+// record (Allow: one write transaction) and the code stored in its Verification (Update: one
+// write transaction, two round trips). Delivery is a no-op.
 func BenchmarkPostgresIssue(b *testing.B) {
 	ctx := context.Background()
 	svc := newOTP(b, pgtest.New(b), ports.SystemClock{}, nil, nil)
@@ -41,8 +41,8 @@ func BenchmarkPostgresIssue(b *testing.B) {
 }
 
 // BenchmarkPostgresVerify verifies codes (the right one, each once) through the otp engine on
-// PostgreSQL: a failure-limit Peek (one round trip) and VerifyLatest (two round trips, one
-// commit). The codes are issued before the timer starts.
+// PostgreSQL: one Update of the Verification (two round trips, one commit), the failure
+// budget decided in it. The codes are issued before the timer starts.
 func BenchmarkPostgresVerify(b *testing.B) {
 	ctx := context.Background()
 	svc := newOTP(b, pgtest.New(b), ports.SystemClock{}, nil, nil)
@@ -85,9 +85,9 @@ func (discardSMS) SendSMS(context.Context, ports.Message) error { return nil }
 
 // BenchmarkPostgresResendAuthMethod resends the code of person requests through the real
 // personrequest service on PostgreSQL, with the otp engine's default send limits in force:
-// the token check, a read of the request, three upload URLs, two atomic updates of the
-// request (two round trips each), a send-limit check (two round trips) and a new code stored
-// (one round trip); delivery is a no-op. It cycles over 1024 requests with distinct phones
+// the token check, a read of the request, the send-limit record (one write transaction),
+// three upload URLs, and one atomic Update of the request with its new code, URLs and
+// current method (one write transaction, two round trips); delivery is a no-op. It cycles over 1024 requests with distinct phones
 // created before the timer starts, and the clock moves one second per resend, so no limit
 // is hit (as in personrequest.BenchmarkResendAuthMethod on the memory adapters).
 func BenchmarkPostgresResendAuthMethod(b *testing.B) {
@@ -106,6 +106,57 @@ func BenchmarkPostgresResendAuthMethod(b *testing.B) {
 		_, err := svc.ResendAuthMethod(ctx, personrequest.ResendRequest{Token: prToken, ID: ids[(resends.Add(1)-1)%n]})
 		return err
 	})
+}
+
+// BenchmarkPostgresApprove approves person requests with their code through the real
+// personrequest service on PostgreSQL: the token check and one atomic Update of the request
+// that consumes the code and stores APPROVED (one write transaction, two round trips). The
+// requests are created before the timer starts, their codes read from the outbox.
+func BenchmarkPostgresApprove(b *testing.B) {
+	ctx := context.Background()
+	clock := memory.NewClock(start)
+	sms := memory.NewSMSOutbox()
+	svc := newPersonRequests(b, pgtest.New(b), clock, sms, func(c *otp.Config) { c.SendLimits = nil })
+	type approval struct{ id, code string }
+	var todo []approval
+	prepare := func(b *testing.B) {
+		todo = make([]approval, b.N)
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Go(func() {
+				for i := w; i < b.N; i += 4 {
+					phone := "+38093" + fmt.Sprintf("%07d", subjects.Add(1)%10_000_000)
+					r := newPersonRequest(b, svc, phone)
+					msg, _ := sms.Last(phone)
+					todo[i] = approval{r.ID, codeIn(msg.Body)}
+				}
+			})
+		}
+		wg.Wait()
+		b.ResetTimer()
+	}
+	runBoth(b, func(i int) error {
+		_, err := svc.Approve(ctx, personrequest.ApproveRequest{Token: prToken, ID: todo[i].id, Code: todo[i].code})
+		return err
+	}, prepare)
+}
+
+// codeIn returns the first run of 4 to 10 digits in body: the code of an SMS.
+func codeIn(body string) string {
+	start := -1
+	for i := 0; i <= len(body); i++ {
+		digit := i < len(body) && body[i] >= '0' && body[i] <= '9'
+		switch {
+		case digit && start < 0:
+			start = i
+		case !digit && start >= 0:
+			if n := i - start; n >= 4 && n <= 10 {
+				return body[start:i]
+			}
+			start = -1
+		}
+	}
+	return ""
 }
 
 // runBoth runs op(0..b.N-1) as the sub-benchmarks "serial" and "parallel", after the optional

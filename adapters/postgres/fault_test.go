@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"testing"
 	"time"
 
@@ -16,16 +17,30 @@ import (
 	"github.com/verifykit/verifykit/ports"
 )
 
-// codeRecord returns an active code of purpose "p" and subject "s" created at start.
-func codeRecord(id string) ports.OTPRecord {
-	return ports.OTPRecord{
-		ID: id, Purpose: "p", Subject: "s", Hash: []byte("h"), State: ports.CodeActive,
-		MaxAttempts: 3, CreatedAt: start, ExpiresAt: start.Add(10 * time.Minute),
+// verification returns a Verification with an active code id of purpose "p" and subject
+// "s", created at start.
+func verification(id string) ports.Verification {
+	return ports.Verification{
+		Code: ports.OTPRecord{
+			ID: id, Purpose: "p", Subject: "s", Hash: []byte("h"), State: ports.CodeActive,
+			MaxAttempts: 3, CreatedAt: start, ExpiresAt: start.Add(10 * time.Minute),
+		},
+		KeepUntil: start.Add(10 * time.Minute),
 	}
 }
 
+// put stores v as the Verification of purpose "p" and subject "s".
+func put(t *testing.T, store ports.OTPStore, v ports.Verification) {
+	t.Helper()
+	_, err := store.Update(context.Background(), "p", "s", func(cur *ports.Verification) error {
+		*cur = v
+		return nil
+	})
+	require.NoError(t, err)
+}
+
 // namedPool opens a pool whose connections carry a unique application_name, which it returns.
-func namedPool(t *testing.T) (*pgxpool.Pool, string) {
+func namedPool(t testing.TB) (*pgxpool.Pool, string) {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "verifykit-test-" + hex.EncodeToString(b[:])
@@ -39,70 +54,68 @@ func TestConnectionKilledMidTransaction(t *testing.T) {
 	other, err := postgres.New(pgtest.NewPool(t), postgres.Options{Schema: db.Schema()})
 	require.NoError(t, err)
 	store := db.OTPStore()
-	_, err = store.CreateCode(ctx, codeRecord("00000000-0000-0000-0000-000000000001"))
-	require.NoError(t, err)
+	put(t, store, verification("00000000-0000-0000-0000-000000000001"))
 
 	killed := false
-	_, _, err = store.VerifyLatest(ctx, "p", "s", start.Add(time.Minute), func(ports.OTPRecord) bool {
+	_, err = store.Update(ctx, "p", "s", func(v *ports.Verification) error {
 		// The code is locked inside an open transaction: kill that backend from elsewhere.
 		err := other.Pool().QueryRow(ctx, `select count(*) = 1 and bool_and(pg_terminate_backend(pid, 10000))
 			from pg_stat_activity where application_name = $1 and state = 'idle in transaction'`, name).Scan(&killed)
-		return err == nil
+		v.Code.State, v.Code.Attempts, v.Code.UsedAt = ports.CodeVerified, 2, start.Add(time.Minute)
+		return err
 	})
 	require.True(t, killed, "one backend in a transaction was terminated")
 	require.Error(t, err)
 	require.Equal(t, verifykit.KindUnavailable, verifykit.KindOf(err), "%v", err)
 
-	codes, err := other.OTPStore().Codes(ctx, "p", "s")
+	got, err := other.OTPStore().Get(ctx, "p", "s")
 	require.NoError(t, err)
-	require.Len(t, codes, 1)
-	require.Equal(t, ports.CodeActive, codes[0].State, "no partial state")
-	require.Zero(t, codes[0].Attempts)
-	require.True(t, codes[0].UsedAt.IsZero())
+	require.Equal(t, ports.CodeActive, got.Code.State, "no partial state")
+	require.Zero(t, got.Code.Attempts)
+	require.True(t, got.Code.UsedAt.IsZero())
 
-	got, out, err := store.VerifyLatest(ctx, "p", "s", start.Add(time.Minute), func(ports.OTPRecord) bool { return true })
+	got, err = store.Update(ctx, "p", "s", func(v *ports.Verification) error {
+		v.Code.State = ports.CodeVerified
+		return nil
+	})
 	require.NoError(t, err, "the next call succeeds")
-	require.Equal(t, ports.OutcomeVerified, out)
-	require.Equal(t, ports.CodeVerified, got.State)
+	require.Equal(t, ports.CodeVerified, got.Code.State)
 }
 
 func TestLockWaitRespectsContext(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
 	store := db.OTPStore()
-	_, err := store.CreateCode(ctx, codeRecord("00000000-0000-0000-0000-000000000001"))
-	require.NoError(t, err)
+	put(t, store, verification("00000000-0000-0000-0000-000000000001"))
 
-	var waitErr, createErr error
-	_, out, err := store.VerifyLatest(ctx, "p", "s", start.Add(time.Minute), func(ports.OTPRecord) bool {
-		// While this verification holds the code, others on the same subject wait for it:
+	var waitErr error
+	_, err := store.Update(ctx, "p", "s", func(v *ports.Verification) error {
+		// While this update holds the Verification, others on the same subject wait for it:
 		// until their context ends.
 		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 		defer cancel()
-		_, _, waitErr = store.VerifyLatest(short, "p", "s", start.Add(time.Minute), func(ports.OTPRecord) bool { return true })
-		short2, cancel2 := context.WithTimeout(ctx, 200*time.Millisecond)
-		defer cancel2()
-		_, createErr = store.CreateCode(short2, codeRecord("00000000-0000-0000-0000-000000000002"))
-		return true
+		_, waitErr = store.Update(short, "p", "s", func(v *ports.Verification) error {
+			v.Code.Attempts = 99
+			return nil
+		})
+		v.Code.State = ports.CodeVerified
+		return nil
 	})
 	require.NoError(t, err)
-	require.Equal(t, ports.OutcomeVerified, out)
-	for _, err := range []error{waitErr, createErr} {
-		require.Error(t, err)
-		require.Equal(t, verifykit.KindUnavailable, verifykit.KindOf(err), "%v", err)
-		require.ErrorIs(t, err, context.DeadlineExceeded)
-	}
-	codes, err := store.Codes(ctx, "p", "s")
+	require.Error(t, waitErr)
+	require.Equal(t, verifykit.KindUnavailable, verifykit.KindOf(waitErr), "%v", waitErr)
+	require.ErrorIs(t, waitErr, context.DeadlineExceeded)
+	got, err := store.Get(ctx, "p", "s")
 	require.NoError(t, err)
-	require.Len(t, codes, 1, "the create that gave up wrote nothing")
-	require.Equal(t, ports.CodeVerified, codes[0].State)
+	require.Equal(t, ports.CodeVerified, got.Code.State)
+	require.Zero(t, got.Code.Attempts, "the update that gave up wrote nothing")
 }
 
 func TestCancelledContextIsUnavailable(t *testing.T) {
 	db := pgtest.New(t)
 	cctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, _, err := db.OTPStore().VerifyLatest(cctx, "p", "s", start, func(ports.OTPRecord) bool { return true })
+	_, err := db.OTPStore().Update(cctx, "p", "s", func(*ports.Verification) error { return nil })
 	require.Equal(t, verifykit.KindUnavailable, verifykit.KindOf(err))
 	require.ErrorIs(t, err, context.Canceled)
 	_, err = db.RateLimiter().Allow(cctx, "k", start, ports.RateLimit{Max: 1, Per: time.Second})
@@ -110,24 +123,11 @@ func TestCancelledContextIsUnavailable(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 }
 
-func TestDuplicateCodeIDIsConflict(t *testing.T) {
-	ctx := context.Background()
-	store := pgtest.New(t).OTPStore()
-	_, err := store.CreateCode(ctx, codeRecord("00000000-0000-0000-0000-000000000001"))
-	require.NoError(t, err)
-	_, err = store.CreateCode(ctx, codeRecord("00000000-0000-0000-0000-000000000001"))
-	require.Equal(t, verifykit.KindConflict, verifykit.KindOf(err))
-	codes, err := store.Codes(ctx, "p", "s")
-	require.NoError(t, err)
-	require.Len(t, codes, 1)
-	require.Equal(t, ports.CodeActive, codes[0].State, "the failed create superseded nothing")
-}
-
 func TestUnmigratedSchemaIsInternal(t *testing.T) {
 	pool := pgtest.NewPool(t)
 	db, err := postgres.New(pool, pgtest.NewSchema(t, pool))
 	require.NoError(t, err)
-	_, err = db.OTPStore().Codes(context.Background(), "p", "s")
+	_, err = db.OTPStore().Get(context.Background(), "p", "s")
 	require.Equal(t, verifykit.KindInternal, verifykit.KindOf(err))
 }
 
@@ -135,17 +135,18 @@ func TestKeysKeepAnyString(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
 	store := db.OTPStore()
-	rec := codeRecord("00000000-0000-0000-0000-000000000001")
-	rec.Purpose, rec.Subject = "p\x00q", "s\xff\x00"
-	_, err := store.CreateCode(ctx, rec)
+	v := verification("00000000-0000-0000-0000-000000000001")
+	v.Code.Purpose, v.Code.Subject = "p\x00q", "s\xff\x00"
+	_, err := store.Update(ctx, v.Code.Purpose, v.Code.Subject, func(cur *ports.Verification) error {
+		*cur = v
+		return nil
+	})
 	require.NoError(t, err)
-	codes, err := store.Codes(ctx, rec.Purpose, rec.Subject)
+	got, err := store.Get(ctx, v.Code.Purpose, v.Code.Subject)
 	require.NoError(t, err)
-	require.Len(t, codes, 1)
-	require.Equal(t, rec.Subject, codes[0].Subject)
-	codes, err = store.Codes(ctx, "p", "q")
-	require.NoError(t, err)
-	require.Empty(t, codes)
+	require.Equal(t, v.Code.Subject, got.Code.Subject)
+	_, err = store.Get(ctx, "p", "q")
+	require.True(t, errors.Is(err, ports.ErrNoCode), "%v", err)
 
 	d, err := db.RateLimiter().Allow(ctx, "otp:fail:p\x00s\xff", start, ports.RateLimit{Max: 1, Per: time.Minute})
 	require.NoError(t, err)

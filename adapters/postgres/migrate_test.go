@@ -59,7 +59,7 @@ func TestMigrateFromEmptyThenAgain(t *testing.T) {
 	ms, err := postgres.Migrations()
 	require.NoError(t, err)
 	require.Len(t, first.Versions, len(ms), "every migration is applied")
-	for _, table := range []string{"otp_codes r ", "rate_limits r ", "schema_migrations r "} {
+	for _, table := range []string{"otp_verifications r ", "person_requests r ", "processes r ", "rate_limits r ", "schema_migrations r "} {
 		require.True(t, slices.ContainsFunc(first.Relations, func(rel string) bool { return strings.HasPrefix(rel, table) }), table)
 	}
 

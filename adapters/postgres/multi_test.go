@@ -118,30 +118,38 @@ func TestTwoInstancesCountAttemptsAtomically(t *testing.T) {
 		}
 	}
 	require.Equal(t, 4, wrongCodes, "the 5th wrong attempt blocks the code, whichever instance counts it")
-	codes, err := dbs[0].OTPStore().Codes(ctx, "p", "s")
+	got, err := dbs[0].OTPStore().Get(ctx, "p", "s")
 	require.NoError(t, err)
-	require.Len(t, codes, 1)
-	require.Equal(t, 5, codes[0].Attempts)
-	require.Equal(t, ports.CodeBlocked, codes[0].State)
+	require.Equal(t, 5, got.Code.Attempts)
+	require.Equal(t, ports.CodeBlocked, got.Code.State)
+	require.Len(t, got.Failures, 5, "each counted attempt counts against the failure budget too")
 }
 
 func TestTwoInstancesLeaveOneActiveCode(t *testing.T) {
 	ctx := context.Background()
 	dbs, svcs, _ := twoEngines(t, func(c *otp.Config) { c.SendLimits = nil })
 
+	issued := make([]otp.Issued, 20)
 	errs := race(20, func(i int) error {
-		_, err := svcs[i%2].IssueExternal(ctx, otp.IssueRequest{Purpose: "p", Subject: "s"})
+		var err error
+		issued[i], err = svcs[i%2].IssueExternal(ctx, otp.IssueRequest{Purpose: "p", Subject: "s"})
 		return err
 	})
 	for _, err := range errs {
 		require.NoError(t, err)
 	}
-	codes, err := dbs[1].OTPStore().Codes(ctx, "p", "s")
+	got, err := dbs[1].OTPStore().Get(ctx, "p", "s")
 	require.NoError(t, err)
-	require.Len(t, codes, 20)
-	active := slices.DeleteFunc(slices.Clone(codes), func(c ports.OTPRecord) bool { return c.State != ports.CodeActive })
-	require.Len(t, active, 1, "one active code")
-	require.Equal(t, ports.CodeActive, codes[len(codes)-1].State, "the active code is the latest")
+	require.Equal(t, ports.CodeActive, got.Code.State)
+	winner := slices.IndexFunc(issued, func(is otp.Issued) bool { return is.ID == got.Code.ID })
+	require.NotEqual(t, -1, winner, "the stored code is one of those issued")
+	loser := (winner + 1) % len(issued)
+	if issued[loser].Code != issued[winner].Code {
+		_, err = svcs[0].Verify(ctx, otp.VerifyRequest{Purpose: "p", Subject: "s", Code: issued[loser].Code})
+		require.ErrorIs(t, err, otp.ErrWrongCode, "a superseded code never verifies")
+	}
+	_, err = svcs[1].Verify(ctx, otp.VerifyRequest{Purpose: "p", Subject: "s", Code: issued[winner].Code})
+	require.NoError(t, err, "the one active code is the latest stored")
 }
 
 func TestTwoInstancesShareRateLimits(t *testing.T) {

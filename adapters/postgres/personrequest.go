@@ -10,7 +10,8 @@ import (
 )
 
 // PersonRequestStore is a ports.PersonRequestStore in PostgreSQL (table person_requests).
-// The person, the third person and the upload URLs are stored as jsonb; status and
+// The person, the third person, the upload URLs and the Verification (the request's code) are
+// stored as jsonb; status and
 // created_at are columns with an index for the expiry sweeps. Update selects the request FOR
 // UPDATE in a transaction, so every change of one request is serialised across instances.
 type PersonRequestStore struct {
@@ -22,32 +23,32 @@ type PersonRequestStore struct {
 // personRequestColumns are the columns scanPersonRequest reads and personRequestArgs
 // writes, in their order.
 const personRequestColumns = "id, status, person, third_person, current_auth_method, uploads, upload_version," +
-	" resend_lease, resend_lease_until, created_at, updated_at"
+	" verification, created_at, updated_at"
 
 func newPersonRequestStore(db *DB) *PersonRequestStore {
 	t := db.table("person_requests")
 	return &PersonRequestStore{
 		db: db,
-		qInsert: "insert into " + t + " (" + personRequestColumns + ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)" +
+		qInsert: "insert into " + t + " (" + personRequestColumns + ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)" +
 			" on conflict (id) do nothing",
 		qGet:  "select " + personRequestColumns + " from " + t + " where id = $1",
 		qLock: "select " + personRequestColumns + " from " + t + " where id = $1 for update",
 		qUpdate: "update " + t + " set status = $2, person = $3, third_person = $4, current_auth_method = $5, uploads = $6," +
-			" upload_version = $7, resend_lease = $8, resend_lease_until = $9, created_at = $10, updated_at = $11 where id = $1",
+			" upload_version = $7, verification = $8, created_at = $9, updated_at = $10 where id = $1",
 		qCreatedBefore: "select id from " + t + " where status = any($1) and created_at < $2 order by created_at, id limit $3",
 	}
 }
 
 func personRequestArgs(r *ports.PersonRequest) []any {
 	return []any{r.ID, string(r.Status), r.Person, r.ThirdPerson, r.CurrentAuthMethod, jsonArray(r.Uploads), r.UploadVersion,
-		r.ResendLease, optTime(r.ResendLeaseUntil), r.CreatedAt, r.UpdatedAt}
+		toVerificationJSON(r.Verification), r.CreatedAt, r.UpdatedAt}
 }
 
 func scanPersonRequest(row pgx.Row, r *ports.PersonRequest) error {
-	var leaseUntil *time.Time
+	var v verificationJSON
 	err := row.Scan(&r.ID, &r.Status, &r.Person, &r.ThirdPerson, &r.CurrentAuthMethod, &r.Uploads, &r.UploadVersion,
-		&r.ResendLease, &leaseUntil, &r.CreatedAt, &r.UpdatedAt)
-	r.ResendLeaseUntil = dbTime(fromOptTime(leaseUntil))
+		&v, &r.CreatedAt, &r.UpdatedAt)
+	r.Verification = v.verification()
 	return err
 }
 

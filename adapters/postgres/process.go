@@ -9,8 +9,8 @@ import (
 	"github.com/verifykit/verifykit/ports"
 )
 
-// ProcessStore is a ports.ProcessStore in PostgreSQL (table processes). The actor is stored
-// as jsonb; state, organisation and times are columns. Update and Delete with a check select
+// ProcessStore is a ports.ProcessStore in PostgreSQL (table processes). The actor and the
+// Verification (the process's code) are stored as jsonb; state, organisation and times are columns. Update and Delete with a check select
 // the process FOR UPDATE in a transaction, so every change of one process is serialised
 // across instances. List evaluates ports.EffectiveProcessState in SQL, so a CREATED process
 // past its expiry is listed as EXPIRED before ExpireDue stores it. ExpireDue changes at most
@@ -24,7 +24,7 @@ type ProcessStore struct {
 
 // processColumns are the columns scanProcess reads and processArgs writes, in their order.
 const processColumns = "id, org_id, state, actor, two_factor_type, channel_type, channel_external, created_at, updated_at," +
-	" expires_at, code_sent_at, codes_sent, failed_attempts, validated_at, two_factor_evidence, cancelled_at, cancel_reason"
+	" expires_at, code_sent_at, codes_sent, failed_attempts, validated_at, two_factor_evidence, cancelled_at, cancel_reason, verification"
 
 func newProcessStore(db *DB) *ProcessStore {
 	t := db.table("processes")
@@ -32,12 +32,12 @@ func newProcessStore(db *DB) *ProcessStore {
 		db:    db,
 		table: t,
 		qInsert: "insert into " + t + " (" + processColumns + ")" +
-			" values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) on conflict (id) do nothing",
+			" values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) on conflict (id) do nothing",
 		qGet:  "select " + processColumns + " from " + t + " where id = $1 and org_id = $2",
 		qLock: "select " + processColumns + " from " + t + " where id = $1 and org_id = $2 for update",
 		qUpdate: "update " + t + " set state = $3, actor = $4, two_factor_type = $5, channel_type = $6, channel_external = $7," +
 			" created_at = $8, updated_at = $9, expires_at = $10, code_sent_at = $11, codes_sent = $12, failed_attempts = $13," +
-			" validated_at = $14, two_factor_evidence = $15, cancelled_at = $16, cancel_reason = $17 where id = $1 and org_id = $2",
+			" validated_at = $14, two_factor_evidence = $15, cancelled_at = $16, cancel_reason = $17, verification = $18 where id = $1 and org_id = $2",
 		qDelete:    "delete from " + t + " where id = $1",
 		qDeleteNow: "delete from " + t + " where id = $1 and org_id = $2",
 		qExpire: "update " + t + " set state = '" + ports.ProcessStateExpired + "', updated_at = $1 where id in (select id from " + t +
@@ -47,13 +47,16 @@ func newProcessStore(db *DB) *ProcessStore {
 
 func processArgs(r *ports.ProcessRecord) []any {
 	return []any{r.ID, r.OrgID, r.State, r.Actor, r.TwoFactorType, r.ChannelType, r.ChannelExternal, r.CreatedAt, r.UpdatedAt,
-		r.ExpiresAt, r.CodeSentAt, r.CodesSent, r.FailedAttempts, r.ValidatedAt, r.TwoFactorEvidence, r.CancelledAt, r.CancelReason}
+		r.ExpiresAt, r.CodeSentAt, r.CodesSent, r.FailedAttempts, r.ValidatedAt, r.TwoFactorEvidence, r.CancelledAt, r.CancelReason,
+		toVerificationJSON(r.Verification)}
 }
 
 func scanProcess(row pgx.Row, r *ports.ProcessRecord) error {
+	var v verificationJSON
 	err := row.Scan(&r.ID, &r.OrgID, &r.State, &r.Actor, &r.TwoFactorType, &r.ChannelType, &r.ChannelExternal, &r.CreatedAt,
 		&r.UpdatedAt, &r.ExpiresAt, &r.CodeSentAt, &r.CodesSent, &r.FailedAttempts, &r.ValidatedAt, &r.TwoFactorEvidence,
-		&r.CancelledAt, &r.CancelReason)
+		&r.CancelledAt, &r.CancelReason, &v)
+	r.Verification = v.verification()
 	// The zero time comes back as 0001-01-01 in the local zone: make it the zero value.
 	for _, t := range []*time.Time{&r.CreatedAt, &r.UpdatedAt, &r.ExpiresAt, &r.CodeSentAt, &r.ValidatedAt, &r.CancelledAt} {
 		if t.IsZero() {

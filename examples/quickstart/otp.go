@@ -37,11 +37,11 @@ func demoOTP(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "Issued code %s…, valid until %s.\n", issued.ID[:8], issued.ExpiresAt.Format(time.TimeOnly))
 	msg, _ := sms.Last(phone)
 	fmt.Fprintf(w, "SMS to %s: %q\n", phone, msg.Body)
-	stored, err := store.Codes(ctx, "login", "user-42")
+	stored, err := store.Get(ctx, "login", "user-42")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "The store keeps only a %d-byte HMAC of it, state %q.\n", len(stored[0].Hash), stored[0].State)
+	fmt.Fprintf(w, "The store keeps only a %d-byte HMAC of it, state %q.\n", len(stored.Code.Hash), stored.Code.State)
 
 	wrong := "000000"
 	if first == wrong {

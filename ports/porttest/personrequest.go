@@ -36,11 +36,10 @@ func personRequest(id string, status ports.PersonRequestStatus, created time.Tim
 			{DocumentType: "person.PASSPORT", URL: "https://u.example/1", ExpiresAt: created.Add(time.Hour)},
 			{DocumentType: "third_person.PASSPORT", URL: "https://u.example/2", ExpiresAt: created.Add(time.Hour)},
 		},
-		UploadVersion:    3,
-		ResendLease:      "lease-1",
-		ResendLeaseUntil: created.Add(time.Minute),
-		CreatedAt:        created,
-		UpdatedAt:        created.Add(time.Minute),
+		UploadVersion: 3,
+		Verification:  sampleVerification("c-"+id, "person_request", id, created),
+		CreatedAt:     created,
+		UpdatedAt:     created.Add(time.Minute),
 	}
 }
 
@@ -54,8 +53,8 @@ func requireSameRequest(t *testing.T, want, got ports.PersonRequest) {
 		require.True(t, want.Uploads[i].ExpiresAt.Equal(got.Uploads[i].ExpiresAt))
 		got.Uploads[i].ExpiresAt = want.Uploads[i].ExpiresAt
 	}
-	require.True(t, want.ResendLeaseUntil.Equal(got.ResendLeaseUntil), "ResendLeaseUntil %v != %v", want.ResendLeaseUntil, got.ResendLeaseUntil)
-	got.CreatedAt, got.UpdatedAt, got.ResendLeaseUntil = want.CreatedAt, want.UpdatedAt, want.ResendLeaseUntil
+	requireSameVerification(t, want.Verification, got.Verification, "the request's Verification")
+	got.CreatedAt, got.UpdatedAt, got.Verification = want.CreatedAt, want.UpdatedAt, want.Verification
 	require.Equal(t, want, got)
 }
 
@@ -125,7 +124,8 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 			r.UploadVersion++
 			r.Uploads = []ports.PersonRequestUpload{{DocumentType: "person.PASSPORT", URL: "https://u.example/3", ExpiresAt: base.Add(2 * time.Hour)}}
 			r.Person.AuthMethods[1].Alias = "mum"
-			r.ResendLease, r.ResendLeaseUntil = "", time.Time{}
+			r.Verification.Code.State, r.Verification.Code.UsedAt = ports.CodeVerified, base.Add(time.Hour)
+			r.Verification.Failures = append(r.Verification.Failures, base.Add(time.Second))
 			r.UpdatedAt = base.Add(time.Hour)
 			return nil
 		})
@@ -136,7 +136,8 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		want.UploadVersion = 4
 		want.Uploads = []ports.PersonRequestUpload{{DocumentType: "person.PASSPORT", URL: "https://u.example/3", ExpiresAt: base.Add(2 * time.Hour)}}
 		want.Person.AuthMethods[1].Alias = "mum"
-		want.ResendLease, want.ResendLeaseUntil = "", time.Time{}
+		want.Verification.Code.State, want.Verification.Code.UsedAt = ports.CodeVerified, base.Add(time.Hour)
+		want.Verification.Failures = append(want.Verification.Failures, base.Add(time.Second))
 		want.UpdatedAt = base.Add(time.Hour)
 		requireSameRequest(t, want, got)
 		stored, err := s.Get(ctx, prID1)
@@ -167,8 +168,14 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		require.NoError(t, s.Create(ctx, want))
 		boom := errors.New("boom")
 		_, err := s.Update(ctx, prID1, func(r *ports.PersonRequest) error {
-			r.Status = ports.PersonRequestCancelled
+			// A use case whose last step fails: the status, the person, the URLs and the
+			// code were all changed before it.
+			r.Status = ports.PersonRequestApproved
 			r.Person.Documents[0].Number = "changed"
+			r.Uploads, r.UploadVersion = nil, r.UploadVersion+1
+			r.CurrentAuthMethod = 0
+			r.Verification.Code.State, r.Verification.Code.Attempts = ports.CodeVerified, 2
+			r.Verification.Failures = append(r.Verification.Failures, base)
 			return boom
 		})
 		require.Same(t, boom, err, "fn's error comes back as is")
@@ -197,17 +204,21 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		in.Person.Documents[0].Number = "mutated"
 		in.ThirdPerson.AuthMethods[0].Phone = "mutated"
 		in.Uploads[0].URL = "mutated"
+		in.Verification.Code.Hash[0], in.Verification.Failures[0] = 'X', base
 
 		out, err := s.Get(ctx, prID1)
 		require.NoError(t, err)
 		out.Person.AuthMethods[0].Phone = "mutated"
 		out.Uploads[1].URL = "mutated"
+		out.Verification.Code.Hash[1], out.Verification.Failures[1] = 'Y', base
 
 		var kept *ports.PersonRequest
 		ret, err := s.Update(ctx, prID1, func(r *ports.PersonRequest) error { kept = r; return nil })
 		require.NoError(t, err)
 		ret.Person.Documents[1].Number = "mutated"
 		kept.ThirdPerson.Documents[0].Number = "mutated"
+		kept.Verification.Code.Hash[2] = 'Z'
+		ret.Verification.Failures[0] = base
 
 		got, err := s.Get(ctx, prID1)
 		require.NoError(t, err)

@@ -34,6 +34,7 @@ func processRecord(id, org string, created time.Time) ports.ProcessRecord {
 		ExpiresAt:       created.Add(24 * time.Hour),
 		CodeSentAt:      created,
 		CodesSent:       1,
+		Verification:    sampleVerification("c-"+id, "otp_identification", id, created),
 	}
 }
 
@@ -42,6 +43,8 @@ func processID(i int) string { return fmt.Sprintf("10000000-0000-4000-8000-%012d
 // requireSameProcess compares two records, times with time.Time.Equal.
 func requireSameProcess(t *testing.T, want, got ports.ProcessRecord) {
 	t.Helper()
+	requireSameVerification(t, want.Verification, got.Verification, "the process's Verification")
+	want.Verification, got.Verification = ports.Verification{}, ports.Verification{}
 	norm := func(r ports.ProcessRecord) ports.ProcessRecord {
 		for _, tm := range []*time.Time{&r.CreatedAt, &r.UpdatedAt, &r.ExpiresAt, &r.CodeSentAt, &r.ValidatedAt, &r.CancelledAt} {
 			if tm.IsZero() {
@@ -125,6 +128,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		got, err := s.Update(ctx, "org-a", rec.ID, func(p *ports.ProcessRecord) error {
 			requireSameProcess(t, rec, *p)
 			p.State = "CANCELLED"
+			p.Verification.Code.State = ports.CodeSuperseded
 			p.CancelReason = "asked by the actor"
 			p.CancelledAt = base.Add(time.Minute)
 			p.UpdatedAt = base.Add(time.Minute)
@@ -132,8 +136,9 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 			return nil
 		})
 		require.NoError(t, err)
-		want := rec
+		want := rec.Clone()
 		want.State, want.CancelReason, want.CancelledAt, want.UpdatedAt = "CANCELLED", "asked by the actor", base.Add(time.Minute), base.Add(time.Minute)
+		want.Verification.Code.State = ports.CodeSuperseded
 		requireSameProcess(t, want, got)
 		stored, err := s.Get(ctx, "org-a", rec.ID)
 		require.NoError(t, err)
@@ -148,7 +153,11 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		require.NoError(t, s.Create(ctx, rec))
 		boom := errors.New("boom")
 		_, err := s.Update(ctx, "org-a", rec.ID, func(p *ports.ProcessRecord) error {
-			p.State = "VALIDATED"
+			// A use case whose last step fails: the state, the counts and the code were all
+			// changed before it.
+			p.State, p.ValidatedAt, p.FailedAttempts = "VALIDATED", base.Add(time.Minute), 4
+			p.Verification.Code.State, p.Verification.Code.UsedAt = ports.CodeVerified, base.Add(time.Minute)
+			p.Verification.Failures = append(p.Verification.Failures, base)
 			return boom
 		})
 		require.Same(t, boom, err, "fn's error comes back unchanged")

@@ -1,0 +1,727 @@
+package postgres_test
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/adapters/memory"
+	"github.com/verifykit/verifykit/adapters/postgres"
+	"github.com/verifykit/verifykit/adapters/postgres/pgtest"
+	"github.com/verifykit/verifykit/authmethod"
+	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/personrequest"
+	"github.com/verifykit/verifykit/ports"
+)
+
+// Tokens of the process and authentication-method flows of these tests.
+const (
+	procToken  = "tok-processes"  // admin and actor scopes of org "org-a", force delete
+	pisToken   = "tok-pis-olga"   // Olga's own token for deactivations
+	faultOrg   = "org-a"          // the organisation of the processes
+	faultPhone = "+380931234585"  // the person's own phone
+	thirdPhone = "+380501112233"  // the third person's phone (newPersonRequest)
+	procPhone  = "+34600111222"   // the actors' phone
+	actorDoc   = "X1234567L"      // the actors' document number (second factor)
+	faultTick  = 2 * time.Second  // how far the shared clock moves between operations
+	uploadTTL  = 24 * time.Hour   // personrequest.DefaultConfig().UploadURLTTL
+	codeTTL    = 15 * time.Minute // personrequest.DefaultConfig().CodeTTL
+	procExpiry = 720 * time.Hour  // a process's lifetime: longer than the test's clock moves
+	faultRuns  = 150              // operations per worker, at most
+	faultTime  = 8 * time.Second  // and for at most this long
+	faultEvery = 15 * time.Millisecond
+)
+
+// host is one instance of a host service on PostgreSQL: every flow's service on its own
+// pool, with the clock, outbox, tokens and upload signer the instances share.
+type host struct {
+	db       *postgres.DB
+	requests *personrequest.Service
+	procs    *identification.ProcessService
+	methods  *authmethod.Service
+	codes    *otp.Service
+}
+
+// shared is what the instances of one test share besides the database.
+type shared struct {
+	clock  *memory.Clock
+	sms    *memory.SMSOutbox
+	tokens *memory.Tokens
+	signer *memory.UploadSigner
+}
+
+func newShared() shared {
+	s := shared{clock: memory.NewClock(start), sms: memory.NewSMSOutbox(), tokens: memory.NewTokens(), signer: memory.NewUploadSigner()}
+	exp := start.Add(10 * 365 * 24 * time.Hour)
+	s.tokens.Add(prToken, ports.Claims{Subject: "operator", Scopes: []string{personrequest.ScopeWrite, personrequest.ScopeRead}, ExpiresAt: exp})
+	s.tokens.Add(procToken, ports.Claims{
+		Subject: "org-admin", OrgID: faultOrg, ExpiresAt: exp,
+		Scopes:      []string{identification.DefaultProcessScope, identification.DefaultProcessActorScope},
+		Permissions: []string{identification.DefaultForceDeletePermission},
+	})
+	s.tokens.Add(pisToken, ports.Claims{Subject: "olga", PersonID: "olga", Scopes: []string{authmethod.Scope}, ExpiresAt: exp})
+	return s
+}
+
+// newHost builds every flow's service on db, with generous send limits (they are still
+// recorded: a resend writes its send-limit record) and fast delivery retries.
+func newHost(t testing.TB, db *postgres.DB, sh shared) *host {
+	t.Helper()
+	cfg := otp.DefaultConfig()
+	cfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
+	cfg.Delivery.BaseDelay, cfg.Delivery.MaxDelay = time.Millisecond, time.Millisecond
+	cfg.SendLimits = []ports.RateLimit{{Max: 1_000_000, Per: time.Minute}}
+	codes, err := otp.NewService(otp.Deps{Store: db.OTPStore(), Limiter: db.RateLimiter(), SMS: sh.sms, Clock: sh.clock}, cfg)
+	require.NoError(t, err)
+	h := &host{db: db, codes: codes}
+	h.requests, err = personrequest.NewService(personrequest.Deps{
+		Store: db.PersonRequestStore(), OTP: codes, Tokens: sh.tokens, Uploads: sh.signer, Clock: sh.clock,
+	}, personrequest.DefaultConfig())
+	require.NoError(t, err)
+	h.procs, err = identification.NewProcessService(identification.ProcessDeps{
+		Store: db.ProcessStore(), OTP: codes, Tokens: sh.tokens, Clock: sh.clock,
+	}, identification.DefaultProcessConfig())
+	require.NoError(t, err)
+	h.methods, err = authmethod.NewService(authmethod.Deps{
+		Persons: db.PersonStore(), Methods: db.AuthMethodStore(), Confidants: db.ConfidantStore(), Tokens: sh.tokens, Clock: sh.clock,
+	}, authmethod.DefaultConfig())
+	require.NoError(t, err)
+	return h
+}
+
+// createProcess opens an SMS process with the document number as second factor.
+func (h *host) createProcess(ctx context.Context) (identification.Process, error) {
+	res, err := h.procs.Create(ctx, identification.CreateProcessRequest{
+		Token: procToken, OrgID: faultOrg, ExpiresIn: "PT720H",
+		Actor: identification.Actor{
+			Name: "Ana", MSISDN: identification.MSISDN{CountryCode: "34", PhoneNumber: "600111222"},
+			IdentityDocument: identification.IdentityDocument{DocumentType: "DNI", DocumentNumber: actorDoc},
+		},
+		TwoFactorType: identification.TwoFactorDocumentNumber,
+		Channel:       identification.Channel{Type: identification.ChannelSMS},
+	})
+	return res.Process, err
+}
+
+// sentCode returns the code of the SMS that delivered the code with the id codeID, and
+// where it went; ok is false when no SMS carried it (its write's answer was lost, say).
+func sentCode(sms *memory.SMSOutbox, codeID string) (code, to string, ok bool) {
+	for _, m := range sms.Messages() {
+		if m.IdempotencyKey == codeID {
+			return codeIn(m.Body), m.To, true
+		}
+	}
+	return "", "", false
+}
+
+// currentPhone is the phone the codes of r's current method go to.
+func currentPhone(r ports.PersonRequest) string {
+	m := r.Person.AuthMethods[r.CurrentAuthMethod]
+	if m.Type == ports.PersonRequestAuthThirdPerson {
+		return r.ThirdPerson.AuthMethods[0].Phone
+	}
+	return m.Phone
+}
+
+// tolerated reports whether err is an answer a flow may give while its database
+// connections are being killed: unavailable, or a rule's answer for the state the record
+// is in. Anything else (an internal error, a panic's) fails the test.
+func tolerated(err error) bool {
+	switch verifykit.KindOf(err) {
+	case verifykit.KindUnavailable, verifykit.KindConflict, verifykit.KindInvalidInput,
+		verifykit.KindBadRequest, verifykit.KindRateLimited, verifykit.KindNotFound, verifykit.KindForbidden:
+		return true
+	}
+	return err == nil
+}
+
+// killer terminates, every faultEvery until stop is closed, every backend whose
+// application_name is one of names, from a pool of its own.
+func killer(pool *pgxpool.Pool, names []string, stop <-chan struct{}) (done <-chan int) {
+	out := make(chan int, 1)
+	go func() {
+		killed := 0
+		tick := time.NewTicker(faultEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				out <- killed
+				return
+			case <-tick.C:
+			}
+			var n int
+			err := pool.QueryRow(context.Background(), `select count(*) from (select pg_terminate_backend(pid)
+				from pg_stat_activity where application_name = any($1) and pid <> pg_backend_pid()) k`, names).Scan(&n)
+			if err == nil {
+				killed += n
+			}
+		}
+	}()
+	return out
+}
+
+// TestFlowsLeaveNoPartialStateWhenConnectionsDie runs every multi-step flow — person
+// request create, resend (resend_otp is the same use case), approve; process create,
+// resend, validate, cancel, delete; deactivate — on two host instances (two pools, one
+// schema) while another connection keeps killing their backends. Afterwards no record is
+// half-changed, and every flow works again.
+func TestFlowsLeaveNoPartialStateWhenConnectionsDie(t *testing.T) {
+	ctx := context.Background()
+	base := pgtest.New(t) // checks and set-up; never killed
+	sh := newShared()
+	var hosts []*host
+	var names []string
+	for range 2 {
+		pool, name := namedPool(t)
+		db, err := postgres.New(pool, postgres.Options{Schema: base.Schema()})
+		require.NoError(t, err)
+		hosts = append(hosts, newHost(t, db, sh))
+		names = append(names, name)
+	}
+	setup := newHost(t, base, sh)
+
+	var requests, procs []string
+	for i := range 6 {
+		requests = append(requests, newPersonRequest(t, setup.requests, fmt.Sprintf("+38093%07d", i)).ID)
+		p, err := setup.createProcess(ctx)
+		require.NoError(t, err)
+		procs = append(procs, p.ID)
+	}
+	require.NoError(t, base.PersonStore().CreatePerson(ctx, ports.PersonRecord{
+		ID: "olga", BirthDate: start.AddDate(-40, 0, 0), Status: authmethod.PersonStatusActive, IsActive: true,
+		VerificationStatus: authmethod.StatusVerified,
+	}))
+	for i := range 40 {
+		require.NoError(t, base.AuthMethodStore().AddAuthMethod(ctx, ports.AuthMethodRecord{
+			ID: fmt.Sprintf("am-%02d", i), PersonID: "olga", Type: authmethod.TypeOTP, Alias: fmt.Sprintf("phone %d", i),
+			Phone: fmt.Sprintf("+38067%07d", i), StartedAt: start.AddDate(-1, 0, 0), IsActive: true, IsPrimary: i == 0,
+		}))
+	}
+
+	var mu sync.Mutex
+	created := map[string]bool{} // processes the workers created
+	deactivated := map[string]bool{}
+	stop := make(chan struct{})
+	kills := killer(base.Pool(), names, stop)
+	deadline := time.Now().Add(faultTime)
+	var wg sync.WaitGroup
+	var unexpected atomic.Value
+	for w := range 4 {
+		wg.Go(func() {
+			h := hosts[w%2]
+			rnd := rand.New(rand.NewPCG(uint64(w), 42))
+			for i := 0; i < faultRuns && time.Now().Before(deadline); i++ {
+				sh.clock.Advance(faultTick)
+				err := faultStep(ctx, h, base, sh, rnd, requests, procs, func(id string, kind string) {
+					mu.Lock()
+					defer mu.Unlock()
+					if kind == "process" {
+						created[id] = true
+					} else {
+						deactivated[id] = true
+					}
+				})
+				if !tolerated(err) {
+					unexpected.CompareAndSwap(nil, fmt.Sprintf("worker %d step %d: %v (kind %v)", w, i, err, verifykit.KindOf(err)))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	killed := <-kills
+	require.Nil(t, unexpected.Load(), "only tolerated answers while connections die")
+	require.Positive(t, killed, "connections were killed while the flows ran")
+	t.Logf("%d backends killed", killed)
+
+	// No partial state in any record.
+	for _, id := range requests {
+		r, err := base.PersonRequestStore().Get(ctx, id)
+		require.NoError(t, err)
+		requirePersonRequestWhole(t, sh, r)
+	}
+	mu.Lock()
+	for id := range created {
+		procs = append(procs, id)
+	}
+	mu.Unlock()
+	for _, id := range procs {
+		p, err := base.ProcessStore().Get(ctx, faultOrg, id)
+		if errors.Is(err, ports.ErrProcessNotFound) {
+			continue // deleted, with its code
+		}
+		require.NoError(t, err)
+		requireProcessWhole(t, p)
+	}
+	ms, err := base.AuthMethodStore().AuthMethods(ctx, "olga")
+	require.NoError(t, err)
+	for _, m := range ms {
+		require.Equal(t, m.IsActive, m.EndedAt.IsZero(), "method %s: ended exactly when inactive", m.ID)
+	}
+
+	// Every flow works again: nothing is left locked or leased.
+	h := hosts[0]
+	sh.clock.Advance(time.Hour)
+	for _, id := range requests {
+		r, err := h.requests.Get(ctx, personrequest.GetRequest{Token: prToken, ID: id})
+		require.NoError(t, err)
+		if r.Status != personrequest.StatusNew {
+			continue
+		}
+		_, err = h.requests.ResendAuthMethod(ctx, personrequest.ResendRequest{Token: prToken, ID: id, Alias: "mother"})
+		require.NoError(t, err, "request %s can be resent", id)
+		stored, err := base.PersonRequestStore().Get(ctx, id)
+		require.NoError(t, err)
+		code, to, ok := sentCode(sh.sms, stored.Verification.Code.ID)
+		require.True(t, ok)
+		require.Equal(t, thirdPhone, to)
+		_, err = h.requests.Approve(ctx, personrequest.ApproveRequest{Token: prToken, ID: id, Code: code})
+		require.NoError(t, err, "request %s can be approved", id)
+	}
+	for _, id := range procs {
+		res, err := h.procs.Resend(ctx, identification.ProcessRequest{Token: procToken, OrgID: faultOrg, ID: id})
+		if err != nil {
+			require.True(t, errors.Is(err, verifykit.ErrConflict) || errors.Is(err, verifykit.ErrNotFound), "process %s: %v", id, err)
+			continue
+		}
+		p, err := base.ProcessStore().Get(ctx, faultOrg, res.Process.ID)
+		require.NoError(t, err)
+		code, _, ok := sentCode(sh.sms, p.Verification.Code.ID)
+		require.True(t, ok)
+		_, err = h.procs.Validate(ctx, identification.ValidateProcessRequest{Token: procToken, OrgID: faultOrg, ID: id, Code: code, TwoFactor: actorDoc})
+		require.NoError(t, err, "process %s can be validated", id)
+	}
+	p, err := h.createProcess(ctx)
+	require.NoError(t, err, "a process can be created")
+	require.NotEmpty(t, p.ID)
+}
+
+// faultStep runs one randomly chosen flow step on h. note records what it created or
+// deactivated.
+func faultStep(ctx context.Context, h *host, base *postgres.DB, sh shared, rnd *rand.Rand, requests, procs []string, note func(id, kind string)) error {
+	switch op := rnd.IntN(10); op {
+	case 0, 1: // resend, to the person's phone or the third person's
+		_, err := h.requests.ResendAuthMethod(ctx, personrequest.ResendRequest{
+			Token: prToken, ID: requests[rnd.IntN(len(requests))], Alias: []string{"mobile", "mother"}[rnd.IntN(2)],
+		})
+		return err
+	case 2, 3: // approve with the latest code, or with a wrong one
+		id := requests[rnd.IntN(len(requests))]
+		r, err := base.PersonRequestStore().Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		code, _, ok := sentCode(sh.sms, r.Verification.Code.ID)
+		if !ok || op == 3 {
+			code = "000000"
+		}
+		_, err = h.requests.Approve(ctx, personrequest.ApproveRequest{Token: prToken, ID: id, Code: code})
+		return err
+	case 4: // resend a process's code
+		_, err := h.procs.Resend(ctx, identification.ProcessRequest{Token: procToken, OrgID: faultOrg, ID: procs[rnd.IntN(len(procs))]})
+		return err
+	case 5, 6: // validate a process: right code and factor, or a wrong factor
+		id := procs[rnd.IntN(len(procs))]
+		p, err := base.ProcessStore().Get(ctx, faultOrg, id)
+		if err != nil {
+			return err
+		}
+		code, _, ok := sentCode(sh.sms, p.Verification.Code.ID)
+		if !ok {
+			code = "000000"
+		}
+		factor := actorDoc
+		if op == 6 {
+			factor = "WRONG"
+		}
+		_, err = h.procs.Validate(ctx, identification.ValidateProcessRequest{Token: procToken, OrgID: faultOrg, ID: id, Code: code, TwoFactor: factor})
+		return err
+	case 7: // open a process, and cancel or delete one of those opened meanwhile
+		p, err := h.createProcess(ctx)
+		if err != nil {
+			return err
+		}
+		note(p.ID, "process")
+		if rnd.IntN(2) == 0 {
+			_, err = h.procs.Cancel(ctx, identification.CancelProcessRequest{Token: procToken, OrgID: faultOrg, ID: p.ID, Reason: "duplicate"})
+		} else {
+			_, err = h.procs.Delete(ctx, identification.DeleteProcessRequest{Token: procToken, OrgID: faultOrg, ID: p.ID, Force: true})
+		}
+		return err
+	case 8: // cancel one of the first processes now and then
+		if rnd.IntN(4) != 0 {
+			return nil
+		}
+		_, err := h.procs.Cancel(ctx, identification.CancelProcessRequest{Token: procToken, OrgID: faultOrg, ID: procs[rnd.IntN(len(procs))], Reason: "moved"})
+		return err
+	default: // deactivate one of Olga's methods
+		id := fmt.Sprintf("am-%02d", 1+rnd.IntN(39))
+		_, err := h.methods.Deactivate(ctx, authmethod.DeactivateRequest{Token: pisToken, MethodID: id})
+		if err == nil {
+			note(id, "method")
+		}
+		return err
+	}
+}
+
+// requirePersonRequestWhole fails unless r is in a state that one whole use case, or none,
+// left: its code and its status agree, the code went to the current method's phone, and
+// its upload URLs are of one generation, signed with (after) its code.
+func requirePersonRequestWhole(t *testing.T, sh shared, r ports.PersonRequest) {
+	t.Helper()
+	c := r.Verification.Code
+	switch r.Status {
+	case ports.PersonRequestNew:
+		require.NotEqual(t, ports.CodeVerified, c.State, "request %s: code consumed but request NEW", r.ID)
+	case ports.PersonRequestApproved:
+		require.Equal(t, ports.CodeVerified, c.State, "request %s: APPROVED without its code consumed", r.ID)
+	}
+	if _, to, ok := sentCode(sh.sms, c.ID); ok && (c.State == ports.CodeActive || c.State == ports.CodeVerified) {
+		require.Equal(t, currentPhone(r), to, "request %s: its code went to another phone than its current method's", r.ID)
+	}
+	require.NotEmpty(t, r.Uploads)
+	for _, u := range r.Uploads {
+		target, err := sh.signer.Check(u.URL, u.ExpiresAt.Add(-time.Nanosecond))
+		require.NoError(t, err)
+		require.Equal(t, r.UploadVersion, target.Version, "request %s: upload URLs of one generation", r.ID)
+		require.True(t, u.ExpiresAt.Equal(r.Uploads[0].ExpiresAt), "request %s: signed together", r.ID)
+	}
+	signed := r.Uploads[0].ExpiresAt.Add(-uploadTTL)
+	require.False(t, c.CreatedAt.After(signed), "request %s: upload URLs older than the code they came with", r.ID)
+	require.True(t, c.ExpiresAt.Equal(c.CreatedAt.Add(codeTTL)))
+}
+
+// requireProcessWhole fails unless the state of p and the state of its code agree, and
+// its failure counts agree with its code's.
+func requireProcessWhole(t *testing.T, p ports.ProcessRecord) {
+	t.Helper()
+	c := p.Verification.Code
+	switch identification.ProcessState(p.State) {
+	case identification.ProcessValidated:
+		require.Equal(t, ports.CodeVerified, c.State, "process %s: VALIDATED without its code used", p.ID)
+	case identification.ProcessBlocked:
+		require.Equal(t, ports.CodeBlocked, c.State, "process %s: BLOCKED with a code that is not", p.ID)
+	case identification.ProcessCreated:
+		require.NotContains(t, []ports.CodeState{ports.CodeVerified, ports.CodeBlocked}, c.State, "process %s: CREATED with a used or blocked code", p.ID)
+	case identification.ProcessCancelled:
+		require.NotEqual(t, ports.CodeActive, c.State, "process %s: CANCELLED with a live code", p.ID)
+	}
+	require.Equal(t, p.FailedAttempts, len(p.Verification.Failures), "process %s: failed attempts counted on the process and its code alike", p.ID)
+	require.GreaterOrEqual(t, p.CodesSent, 1, "process %s: its first code is counted", p.ID)
+}
+
+// faultProxy forwards TCP connections to PostgreSQL. Armed, it cuts the first connection on
+// which the server reports a COMMIT done, before the client reads that answer: the change
+// is stored, and the caller sees only a broken connection (a lost answer).
+type faultProxy struct {
+	ln     net.Listener
+	target string
+	armed  atomic.Bool
+	cuts   atomic.Int32
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	conns  []net.Conn
+}
+
+// newFaultProxy listens on a loopback port and forwards to target until the test ends.
+func newFaultProxy(t testing.TB, target string) *faultProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	p := &faultProxy{ln: ln, target: target}
+	p.wg.Go(p.serve)
+	t.Cleanup(func() {
+		_ = ln.Close()
+		p.mu.Lock()
+		for _, c := range p.conns {
+			_ = c.Close()
+		}
+		p.mu.Unlock()
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *faultProxy) serve() {
+	for {
+		client, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		server, err := net.Dial("tcp", p.target)
+		if err != nil {
+			_ = client.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, client, server)
+		p.mu.Unlock()
+		p.wg.Go(func() { _, _ = io.Copy(server, client); _ = server.Close() })
+		p.wg.Go(func() { p.answers(server, client) })
+	}
+}
+
+// answers copies the server's messages to the client one by one (type byte, length,
+// payload: the PostgreSQL wire protocol after start-up without TLS), and cuts both
+// connections instead of passing on a CommandComplete "COMMIT" while armed.
+func (p *faultProxy) answers(server, client net.Conn) {
+	defer func() { _ = client.Close(); _ = server.Close() }()
+	var head [5]byte
+	for {
+		if _, err := io.ReadFull(server, head[:]); err != nil {
+			return
+		}
+		n := int(binary.BigEndian.Uint32(head[1:])) - 4
+		if n < 0 {
+			return
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(server, body); err != nil {
+			return
+		}
+		if head[0] == 'C' && string(body) == "COMMIT\x00" && p.armed.CompareAndSwap(true, false) {
+			p.cuts.Add(1)
+			return
+		}
+		if _, err := client.Write(append(head[:], body...)); err != nil {
+			return
+		}
+	}
+}
+
+// proxiedDB returns an adapter on schema whose pool reaches PostgreSQL through a new
+// faultProxy.
+func proxiedDB(t *testing.T, schema string) (*postgres.DB, *faultProxy) {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(pgtest.DSN(t))
+	require.NoError(t, err)
+	target := net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port)))
+	proxy := newFaultProxy(t, target)
+	host, port, err := net.SplitHostPort(proxy.ln.Addr().String())
+	require.NoError(t, err)
+	p, err := strconv.Atoi(port)
+	require.NoError(t, err)
+	cfg.ConnConfig.Host, cfg.ConnConfig.Port = host, uint16(p)
+	cfg.ConnConfig.TLSConfig, cfg.ConnConfig.Fallbacks = nil, nil
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	db, err := postgres.New(pool, postgres.Options{Schema: schema})
+	require.NoError(t, err)
+	return db, proxy
+}
+
+// TestLostAnswerIsRepeatable: when the connection dies right after COMMIT, the approval
+// (or validation) is stored but its caller sees a failure; repeating the call answers the
+// completed result (RULES §F, idempotent completion).
+func TestLostAnswerIsRepeatable(t *testing.T) {
+	ctx := context.Background()
+	base := pgtest.New(t)
+	sh := newShared()
+	db, proxy := proxiedDB(t, base.Schema())
+	h := newHost(t, db, sh)
+
+	t.Run("approve", func(t *testing.T) {
+		r := newPersonRequest(t, h.requests, faultPhone)
+		msg, ok := sh.sms.Last(faultPhone)
+		require.True(t, ok)
+		proxy.armed.Store(true)
+		_, err := h.requests.Approve(ctx, personrequest.ApproveRequest{Token: prToken, ID: r.ID, Code: codeIn(msg.Body)})
+		require.Equal(t, int32(1), proxy.cuts.Load(), "the answer to the COMMIT was cut")
+		require.ErrorIs(t, err, verifykit.ErrUnavailable)
+		stored, err := base.PersonRequestStore().Get(ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, ports.PersonRequestApproved, stored.Status, "the approval was committed")
+
+		again, err := h.requests.Approve(ctx, personrequest.ApproveRequest{Token: prToken, ID: r.ID, Code: codeIn(msg.Body)})
+		require.NoError(t, err, "repeating the call succeeds")
+		require.Equal(t, personrequest.StatusApproved, again.Status)
+		require.True(t, again.UpdatedAt.Equal(stored.UpdatedAt), "with the result of the first call")
+	})
+	t.Run("validate", func(t *testing.T) {
+		p, err := h.createProcess(ctx)
+		require.NoError(t, err)
+		rec, err := base.ProcessStore().Get(ctx, faultOrg, p.ID)
+		require.NoError(t, err)
+		code, _, ok := sentCode(sh.sms, rec.Verification.Code.ID)
+		require.True(t, ok)
+		req := identification.ValidateProcessRequest{Token: procToken, OrgID: faultOrg, ID: p.ID, Code: code, TwoFactor: actorDoc}
+		proxy.armed.Store(true)
+		_, err = h.procs.Validate(ctx, req)
+		require.Equal(t, int32(2), proxy.cuts.Load(), "the answer to the COMMIT was cut")
+		require.ErrorIs(t, err, verifykit.ErrUnavailable)
+		rec, err = base.ProcessStore().Get(ctx, faultOrg, p.ID)
+		require.NoError(t, err)
+		require.Equal(t, string(identification.ProcessValidated), rec.State, "the validation was committed")
+
+		m, err := h.procs.Validate(ctx, req)
+		require.NoError(t, err, "repeating the call succeeds")
+		require.Equal(t, identification.ProcessValidated, m.State)
+	})
+}
+
+// writeCounter is a pgx tracer that counts the write transactions committed on its pool's
+// connections: explicit transactions (begin ... commit) that ran a write, and implicit ones
+// (a batch, or one statement, outside begin/commit) that did.
+type writeCounter struct {
+	mu     sync.Mutex
+	inTx   map[*pgx.Conn]bool
+	wrote  map[*pgx.Conn]bool
+	batch  map[*pgx.Conn]bool // the batch under way on the connection wrote outside a transaction
+	writes int
+}
+
+func newWriteCounter() *writeCounter {
+	return &writeCounter{inTx: map[*pgx.Conn]bool{}, wrote: map[*pgx.Conn]bool{}, batch: map[*pgx.Conn]bool{}}
+}
+
+var writeSQL = regexp.MustCompile(`(?is)\binsert\s+into\b|\bdelete\s+from\b|\bupdate\s+\S+\s+set\b`)
+
+// statement accounts for one statement that succeeded on conn. It reports whether it was a
+// write outside a transaction.
+func (w *writeCounter) statement(conn *pgx.Conn, sql string) (implicitWrite bool) {
+	switch strings.ToLower(strings.TrimSpace(sql)) {
+	case "begin":
+		w.inTx[conn], w.wrote[conn] = true, false
+	case "commit":
+		if w.inTx[conn] && w.wrote[conn] {
+			w.writes++
+		}
+		w.inTx[conn] = false
+	case "rollback":
+		w.inTx[conn] = false
+	default:
+		if !writeSQL.MatchString(sql) {
+			return false
+		}
+		if w.inTx[conn] {
+			w.wrote[conn] = true
+			return false
+		}
+		return true
+	}
+	return false
+}
+
+type sqlKey struct{}
+
+// TraceQueryStart implements pgx.QueryTracer.
+func (w *writeCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	return context.WithValue(ctx, sqlKey{}, data.SQL)
+}
+
+// TraceQueryEnd implements pgx.QueryTracer.
+func (w *writeCounter) TraceQueryEnd(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryEndData) {
+	sql, _ := ctx.Value(sqlKey{}).(string)
+	if data.Err != nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.statement(conn, sql) {
+		w.writes++
+	}
+}
+
+// TraceBatchStart implements pgx.BatchTracer.
+func (w *writeCounter) TraceBatchStart(ctx context.Context, conn *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	w.mu.Lock()
+	w.batch[conn] = false
+	w.mu.Unlock()
+	return ctx
+}
+
+// TraceBatchQuery implements pgx.BatchTracer.
+func (w *writeCounter) TraceBatchQuery(_ context.Context, conn *pgx.Conn, data pgx.TraceBatchQueryData) {
+	if data.Err != nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.statement(conn, data.SQL) {
+		w.batch[conn] = true
+	}
+}
+
+// TraceBatchEnd implements pgx.BatchTracer.
+func (w *writeCounter) TraceBatchEnd(_ context.Context, conn *pgx.Conn, data pgx.TraceBatchEndData) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.batch[conn] && data.Err == nil {
+		w.writes++
+	}
+	delete(w.batch, conn)
+}
+
+// count returns the writes counted since the last call, and starts again from zero.
+func (w *writeCounter) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := w.writes
+	w.writes = 0
+	return n
+}
+
+// TestWriteTransactionsPerFlow counts the write transactions each flow commits on
+// PostgreSQL, so the count cannot silently grow: a resend and an issue write their
+// send-limit record and one atomic update; a verify, an approval and a validation write
+// one update.
+func TestWriteTransactionsPerFlow(t *testing.T) {
+	ctx := context.Background()
+	base := pgtest.New(t)
+	counter := newWriteCounter()
+	pool := pgtest.NewPool(t, func(c *pgxpool.Config) { c.ConnConfig.Tracer = counter })
+	db, err := postgres.New(pool, postgres.Options{Schema: base.Schema()})
+	require.NoError(t, err)
+	sh := newShared()
+	h := newHost(t, db, sh)
+	counter.count()
+
+	issued, err := h.codes.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: "u1", Recipient: faultPhone})
+	require.NoError(t, err)
+	require.Equal(t, 2, counter.count(), "issue: the send-limit record and the code")
+	msg, _ := sh.sms.Last(faultPhone)
+	_, err = h.codes.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "u1", Code: codeIn(msg.Body)})
+	require.NoError(t, err)
+	require.Equal(t, 1, counter.count(), "verify: one update (code %s)", issued.ID)
+
+	r := newPersonRequest(t, h.requests, faultPhone)
+	require.Equal(t, 2, counter.count(), "create: the send-limit record and the request with its code")
+	sh.clock.Advance(time.Minute)
+	_, err = h.requests.ResendAuthMethod(ctx, personrequest.ResendRequest{Token: prToken, ID: r.ID, Alias: "mother"})
+	require.NoError(t, err)
+	require.Equal(t, 2, counter.count(), "resend: the send-limit record and one update")
+	msg, _ = sh.sms.Last(thirdPhone)
+	_, err = h.requests.Approve(ctx, personrequest.ApproveRequest{Token: prToken, ID: r.ID, Code: codeIn(msg.Body)})
+	require.NoError(t, err)
+	require.Equal(t, 1, counter.count(), "approve: one update")
+
+	p, err := h.createProcess(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, counter.count(), "process create: the send-limit record and the process with its code")
+	sh.clock.Advance(time.Minute)
+	_, err = h.procs.Resend(ctx, identification.ProcessRequest{Token: procToken, OrgID: faultOrg, ID: p.ID})
+	require.NoError(t, err)
+	require.Equal(t, 2, counter.count(), "process resend: the send-limit record and one update")
+	msg, _ = sh.sms.Last(procPhone)
+	_, err = h.procs.Validate(ctx, identification.ValidateProcessRequest{Token: procToken, OrgID: faultOrg, ID: p.ID, Code: codeIn(msg.Body), TwoFactor: actorDoc})
+	require.NoError(t, err)
+	require.Equal(t, 1, counter.count(), "validate: one update")
+}
