@@ -25,8 +25,7 @@ func ExampleProfileService_ResetIdentification() {
 		Address: ports.ProfileAddress{Country: "AD", City: "Andorra la Vella"},
 	}})
 	svc, err := identification.NewProfileService(identification.ProfileDeps{
-		Profiles: profiles, ResetRequests: memory.NewResetRequestStore(), Audit: memory.NewProfileAuditLog(),
-		Tokens: tokens, Clock: clock,
+		Profiles: profiles, ResetRequests: profiles.ResetRequests(), Tokens: tokens, Clock: clock,
 	}, identification.DefaultProfileConfig())
 	if err != nil {
 		fmt.Println(err)

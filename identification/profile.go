@@ -50,12 +50,13 @@ type Profile = ports.Profile
 
 // ProfileDeps are what a ProfileService needs.
 type ProfileDeps struct {
-	// Profiles stores profiles. Required.
+	// Profiles stores the profile aggregates: each profile with its user's open reset
+	// request and the audit events of every request, reset, decision and status change,
+	// which it appends to its audit log with the change. Required.
 	Profiles ports.ProfileStore
-	// ResetRequests stores reset identification requests. Required.
+	// ResetRequests reads the reset requests that Profiles writes (the same adapter's: e.g.
+	// memory's ProfileStore.ResetRequests). Required.
 	ResetRequests ports.ResetRequestStore
-	// Audit records every request, reset, decision and status change. Required.
-	Audit ports.ProfileAuditLog
 	// Tokens verifies access tokens. Required.
 	Tokens ports.TokenVerifier
 	// Clock tells the time. Default ports.SystemClock.
@@ -134,13 +135,15 @@ func (c ProfileConfig) Validate() error {
 //
 // Every use case checks the token first (401 "Invalid access token"), then the permission
 // when it needs one (403), then its input (422, every problem at once), then acts; a
-// refused request changes nothing. Each change is recorded in the audit log after it is
-// made; if that append fails the use case returns a KindUnavailable error although the
-// change stays (the profile itself keeps who reset it and when).
+// refused request changes nothing. A use case that changes something does it in one
+// ProfileStore.Update of the user's profile aggregate: the profile, the user's reset
+// request and the audit event that reports the change are stored together or not at all,
+// so a failure of the store (KindUnavailable) leaves no half-done change behind. The rule
+// "at most one PENDING reset request per user" is checked under the same lock, and kept by
+// the store as well.
 type ProfileService struct {
 	profiles ports.ProfileStore
 	requests ports.ResetRequestStore
-	audit    ports.ProfileAuditLog
 	tokens   ports.TokenVerifier
 	clock    ports.Clock
 	log      *slog.Logger
@@ -156,14 +159,13 @@ func NewProfileService(deps ProfileDeps, cfg ProfileConfig) (*ProfileService, er
 	var missing depcheck.Check
 	missing.Require("Profiles", deps.Profiles == nil)
 	missing.Require("ResetRequests", deps.ResetRequests == nil)
-	missing.Require("Audit", deps.Audit == nil)
 	missing.Require("Tokens", deps.Tokens == nil)
 	if err := missing.Err(); err != nil {
 		return nil, err
 	}
 	deps.Clock, deps.Logger = depcheck.ClockOr(deps.Clock), depcheck.LoggerOr(deps.Logger)
 	return &ProfileService{
-		profiles: deps.Profiles, requests: deps.ResetRequests, audit: deps.Audit,
+		profiles: deps.Profiles, requests: deps.ResetRequests,
 		tokens: deps.Tokens, clock: deps.Clock, log: deps.Logger, cfg: cfg,
 		fields: newProfileFieldRegistry(),
 	}, nil
@@ -247,20 +249,21 @@ func (s *ProfileService) authorizeOperator(ctx context.Context, token, permissio
 // profileStoreError turns an error of the profile store (or of an update function) into
 // the *verifykit.Error a use case returns.
 func profileStoreError(err error) error {
-	if errors.Is(err, ports.ErrProfileNotFound) {
+	switch {
+	case errors.Is(err, ports.ErrProfileNotFound):
 		return verifykit.Wrap(verifykit.KindNotFound, MsgProfileNotFound, err)
+	case errors.Is(err, ports.ErrResetRequestNotFound):
+		return verifykit.Wrap(verifykit.KindNotFound, MsgResetRequestNotFound, err)
+	case errors.Is(err, ports.ErrResetRequestOpen):
+		return verifykit.Wrap(verifykit.KindConflict, MsgResetRequestOpen, err)
 	}
 	return verifykit.Unavailable(msgProfileStoreUnavailable, err)
 }
 
-// record appends an audit event, filling its id and time.
-func (s *ProfileService) record(ctx context.Context, ev ports.ProfileAuditEvent, now time.Time) error {
+// auditEvent returns ev with a new id and the time now, for ProfileRecord.Audit.
+func auditEvent(ev ports.ProfileAuditEvent, now time.Time) ports.ProfileAuditEvent {
 	ev.ID, ev.At = uuid.NewString(), now
-	if err := s.audit.Append(ctx, ev); err != nil {
-		s.log.ErrorContext(ctx, "identification: audit event not recorded", "action", ev.Action, "user_id", ev.UserID, "error", err)
-		return verifykit.Unavailable("audit log is unavailable", err)
-	}
-	return nil
+	return ev
 }
 
 // ProfileResult is a user's profile with what the identification flow keeps about it.
@@ -444,16 +447,15 @@ func (s *ProfileService) SubmitIdentification(ctx context.Context, req SubmitIde
 		}
 		r.Profile.Status = ports.IdentificationPending
 		r.UpdatedAt = now
+		r.Audit = append(r.Audit, auditEvent(ports.ProfileAuditEvent{
+			Action: ports.AuditIdentificationSubmitted, ActorID: userID, UserID: userID, From: from, To: ports.IdentificationPending,
+		}, now))
 		return nil
 	})
 	if err != nil {
 		return ProfileResult{}, profileStoreError(err)
 	}
 	s.log.InfoContext(ctx, "identification: profile submitted", "user_id", userID, "from", from)
-	ev := ports.ProfileAuditEvent{Action: ports.AuditIdentificationSubmitted, ActorID: userID, UserID: userID, From: from, To: ports.IdentificationPending}
-	if err := s.record(ctx, ev, now); err != nil {
-		return ProfileResult{}, err
-	}
 	return profileResult(rec), nil
 }
 
@@ -492,16 +494,15 @@ func (s *ProfileService) SetIdentificationStatus(ctx context.Context, req SetIde
 		}
 		r.Profile.Status = req.Status
 		r.UpdatedAt = now
+		r.Audit = append(r.Audit, auditEvent(ports.ProfileAuditEvent{
+			Action: ports.AuditIdentificationStatus, ActorID: operator, UserID: req.UserID, From: from, To: req.Status,
+		}, now))
 		return nil
 	})
 	if err != nil {
 		return ProfileResult{}, profileStoreError(err)
 	}
 	s.log.InfoContext(ctx, "identification: status changed", "user_id", req.UserID, "from", from, "to", req.Status)
-	ev := ports.ProfileAuditEvent{Action: ports.AuditIdentificationStatus, ActorID: operator, UserID: req.UserID, From: from, To: req.Status}
-	if err := s.record(ctx, ev, now); err != nil {
-		return ProfileResult{}, err
-	}
 	return profileResult(rec), nil
 }
 

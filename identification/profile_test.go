@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,10 +48,11 @@ func newProfileEnv(t testing.TB) *profileEnv {
 
 func newProfileEnvWith(t testing.TB, edit func(*identification.ProfileDeps)) *profileEnv {
 	t.Helper()
+	profiles := memory.NewProfileStore()
 	e := &profileEnv{
-		profiles: memory.NewProfileStore(),
-		requests: memory.NewResetRequestStore(),
-		audit:    memory.NewProfileAuditLog(),
+		profiles: profiles,
+		requests: profiles.ResetRequests(),
+		audit:    profiles.AuditLog(),
 		clock:    memory.NewClock(profileT0),
 	}
 	tokens := memory.NewTokens()
@@ -63,7 +65,7 @@ func newProfileEnvWith(t testing.TB, edit func(*identification.ProfileDeps)) *pr
 	tokens.Add(tokNoPerm, ports.Claims{Subject: "op2", ExpiresAt: exp, Scopes: []string{"profile:write"}})
 	tokens.Add(tokExpired, ports.Claims{Subject: "op3", ExpiresAt: profileT0, Permissions: []string{identification.PermissionResetIdentificationInitiator}})
 	tokens.Add(tokNoSub, ports.Claims{ExpiresAt: exp})
-	deps := identification.ProfileDeps{Profiles: e.profiles, ResetRequests: e.requests, Audit: e.audit, Tokens: tokens, Clock: e.clock}
+	deps := identification.ProfileDeps{Profiles: e.profiles, ResetRequests: e.requests, Tokens: tokens, Clock: e.clock}
 	edit(&deps)
 	svc, err := identification.NewProfileService(deps, identification.DefaultProfileConfig())
 	require.NoError(t, err)
@@ -148,7 +150,7 @@ func TestNewProfileServiceValidates(t *testing.T) {
 		require.Equal(t, verifykit.EntryConfig, in.EntryType)
 		names = append(names, in.Entry)
 	}
-	require.Equal(t, []string{"Profiles", "ResetRequests", "Audit", "Tokens"}, names)
+	require.Equal(t, []string{"Profiles", "ResetRequests", "Tokens"}, names)
 
 	env := newProfileEnv(t)
 	_, err = identification.NewProfileService(identification.ProfileDeps{}, identification.ProfileConfig{})
@@ -432,49 +434,126 @@ func TestProfileJourney(t *testing.T) {
 	require.NoError(t, err)
 }
 
-// profileFailingRequests is a reset request store whose Open fails.
+// profileFailingRequests is a reset request store whose Get fails.
 type profileFailingRequests struct {
 	ports.ResetRequestStore
 }
 
-func (profileFailingRequests) Open(context.Context, string) (ports.ResetRequest, error) {
+func (profileFailingRequests) Get(context.Context, string) (ports.ResetRequest, error) {
 	return ports.ResetRequest{}, errors.New("connection refused")
 }
 
-// profileFailingAudit is an audit log that cannot append.
-type profileFailingAudit struct{ ports.ProfileAuditLog }
+// profileLostCommit is a profile store whose Update, while fail is set, runs fn and then
+// loses the connection before its write commits: fn's changes are not stored.
+type profileLostCommit struct {
+	ports.ProfileStore
+	fail *atomic.Bool
+}
 
-func (profileFailingAudit) Append(context.Context, ports.ProfileAuditEvent) error {
-	return errors.New("disk full")
+func (s profileLostCommit) Update(ctx context.Context, userID string, fn func(*ports.ProfileRecord) error) (ports.ProfileRecord, error) {
+	errLost := errors.New("connection reset by peer")
+	rec, err := s.ProfileStore.Update(ctx, userID, func(r *ports.ProfileRecord) error {
+		if err := fn(r); err != nil {
+			return err
+		}
+		if s.fail.Load() {
+			return errLost
+		}
+		return nil
+	})
+	return rec, err
+}
+
+// profileSnapshot is everything stored about one user: profile, reset requests, events.
+type profileSnapshot struct {
+	profile  ports.ProfileRecord
+	requests []ports.ResetRequest
+	events   []ports.ProfileAuditEvent
+}
+
+func (e *profileEnv) snapshot(t *testing.T, user string) profileSnapshot {
+	t.Helper()
+	ctx := context.Background()
+	var snap profileSnapshot
+	snap.profile, _ = e.profiles.Get(ctx, user)
+	all, _, err := e.requests.List(ctx, ports.ResetRequestQuery{Limit: 1000})
+	require.NoError(t, err)
+	for _, r := range all {
+		if r.UserID == user {
+			snap.requests = append(snap.requests, r)
+		}
+	}
+	snap.events, err = e.audit.Events(ctx, user)
+	require.NoError(t, err)
+	return snap
+}
+
+// A use case whose write is lost stores none of its changes: not the profile, not the
+// reset request, not the audit event.
+func TestLostWritesChangeNothing(t *testing.T) {
+	ctx := context.Background()
+	var fail atomic.Bool
+	env := newProfileEnvWith(t, func(d *identification.ProfileDeps) {
+		d.Profiles = profileLostCommit{ProfileStore: d.Profiles, fail: &fail}
+	})
+	env.addProfile(t, "u1", "org", ports.IdentificationApproved)
+	env.addProfile(t, "u2", "org", ports.IdentificationApproved)
+	asked, err := env.svc.AskForReset(ctx, identification.AskForResetRequest{Token: tokUser})
+	require.NoError(t, err)
+
+	fail.Store(true)
+	before, before2 := env.snapshot(t, "u1"), env.snapshot(t, "u2")
+	decide := identification.DecideResetRequest{Token: tokOperator, UserID: "u1", RequestID: asked.Request.ID}
+	attempts := map[string]func() error{
+		"reset": func() error {
+			_, err := env.svc.ResetIdentification(ctx, identification.ResetIdentificationRequest{Token: tokOperator, UserID: "u1", Fields: []string{"contact.email"}})
+			return err
+		},
+		"approve": func() error { _, err := env.svc.ApproveResetRequest(ctx, decide); return err },
+		"decline": func() error { _, err := env.svc.DeclineResetRequest(ctx, decide); return err },
+		"status": func() error {
+			_, err := env.svc.SetIdentificationStatus(ctx, identification.SetIdentificationStatusRequest{Token: tokOperator, UserID: "u1", Status: ports.IdentificationClosed})
+			return err
+		},
+		"submit": func() error {
+			_, err := env.svc.SubmitIdentification(ctx, identification.SubmitIdentificationRequest{Token: tokUser})
+			return err
+		},
+		"ask": func() error {
+			_, err := env.svc.AskForReset(ctx, identification.AskForResetRequest{Token: tokUser2})
+			return err
+		},
+	}
+	for name, attempt := range attempts {
+		profileRequireErr(t, attempt(), verifykit.KindUnavailable, "profile storage is unavailable")
+		require.Equal(t, before, env.snapshot(t, "u1"), name)
+		require.Equal(t, before2, env.snapshot(t, "u2"), name)
+	}
+
+	fail.Store(false)
+	_, err = env.svc.ResetIdentification(ctx, identification.ResetIdentificationRequest{Token: tokOperator, UserID: "u1", Fields: []string{"contact.email"}})
+	require.NoError(t, err)
+	after := env.snapshot(t, "u1")
+	require.Equal(t, ports.IdentificationNone, after.profile.Profile.Status)
+	require.Nil(t, after.profile.OpenResetRequest)
+	require.Equal(t, ports.ResetRequestApproved, after.requests[0].Status)
+	require.Equal(t, []ports.ProfileAuditAction{ports.AuditResetRequested, ports.AuditIdentificationReset}, env.actions(t, "u1"))
 }
 
 func TestPortFailuresAreUnavailable(t *testing.T) {
 	ctx := context.Background()
-	var requests *memory.ResetRequestStore
 	env := newProfileEnvWith(t, func(d *identification.ProfileDeps) {
-		requests = d.ResetRequests.(*memory.ResetRequestStore)
-		d.ResetRequests = profileFailingRequests{requests}
+		d.ResetRequests = profileFailingRequests{d.ResetRequests}
 	})
 	env.addProfile(t, "u1", "org", ports.IdentificationApproved)
-	_, err := env.svc.AskForReset(ctx, identification.AskForResetRequest{Token: tokUser})
-	require.NoError(t, err)
-
-	_, err = env.svc.ResetIdentification(ctx, identification.ResetIdentificationRequest{Token: tokOperator, UserID: "u1", Fields: []string{"contact.email"}})
+	asked, err := env.svc.AskForReset(ctx, identification.AskForResetRequest{Token: tokUser})
+	require.NoError(t, err, "asking writes through the profile store only")
+	_, err = env.svc.ApproveResetRequest(ctx, identification.DecideResetRequest{Token: tokOperator, UserID: "u1", RequestID: asked.Request.ID})
 	profileRequireErr(t, err, verifykit.KindUnavailable, "reset request storage is unavailable")
-	// The documented write order: the profile was reset first, the request stays PENDING,
-	// where the operator sees it.
-	require.Equal(t, ports.IdentificationNone, env.stored(t, "u1").Profile.Status)
-	open, err := requests.Open(ctx, "u1")
+	open, err := env.requests.Open(ctx, "u1")
 	require.NoError(t, err)
 	require.Equal(t, ports.ResetRequestPending, open.Status)
-
-	env = newProfileEnvWith(t, func(d *identification.ProfileDeps) { d.Audit = profileFailingAudit{d.Audit} })
-	env.addProfile(t, "u1", "org", ports.IdentificationApproved)
-	_, err = env.svc.ResetIdentification(ctx, identification.ResetIdentificationRequest{Token: tokOperator, UserID: "u1", Fields: []string{"contact.email"}})
-	profileRequireErr(t, err, verifykit.KindUnavailable, "audit log is unavailable")
-	rec := env.stored(t, "u1")
-	require.Equal(t, "op1", rec.ResetBy, "the profile keeps who reset it even when the audit log failed")
-	require.Equal(t, profileT0, rec.ResetAt)
+	require.Equal(t, []ports.ProfileAuditAction{ports.AuditResetRequested}, env.actions(t, "u1"))
 
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()

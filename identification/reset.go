@@ -7,7 +7,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -17,14 +16,11 @@ import (
 
 const msgResetStoreUnavailable = "reset request storage is unavailable"
 
-// resetRequestError turns an error of the reset request store (or of an update function)
-// into the *verifykit.Error a use case returns.
+// resetRequestError turns an error of the reset request store, which only reads, into the
+// *verifykit.Error a use case returns.
 func resetRequestError(err error) error {
-	switch {
-	case errors.Is(err, ports.ErrResetRequestNotFound):
+	if errors.Is(err, ports.ErrResetRequestNotFound) {
 		return verifykit.Wrap(verifykit.KindNotFound, MsgResetRequestNotFound, err)
-	case errors.Is(err, ports.ErrResetRequestOpen):
-		return verifykit.Wrap(verifykit.KindConflict, MsgResetRequestOpen, err)
 	}
 	return verifykit.Unavailable(msgResetStoreUnavailable, err)
 }
@@ -48,8 +44,9 @@ type ResetRequestResult struct {
 // AskForReset creates a PENDING reset request for the token's user. Checks, in order: token
 // (401); description length (422, "$.description"); profile exists (404); it is not closed
 // (409 MsgProfileClosed); the user has no other PENDING request (409 MsgResetRequestOpen,
-// kept by the store even under concurrent asks). The request takes the profile's
-// organisation.
+// checked under the profile's lock and kept by the store, so of concurrent asks exactly one
+// succeeds). The request takes the profile's organisation; it is stored with its audit
+// event, in one update of the user's profile.
 func (s *ProfileService) AskForReset(ctx context.Context, req AskForResetRequest) (ResetRequestResult, error) {
 	userID, err := s.authorizeUser(ctx, req.Token)
 	if err != nil {
@@ -61,27 +58,32 @@ func (s *ProfileService) AskForReset(ctx context.Context, req AskForResetRequest
 			Description: fmt.Sprintf("must be at most %d bytes", s.cfg.MaxDescriptionLength),
 		})
 	}
-	rec, err := s.profiles.Get(ctx, userID)
+	now := s.clock.Now()
+	id := uuid.NewString()
+	var rr ports.ResetRequest
+	_, err = s.profiles.Update(ctx, userID, func(r *ports.ProfileRecord) error {
+		if r.Profile.Status == ports.IdentificationClosed {
+			return verifykit.New(verifykit.KindConflict, MsgProfileClosed)
+		}
+		if r.OpenResetRequest != nil {
+			return ports.ErrResetRequestOpen
+		}
+		rr = ports.ResetRequest{
+			ID: id, UserID: userID, Description: req.Description,
+			OrganizationID: r.OrganizationID, Status: ports.ResetRequestPending,
+			InitiatorUserID: userID, CreatedAt: now,
+		}
+		open := rr
+		r.OpenResetRequest = &open
+		r.Audit = append(r.Audit, auditEvent(ports.ProfileAuditEvent{
+			Action: ports.AuditResetRequested, ActorID: userID, UserID: userID, RequestID: id,
+		}, now))
+		return nil
+	})
 	if err != nil {
 		return ResetRequestResult{}, profileStoreError(err)
 	}
-	if rec.Profile.Status == ports.IdentificationClosed {
-		return ResetRequestResult{}, verifykit.New(verifykit.KindConflict, MsgProfileClosed)
-	}
-	now := s.clock.Now()
-	rr := ports.ResetRequest{
-		ID: uuid.NewString(), UserID: userID, Description: req.Description,
-		OrganizationID: rec.OrganizationID, Status: ports.ResetRequestPending,
-		InitiatorUserID: userID, CreatedAt: now,
-	}
-	if err := s.requests.Create(ctx, rr); err != nil {
-		return ResetRequestResult{}, resetRequestError(err)
-	}
 	s.log.InfoContext(ctx, "identification: reset requested", "user_id", userID, "reset_request_id", rr.ID)
-	ev := ports.ProfileAuditEvent{Action: ports.AuditResetRequested, ActorID: userID, UserID: userID, RequestID: rr.ID}
-	if err := s.record(ctx, ev, now); err != nil {
-		return ResetRequestResult{}, err
-	}
 	return ResetRequestResult{Request: rr, Status: StatusOK}, nil
 }
 
@@ -206,8 +208,9 @@ type DecideResetRequest struct {
 // ApproveResetRequest marks a PENDING reset request APPROVED. Approving records the
 // operator's decision; the reset itself, with the fields to update, is ResetIdentification.
 // Checks, in order: token (401); OperatorPermission (403); ids (422); the request exists and
-// belongs to UserID (404); it is PENDING (409 MsgResetRequestNotPending; of two concurrent
-// decisions exactly one wins).
+// belongs to UserID (404); it is PENDING (409 MsgResetRequestNotPending; checked again under
+// the lock of the user's profile, so of two concurrent decisions exactly one wins). The
+// decision and its audit event are stored in one update of the user's profile.
 func (s *ProfileService) ApproveResetRequest(ctx context.Context, req DecideResetRequest) (ResetRequestResult, error) {
 	return s.decideResetRequest(ctx, req, ports.ResetRequestApproved, ports.AuditResetRequestApproved)
 }
@@ -229,25 +232,42 @@ func (s *ProfileService) decideResetRequest(ctx context.Context, req DecideReset
 	if err := v.Err(); err != nil {
 		return ResetRequestResult{}, err
 	}
-	now := s.clock.Now()
-	rr, err := s.requests.Update(ctx, req.RequestID, func(r *ports.ResetRequest) error {
-		if r.UserID != req.UserID {
-			return ports.ErrResetRequestNotFound
-		}
-		if r.Status != ports.ResetRequestPending {
-			return verifykit.New(verifykit.KindConflict, MsgResetRequestNotPending)
-		}
-		r.Status, r.DecidedBy, r.DecidedAt = to, operator, now
-		return nil
-	})
+	// The request names its user, whose profile holds it while it is open: read it first,
+	// then decide it under the lock of that profile.
+	found, err := s.requests.Get(ctx, req.RequestID)
 	if err != nil {
 		return ResetRequestResult{}, resetRequestError(err)
 	}
-	s.log.InfoContext(ctx, "identification: reset request decided", "user_id", rr.UserID, "reset_request_id", rr.ID, "status", to)
-	ev := ports.ProfileAuditEvent{Action: action, ActorID: operator, UserID: rr.UserID, RequestID: rr.ID}
-	if err := s.record(ctx, ev, now); err != nil {
-		return ResetRequestResult{}, err
+	if found.UserID != req.UserID {
+		return ResetRequestResult{}, verifykit.Wrap(verifykit.KindNotFound, MsgResetRequestNotFound, ports.ErrResetRequestNotFound)
 	}
+	errNotPending := verifykit.New(verifykit.KindConflict, MsgResetRequestNotPending)
+	if found.Status != ports.ResetRequestPending {
+		return ResetRequestResult{}, errNotPending // decided requests stay decided
+	}
+	now := s.clock.Now()
+	var rr ports.ResetRequest
+	_, err = s.profiles.Update(ctx, found.UserID, func(r *ports.ProfileRecord) error {
+		open := r.OpenResetRequest
+		if open == nil || open.ID != found.ID {
+			return errNotPending // decided since it was read
+		}
+		open.Status, open.DecidedBy, open.DecidedAt = to, operator, now
+		rr = *open
+		r.Audit = append(r.Audit, auditEvent(ports.ProfileAuditEvent{
+			Action: action, ActorID: operator, UserID: found.UserID, RequestID: found.ID,
+		}, now))
+		return nil
+	})
+	if errors.Is(err, ports.ErrProfileNotFound) {
+		// A request outlives no profile in verifykit; one whose profile a host removed
+		// cannot be decided, and is answered like an unknown one.
+		return ResetRequestResult{}, verifykit.Wrap(verifykit.KindNotFound, MsgResetRequestNotFound, ports.ErrResetRequestNotFound)
+	}
+	if err != nil {
+		return ResetRequestResult{}, profileStoreError(err)
+	}
+	s.log.InfoContext(ctx, "identification: reset request decided", "user_id", rr.UserID, "reset_request_id", rr.ID, "status", to)
 	return ResetRequestResult{Request: rr, Status: StatusOK}, nil
 }
 
@@ -283,14 +303,14 @@ type ResetIdentificationResult struct {
 // Effect, on a profile in any status but closed (a reset is not a move of the status table;
 // it is the only way back to none): the identification status becomes none, every document
 // becomes outdated, Fields become the mandatory fields (all of them still to update), the
-// reset's time and operator are kept on the profile; then the user's PENDING reset request,
-// if any, is marked APPROVED by this operator; then an audit event records who, when and
-// which fields. Repeating a reset with the same fields gives the same profile.
+// reset's time and operator are kept on the profile; the user's PENDING reset request, if
+// any, is marked APPROVED by this operator; and an audit event records who, when and which
+// fields. Repeating a reset with the same fields gives the same profile.
 //
-// Write order: the profile is written first, in one atomic step, and the reset request
-// after it. A crash between the two leaves the request PENDING next to a reset profile: the
-// operator still sees it and can approve it or reset again. The other order could leave an
-// APPROVED request next to a profile that was never reset, which nobody would look at again.
+// All of it is one update of the user's profile aggregate: the reset profile, the approved
+// request and the audit event are stored together or not at all, so a failure (a lost
+// connection, a crash) never leaves a reset profile with its request still PENDING or with
+// no event, nor an APPROVED request next to a profile that was never reset.
 func (s *ProfileService) ResetIdentification(ctx context.Context, req ResetIdentificationRequest) (ResetIdentificationResult, error) {
 	operator, err := s.authorizeOperator(ctx, req.Token, s.cfg.OperatorPermission)
 	if err != nil {
@@ -313,6 +333,7 @@ func (s *ProfileService) ResetIdentification(ctx context.Context, req ResetIdent
 	var from ports.IdentificationStatus
 	rec, err := s.profiles.Update(ctx, req.UserID, func(r *ports.ProfileRecord) error {
 		from = r.Profile.Status
+		requestID := ""
 		if from == ports.IdentificationClosed {
 			return verifykit.New(verifykit.KindConflict, MsgProfileClosed)
 		}
@@ -325,50 +346,19 @@ func (s *ProfileService) ResetIdentification(ctx context.Context, req ResetIdent
 		r.MandatoryFields = slices.Clone(req.Fields)
 		r.PendingFields = slices.Clone(req.Fields)
 		r.ResetAt, r.ResetBy, r.UpdatedAt = now, operator, now
+		if open := r.OpenResetRequest; open != nil {
+			open.Status, open.DecidedBy, open.DecidedAt = ports.ResetRequestApproved, operator, now
+			requestID = open.ID
+		}
+		r.Audit = append(r.Audit, auditEvent(ports.ProfileAuditEvent{
+			Action: ports.AuditIdentificationReset, ActorID: operator, UserID: req.UserID, RequestID: requestID,
+			Fields: slices.Clone(req.Fields), From: from, To: ports.IdentificationNone,
+		}, now))
 		return nil
 	})
 	if err != nil {
 		return ResetIdentificationResult{}, profileStoreError(err)
 	}
-
-	requestID, err := s.completeResetRequest(ctx, req.UserID, operator, now)
-	if err != nil {
-		return ResetIdentificationResult{}, err
-	}
 	s.log.InfoContext(ctx, "identification: reset", "user_id", req.UserID, "from", from, "fields", len(req.Fields))
-	ev := ports.ProfileAuditEvent{
-		Action: ports.AuditIdentificationReset, ActorID: operator, UserID: req.UserID, RequestID: requestID,
-		Fields: req.Fields, From: from, To: ports.IdentificationNone,
-	}
-	if err := s.record(ctx, ev, now); err != nil {
-		return ResetIdentificationResult{}, err
-	}
 	return ResetIdentificationResult{Profile: profileOut(rec.Profile), Status: StatusOK}, nil
-}
-
-// completeResetRequest marks the user's PENDING reset request, if any, APPROVED by operator
-// and returns its id ("" when there was none). A request decided meanwhile is left alone.
-func (s *ProfileService) completeResetRequest(ctx context.Context, userID, operator string, now time.Time) (string, error) {
-	open, err := s.requests.Open(ctx, userID)
-	if errors.Is(err, ports.ErrResetRequestNotFound) {
-		return "", nil
-	}
-	if err != nil {
-		return "", resetRequestError(err)
-	}
-	errDecided := errors.New("decided meanwhile")
-	_, err = s.requests.Update(ctx, open.ID, func(r *ports.ResetRequest) error {
-		if r.Status != ports.ResetRequestPending {
-			return errDecided
-		}
-		r.Status, r.DecidedBy, r.DecidedAt = ports.ResetRequestApproved, operator, now
-		return nil
-	})
-	switch {
-	case errors.Is(err, errDecided):
-		return "", nil
-	case err != nil:
-		return "", resetRequestError(err)
-	}
-	return open.ID, nil
 }

@@ -40,9 +40,11 @@ func TestResetIdentificationValidation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newProfileEnv(t)
-			before := env.addProfile(t, "u1", "org", ports.IdentificationApproved)
+			env.addProfile(t, "u1", "org", ports.IdentificationApproved)
 			_, err := env.svc.AskForReset(ctx, identification.AskForResetRequest{Token: tokUser})
 			require.NoError(t, err)
+			before := env.stored(t, "u1")
+			require.NotNil(t, before.OpenResetRequest, "the profile holds its open request")
 			_, err = env.svc.ResetIdentification(ctx, identification.ResetIdentificationRequest{Token: tokOperator, UserID: tc.userID, Fields: tc.fields})
 			require.Equal(t, tc.entries, profileEntries(t, err))
 			require.Equal(t, before, env.stored(t, "u1"), "nothing changed")
@@ -134,6 +136,8 @@ func TestResetIdentificationEffect(t *testing.T) {
 			require.Equal(t, fields, rec.PendingFields)
 			require.Equal(t, "op1", rec.ResetBy)
 			require.Equal(t, now, rec.ResetAt)
+			require.Nil(t, rec.OpenResetRequest, "the approved request is no longer open")
+			require.Equal(t, other.Request.ID, env.stored(t, "u2").OpenResetRequest.ID)
 
 			done, err := env.requests.Get(ctx, asked.Request.ID)
 			require.NoError(t, err)
@@ -361,6 +365,54 @@ func TestDecideResetRequestConcurrentlyOnce(t *testing.T) {
 	require.Len(t, env.actions(t, "u1"), 2, "one request, one decision")
 }
 
+// profileStaleRequests is a reset request store whose Get answers what it read first, as a
+// read that raced with a decision would.
+type profileStaleRequests struct {
+	ports.ResetRequestStore
+	mu   sync.Mutex
+	seen map[string]ports.ResetRequest
+}
+
+func (s *profileStaleRequests) Get(ctx context.Context, id string) (ports.ResetRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.seen[id]; ok {
+		return r, nil
+	}
+	r, err := s.ResetRequestStore.Get(ctx, id)
+	if err == nil {
+		s.seen[id] = r
+	}
+	return r, err
+}
+
+// A decision that read the request while it was PENDING, but gets the profile's lock after
+// another decision, is refused under the lock and changes nothing.
+func TestDecideResetRequestDecidedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	env := newProfileEnvWith(t, func(d *identification.ProfileDeps) {
+		d.ResetRequests = &profileStaleRequests{ResetRequestStore: d.ResetRequests, seen: map[string]ports.ResetRequest{}}
+	})
+	env.addProfile(t, "u1", "org", ports.IdentificationApproved)
+	asked, err := env.svc.AskForReset(ctx, identification.AskForResetRequest{Token: tokUser})
+	require.NoError(t, err)
+	req := identification.DecideResetRequest{Token: tokOperator, UserID: "u1", RequestID: asked.Request.ID}
+	_, err = env.svc.DeclineResetRequest(ctx, req)
+	require.NoError(t, err)
+	_, err = env.svc.AskForReset(ctx, identification.AskForResetRequest{Token: tokUser})
+	require.NoError(t, err, "another request is open now")
+
+	_, err = env.svc.ApproveResetRequest(ctx, req)
+	profileRequireErr(t, err, verifykit.KindConflict, identification.MsgResetRequestNotPending)
+	done, err := env.requests.Get(ctx, asked.Request.ID)
+	require.NoError(t, err)
+	require.Equal(t, ports.ResetRequestDeclined, done.Status)
+	require.Equal(t, ports.ResetRequestPending, env.stored(t, "u1").OpenResetRequest.Status, "the other request is untouched")
+	require.Equal(t, []ports.ProfileAuditAction{
+		ports.AuditResetRequested, ports.AuditResetRequestDeclined, ports.AuditResetRequested,
+	}, env.actions(t, "u1"))
+}
+
 func TestViewResetRequests(t *testing.T) {
 	ctx := context.Background()
 	env := newProfileEnv(t)
@@ -386,10 +438,14 @@ func TestViewResetRequests(t *testing.T) {
 			org = "org-b"
 		}
 		env.addProfile(t, user, org, ports.IdentificationApproved)
-		require.NoError(t, env.requests.Create(ctx, ports.ResetRequest{
-			ID: fmt.Sprintf("r%d", i), UserID: user, OrganizationID: org, Status: ports.ResetRequestPending,
-			InitiatorUserID: user, CreatedAt: profileT0.Add(time.Duration(i) * time.Minute),
-		}))
+		_, err := env.profiles.Update(ctx, user, func(r *ports.ProfileRecord) error {
+			r.OpenResetRequest = &ports.ResetRequest{
+				ID: fmt.Sprintf("r%d", i), UserID: user, OrganizationID: org, Status: ports.ResetRequestPending,
+				InitiatorUserID: user, CreatedAt: profileT0.Add(time.Duration(i) * time.Minute),
+			}
+			return nil
+		})
+		require.NoError(t, err)
 	}
 	_, err := env.svc.DeclineResetRequest(ctx, identification.DecideResetRequest{Token: tokOperator, UserID: "u1", RequestID: "r1"})
 	require.NoError(t, err)

@@ -183,14 +183,47 @@ type ProfileRecord struct {
 	// CreatedAt and UpdatedAt are when the record was created and last written.
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	// OpenResetRequest is the user's open (PENDING) reset identification request, nil when
+	// there is none. The store reads it with the profile (Get, Update) and writes it with the
+	// profile (Create, Update), in the same atomic step:
+	//
+	//   - When none is open, the update function may set a new request: the store inserts it
+	//     (ErrResetRequestExists when its ID is taken by any request of any user).
+	//   - It may change the open request in place, its ID kept: decide it (Status APPROVED or
+	//     DECLINED, DecidedBy, DecidedAt) or edit its other fields. A decided request is
+	//     stored with its final status and is no longer open: the record the store returns,
+	//     and every later read, holds nil; ResetRequestStore still finds it by id and lists it.
+	//   - It may not drop or replace an open request (nil, or a request with another ID):
+	//     Update then returns ErrResetRequestOpen and writes nothing. Requests are decided,
+	//     never deleted, and a user has at most one PENDING request, whatever the path.
+	//
+	// The request's UserID is always the profile's user.
+	OpenResetRequest *ResetRequest
+	// Audit are the audit events of the change, for the ProfileAuditLog. The update function
+	// (or the caller of Create) appends them; the store appends them to the log in the same
+	// atomic step as the rest of the record, in order, each with UserID set to the profile's
+	// user. Records read back (Get, and what Update returns) never hold any: an update
+	// function always starts with none.
+	Audit []ProfileAuditEvent
 }
 
-// Clone returns a deep copy of r.
+// Clone returns a deep copy of r, its open reset request and its audit events included.
 func (r ProfileRecord) Clone() ProfileRecord {
 	r.Profile = r.Profile.Clone()
 	r.Documents = slices.Clone(r.Documents)
 	r.MandatoryFields = slices.Clone(r.MandatoryFields)
 	r.PendingFields = slices.Clone(r.PendingFields)
+	if r.OpenResetRequest != nil {
+		open := *r.OpenResetRequest
+		r.OpenResetRequest = &open
+	}
+	if r.Audit != nil {
+		r.Audit = slices.Clone(r.Audit)
+		for i := range r.Audit {
+			r.Audit[i] = r.Audit[i].Clone()
+		}
+	}
 	return r
 }
 
@@ -204,23 +237,42 @@ var (
 	ErrResetRequestNotFound = errors.New("reset identification request not found")
 	// ErrResetRequestExists: a reset identification request with this id already exists.
 	ErrResetRequestExists = errors.New("reset identification request already exists")
-	// ErrResetRequestOpen: the user already has a PENDING reset identification request.
+	// ErrResetRequestOpen: the user already has a PENDING reset identification request (a
+	// second one was asked for, or a profile update would drop or replace the open one).
 	ErrResetRequestOpen = errors.New("the user already has an open reset identification request")
 )
 
-// ProfileStore stores profiles, one per user. Every method copies values in and out: a
-// caller cannot change stored state through a returned or passed slice or map. Every method
-// returns ctx.Err() when ctx is done before it starts.
+// ProfileStore stores profiles, one per user, as aggregates: a ProfileRecord with the user's
+// open reset request (ProfileRecord.OpenResetRequest) and the audit events of each change
+// (ProfileRecord.Audit). Every use case of the identification flow changes one profile
+// aggregate in one Update, so the profile, the user's reset request and the event that
+// reports the change are committed together or not at all, without a transaction shared
+// between stores. The ResetRequestStore and ProfileAuditLog of the same adapter read what
+// the ProfileStore writes; they have no writes of their own for the flows.
+//
+// Every method copies values in and out: a caller cannot change stored state through a
+// returned or passed slice, map or pointer. Every method returns ctx.Err() when ctx is done
+// before it starts.
 type ProfileStore interface {
-	// Create stores rec under rec.UserID, or returns ErrProfileExists and stores nothing.
+	// Create stores rec under rec.UserID, with rec.OpenResetRequest when set and the events
+	// of rec.Audit, all of it or nothing. It returns ErrProfileExists when the user has a
+	// profile, ErrResetRequestExists when the request's ID is taken, ErrResetRequestOpen when
+	// the request is PENDING and the user already has a PENDING request; then nothing is
+	// stored.
 	Create(ctx context.Context, rec ProfileRecord) error
-	// Get returns the profile of userID, or ErrProfileNotFound.
+	// Get returns the profile of userID with its OpenResetRequest (Audit empty), read in
+	// one consistent step, or ErrProfileNotFound.
 	Get(ctx context.Context, userID string) (ProfileRecord, error)
-	// Update calls fn with a copy of the profile of userID while no other Update or Create of
-	// that user can run (memory: a lock; PostgreSQL: SELECT ... FOR UPDATE in a transaction),
-	// and stores what fn left in it, except that UserID cannot change. If fn returns an
-	// error nothing is written and that error is returned as it is. It returns the stored
-	// record, or ErrProfileNotFound (fn is then not called).
+	// Update calls fn with a copy of the profile of userID, its OpenResetRequest loaded and
+	// Audit empty, while no other Update or Create of that user can run (memory: a lock;
+	// PostgreSQL: SELECT ... FOR UPDATE in a transaction), and stores what fn left in one
+	// atomic step: the profile (except that UserID cannot change), the open request as the
+	// rules of ProfileRecord.OpenResetRequest say, and the events of Audit appended to the
+	// audit log in order. Either all of it is stored or nothing is. If fn returns an error
+	// nothing is written and that error is returned as it is; ErrResetRequestOpen and
+	// ErrResetRequestExists also write nothing. It returns the stored record, as Get would
+	// now read it (OpenResetRequest nil once decided, Audit empty), or ErrProfileNotFound
+	// (fn is then not called).
 	Update(ctx context.Context, userID string, fn func(*ProfileRecord) error) (ProfileRecord, error)
 }
 
@@ -290,26 +342,22 @@ type ResetRequestQuery struct {
 	Limit int
 }
 
-// ResetRequestStore stores reset identification requests. Every method copies values in and
-// out and returns ctx.Err() when ctx is done before it starts.
+// ResetRequestStore reads reset identification requests. It has no writes: a request is
+// created and decided through its user's profile (ProfileRecord.OpenResetRequest in
+// ProfileStore.Update), under that profile's lock and in the same atomic step as the
+// profile and the audit event of the change. An adapter hands out the ResetRequestStore
+// that reads what its ProfileStore writes (memory: ProfileStore.ResetRequests; PostgreSQL:
+// DB.ResetRequestStore). Every method copies values out and returns ctx.Err() when ctx is
+// done before it starts.
 //
-// It keeps one rule by itself, atomically and across processes: a user has at most one
-// PENDING request (PostgreSQL: a partial unique index on user_id WHERE status = 'PENDING').
+// A user has at most one PENDING request: the identification flow checks it under the
+// profile's lock, and the store keeps it on every write, atomically and across processes
+// (PostgreSQL: a partial unique index on user_id WHERE status = 'PENDING').
 type ResetRequestStore interface {
-	// Create stores req. It returns ErrResetRequestExists when the id is taken, and
-	// ErrResetRequestOpen when req is PENDING and the user already has a PENDING request;
-	// then nothing is stored.
-	Create(ctx context.Context, req ResetRequest) error
 	// Get returns the request id, or ErrResetRequestNotFound.
 	Get(ctx context.Context, id string) (ResetRequest, error)
 	// Open returns the PENDING request of userID, or ErrResetRequestNotFound.
 	Open(ctx context.Context, userID string) (ResetRequest, error)
-	// Update calls fn with a copy of the request id while no other write of it can run, and
-	// stores what fn left, except that ID and UserID cannot change. If fn returns an error
-	// nothing is written and the error is returned as it is. If fn made the request PENDING
-	// while the user has another PENDING request, it returns ErrResetRequestOpen and writes
-	// nothing. It returns the stored request, or ErrResetRequestNotFound (fn not called).
-	Update(ctx context.Context, id string, fn func(*ResetRequest) error) (ResetRequest, error)
 	// List returns the requests q selects, sorted, from q.Offset, at most q.Limit of them,
 	// and how many requests match the filters in all.
 	List(ctx context.Context, q ResetRequestQuery) (records []ResetRequest, total int, err error)
@@ -347,10 +395,21 @@ type ProfileAuditEvent struct {
 	At   time.Time            `json:"at"`
 }
 
-// ProfileAuditLog is an append-only log of ProfileAuditEvents that the host can read.
-// Methods copy values in and out.
+// Clone returns a deep copy of ev.
+func (ev ProfileAuditEvent) Clone() ProfileAuditEvent {
+	ev.Fields = slices.Clone(ev.Fields)
+	return ev
+}
+
+// ProfileAuditLog is an append-only log of ProfileAuditEvents that the host can read. The
+// identification flow never calls Append: its events are appended by the ProfileStore, in
+// the atomic step that stores the change they report (ProfileRecord.Audit), so a change is
+// never stored without its event, nor an event without its change. An adapter hands out the
+// ProfileAuditLog that reads what its ProfileStore appends (memory: ProfileStore.AuditLog;
+// PostgreSQL: DB.ProfileAuditLog). Methods copy values in and out and return ctx.Err() when
+// ctx is done before they start.
 type ProfileAuditLog interface {
-	// Append records ev.
+	// Append records ev on its own, outside any profile change: for a host's own events.
 	Append(ctx context.Context, ev ProfileAuditEvent) error
 	// Events returns the events about userID ("" for every user) in the order they were
 	// appended (PostgreSQL: by a sequence column, not by At, which several events share).

@@ -62,7 +62,7 @@ func newLoggedHandler(t testing.TB, logger *slog.Logger) *fullEnv {
 	}, identification.DefaultProcessConfig())
 	require.NoError(t, err)
 	profiles, err := identification.NewProfileService(identification.ProfileDeps{
-		Profiles: e.profiles, ResetRequests: memory.NewResetRequestStore(), Audit: memory.NewProfileAuditLog(),
+		Profiles: e.profiles, ResetRequests: e.profiles.ResetRequests(),
 		Tokens: e.tokens, Clock: e.clock, Logger: logger,
 	}, identification.DefaultProfileConfig())
 	require.NoError(t, err)

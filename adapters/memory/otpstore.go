@@ -20,7 +20,7 @@ type OTPStore struct {
 
 type otpShard struct {
 	mu     sync.Mutex
-	vs     map[string]ports.Verification // purpose+"\x00"+subject -> its verification
+	vs     map[otpKey]ports.Verification
 	writes int
 	// latest is the latest time any written verification names: the purge on writes
 	// uses it as "now", since the store has no clock of its own.
@@ -33,21 +33,26 @@ type otpShard struct {
 func NewOTPStore() *OTPStore {
 	s := &OTPStore{seed: maphash.MakeSeed()}
 	for i := range s.shards {
-		s.shards[i].vs = make(map[string]ports.Verification)
+		s.shards[i].vs = make(map[otpKey]ports.Verification)
 	}
 	return s
 }
 
-func otpKey(purpose, subject string) string { return purpose + "\x00" + subject }
+// otpKey is the key of one Verification. A struct, not a joined string: purposes and
+// subjects may hold any byte, a separator too.
+type otpKey struct{ purpose, subject string }
 
-func (s *OTPStore) shard(key string) *otpShard { return &s.shards[shardIndex(s.seed, key)] }
+// shard is the shard of key. Keys whose joined form collide merely share a shard.
+func (s *OTPStore) shard(key otpKey) *otpShard {
+	return &s.shards[shardIndex(s.seed, key.purpose+"\x00"+key.subject)]
+}
 
 // Get implements ports.OTPStore.
 func (s *OTPStore) Get(ctx context.Context, purpose, subject string) (ports.Verification, error) {
 	if err := ctx.Err(); err != nil {
 		return ports.Verification{}, err
 	}
-	key := otpKey(purpose, subject)
+	key := otpKey{purpose, subject}
 	sh := s.shard(key)
 	sh.mu.Lock()
 	v, ok := sh.vs[key]
@@ -64,7 +69,7 @@ func (s *OTPStore) Update(ctx context.Context, purpose, subject string, fn func(
 	if err := ctx.Err(); err != nil {
 		return ports.Verification{}, err
 	}
-	key := otpKey(purpose, subject)
+	key := otpKey{purpose, subject}
 	sh := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()

@@ -17,7 +17,7 @@ type ProcessStore struct {
 
 // NewProcessStore returns an empty ProcessStore.
 func NewProcessStore() *ProcessStore {
-	// Every field of a ProcessRecord is a plain value: records are copied by assignment.
+	// Records go in and out as deep copies (ProcessRecord.Clone): Verification holds slices.
 	return &ProcessStore{procs: newShardedRecords(ports.ProcessRecord.Clone)}
 }
 
@@ -53,7 +53,7 @@ func (s *ProcessStore) Delete(ctx context.Context, orgID, id string, check func(
 			return ports.ErrProcessNotFound
 		}
 		if check != nil {
-			if err := check(rec); err != nil {
+			if err := check(rec.Clone()); err != nil {
 				return err
 			}
 		}
@@ -68,7 +68,7 @@ func (s *ProcessStore) List(ctx context.Context, f ports.ProcessFilter) (ports.P
 	err := s.procs.each(ctx, func(procs map[string]ports.ProcessRecord) {
 		for _, rec := range procs {
 			if rec.OrgID == f.OrgID && (len(f.States) == 0 || slices.Contains(f.States, ports.EffectiveProcessState(rec, f.Now))) {
-				all = append(all, rec)
+				all = append(all, rec.Clone())
 			}
 		}
 	})

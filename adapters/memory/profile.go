@@ -11,62 +11,166 @@ import (
 )
 
 // ProfileStore is a ports.ProfileStore in memory, sharded by user so that writes to
-// different profiles do not wait for each other.
+// different profiles do not wait for each other. It owns the reset requests and the audit
+// events of its profiles: ResetRequests and AuditLog return read views of them.
+//
+// Create and Update of a user hold the lock of that user's shard while fn runs and while
+// they store the profile, the open reset request and the audit events, so one lock covers
+// the whole aggregate; Get reads the profile and its open request under the same lock. The
+// requests and events of all users are kept together under one more lock, which a write
+// takes only briefly, after its shard lock and never the other way round.
 type ProfileStore struct {
-	profiles *shardedRecords[ports.ProfileRecord] // user id -> profile
+	profiles *shardedRecords[ports.ProfileRecord] // user id -> profile, without OpenResetRequest or Audit
+	side     *profileSide
+}
+
+// profileSide holds the reset requests and the audit events of every profile of a
+// ProfileStore, under one lock: listing needs every request, and the log keeps one order.
+type profileSide struct {
+	mu       sync.Mutex
+	requests map[string]ports.ResetRequest // by id
+	open     map[string]string             // user id -> id of the PENDING request
+	events   []ports.ProfileAuditEvent
 }
 
 // NewProfileStore returns an empty ProfileStore.
 func NewProfileStore() *ProfileStore {
-	return &ProfileStore{profiles: newShardedRecords(ports.ProfileRecord.Clone)}
+	return &ProfileStore{
+		profiles: newShardedRecords(ports.ProfileRecord.Clone),
+		side:     &profileSide{requests: make(map[string]ports.ResetRequest), open: make(map[string]string)},
+	}
 }
+
+// ResetRequests returns the ports.ResetRequestStore that reads the reset requests of s.
+func (s *ProfileStore) ResetRequests() *ResetRequestStore { return &ResetRequestStore{side: s.side} }
+
+// AuditLog returns the ports.ProfileAuditLog that reads the audit events of s.
+func (s *ProfileStore) AuditLog() *ProfileAuditLog { return &ProfileAuditLog{side: s.side} }
 
 // Create implements ports.ProfileStore.
 func (s *ProfileStore) Create(ctx context.Context, rec ports.ProfileRecord) error {
-	return s.profiles.create(ctx, rec.UserID, rec, ports.ErrProfileExists)
-}
-
-// Get implements ports.ProfileStore.
-func (s *ProfileStore) Get(ctx context.Context, userID string) (ports.ProfileRecord, error) {
-	return s.profiles.get(ctx, userID, ports.ErrProfileNotFound)
-}
-
-// Update implements ports.ProfileStore.
-func (s *ProfileStore) Update(ctx context.Context, userID string, fn func(*ports.ProfileRecord) error) (ports.ProfileRecord, error) {
-	return s.profiles.update(ctx, userID, ports.ErrProfileNotFound, fn, func(rec *ports.ProfileRecord) { rec.UserID = userID })
-}
-
-// ResetRequestStore is a ports.ResetRequestStore in memory. One lock guards it all: reset
-// requests are rare, and listing needs every one of them.
-type ResetRequestStore struct {
-	mu       sync.Mutex
-	requests map[string]ports.ResetRequest // by id
-	open     map[string]string             // user id -> id of the PENDING request
-}
-
-// NewResetRequestStore returns an empty ResetRequestStore.
-func NewResetRequestStore() *ResetRequestStore {
-	return &ResetRequestStore{requests: make(map[string]ports.ResetRequest), open: make(map[string]string)}
-}
-
-// Create implements ports.ResetRequestStore.
-func (s *ResetRequestStore) Create(ctx context.Context, req ports.ResetRequest) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.requests[req.ID]; ok {
-		return ports.ErrResetRequestExists
-	}
-	if req.Status == ports.ResetRequestPending {
-		if _, ok := s.open[req.UserID]; ok {
-			return ports.ErrResetRequestOpen
+	return s.profiles.locked(ctx, rec.UserID, func(recs map[string]ports.ProfileRecord) error {
+		if _, ok := recs[rec.UserID]; ok {
+			return ports.ErrProfileExists
 		}
-		s.open[req.UserID] = req.ID
+		if _, err := s.side.write(rec.UserID, nil, rec.OpenResetRequest, rec.Audit); err != nil {
+			return err
+		}
+		stored := rec.Clone()
+		stored.OpenResetRequest, stored.Audit = nil, nil
+		recs[rec.UserID] = stored
+		return nil
+	})
+}
+
+// Get implements ports.ProfileStore: the profile and its open request are read under the
+// lock of the user's shard, so they always belong to the same write.
+func (s *ProfileStore) Get(ctx context.Context, userID string) (ports.ProfileRecord, error) {
+	var out ports.ProfileRecord
+	err := s.profiles.locked(ctx, userID, func(recs map[string]ports.ProfileRecord) error {
+		rec, ok := recs[userID]
+		if !ok {
+			return ports.ErrProfileNotFound
+		}
+		out = rec.Clone()
+		out.OpenResetRequest = s.side.openOf(userID)
+		return nil
+	})
+	return out, err
+}
+
+// Update implements ports.ProfileStore. fn runs with the user's shard locked; then the open
+// request and the events are checked and stored, and the profile with them, all under that
+// lock. A check that fails (ErrResetRequestOpen, ErrResetRequestExists) stores nothing.
+func (s *ProfileStore) Update(ctx context.Context, userID string, fn func(*ports.ProfileRecord) error) (ports.ProfileRecord, error) {
+	var open *ports.ResetRequest // the user's open request once written
+	rec, err := s.profiles.update(ctx, userID, ports.ErrProfileNotFound, func(r *ports.ProfileRecord) error {
+		loaded := s.side.openOf(userID)
+		r.OpenResetRequest, r.Audit = loaded, nil
+		if loaded != nil {
+			copied := *loaded
+			r.OpenResetRequest = &copied
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+		var err error
+		open, err = s.side.write(userID, loaded, r.OpenResetRequest, r.Audit)
+		r.OpenResetRequest, r.Audit = nil, nil // the shard keeps the profile only
+		return err
+	}, func(r *ports.ProfileRecord) { r.UserID = userID })
+	if err != nil {
+		return ports.ProfileRecord{}, err
 	}
-	s.requests[req.ID] = req
-	return nil
+	rec.OpenResetRequest = open
+	return rec, nil
+}
+
+// openOf returns a copy of the PENDING request of userID, or nil.
+func (x *profileSide) openOf(userID string) *ports.ResetRequest {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	id, ok := x.open[userID]
+	if !ok {
+		return nil
+	}
+	req := x.requests[id]
+	return &req
+}
+
+// write stores what a Create or Update of userID left besides the profile: left, the open
+// request as the update function left it (loaded is the one it was given, nil when none was
+// open), and events. It checks everything before it changes anything, so a refused write
+// stores nothing; it returns a copy of the user's open request afterwards, nil when none.
+// The caller holds the lock of userID's shard.
+func (x *profileSide) write(userID string, loaded, left *ports.ResetRequest, events []ports.ProfileAuditEvent) (*ports.ResetRequest, error) {
+	if loaded == nil && left == nil && len(events) == 0 {
+		return nil, nil
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var put *ports.ResetRequest
+	switch {
+	case loaded != nil && (left == nil || left.ID != loaded.ID):
+		return nil, ports.ErrResetRequestOpen // an open request is decided, never dropped or replaced
+	case left != nil:
+		req := *left
+		req.UserID = userID
+		if loaded == nil {
+			if _, taken := x.requests[req.ID]; taken {
+				return nil, ports.ErrResetRequestExists
+			}
+			if _, busy := x.open[userID]; busy && req.Status == ports.ResetRequestPending {
+				return nil, ports.ErrResetRequestOpen
+			}
+		}
+		put = &req
+	}
+	for _, ev := range events {
+		ev = ev.Clone()
+		ev.UserID = userID
+		x.events = append(x.events, ev)
+	}
+	if put == nil {
+		return nil, nil
+	}
+	x.requests[put.ID] = *put
+	if put.Status == ports.ResetRequestPending {
+		x.open[userID] = put.ID
+		open := *put
+		return &open, nil
+	}
+	if x.open[userID] == put.ID {
+		delete(x.open, userID)
+	}
+	return nil, nil
+}
+
+// ResetRequestStore is a ports.ResetRequestStore in memory: a read view of the reset
+// requests of one ProfileStore (ProfileStore.ResetRequests), which writes them. Use the
+// ones ProfileStore.ResetRequests returns; the zero value is not usable.
+type ResetRequestStore struct {
+	side *profileSide
 }
 
 // Get implements ports.ResetRequestStore.
@@ -74,9 +178,9 @@ func (s *ResetRequestStore) Get(ctx context.Context, id string) (ports.ResetRequ
 	if err := ctx.Err(); err != nil {
 		return ports.ResetRequest{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	req, ok := s.requests[id]
+	s.side.mu.Lock()
+	defer s.side.mu.Unlock()
+	req, ok := s.side.requests[id]
 	if !ok {
 		return ports.ResetRequest{}, ports.ErrResetRequestNotFound
 	}
@@ -88,42 +192,10 @@ func (s *ResetRequestStore) Open(ctx context.Context, userID string) (ports.Rese
 	if err := ctx.Err(); err != nil {
 		return ports.ResetRequest{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id, ok := s.open[userID]
-	if !ok {
-		return ports.ResetRequest{}, ports.ErrResetRequestNotFound
+	if req := s.side.openOf(userID); req != nil {
+		return *req, nil
 	}
-	return s.requests[id], nil
-}
-
-// Update implements ports.ResetRequestStore.
-func (s *ResetRequestStore) Update(ctx context.Context, id string, fn func(*ports.ResetRequest) error) (ports.ResetRequest, error) {
-	if err := ctx.Err(); err != nil {
-		return ports.ResetRequest{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	req, ok := s.requests[id]
-	if !ok {
-		return ports.ResetRequest{}, ports.ErrResetRequestNotFound
-	}
-	work := req
-	if err := fn(&work); err != nil {
-		return ports.ResetRequest{}, err
-	}
-	work.ID, work.UserID = req.ID, req.UserID
-	openID, hasOpen := s.open[req.UserID]
-	switch {
-	case work.Status == ports.ResetRequestPending && hasOpen && openID != id:
-		return ports.ResetRequest{}, ports.ErrResetRequestOpen
-	case work.Status == ports.ResetRequestPending:
-		s.open[req.UserID] = id
-	case hasOpen && openID == id:
-		delete(s.open, req.UserID)
-	}
-	s.requests[id] = work
-	return work, nil
+	return ports.ResetRequest{}, ports.ErrResetRequestNotFound
 }
 
 // List implements ports.ResetRequestStore.
@@ -131,14 +203,14 @@ func (s *ResetRequestStore) List(ctx context.Context, q ports.ResetRequestQuery)
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}
-	s.mu.Lock()
-	matched := make([]ports.ResetRequest, 0, len(s.requests))
-	for _, r := range s.requests {
+	s.side.mu.Lock()
+	matched := make([]ports.ResetRequest, 0, len(s.side.requests))
+	for _, r := range s.side.requests {
 		if (q.Status == "" || r.Status == q.Status) && (q.OrganizationID == "" || r.OrganizationID == q.OrganizationID) {
 			matched = append(matched, r)
 		}
 	}
-	s.mu.Unlock()
+	s.side.mu.Unlock()
 	slices.SortFunc(matched, func(a, b ports.ResetRequest) int { return compareResetRequests(a, b, q.Order) })
 	total := len(matched)
 	if q.Offset < 0 || q.Offset >= total || q.Limit <= 0 {
@@ -175,25 +247,23 @@ func compareResetRequests(a, b ports.ResetRequest, order []ports.ResetRequestOrd
 	return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
 }
 
-// ProfileAuditLog is a ports.ProfileAuditLog in memory. It keeps every event: hosts that
-// run for long should use a durable log.
+// ProfileAuditLog is a ports.ProfileAuditLog in memory: the audit events of one
+// ProfileStore (ProfileStore.AuditLog), which appends them with the changes they report.
+// It keeps every event: hosts that run for long should use a durable log. Use the ones
+// ProfileStore.AuditLog returns; the zero value is not usable.
 type ProfileAuditLog struct {
-	mu     sync.Mutex
-	events []ports.ProfileAuditEvent
+	side *profileSide
 }
 
-// NewProfileAuditLog returns an empty ProfileAuditLog.
-func NewProfileAuditLog() *ProfileAuditLog { return &ProfileAuditLog{} }
-
-// Append implements ports.ProfileAuditLog.
+// Append implements ports.ProfileAuditLog: ev is appended on its own, as given.
 func (l *ProfileAuditLog) Append(ctx context.Context, ev ports.ProfileAuditEvent) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ev.Fields = slices.Clone(ev.Fields)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.events = append(l.events, ev)
+	ev = ev.Clone()
+	l.side.mu.Lock()
+	defer l.side.mu.Unlock()
+	l.side.events = append(l.side.events, ev)
 	return nil
 }
 
@@ -202,13 +272,12 @@ func (l *ProfileAuditLog) Events(ctx context.Context, userID string) ([]ports.Pr
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.side.mu.Lock()
+	defer l.side.mu.Unlock()
 	out := []ports.ProfileAuditEvent{}
-	for _, ev := range l.events {
+	for _, ev := range l.side.events {
 		if userID == "" || ev.UserID == userID {
-			ev.Fields = slices.Clone(ev.Fields)
-			out = append(out, ev)
+			out = append(out, ev.Clone())
 		}
 	}
 	return out, nil

@@ -4,18 +4,23 @@ import (
 	"testing"
 
 	"github.com/verifykit/verifykit/adapters/memory"
-	"github.com/verifykit/verifykit/ports"
 	"github.com/verifykit/verifykit/ports/porttest"
 )
 
+// profileStores returns a new ProfileStore with its read views.
+func profileStores(*testing.T) porttest.ProfileStores {
+	s := memory.NewProfileStore()
+	return porttest.ProfileStores{Profiles: s, ResetRequests: s.ResetRequests(), Audit: s.AuditLog()}
+}
+
 func TestProfileStoreConformance(t *testing.T) {
-	porttest.RunProfileStore(t, func(*testing.T) ports.ProfileStore { return memory.NewProfileStore() })
+	porttest.RunProfileStore(t, profileStores)
 }
 
 func TestResetRequestStoreConformance(t *testing.T) {
-	porttest.RunResetRequestStore(t, func(*testing.T) ports.ResetRequestStore { return memory.NewResetRequestStore() })
+	porttest.RunResetRequestStore(t, profileStores)
 }
 
 func TestProfileAuditLogConformance(t *testing.T) {
-	porttest.RunProfileAuditLog(t, func(*testing.T) ports.ProfileAuditLog { return memory.NewProfileAuditLog() })
+	porttest.RunProfileAuditLog(t, profileStores)
 }

@@ -86,6 +86,13 @@ func TestOTPStorePurgesOnWrite(t *testing.T) {
 	// Many subjects, each written once, all expired long before the later writes: the
 	// store must not keep them all.
 	const n = 70_000
+	live := ports.Verification{
+		Code:      ports.OTPRecord{ID: "live", Purpose: "p", Subject: "live", State: ports.CodeActive, MaxAttempts: 1, CreatedAt: base, ExpiresAt: base.Add(time.Minute)},
+		Failures:  []time.Time{base},
+		KeepUntil: base.Add(2 * n * time.Second), // still matters after every later write
+	}
+	_, err := s.Update(ctx, "p", "live", func(v *ports.Verification) error { *v = live; return nil })
+	require.NoError(t, err)
 	for i := range n {
 		created := base.Add(time.Duration(i) * time.Second)
 		_, err := s.Update(ctx, "p", string(rune(i+0x100)), func(v *ports.Verification) error {
@@ -98,10 +105,15 @@ func TestOTPStorePurgesOnWrite(t *testing.T) {
 		})
 		require.NoError(t, err)
 	}
-	// Purging everything left reports how many were still stored.
+	got, err := s.Get(ctx, "p", "live")
+	require.NoError(t, err, "the purges on write keep what still matters")
+	require.Equal(t, live, got)
+	// Purging everything expired reports how many were still stored.
 	left, err := s.PurgeExpired(ctx, base.Add(n*time.Second+time.Hour), -1)
 	require.NoError(t, err)
 	require.Less(t, left, n/2, "expired codes were purged as the store was written")
+	_, err = s.Get(ctx, "p", "live")
+	require.NoError(t, err, "PurgeExpired keeps what still matters")
 }
 
 func TestMaskPhone(t *testing.T) {

@@ -44,9 +44,9 @@ const (
 	uploadTTL  = 24 * time.Hour   // personrequest.DefaultConfig().UploadURLTTL
 	codeTTL    = 15 * time.Minute // personrequest.DefaultConfig().CodeTTL
 	procExpiry = 720 * time.Hour  // a process's lifetime: longer than the test's clock moves
-	faultRuns  = 150              // operations per worker, at most
+	faultRuns  = 400              // operations per worker, at most
 	faultTime  = 8 * time.Second  // and for at most this long
-	faultEvery = 15 * time.Millisecond
+	faultEvery = 30 * time.Millisecond
 )
 
 // host is one instance of a host service on PostgreSQL: every flow's service on its own
@@ -152,8 +152,8 @@ func tolerated(err error) bool {
 	return err == nil
 }
 
-// killer terminates, every faultEvery until stop is closed, every backend whose
-// application_name is one of names, from a pool of its own.
+// killer terminates, every faultEvery until stop is closed, one backend (at random) of those
+// whose application_name is one of names, from a pool of its own.
 func killer(pool *pgxpool.Pool, names []string, stop <-chan struct{}) (done <-chan int) {
 	out := make(chan int, 1)
 	go func() {
@@ -169,13 +169,44 @@ func killer(pool *pgxpool.Pool, names []string, stop <-chan struct{}) (done <-ch
 			}
 			var n int
 			err := pool.QueryRow(context.Background(), `select count(*) from (select pg_terminate_backend(pid)
-				from pg_stat_activity where application_name = any($1) and pid <> pg_backend_pid()) k`, names).Scan(&n)
+				from pg_stat_activity where application_name = any($1) and pid <> pg_backend_pid()
+				order by random() limit 1) k`, names).Scan(&n)
 			if err == nil {
 				killed += n
 			}
 		}
 	}()
 	return out
+}
+
+// ids is a list of record ids that workers add to and pick from concurrently.
+type ids struct {
+	mu  sync.Mutex
+	all []string
+}
+
+func (l *ids) add(id string) {
+	l.mu.Lock()
+	l.all = append(l.all, id)
+	l.mu.Unlock()
+}
+
+// pick returns a random id of the list; the newest are picked more often, so records
+// created during the run go through their whole life.
+func (l *ids) pick(rnd *rand.Rand) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := len(l.all)
+	if rnd.IntN(2) == 0 {
+		return l.all[n-1-rnd.IntN(min(n, 4))]
+	}
+	return l.all[rnd.IntN(n)]
+}
+
+func (l *ids) list() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.all...)
 }
 
 // TestFlowsLeaveNoPartialStateWhenConnectionsDie runs every multi-step flow — person
@@ -198,12 +229,12 @@ func TestFlowsLeaveNoPartialStateWhenConnectionsDie(t *testing.T) {
 	}
 	setup := newHost(t, base, sh)
 
-	var requests, procs []string
-	for i := range 6 {
-		requests = append(requests, newPersonRequest(t, setup.requests, fmt.Sprintf("+38093%07d", i)).ID)
+	var requests, procs ids
+	for i := range 4 {
+		requests.add(newPersonRequest(t, setup.requests, fmt.Sprintf("+38093%07d", i)).ID)
 		p, err := setup.createProcess(ctx)
 		require.NoError(t, err)
-		procs = append(procs, p.ID)
+		procs.add(p.ID)
 	}
 	require.NoError(t, base.PersonStore().CreatePerson(ctx, ports.PersonRecord{
 		ID: "olga", BirthDate: start.AddDate(-40, 0, 0), Status: authmethod.PersonStatusActive, IsActive: true,
@@ -216,54 +247,18 @@ func TestFlowsLeaveNoPartialStateWhenConnectionsDie(t *testing.T) {
 		}))
 	}
 
-	var mu sync.Mutex
-	created := map[string]bool{} // processes the workers created
-	deactivated := map[string]bool{}
-	stop := make(chan struct{})
-	kills := killer(base.Pool(), names, stop)
-	deadline := time.Now().Add(faultTime)
-	var wg sync.WaitGroup
-	var unexpected atomic.Value
-	for w := range 4 {
-		wg.Go(func() {
-			h := hosts[w%2]
-			rnd := rand.New(rand.NewPCG(uint64(w), 42))
-			for i := 0; i < faultRuns && time.Now().Before(deadline); i++ {
-				sh.clock.Advance(faultTick)
-				err := faultStep(ctx, h, base, sh, rnd, requests, procs, func(id string, kind string) {
-					mu.Lock()
-					defer mu.Unlock()
-					if kind == "process" {
-						created[id] = true
-					} else {
-						deactivated[id] = true
-					}
-				})
-				if !tolerated(err) {
-					unexpected.CompareAndSwap(nil, fmt.Sprintf("worker %d step %d: %v (kind %v)", w, i, err, verifykit.KindOf(err)))
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(stop)
-	killed := <-kills
-	require.Nil(t, unexpected.Load(), "only tolerated answers while connections die")
-	require.Positive(t, killed, "connections were killed while the flows ran")
-	t.Logf("%d backends killed", killed)
+	var phones atomic.Int64
+	underFaults(t, base, names, sh, func(w, _ int, rnd *rand.Rand) error {
+		return faultStep(ctx, hosts[w%2], base, sh, rnd, &requests, &procs, &phones)
+	})
 
 	// No partial state in any record.
-	for _, id := range requests {
+	for _, id := range requests.list() {
 		r, err := base.PersonRequestStore().Get(ctx, id)
 		require.NoError(t, err)
 		requirePersonRequestWhole(t, sh, r)
 	}
-	mu.Lock()
-	for id := range created {
-		procs = append(procs, id)
-	}
-	mu.Unlock()
-	for _, id := range procs {
+	for _, id := range procs.list() {
 		p, err := base.ProcessStore().Get(ctx, faultOrg, id)
 		if errors.Is(err, ports.ErrProcessNotFound) {
 			continue // deleted, with its code
@@ -277,10 +272,14 @@ func TestFlowsLeaveNoPartialStateWhenConnectionsDie(t *testing.T) {
 		require.Equal(t, m.IsActive, m.EndedAt.IsZero(), "method %s: ended exactly when inactive", m.ID)
 	}
 
-	// Every flow works again: nothing is left locked or leased.
+	// Every flow works again: nothing is left locked or leased. (The pools drop the
+	// connections that were killed while idle, as they would on their next health check.)
+	for _, h := range hosts {
+		h.db.Pool().Reset()
+	}
 	h := hosts[0]
 	sh.clock.Advance(time.Hour)
-	for _, id := range requests {
+	for _, id := range requests.list() {
 		r, err := h.requests.Get(ctx, personrequest.GetRequest{Token: prToken, ID: id})
 		require.NoError(t, err)
 		if r.Status != personrequest.StatusNew {
@@ -296,7 +295,7 @@ func TestFlowsLeaveNoPartialStateWhenConnectionsDie(t *testing.T) {
 		_, err = h.requests.Approve(ctx, personrequest.ApproveRequest{Token: prToken, ID: id, Code: code})
 		require.NoError(t, err, "request %s can be approved", id)
 	}
-	for _, id := range procs {
+	for _, id := range procs.list() {
 		res, err := h.procs.Resend(ctx, identification.ProcessRequest{Token: procToken, OrgID: faultOrg, ID: id})
 		if err != nil {
 			require.True(t, errors.Is(err, verifykit.ErrConflict) || errors.Is(err, verifykit.ErrNotFound), "process %s: %v", id, err)
@@ -314,33 +313,42 @@ func TestFlowsLeaveNoPartialStateWhenConnectionsDie(t *testing.T) {
 	require.NotEmpty(t, p.ID)
 }
 
-// faultStep runs one randomly chosen flow step on h. note records what it created or
-// deactivated.
-func faultStep(ctx context.Context, h *host, base *postgres.DB, sh shared, rnd *rand.Rand, requests, procs []string, note func(id, kind string)) error {
-	switch op := rnd.IntN(10); op {
+// faultStep runs one randomly chosen flow step on h, over the requests and processes of
+// the pools (which it adds to); phones numbers the new requests' phones.
+func faultStep(ctx context.Context, h *host, base *postgres.DB, sh shared, rnd *rand.Rand, requests, procs *ids, phones *atomic.Int64) error {
+	switch op := rnd.IntN(12); op {
 	case 0, 1: // resend, to the person's phone or the third person's
 		_, err := h.requests.ResendAuthMethod(ctx, personrequest.ResendRequest{
-			Token: prToken, ID: requests[rnd.IntN(len(requests))], Alias: []string{"mobile", "mother"}[rnd.IntN(2)],
+			Token: prToken, ID: requests.pick(rnd), Alias: []string{"mobile", "mother"}[rnd.IntN(2)],
 		})
 		return err
-	case 2, 3: // approve with the latest code, or with a wrong one
-		id := requests[rnd.IntN(len(requests))]
+	case 2, 3, 4: // approve with the latest code, or with a wrong one
+		id := requests.pick(rnd)
 		r, err := base.PersonRequestStore().Get(ctx, id)
 		if err != nil {
 			return err
 		}
 		code, _, ok := sentCode(sh.sms, r.Verification.Code.ID)
-		if !ok || op == 3 {
+		if !ok || op == 4 {
 			code = "000000"
 		}
 		_, err = h.requests.Approve(ctx, personrequest.ApproveRequest{Token: prToken, ID: id, Code: code})
 		return err
-	case 4: // resend a process's code
-		_, err := h.procs.Resend(ctx, identification.ProcessRequest{Token: procToken, OrgID: faultOrg, ID: procs[rnd.IntN(len(procs))]})
+	case 5: // a new request
+		r, err := h.requests.Create(ctx, personRequestOf(fmt.Sprintf("+38066%07d", phones.Add(1))))
+		if err == nil {
+			requests.add(r.ID)
+		}
 		return err
-	case 5, 6: // validate a process: right code and factor, or a wrong factor
-		id := procs[rnd.IntN(len(procs))]
+	case 6: // resend a process's code
+		_, err := h.procs.Resend(ctx, identification.ProcessRequest{Token: procToken, OrgID: faultOrg, ID: procs.pick(rnd)})
+		return err
+	case 7, 8: // validate a process: right code and factor, or a wrong factor
+		id := procs.pick(rnd)
 		p, err := base.ProcessStore().Get(ctx, faultOrg, id)
+		if errors.Is(err, ports.ErrProcessNotFound) {
+			return nil // deleted meanwhile
+		}
 		if err != nil {
 			return err
 		}
@@ -349,37 +357,67 @@ func faultStep(ctx context.Context, h *host, base *postgres.DB, sh shared, rnd *
 			code = "000000"
 		}
 		factor := actorDoc
-		if op == 6 {
+		if op == 8 {
 			factor = "WRONG"
 		}
 		_, err = h.procs.Validate(ctx, identification.ValidateProcessRequest{Token: procToken, OrgID: faultOrg, ID: id, Code: code, TwoFactor: factor})
 		return err
-	case 7: // open a process, and cancel or delete one of those opened meanwhile
+	case 9: // a new process
 		p, err := h.createProcess(ctx)
-		if err != nil {
-			return err
-		}
-		note(p.ID, "process")
-		if rnd.IntN(2) == 0 {
-			_, err = h.procs.Cancel(ctx, identification.CancelProcessRequest{Token: procToken, OrgID: faultOrg, ID: p.ID, Reason: "duplicate"})
-		} else {
-			_, err = h.procs.Delete(ctx, identification.DeleteProcessRequest{Token: procToken, OrgID: faultOrg, ID: p.ID, Force: true})
+		if err == nil {
+			procs.add(p.ID)
 		}
 		return err
-	case 8: // cancel one of the first processes now and then
-		if rnd.IntN(4) != 0 {
-			return nil
+	case 10: // cancel or delete a process now and then
+		id := procs.pick(rnd)
+		var err error
+		switch rnd.IntN(4) {
+		case 0:
+			_, err = h.procs.Cancel(ctx, identification.CancelProcessRequest{Token: procToken, OrgID: faultOrg, ID: id, Reason: "duplicate"})
+		case 1:
+			_, err = h.procs.Delete(ctx, identification.DeleteProcessRequest{Token: procToken, OrgID: faultOrg, ID: id, Force: true})
 		}
-		_, err := h.procs.Cancel(ctx, identification.CancelProcessRequest{Token: procToken, OrgID: faultOrg, ID: procs[rnd.IntN(len(procs))], Reason: "moved"})
 		return err
 	default: // deactivate one of Olga's methods
-		id := fmt.Sprintf("am-%02d", 1+rnd.IntN(39))
-		_, err := h.methods.Deactivate(ctx, authmethod.DeactivateRequest{Token: pisToken, MethodID: id})
-		if err == nil {
-			note(id, "method")
-		}
+		_, err := h.methods.Deactivate(ctx, authmethod.DeactivateRequest{Token: pisToken, MethodID: fmt.Sprintf("am-%02d", 1+rnd.IntN(39))})
 		return err
 	}
+}
+
+// underFaults runs step(w, i, rnd) for workers w = 0..3, faultRuns steps each at most, for
+// faultTime at most, moving the shared clock by faultTick before each step, while a killer
+// terminates backends of the pools named names. It fails the test on any answer that is not
+// tolerated, unless backends were killed, or unless some steps went through.
+func underFaults(t *testing.T, base *postgres.DB, names []string, sh shared, step func(w, i int, rnd *rand.Rand) error) {
+	t.Helper()
+	stop := make(chan struct{})
+	kills := killer(base.Pool(), names, stop)
+	deadline := time.Now().Add(faultTime)
+	var wg sync.WaitGroup
+	var unexpected atomic.Value
+	var succeeded atomic.Int32
+	for w := range 4 {
+		wg.Go(func() {
+			rnd := rand.New(rand.NewPCG(uint64(w), 42))
+			for i := 0; i < faultRuns && time.Now().Before(deadline); i++ {
+				sh.clock.Advance(faultTick)
+				err := step(w, i, rnd)
+				if err == nil {
+					succeeded.Add(1)
+				}
+				if !tolerated(err) {
+					unexpected.CompareAndSwap(nil, fmt.Sprintf("worker %d step %d: %v (kind %v)", w, i, err, verifykit.KindOf(err)))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	killed := <-kills
+	require.Nil(t, unexpected.Load(), "only tolerated answers while connections die")
+	require.Positive(t, killed, "connections were killed while the flows ran")
+	require.Positive(t, succeeded.Load(), "steps went through while connections died")
+	t.Logf("%d backends killed, %d steps went through", killed, succeeded.Load())
 }
 
 // requirePersonRequestWhole fails unless r is in a state that one whole use case, or none,
@@ -404,8 +442,10 @@ func requirePersonRequestWhole(t *testing.T, sh shared, r ports.PersonRequest) {
 		require.Equal(t, r.UploadVersion, target.Version, "request %s: upload URLs of one generation", r.ID)
 		require.True(t, u.ExpiresAt.Equal(r.Uploads[0].ExpiresAt), "request %s: signed together", r.ID)
 	}
-	signed := r.Uploads[0].ExpiresAt.Add(-uploadTTL)
-	require.False(t, c.CreatedAt.After(signed), "request %s: upload URLs older than the code they came with", r.ID)
+	if r.UploadVersion > 1 { // a resend draws its code, then signs the URLs it stores with it
+		signed := r.Uploads[0].ExpiresAt.Add(-uploadTTL)
+		require.False(t, c.CreatedAt.After(signed), "request %s: upload URLs older than the code they came with", r.ID)
+	}
 	require.True(t, c.ExpiresAt.Equal(c.CreatedAt.Add(codeTTL)))
 }
 
@@ -724,4 +764,140 @@ func TestWriteTransactionsPerFlow(t *testing.T) {
 	_, err = h.procs.Validate(ctx, identification.ValidateProcessRequest{Token: procToken, OrgID: faultOrg, ID: p.ID, Code: codeIn(msg.Body), TwoFactor: actorDoc})
 	require.NoError(t, err)
 	require.Equal(t, 1, counter.count(), "validate: one update")
+}
+
+// TestProfileFlowsLeaveNoPartialStateWhenConnectionsDie runs the profile flows — ask for a
+// reset, approve or decline it, reset the identification, update and submit the profile —
+// on two host instances while another connection keeps killing their backends. Afterwards
+// every change has its audit event, every decided request its decision event, and every
+// flow works again.
+func TestProfileFlowsLeaveNoPartialStateWhenConnectionsDie(t *testing.T) {
+	ctx := context.Background()
+	base := pgtest.New(t)
+	sh := newShared()
+	const operator = "tok-profile-operator"
+	exp := start.Add(10 * 365 * 24 * time.Hour)
+	sh.tokens.Add(operator, ports.Claims{Subject: "op", ExpiresAt: exp, Permissions: []string{
+		identification.PermissionResetIdentificationInitiator, identification.PermissionIdentificationReviewer,
+	}})
+	users := []string{"user-0", "user-1", "user-2", "user-3"}
+	for _, u := range users {
+		sh.tokens.Add("tok-"+u, ports.Claims{Subject: u, ExpiresAt: exp})
+		require.NoError(t, base.ProfileStore().Create(ctx, ports.ProfileRecord{
+			UserID: u, Profile: ports.Profile{
+				Type: "base", Status: ports.IdentificationApproved,
+				Person:  ports.ProfilePerson{NamePlain: ports.ProfileName{First: "Anna", Last: "Smith"}},
+				Address: ports.ProfileAddress{Country: "UA", City: "Kyiv", Street: "Khreshchatyk 1"},
+			},
+			CreatedAt: start, UpdatedAt: start,
+		}))
+	}
+	var services []*identification.ProfileService
+	var names []string
+	var pools []*pgxpool.Pool
+	for range 2 {
+		pool, name := namedPool(t)
+		db, err := postgres.New(pool, postgres.Options{Schema: base.Schema()})
+		require.NoError(t, err)
+		svc, err := identification.NewProfileService(identification.ProfileDeps{
+			Profiles: db.ProfileStore(), ResetRequests: db.ResetRequestStore(), Tokens: sh.tokens, Clock: sh.clock,
+		}, identification.DefaultProfileConfig())
+		require.NoError(t, err)
+		services = append(services, svc)
+		names = append(names, name)
+		pools = append(pools, pool)
+	}
+
+	underFaults(t, base, names, sh, func(w, i int, rnd *rand.Rand) error {
+		svc := services[w%2]
+		u := users[rnd.IntN(len(users))]
+		var err error
+		switch rnd.IntN(5) {
+		case 0:
+			_, err = svc.AskForReset(ctx, identification.AskForResetRequest{Token: "tok-" + u, Description: "I moved"})
+		case 1:
+			var open ports.ResetRequest
+			if open, err = base.ResetRequestStore().Open(ctx, u); err == nil {
+				decide := svc.ApproveResetRequest
+				if rnd.IntN(2) == 0 {
+					decide = svc.DeclineResetRequest
+				}
+				_, err = decide(ctx, identification.DecideResetRequest{Token: operator, UserID: u, RequestID: open.ID})
+			} else if errors.Is(err, ports.ErrResetRequestNotFound) {
+				err = nil
+			}
+		case 2:
+			_, err = svc.ResetIdentification(ctx, identification.ResetIdentificationRequest{Token: operator, UserID: u, Fields: []string{"address.city"}})
+		case 3:
+			_, err = svc.UpdateProfile(ctx, identification.UpdateProfileRequest{Token: "tok-" + u,
+				Changes: []identification.ProfileFieldChange{{Path: "address.city", Value: fmt.Sprintf("Lviv %d", i)}}})
+		default:
+			_, err = svc.SubmitIdentification(ctx, identification.SubmitIdentificationRequest{Token: "tok-" + u})
+		}
+		return err
+	})
+
+	requests, _, err := base.ResetRequestStore().List(ctx, ports.ResetRequestQuery{Limit: 10_000})
+	require.NoError(t, err)
+	for _, u := range users {
+		p, err := base.ProfileStore().Get(ctx, u)
+		require.NoError(t, err)
+		events, err := base.ProfileAuditLog().Events(ctx, u)
+		require.NoError(t, err)
+		var lastReset, lastSubmit time.Time
+		decided := map[string]ports.ProfileAuditAction{}
+		for _, ev := range events {
+			switch ev.Action {
+			case ports.AuditIdentificationReset:
+				lastReset = ev.At
+			case ports.AuditIdentificationSubmitted:
+				lastSubmit = ev.At
+			case ports.AuditResetRequestApproved, ports.AuditResetRequestDeclined:
+				decided[ev.RequestID] = ev.Action
+			}
+		}
+		require.True(t, p.ResetAt.Equal(lastReset), "user %s: the last reset (%v) has its audit event (%v)", u, p.ResetAt, lastReset)
+		if p.Profile.Status == ports.IdentificationPending {
+			require.False(t, lastSubmit.IsZero(), "user %s: a submitted profile has its submission event", u)
+			require.False(t, lastSubmit.Before(lastReset), "user %s: submitted after its last reset", u)
+		}
+		for _, rr := range requests {
+			if rr.UserID != u {
+				continue
+			}
+			switch rr.Status {
+			case ports.ResetRequestApproved:
+				if decided[rr.ID] == "" {
+					// Approved by a reset of the profile, whose event names the request.
+					found := false
+					for _, ev := range events {
+						found = found || (ev.Action == ports.AuditIdentificationReset && ev.RequestID == rr.ID)
+					}
+					require.True(t, found, "user %s: request %s approved without an event", u, rr.ID)
+				} else {
+					require.Equal(t, ports.AuditResetRequestApproved, decided[rr.ID], "user %s: request %s", u, rr.ID)
+				}
+			case ports.ResetRequestDeclined:
+				require.Equal(t, ports.AuditResetRequestDeclined, decided[rr.ID], "user %s: request %s declined without its event", u, rr.ID)
+			case ports.ResetRequestPending:
+				require.NotContains(t, decided, rr.ID, "user %s: request %s has a decision event but is PENDING", u, rr.ID)
+			}
+		}
+	}
+
+	// Every flow works again (the pools first drop the connections killed while idle).
+	for _, p := range pools {
+		p.Reset()
+	}
+	svc := services[0]
+	for _, u := range users {
+		_, err := svc.ResetIdentification(ctx, identification.ResetIdentificationRequest{Token: operator, UserID: u, Fields: []string{"address.city"}})
+		require.NoError(t, err, "user %s can be reset", u)
+		_, err = svc.UpdateProfile(ctx, identification.UpdateProfileRequest{Token: "tok-" + u,
+			Changes: []identification.ProfileFieldChange{{Path: "address.city", Value: "Odesa"}}})
+		require.NoError(t, err)
+		res, err := svc.SubmitIdentification(ctx, identification.SubmitIdentificationRequest{Token: "tok-" + u})
+		require.NoError(t, err, "user %s can submit", u)
+		require.Equal(t, ports.IdentificationPending, res.Profile.Status)
+	}
 }

@@ -21,15 +21,13 @@ func TestConformance(t *testing.T) {
 	t.Run("RateLimiter", func(t *testing.T) {
 		porttest.RunRateLimiter(t, func(t *testing.T) ports.RateLimiter { return db(t).RateLimiter() })
 	})
-	t.Run("ProfileStore", func(t *testing.T) {
-		porttest.RunProfileStore(t, func(t *testing.T) ports.ProfileStore { return db(t).ProfileStore() })
-	})
-	t.Run("ResetRequestStore", func(t *testing.T) {
-		porttest.RunResetRequestStore(t, func(t *testing.T) ports.ResetRequestStore { return db(t).ResetRequestStore() })
-	})
-	t.Run("ProfileAuditLog", func(t *testing.T) {
-		porttest.RunProfileAuditLog(t, func(t *testing.T) ports.ProfileAuditLog { return db(t).ProfileAuditLog() })
-	})
+	profileStores := func(t *testing.T) porttest.ProfileStores {
+		d := db(t)
+		return porttest.ProfileStores{Profiles: d.ProfileStore(), ResetRequests: d.ResetRequestStore(), Audit: d.ProfileAuditLog()}
+	}
+	t.Run("ProfileStore", func(t *testing.T) { porttest.RunProfileStore(t, profileStores) })
+	t.Run("ResetRequestStore", func(t *testing.T) { porttest.RunResetRequestStore(t, profileStores) })
+	t.Run("ProfileAuditLog", func(t *testing.T) { porttest.RunProfileAuditLog(t, profileStores) })
 	t.Run("ProcessStore", func(t *testing.T) {
 		porttest.RunProcessStore(t, func(t *testing.T) ports.ProcessStore { return db(t).ProcessStore() })
 	})

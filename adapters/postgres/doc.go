@@ -1,7 +1,8 @@
 // Package postgres keeps verifykit's state in PostgreSQL, so that several instances of a host
 // service sharing one database keep every guarantee the memory adapter gives in one process:
 // a code is consumed at most once, wrong attempts are counted atomically, a new code
-// invalidates the older ones in the same transaction, and rate limits are shared by all
+// replaces the older one in the same write as whatever it comes with, every use case commits
+// all of its stored changes together or not at all, and rate limits are shared by all
 // instances.
 //
 // It uses github.com/jackc/pgx/v5 through a *pgxpool.Pool that the host opens and owns:
@@ -29,9 +30,35 @@
 // FOR UPDATE (the methods of a person: an advisory lock of the person, which also covers a
 // person with no method yet), fn is called while it is locked, and what fn left is written
 // with the commit; if fn fails, the transaction is rolled back and nothing is written. Such
-// an update costs two round trips. Sweeps (OTPStore.PurgeExpired, ProcessStore.ExpireDue,
+// an update costs two round trips. ProfileStore writes a profile aggregate this way: the
+// first round trip locks the profile row and then, in a statement of its own (so that it
+// sees what the write it waited for committed), reads the user's PENDING reset request; the
+// second writes the profile, inserts or updates the request fn touched, inserts fn's audit
+// events in order, and commits. ResetRequestStore and ProfileAuditLog read what it writes;
+// the partial unique index reset_requests_one_open keeps one PENDING request per user on
+// top of the profile lock. Sweeps (OTPStore.PurgeExpired, ProcessStore.ExpireDue,
 // PersonRequestStore.ListCreatedBefore, RateLimiter.PurgeStale) work in bounded batches, so
 // a large backlog never holds a long lock.
+//
+// # One-time codes
+//
+// A one-time code lives in the record it confirms (see ports.Verification and "One use case,
+// one atomic write" in package ports): the verification column (jsonb) of person_requests
+// and of processes holds the record's latest code, as its keyed hash, and the failed
+// attempts of its failure budget. Standalone codes (otp.Service.Issue and Verify) keep one
+// Verification per purpose and subject in the table otp_verifications (purpose, subject,
+// verification, keep_until; keep_until is indexed for OTPStore.PurgeExpired). Migration 008
+// created it and dropped the old otp_codes table.
+//
+// A Verification write is therefore no write of its own: it is the UPDATE of the record's
+// row (or of the otp_verifications row) that the store's Update sends with its commit, so
+// the code and what it completes (APPROVED, VALIDATED, new upload URLs, the current method)
+// are stored in one statement or not at all. In the jsonb, byte strings (code id, purpose,
+// subject, hash) are base64 and times are microseconds since the Unix epoch (null for the
+// zero time), so every Verification comes back exactly: Hash bytes, Failures in order, nil
+// and empty slices apart, zero times zero. OTPStore.Update locks a row that may not exist
+// yet: its first round trip inserts an empty placeholder row (ON CONFLICT DO NOTHING) and
+// selects it FOR UPDATE; if fn fails, the rollback takes the placeholder with it.
 //
 // # Schema and migrations
 //
@@ -43,9 +70,11 @@
 //
 // # Concurrency
 //
-// Operations on the codes of one purpose and subject, and on the events of one rate-limit key,
-// take a transaction-scoped advisory lock on a 64-bit hash of the schema and the key, then the
-// row locks they need, so they are serialised across every connection of every instance.
+// Changes of one record, code included, are serialised by its row lock (SELECT ... FOR
+// UPDATE), those of one purpose and subject by the row lock of their otp_verifications row.
+// Operations on the events of one rate-limit key, and on the methods of one person, take a
+// transaction-scoped advisory lock on a 64-bit hash of the schema and the key, then the row
+// locks they need. Either way they are serialised across every connection of every instance.
 // Statements of one step are pipelined: a step costs one or two round trips.
 //
 // # Errors
@@ -61,6 +90,6 @@
 // Times are stored as timestamptz, whose precision is one microsecond: sub-microsecond
 // digits are dropped, so e.g. a code may expire up to 999ns earlier than asked. Times come
 // back in UTC or in the local zone: compare them with time.Time.Equal. A zero time stays
-// zero. Rate-limit events are
-// kept in nanoseconds, exactly.
+// zero. The times of a Verification are kept as microseconds in its jsonb (the same
+// precision) and come back in UTC. Rate-limit events are kept in nanoseconds, exactly.
 package postgres

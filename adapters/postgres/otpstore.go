@@ -2,7 +2,7 @@ package postgres
 
 import (
 	"context"
-	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -11,20 +11,35 @@ import (
 )
 
 // OTPStore is a ports.OTPStore in PostgreSQL (table otp_verifications): one row per purpose
-// and subject, the Verification in a jsonb column, its KeepUntil in an indexed column for the
-// sweeps. Purpose and subject are bytea, so any Go string is kept exactly.
+// and subject, the Verification in a jsonb column (see verificationJSON), its KeepUntil also
+// in an indexed column for the sweeps. Purpose and subject are bytea, so any Go string is
+// kept exactly.
 //
-// Update runs in one transaction of two round trips: the first inserts an empty row for the
-// purpose and subject if there is none (ON CONFLICT DO NOTHING: a concurrent Update of the
-// same key waits for this one to end) and selects the row FOR UPDATE; fn runs while it is
-// locked; the second writes what fn left and commits. If fn fails, the transaction rolls back
-// and the placeholder row goes with it. The store does not purge on its own: hosts call
-// PurgeExpired (otp.Service.Sweep) periodically.
+// Update runs in one transaction of two round trips: the first begins it, inserts an empty
+// placeholder row for the purpose and subject if there is none (INSERT ... ON CONFLICT DO
+// NOTHING: a concurrent Update of the same key waits there until this one ends) and selects
+// the row FOR UPDATE; fn runs while it is locked; the second writes what fn left and commits.
+// If fn fails, the transaction rolls back and a placeholder row goes with it: no other
+// session ever sees one.
+//
+// Like the memory store, it also purges on its own: every 1024th Update of an OTPStore value
+// deletes, after its commit, up to 256 Verifications whose KeepUntil is at or before the
+// latest time the written Verification names (its code's creation or use, its latest
+// failure), since the store has no clock of its own. Hosts should still call PurgeExpired
+// (otp.Service.Sweep) periodically.
 type OTPStore struct {
-	db *DB
+	db     *DB
+	writes atomic.Uint64
 
 	qGet, qEnsure, qLock, qWrite, qPurge string
 }
+
+// Sizes of the purges that OTPStore and RateLimiter make on their own: every autoPurgeEvery
+// writes, up to autoPurgeBatch rows.
+const (
+	autoPurgeEvery = 1024
+	autoPurgeBatch = 256
+)
 
 // purgeAllBatch is the batch size of PurgeExpired with a negative limit.
 const purgeAllBatch = 1000
@@ -47,6 +62,7 @@ func (s *OTPStore) Get(ctx context.Context, purpose, subject string) (ports.Veri
 	return queryRow(ctx, s.db, s.qGet, []any{[]byte(purpose), []byte(subject)}, scanVerification, ports.ErrNoCode)
 }
 
+// scanVerification reads the verification column of row into v.
 func scanVerification(row pgx.Row, v *ports.Verification) error {
 	var j verificationJSON
 	if err := row.Scan(&j); err != nil {
@@ -56,31 +72,44 @@ func scanVerification(row pgx.Row, v *ports.Verification) error {
 	return nil
 }
 
-// Update implements ports.OTPStore in one transaction of two round trips (see OTPStore).
+// Update implements ports.OTPStore in one transaction of two round trips (see OTPStore). A
+// done ctx is a KindUnavailable error that wraps ctx.Err(), as the rate limiter answers.
 func (s *OTPStore) Update(ctx context.Context, purpose, subject string, fn func(*ports.Verification) error) (ports.Verification, error) {
 	if err := ctx.Err(); err != nil {
 		return ports.Verification{}, storageError(err)
 	}
 	key := []any{[]byte(purpose), []byte(subject)}
-	var (
-		v       ports.Verification
-		readErr error
-	)
+	var cur ports.Verification
 	b := &pgx.Batch{}
 	b.Queue(s.qEnsure, key...)
-	b.Queue(s.qLock, key...).QueryRow(func(row pgx.Row) error {
-		readErr = scanVerification(row, &v)
-		return readErr
-	})
-	return lockedChange(ctx, s.db, b, func() (ports.Verification, error) {
-		if errors.Is(readErr, pgx.ErrNoRows) { // cannot happen: the row was just ensured
-			return v, ports.ErrNoCode
+	// The row exists now (ensured or already there): without it the batch fails as a whole.
+	b.Queue(s.qLock, key...).QueryRow(func(row pgx.Row) error { return scanVerification(row, &cur) })
+	v, err := lockedChange(ctx, s.db, b, func() (ports.Verification, error) { return cur, nil }, fn,
+		func(b *pgx.Batch, v *ports.Verification) error {
+			b.Queue(s.qWrite, append(key, toVerificationJSON(*v), v.KeepUntil)...)
+			return nil
+		})
+	if err != nil {
+		return ports.Verification{}, err
+	}
+	if s.writes.Add(1)%autoPurgeEvery == 0 {
+		if now := latestTime(v); !now.IsZero() {
+			_, _ = s.PurgeExpired(ctx, now, autoPurgeBatch) // best effort: the host's sweep catches up
 		}
-		return v, nil
-	}, fn, func(b *pgx.Batch, v *ports.Verification) error {
-		b.Queue(s.qWrite, append(key, toVerificationJSON(*v), v.KeepUntil)...)
-		return nil
-	})
+	}
+	return v, nil
+}
+
+// latestTime is the latest time v names: its code's creation or use, or its latest failure.
+func latestTime(v ports.Verification) time.Time {
+	t := v.Code.CreatedAt
+	if v.Code.UsedAt.After(t) {
+		t = v.Code.UsedAt
+	}
+	if n := len(v.Failures); n > 0 && v.Failures[n-1].After(t) {
+		t = v.Failures[n-1]
+	}
+	return t
 }
 
 // PurgeExpired implements ports.OTPStore: each batch is one DELETE of at most limit rows

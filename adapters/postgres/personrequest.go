@@ -10,10 +10,11 @@ import (
 )
 
 // PersonRequestStore is a ports.PersonRequestStore in PostgreSQL (table person_requests).
-// The person, the third person, the upload URLs and the Verification (the request's code) are
-// stored as jsonb; status and
-// created_at are columns with an index for the expiry sweeps. Update selects the request FOR
-// UPDATE in a transaction, so every change of one request is serialised across instances.
+// The person, the third person, the upload URLs and the Verification (the request's latest
+// code and failures, see verificationJSON) are jsonb; status and created_at are columns with
+// an index for the expiry sweeps. Update selects the request FOR UPDATE in a transaction, so
+// every change of one request, its code included, is serialised across instances and written
+// in one statement with the commit.
 type PersonRequestStore struct {
 	db *DB
 

@@ -41,7 +41,14 @@ func newPersonRequests(t testing.TB, db *postgres.DB, clock ports.Clock, sms por
 // third person, through svc.
 func newPersonRequest(t testing.TB, svc *personrequest.Service, phone string) personrequest.Request {
 	t.Helper()
-	r, err := svc.Create(context.Background(), personrequest.CreateRequest{
+	r, err := svc.Create(context.Background(), personRequestOf(phone))
+	require.NoError(t, err)
+	return r
+}
+
+// personRequestOf is the CreateRequest of newPersonRequest.
+func personRequestOf(phone string) personrequest.CreateRequest {
+	return personrequest.CreateRequest{
 		Token: prToken,
 		Person: personrequest.Person{
 			FirstName: "Petro", LastName: "Ivanenko",
@@ -56,9 +63,7 @@ func newPersonRequest(t testing.TB, svc *personrequest.Service, phone string) pe
 			Documents:   []personrequest.Document{{Type: "PASSPORT", Number: "CD654321"}},
 			AuthMethods: []personrequest.AuthMethod{{Type: personrequest.AuthOTP, Alias: "own", Phone: "+380501112233", Primary: true}},
 		},
-	})
-	require.NoError(t, err)
-	return r
+	}
 }
 
 // TestTwoInstancesResendOnePersonRequest races resends of one person request on two host

@@ -109,10 +109,12 @@ func (db *DB) RateLimiter() *RateLimiter { return db.limiter }
 // ProfileStore returns the ports.ProfileStore of the adapter.
 func (db *DB) ProfileStore() *ProfileStore { return db.profile }
 
-// ResetRequestStore returns the ports.ResetRequestStore of the adapter.
+// ResetRequestStore returns the ports.ResetRequestStore of the adapter: it reads the reset
+// requests that ProfileStore writes.
 func (db *DB) ResetRequestStore() *ResetRequestStore { return db.resets }
 
-// ProfileAuditLog returns the ports.ProfileAuditLog of the adapter.
+// ProfileAuditLog returns the ports.ProfileAuditLog of the adapter: it reads the audit events
+// that ProfileStore appends with each change.
 func (db *DB) ProfileAuditLog() *ProfileAuditLog { return db.audit }
 
 // ProcessStore returns the ports.ProcessStore of the adapter.

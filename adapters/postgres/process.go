@@ -10,9 +10,10 @@ import (
 )
 
 // ProcessStore is a ports.ProcessStore in PostgreSQL (table processes). The actor and the
-// Verification (the process's code) are stored as jsonb; state, organisation and times are columns. Update and Delete with a check select
-// the process FOR UPDATE in a transaction, so every change of one process is serialised
-// across instances. List evaluates ports.EffectiveProcessState in SQL, so a CREATED process
+// Verification (the process's latest code and failures, see verificationJSON) are jsonb;
+// state, organisation and times are columns. Update and Delete with a check select the
+// process FOR UPDATE in a transaction, so every change of one process, its code included, is
+// serialised across instances. List evaluates ports.EffectiveProcessState in SQL, so a CREATED process
 // past its expiry is listed as EXPIRED before ExpireDue stores it. ExpireDue changes at most
 // limit processes in one statement, skipping processes that another transaction holds
 // locked, so a backlog is worked off in short batches.
@@ -24,7 +25,8 @@ type ProcessStore struct {
 
 // processColumns are the columns scanProcess reads and processArgs writes, in their order.
 const processColumns = "id, org_id, state, actor, two_factor_type, channel_type, channel_external, created_at, updated_at," +
-	" expires_at, code_sent_at, codes_sent, failed_attempts, validated_at, two_factor_evidence, cancelled_at, cancel_reason, verification"
+	" expires_at, code_sent_at, codes_sent, failed_attempts, validated_at, two_factor_evidence, cancelled_at, cancel_reason," +
+	" verification"
 
 func newProcessStore(db *DB) *ProcessStore {
 	t := db.table("processes")
@@ -37,7 +39,8 @@ func newProcessStore(db *DB) *ProcessStore {
 		qLock: "select " + processColumns + " from " + t + " where id = $1 and org_id = $2 for update",
 		qUpdate: "update " + t + " set state = $3, actor = $4, two_factor_type = $5, channel_type = $6, channel_external = $7," +
 			" created_at = $8, updated_at = $9, expires_at = $10, code_sent_at = $11, codes_sent = $12, failed_attempts = $13," +
-			" validated_at = $14, two_factor_evidence = $15, cancelled_at = $16, cancel_reason = $17, verification = $18 where id = $1 and org_id = $2",
+			" validated_at = $14, two_factor_evidence = $15, cancelled_at = $16, cancel_reason = $17, verification = $18" +
+			" where id = $1 and org_id = $2",
 		qDelete:    "delete from " + t + " where id = $1",
 		qDeleteNow: "delete from " + t + " where id = $1 and org_id = $2",
 		qExpire: "update " + t + " set state = '" + ports.ProcessStateExpired + "', updated_at = $1 where id in (select id from " + t +

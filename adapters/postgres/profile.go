@@ -2,37 +2,74 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/verifykit/verifykit/ports"
 )
 
-// ProfileStore is a ports.ProfileStore in PostgreSQL (table profiles, one row per user). The
-// profile and its documents are stored as jsonb; the organisation and the identification
-// status are real columns as well, for hosts that query them. Update selects the row FOR
-// UPDATE in a transaction, so updates of one user are serialised across instances.
+// ProfileStore is a ports.ProfileStore in PostgreSQL: it writes the profile aggregates,
+// each a row of profiles with the user's reset requests (table reset_requests) and the
+// events of each change (table profile_audit_events). The profile and its documents are
+// stored as jsonb; the organisation and the identification status are real columns as well,
+// for hosts that query them.
+//
+// Update is one transaction of two round trips: the first begins it, selects the profile
+// FOR UPDATE and then, in a statement of its own, the user's PENDING request; the second
+// writes the profile, inserts or updates the request fn touched, inserts fn's audit events
+// in order, and commits. Updates of one user are serialised across instances by the lock of
+// the profile row, which every write of the user's requests and events holds; the partial
+// unique index on the PENDING requests keeps one open request per user on top of it.
+// Create and Get are one round trip each: Create inserts the profile, its request and its
+// events in one implicit transaction; Get reads the profile and its open request in one
+// statement.
 type ProfileStore struct {
 	db *DB
 
-	qInsert, qGet, qLock, qUpdate string
+	qInsert, qGet, qLock, qOpen, qUpdate, qInsertRequest, qUpdateRequest, qInsertEvent string
 }
 
 // profileColumns are the columns scanProfile reads, in its order.
 const profileColumns = "user_id, organization_id, profile, documents, mandatory_fields, pending_fields, reset_at, reset_by, created_at, updated_at"
 
+// openRequestColumns are the columns of a reset request that scanProfileWithOpen reads after
+// the profile's, in its order (the user id is the profile's).
+const openRequestColumns = "id, description, organization_id, status, initiator_user_id, decided_by, created_at, decided_at"
+
+// The unique indexes of the profile aggregate whose violations are answers, not failures.
+const (
+	profilesPrimaryKey      = "profiles_pkey"
+	resetRequestsPrimaryKey = "reset_requests_pkey"
+)
+
+// qualified returns the comma-separated columns each prefixed with alias and a dot.
+func qualified(alias, columns string) string {
+	cols := strings.Split(columns, ", ")
+	for i, c := range cols {
+		cols[i] = alias + "." + c
+	}
+	return strings.Join(cols, ", ")
+}
+
 func newProfileStore(db *DB) *ProfileStore {
-	t := db.table("profiles")
+	t, rt, at := db.table("profiles"), db.table("reset_requests"), db.table("profile_audit_events")
 	return &ProfileStore{
-		db: db,
-		qInsert: "insert into " + t + " (" + profileColumns + ", status) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)" +
-			" on conflict (user_id) do nothing",
-		qGet:  "select " + profileColumns + " from " + t + " where user_id = $1",
+		db:      db,
+		qInsert: "insert into " + t + " (" + profileColumns + ", status) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+		qGet: "select " + qualified("p", profileColumns) + ", " + qualified("r", openRequestColumns) +
+			" from " + t + " p left join " + rt + " r on r.user_id = p.user_id and r.status = 'PENDING' where p.user_id = $1",
 		qLock: "select " + profileColumns + " from " + t + " where user_id = $1 for update",
+		qOpen: "select " + resetRequestColumns + " from " + rt + " where user_id = $1 and status = 'PENDING'",
 		qUpdate: "update " + t + " set organization_id = $2, profile = $3, documents = $4, mandatory_fields = $5," +
 			" pending_fields = $6, reset_at = $7, reset_by = $8, created_at = $9, updated_at = $10, status = $11 where user_id = $1",
+		qInsertRequest: "insert into " + rt + " (" + resetRequestColumns + ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+		qUpdateRequest: "update " + rt + " set description = $3, organization_id = $4, status = $5, initiator_user_id = $6," +
+			" decided_by = $7, created_at = $8, decided_at = $9 where id = $1 and user_id = $2",
+		qInsertEvent: "insert into " + at + " (" + auditColumns + ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 	}
 }
 
@@ -46,42 +83,167 @@ func profileArgs(rec *ports.ProfileRecord) []any {
 		optTime(rec.ResetAt), rec.ResetBy, optTime(rec.CreatedAt), optTime(rec.UpdatedAt), string(rec.Profile.Status)}
 }
 
+// profileScanTargets are the scan targets of profileColumns for rec; finish stores the times.
+func profileScanTargets(rec *ports.ProfileRecord) (targets []any, finish func()) {
+	var resetAt, createdAt, updatedAt *time.Time
+	targets = []any{&rec.UserID, &rec.OrganizationID, &rec.Profile, &rec.Documents, &rec.MandatoryFields, &rec.PendingFields,
+		&resetAt, &rec.ResetBy, &createdAt, &updatedAt}
+	return targets, func() {
+		rec.ResetAt, rec.CreatedAt, rec.UpdatedAt = fromOptTime(resetAt), fromOptTime(createdAt), fromOptTime(updatedAt)
+	}
+}
+
 func scanProfile(row pgx.Row, rec *ports.ProfileRecord) error {
-	var resetAt, createdAt, updatedAt = optTime(rec.ResetAt), optTime(rec.CreatedAt), optTime(rec.UpdatedAt)
-	err := row.Scan(&rec.UserID, &rec.OrganizationID, &rec.Profile, &rec.Documents, &rec.MandatoryFields, &rec.PendingFields,
-		&resetAt, &rec.ResetBy, &createdAt, &updatedAt)
-	rec.ResetAt, rec.CreatedAt, rec.UpdatedAt = fromOptTime(resetAt), fromOptTime(createdAt), fromOptTime(updatedAt)
+	targets, finish := profileScanTargets(rec)
+	err := row.Scan(targets...)
+	finish()
 	return err
 }
 
-// Create implements ports.ProfileStore.
+// scanProfileWithOpen reads a row of qGet: the profile, then its open request or NULLs.
+func scanProfileWithOpen(row pgx.Row, rec *ports.ProfileRecord) error {
+	targets, finish := profileScanTargets(rec)
+	var (
+		id, description, org, status, initiator, decidedBy *string
+		createdAt, decidedAt                               *time.Time
+	)
+	err := row.Scan(append(targets, &id, &description, &org, &status, &initiator, &decidedBy, &createdAt, &decidedAt)...)
+	finish()
+	if err != nil || id == nil {
+		return err
+	}
+	rec.OpenResetRequest = &ports.ResetRequest{
+		ID: *id, UserID: rec.UserID, Description: *description, OrganizationID: *org,
+		Status: ports.ResetRequestStatus(*status), InitiatorUserID: *initiator, DecidedBy: *decidedBy,
+		CreatedAt: fromOptTime(createdAt), DecidedAt: fromOptTime(decidedAt),
+	}
+	return nil
+}
+
+// queueEvents queues the insert of each event of evs, in order, as an event about userID.
+func (s *ProfileStore) queueEvents(b *pgx.Batch, userID string, evs []ports.ProfileAuditEvent) {
+	for _, ev := range evs {
+		b.Queue(s.qInsertEvent, ev.ID, string(ev.Action), ev.ActorID, userID, ev.RequestID,
+			strs(ev.Fields), string(ev.From), string(ev.To), ev.At)
+	}
+}
+
+// profileWriteError turns a unique violation of the profile aggregate's writes into the
+// sentinel of the ports; any other error is returned as it is.
+func profileWriteError(err error) error {
+	switch {
+	case isUniqueViolation(err, profilesPrimaryKey):
+		return ports.ErrProfileExists
+	case isUniqueViolation(err, resetRequestsPrimaryKey):
+		return ports.ErrResetRequestExists
+	case isUniqueViolation(err, resetRequestsOneOpen):
+		return ports.ErrResetRequestOpen
+	}
+	return err
+}
+
+// Create implements ports.ProfileStore: the profile, its open request and its events are
+// inserted in one round trip, as one implicit transaction that a taken key rolls back.
 func (s *ProfileStore) Create(ctx context.Context, rec ports.ProfileRecord) error {
-	return s.db.insertNew(ctx, ports.ErrProfileExists, s.qInsert, profileArgs(&rec)...)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	b.Queue(s.qInsert, profileArgs(&rec)...)
+	if rec.OpenResetRequest != nil {
+		req := *rec.OpenResetRequest
+		req.UserID = rec.UserID
+		b.Queue(s.qInsertRequest, resetRequestArgs(&req)...)
+	}
+	s.queueEvents(b, rec.UserID, rec.Audit)
+	return profileWriteError(s.db.sendBatch(ctx, b))
 }
 
-// Get implements ports.ProfileStore.
+// Get implements ports.ProfileStore: the profile and its open request are read in one
+// statement, so they always belong to the same committed write.
 func (s *ProfileStore) Get(ctx context.Context, userID string) (ports.ProfileRecord, error) {
-	return queryRow(ctx, s.db, s.qGet, []any{userID}, scanProfile, ports.ErrProfileNotFound)
+	return queryRow(ctx, s.db, s.qGet, []any{userID}, scanProfileWithOpen, ports.ErrProfileNotFound)
 }
 
-// Update implements ports.ProfileStore: the row of userID is selected FOR UPDATE in a
-// transaction, fn runs while it is locked, and what fn left is written with the commit.
+// Update implements ports.ProfileStore in one transaction and two round trips. The PENDING
+// request is selected by a statement of its own after the profile row is locked, not joined
+// to the locking select: a statement that waited for the lock would otherwise see the
+// request as it was before the write it waited for.
 func (s *ProfileStore) Update(ctx context.Context, userID string, fn func(*ports.ProfileRecord) error) (ports.ProfileRecord, error) {
-	return updateLocked(ctx, s.db, s.qLock, []any{userID}, scanProfile, ports.ErrProfileNotFound, fn,
-		func(b *pgx.Batch, rec *ports.ProfileRecord) {
-			rec.UserID = userID
-			b.Queue(s.qUpdate, profileArgs(rec)...)
-		})
+	var (
+		rec    ports.ProfileRecord
+		found  bool
+		loaded *ports.ResetRequest // the open request fn is given
+	)
+	read := &pgx.Batch{}
+	read.Queue(s.qLock, userID).QueryRow(func(row pgx.Row) error {
+		err := scanProfile(row, &rec)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	read.Queue(s.qOpen, userID).QueryRow(func(row pgx.Row) error {
+		var open ports.ResetRequest
+		err := scanResetRequest(row, &open)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err == nil {
+			loaded = &open
+		}
+		return err
+	})
+	out, err := lockedChange(ctx, s.db, read, func() (ports.ProfileRecord, error) {
+		if !found {
+			return rec, ports.ErrProfileNotFound
+		}
+		if loaded != nil {
+			open := *loaded
+			rec.OpenResetRequest = &open
+		}
+		return rec, nil
+	}, fn, func(b *pgx.Batch, r *ports.ProfileRecord) error {
+		r.UserID = userID
+		left := r.OpenResetRequest
+		if loaded != nil && (left == nil || left.ID != loaded.ID) {
+			return ports.ErrResetRequestOpen // an open request is decided, never dropped or replaced
+		}
+		b.Queue(s.qUpdate, profileArgs(r)...)
+		r.OpenResetRequest = nil
+		if left != nil {
+			req := *left
+			req.UserID = userID
+			switch {
+			case loaded == nil:
+				b.Queue(s.qInsertRequest, resetRequestArgs(&req)...)
+			case req != *loaded:
+				b.Queue(s.qUpdateRequest, resetRequestArgs(&req)...)
+			}
+			if req.Status == ports.ResetRequestPending {
+				r.OpenResetRequest = &req
+			}
+		}
+		s.queueEvents(b, userID, r.Audit)
+		r.Audit = nil
+		return nil
+	})
+	if err != nil {
+		return ports.ProfileRecord{}, profileWriteError(err)
+	}
+	return out, nil
 }
 
-// ResetRequestStore is a ports.ResetRequestStore in PostgreSQL (table reset_requests). A
-// partial unique index keeps at most one PENDING request per user, whatever the instance;
-// Update selects the request FOR UPDATE in a transaction. List sorts with COLLATE "C"
-// columns, so strings compare byte-wise as in Go, and breaks ties by created_at then id.
+// ResetRequestStore is a ports.ResetRequestStore in PostgreSQL (table reset_requests): it
+// reads the requests that the ProfileStore of the same DB writes. A partial unique index
+// keeps at most one PENDING request per user, whatever the instance. List sorts with
+// COLLATE "C" columns, so strings compare byte-wise as in Go, and breaks ties by created_at
+// then id.
 type ResetRequestStore struct {
 	db *DB
 
-	table, qInsert, qGet, qOpen, qLock, qUpdate string
+	table, qGet, qOpen string
 }
 
 // resetRequestColumns are the columns scanResetRequest reads, in its order.
@@ -95,13 +257,8 @@ func newResetRequestStore(db *DB) *ResetRequestStore {
 	return &ResetRequestStore{
 		db:    db,
 		table: t,
-		qInsert: "insert into " + t + " (" + resetRequestColumns + ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9)" +
-			" on conflict (id) do nothing",
 		qGet:  "select " + resetRequestColumns + " from " + t + " where id = $1",
 		qOpen: "select " + resetRequestColumns + " from " + t + " where user_id = $1 and status = 'PENDING'",
-		qLock: "select " + resetRequestColumns + " from " + t + " where id = $1 for update",
-		qUpdate: "update " + t + " set description = $3, organization_id = $4, status = $5, initiator_user_id = $6," +
-			" decided_by = $7, created_at = $8, decided_at = $9 where id = $1 and user_id = $2",
 	}
 }
 
@@ -118,16 +275,6 @@ func scanResetRequest(row pgx.Row, r *ports.ResetRequest) error {
 	return err
 }
 
-// Create implements ports.ResetRequestStore. A taken id is checked first (ON CONFLICT on the
-// primary key), then the one-open-request index.
-func (s *ResetRequestStore) Create(ctx context.Context, req ports.ResetRequest) error {
-	err := s.db.insertNew(ctx, ports.ErrResetRequestExists, s.qInsert, resetRequestArgs(&req)...)
-	if isUniqueViolation(err, resetRequestsOneOpen) {
-		return ports.ErrResetRequestOpen
-	}
-	return err
-}
-
 // Get implements ports.ResetRequestStore.
 func (s *ResetRequestStore) Get(ctx context.Context, id string) (ports.ResetRequest, error) {
 	return queryRow(ctx, s.db, s.qGet, []any{id}, scanResetRequest, ports.ErrResetRequestNotFound)
@@ -136,27 +283,6 @@ func (s *ResetRequestStore) Get(ctx context.Context, id string) (ports.ResetRequ
 // Open implements ports.ResetRequestStore.
 func (s *ResetRequestStore) Open(ctx context.Context, userID string) (ports.ResetRequest, error) {
 	return queryRow(ctx, s.db, s.qOpen, []any{userID}, scanResetRequest, ports.ErrResetRequestNotFound)
-}
-
-// Update implements ports.ResetRequestStore: the request is selected FOR UPDATE in a
-// transaction, fn runs while it is locked, and what fn left is written with the commit. A
-// second PENDING request of the user fails the write on the partial unique index, which
-// rolls the transaction back: ErrResetRequestOpen, nothing written.
-func (s *ResetRequestStore) Update(ctx context.Context, id string, fn func(*ports.ResetRequest) error) (ports.ResetRequest, error) {
-	var userID string
-	rec, err := updateLocked(ctx, s.db, s.qLock, []any{id}, scanResetRequest, ports.ErrResetRequestNotFound,
-		func(r *ports.ResetRequest) error {
-			userID = r.UserID
-			return fn(r)
-		},
-		func(b *pgx.Batch, r *ports.ResetRequest) {
-			r.ID, r.UserID = id, userID
-			b.Queue(s.qUpdate, resetRequestArgs(r)...)
-		})
-	if isUniqueViolation(err, resetRequestsOneOpen) {
-		return ports.ResetRequest{}, ports.ErrResetRequestOpen
-	}
-	return rec, err
 }
 
 // resetSortColumns are the columns of the sortable fields; unknown fields are ignored, as
@@ -204,8 +330,10 @@ func (s *ResetRequestStore) List(ctx context.Context, q ports.ResetRequestQuery)
 }
 
 // ProfileAuditLog is a ports.ProfileAuditLog in PostgreSQL (table profile_audit_events),
-// append-only. Events are read in the order of an identity column, which is the order their
-// inserts got it: the order of Append calls of one goroutine.
+// append-only: it reads the events that the ProfileStore of the same DB inserts with each
+// change, and Append adds a host's own. Events are read in the order of an identity column,
+// which is the order their inserts got it: the order of the events of one change, and of
+// the Append calls of one goroutine.
 type ProfileAuditLog struct {
 	db *DB
 

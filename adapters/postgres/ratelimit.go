@@ -12,16 +12,6 @@ import (
 	"github.com/verifykit/verifykit/ports"
 )
 
-// lockSQL takes the transaction-scoped advisory lock of a key (DB.lockKey).
-const lockSQL = "select pg_advisory_xact_lock($1)"
-
-// Sizes of the purges the limiter makes on its own: every autoPurgeEvery writes, up to
-// autoPurgeBatch stale keys.
-const (
-	autoPurgeEvery = 1024
-	autoPurgeBatch = 256
-)
-
 // RateLimiter is a ports.RateLimiter in PostgreSQL (table rate_limits) that every instance on
 // the same schema shares. It keeps, per key, the times of the recent events (in nanoseconds)
 // and decides with ports.DecideRate, so it decides exactly like the memory limiter: sliding

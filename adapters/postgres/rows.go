@@ -10,6 +10,10 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
+// lockSQL takes the transaction-scoped advisory lock of a key (DB.lockKey). The rate limiter
+// and the methods of a person use it.
+const lockSQL = "select pg_advisory_xact_lock($1)"
+
 // updateLocked is the atomic read-modify-write of one row that the stores' Update methods
 // share. sel with args must select the row FOR UPDATE; scan reads it; without a row it
 // answers notFound. The rest is lockedChange's.

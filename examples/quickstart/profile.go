@@ -24,7 +24,8 @@ func demoProfile(ctx context.Context, w io.Writer) error {
 	tokens.Add("operator-token", ports.Claims{Subject: "operator-1", ExpiresAt: clock.Now().Add(time.Hour),
 		Permissions: []string{identification.PermissionResetIdentificationInitiator}})
 	tokens.Add("clerk-token", ports.Claims{Subject: "clerk-1", ExpiresAt: clock.Now().Add(time.Hour)})
-	profiles, audit := memory.NewProfileStore(), memory.NewProfileAuditLog()
+	profiles := memory.NewProfileStore()
+	audit := profiles.AuditLog()
 	err := profiles.Create(ctx, ports.ProfileRecord{
 		UserID: "user-7", OrganizationID: "org-eu",
 		Profile: ports.Profile{
@@ -39,7 +40,7 @@ func demoProfile(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	svc, err := identification.NewProfileService(identification.ProfileDeps{
-		Profiles: profiles, ResetRequests: memory.NewResetRequestStore(), Audit: audit, Tokens: tokens, Clock: clock,
+		Profiles: profiles, ResetRequests: profiles.ResetRequests(), Tokens: tokens, Clock: clock,
 	}, identification.DefaultProfileConfig())
 	if err != nil {
 		return err

@@ -37,8 +37,7 @@ type app struct {
 	requestStore ports.PersonRequestStore
 	processStore ports.ProcessStore
 	profileStore ports.ProfileStore
-	resetStore   ports.ResetRequestStore
-	audit        ports.ProfileAuditLog
+	resetStore   ports.ResetRequestStore // reads the requests profileStore writes
 	persons      ports.PersonStore
 	methods      ports.AuthMethodStore
 	confidants   ports.ConfidantStore
@@ -50,12 +49,13 @@ type app struct {
 // newApp builds every service, its stores in PostgreSQL when cfg.postgresDSN is set (the
 // tokens and the SMS outbox stay in memory), else in memory; then it loads the demo data.
 func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) {
+	profiles := memory.NewProfileStore()
 	a := &app{
 		dev: cfg.dev, close: func() {}, clock: ports.SystemClock{},
 		tokens: memory.NewTokens(), sms: memory.NewSMSOutbox(),
 		codeStore: memory.NewOTPStore(), limiter: memory.NewRateLimiter(),
 		requestStore: memory.NewPersonRequestStore(), processStore: memory.NewProcessStore(),
-		profileStore: memory.NewProfileStore(), resetStore: memory.NewResetRequestStore(), audit: memory.NewProfileAuditLog(),
+		profileStore: profiles, resetStore: profiles.ResetRequests(),
 		persons: memory.NewPersonStore(), methods: memory.NewAuthMethodStore(), confidants: memory.NewConfidantStore(),
 		storage: "memory",
 	}
@@ -117,7 +117,7 @@ func (a *app) usePostgres(ctx context.Context, cfg config) error {
 	a.close = pool.Close
 	a.codeStore, a.limiter = db.OTPStore(), db.RateLimiter()
 	a.requestStore, a.processStore = db.PersonRequestStore(), db.ProcessStore()
-	a.profileStore, a.resetStore, a.audit = db.ProfileStore(), db.ResetRequestStore(), db.ProfileAuditLog()
+	a.profileStore, a.resetStore = db.ProfileStore(), db.ResetRequestStore()
 	a.persons, a.methods, a.confidants = db.PersonStore(), db.AuthMethodStore(), db.ConfidantStore()
 	a.storage = "PostgreSQL schema " + db.Schema() + " (tokens and the SMS outbox in memory)"
 	return nil
@@ -139,7 +139,7 @@ func (a *app) services(codes *otp.Service, logger *slog.Logger) (httpapi.Service
 		return s, err
 	}
 	profiles, err := identification.NewProfileService(identification.ProfileDeps{
-		Profiles: a.profileStore, ResetRequests: a.resetStore, Audit: a.audit,
+		Profiles: a.profileStore, ResetRequests: a.resetStore,
 		Tokens: a.tokens, Clock: a.clock, Logger: logger,
 	}, identification.DefaultProfileConfig())
 	if err != nil {

@@ -53,7 +53,7 @@ func requireSameRequest(t *testing.T, want, got ports.PersonRequest) {
 		require.True(t, want.Uploads[i].ExpiresAt.Equal(got.Uploads[i].ExpiresAt))
 		got.Uploads[i].ExpiresAt = want.Uploads[i].ExpiresAt
 	}
-	requireSameVerification(t, want.Verification, got.Verification, "the request's Verification")
+	requireSameVerification(t, "the request's Verification", want.Verification, got.Verification)
 	got.CreatedAt, got.UpdatedAt, got.Verification = want.CreatedAt, want.UpdatedAt, want.Verification
 	require.Equal(t, want, got)
 }
@@ -89,6 +89,48 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		require.NoError(t, err)
 		require.True(t, got.ThirdPerson.IsZero())
 		require.Empty(t, got.Uploads)
+	})
+
+	t.Run("VerificationRoundTrips", func(t *testing.T) {
+		verified := sampleVerification("c-1", "person_request", prID1, base)
+		verified.Code.State, verified.Code.Attempts, verified.Code.UsedAt = ports.CodeVerified, 2, base.Add(time.Minute+time.Microsecond)
+		zone := time.FixedZone("UTC-03:30", -(3*3600 + 1800))
+		inZone := sampleVerification("c-1", "person_request", prID1, base.In(zone))
+		for _, c := range []struct {
+			name string
+			v    ports.Verification
+		}{
+			{"None", ports.Verification{}},
+			{"ActiveCode", sampleVerification("c-1", "person_request", prID1, base.Add(123456*time.Microsecond))},
+			{"VerifiedCode", verified},
+			{"FailuresWithoutACode", ports.Verification{Failures: []time.Time{base, base.Add(time.Second)}, KeepUntil: base.Add(time.Hour)}},
+			{"TimesInAnotherLocation", inZone},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				s := newStore(t)
+				want := personRequest(prID1, ports.PersonRequestNew, base)
+				want.Verification = c.v.Clone()
+				require.NoError(t, s.Create(ctx, want))
+				got, err := s.Get(ctx, prID1)
+				require.NoError(t, err)
+				requireSameRequest(t, want, got)
+
+				// Through Update: replaced by another Verification, then put back.
+				other := sampleVerification("c-2", "person_request", prID1, base.Add(time.Hour))
+				for _, v := range []ports.Verification{other, c.v} {
+					ret, err := s.Update(ctx, prID1, func(r *ports.PersonRequest) error {
+						r.Verification = v.Clone()
+						return nil
+					})
+					require.NoError(t, err)
+					want.Verification = v
+					requireSameRequest(t, want, ret)
+					got, err := s.Get(ctx, prID1)
+					require.NoError(t, err)
+					requireSameRequest(t, want, got)
+				}
+			})
+		}
 	})
 
 	t.Run("CreateDuplicateChangesNothing", func(t *testing.T) {
@@ -162,7 +204,7 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		require.Empty(t, got.Uploads)
 	})
 
-	t.Run("UpdateErrorWritesNothing", func(t *testing.T) {
+	t.Run("FailedUpdateLeavesTheRequestAsBefore", func(t *testing.T) {
 		s := newStore(t)
 		want := personRequest(prID1, ports.PersonRequestNew, base)
 		require.NoError(t, s.Create(ctx, want))
@@ -175,13 +217,16 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 			r.Uploads, r.UploadVersion = nil, r.UploadVersion+1
 			r.CurrentAuthMethod = 0
 			r.Verification.Code.State, r.Verification.Code.Attempts = ports.CodeVerified, 2
+			r.Verification.Code.UsedAt, r.Verification.KeepUntil = base.Add(time.Minute), base.Add(48*time.Hour)
+			r.Verification.Code.Hash[0], r.Verification.Failures[0] = 'X', base // in place
 			r.Verification.Failures = append(r.Verification.Failures, base)
+			r.UpdatedAt = base.Add(time.Hour)
 			return boom
 		})
 		require.Same(t, boom, err, "fn's error comes back as is")
 		got, err := s.Get(ctx, prID1)
 		require.NoError(t, err)
-		requireSameRequest(t, want, got)
+		requireSameRequest(t, personRequest(prID1, ports.PersonRequestNew, base), got) // every field, the Verification's too
 	})
 
 	t.Run("UpdateKeepsID", func(t *testing.T) {
@@ -265,6 +310,7 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		parallel(100, func(i int) {
 			_, err := s.Update(ctx, prID1, func(r *ports.PersonRequest) error {
 				r.UploadVersion++
+				r.Verification.Code.Attempts++
 				r.Uploads = append(r.Uploads, ports.PersonRequestUpload{DocumentType: fmt.Sprint("person.T", i), URL: fmt.Sprint("https://u.example/x", i), ExpiresAt: base})
 				return nil
 			})
@@ -276,6 +322,7 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		got, err := s.Get(ctx, prID1)
 		require.NoError(t, err)
 		require.Equal(t, 103, got.UploadVersion, "no update is lost")
+		require.Equal(t, 101, got.Verification.Code.Attempts, "no change of the Verification is lost")
 		require.Len(t, got.Uploads, 102)
 	})
 

@@ -43,7 +43,7 @@ func processID(i int) string { return fmt.Sprintf("10000000-0000-4000-8000-%012d
 // requireSameProcess compares two records, times with time.Time.Equal.
 func requireSameProcess(t *testing.T, want, got ports.ProcessRecord) {
 	t.Helper()
-	requireSameVerification(t, want.Verification, got.Verification, "the process's Verification")
+	requireSameVerification(t, "the process's Verification", want.Verification, got.Verification)
 	want.Verification, got.Verification = ports.Verification{}, ports.Verification{}
 	norm := func(r ports.ProcessRecord) ports.ProcessRecord {
 		for _, tm := range []*time.Time{&r.CreatedAt, &r.UpdatedAt, &r.ExpiresAt, &r.CodeSentAt, &r.ValidatedAt, &r.CancelledAt} {
@@ -79,6 +79,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		rec.TwoFactorEvidence = "upload/ref-1"
 		rec.CancelledAt = base.Add(2 * time.Minute)
 		rec.CancelReason = "duplicate"
+		rec.Verification.Code.State, rec.Verification.Code.UsedAt = ports.CodeVerified, base.Add(time.Minute+time.Microsecond)
 		require.NoError(t, s.Create(ctx, rec))
 		got, err := s.Get(ctx, "org-a", rec.ID)
 		require.NoError(t, err)
@@ -91,6 +92,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		require.NoError(t, err)
 		requireSameProcess(t, empty, got)
 		require.True(t, got.ValidatedAt.IsZero(), "a zero time stays zero")
+		require.True(t, got.Verification.IsZero(), "a zero Verification stays zero")
 	})
 
 	t.Run("CreateDuplicateIDInAnyOrg", func(t *testing.T) {
@@ -128,7 +130,9 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		got, err := s.Update(ctx, "org-a", rec.ID, func(p *ports.ProcessRecord) error {
 			requireSameProcess(t, rec, *p)
 			p.State = "CANCELLED"
-			p.Verification.Code.State = ports.CodeSuperseded
+			p.Verification.Code.State, p.Verification.Code.Hash = ports.CodeSuperseded, []byte("another hash")
+			p.Verification.Failures = append(p.Verification.Failures, base.Add(time.Second))
+			p.Verification.KeepUntil = base.Add(48 * time.Hour)
 			p.CancelReason = "asked by the actor"
 			p.CancelledAt = base.Add(time.Minute)
 			p.UpdatedAt = base.Add(time.Minute)
@@ -138,7 +142,9 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		require.NoError(t, err)
 		want := rec.Clone()
 		want.State, want.CancelReason, want.CancelledAt, want.UpdatedAt = "CANCELLED", "asked by the actor", base.Add(time.Minute), base.Add(time.Minute)
-		want.Verification.Code.State = ports.CodeSuperseded
+		want.Verification.Code.State, want.Verification.Code.Hash = ports.CodeSuperseded, []byte("another hash")
+		want.Verification.Failures = append(want.Verification.Failures, base.Add(time.Second))
+		want.Verification.KeepUntil = base.Add(48 * time.Hour)
 		requireSameProcess(t, want, got)
 		stored, err := s.Get(ctx, "org-a", rec.ID)
 		require.NoError(t, err)
@@ -147,7 +153,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		require.ErrorIs(t, err, ports.ErrProcessNotFound, "ID and OrgID cannot be changed")
 	})
 
-	t.Run("UpdateErrorWritesNothing", func(t *testing.T) {
+	t.Run("FailedUpdateLeavesTheProcessAsBefore", func(t *testing.T) {
 		s := newStore(t)
 		rec := processRecord(processID(1), "org-a", base)
 		require.NoError(t, s.Create(ctx, rec))
@@ -156,14 +162,50 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 			// A use case whose last step fails: the state, the counts and the code were all
 			// changed before it.
 			p.State, p.ValidatedAt, p.FailedAttempts = "VALIDATED", base.Add(time.Minute), 4
+			p.UpdatedAt, p.CodesSent = base.Add(time.Minute), 2
 			p.Verification.Code.State, p.Verification.Code.UsedAt = ports.CodeVerified, base.Add(time.Minute)
+			p.Verification.Code.Attempts, p.Verification.KeepUntil = 2, base.Add(48*time.Hour)
+			p.Verification.Code.Hash[0], p.Verification.Failures[0] = 'X', base // in place
 			p.Verification.Failures = append(p.Verification.Failures, base)
 			return boom
 		})
 		require.Same(t, boom, err, "fn's error comes back unchanged")
 		got, err := s.Get(ctx, "org-a", rec.ID)
 		require.NoError(t, err)
-		requireSameProcess(t, rec, got)
+		requireSameProcess(t, processRecord(processID(1), "org-a", base), got) // every field, the Verification's too
+	})
+
+	t.Run("ValuesAreCopied", func(t *testing.T) {
+		s := newStore(t)
+		want := processRecord(processID(1), "org-a", base)
+		in := want.Clone()
+		require.NoError(t, s.Create(ctx, in))
+		in.Verification.Code.Hash[0], in.Verification.Failures[0] = 'X', base // what was passed in
+
+		out, err := s.Get(ctx, "org-a", want.ID)
+		require.NoError(t, err)
+		out.Verification.Code.Hash[1], out.Verification.Failures[1] = 'Y', base
+
+		var kept *ports.ProcessRecord
+		ret, err := s.Update(ctx, "org-a", want.ID, func(p *ports.ProcessRecord) error { kept = p; return nil })
+		require.NoError(t, err)
+		kept.Verification.Code.Hash[2] = 'Z'
+		ret.Verification.Failures[0] = base.Add(time.Hour)
+
+		page, err := s.List(ctx, ports.ProcessFilter{OrgID: "org-a", Now: base})
+		require.NoError(t, err)
+		require.Len(t, page.Processes, 1)
+		page.Processes[0].Verification.Code.Hash[3], page.Processes[0].Verification.Failures[1] = 'W', base.Add(time.Hour)
+
+		no := errors.New("not deletable")
+		require.Same(t, no, s.Delete(ctx, "org-a", want.ID, func(p ports.ProcessRecord) error {
+			p.Verification.Code.Hash[4], p.Verification.Failures[0] = 'V', base.Add(2*time.Hour)
+			return no
+		}))
+
+		got, err := s.Get(ctx, "org-a", want.ID)
+		require.NoError(t, err)
+		requireSameProcess(t, want, got)
 	})
 
 	t.Run("DeleteChecksAtomically", func(t *testing.T) {
@@ -276,6 +318,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		parallel(100, func(int) {
 			_, err := s.Update(ctx, "org-a", rec.ID, func(p *ports.ProcessRecord) error {
 				p.FailedAttempts++
+				p.Verification.Code.Attempts++
 				return nil
 			})
 			if err != nil {
@@ -286,6 +329,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		got, err := s.Get(ctx, "org-a", rec.ID)
 		require.NoError(t, err)
 		require.Equal(t, 100, got.FailedAttempts, "no update is lost")
+		require.Equal(t, 101, got.Verification.Code.Attempts, "no change of the Verification is lost")
 	})
 
 	t.Run("ConcurrentTransitionSucceedsOnce", func(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,6 +89,13 @@ func normalizeProfileRecord(r ports.ProfileRecord) ports.ProfileRecord {
 	if len(r.Profile.Additional) == 0 {
 		r.Profile.Additional = nil
 	}
+	if r.OpenResetRequest != nil {
+		open := normalizeResetRequest(*r.OpenResetRequest)
+		r.OpenResetRequest = &open
+	}
+	if len(r.Audit) == 0 {
+		r.Audit = nil
+	}
 	return r
 }
 
@@ -112,18 +121,122 @@ func requireOneSuccess(t *testing.T, errs []error, wantErr error, msgAndArgs ...
 // errStop is what the suites' update functions return to abort an update.
 var errStop = errors.New("porttest: stop")
 
-// RunProfileStore runs the conformance suite of ports.ProfileStore. newStore must return an
-// empty store; it is called once per sub-test.
-func RunProfileStore(t *testing.T, newStore func(t *testing.T) ports.ProfileStore) {
+// ProfileStores are the ports of one adapter's profile aggregates, over the same data: the
+// ResetRequestStore reads the requests and the ProfileAuditLog the events that the
+// ProfileStore writes.
+type ProfileStores struct {
+	// Profiles writes the profiles, their reset requests and their audit events.
+	Profiles ports.ProfileStore
+	// ResetRequests reads the reset requests Profiles writes.
+	ResetRequests ports.ResetRequestStore
+	// Audit reads the audit events Profiles appends; its Append is a host's own.
+	Audit ports.ProfileAuditLog
+}
+
+func resetRequest(id, user, org string, status ports.ResetRequestStatus, created time.Time) ports.ResetRequest {
+	return ports.ResetRequest{
+		ID: id, UserID: user, OrganizationID: org, Status: status,
+		Description: "please reset " + user, InitiatorUserID: user, CreatedAt: created,
+	}
+}
+
+// decided returns r decided to status by op at base plus a minute.
+func decided(r ports.ResetRequest, status ports.ResetRequestStatus, op string) ports.ResetRequest {
+	r.Status, r.DecidedBy, r.DecidedAt = status, op, base.Add(time.Minute)
+	return r
+}
+
+func normalizeResetRequest(r ports.ResetRequest) ports.ResetRequest {
+	r.CreatedAt = r.CreatedAt.UTC()
+	if !r.DecidedAt.IsZero() {
+		r.DecidedAt = r.DecidedAt.UTC()
+	}
+	return r
+}
+
+func resetRequestIDs(rs []ports.ResetRequest) []string {
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+// auditEvent is an event with every field set.
+func auditEvent(id, user string, fields ...string) ports.ProfileAuditEvent {
+	return ports.ProfileAuditEvent{
+		ID: id, Action: ports.AuditIdentificationReset, ActorID: "op", UserID: user, RequestID: "r-" + id,
+		Fields: fields, From: ports.IdentificationApproved, To: ports.IdentificationNone, At: base,
+	}
+}
+
+// normalizeEvents makes events comparable whatever a store does with time zones and with
+// empty versus nil slices.
+func normalizeEvents(evs []ports.ProfileAuditEvent) []ports.ProfileAuditEvent {
+	for i := range evs {
+		evs[i].At = evs[i].At.UTC()
+		if len(evs[i].Fields) == 0 {
+			evs[i].Fields = nil
+		}
+	}
+	return evs
+}
+
+// events returns the normalised audit events of user ("" for all).
+func events(t *testing.T, st ProfileStores, user string) []ports.ProfileAuditEvent {
+	t.Helper()
+	evs, err := st.Audit.Events(context.Background(), user)
+	require.NoError(t, err)
+	return normalizeEvents(evs)
+}
+
+// openRequest returns the user's open request as ResetRequests.Open reads it, nil when
+// there is none.
+func openRequest(t *testing.T, st ProfileStores, user string) *ports.ResetRequest {
+	t.Helper()
+	r, err := st.ResetRequests.Open(context.Background(), user)
+	if errors.Is(err, ports.ErrResetRequestNotFound) {
+		return nil
+	}
+	require.NoError(t, err)
+	r = normalizeResetRequest(r)
+	return &r
+}
+
+// seedRequest stores req through the profile of its user, creating an empty profile first
+// when the user has none. A request that is not PENDING is stored decided.
+func seedRequest(t *testing.T, st ProfileStores, req ports.ResetRequest) {
+	t.Helper()
 	ctx := context.Background()
+	if err := st.Profiles.Create(ctx, ports.ProfileRecord{UserID: req.UserID}); err != nil {
+		require.ErrorIs(t, err, ports.ErrProfileExists)
+	}
+	_, err := st.Profiles.Update(ctx, req.UserID, func(r *ports.ProfileRecord) error {
+		r.OpenResetRequest = &req
+		return nil
+	})
+	require.NoError(t, err)
+}
+
+// RunProfileStore runs the conformance suite of ports.ProfileStore: the profile record, its
+// open reset request and its audit events, written together or not at all. newStores must
+// return the empty stores of one adapter (all three over the same data); it is called once
+// per sub-test.
+func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
+	ctx := context.Background()
+	const (
+		id1 = "00000000-0000-0000-0000-000000000001"
+		id2 = "00000000-0000-0000-0000-000000000002"
+	)
 
 	t.Run("CreateGetRoundTrips", func(t *testing.T) {
-		s := newStore(t)
+		s := newStores(t).Profiles
 		rec := sampleProfileRecord("u1")
 		require.NoError(t, s.Create(ctx, rec))
 		got, err := s.Get(ctx, "u1")
 		require.NoError(t, err)
 		requireSameProfile(t, rec, got)
+		require.Nil(t, got.OpenResetRequest)
 
 		empty := ports.ProfileRecord{UserID: "u2"}
 		require.NoError(t, s.Create(ctx, empty))
@@ -132,20 +245,63 @@ func RunProfileStore(t *testing.T, newStore func(t *testing.T) ports.ProfileStor
 		requireSameProfile(t, empty, got, "a record with nothing set round-trips too")
 	})
 
+	t.Run("CreateCarriesRequestAndAudit", func(t *testing.T) {
+		st := newStores(t)
+		rec := sampleProfileRecord("u1")
+		open := resetRequest(id1, "someone-else", "org-1", ports.ResetRequestPending, base)
+		rec.OpenResetRequest = &open
+		e1, e2 := auditEvent("e1", "u1", "contact.email"), auditEvent("e2", "someone-else")
+		rec.Audit = []ports.ProfileAuditEvent{e1, e2}
+		require.NoError(t, st.Profiles.Create(ctx, rec))
+
+		want := sampleProfileRecord("u1")
+		open.UserID = "u1"
+		want.OpenResetRequest = &open
+		got, err := st.Profiles.Get(ctx, "u1")
+		require.NoError(t, err)
+		requireSameProfile(t, want, got, "the request is the profile's user's; the events are not read back")
+		require.Equal(t, &open, openRequest(t, st, "u1"))
+		e2.UserID = "u1"
+		require.Equal(t, []ports.ProfileAuditEvent{e1, e2}, events(t, st, ""), "in order, about the profile's user")
+	})
+
 	t.Run("CreateExistingFails", func(t *testing.T) {
-		s := newStore(t)
+		st := newStores(t)
+		s := st.Profiles
 		rec := sampleProfileRecord("u1")
 		require.NoError(t, s.Create(ctx, rec))
 		other := sampleProfileRecord("u1")
 		other.Profile.Contact.Email = "other@example.com"
+		open := resetRequest(id1, "u1", "", ports.ResetRequestPending, base)
+		other.OpenResetRequest = &open
+		other.Audit = []ports.ProfileAuditEvent{auditEvent("e1", "u1")}
 		require.ErrorIs(t, s.Create(ctx, other), ports.ErrProfileExists)
 		got, err := s.Get(ctx, "u1")
 		require.NoError(t, err)
 		requireSameProfile(t, rec, got, "the first profile is kept")
+		_, err = st.ResetRequests.Get(ctx, id1)
+		require.ErrorIs(t, err, ports.ErrResetRequestNotFound, "the refused create stored no request")
+		require.Empty(t, events(t, st, ""), "and no event")
+	})
+
+	t.Run("CreateWithTakenRequestIDFails", func(t *testing.T) {
+		st := newStores(t)
+		seedRequest(t, st, decided(resetRequest(id1, "u1", "", ports.ResetRequestPending, base), ports.ResetRequestDeclined, "op"))
+		rec := sampleProfileRecord("u2")
+		open := resetRequest(id1, "u2", "", ports.ResetRequestPending, base)
+		rec.OpenResetRequest = &open
+		rec.Audit = []ports.ProfileAuditEvent{auditEvent("e1", "u2")}
+		require.ErrorIs(t, st.Profiles.Create(ctx, rec), ports.ErrResetRequestExists)
+		_, err := st.Profiles.Get(ctx, "u2")
+		require.ErrorIs(t, err, ports.ErrProfileNotFound, "nothing was stored")
+		require.Empty(t, events(t, st, "u2"))
+		stored, err := st.ResetRequests.Get(ctx, id1)
+		require.NoError(t, err)
+		require.Equal(t, "u1", stored.UserID)
 	})
 
 	t.Run("MissingIsNotFound", func(t *testing.T) {
-		s := newStore(t)
+		s := newStores(t).Profiles
 		_, err := s.Get(ctx, "nobody")
 		require.ErrorIs(t, err, ports.ErrProfileNotFound)
 		called := false
@@ -155,7 +311,7 @@ func RunProfileStore(t *testing.T, newStore func(t *testing.T) ports.ProfileStor
 	})
 
 	t.Run("UpdateWritesAndReturns", func(t *testing.T) {
-		s := newStore(t)
+		s := newStores(t).Profiles
 		require.NoError(t, s.Create(ctx, sampleProfileRecord("u1")))
 		want := sampleProfileRecord("u1")
 		want.Profile.Status = ports.IdentificationNone
@@ -181,65 +337,263 @@ func RunProfileStore(t *testing.T, newStore func(t *testing.T) ports.ProfileStor
 		requireSameProfile(t, want, stored)
 	})
 
+	t.Run("OpenResetRequestLoadedAndWritten", func(t *testing.T) {
+		st := newStores(t)
+		s := st.Profiles
+		require.NoError(t, s.Create(ctx, sampleProfileRecord("u1")))
+		require.NoError(t, s.Create(ctx, sampleProfileRecord("u2")))
+
+		open := resetRequest(id1, "u1", "org-1", ports.ResetRequestPending, base)
+		got, err := s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
+			require.Nil(t, r.OpenResetRequest, "no request is open yet")
+			created := open
+			created.UserID = "u2" // the store makes it the profile's user's
+			r.OpenResetRequest = &created
+			return nil
+		})
+		require.NoError(t, err)
+		want := sampleProfileRecord("u1")
+		want.OpenResetRequest = &open
+		requireSameProfile(t, want, got, "Update returns the new open request")
+		stored, err := s.Get(ctx, "u1")
+		require.NoError(t, err)
+		requireSameProfile(t, want, stored, "Get loads it with the profile")
+		require.Equal(t, &open, openRequest(t, st, "u1"))
+		require.Nil(t, openRequest(t, st, "u2"))
+
+		open.Description = "edited"
+		got, err = s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
+			require.NotNil(t, r.OpenResetRequest, "fn sees the open request")
+			require.Equal(t, id1, r.OpenResetRequest.ID)
+			r.OpenResetRequest.Description = "edited"
+			return nil
+		})
+		require.NoError(t, err)
+		require.Equal(t, open, normalizeResetRequest(*got.OpenResetRequest), "an open request is changed in place")
+		require.Equal(t, &open, openRequest(t, st, "u1"))
+
+		got, err = s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
+			r.OpenResetRequest.Status, r.OpenResetRequest.DecidedBy = ports.ResetRequestApproved, "op"
+			r.OpenResetRequest.DecidedAt = base.Add(time.Minute)
+			return nil
+		})
+		require.NoError(t, err)
+		require.Nil(t, got.OpenResetRequest, "a decided request is no longer open")
+		stored, err = s.Get(ctx, "u1")
+		require.NoError(t, err)
+		require.Nil(t, stored.OpenResetRequest)
+		require.Nil(t, openRequest(t, st, "u1"))
+		done, err := st.ResetRequests.Get(ctx, id1)
+		require.NoError(t, err)
+		require.Equal(t, decided(open, ports.ResetRequestApproved, "op"), normalizeResetRequest(done), "it is stored decided")
+
+		_, err = s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
+			require.Nil(t, r.OpenResetRequest, "fn is not given a decided request")
+			next := resetRequest(id2, "u1", "org-1", ports.ResetRequestPending, base.Add(time.Hour))
+			r.OpenResetRequest = &next
+			return nil
+		})
+		require.NoError(t, err, "a decided request does not count against a new one")
+		require.Equal(t, id2, openRequest(t, st, "u1").ID)
+		_, total, err := st.ResetRequests.List(ctx, ports.ResetRequestQuery{Limit: 10})
+		require.NoError(t, err)
+		require.Equal(t, 2, total)
+	})
+
+	t.Run("OpenRequestIsNeverDroppedOrReplaced", func(t *testing.T) {
+		st := newStores(t)
+		s := st.Profiles
+		require.NoError(t, s.Create(ctx, sampleProfileRecord("u1")))
+		open := resetRequest(id1, "u1", "org-1", ports.ResetRequestPending, base)
+		seedRequest(t, st, open)
+		for name, edit := range map[string]func(*ports.ProfileRecord){
+			"dropped": func(r *ports.ProfileRecord) { r.OpenResetRequest = nil },
+			"replaced": func(r *ports.ProfileRecord) {
+				other := resetRequest(id2, "u1", "", ports.ResetRequestPending, base)
+				r.OpenResetRequest = &other
+			},
+			"replaced by a decided one": func(r *ports.ProfileRecord) {
+				other := decided(resetRequest(id2, "u1", "", ports.ResetRequestPending, base), ports.ResetRequestDeclined, "op")
+				r.OpenResetRequest = &other
+			},
+		} {
+			_, err := s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
+				r.ResetBy = "changed"
+				r.Audit = append(r.Audit, auditEvent("e1", "u1"))
+				edit(r)
+				return nil
+			})
+			require.ErrorIs(t, err, ports.ErrResetRequestOpen, name)
+			got, err := s.Get(ctx, "u1")
+			require.NoError(t, err)
+			want := sampleProfileRecord("u1")
+			want.OpenResetRequest = &open
+			requireSameProfile(t, want, got, "%s: nothing was written", name)
+			_, err = st.ResetRequests.Get(ctx, id2)
+			require.ErrorIs(t, err, ports.ErrResetRequestNotFound, name)
+			require.Empty(t, events(t, st, ""), name)
+		}
+	})
+
+	t.Run("TakenRequestIDWritesNothing", func(t *testing.T) {
+		st := newStores(t)
+		s := st.Profiles
+		seedRequest(t, st, decided(resetRequest(id1, "u1", "", ports.ResetRequestPending, base), ports.ResetRequestDeclined, "op"))
+		require.NoError(t, s.Create(ctx, sampleProfileRecord("u2")))
+		_, err := s.Update(ctx, "u2", func(r *ports.ProfileRecord) error {
+			r.Profile.Status = ports.IdentificationClosed
+			r.Audit = append(r.Audit, auditEvent("e1", "u2"))
+			taken := resetRequest(id1, "u2", "", ports.ResetRequestPending, base)
+			r.OpenResetRequest = &taken
+			return nil
+		})
+		require.ErrorIs(t, err, ports.ErrResetRequestExists)
+		got, err := s.Get(ctx, "u2")
+		require.NoError(t, err)
+		requireSameProfile(t, sampleProfileRecord("u2"), got, "the profile was not written")
+		require.Empty(t, events(t, st, "u2"), "nor the event")
+		stored, err := st.ResetRequests.Get(ctx, id1)
+		require.NoError(t, err)
+		require.Equal(t, "u1", stored.UserID, "nor the request")
+		require.Equal(t, ports.ResetRequestDeclined, stored.Status)
+	})
+
+	t.Run("AuditAppendedInOrderNeverReadBack", func(t *testing.T) {
+		st := newStores(t)
+		s := st.Profiles
+		require.NoError(t, s.Create(ctx, sampleProfileRecord("u1")))
+		require.NoError(t, s.Create(ctx, sampleProfileRecord("u2")))
+		e1, e2, e3 := auditEvent("e1", "u1", "contact.email"), auditEvent("e2", "u1"), auditEvent("e3", "other", "address.city", "person.namePlain.first")
+		e2.Action, e2.From, e2.To = ports.AuditIdentificationSubmitted, ports.IdentificationNone, ports.IdentificationPending
+		got, err := s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
+			require.Empty(t, r.Audit, "fn starts with no events")
+			r.Audit = append(r.Audit, e1, e2, e3)
+			return nil
+		})
+		require.NoError(t, err)
+		require.Empty(t, got.Audit, "Update returns no events")
+		e4 := auditEvent("e4", "u2")
+		_, err = s.Update(ctx, "u2", func(r *ports.ProfileRecord) error { r.Audit = append(r.Audit, e4); return nil })
+		require.NoError(t, err)
+		_, err = s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
+			require.Empty(t, r.Audit, "nor does the next fn see any")
+			return nil
+		})
+		require.NoError(t, err)
+		stored, err := s.Get(ctx, "u1")
+		require.NoError(t, err)
+		require.Empty(t, stored.Audit, "nor Get")
+
+		e3.UserID = "u1"
+		require.Equal(t, []ports.ProfileAuditEvent{e1, e2, e3}, events(t, st, "u1"), "in order, each about the profile's user")
+		require.Equal(t, []ports.ProfileAuditEvent{e1, e2, e3, e4}, events(t, st, ""))
+	})
+
 	t.Run("UpdateErrorWritesNothing", func(t *testing.T) {
-		s := newStore(t)
+		st := newStores(t)
+		s := st.Profiles
 		rec := sampleProfileRecord("u1")
 		require.NoError(t, s.Create(ctx, rec))
+		open := resetRequest(id1, "u1", "org-1", ports.ResetRequestPending, base)
+		seedRequest(t, st, open)
 		_, err := s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
 			r.Profile.Status = ports.IdentificationClosed
 			r.Documents = nil
 			r.Profile.Additional["x"] = "y"
+			r.OpenResetRequest.Status, r.OpenResetRequest.DecidedBy = ports.ResetRequestApproved, "op"
+			r.Audit = append(r.Audit, auditEvent("e1", "u1"))
 			return errStop
 		})
 		require.ErrorIs(t, err, errStop, "fn's error comes back as it is")
 		got, err := s.Get(ctx, "u1")
 		require.NoError(t, err)
+		rec.OpenResetRequest = &open
 		requireSameProfile(t, rec, got, "nothing was written")
+		require.Equal(t, &open, openRequest(t, st, "u1"), "the request is still open")
+		require.Empty(t, events(t, st, ""), "no event was appended")
 	})
 
 	t.Run("UpdateKeepsUserID", func(t *testing.T) {
-		s := newStore(t)
+		st := newStores(t)
+		s := st.Profiles
 		require.NoError(t, s.Create(ctx, sampleProfileRecord("u1")))
-		got, err := s.Update(ctx, "u1", func(r *ports.ProfileRecord) error { r.UserID = "u2"; return nil })
+		got, err := s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
+			r.UserID = "u2"
+			open := resetRequest(id1, "u2", "", ports.ResetRequestPending, base)
+			r.OpenResetRequest = &open
+			r.Audit = append(r.Audit, auditEvent("e1", "u2"))
+			return nil
+		})
 		require.NoError(t, err)
 		require.Equal(t, "u1", got.UserID)
+		require.Equal(t, "u1", got.OpenResetRequest.UserID)
 		_, err = s.Get(ctx, "u2")
 		require.ErrorIs(t, err, ports.ErrProfileNotFound)
 		_, err = s.Get(ctx, "u1")
 		require.NoError(t, err)
+		require.Equal(t, id1, openRequest(t, st, "u1").ID)
+		require.Nil(t, openRequest(t, st, "u2"))
+		require.Len(t, events(t, st, "u1"), 1)
+		require.Empty(t, events(t, st, "u2"))
 	})
 
 	t.Run("CopiesInAndOut", func(t *testing.T) {
-		s := newStore(t)
+		st := newStores(t)
+		s := st.Profiles
 		rec := sampleProfileRecord("u1")
+		open := resetRequest(id1, "u1", "org-1", ports.ResetRequestPending, base)
+		rec.OpenResetRequest = &open
+		rec.Audit = []ports.ProfileAuditEvent{auditEvent("e1", "u1", "contact.email")}
 		require.NoError(t, s.Create(ctx, rec))
 		rec.Documents[0].Status = ports.DocumentDeclined
 		rec.MandatoryFields[0] = "changed"
 		rec.Profile.Contact.SocialMedias[0].ID = "changed"
 		rec.Profile.Additional["source"] = "changed"
+		rec.OpenResetRequest.Description = "changed"
+		rec.Audit[0].Fields[0] = "changed"
 
+		want := sampleProfileRecord("u1")
+		wantOpen := resetRequest(id1, "u1", "org-1", ports.ResetRequestPending, base)
+		want.OpenResetRequest = &wantOpen
 		got, err := s.Get(ctx, "u1")
 		require.NoError(t, err)
-		requireSameProfile(t, sampleProfileRecord("u1"), got, "changing what was passed to Create changes nothing")
+		requireSameProfile(t, want, got, "changing what was passed to Create changes nothing")
 		got.Documents[0].Status = ports.DocumentDeclined
 		got.PendingFields[0] = "changed"
 		got.Profile.Additional["source"] = "changed"
+		got.OpenResetRequest.Description = "changed"
 
 		var kept *ports.ProfileRecord
-		updated, err := s.Update(ctx, "u1", func(r *ports.ProfileRecord) error { kept = r; return nil })
+		var keptOpen *ports.ResetRequest
+		keptFields := []string{"address.city"}
+		updated, err := s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
+			kept, keptOpen = r, r.OpenResetRequest
+			ev := auditEvent("e2", "u1")
+			ev.Fields = keptFields
+			r.Audit = append(r.Audit, ev)
+			return nil
+		})
 		require.NoError(t, err)
 		kept.Documents[1].Status = ports.DocumentDeclined
 		kept.Profile.Contact.SocialMedias[0].ID = "changed"
+		keptOpen.Description = "changed"
+		keptFields[0] = "changed"
 		updated.MandatoryFields[1] = "changed"
 		updated.Profile.Additional["source"] = "changed"
+		updated.OpenResetRequest.Description = "changed"
 
 		got, err = s.Get(ctx, "u1")
 		require.NoError(t, err)
-		requireSameProfile(t, sampleProfileRecord("u1"), got, "no returned value aliases stored state")
+		requireSameProfile(t, want, got, "no returned value aliases stored state")
+		require.Equal(t, &wantOpen, openRequest(t, st, "u1"))
+		evs := events(t, st, "u1")
+		require.Equal(t, []string{"contact.email"}, evs[0].Fields)
+		require.Equal(t, []string{"address.city"}, evs[1].Fields)
 	})
 
 	t.Run("ConcurrentUpdatesSerialize", func(t *testing.T) {
-		s := newStore(t)
+		st := newStores(t)
+		s := st.Profiles
 		require.NoError(t, s.Create(ctx, ports.ProfileRecord{UserID: "u1"}))
 		require.NoError(t, s.Create(ctx, ports.ProfileRecord{UserID: "u2"}))
 		const n = 50
@@ -248,6 +602,7 @@ func RunProfileStore(t *testing.T, newStore func(t *testing.T) ports.ProfileStor
 			user := fmt.Sprintf("u%d", i%2+1)
 			_, errs[i] = s.Update(ctx, user, func(r *ports.ProfileRecord) error {
 				r.Documents = append(r.Documents, ports.ProfileDocument{ID: fmt.Sprint(i)})
+				r.Audit = append(r.Audit, auditEvent(fmt.Sprint(i), user))
 				return nil
 			})
 		})
@@ -258,11 +613,124 @@ func RunProfileStore(t *testing.T, newStore func(t *testing.T) ports.ProfileStor
 			got, err := s.Get(ctx, user)
 			require.NoError(t, err)
 			require.Len(t, got.Documents, n, "no update of %s was lost", user)
+			evs := events(t, st, user)
+			require.Len(t, evs, n, "nor any event")
+			for i, ev := range evs {
+				require.Equal(t, got.Documents[i].ID, ev.ID, "events are in the order of the updates")
+			}
+		}
+	})
+
+	t.Run("ConcurrentRequestCreationsOneOpen", func(t *testing.T) {
+		st := newStores(t)
+		require.NoError(t, st.Profiles.Create(ctx, ports.ProfileRecord{UserID: "u1"}))
+		const n = 50
+		errs := make([]error, n)
+		parallel(n, func(i int) {
+			// fn does not check for an open request: the store refuses a second one.
+			_, errs[i] = st.Profiles.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
+				req := resetRequest(fmt.Sprintf("00000000-0000-0000-0001-%012d", i), "u1", "", ports.ResetRequestPending, base)
+				r.OpenResetRequest = &req
+				r.Audit = append(r.Audit, auditEvent(req.ID, "u1"))
+				return nil
+			})
+		})
+		requireOneSuccess(t, errs, ports.ErrResetRequestOpen, "exactly one open request per user under concurrent creations")
+		_, total, err := st.ResetRequests.List(ctx, ports.ResetRequestQuery{Limit: n})
+		require.NoError(t, err)
+		require.Equal(t, 1, total)
+		evs := events(t, st, "u1")
+		require.Len(t, evs, 1, "only the winner's event")
+		require.Equal(t, openRequest(t, st, "u1").ID, evs[0].ID)
+	})
+
+	t.Run("ConcurrentDecisionsOnce", func(t *testing.T) {
+		st := newStores(t)
+		seedRequest(t, st, resetRequest(id1, "u1", "", ports.ResetRequestPending, base))
+		const n = 50
+		errs := make([]error, n)
+		parallel(n, func(i int) {
+			_, errs[i] = st.Profiles.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
+				if r.OpenResetRequest == nil {
+					return errStop
+				}
+				r.OpenResetRequest.Status, r.OpenResetRequest.DecidedBy = ports.ResetRequestApproved, fmt.Sprint(i)
+				r.Audit = append(r.Audit, auditEvent(fmt.Sprint(i), "u1"))
+				return nil
+			})
+		})
+		requireOneSuccess(t, errs, errStop, "an open request is decided once")
+		done, err := st.ResetRequests.Get(ctx, id1)
+		require.NoError(t, err)
+		evs := events(t, st, "u1")
+		require.Len(t, evs, 1)
+		require.Equal(t, done.DecidedBy, evs[0].ID, "the event is the winner's")
+	})
+
+	t.Run("GetSeesWholeUpdates", func(t *testing.T) {
+		st := newStores(t)
+		const users = 4
+		for i := range users {
+			seedRequest(t, st, resetRequest(fmt.Sprintf("00000000-0000-0000-0002-%012d", i), fmt.Sprintf("u%d", i), "", ports.ResetRequestPending, base))
+		}
+		var stop atomic.Bool
+		var readers sync.WaitGroup
+		bad := make(chan string, 4)
+		for range 4 {
+			readers.Go(func() {
+				for i := 0; !stop.Load(); i++ {
+					rec, err := st.Profiles.Get(ctx, fmt.Sprintf("u%d", i%users))
+					if err != nil {
+						bad <- err.Error()
+						return
+					}
+					if (rec.ResetBy != "") != (rec.OpenResetRequest == nil) {
+						bad <- fmt.Sprintf("%s: reset by %q with open request %v", rec.UserID, rec.ResetBy, rec.OpenResetRequest)
+						return
+					}
+				}
+			})
+		}
+		// Each user's request is approved with a reset, then a new one is opened as the
+		// reset is forgotten, a few times over: a profile is reset exactly when it has no
+		// open request, in every committed state.
+		const rounds = 20
+		errs := make([]error, users)
+		parallel(users, func(i int) {
+			user := fmt.Sprintf("u%d", i)
+			for round := range rounds {
+				_, err := st.Profiles.Update(ctx, user, func(r *ports.ProfileRecord) error {
+					r.ResetBy = "op"
+					r.OpenResetRequest.Status = ports.ResetRequestApproved
+					return nil
+				})
+				if err == nil {
+					_, err = st.Profiles.Update(ctx, user, func(r *ports.ProfileRecord) error {
+						r.ResetBy = ""
+						next := resetRequest(fmt.Sprintf("00000000-0000-0000-%04d-%012d", round+3, i), user, "", ports.ResetRequestPending, base)
+						r.OpenResetRequest = &next
+						return nil
+					})
+				}
+				if err != nil {
+					errs[i] = err
+					return
+				}
+			}
+		})
+		stop.Store(true)
+		readers.Wait()
+		close(bad)
+		for msg := range bad {
+			t.Fatal("Get saw half an update:", msg)
+		}
+		for _, err := range errs {
+			require.NoError(t, err)
 		}
 	})
 
 	t.Run("ConcurrentCreateOnce", func(t *testing.T) {
-		s := newStore(t)
+		s := newStores(t).Profiles
 		const n = 50
 		errs := make([]error, n)
 		parallel(n, func(i int) { errs[i] = s.Create(ctx, ports.ProfileRecord{UserID: "u1", ResetBy: fmt.Sprint(i)}) })
@@ -270,47 +738,33 @@ func RunProfileStore(t *testing.T, newStore func(t *testing.T) ports.ProfileStor
 	})
 
 	t.Run("CancelledContext", func(t *testing.T) {
-		s := newStore(t)
+		st := newStores(t)
+		s := st.Profiles
 		require.NoError(t, s.Create(ctx, sampleProfileRecord("u1")))
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
 		require.ErrorIs(t, s.Create(cctx, sampleProfileRecord("u2")), context.Canceled)
 		_, err := s.Get(cctx, "u1")
 		require.ErrorIs(t, err, context.Canceled)
-		_, err = s.Update(cctx, "u1", func(r *ports.ProfileRecord) error { r.ResetBy = "x"; return nil })
+		_, err = s.Update(cctx, "u1", func(r *ports.ProfileRecord) error {
+			r.ResetBy = "x"
+			open := resetRequest(id1, "u1", "", ports.ResetRequestPending, base)
+			r.OpenResetRequest = &open
+			r.Audit = append(r.Audit, auditEvent("e1", "u1"))
+			return nil
+		})
 		require.ErrorIs(t, err, context.Canceled)
 		got, err := s.Get(ctx, "u1")
 		require.NoError(t, err)
 		requireSameProfile(t, sampleProfileRecord("u1"), got)
+		require.Empty(t, events(t, st, ""))
 	})
 }
 
-func resetRequest(id, user, org string, status ports.ResetRequestStatus, created time.Time) ports.ResetRequest {
-	return ports.ResetRequest{
-		ID: id, UserID: user, OrganizationID: org, Status: status,
-		Description: "please reset " + user, InitiatorUserID: user, CreatedAt: created,
-	}
-}
-
-func normalizeResetRequest(r ports.ResetRequest) ports.ResetRequest {
-	r.CreatedAt = r.CreatedAt.UTC()
-	if !r.DecidedAt.IsZero() {
-		r.DecidedAt = r.DecidedAt.UTC()
-	}
-	return r
-}
-
-func resetRequestIDs(rs []ports.ResetRequest) []string {
-	ids := make([]string, len(rs))
-	for i, r := range rs {
-		ids[i] = r.ID
-	}
-	return ids
-}
-
-// RunResetRequestStore runs the conformance suite of ports.ResetRequestStore. newStore must
-// return an empty store; it is called once per sub-test.
-func RunResetRequestStore(t *testing.T, newStore func(t *testing.T) ports.ResetRequestStore) {
+// RunResetRequestStore runs the conformance suite of ports.ResetRequestStore, which reads
+// the requests the ProfileStore of the same adapter writes. newStores must return the empty
+// stores of one adapter; it is called once per sub-test.
+func RunResetRequestStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 	ctx := context.Background()
 	const (
 		id1 = "00000000-0000-0000-0000-000000000001"
@@ -318,135 +772,41 @@ func RunResetRequestStore(t *testing.T, newStore func(t *testing.T) ports.ResetR
 		id3 = "00000000-0000-0000-0000-000000000003"
 	)
 
-	t.Run("CreateGetRoundTrips", func(t *testing.T) {
-		s := newStore(t)
-		req := resetRequest(id1, "u1", "org-1", ports.ResetRequestApproved, base)
-		req.DecidedBy, req.DecidedAt = "op", base.Add(time.Minute)
-		require.NoError(t, s.Create(ctx, req))
-		got, err := s.Get(ctx, id1)
-		require.NoError(t, err)
-		require.Equal(t, req, normalizeResetRequest(got))
-		_, err = s.Get(ctx, id2)
+	t.Run("GetRoundTrips", func(t *testing.T) {
+		st := newStores(t)
+		req := decided(resetRequest(id1, "u1", "org-1", ports.ResetRequestPending, base), ports.ResetRequestApproved, "op")
+		seedRequest(t, st, req)
+		open := resetRequest(id2, "u1", "org-1", ports.ResetRequestPending, base.Add(time.Hour))
+		open.Description = ""
+		seedRequest(t, st, open)
+		for _, want := range []ports.ResetRequest{req, open} {
+			got, err := st.ResetRequests.Get(ctx, want.ID)
+			require.NoError(t, err)
+			require.Equal(t, want, normalizeResetRequest(got))
+		}
+		_, err := st.ResetRequests.Get(ctx, id3)
 		require.ErrorIs(t, err, ports.ErrResetRequestNotFound)
 	})
 
-	t.Run("CreateExistingIDFails", func(t *testing.T) {
-		s := newStore(t)
-		require.NoError(t, s.Create(ctx, resetRequest(id1, "u1", "", ports.ResetRequestDeclined, base)))
-		require.ErrorIs(t, s.Create(ctx, resetRequest(id1, "u2", "", ports.ResetRequestPending, base)), ports.ErrResetRequestExists)
-		_, err := s.Open(ctx, "u2")
-		require.ErrorIs(t, err, ports.ErrResetRequestNotFound, "nothing was stored")
-	})
-
-	t.Run("OneOpenRequestPerUser", func(t *testing.T) {
-		s := newStore(t)
-		require.NoError(t, s.Create(ctx, resetRequest(id1, "u1", "", ports.ResetRequestPending, base)))
-		require.ErrorIs(t, s.Create(ctx, resetRequest(id2, "u1", "", ports.ResetRequestPending, base)), ports.ErrResetRequestOpen)
-		_, err := s.Get(ctx, id2)
-		require.ErrorIs(t, err, ports.ErrResetRequestNotFound, "the refused request was not stored")
-		require.NoError(t, s.Create(ctx, resetRequest(id2, "u1", "", ports.ResetRequestDeclined, base)), "closed requests do not count")
-		require.NoError(t, s.Create(ctx, resetRequest(id3, "u2", "", ports.ResetRequestPending, base)), "another user is not affected")
-
-		open, err := s.Open(ctx, "u1")
+	t.Run("OpenIsThePendingOne", func(t *testing.T) {
+		st := newStores(t)
+		seedRequest(t, st, decided(resetRequest(id1, "u1", "", ports.ResetRequestPending, base), ports.ResetRequestDeclined, "op"))
+		_, err := st.ResetRequests.Open(ctx, "u1")
+		require.ErrorIs(t, err, ports.ErrResetRequestNotFound, "decided requests are not open")
+		seedRequest(t, st, resetRequest(id2, "u1", "", ports.ResetRequestPending, base))
+		seedRequest(t, st, resetRequest(id3, "u2", "", ports.ResetRequestPending, base))
+		open, err := st.ResetRequests.Open(ctx, "u1")
 		require.NoError(t, err)
-		require.Equal(t, id1, open.ID)
-		_, err = s.Open(ctx, "u3")
+		require.Equal(t, id2, open.ID)
+		open, err = st.ResetRequests.Open(ctx, "u2")
+		require.NoError(t, err)
+		require.Equal(t, id3, open.ID, "another user has their own")
+		_, err = st.ResetRequests.Open(ctx, "u3")
 		require.ErrorIs(t, err, ports.ErrResetRequestNotFound)
-	})
-
-	t.Run("ClosingFreesTheUser", func(t *testing.T) {
-		s := newStore(t)
-		require.NoError(t, s.Create(ctx, resetRequest(id1, "u1", "", ports.ResetRequestPending, base)))
-		got, err := s.Update(ctx, id1, func(r *ports.ResetRequest) error {
-			r.Status, r.DecidedBy, r.DecidedAt = ports.ResetRequestApproved, "op", base.Add(time.Minute)
-			return nil
-		})
-		require.NoError(t, err)
-		require.Equal(t, ports.ResetRequestApproved, got.Status)
-		require.Equal(t, "op", got.DecidedBy)
-		require.True(t, got.DecidedAt.Equal(base.Add(time.Minute)))
-		_, err = s.Open(ctx, "u1")
-		require.ErrorIs(t, err, ports.ErrResetRequestNotFound)
-		require.NoError(t, s.Create(ctx, resetRequest(id2, "u1", "", ports.ResetRequestPending, base)))
-
-		_, err = s.Update(ctx, id1, func(r *ports.ResetRequest) error { r.Status = ports.ResetRequestPending; return nil })
-		require.ErrorIs(t, err, ports.ErrResetRequestOpen, "Update cannot make a second open request")
-		stored, err := s.Get(ctx, id1)
-		require.NoError(t, err)
-		require.Equal(t, ports.ResetRequestApproved, stored.Status, "nothing was written")
-	})
-
-	t.Run("UpdateErrorWritesNothing", func(t *testing.T) {
-		s := newStore(t)
-		req := resetRequest(id1, "u1", "org-1", ports.ResetRequestPending, base)
-		require.NoError(t, s.Create(ctx, req))
-		_, err := s.Update(ctx, id1, func(r *ports.ResetRequest) error {
-			r.Status = ports.ResetRequestDeclined
-			return errStop
-		})
-		require.ErrorIs(t, err, errStop)
-		got, err := s.Get(ctx, id1)
-		require.NoError(t, err)
-		require.Equal(t, req, normalizeResetRequest(got))
-		_, err = s.Open(ctx, "u1")
-		require.NoError(t, err, "the request is still open")
-
-		called := false
-		_, err = s.Update(ctx, id2, func(*ports.ResetRequest) error { called = true; return nil })
-		require.ErrorIs(t, err, ports.ErrResetRequestNotFound)
-		require.False(t, called)
-	})
-
-	t.Run("UpdateKeepsIDAndUser", func(t *testing.T) {
-		s := newStore(t)
-		require.NoError(t, s.Create(ctx, resetRequest(id1, "u1", "", ports.ResetRequestPending, base)))
-		got, err := s.Update(ctx, id1, func(r *ports.ResetRequest) error {
-			r.ID, r.UserID, r.Description = id2, "u2", "changed"
-			return nil
-		})
-		require.NoError(t, err)
-		require.Equal(t, id1, got.ID)
-		require.Equal(t, "u1", got.UserID)
-		require.Equal(t, "changed", got.Description)
-		_, err = s.Get(ctx, id2)
-		require.ErrorIs(t, err, ports.ErrResetRequestNotFound)
-		open, err := s.Open(ctx, "u1")
-		require.NoError(t, err)
-		require.Equal(t, id1, open.ID)
-	})
-
-	t.Run("ConcurrentCreatesOneOpen", func(t *testing.T) {
-		s := newStore(t)
-		const n = 50
-		errs := make([]error, n)
-		parallel(n, func(i int) {
-			errs[i] = s.Create(ctx, resetRequest(fmt.Sprintf("00000000-0000-0000-0001-%012d", i), "u1", "", ports.ResetRequestPending, base))
-		})
-		requireOneSuccess(t, errs, ports.ErrResetRequestOpen, "exactly one open request per user under concurrent creates")
-		_, total, err := s.List(ctx, ports.ResetRequestQuery{Limit: n})
-		require.NoError(t, err)
-		require.Equal(t, 1, total)
-	})
-
-	t.Run("ConcurrentDecisionsOnce", func(t *testing.T) {
-		s := newStore(t)
-		require.NoError(t, s.Create(ctx, resetRequest(id1, "u1", "", ports.ResetRequestPending, base)))
-		const n = 50
-		errs := make([]error, n)
-		parallel(n, func(i int) {
-			_, errs[i] = s.Update(ctx, id1, func(r *ports.ResetRequest) error {
-				if r.Status != ports.ResetRequestPending {
-					return errStop
-				}
-				r.Status, r.DecidedBy = ports.ResetRequestApproved, fmt.Sprint(i)
-				return nil
-			})
-		})
-		requireOneSuccess(t, errs, errStop, "a pending request is decided once")
 	})
 
 	t.Run("ListFiltersSortsAndPages", func(t *testing.T) {
-		s := newStore(t)
+		st := newStores(t)
 		// Five requests; b and c share CreatedAt, so ties fall back to the id.
 		reqs := []ports.ResetRequest{
 			resetRequest("a", "u1", "org-2", ports.ResetRequestPending, base.Add(4*time.Minute)),
@@ -456,7 +816,7 @@ func RunResetRequestStore(t *testing.T, newStore func(t *testing.T) ports.ResetR
 			resetRequest("e", "u5", "org-2", ports.ResetRequestApproved, base.Add(3*time.Minute)),
 		}
 		for _, r := range reqs {
-			require.NoError(t, s.Create(ctx, r))
+			seedRequest(t, st, r)
 		}
 		cases := []struct {
 			name  string
@@ -474,6 +834,7 @@ func RunResetRequestStore(t *testing.T, newStore func(t *testing.T) ports.ResetR
 			{"last partial page", ports.ResetRequestQuery{Offset: 4, Limit: 2}, []string{"a"}, 5},
 			{"past the end", ports.ResetRequestQuery{Offset: 6, Limit: 2}, []string{}, 5},
 			{"just past the end", ports.ResetRequestQuery{Offset: 5, Limit: 2}, []string{}, 5},
+			{"no limit, only the total", ports.ResetRequestQuery{Limit: 0}, []string{}, 5},
 			{"descending", ports.ResetRequestQuery{Order: []ports.ResetRequestOrder{{Field: ports.SortResetByCreatedAt, Descending: true}}, Limit: 10}, []string{"a", "e", "b", "c", "d"}, 5},
 			{"by user id", ports.ResetRequestQuery{Order: []ports.ResetRequestOrder{{Field: ports.SortResetByUserID, Descending: true}}, Limit: 10}, []string{"e", "d", "b", "c", "a"}, 5},
 			{"two keys", ports.ResetRequestQuery{Order: []ports.ResetRequestOrder{
@@ -482,7 +843,7 @@ func RunResetRequestStore(t *testing.T, newStore func(t *testing.T) ports.ResetR
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				got, total, err := s.List(ctx, tc.q)
+				got, total, err := st.ResetRequests.List(ctx, tc.q)
 				require.NoError(t, err)
 				require.Equal(t, tc.total, total)
 				require.Equal(t, tc.ids, resetRequestIDs(got))
@@ -491,101 +852,82 @@ func RunResetRequestStore(t *testing.T, newStore func(t *testing.T) ports.ResetR
 	})
 
 	t.Run("CancelledContext", func(t *testing.T) {
-		s := newStore(t)
-		require.NoError(t, s.Create(ctx, resetRequest(id1, "u1", "", ports.ResetRequestPending, base)))
+		st := newStores(t)
+		seedRequest(t, st, resetRequest(id1, "u1", "", ports.ResetRequestPending, base))
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		require.ErrorIs(t, s.Create(cctx, resetRequest(id2, "u2", "", ports.ResetRequestPending, base)), context.Canceled)
-		_, err := s.Get(cctx, id1)
+		_, err := st.ResetRequests.Get(cctx, id1)
 		require.ErrorIs(t, err, context.Canceled)
-		_, err = s.Open(cctx, "u1")
+		_, err = st.ResetRequests.Open(cctx, "u1")
 		require.ErrorIs(t, err, context.Canceled)
-		_, err = s.Update(cctx, id1, func(r *ports.ResetRequest) error { r.Status = ports.ResetRequestDeclined; return nil })
+		_, _, err = st.ResetRequests.List(cctx, ports.ResetRequestQuery{Limit: 1})
 		require.ErrorIs(t, err, context.Canceled)
-		_, _, err = s.List(cctx, ports.ResetRequestQuery{Limit: 1})
-		require.ErrorIs(t, err, context.Canceled)
-		got, err := s.Get(ctx, id1)
-		require.NoError(t, err)
-		require.Equal(t, ports.ResetRequestPending, got.Status)
 	})
 }
 
-// RunProfileAuditLog runs the conformance suite of ports.ProfileAuditLog. newLog must return
-// an empty log; it is called once per sub-test.
-func RunProfileAuditLog(t *testing.T, newLog func(t *testing.T) ports.ProfileAuditLog) {
+// RunProfileAuditLog runs the conformance suite of ports.ProfileAuditLog, which reads the
+// events the ProfileStore of the same adapter appends, and takes a host's own events
+// through Append. newStores must return the empty stores of one adapter; it is called once
+// per sub-test.
+func RunProfileAuditLog(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 	ctx := context.Background()
-	event := func(id, user string, fields ...string) ports.ProfileAuditEvent {
-		return ports.ProfileAuditEvent{
-			ID: id, Action: ports.AuditIdentificationReset, ActorID: "op", UserID: user, RequestID: "r-" + id,
-			Fields: fields, From: ports.IdentificationApproved, To: ports.IdentificationNone, At: base,
-		}
-	}
-	normalize := func(evs []ports.ProfileAuditEvent) []ports.ProfileAuditEvent {
-		for i := range evs {
-			evs[i].At = evs[i].At.UTC()
-			if len(evs[i].Fields) == 0 {
-				evs[i].Fields = nil
-			}
-		}
-		return evs
-	}
 
 	t.Run("AppendedInOrderAndByUser", func(t *testing.T) {
-		l := newLog(t)
-		evs, err := l.Events(ctx, "")
+		st := newStores(t)
+		require.Empty(t, events(t, st, ""))
+		require.NoError(t, st.Profiles.Create(ctx, ports.ProfileRecord{UserID: "u1"}))
+		e1, e2, e3, e4 := auditEvent("1", "u1", "contact.email"), auditEvent("2", "u2"), auditEvent("3", "u1", "address.city", "person.namePlain.first"), auditEvent("4", "u1")
+		_, err := st.Profiles.Update(ctx, "u1", func(r *ports.ProfileRecord) error { r.Audit = append(r.Audit, e1); return nil })
 		require.NoError(t, err)
-		require.Empty(t, evs)
-		e1, e2, e3 := event("1", "u1", "contact.email"), event("2", "u2"), event("3", "u1", "address.city", "person.namePlain.first")
-		for _, e := range []ports.ProfileAuditEvent{e1, e2, e3} {
-			require.NoError(t, l.Append(ctx, e))
-		}
-		evs, err = l.Events(ctx, "")
+		require.NoError(t, st.Audit.Append(ctx, e2), "a host's own event")
+		_, err = st.Profiles.Update(ctx, "u1", func(r *ports.ProfileRecord) error { r.Audit = append(r.Audit, e3, e4); return nil })
 		require.NoError(t, err)
-		require.Equal(t, []ports.ProfileAuditEvent{e1, e2, e3}, normalize(evs))
-		evs, err = l.Events(ctx, "u1")
-		require.NoError(t, err)
-		require.Equal(t, []ports.ProfileAuditEvent{e1, e3}, normalize(evs))
-		evs, err = l.Events(ctx, "u9")
-		require.NoError(t, err)
-		require.Empty(t, evs)
+		require.Equal(t, []ports.ProfileAuditEvent{e1, e2, e3, e4}, events(t, st, ""))
+		require.Equal(t, []ports.ProfileAuditEvent{e1, e3, e4}, events(t, st, "u1"))
+		require.Equal(t, []ports.ProfileAuditEvent{e2}, events(t, st, "u2"))
+		require.Empty(t, events(t, st, "u9"))
 	})
 
 	t.Run("CopiesInAndOut", func(t *testing.T) {
-		l := newLog(t)
-		e := event("1", "u1", "contact.email")
-		require.NoError(t, l.Append(ctx, e))
+		st := newStores(t)
+		e := auditEvent("1", "u1", "contact.email")
+		require.NoError(t, st.Audit.Append(ctx, e))
 		e.Fields[0] = "changed"
-		evs, err := l.Events(ctx, "u1")
+		evs, err := st.Audit.Events(ctx, "u1")
 		require.NoError(t, err)
 		require.Equal(t, []string{"contact.email"}, evs[0].Fields)
 		evs[0].Fields[0] = "changed"
-		evs, err = l.Events(ctx, "u1")
+		evs, err = st.Audit.Events(ctx, "u1")
 		require.NoError(t, err)
 		require.Equal(t, []string{"contact.email"}, evs[0].Fields)
 	})
 
 	t.Run("ConcurrentAppendsAllKept", func(t *testing.T) {
-		l := newLog(t)
+		st := newStores(t)
+		require.NoError(t, st.Profiles.Create(ctx, ports.ProfileRecord{UserID: "u1"}))
 		const n = 50
 		errs := make([]error, n)
-		parallel(n, func(i int) { errs[i] = l.Append(ctx, event(fmt.Sprint(i), "u1")) })
+		parallel(n, func(i int) {
+			ev := auditEvent(fmt.Sprint(i), "u1")
+			if i%2 == 0 {
+				errs[i] = st.Audit.Append(ctx, ev)
+				return
+			}
+			_, errs[i] = st.Profiles.Update(ctx, "u1", func(r *ports.ProfileRecord) error { r.Audit = append(r.Audit, ev); return nil })
+		})
 		for _, err := range errs {
 			require.NoError(t, err)
 		}
-		evs, err := l.Events(ctx, "u1")
-		require.NoError(t, err)
-		require.Len(t, evs, n)
+		require.Len(t, events(t, st, "u1"), n)
 	})
 
 	t.Run("CancelledContext", func(t *testing.T) {
-		l := newLog(t)
+		st := newStores(t)
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		require.ErrorIs(t, l.Append(cctx, event("1", "u1")), context.Canceled)
-		_, err := l.Events(cctx, "")
+		require.ErrorIs(t, st.Audit.Append(cctx, auditEvent("1", "u1")), context.Canceled)
+		_, err := st.Audit.Events(cctx, "")
 		require.ErrorIs(t, err, context.Canceled)
-		evs, err := l.Events(ctx, "")
-		require.NoError(t, err)
-		require.Empty(t, evs)
+		require.Empty(t, events(t, st, ""))
 	})
 }

@@ -2,8 +2,11 @@
 -- and an OTP identification process each hold their latest code and failed attempts in a
 -- jsonb column written with the record, so a use case is one atomic write. Standalone codes
 -- (otp.Service.Issue/Verify) keep one Verification per purpose and subject in
--- otp_verifications. The old otp_codes table goes: its codes live minutes, and a code in
--- flight at the upgrade is simply no longer valid.
+-- otp_verifications. The old otp_codes table goes without a copy: its codes live minutes
+-- at most, and a code in flight at the upgrade is simply no longer valid (the person asks
+-- for a new one). Existing requests and processes start with an empty Verification ('{}').
+-- The verification jsonb keeps byte strings (code id, purpose, subject, hash) as base64 and
+-- times as microseconds since the Unix epoch, null for the zero time (verification.go).
 drop table otp_codes;
 
 create table otp_verifications (
