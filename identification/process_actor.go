@@ -30,8 +30,8 @@ type ProcessMetadata struct {
 	ExpiresAt     time.Time     `json:"expires_at"`
 	TwoFactorType TwoFactorType `json:"two_factor_type,omitempty"`
 	Channel       ChannelType   `json:"channel"`
-	// MaskedContact is where the code was sent, masked: "+3460*****22" for SMS and
-	// WHATSAPP (ports.MaskPhone), "j***@example.com" for EMAIL (ports.MaskEmail).
+	// MaskedContact is where the code was sent, masked by its kind (ports.MaskRecipient):
+	// "+3460*****22" for SMS and WHATSAPP, "j***@e***.com" for EMAIL.
 	MaskedContact string `json:"masked_contact"`
 	Language      string `json:"language,omitempty"`
 }
@@ -45,11 +45,11 @@ func toMetadata(r ports.ProcessRecord, now time.Time) ProcessMetadata {
 		Channel:       ChannelType(r.ChannelType),
 		Language:      r.Actor.Language,
 	}
+	contact := MSISDN(r.Actor.MSISDN).E164()
 	if m.Channel == ChannelEmail {
-		m.MaskedContact = ports.MaskEmail(r.Actor.Email)
-	} else {
-		m.MaskedContact = ports.MaskPhone(MSISDN(r.Actor.MSISDN).E164())
+		contact = r.Actor.Email
 	}
+	m.MaskedContact = ports.MaskRecipient(contact)
 	return m
 }
 

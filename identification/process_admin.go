@@ -20,6 +20,10 @@ import (
 // maxTextLen bounds every free-text field of a request, in characters.
 const maxTextLen = 200
 
+// MinExpiresIn is the shortest lifetime of a process (RULES.md §F): a shorter expires_in is
+// invalid input naming $.expires_in.
+const MinExpiresIn = time.Minute
+
 // CreateProcessRequest opens an OTP identification process.
 type CreateProcessRequest struct {
 	// Token is the organisation's access token; OrgID the organisation (the path's org_id).
@@ -29,8 +33,9 @@ type CreateProcessRequest struct {
 	// factor need more (see Create).
 	Actor Actor
 	// ExpiresIn is how long the process stays open, as an ISO-8601 duration (see
-	// ParseISODuration). Empty: ProcessConfig.DefaultExpiresIn (30 days); at most
-	// ProcessConfig.MaxExpiresIn (30 days); zero is refused.
+	// ParseISODuration). Empty: ProcessConfig.DefaultExpiresIn (30 days); at least
+	// MinExpiresIn (one minute: "PT0.5S" and "P0D" are refused) and at most
+	// ProcessConfig.MaxExpiresIn (30 days).
 	ExpiresIn string
 	// TwoFactorType is the second factor the actor must give; empty for none.
 	TwoFactorType TwoFactorType
@@ -50,13 +55,14 @@ type CreateProcessResult struct {
 // first code: sent through the channel's sender (SMS, e-mail, WhatsApp), or returned in
 // the result when the channel is external.
 //
-// The input must be complete (400 listing every problem): the channel type and, when set,
-// the second factor type must be known; SMS and WHATSAPP need actor.msisdn, EMAIL needs
-// actor.email; DOCUMENT_NUMBER and PERSONAL_DOCUMENT_IMAGE need
-// actor.identity_document.document_number, the EMAIL second factor needs actor.email; a
-// non-external channel needs its sender (ProcessDeps). If the code cannot be issued (too
-// many codes to the recipient: 429; delivery failed: 503) nothing is stored and the error
-// is returned.
+// The input must be complete (400 listing every problem): expires_in from MinExpiresIn to
+// ProcessConfig.MaxExpiresIn; actor.msisdn, when given, a number possible in E.164 form
+// (ports.ValidE164); the channel type and, when set, the second factor type must be known;
+// SMS and WHATSAPP need actor.msisdn, EMAIL needs actor.email; DOCUMENT_NUMBER and
+// PERSONAL_DOCUMENT_IMAGE need actor.identity_document.document_number, the EMAIL second
+// factor needs actor.email; a non-external channel needs its sender (ProcessDeps). If the
+// code cannot be issued (too many codes to the recipient: 429; delivery failed: 503)
+// nothing is stored and the error is returned.
 //
 // The process and its first code are stored in one write. Create is the one use case that
 // delivers before it writes: nothing of the process exists yet, so no older code must die
@@ -139,8 +145,8 @@ func (s *ProcessService) checkCreate(actor Actor, req CreateProcessRequest) (tim
 		switch {
 		case reason != "":
 			v.Add("$.expires_in", "format", "must be an ISO-8601 duration: "+reason)
-		case d <= 0:
-			v.Add("$.expires_in", "range", "must be positive")
+		case d < MinExpiresIn:
+			v.Add("$.expires_in", "range", "must be at least "+FormatISODuration(MinExpiresIn))
 		case d > s.cfg.MaxExpiresIn:
 			v.Add("$.expires_in", "range", "must be at most "+FormatISODuration(s.cfg.MaxExpiresIn))
 		}
@@ -186,16 +192,22 @@ func (s *ProcessService) checkCreate(actor Actor, req CreateProcessRequest) (tim
 	return expiresIn, badRequest(&v)
 }
 
-// checkMSISDN checks a phone number, when either of its parts is given.
+// checkMSISDN checks a phone number, when either of its parts is given: a country calling
+// code of 1 to 3 digits, and a national number that makes with it a possible number in
+// E.164 form (ports.ValidE164, the check person requests use too: 8 to 15 digits in all),
+// so "+1" and "2345" is refused.
 func checkMSISDN(v *verifykit.Validation, m MSISDN) {
 	if m.CountryCode == "" && m.PhoneNumber == "" {
 		return
 	}
+	ccOK := true
 	if n := len(m.CountryCode); n < 1 || n > 3 || digits(m.CountryCode) != n || m.CountryCode[0] == '0' {
 		v.Add("$.actor.msisdn.country_code", "format", "must be a country calling code of 1 to 3 digits")
+		ccOK = false
 	}
-	if n := len(m.PhoneNumber); n < 4 || digits(m.PhoneNumber) != n || n+len(m.CountryCode) > 15 {
-		v.Add("$.actor.msisdn.phone_number", "format", "must be 4 or more digits, at most 15 with the country code")
+	// With a country code that is no country code, the number is judged on its digits alone.
+	if n := len(m.PhoneNumber); n == 0 || digits(m.PhoneNumber) != n || ccOK && !ports.ValidE164(m.E164()) {
+		v.Add("$.actor.msisdn.phone_number", "format", "must be digits, 8 to 15 with the country code")
 	}
 }
 

@@ -190,7 +190,11 @@ func TestCreateExpiresIn(t *testing.T) {
 		{in: "P31D", rule: "range", desc: "must be at most P30D"},
 		{in: "P1M", rule: "format", desc: "must be an ISO-8601 duration: years and months are ambiguous; use weeks or days"},
 		{in: "-P1D", rule: "format", desc: "must be an ISO-8601 duration: must not be negative"},
-		{in: "P0D", rule: "range", desc: "must be positive"},
+		{in: "P0D", rule: "range", desc: "must be at least PT1M"},
+		{in: "PT0.5S", rule: "range", desc: "must be at least PT1M"},
+		{in: "PT59.999S", rule: "range", desc: "must be at least PT1M"},
+		{in: "PT1M", want: time.Minute},
+		{in: "PT60S", want: time.Minute},
 		{in: "garbage", rule: "format", desc: `must be an ISO-8601 duration: must start with "P"`},
 	}
 	for _, tc := range cases {
@@ -262,7 +266,7 @@ func TestCreateInputMismatch(t *testing.T) {
 			{"$.actor.last_name", "length", "must be at most 200 characters"},
 			{"$.actor.email", "format", "must be an e-mail address"},
 			{"$.actor.msisdn.country_code", "format", "must be a country calling code of 1 to 3 digits"},
-			{"$.actor.msisdn.phone_number", "format", "must be 4 or more digits, at most 15 with the country code"},
+			{"$.actor.msisdn.phone_number", "format", "must be digits, 8 to 15 with the country code"},
 		}},
 		{name: "every problem at once", ch: identification.Channel{Type: identification.ChannelEmail}, tf: identification.TwoFactorDocumentNumber,
 			actor: func(a *identification.Actor) { *a = identification.Actor{Name: "Jane"} },

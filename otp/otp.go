@@ -224,7 +224,7 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "otp issued",
 			slog.String("purpose", req.Purpose), slog.String("subject", req.Subject),
 			slog.String("code_id", issued.ID), slog.Int("superseded", issued.Superseded),
-			slog.String("recipient", ports.MaskEmail(req.Recipient)))
+			slog.String("recipient", ports.MaskRecipient(req.Recipient)))
 	}
 	return issued, nil
 }

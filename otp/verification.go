@@ -168,7 +168,7 @@ func (s *Service) Send(ctx context.Context, d *Draft) error {
 	cause := deliveryError{err}
 	s.log.LogAttrs(ctx, slog.LevelWarn, "otp delivery failed",
 		slog.String("purpose", d.rec.Purpose), slog.String("subject", d.rec.Subject),
-		slog.String("code_id", d.rec.ID), slog.String("recipient", ports.MaskEmail(d.msg.To)),
+		slog.String("code_id", d.rec.ID), slog.String("recipient", ports.MaskRecipient(d.msg.To)),
 		slog.String("error", cause.Error()))
 	return &verifykit.Error{
 		Kind:    verifykit.KindUnavailable,

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/internal/logid"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -69,7 +70,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (Request, error
 		return Request{}, storeErr(err)
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "person request created",
-		slog.String("person_request_id", r.ID),
+		logid.Attr("person_request_id", r.ID),
 		slog.String("auth_method", string(r.Person.AuthMethods[primary].Type)))
 	return s.view(r), nil
 }
@@ -117,7 +118,7 @@ func validatePerson(v *verifykit.Validation, path string, p Person, thirdAllowed
 		case AuthOTP:
 			if m.Phone == "" {
 				v.Add(at+".phone_number", "required", "an OTP method needs a phone number")
-			} else if !validE164(m.Phone) {
+			} else if !ports.ValidE164(m.Phone) {
 				v.Add(at+".phone_number", "format", "must be a phone number in E.164 form, e.g. +380931234585")
 			}
 		case AuthOffline, AuthNA:
@@ -147,18 +148,4 @@ func validatePerson(v *verifykit.Validation, path string, p Person, thirdAllowed
 		v.Add(methods, "primary", fmt.Sprintf("exactly one authentication method must be primary, got %d", primaries))
 	}
 	return primary, hasThird
-}
-
-// validE164 reports whether phone is "+" followed by 8 to 15 digits, the first not 0.
-func validE164(phone string) bool {
-	digits, ok := strings.CutPrefix(phone, "+")
-	if !ok || len(digits) < 8 || len(digits) > 15 || digits[0] == '0' {
-		return false
-	}
-	for i := 0; i < len(digits); i++ {
-		if digits[i] < '0' || digits[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

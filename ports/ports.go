@@ -97,8 +97,9 @@ type UploadSigner interface {
 	SignUploadURL(ctx context.Context, target UploadTarget, expiresAt time.Time) (string, error)
 }
 
-// RateLimit is a sliding-window limit: at most Max events in any window of length Per.
-// {Max: 1, Per: 30 * time.Second} means "30 seconds apart".
+// RateLimit is a sliding-window limit: at most Max events in any window of length Per
+// (for events that arrive out of time order, see RateLimiter). {Max: 1, Per: 30 *
+// time.Second} means "30 seconds apart".
 type RateLimit struct {
 	Max int
 	Per time.Duration
@@ -108,20 +109,48 @@ type RateLimit struct {
 type RateDecision struct {
 	// Allowed is true when the event is within every limit.
 	Allowed bool
-	// RetryAfter, when not allowed, is how long until an event would be allowed.
+	// RetryAfter, when not allowed, is how long until an event would be allowed: the
+	// longest wait among the denying limits until the event that must leave its window
+	// does (see DecideRate).
 	RetryAfter time.Duration
 }
 
-// RateLimiter counts events per key against sliding-window limits. Implementations must be
-// safe for concurrent use: under any number of concurrent Allow calls for one key, no limit
-// is passed.
+// DefaultRateRetention is how long a RateLimiter keeps an event unless it is set otherwise:
+// long enough for every limit of RULES.md §E (the longest is "100 failures per day").
+const DefaultRateRetention = 24 * time.Hour
+
+// RateLimiter counts events per key against sliding-window limits, by the rule of
+// DecideRate: an event at now is allowed when, for every limit, fewer than Max recorded
+// events lie in (now-Per, now]. Implementations must be safe for concurrent use: under any
+// number of concurrent Allow calls for one key, no limit is passed.
+//
+// What now means. now is the caller's clock (its Clock): an event is recorded at the now of
+// the Allow that recorded it, and a limiter never puts a clock of its own in its place, so
+// every adapter decides alike and a host's test clock works with all of them. Instances
+// that share a limiter (the PostgreSQL one) each pass their own clock; keep those clocks
+// synchronised (NTP). They need not agree exactly, and a clock may step back: events may
+// reach a key in any time order, and a limiter counts them by their times, never by their
+// order of arrival, so a late-arriving event counts exactly where its time puts it. An
+// event recorded at a time later than now (by an instance whose clock is ahead) is not
+// counted at now; it counts once now reaches it. So every recorded event found fewer than
+// Max events in the window that ends at its own time; a window that ends later may also
+// hold events of instances whose clocks are ahead, so clock skew between instances is the
+// margin by which a window measured on one clock can hold more: keep it small against the
+// shortest Per.
+//
+// Retention. Limits may differ between calls on one key (two services configured
+// differently over one limiter, a configuration change during a rolling deploy). A limiter
+// keeps every event for its retention, whatever the limits of the call that records it:
+// at least DefaultRateRetention unless the adapter is set otherwise, and at least the
+// longest Per it has been asked about. A call counts every event its limits can see as long
+// as each Per is within the retention and its now is not behind the now of an earlier call
+// by more than the retention minus Per (a clock that steps back by most of a day).
 type RateLimiter interface {
 	// Allow records one event for key at time now when, with it, every limit holds, and
 	// reports Allowed. When a limit would be passed it records nothing and reports the
-	// longest wait among the limits that deny.
+	// longest wait among the limits that deny. With no limits, Allow allows and records
+	// nothing.
 	Allow(ctx context.Context, key string, now time.Time, limits ...RateLimit) (RateDecision, error)
-	// With no limits, Allow allows and records nothing.
-	//
 	// Peek reports what Allow would decide, without recording anything.
 	Peek(ctx context.Context, key string, now time.Time, limits ...RateLimit) (RateDecision, error)
 	// Undo removes one event recorded for key at exactly at, if there is one: the caller
@@ -130,20 +159,28 @@ type RateLimiter interface {
 	Undo(ctx context.Context, key string, at time.Time) error
 }
 
-// DecideRate applies sliding-window limits to the ascending event times of one key: it allows
-// an event at now when, for every limit, fewer than Max events fall in (now-Per, now]. When
-// it denies, RetryAfter is the longest wait among the denying limits. Adapters that keep
-// event times elsewhere (a database) use it so every limiter decides alike.
+// DecideRate applies sliding-window limits to the event times of one key, given in any
+// order: it allows an event at now when, for every limit, fewer than Max events lie in
+// (now-Per, now]. Events later than now are not counted. When it denies, RetryAfter is the
+// longest wait among the denying limits until the event that must leave the window does:
+// of the n events in a limit's window, the (n-Max+1)-th oldest, at t, leaves at t+Per. A
+// limit with Max <= 0 allows nothing and waits Per. Times compare on the wall clock
+// (monotonic clock readings are ignored), so times taken by different processes compare
+// alike. Adapters that keep event times elsewhere (a database) use it so every limiter
+// decides alike.
 func DecideRate(times []time.Time, now time.Time, limits []RateLimit) RateDecision {
 	d := RateDecision{Allowed: true}
+	now = now.Round(0) // wall clock only
+	var in []time.Time
 	for _, lim := range limits {
-		windowStart := now.Add(-lim.Per)
-		// Events in the window, counted from the newest back.
-		in := 0
-		for i := len(times) - 1; i >= 0 && times[i].After(windowStart); i-- {
-			in++
+		from := now.Add(-lim.Per)
+		n := 0
+		for _, t := range times {
+			if t = t.Round(0); t.After(from) && !t.After(now) {
+				n++
+			}
 		}
-		if in < lim.Max {
+		if n < lim.Max {
 			continue
 		}
 		d.Allowed = false
@@ -151,9 +188,15 @@ func DecideRate(times []time.Time, now time.Time, limits []RateLimit) RateDecisi
 			d.RetryAfter = max(d.RetryAfter, lim.Per)
 			continue
 		}
-		// The oldest event that must leave the window before one more fits.
-		oldest := times[len(times)-lim.Max]
-		if wait := oldest.Add(lim.Per).Sub(now); wait > d.RetryAfter {
+		in = in[:0]
+		for _, t := range times {
+			if t = t.Round(0); t.After(from) && !t.After(now) {
+				in = append(in, t)
+			}
+		}
+		slices.SortFunc(in, time.Time.Compare)
+		// Once the (n-Max+1)-th oldest event has left, Max-1 remain: one more fits.
+		if wait := in[n-lim.Max].Add(lim.Per).Sub(now); wait > d.RetryAfter {
 			d.RetryAfter = wait
 		}
 	}

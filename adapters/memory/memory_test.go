@@ -13,5 +13,6 @@ func TestOTPStoreConformance(t *testing.T) {
 }
 
 func TestRateLimiterConformance(t *testing.T) {
-	porttest.RunRateLimiter(t, func(*testing.T) ports.RateLimiter { return memory.NewRateLimiter() })
+	// Memory is fast: compare it with the model over many more sequences than the default.
+	porttest.RunRateLimiter(t, func(*testing.T) ports.RateLimiter { return memory.NewRateLimiter() }, porttest.ModelSequences(5_000))
 }

@@ -2,21 +2,28 @@ package memory
 
 import (
 	"context"
-	"errors"
 	"hash/maphash"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/ports"
 )
 
-// RateLimiter is a ports.RateLimiter that keeps, per key, the times of recent events and
-// checks sliding windows exactly: "5 per 10 minutes" never lets a 6th event into any
-// 10-minute window. (A token bucket such as golang.org/x/time/rate would: it refills
-// continuously.) Keys with no event inside their longest window are swept away.
+// RateLimiter is a ports.RateLimiter that keeps, per key, the times of recent events in time
+// order and checks sliding windows exactly, with ports.DecideRate: "5 per 10 minutes" never
+// lets a 6th event into a 10-minute window. (A token bucket such as golang.org/x/time/rate
+// would: it refills continuously.) An event is put in its place by its time, whatever the
+// order in which events arrive, and kept for the limiter's retention (SetRetention; at least
+// the longest window the limiter has been asked about), not just for the windows of the
+// call that records it. Keys with no event inside the retention are swept away.
 type RateLimiter struct {
-	seed   maphash.Seed
-	shards [shardCount]limiterShard
+	seed      maphash.Seed
+	retention atomic.Int64 // the set retention in nanoseconds; 0: ports.DefaultRateRetention
+	longest   atomic.Int64 // the longest Per asked about, in nanoseconds
+	shards    [shardCount]limiterShard
 }
 
 type limiterShard struct {
@@ -28,11 +35,12 @@ type limiterShard struct {
 }
 
 type eventLog struct {
-	times  []time.Time // ascending
+	times  []time.Time // ascending, wall clock only (no monotonic reading)
 	keepTo time.Time   // the log is stale once now passes this
 }
 
-// NewRateLimiter returns an empty RateLimiter.
+// NewRateLimiter returns an empty RateLimiter that keeps events for
+// ports.DefaultRateRetention.
 func NewRateLimiter() *RateLimiter {
 	l := &RateLimiter{seed: maphash.MakeSeed()}
 	for i := range l.shards {
@@ -41,8 +49,30 @@ func NewRateLimiter() *RateLimiter {
 	return l
 }
 
+// SetRetention sets how long the limiter keeps an event (see ports.RateLimiter); zero or
+// less restores ports.DefaultRateRetention. It never keeps events for less than the longest
+// Per it has been asked about. A shorter retention saves memory; it must be at least the
+// longest window any caller of the limiter uses. It is safe to call at any time; the events
+// already dropped stay dropped.
+func (l *RateLimiter) SetRetention(d time.Duration) { l.retention.Store(max(int64(d), 0)) }
+
+// keep returns how long to keep events now that a call asked about a window of longest.
+func (l *RateLimiter) keep(longest time.Duration) time.Duration {
+	for {
+		seen := l.longest.Load()
+		if int64(longest) <= seen || l.longest.CompareAndSwap(seen, int64(longest)) {
+			break
+		}
+	}
+	r := time.Duration(l.retention.Load())
+	if r == 0 {
+		r = ports.DefaultRateRetention
+	}
+	return max(r, time.Duration(l.longest.Load()))
+}
+
 // errBadLimit is returned for a limit with a non-positive Max or Per.
-var errBadLimit = errors.New("rate limit needs a positive Max and Per")
+var errBadLimit = verifykit.New(verifykit.KindInternal, "A rate limit needs a positive Max and Per.")
 
 // Allow implements ports.RateLimiter.
 func (l *RateLimiter) Allow(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {
@@ -72,6 +102,7 @@ func (l *RateLimiter) Undo(ctx context.Context, key string, at time.Time) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	at = at.Round(0)
 	sh := &l.shards[shardIndex(l.seed, key)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -79,13 +110,10 @@ func (l *RateLimiter) Undo(ctx context.Context, key string, at time.Time) error 
 	if log == nil {
 		return nil
 	}
-	for i := len(log.times) - 1; i >= 0; i-- {
-		if log.times[i].Equal(at) {
-			log.times = append(log.times[:i], log.times[i+1:]...)
-			if len(log.times) == 0 {
-				delete(sh.keys, key) // nothing left to count: keep no empty entry
-			}
-			return nil
+	if i, found := slices.BinarySearchFunc(log.times, at, time.Time.Compare); found {
+		log.times = slices.Delete(log.times, i, i+1)
+		if len(log.times) == 0 {
+			delete(sh.keys, key) // nothing left to count: keep no empty entry
 		}
 	}
 	return nil
@@ -99,14 +127,14 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 		return ports.RateDecision{Allowed: true}, nil // nothing to count against
 	}
 	var longest time.Duration
-	maxEvents := 0
 	for _, lim := range limits {
 		if lim.Max <= 0 || lim.Per <= 0 {
 			return ports.RateDecision{}, errBadLimit
 		}
 		longest = max(longest, lim.Per)
-		maxEvents = max(maxEvents, lim.Max)
 	}
+	keep := l.keep(longest)
+	now = now.Round(0) // wall clock only: times of every caller compare alike
 	sh := &l.shards[shardIndex(l.seed, key)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -124,17 +152,12 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 		log = &eventLog{}
 		sh.keys[key] = log
 	}
-	// Keep only what any limit can still see, and no more than the largest Max.
-	cut := 0
-	for cut < len(log.times) && !log.times[cut].After(now.Add(-longest)) {
-		cut++
-	}
-	if keep := len(log.times) - cut; keep >= maxEvents {
-		cut = len(log.times) - maxEvents + 1
-	}
-	log.times = append(log.times[:0], log.times[cut:]...)
-	log.times = append(log.times, now)
-	if end := now.Add(longest); end.After(log.keepTo) {
+	// Drop what the retention no longer covers, and put now in its place by time (after the
+	// events at the same time), whatever the order in which the events arrive.
+	log.times = slices.Delete(log.times, 0, firstAfter(log.times, now.Add(-keep)))
+	at := firstAfter(log.times, now)
+	log.times = slices.Insert(log.times, at, now)
+	if end := now.Add(keep); end.After(log.keepTo) {
 		log.keepTo = end
 	}
 	sh.writes++
@@ -146,4 +169,16 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 		}
 	}
 	return d, nil
+}
+
+// firstAfter returns the index of the first of the ascending times that is after t, or
+// len(times).
+func firstAfter(times []time.Time, t time.Time) int {
+	i, _ := slices.BinarySearchFunc(times, t, func(e, t time.Time) int {
+		if e.After(t) {
+			return 1
+		}
+		return -1
+	})
+	return i
 }

@@ -161,16 +161,19 @@ func TestRateLimiterPurgeStale(t *testing.T) {
 	l := pgtest.New(t).RateLimiter()
 	short := ports.RateLimit{Max: 1, Per: time.Minute}
 	long := ports.RateLimit{Max: 1, Per: time.Hour}
+	// A key is kept for the retention its newest event was recorded with.
+	l.SetRetention(time.Minute)
 	for _, k := range []string{"a", "b"} {
 		_, err := l.Allow(ctx, k, start, short)
 		require.NoError(t, err)
 	}
-	_, err := l.Allow(ctx, "c", start, long)
+	l.SetRetention(time.Hour)
+	_, err := l.Allow(ctx, "c", start, short)
 	require.NoError(t, err)
 
 	n, err := l.PurgeStale(ctx, start.Add(time.Minute), 10)
 	require.NoError(t, err)
-	require.Zero(t, n, "at the end of its window an event still counts")
+	require.Zero(t, n, "at the end of its retention an event still counts")
 	n, err = l.PurgeStale(ctx, start.Add(2*time.Minute), 1)
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "a batch is bounded")
@@ -179,5 +182,8 @@ func TestRateLimiterPurgeStale(t *testing.T) {
 	require.Equal(t, 1, n)
 	d, err := l.Peek(ctx, "c", start.Add(2*time.Minute), long)
 	require.NoError(t, err)
-	require.False(t, d.Allowed, "a key whose window is still open is kept")
+	require.False(t, d.Allowed, "a key within its retention is kept, whatever the window of its events")
+	n, err = l.PurgeStale(ctx, start.Add(ports.DefaultRateRetention), 10)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
 }

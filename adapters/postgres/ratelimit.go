@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -13,18 +14,27 @@ import (
 )
 
 // RateLimiter is a ports.RateLimiter in PostgreSQL (table rate_limits) that every instance on
-// the same schema shares. It keeps, per key, the times of the recent events (in nanoseconds)
-// and decides with ports.DecideRate, so it decides exactly like the memory limiter: sliding
-// windows, nothing recorded when denied. Allow takes the advisory lock of the key in a
-// transaction, reads the key's events, decides, and writes the new event with the commit: two
-// round trips, and concurrent Allow calls for one key, from any instance, never pass a limit.
-// Peek reads without locking.
+// the same schema shares. It keeps, per key, the times of the recent events (in nanoseconds,
+// ascending: an event is put in its place by its time, whatever the order in which events
+// arrive) and decides with ports.DecideRate, so it decides exactly like the memory limiter:
+// sliding windows, nothing recorded when denied. Allow takes the advisory lock of the key in
+// a transaction, reads the key's events, decides, and writes the new event with the commit:
+// two round trips, and concurrent Allow calls for one key, from any instance, never pass a
+// limit. Peek reads without locking.
 //
-// Keys whose events no limit can see any more are deleted by PurgeStale; every 1024th
-// recorded event of a RateLimiter value also deletes up to 256 of them.
+// Times are the callers' (see ports.RateLimiter): each instance passes its own clock, and an
+// event keeps the time its instance gave it. Events are kept for the retention
+// (SetRetention, ports.DefaultRateRetention by default, and at least the longest window this
+// RateLimiter value has been asked about); every instance on one schema should be set to
+// the same retention, at least the longest window any of them uses.
+//
+// Keys whose newest event is older than the retention are deleted by PurgeStale; every
+// 1024th recorded event of a RateLimiter value also deletes up to 256 of them.
 type RateLimiter struct {
-	db     *DB
-	writes atomic.Uint64
+	db        *DB
+	writes    atomic.Uint64
+	retention atomic.Int64 // the set retention in nanoseconds; 0: ports.DefaultRateRetention
+	longest   atomic.Int64 // the longest Per asked about, in nanoseconds
 
 	qSelect, qUpsert, qPurge, qUndo, qDropEmpty string
 }
@@ -60,10 +70,11 @@ var errBadLimit = verifykit.New(verifykit.KindInternal, "A rate limit needs a po
 
 // Allow implements ports.RateLimiter. With no limits it allows and records nothing.
 func (l *RateLimiter) Allow(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {
-	longest, maxEvents, err := checkLimits(limits)
+	longest, err := checkLimits(limits)
 	if err != nil || len(limits) == 0 {
 		return ports.RateDecision{Allowed: err == nil}, err
 	}
+	keep := l.keep(longest)
 	var (
 		events    []int64
 		keepUntil int64
@@ -82,23 +93,20 @@ func (l *RateLimiter) Allow(ctx context.Context, key string, now time.Time, limi
 	if err != nil {
 		return ports.RateDecision{}, err
 	}
-	times := eventTimes(events)
-	d := ports.DecideRate(times, now, limits)
+	d := ports.DecideRate(eventTimes(events), now, limits)
 	if !d.Allowed {
 		rollbackTx(ctx, c) // nothing is recorded
 		return d, nil
 	}
-	// Keep only what any limit can still see, and no more than the largest Max, as the memory
-	// limiter does.
-	cut := 0
-	for cut < len(times) && !times[cut].After(now.Add(-longest)) {
-		cut++
-	}
-	if keep := len(events) - cut; keep >= maxEvents {
-		cut = len(events) - maxEvents + 1
-	}
-	events = append(events[cut:], now.UnixNano())
-	keepUntil = max(keepUntil, now.Add(longest).UnixNano())
+	// Rows written before events were kept in time order hold them in arrival order: sort
+	// (a no-op pass for sorted rows). Then drop what the retention no longer covers and put
+	// now in its place by time (after the events at the same time), as the memory limiter
+	// does.
+	slices.Sort(events)
+	at := now.UnixNano()
+	events = slices.Delete(events, 0, firstAfter(events, at-int64(keep)))
+	events = slices.Insert(events, firstAfter(events, at), at)
+	keepUntil = max(keepUntil, at+int64(keep))
 	w := &pgx.Batch{}
 	w.Queue(l.qUpsert, []byte(key), events, keepUntil)
 	if err := commitTx(ctx, c, w); err != nil {
@@ -110,25 +118,48 @@ func (l *RateLimiter) Allow(ctx context.Context, key string, now time.Time, limi
 	return d, nil
 }
 
+// SetRetention sets how long the limiter keeps an event (see ports.RateLimiter); zero or
+// less restores ports.DefaultRateRetention. It never keeps events for less than the longest
+// Per this RateLimiter value has been asked about. Set every instance on one schema alike,
+// to at least the longest window any of them uses. It is safe to call at any time.
+func (l *RateLimiter) SetRetention(d time.Duration) { l.retention.Store(max(int64(d), 0)) }
+
+// keep returns how long to keep events now that a call asked about a window of longest.
+func (l *RateLimiter) keep(longest time.Duration) time.Duration {
+	for {
+		seen := l.longest.Load()
+		if int64(longest) <= seen || l.longest.CompareAndSwap(seen, int64(longest)) {
+			break
+		}
+	}
+	r := time.Duration(l.retention.Load())
+	if r == 0 {
+		r = ports.DefaultRateRetention
+	}
+	return max(r, time.Duration(l.longest.Load()))
+}
+
 // Peek implements ports.RateLimiter. It reads the committed events of key without locking.
 func (l *RateLimiter) Peek(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {
-	if _, _, err := checkLimits(limits); err != nil {
+	longest, err := checkLimits(limits)
+	if err != nil {
 		return ports.RateDecision{}, err
 	}
+	l.keep(longest) // a window asked about is kept from now on
 	var (
 		events    []int64
 		keepUntil int64
 	)
-	err := l.db.pool.QueryRow(ctx, l.qSelect, []byte(key)).Scan(&events, &keepUntil)
+	err = l.db.pool.QueryRow(ctx, l.qSelect, []byte(key)).Scan(&events, &keepUntil)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return ports.RateDecision{}, storageError(err)
 	}
 	return ports.DecideRate(eventTimes(events), now, limits), nil
 }
 
-// PurgeStale deletes up to limit keys whose events no limit could still see at now (the
-// longest window of their last recorded event has passed), and returns how many it deleted.
-// Hosts call it periodically, like otp.Service.Sweep.
+// PurgeStale deletes up to limit keys whose events the retention no longer covers at now
+// (their newest event is older than the retention it was recorded with), and returns how
+// many it deleted. Hosts call it periodically, like otp.Service.Sweep.
 func (l *RateLimiter) PurgeStale(ctx context.Context, now time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		return 0, nil
@@ -158,16 +189,27 @@ func (l *RateLimiter) Undo(ctx context.Context, key string, at time.Time) error 
 	return commitTx(ctx, c, w)
 }
 
-// checkLimits returns the longest Per and the largest Max of limits.
-func checkLimits(limits []ports.RateLimit) (longest time.Duration, maxEvents int, err error) {
+// checkLimits returns the longest Per of limits.
+func checkLimits(limits []ports.RateLimit) (longest time.Duration, err error) {
 	for _, lim := range limits {
 		if lim.Max <= 0 || lim.Per <= 0 {
-			return 0, 0, errBadLimit
+			return 0, errBadLimit
 		}
 		longest = max(longest, lim.Per)
-		maxEvents = max(maxEvents, lim.Max)
 	}
-	return longest, maxEvents, nil
+	return longest, nil
+}
+
+// firstAfter returns the index of the first of the ascending times that is after t, or
+// len(times).
+func firstAfter(times []int64, t int64) int {
+	i, _ := slices.BinarySearchFunc(times, t, func(e, t int64) int {
+		if e > t {
+			return 1
+		}
+		return -1
+	})
+	return i
 }
 
 func eventTimes(ns []int64) []time.Time {
