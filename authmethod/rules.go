@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/internal/logid"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -111,7 +112,9 @@ type Check struct {
 	// Outcome is what it said.
 	Outcome Outcome
 	// Reason says why, for a support team, e.g. "age 15 is under 18 and no legal-capacity
-	// document".
+	// document". It is logged with every denial, so the ids it names are bounded: an id
+	// that is not 1 to 64 plain characters (letters, digits, '-', '_', '.', ':') reads
+	// "[malformed id: N bytes]" instead of its value.
 	Reason string
 	// Kind is the kind of the error the rule gives when it fails; zero otherwise.
 	Kind verifykit.Kind
@@ -171,13 +174,13 @@ func firstFailure(checks []Check) (Check, bool) {
 func personChecks(p ports.PersonRecord, found bool) Check {
 	switch {
 	case !found:
-		return failed(RulePersonActive, verifykit.KindNotFound, MsgPersonNotFound, fmt.Sprintf("person %s does not exist", p.ID))
+		return failed(RulePersonActive, verifykit.KindNotFound, MsgPersonNotFound, fmt.Sprintf("person %s does not exist", logid.Of(p.ID)))
 	case p.Status != PersonStatusActive:
-		return failed(RulePersonActive, verifykit.KindNotFound, MsgPersonNotFound, fmt.Sprintf("person %s has status %q, not %q", p.ID, p.Status, PersonStatusActive))
+		return failed(RulePersonActive, verifykit.KindNotFound, MsgPersonNotFound, fmt.Sprintf("person %s has status %q, not %q", logid.Of(p.ID), p.Status, PersonStatusActive))
 	case !p.IsActive:
-		return failed(RulePersonActive, verifykit.KindNotFound, MsgPersonNotFound, fmt.Sprintf("person %s is not active (is_active=false)", p.ID))
+		return failed(RulePersonActive, verifykit.KindNotFound, MsgPersonNotFound, fmt.Sprintf("person %s is not active (is_active=false)", logid.Of(p.ID)))
 	}
-	return passed(RulePersonActive, fmt.Sprintf("person %s is active", p.ID))
+	return passed(RulePersonActive, fmt.Sprintf("person %s is active", logid.Of(p.ID)))
 }
 
 // selfChecks are the three rules for an applicant acting for themselves, given their age.
@@ -210,7 +213,7 @@ func (s *Service) selfChecks(p ports.PersonRecord, age int, confidants func() ([
 	for _, r := range rels {
 		if ok, _ := usable(r, now); ok {
 			return append(checks, failed(RuleSelfNoConfidant, verifykit.KindConflict, MsgConfidantRequired,
-				fmt.Sprintf("age %d is %d or over but relationship %s with confidant %s is active and VERIFIED", age, fullAge, r.ID, r.ConfidantPersonID))), nil
+				fmt.Sprintf("age %d is %d or over but relationship %s with confidant %s is active and VERIFIED", age, fullAge, logid.Of(r.ID), logid.Of(r.ConfidantPersonID)))), nil
 		}
 	}
 	return append(checks, passed(RuleSelfNoConfidant, "no active VERIFIED confidant relationship")), nil
@@ -231,11 +234,11 @@ func (s *Service) legalCapacityDocument(p ports.PersonRecord) (string, bool) {
 func usable(r ports.ConfidantRelationship, now time.Time) (bool, string) {
 	switch {
 	case !r.IsActive:
-		return false, fmt.Sprintf("relationship %s is not active", r.ID)
+		return false, fmt.Sprintf("relationship %s is not active", logid.Of(r.ID))
 	case !r.ActiveTo.IsZero() && !now.Before(r.ActiveTo):
-		return false, fmt.Sprintf("relationship %s ended at %s", r.ID, r.ActiveTo.UTC().Format(time.RFC3339))
+		return false, fmt.Sprintf("relationship %s ended at %s", logid.Of(r.ID), r.ActiveTo.UTC().Format(time.RFC3339))
 	case r.VerificationStatus != StatusVerified:
-		return false, fmt.Sprintf("relationship %s is %s, not VERIFIED", r.ID, r.VerificationStatus)
+		return false, fmt.Sprintf("relationship %s is %s, not VERIFIED", logid.Of(r.ID), r.VerificationStatus)
 	}
 	return true, ""
 }
@@ -250,12 +253,12 @@ func relationshipCheck(personID, applicantID string, rels []ports.ConfidantRelat
 		}
 		ok, reason := usable(r, now)
 		if ok {
-			return passed(RuleRelationship, fmt.Sprintf("relationship %s is active and VERIFIED", r.ID))
+			return passed(RuleRelationship, fmt.Sprintf("relationship %s is active and VERIFIED", logid.Of(r.ID)))
 		}
 		why = append(why, reason)
 	}
 	if len(why) == 0 {
-		why = append(why, fmt.Sprintf("no confidant relationship between applicant %s and person %s", applicantID, personID))
+		why = append(why, fmt.Sprintf("no confidant relationship between applicant %s and person %s", logid.Of(applicantID), logid.Of(personID)))
 	}
 	return failed(RuleRelationship, verifykit.KindConflict, MsgCantConfirmRelationship, strings.Join(why, "; "))
 }
@@ -268,13 +271,13 @@ func confidantCheck(a ports.PersonRecord, found bool) Check {
 	}
 	switch {
 	case !found:
-		return fail(fmt.Sprintf("applicant %s does not exist", a.ID))
+		return fail(fmt.Sprintf("applicant %s does not exist", logid.Of(a.ID)))
 	case a.Status != PersonStatusActive || !a.IsActive:
-		return fail(fmt.Sprintf("applicant %s is not active (status %q, is_active=%t)", a.ID, a.Status, a.IsActive))
+		return fail(fmt.Sprintf("applicant %s is not active (status %q, is_active=%t)", logid.Of(a.ID), a.Status, a.IsActive))
 	case a.VerificationStatus == StatusNotVerified:
-		return fail(fmt.Sprintf("applicant %s is NOT_VERIFIED", a.ID))
+		return fail(fmt.Sprintf("applicant %s is NOT_VERIFIED", logid.Of(a.ID)))
 	}
-	return passed(RuleConfidantVerified, fmt.Sprintf("applicant %s is active and %s", a.ID, a.VerificationStatus))
+	return passed(RuleConfidantVerified, fmt.Sprintf("applicant %s is active and %s", logid.Of(a.ID), a.VerificationStatus))
 }
 
 // ended reports whether the method has ended at now: deactivated, or past its EndedAt.
@@ -288,11 +291,11 @@ func methodChecks(ms []ports.AuthMethodRecord, personID, methodID string, now ti
 	idx := slices.IndexFunc(ms, func(m ports.AuthMethodRecord) bool { return m.ID == methodID })
 	if idx < 0 {
 		return append([]Check{failed(RuleMethodOwned, verifykit.KindNotFound, MsgMethodNotOwned,
-			fmt.Sprintf("method %s is not one of person %s's %d methods", methodID, personID, len(ms)))},
+			fmt.Sprintf("method %s is not one of person %s's %d methods", logid.Of(methodID), logid.Of(personID), len(ms)))},
 			notEvaluated("the method is not the person's", RuleMethodType, RuleNotLastMethod, RuleMethodActive)...), -1
 	}
 	m := ms[idx]
-	checks := []Check{passed(RuleMethodOwned, fmt.Sprintf("method %s belongs to person %s", methodID, personID))}
+	checks := []Check{passed(RuleMethodOwned, fmt.Sprintf("method %s belongs to person %s", logid.Of(methodID), logid.Of(personID)))}
 	if m.Type == TypeThirdPerson {
 		checks = append(checks, passed(RuleMethodType, "the method is THIRD_PERSON"))
 	} else {
@@ -308,14 +311,14 @@ func methodChecks(ms []ports.AuthMethodRecord, personID, methodID string, now ti
 		checks = append(checks, passed(RuleNotLastMethod, fmt.Sprintf("the person keeps %d other active method(s)", others)))
 	} else {
 		checks = append(checks, failed(RuleNotLastMethod, verifykit.KindForbidden, MsgLastMethod,
-			fmt.Sprintf("person %s has no other active method", personID)))
+			fmt.Sprintf("person %s has no other active method", logid.Of(personID))))
 	}
 	switch {
 	case !m.IsActive:
-		checks = append(checks, failed(RuleMethodActive, verifykit.KindConflict, MsgAlreadyDeactivated, fmt.Sprintf("method %s is not active", methodID)))
+		checks = append(checks, failed(RuleMethodActive, verifykit.KindConflict, MsgAlreadyDeactivated, fmt.Sprintf("method %s is not active", logid.Of(methodID))))
 	case ended(m, now):
 		checks = append(checks, failed(RuleMethodActive, verifykit.KindConflict, MsgAlreadyDeactivated,
-			fmt.Sprintf("method %s ended at %s", methodID, m.EndedAt.UTC().Format(time.RFC3339))))
+			fmt.Sprintf("method %s ended at %s", logid.Of(methodID), m.EndedAt.UTC().Format(time.RFC3339))))
 	default:
 		checks = append(checks, passed(RuleMethodActive, "the method is active"))
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/authz"
 	depcheck "github.com/verifykit/verifykit/internal/deps"
+	"github.com/verifykit/verifykit/internal/logid"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -165,8 +166,8 @@ func (s *Service) Deactivate(ctx context.Context, req DeactivateRequest) (Deacti
 	}
 	res.Methods = methods
 	s.log.InfoContext(ctx, "authentication method deactivated",
-		"person_id", personID, "applicant_id", applicantID, "method_id", req.MethodID,
-		"new_primary_id", res.NewPrimaryID)
+		logid.Attr("person_id", personID), logid.Attr("applicant_id", applicantID), logid.Attr("method_id", req.MethodID),
+		"new_primary_id", res.NewPrimaryID) // a stored method's id, or "" when the primary did not move
 	return res, nil
 }
 
@@ -340,9 +341,11 @@ func invalidReason(err error) string {
 }
 
 // denied logs a denial. Reasons hold ids, ages and document types, never document numbers
-// or phone numbers.
+// or phone numbers. The ids come with the request (the path's method id, the body's
+// person_id, the token's person_id), so they are logged through logid: a malformed or
+// overlong one as a marker and its length, never its value; Reason names them alike.
 func (s *Service) denied(ctx context.Context, c Check, applicantID, personID, methodID string) {
 	s.log.InfoContext(ctx, "authentication method deactivation denied",
 		"rule", string(c.Rule), "reason", c.Reason,
-		"person_id", personID, "applicant_id", applicantID, "method_id", methodID)
+		logid.Attr("person_id", personID), logid.Attr("applicant_id", applicantID), logid.Attr("method_id", methodID))
 }

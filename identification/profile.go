@@ -14,6 +14,7 @@ import (
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/authz"
 	depcheck "github.com/verifykit/verifykit/internal/deps"
+	"github.com/verifykit/verifykit/internal/logid"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -133,6 +134,14 @@ func (c ProfileConfig) Validate() error {
 // Users act on their own profile only: the profile of a user token is the one stored under
 // the token's Claims.Subject (the user id of SDK.Finance). Operators name the user.
 //
+// Operators are scoped by organisation (RULES.md §F): an operator token that carries an
+// organisation (Claims.OrgID) acts only on the profiles and reset requests of that
+// organisation (ProfileRecord.OrganizationID, ResetRequest.OrganizationID). Another
+// organisation's profile or request is answered exactly like an id that does not exist —
+// same kind, message and invalid entries — and is never changed; ViewResetRequests lists
+// the token's organisation only. An operator token without an organisation is a platform
+// operator and acts across organisations.
+//
 // Every use case checks the token first (401 "Invalid access token"), then the permission
 // when it needs one (403), then its input (422, every problem at once), then acts; a
 // refused request changes nothing. A use case that changes something does it in one
@@ -234,16 +243,29 @@ func (s *ProfileService) authorizeUser(ctx context.Context, token string) (strin
 	return claims.Subject, nil
 }
 
-// authorizeOperator checks an operator's token and permission and returns its subject.
-func (s *ProfileService) authorizeOperator(ctx context.Context, token, permission string) (string, error) {
+// operatorClaims are what an operator's token says about who acts: the subject, and the
+// organisation the token belongs to ("" for a platform operator).
+type operatorClaims struct {
+	subject string
+	org     string
+}
+
+// sees reports whether the operator may act on a profile or reset request of organisation
+// org: a platform operator (a token without an organisation) acts on every organisation,
+// an organisation's operator on its own only. What an operator does not see is answered
+// exactly like a profile or request that does not exist, and is never changed.
+func (o operatorClaims) sees(org string) bool { return o.org == "" || o.org == org }
+
+// authorizeOperator checks an operator's token and permission and returns who acts.
+func (s *ProfileService) authorizeOperator(ctx context.Context, token, permission string) (operatorClaims, error) {
 	claims, err := authz.Authorize(ctx, s.tokens, s.clock, token)
 	if err != nil {
-		return "", err
+		return operatorClaims{}, err
 	}
 	if !claims.HasPermission(permission) {
-		return "", verifykit.New(verifykit.KindForbidden, authz.MsgMissingScopes+permission)
+		return operatorClaims{}, verifykit.New(verifykit.KindForbidden, authz.MsgMissingScopes+permission)
 	}
-	return claims.Subject, nil
+	return operatorClaims{subject: claims.Subject, org: claims.OrgID}, nil
 }
 
 // profileStoreError turns an error of the profile store (or of an update function) into
@@ -398,7 +420,7 @@ func (s *ProfileService) UpdateProfile(ctx context.Context, req UpdateProfileReq
 	if err != nil {
 		return ProfileResult{}, profileStoreError(err)
 	}
-	s.log.InfoContext(ctx, "identification: profile updated", "user_id", userID, "fields", len(req.Changes))
+	s.log.InfoContext(ctx, "identification: profile updated", logid.Attr("user_id", userID), "fields", len(req.Changes))
 	return profileResult(rec), nil
 }
 
@@ -455,7 +477,7 @@ func (s *ProfileService) SubmitIdentification(ctx context.Context, req SubmitIde
 	if err != nil {
 		return ProfileResult{}, profileStoreError(err)
 	}
-	s.log.InfoContext(ctx, "identification: profile submitted", "user_id", userID, "from", from)
+	s.log.InfoContext(ctx, "identification: profile submitted", logid.Attr("user_id", userID), "from", from)
 	return profileResult(rec), nil
 }
 
@@ -471,9 +493,11 @@ type SetIdentificationStatusRequest struct {
 
 // SetIdentificationStatus is the operator's review step: it moves a profile along the table
 // of CanChangeIdentificationStatus. Checks, in order: token (401); ReviewPermission (403);
-// user id and a known status (422); profile exists (404); the table allows the move (409).
+// user id and a known status (422); profile exists and, for a token of an organisation,
+// belongs to that organisation (404 MsgProfileNotFound either way, checked under the
+// profile's lock); the table allows the move (409).
 func (s *ProfileService) SetIdentificationStatus(ctx context.Context, req SetIdentificationStatusRequest) (ProfileResult, error) {
-	operator, err := s.authorizeOperator(ctx, req.Token, s.cfg.ReviewPermission)
+	op, err := s.authorizeOperator(ctx, req.Token, s.cfg.ReviewPermission)
 	if err != nil {
 		return ProfileResult{}, err
 	}
@@ -488,6 +512,9 @@ func (s *ProfileService) SetIdentificationStatus(ctx context.Context, req SetIde
 	now := s.clock.Now()
 	var from ports.IdentificationStatus
 	rec, err := s.profiles.Update(ctx, req.UserID, func(r *ports.ProfileRecord) error {
+		if !op.sees(r.OrganizationID) {
+			return ports.ErrProfileNotFound // another organisation's profile: as if it did not exist
+		}
 		from = r.Profile.Status
 		if err := profileTransition(from, req.Status); err != nil {
 			return err
@@ -495,14 +522,14 @@ func (s *ProfileService) SetIdentificationStatus(ctx context.Context, req SetIde
 		r.Profile.Status = req.Status
 		r.UpdatedAt = now
 		r.Audit = append(r.Audit, auditEvent(ports.ProfileAuditEvent{
-			Action: ports.AuditIdentificationStatus, ActorID: operator, UserID: req.UserID, From: from, To: req.Status,
+			Action: ports.AuditIdentificationStatus, ActorID: op.subject, UserID: req.UserID, From: from, To: req.Status,
 		}, now))
 		return nil
 	})
 	if err != nil {
 		return ProfileResult{}, profileStoreError(err)
 	}
-	s.log.InfoContext(ctx, "identification: status changed", "user_id", req.UserID, "from", from, "to", req.Status)
+	s.log.InfoContext(ctx, "identification: status changed", logid.Attr("user_id", req.UserID), "from", from, "to", req.Status)
 	return profileResult(rec), nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/internal/logid"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -83,7 +84,7 @@ func (s *ProfileService) AskForReset(ctx context.Context, req AskForResetRequest
 	if err != nil {
 		return ResetRequestResult{}, profileStoreError(err)
 	}
-	s.log.InfoContext(ctx, "identification: reset requested", "user_id", userID, "reset_request_id", rr.ID)
+	s.log.InfoContext(ctx, "identification: reset requested", logid.Attr("user_id", userID), logid.Attr("reset_request_id", rr.ID))
 	return ResetRequestResult{Request: rr, Status: StatusOK}, nil
 }
 
@@ -137,8 +138,15 @@ type ViewResetRequestsResult struct {
 // in order: token (401); OperatorPermission (403); input (422: pageNumber >= 0, pageSize 1
 // to MaxPageSize, a known filter status, sort directions asc/desc). A page past the end is
 // not an error: it is empty, with the totals.
+//
+// A token of an organisation sees the requests of its organisation only: with no
+// filter.organizationId the filter is its organisation; a filter naming another
+// organisation answers what a filter naming an organisation without requests answers, an
+// empty page with totalRecords and totalPages 0, and reads nothing. A platform operator's
+// token (no organisation) sees every organisation's requests, filtered as asked.
 func (s *ProfileService) ViewResetRequests(ctx context.Context, req ViewResetRequestsRequest) (ViewResetRequestsResult, error) {
-	if _, err := s.authorizeOperator(ctx, req.Token, s.cfg.OperatorPermission); err != nil {
+	op, err := s.authorizeOperator(ctx, req.Token, s.cfg.OperatorPermission)
+	if err != nil {
 		return ViewResetRequestsResult{}, err
 	}
 	var v verifykit.Validation
@@ -180,10 +188,21 @@ func (s *ProfileService) ViewResetRequests(ctx context.Context, req ViewResetReq
 	if req.PageNumber <= math.MaxInt/req.PageSize {
 		q.Offset = req.PageNumber * req.PageSize
 	}
-	records, total, err := s.requests.List(ctx, q)
-	if err != nil {
-		return ViewResetRequestsResult{}, resetRequestError(err)
+	var (
+		records []ports.ResetRequest
+		total   int
+	)
+	switch {
+	case op.org != "" && q.OrganizationID == "":
+		q.OrganizationID = op.org
+		fallthrough
+	case op.sees(q.OrganizationID):
+		records, total, err = s.requests.List(ctx, q)
+		if err != nil {
+			return ViewResetRequestsResult{}, resetRequestError(err)
+		}
 	}
+	// Otherwise the filter names another organisation: nothing this token may see matches.
 	return ViewResetRequestsResult{
 		Status:       StatusOK,
 		PageNumber:   req.PageNumber,
@@ -207,10 +226,14 @@ type DecideResetRequest struct {
 
 // ApproveResetRequest marks a PENDING reset request APPROVED. Approving records the
 // operator's decision; the reset itself, with the fields to update, is ResetIdentification.
-// Checks, in order: token (401); OperatorPermission (403); ids (422); the request exists and
-// belongs to UserID (404); it is PENDING (409 MsgResetRequestNotPending; checked again under
-// the lock of the user's profile, so of two concurrent decisions exactly one wins). The
-// decision and its audit event are stored in one update of the user's profile.
+// Checks, in order: token (401); OperatorPermission (403); ids (422); the request exists,
+// belongs to UserID and, for a token of an organisation, names that organisation
+// (ResetRequest.OrganizationID; 404 MsgResetRequestNotFound in every case, so another
+// organisation's request, decided or not, is answered like an unknown id); it is PENDING
+// (409 MsgResetRequestNotPending). Both are checked again under the lock of the user's
+// profile, so of two concurrent decisions exactly one wins and a decision never acts on a
+// request the token does not see. The decision and its audit event are stored in one
+// update of the user's profile.
 func (s *ProfileService) ApproveResetRequest(ctx context.Context, req DecideResetRequest) (ResetRequestResult, error) {
 	return s.decideResetRequest(ctx, req, ports.ResetRequestApproved, ports.AuditResetRequestApproved)
 }
@@ -222,7 +245,7 @@ func (s *ProfileService) DeclineResetRequest(ctx context.Context, req DecideRese
 }
 
 func (s *ProfileService) decideResetRequest(ctx context.Context, req DecideResetRequest, to ports.ResetRequestStatus, action ports.ProfileAuditAction) (ResetRequestResult, error) {
-	operator, err := s.authorizeOperator(ctx, req.Token, s.cfg.OperatorPermission)
+	op, err := s.authorizeOperator(ctx, req.Token, s.cfg.OperatorPermission)
 	if err != nil {
 		return ResetRequestResult{}, err
 	}
@@ -238,8 +261,9 @@ func (s *ProfileService) decideResetRequest(ctx context.Context, req DecideReset
 	if err != nil {
 		return ResetRequestResult{}, resetRequestError(err)
 	}
-	if found.UserID != req.UserID {
-		return ResetRequestResult{}, verifykit.Wrap(verifykit.KindNotFound, MsgResetRequestNotFound, ports.ErrResetRequestNotFound)
+	errNotFound := verifykit.Wrap(verifykit.KindNotFound, MsgResetRequestNotFound, ports.ErrResetRequestNotFound)
+	if found.UserID != req.UserID || !op.sees(found.OrganizationID) {
+		return ResetRequestResult{}, errNotFound // another user's, or another organisation's
 	}
 	errNotPending := verifykit.New(verifykit.KindConflict, MsgResetRequestNotPending)
 	if found.Status != ports.ResetRequestPending {
@@ -252,22 +276,26 @@ func (s *ProfileService) decideResetRequest(ctx context.Context, req DecideReset
 		if open == nil || open.ID != found.ID {
 			return errNotPending // decided since it was read
 		}
-		open.Status, open.DecidedBy, open.DecidedAt = to, operator, now
+		if !op.sees(open.OrganizationID) {
+			return errNotFound // the request as it is now, under the lock
+		}
+		open.Status, open.DecidedBy, open.DecidedAt = to, op.subject, now
 		rr = *open
 		r.Audit = append(r.Audit, auditEvent(ports.ProfileAuditEvent{
-			Action: action, ActorID: operator, UserID: found.UserID, RequestID: found.ID,
+			Action: action, ActorID: op.subject, UserID: found.UserID, RequestID: found.ID,
 		}, now))
 		return nil
 	})
-	if errors.Is(err, ports.ErrProfileNotFound) {
+	if errors.Is(err, ports.ErrProfileNotFound) || errors.Is(err, ports.ErrResetRequestNotFound) {
 		// A request outlives no profile in verifykit; one whose profile a host removed
-		// cannot be decided, and is answered like an unknown one.
-		return ResetRequestResult{}, verifykit.Wrap(verifykit.KindNotFound, MsgResetRequestNotFound, ports.ErrResetRequestNotFound)
+		// cannot be decided, and is answered like an unknown one, as is a request found,
+		// under the lock, to be another organisation's.
+		return ResetRequestResult{}, errNotFound
 	}
 	if err != nil {
 		return ResetRequestResult{}, profileStoreError(err)
 	}
-	s.log.InfoContext(ctx, "identification: reset request decided", "user_id", rr.UserID, "reset_request_id", rr.ID, "status", to)
+	s.log.InfoContext(ctx, "identification: reset request decided", logid.Attr("user_id", rr.UserID), logid.Attr("reset_request_id", rr.ID), "status", to)
 	return ResetRequestResult{Request: rr, Status: StatusOK}, nil
 }
 
@@ -284,11 +312,16 @@ type ResetIdentificationRequest struct {
 	Fields []string `json:"fields"`
 }
 
-// ResetIdentificationResult is the seed's answer: the profile and "status":"ok".
+// ResetIdentificationResult is the seed's answer, the profile and "status":"ok", with the
+// mandatory fields the reset has just set.
 type ResetIdentificationResult struct {
 	Profile Profile `json:"profile"`
 	// Status is StatusOK.
 	Status string `json:"status"`
+	// MandatoryFields are the field paths the user must now update before submitting
+	// again: the request's Fields, in the order given. This SDK's addition to the seed's
+	// answer, so the operator sees what was set without reading the profile again.
+	MandatoryFields []string `json:"mandatoryFields"`
 	// Message is the seed's optional message; empty, and then left out of the JSON.
 	Message string `json:"Message,omitempty"`
 }
@@ -297,8 +330,9 @@ type ResetIdentificationResult struct {
 // update before submitting again. Checks, in order, each stopping at the first failure:
 // token (401); OperatorPermission (403); input (422 "Validation failed.", every problem at
 // once: the user id, "$.fields" with no field, and each "$.fields[i]" that is empty, unknown
-// or repeated); profile exists (404); it is not closed (409 MsgProfileClosed). Nothing is
-// changed when any check fails.
+// or repeated); profile exists and, for a token of an organisation, belongs to that
+// organisation (404 MsgProfileNotFound either way, checked under the profile's lock); it
+// is not closed (409 MsgProfileClosed). Nothing is changed when any check fails.
 //
 // Effect, on a profile in any status but closed (a reset is not a move of the status table;
 // it is the only way back to none): the identification status becomes none, every document
@@ -312,7 +346,7 @@ type ResetIdentificationResult struct {
 // connection, a crash) never leaves a reset profile with its request still PENDING or with
 // no event, nor an APPROVED request next to a profile that was never reset.
 func (s *ProfileService) ResetIdentification(ctx context.Context, req ResetIdentificationRequest) (ResetIdentificationResult, error) {
-	operator, err := s.authorizeOperator(ctx, req.Token, s.cfg.OperatorPermission)
+	op, err := s.authorizeOperator(ctx, req.Token, s.cfg.OperatorPermission)
 	if err != nil {
 		return ResetIdentificationResult{}, err
 	}
@@ -332,6 +366,9 @@ func (s *ProfileService) ResetIdentification(ctx context.Context, req ResetIdent
 	now := s.clock.Now()
 	var from ports.IdentificationStatus
 	rec, err := s.profiles.Update(ctx, req.UserID, func(r *ports.ProfileRecord) error {
+		if !op.sees(r.OrganizationID) {
+			return ports.ErrProfileNotFound // another organisation's profile: as if it did not exist
+		}
 		from = r.Profile.Status
 		requestID := ""
 		if from == ports.IdentificationClosed {
@@ -345,13 +382,13 @@ func (s *ProfileService) ResetIdentification(ctx context.Context, req ResetIdent
 		}
 		r.MandatoryFields = slices.Clone(req.Fields)
 		r.PendingFields = slices.Clone(req.Fields)
-		r.ResetAt, r.ResetBy, r.UpdatedAt = now, operator, now
+		r.ResetAt, r.ResetBy, r.UpdatedAt = now, op.subject, now
 		if open := r.OpenResetRequest; open != nil {
-			open.Status, open.DecidedBy, open.DecidedAt = ports.ResetRequestApproved, operator, now
+			open.Status, open.DecidedBy, open.DecidedAt = ports.ResetRequestApproved, op.subject, now
 			requestID = open.ID
 		}
 		r.Audit = append(r.Audit, auditEvent(ports.ProfileAuditEvent{
-			Action: ports.AuditIdentificationReset, ActorID: operator, UserID: req.UserID, RequestID: requestID,
+			Action: ports.AuditIdentificationReset, ActorID: op.subject, UserID: req.UserID, RequestID: requestID,
 			Fields: slices.Clone(req.Fields), From: from, To: ports.IdentificationNone,
 		}, now))
 		return nil
@@ -359,6 +396,9 @@ func (s *ProfileService) ResetIdentification(ctx context.Context, req ResetIdent
 	if err != nil {
 		return ResetIdentificationResult{}, profileStoreError(err)
 	}
-	s.log.InfoContext(ctx, "identification: reset", "user_id", req.UserID, "from", from, "fields", len(req.Fields))
-	return ResetIdentificationResult{Profile: profileOut(rec.Profile), Status: StatusOK}, nil
+	s.log.InfoContext(ctx, "identification: reset", logid.Attr("user_id", req.UserID), "from", from, "fields", len(req.Fields))
+	return ResetIdentificationResult{
+		Profile: profileOut(rec.Profile), Status: StatusOK,
+		MandatoryFields: append([]string{}, rec.MandatoryFields...),
+	}, nil
 }

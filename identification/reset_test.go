@@ -204,9 +204,12 @@ func TestResetIdentificationAnswerHasTheSeedShape(t *testing.T) {
 	var got, want map[string]any
 	require.NoError(t, json.Unmarshal(raw, &got))
 	require.NoError(t, json.Unmarshal([]byte(seedResetAnswer), &want))
+	// The seed's answer, and the mandatory fields the reset has just set.
+	want["mandatoryFields"] = []any{"string"}
 	require.Equal(t, profileShape(want), profileShape(got))
 	require.Equal(t, "ok", got["status"])
 	require.Equal(t, "none", got["profile"].(map[string]any)["status"])
+	require.Equal(t, []any{"contact.email"}, got["mandatoryFields"])
 
 	// Without a message, and with no social media or additional data, lists and objects
 	// are still [] and {}, never null.
@@ -219,6 +222,35 @@ func TestResetIdentificationAnswerHasTheSeedShape(t *testing.T) {
 	require.Contains(t, string(raw), `"socialMedias":[]`)
 	require.Contains(t, string(raw), `"additional":{}`)
 	require.NotContains(t, string(raw), "Message")
+}
+
+func TestResetIdentificationAnswerShowsTheMandatoryFields(t *testing.T) {
+	ctx := context.Background()
+	env := newProfileEnv(t)
+	env.addProfile(t, "u1", "org", ports.IdentificationApproved)
+	cases := []struct {
+		name   string
+		fields []string
+	}{
+		{"one field", []string{"address.city"}},
+		{"in the order given", []string{"person.namePlain.first", "contact.email", "address.city"}},
+		{"a second reset replaces them", []string{"contact.phoneNumber"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := env.svc.ResetIdentification(ctx, identification.ResetIdentificationRequest{Token: tokOperator, UserID: "u1", Fields: tc.fields})
+			require.NoError(t, err)
+			require.Equal(t, tc.fields, res.MandatoryFields)
+			require.Equal(t, env.stored(t, "u1").MandatoryFields, res.MandatoryFields, "what the profile now holds")
+			raw, err := json.Marshal(res)
+			require.NoError(t, err)
+			want, err := json.Marshal(tc.fields)
+			require.NoError(t, err)
+			require.Contains(t, string(raw), `"mandatoryFields":`+string(want))
+			res.MandatoryFields[0] = "changed"
+			require.Equal(t, tc.fields[0], env.stored(t, "u1").MandatoryFields[0], "the answer is a copy")
+		})
+	}
 }
 
 func TestAskForReset(t *testing.T) {

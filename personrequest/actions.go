@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/internal/logid"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -95,17 +96,17 @@ func (s *Service) Approve(ctx context.Context, req ApproveRequest) (Request, err
 	})
 	switch {
 	case errors.Is(err, errCompleted):
-		s.log.LogAttrs(ctx, slog.LevelInfo, "person request approval repeated", slog.String("person_request_id", req.ID))
+		s.log.LogAttrs(ctx, slog.LevelInfo, "person request approval repeated", logid.Attr("person_request_id", req.ID))
 		return s.view(completed), nil
 	case err != nil:
 		return Request{}, storeErr(err)
 	case refused != nil:
 		s.log.LogAttrs(ctx, slog.LevelInfo, "person request approval refused",
-			slog.String("person_request_id", r.ID), slog.String("error", verifykit.KindOf(refused).String()))
+			logid.Attr("person_request_id", r.ID), slog.String("error", verifykit.KindOf(refused).String()))
 		return Request{}, refused
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "person request approved",
-		slog.String("person_request_id", r.ID), slog.Bool("with_code", withCode))
+		logid.Attr("person_request_id", r.ID), slog.Bool("with_code", withCode))
 	return s.view(r), nil
 }
 
@@ -158,7 +159,7 @@ func (s *Service) transition(ctx context.Context, req ActionRequest, from []Stat
 		return Request{}, err
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "person request status changed",
-		slog.String("person_request_id", r.ID), slog.String("status", string(to)))
+		logid.Attr("person_request_id", r.ID), slog.String("status", string(to)))
 	return s.view(r), nil
 }
 

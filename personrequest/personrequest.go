@@ -28,6 +28,7 @@ import (
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/authz"
 	depcheck "github.com/verifykit/verifykit/internal/deps"
+	"github.com/verifykit/verifykit/internal/logid"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -454,7 +455,7 @@ func (s *Service) sendCode(ctx context.Context, id string, d *otp.Draft, previou
 		// The code stays active though nobody got it: it can confirm nothing unless
 		// someone reads it, and the next resend supersedes it.
 		s.log.LogAttrs(ctx, slog.LevelWarn, "person request undeliverable code not marked",
-			slog.String("person_request_id", id), slog.String("error", markErr.Error()))
+			logid.Attr("person_request_id", id), slog.String("error", markErr.Error()))
 	}
 	return err
 }

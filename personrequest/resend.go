@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/internal/logid"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -110,12 +111,12 @@ func (s *Service) ResendAuthMethod(ctx context.Context, req ResendRequest) (Requ
 	// The SMS of step 5, after the commit.
 	if err := s.sendCode(ctx, r.ID, d, previous); err != nil {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "person request code not sent",
-			slog.String("person_request_id", r.ID), slog.String("recipient", ports.MaskPhone(phone)),
+			logid.Attr("person_request_id", r.ID), slog.String("recipient", ports.MaskPhone(phone)),
 			slog.String("error", verifykit.KindOf(err).String()))
 		return Request{}, err
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "person request auth method resent",
-		slog.String("person_request_id", r.ID),
+		logid.Attr("person_request_id", r.ID),
 		slog.String("auth_method", string(r.Person.AuthMethods[chosen].Type)),
 		slog.String("recipient", ports.MaskPhone(phone)))
 	return s.view(r), nil

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/verifykit/verifykit/internal/logid"
 )
 
 const (
@@ -69,8 +71,12 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 // ServeHTTP gives every request an id, recovers from panics, answers unknown routes and
 // wrong methods in the error body, and logs one line per request: method, route pattern,
-// status, duration and request id — never tokens, codes, phone or document numbers (the
-// route pattern is logged, not the path, so ids in paths stay out of logs too).
+// status, duration and request id — never tokens, codes, phone or document numbers. The
+// route pattern is logged, not the path, so ids in paths stay out of the request line; the
+// domain services log the ids a request names only through internal/logid, which keeps an
+// id of at most 64 plain characters and replaces any other by a marker with its length. The
+// caller's X-Request-ID is kept only when it is short and plain, and the method, which a
+// caller also chooses, is logged through logid too, so no line grows with the request.
 func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	started := time.Now()
 	id := r.Header.Get("X-Request-ID")
@@ -85,14 +91,14 @@ func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if p := recover(); p != nil {
 			a.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
-				slog.String("method", r.Method), slog.String("route", pattern), slog.String("request_id", id),
+				logid.Attr("method", r.Method), slog.String("route", pattern), slog.String("request_id", id),
 				slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
 			if rec.status == 0 {
 				a.writeError(rec, r, &httpError{status: http.StatusInternalServerError, typ: "internal_error", message: "Internal server error."})
 			}
 		}
 		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("route", pattern), slog.Int("status", rec.status),
+			logid.Attr("method", r.Method), slog.String("route", pattern), slog.Int("status", rec.status),
 			slog.Duration("duration", time.Since(started)), slog.String("request_id", id))
 	}()
 	if pattern == "" {

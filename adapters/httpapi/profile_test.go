@@ -47,6 +47,7 @@ func TestProfileJourney(t *testing.T) {
 	for _, key := range []string{"person", "contact", "type", "business", "address", "additional", "security"} {
 		require.Contains(t, profile, key, "the seed's profile shape")
 	}
+	require.Equal(t, []any{"address.city"}, reset["mandatoryFields"], "the answer shows the mandatory fields it set")
 	// The user's pending request was completed by the reset.
 	done := call(t, h, "POST", "/api/v1/profiles/view-reset-identification-requests", op, `{"filter":{"status":"APPROVED"},"pageNumber":0,"pageSize":10}`, 200)
 	require.Equal(t, reqID, done["records"].([]any)[0].(map[string]any)["id"])
@@ -81,4 +82,45 @@ func TestProfileDecisionsAndStrictBodies(t *testing.T) {
 	call(t, h, "POST", "/api/v1/profiles/u1/reset", op, `{"fields":`, 400)
 	call(t, h, "POST", "/api/v1/profiles/u1/reset", op, ``, 400)
 	call(t, h, "DELETE", "/api/v1/profiles/u1/reset", op, ``, 405)
+}
+
+// An operator of one organisation gets, for another organisation's profile and reset
+// request, the status and body an id that does not exist gets.
+func TestProfileOperatorsOfAnOrganisation(t *testing.T) {
+	e := newFullHandler(t)
+	h := e.handler
+	e.addProfile(t, "u1", ports.IdentificationApproved) // org-1
+	user := e.token("user", ports.Claims{Subject: "u1"})
+	perms := []string{identification.PermissionResetIdentificationInitiator, identification.PermissionIdentificationReviewer}
+	other := e.token("operator-org-2", ports.Claims{Subject: "op-2", OrgID: "org-2", Permissions: perms})
+	own := e.token("operator-org-1", ports.Claims{Subject: "op-1", OrgID: "org-1", Permissions: perms})
+	reqID := call(t, h, "POST", "/api/v1/profiles/my/reset-identification", user, "", 201)["request"].(map[string]any)["id"].(string)
+
+	// body strips the request id, which differs from call to call.
+	body := func(method, path, token, in string, want int) map[string]any {
+		t.Helper()
+		out := call(t, h, method, path, token, in, want)
+		delete(out["meta"].(map[string]any), "request_id")
+		return out
+	}
+	const p = "/api/v1/profiles/"
+	cases := []struct {
+		name, method, path, missing, in string
+	}{
+		{"reset", "POST", p + "u1/reset", p + "nobody/reset", `{"fields":["address.city"]}`},
+		{"status", "POST", p + "u1/identification-status", p + "nobody/identification-status", `{"status":"pending"}`},
+		{"approve", "POST", p + "u1/reset-identification-requests/" + reqID + "/approve", p + "u1/reset-identification-requests/nope/approve", ""},
+		{"decline", "POST", p + "u1/reset-identification-requests/" + reqID + "/decline", p + "u1/reset-identification-requests/nope/decline", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, body(tc.method, tc.missing, other, tc.in, 404), body(tc.method, tc.path, other, tc.in, 404))
+		})
+	}
+	page := call(t, h, "POST", p+"view-reset-identification-requests", other, `{"filter":{"organizationId":"org-1"},"pageNumber":0,"pageSize":10}`, 200)
+	require.EqualValues(t, 0, page["totalRecords"], "another organisation's requests are not listed")
+	page = call(t, h, "POST", p+"view-reset-identification-requests", own, `{"pageNumber":0,"pageSize":10}`, 200)
+	require.EqualValues(t, 1, page["totalRecords"], "its own are")
+	reset := call(t, h, "POST", p+"u1/reset", own, `{"fields":["address.city","contact.email"]}`, 200)
+	require.Equal(t, []any{"address.city", "contact.email"}, reset["mandatoryFields"])
 }
