@@ -78,7 +78,7 @@ func (e *httpError) Error() string { return e.message }
 
 // writeError answers err in the error body. Errors that are not *verifykit.Error are bugs
 // or failures nobody classified: they answer 500 with a generic message and are logged.
-func (a *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, typ, msg := http.StatusInternalServerError, "internal_error", "Internal server error."
 	var entries []verifykit.InvalidEntry
 	var he *httpError
@@ -94,11 +94,11 @@ func (a *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 		}
 		if ve.Kind == verifykit.KindUnavailable {
-			a.log.LogAttrs(r.Context(), levelWarn, "dependency unavailable",
+			h.log.LogAttrs(r.Context(), levelWarn, "dependency unavailable",
 				attrRequestID(r), attrError(err))
 		}
 	default:
-		a.log.LogAttrs(r.Context(), levelError, "unclassified error", attrRequestID(r), attrError(err))
+		h.log.LogAttrs(r.Context(), levelError, "unclassified error", attrRequestID(r), attrError(err))
 	}
 	body := errorBody{
 		Meta:  meta{Code: code, RequestID: requestID(r.Context())},

@@ -77,7 +77,7 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // id of at most 64 plain characters and replaces any other by a marker with its length. The
 // caller's X-Request-ID is kept only when it is short and plain, and the method, which a
 // caller also chooses, is logged through logid too, so no line grows with the request.
-func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	started := time.Now()
 	id := r.Header.Get("X-Request-ID")
 	if !validRequestID(id) {
@@ -87,41 +87,41 @@ func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-ID", id)
 	rec := &statusRecorder{ResponseWriter: w}
 
-	h, pattern := a.mux.Handler(r)
+	route, pattern := h.mux.Handler(r)
 	defer func() {
 		if p := recover(); p != nil {
-			a.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
+			h.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
 				logid.Attr("method", r.Method), slog.String("route", pattern), slog.String("request_id", id),
 				slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
 			if rec.status == 0 {
-				a.writeError(rec, r, &httpError{status: http.StatusInternalServerError, typ: "internal_error", message: "Internal server error."})
+				h.writeError(rec, r, &httpError{status: http.StatusInternalServerError, typ: "internal_error", message: "Internal server error."})
 			}
 		}
-		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		h.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			logid.Attr("method", r.Method), slog.String("route", pattern), slog.Int("status", rec.status),
 			slog.Duration("duration", time.Since(started)), slog.String("request_id", id))
 	}()
 	if pattern == "" {
-		a.serveNoRoute(rec, r, h)
+		h.serveNoRoute(rec, r, route)
 		return
 	}
-	a.mux.ServeHTTP(rec, r) // the mux, not h: it also fills in the path values
+	h.mux.ServeHTTP(rec, r) // the mux, not route: it also fills in the path values
 }
 
 // serveNoRoute runs the mux's own 404/405 handler to learn which it is (and the Allow
 // header), then answers in the error body.
-func (a *Handler) serveNoRoute(w http.ResponseWriter, r *http.Request, h http.Handler) {
+func (h *Handler) serveNoRoute(w http.ResponseWriter, r *http.Request, route http.Handler) {
 	probe := &headerProbe{header: http.Header{}}
-	h.ServeHTTP(probe, r)
+	route.ServeHTTP(probe, r)
 	if allow := probe.header.Get("Allow"); allow != "" {
 		w.Header().Set("Allow", allow)
 	}
 	if probe.status == http.StatusMethodNotAllowed {
-		a.writeError(w, r, &httpError{status: http.StatusMethodNotAllowed, typ: "method_not_allowed",
+		h.writeError(w, r, &httpError{status: http.StatusMethodNotAllowed, typ: "method_not_allowed",
 			message: "The method " + r.Method + " is not allowed on this route."})
 		return
 	}
-	a.writeError(w, r, &httpError{status: http.StatusNotFound, typ: "not_found", message: "No route matches this path."})
+	h.writeError(w, r, &httpError{status: http.StatusNotFound, typ: "not_found", message: "No route matches this path."})
 }
 
 // headerProbe is a ResponseWriter that keeps the status and headers and drops the body.
