@@ -17,9 +17,12 @@ type Kind uint8
 
 // The kinds of failure every package of the SDK reports.
 const (
+	// KindNone, the zero Kind, means no error: KindOf(nil). An *Error whose Kind was left
+	// zero is treated as KindInternal.
+	KindNone Kind = iota
 	// KindInternal is a bug or an unexpected failure of a dependency. It is the kind of any
 	// error that is not an *Error.
-	KindInternal Kind = iota
+	KindInternal
 	// KindInvalidInput means the request was understood but its values break a rule
 	// (HTTP 422).
 	KindInvalidInput
@@ -56,6 +59,7 @@ const (
 )
 
 var kindNames = [...]string{
+	KindNone:         "none",
 	KindInternal:     "internal",
 	KindInvalidInput: "invalid_input",
 	KindBadRequest:   "bad_request",
@@ -104,7 +108,7 @@ type InvalidEntry struct {
 
 // Error is the one error type every package of the SDK returns to its callers.
 type Error struct {
-	// Kind classifies the failure.
+	// Kind classifies the failure; left zero (KindNone), it counts as KindInternal.
 	Kind Kind
 	// Message is meant for a person: it says what went wrong without internal detail.
 	Message string
@@ -122,7 +126,7 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Message)
 	if b.Len() == 0 {
-		b.WriteString(e.Kind.String())
+		b.WriteString(e.kind().String())
 	}
 	for i, in := range e.Invalid {
 		if i == 0 {
@@ -150,7 +154,15 @@ func (e *Error) Unwrap() error { return e.Err }
 // matches any *Error of kind KindNotFound.
 func (e *Error) Is(target error) bool {
 	k, ok := target.(Kind)
-	return ok && k == e.Kind
+	return ok && k == e.kind()
+}
+
+// kind is e's Kind, KindInternal when it was left zero.
+func (e *Error) kind() Kind {
+	if e.Kind == KindNone {
+		return KindInternal
+	}
+	return e.Kind
 }
 
 // New returns an *Error of the given kind and message.
@@ -168,12 +180,15 @@ func Invalid(message string, entries ...InvalidEntry) *Error {
 	return &Error{Kind: KindInvalidInput, Message: message, Invalid: entries}
 }
 
-// KindOf returns the kind of err: the Kind of the first *Error in its chain, KindInternal
-// for any other non-nil error. It panics on nothing; KindOf(nil) is KindInternal.
+// KindOf returns the kind of err: KindNone for nil, the Kind of the first *Error in its
+// chain (KindInternal when that was left zero), and KindInternal for any other error.
 func KindOf(err error) Kind {
+	if err == nil {
+		return KindNone
+	}
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Kind
+		return e.kind()
 	}
 	return KindInternal
 }

@@ -17,7 +17,15 @@ func TestErrorMatchesItsKindOnly(t *testing.T) {
 	require.NotErrorIs(t, err, verifykit.ErrConflict)
 	require.Equal(t, verifykit.KindNotFound, verifykit.KindOf(err))
 	require.Equal(t, verifykit.KindInternal, verifykit.KindOf(errors.New("boom")))
-	require.Equal(t, verifykit.KindInternal, verifykit.KindOf(nil))
+	require.Equal(t, verifykit.KindNone, verifykit.KindOf(nil), "no error has no kind")
+	require.Equal(t, verifykit.Kind(0), verifykit.KindNone, "the zero Kind means no error")
+}
+
+func TestErrorWithoutKindIsInternal(t *testing.T) {
+	err := &verifykit.Error{Message: "something broke"}
+	require.Equal(t, verifykit.KindInternal, verifykit.KindOf(err))
+	require.ErrorIs(t, err, verifykit.ErrInternal)
+	require.Equal(t, "internal", (&verifykit.Error{}).Error())
 }
 
 func TestWrapKeepsTheCause(t *testing.T) {
@@ -58,7 +66,7 @@ func TestErrorFields(t *testing.T) {
 	e := &verifykit.Error{Kind: verifykit.KindRateLimited, RetryAfter: 30 * time.Second}
 	require.Equal(t, "rate_limited", e.Error(), "the kind stands in for an empty message")
 	require.Equal(t, "kind(200)", verifykit.Kind(200).String())
-	for k := verifykit.KindInternal; k <= verifykit.KindUnavailable; k++ {
+	for k := verifykit.KindNone; k <= verifykit.KindUnavailable; k++ {
 		require.NotContains(t, k.String(), "kind(")
 	}
 }

@@ -2,6 +2,7 @@ package authmethod
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,9 +12,15 @@ import (
 // MaxAge bounds the ages of a Config, to catch typos such as 1800.
 const MaxAge = 150
 
-// DefaultLegalCapacityDocumentTypes are the document types that give a minor full legal
-// capacity, by default.
-var DefaultLegalCapacityDocumentTypes = []string{
+// DefaultLegalCapacityDocumentTypes returns the document types that give a minor full legal
+// capacity, by default: a new slice on each call, so no caller can change another's
+// defaults.
+func DefaultLegalCapacityDocumentTypes() []string {
+	return slices.Clone(defaultLegalCapacityDocumentTypes)
+}
+
+// defaultLegalCapacityDocumentTypes backs DefaultLegalCapacityDocumentTypes; never handed out.
+var defaultLegalCapacityDocumentTypes = []string{
 	"DIVORCE_CERTIFICATE",
 	"MARRIAGE_CERTIFICATE",
 	"STATE_REGISTER_EXTRACT",
@@ -35,7 +42,7 @@ type Config struct {
 	// LegalCapacityDocumentTypes are the document types that let a person aged from
 	// NoSelfRegistrationAge to under FullLegalCapacityAge act alone
 	// (PIS_PERSON_LEGAL_CAPACITY_DOCUMENT_TYPES). Default
-	// DefaultLegalCapacityDocumentTypes. At least one; no blank or repeated entry.
+	// DefaultLegalCapacityDocumentTypes(). At least one; no blank or repeated entry.
 	LegalCapacityDocumentTypes []string
 	// TimeZone is the IANA name of the zone whose calendar ages are counted in. Default
 	// "Europe/Kyiv". It must load with time.LoadLocation.
@@ -47,7 +54,7 @@ func DefaultConfig() Config {
 	return Config{
 		NoSelfRegistrationAge:      14,
 		FullLegalCapacityAge:       18,
-		LegalCapacityDocumentTypes: append([]string(nil), DefaultLegalCapacityDocumentTypes...),
+		LegalCapacityDocumentTypes: DefaultLegalCapacityDocumentTypes(),
 		TimeZone:                   "Europe/Kyiv",
 	}
 }

@@ -21,6 +21,13 @@ func TestDefaultConfig(t *testing.T) {
 		"LEGAL_CAPACITY_DOCUMENT"}, cfg.LegalCapacityDocumentTypes)
 }
 
+func TestDefaultDocumentTypesCannotBeChanged(t *testing.T) {
+	got := authmethod.DefaultLegalCapacityDocumentTypes()
+	got[0] = "ANYTHING"
+	require.Equal(t, "DIVORCE_CERTIFICATE", authmethod.DefaultLegalCapacityDocumentTypes()[0])
+	require.Equal(t, "DIVORCE_CERTIFICATE", authmethod.DefaultConfig().LegalCapacityDocumentTypes[0])
+}
+
 func TestConfigValidate(t *testing.T) {
 	cases := []struct {
 		name   string

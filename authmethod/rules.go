@@ -116,7 +116,7 @@ type Check struct {
 	// that is not 1 to 64 plain characters (letters, digits, '-', '_', '.', ':') reads
 	// "[malformed id: N bytes]" instead of its value.
 	Reason string
-	// Kind is the kind of the error the rule gives when it fails; zero otherwise.
+	// Kind is the kind of the error the rule gives when it fails; KindNone otherwise.
 	Kind verifykit.Kind
 	// Message is the exact message of that error; empty unless Failed.
 	Message string

@@ -160,7 +160,8 @@ type ProcessConfig struct {
 	// process that is not CREATED. Default: DefaultForceDeletePermission.
 	ForceDeletePermission string
 	// DefaultExpiresIn is the lifetime of a process created without expires_in; MaxExpiresIn
-	// the longest expires_in accepted. Both default to 30 days.
+	// the longest expires_in accepted. Both default to 30 days, and neither may be under
+	// MinExpiresIn.
 	DefaultExpiresIn time.Duration
 	MaxExpiresIn     time.Duration
 	// CodePurpose is the otp purpose of process codes. Default: DefaultProcessCodePurpose.
@@ -218,11 +219,11 @@ func (c ProcessConfig) Validate() error {
 	if c.ForceDeletePermission == "" {
 		bad("ForceDeletePermission", "required", "is required")
 	}
-	if c.MaxExpiresIn <= 0 {
-		bad("MaxExpiresIn", "positive", "must be positive")
+	if c.MaxExpiresIn < MinExpiresIn {
+		bad("MaxExpiresIn", "range", "must be at least "+FormatISODuration(MinExpiresIn))
 	}
-	if c.DefaultExpiresIn <= 0 || c.DefaultExpiresIn > c.MaxExpiresIn {
-		bad("DefaultExpiresIn", "range", "must be positive and at most MaxExpiresIn")
+	if c.DefaultExpiresIn < MinExpiresIn || c.DefaultExpiresIn > c.MaxExpiresIn {
+		bad("DefaultExpiresIn", "range", "must be from "+FormatISODuration(MinExpiresIn)+" to MaxExpiresIn")
 	}
 	if c.CodePurpose == "" {
 		bad("CodePurpose", "required", "is required")

@@ -173,6 +173,15 @@ func TestNewProcessService(t *testing.T) {
 	_, err = identification.NewProcessService(identification.ProcessDeps{}, identification.DefaultProcessConfig())
 	requireKind(t, err, verifykit.KindInvalidInput, "Validation failed.")
 	require.Len(t, err.(*verifykit.Error).Invalid, 3, "Store, OTP and Tokens are required")
+
+	short := identification.DefaultProcessConfig()
+	short.DefaultExpiresIn = 30 * time.Second
+	_, err = identification.NewProcessService(identification.ProcessDeps{}, short)
+	requireKind(t, err, verifykit.KindInvalidInput, "Invalid OTP identification configuration.")
+	require.Equal(t, "DefaultExpiresIn", err.(*verifykit.Error).Invalid[0].Entry, "a process lives at least MinExpiresIn")
+	short.DefaultExpiresIn, short.MaxExpiresIn = 30*time.Second, 30*time.Second
+	_, err = identification.NewProcessService(identification.ProcessDeps{}, short)
+	require.Len(t, err.(*verifykit.Error).Invalid, 2)
 }
 
 func TestCreateExpiresIn(t *testing.T) {

@@ -87,7 +87,7 @@ func TestStateTable(t *testing.T) {
 	// After a successful action the process is in this state ("" = deleted; same = unchanged).
 	const same, deleted = "same", ""
 	type outcome struct {
-		kind  verifykit.Kind // KindInternal: success
+		kind  verifykit.Kind // KindNone: success
 		msg   string
 		after identification.ProcessState
 	}
@@ -114,7 +114,7 @@ func TestStateTable(t *testing.T) {
 			t.Run(string(st)+"/"+a.name, func(t *testing.T) {
 				e, p, code := inState(t, st)
 				err := a.run(e, p, code)
-				if want.kind == verifykit.KindInternal {
+				if want.kind == verifykit.KindNone {
 					require.NoError(t, err)
 				} else {
 					requireKind(t, err, want.kind, want.msg)

@@ -86,7 +86,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	switch {
 	case errors.As(err, &he):
 		code, typ, msg, entries = he.status, he.typ, he.message, he.invalid
-	case errors.As(err, &ve) && ve.Kind != verifykit.KindInternal:
+	case errors.As(err, &ve) && verifykit.KindOf(ve) != verifykit.KindInternal:
 		code, typ = status(ve.Kind)
 		msg, entries = ve.Message, ve.Invalid
 		if ve.Kind == verifykit.KindRateLimited && ve.RetryAfter > 0 {

@@ -49,5 +49,8 @@ func TestLoadMigrationsRejectsBadFiles(t *testing.T) {
 	}
 	ms, err := loadMigrations(fstest.MapFS{"m/002_b.sql": {Data: []byte("b")}, "m/001_a.sql": {Data: []byte("a")}}, "m")
 	require.NoError(t, err)
-	require.Equal(t, []Migration{{1, "001_a.sql", "a"}, {2, "002_b.sql", "b"}}, ms)
+	require.Equal(t, []Migration{
+		{1, "001_a.sql", "a", "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}, // sha256("a")
+		{2, "002_b.sql", "b", "3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d"}, // sha256("b")
+	}, ms)
 }

@@ -2,7 +2,10 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -32,6 +35,9 @@ type Migration struct {
 	Name string
 	// SQL is the content of the file.
 	SQL string
+	// Checksum is the hex SHA-256 of SQL. Migrate records it with the version and refuses
+	// to run when an applied migration's file no longer has it.
+	Checksum string
 }
 
 var migrationName = regexp.MustCompile(`^([0-9]{3})_[a-z0-9_]+\.sql$`)
@@ -58,7 +64,8 @@ func loadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Migration{Version: v, Name: e.Name(), SQL: string(b)})
+		sum := sha256.Sum256(b)
+		out = append(out, Migration{Version: v, Name: e.Name(), SQL: string(b), Checksum: hex.EncodeToString(sum[:])})
 	}
 	slices.SortFunc(out, func(a, b Migration) int { return a.Version - b.Version })
 	for i, m := range out {
@@ -72,7 +79,11 @@ func loadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 // Migrate brings the schema of opts up to date on pool: it creates the schema and its
 // schema_migrations table if needed, then applies, in order, each embedded migration that
 // schema_migrations does not list, each in one transaction together with its row in
-// schema_migrations. It is idempotent (a second run changes nothing) and safe when several
+// schema_migrations (version, file name and the file's SHA-256). Before applying anything it
+// compares the checksum recorded for every applied migration with its embedded file, and
+// refuses to run — a KindInternal error naming the file — when one was edited after it was
+// applied, since the edit would never reach this database. (Rows from before checksums
+// were recorded get the current file's checksum on the first run.) It is idempotent (a second run changes nothing) and safe when several
 // instances run it at once: it holds a session advisory lock of the schema meanwhile, so each
 // migration is applied once. ctx bounds the whole run, including the wait for the lock.
 // Errors are *verifykit.Error values as described in the package documentation.
@@ -112,20 +123,22 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, opts Options) error {
 		)`); err != nil {
 		return storageError(err)
 	}
-	rows, _ := c.Query(ctx, "select version from "+versions)
-	applied, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil {
+	if _, err := c.Exec(ctx, "alter table "+versions+" add column if not exists checksum text"); err != nil {
 		return storageError(err)
 	}
+	applied, err := appliedChecksums(ctx, c, versions, migrations)
+	if err != nil {
+		return err
+	}
 	for _, m := range migrations {
-		if slices.Contains(applied, m.Version) {
+		if _, ok := applied[m.Version]; ok {
 			continue
 		}
 		err := pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, "set local search_path to "+schema+";\n"+m.SQL); err != nil {
 				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
-			_, err := tx.Exec(ctx, "insert into "+versions+" (version, name) values ($1, $2)", m.Version, m.Name)
+			_, err := tx.Exec(ctx, "insert into "+versions+" (version, name, checksum) values ($1, $2, $3)", m.Version, m.Name, m.Checksum)
 			return err
 		})
 		if err != nil {
@@ -133,4 +146,55 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, opts Options) error {
 		}
 	}
 	return nil
+}
+
+// errMigrationChanged marks a migration file edited after it was applied.
+var errMigrationChanged = errors.New("migration file changed after it was applied")
+
+// appliedChecksums returns the applied versions with their recorded checksums, records the
+// file's checksum for rows that have none yet, and fails when a recorded checksum differs
+// from the embedded file's.
+func appliedChecksums(ctx context.Context, c *pgxpool.Conn, versions string, migrations []Migration) (map[int]string, error) {
+	type row struct {
+		Version  int
+		Checksum *string
+	}
+	rows, _ := c.Query(ctx, "select version, checksum from "+versions)
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
+	if err != nil {
+		return nil, storageError(err)
+	}
+	byVersion := make(map[int]Migration, len(migrations))
+	for _, m := range migrations {
+		byVersion[m.Version] = m
+	}
+	applied := make(map[int]string, len(got))
+	for _, r := range got {
+		m, known := byVersion[r.Version]
+		switch {
+		case !known:
+			// Applied by a newer release: nothing to compare with.
+			applied[r.Version] = ""
+		case r.Checksum == nil:
+			if _, err := c.Exec(ctx, "update "+versions+" set checksum = $1 where version = $2 and checksum is null", m.Checksum, m.Version); err != nil {
+				return nil, storageError(err)
+			}
+			applied[r.Version] = m.Checksum
+		case *r.Checksum != m.Checksum:
+			return nil, verifykit.Wrap(verifykit.KindInternal,
+				fmt.Sprintf("PostgreSQL migration %s was changed after it was applied to this schema (recorded SHA-256 %s, file %s): restore the file and add a new migration instead", m.Name, short(*r.Checksum), short(m.Checksum)),
+				fmt.Errorf("postgres: %s: %w", m.Name, errMigrationChanged))
+		default:
+			applied[r.Version] = *r.Checksum
+		}
+	}
+	return applied, nil
+}
+
+// short is the first 12 characters of a checksum, enough to tell two apart in a message.
+func short(sum string) string {
+	if len(sum) > 12 {
+		return sum[:12]
+	}
+	return sum
 }

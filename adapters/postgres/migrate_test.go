@@ -95,3 +95,43 @@ func TestSchemaNameIsValidated(t *testing.T) {
 	_, err = postgres.New(nil, postgres.Options{})
 	require.Equal(t, verifykit.KindInvalidInput, verifykit.KindOf(err))
 }
+
+func TestMigrateRefusesAnEditedMigration(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	opts := pgtest.NewSchema(t, pool)
+	require.NoError(t, postgres.Migrate(ctx, pool, opts))
+	ms, err := postgres.Migrations()
+	require.NoError(t, err)
+	versions := pgx.Identifier{opts.Schema, "schema_migrations"}.Sanitize()
+
+	var recorded string
+	require.NoError(t, pool.QueryRow(ctx, "select checksum from "+versions+" where version = 3").Scan(&recorded))
+	require.Equal(t, ms[2].Checksum, recorded, "the file's SHA-256 is recorded with its version")
+	require.Len(t, recorded, 64)
+
+	// What a database looks like when 003's file was edited after it was applied.
+	_, err = pool.Exec(ctx, "update "+versions+" set checksum = repeat('0', 64) where version = 3")
+	require.NoError(t, err)
+	before := readSchema(t, pool, opts.Schema)
+	err = postgres.Migrate(ctx, pool, opts)
+	require.ErrorIs(t, err, verifykit.ErrInternal)
+	require.ErrorContains(t, err, ms[2].Name, "the error names the file")
+	require.ErrorContains(t, err, "changed after it was applied")
+	require.Equal(t, before, readSchema(t, pool, opts.Schema), "nothing is applied")
+}
+
+func TestMigrateRecordsChecksumsOfOlderRows(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	opts := pgtest.NewSchema(t, pool)
+	require.NoError(t, postgres.Migrate(ctx, pool, opts))
+	versions := pgx.Identifier{opts.Schema, "schema_migrations"}.Sanitize()
+	// A schema migrated before checksums were recorded.
+	_, err := pool.Exec(ctx, "update "+versions+" set checksum = null")
+	require.NoError(t, err)
+	require.NoError(t, postgres.Migrate(ctx, pool, opts))
+	var missing int
+	require.NoError(t, pool.QueryRow(ctx, "select count(*) from "+versions+" where checksum is null").Scan(&missing))
+	require.Zero(t, missing)
+}

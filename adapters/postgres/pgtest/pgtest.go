@@ -17,6 +17,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"os"
 	"testing"
 	"time"
@@ -33,6 +35,27 @@ const EnvDSN = "VERIFYKIT_POSTGRES_DSN"
 // setupTimeout bounds connecting, creating and dropping a test schema.
 const setupTimeout = 30 * time.Second
 
+// skipHow says why the PostgreSQL tests skip and how to run them.
+const skipHow = EnvDSN + " is not set; run the PostgreSQL tests with e.g. " +
+	EnvDSN + "='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' go test ./adapters/postgres/..."
+
+// Main runs a package's tests (call it from TestMain). When the PostgreSQL tests will skip
+// (no VERIFYKIT_POSTGRES_DSN, CI not "true"), it first writes one line saying so, and how
+// to switch them on, to stderr, which go test shows without -v; a plain "ok" would hide
+// that nothing ran.
+func Main(m *testing.M) int {
+	Notice(os.Stderr)
+	return m.Run()
+}
+
+// Notice writes the line Main writes, when the PostgreSQL tests will skip; otherwise
+// nothing.
+func Notice(w io.Writer) {
+	if os.Getenv(EnvDSN) == "" && os.Getenv("CI") != "true" {
+		fmt.Fprintln(w, "pgtest: PostgreSQL tests skipped: "+skipHow)
+	}
+}
+
 // DSN returns the DSN of the test database. Without one it skips the test, or fails it when
 // the environment variable CI is "true".
 func DSN(t testing.TB) string {
@@ -41,12 +64,10 @@ func DSN(t testing.TB) string {
 	if dsn != "" {
 		return dsn
 	}
-	const how = EnvDSN + " is not set; run the PostgreSQL tests with e.g. " +
-		EnvDSN + "='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' go test ./adapters/postgres/..."
 	if os.Getenv("CI") == "true" {
-		t.Fatal(how + " (CI=true: the PostgreSQL tests must run)")
+		t.Fatal(skipHow + " (CI=true: the PostgreSQL tests must run)")
 	}
-	t.Skip(how)
+	t.Skip(skipHow)
 	return ""
 }
 
