@@ -8,7 +8,6 @@ import (
 	"time"
 	_ "time/tzdata" // ages are counted in Europe/Kyiv, even on a machine without a zone database
 
-	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/ports"
@@ -97,12 +96,7 @@ func demoAuthMethod(ctx context.Context, w io.Writer) error {
 
 // explain prints an error's kind, exact message and, when a rule denied, the reason.
 func explain(w io.Writer, what string, err error) {
-	var e *verifykit.Error
-	if !errors.As(err, &e) {
-		fmt.Fprintf(w, "%s: %v\n", what, err)
-		return
-	}
-	fmt.Fprintf(w, "%s: %s %q", what, e.Kind, e.Message)
+	fmt.Fprintf(w, "%s: %s", what, describe(err))
 	var d *authmethod.Denial
 	if errors.As(err, &d) {
 		fmt.Fprintf(w, " (%s: %s)", d.Rule, d.Reason)

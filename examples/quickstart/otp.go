@@ -3,15 +3,14 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
-	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/ports"
 )
 
 // demoOTP issues a code, reads it from the SMS outbox, verifies it, and shows a wrong code
@@ -34,9 +33,9 @@ func demoOTP(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	first := lastCode(sms, phone)
-	fmt.Fprintf(w, "Issued code %s…, valid until %s.\n", issued.ID[:8], issued.ExpiresAt.Format(time.TimeOnly))
+	fmt.Fprintf(w, "Sent a %d-digit code to %s, valid until %s.\n", len(first), ports.MaskPhone(phone), issued.ExpiresAt.Format(time.TimeOnly))
 	msg, _ := sms.Last(phone)
-	fmt.Fprintf(w, "SMS to %s: %q\n", phone, msg.Body)
+	fmt.Fprintf(w, "The SMS reads: %q\n", msg.Body)
 	stored, err := store.Get(ctx, "login", "user-42")
 	if err != nil {
 		return err
@@ -47,32 +46,29 @@ func demoOTP(ctx context.Context, w io.Writer) error {
 	if first == wrong {
 		wrong = "000001"
 	}
-	res, err := codes.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "user-42", Code: wrong})
-	fmt.Fprintf(w, "Wrong code %s: %v (%d attempts left)\n", wrong, err, res.AttemptsLeft)
+	_, err = codes.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "user-42", Code: wrong})
+	fmt.Fprintf(w, "Typing %s instead: %s.\n", wrong, describe(err))
 
 	_, err = codes.Issue(ctx, req)
-	var ve *verifykit.Error
-	if errors.As(err, &ve) && ve.Kind == verifykit.KindRateLimited {
-		fmt.Fprintf(w, "Resend right away: %s\n", ve.Message)
-	}
+	fmt.Fprintf(w, "Asking for another code right away: %s.\n", describe(err))
 	clock.Advance(31 * time.Second)
 	resent, err := codes.Issue(ctx, req)
 	if err != nil {
 		return err
 	}
 	second := lastCode(sms, phone)
-	fmt.Fprintf(w, "Resent after 31s: a new code; %d older code invalidated.\n", resent.Superseded)
+	fmt.Fprintf(w, "31 seconds later: a new code is sent, and %d older code no longer works.\n", resent.Superseded)
 
 	if first != second {
 		_, err = codes.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "user-42", Code: first})
-		fmt.Fprintf(w, "The first code now: %v\n", err)
+		fmt.Fprintf(w, "The first code now: %s.\n", describe(err))
 	}
 	if _, err = codes.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "user-42", Code: second}); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "The new code: verified.")
 	_, err = codes.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "user-42", Code: second})
-	fmt.Fprintf(w, "The new code again: %v\n", err)
+	fmt.Fprintf(w, "The new code a second time: %s.\n", describe(err))
 	return nil
 }
 

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"time"
 
-	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/personrequest"
@@ -75,7 +73,7 @@ func demoPersonRequest(ctx context.Context, w io.Writer) error {
 	}
 
 	_, err = svc.ResendAuthMethod(ctx, personrequest.ResendRequest{Token: "registrar", ID: r.ID})
-	fmt.Fprintf(w, "Resend at once: %v\n", personRequestErr(err))
+	fmt.Fprintf(w, "Resend at once: %v\n", describe(err))
 	clock.Advance(time.Minute)
 	r, err = svc.ResendAuthMethod(ctx, personrequest.ResendRequest{Token: "registrar", ID: r.ID, Alias: "mother"})
 	if err != nil {
@@ -94,16 +92,16 @@ func demoPersonRequest(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "New upload URLs were issued: the first one valid=%v, the new one valid=%v.\n", oldValid, newValid)
 
 	_, err = svc.ResendAuthMethod(ctx, personrequest.ResendRequest{Token: "registrar", ID: r.ID, Alias: "nobody"})
-	fmt.Fprintf(w, "Resend to an unknown alias: %v\n", personRequestErr(err))
+	fmt.Fprintf(w, "Resend to an unknown alias: %v\n", describe(err))
 	_, err = svc.Approve(ctx, personrequest.ApproveRequest{Token: "registrar", ID: r.ID, Code: firstCode})
-	fmt.Fprintf(w, "Approve with the first code: %v\n", personRequestErr(err))
+	fmt.Fprintf(w, "Approve with the first code: %v\n", describe(err))
 	r, err = svc.Approve(ctx, personrequest.ApproveRequest{Token: "registrar", ID: r.ID, Code: lastCode(sms, motherPhone)})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "Approve with the mother's code: %s.\n", r.Status)
 	_, err = svc.ResendAuthMethod(ctx, personrequest.ResendRequest{Token: "registrar", ID: r.ID})
-	fmt.Fprintf(w, "Resend on an approved request: %v\n", personRequestErr(err))
+	fmt.Fprintf(w, "Resend on an approved request: %v\n", describe(err))
 	if r, err = svc.Sign(ctx, personrequest.ActionRequest{Token: "registrar", ID: r.ID}); err != nil {
 		return err
 	}
@@ -121,17 +119,8 @@ func demoPersonRequest(ctx context.Context, w io.Writer) error {
 	}
 	_, err = svc.Get(ctx, personrequest.GetRequest{Token: "registrar", ID: stale.ID})
 	fmt.Fprintf(w, "%d days later the sweep expired %d open request(s), wiping their personal data; get: %v\n",
-		svc.Config().LifetimeDays, swept.Expired, personRequestErr(err))
+		svc.Config().LifetimeDays, swept.Expired, describe(err))
 	return nil
-}
-
-// personRequestErr shows an error as a client would see it: kind and message.
-func personRequestErr(err error) string {
-	var e *verifykit.Error
-	if !errors.As(err, &e) {
-		return fmt.Sprint(err)
-	}
-	return e.Kind.String() + " \"" + e.Message + "\""
 }
 
 // shortURL shows an upload URL without its signature.

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/identification"
 	"github.com/verifykit/verifykit/otp"
@@ -59,7 +58,7 @@ func demoProcess(ctx context.Context, w io.Writer) error {
 		p.State, identification.FormatISODuration(p.ExpiresAt.Sub(clock.Now())))
 
 	_, err = svc.Get(ctx, identification.ProcessRequest{Token: "globex-admin", OrgID: "globex", ID: p.ID})
-	say("globex asks for it: %v (%s)", err, verifykit.KindOf(err))
+	say("globex asks for it: %s", describe(err))
 
 	md, err := svc.Metadata(ctx, identification.ProcessRequest{Token: "acme-actor", OrgID: "acme", ID: p.ID})
 	if err != nil {
@@ -78,7 +77,7 @@ func demoProcess(ctx context.Context, w io.Writer) error {
 		_, err := svc.Validate(ctx, identification.ValidateProcessRequest{Token: "acme-actor", OrgID: "acme", ID: p.ID, Code: code, TwoFactor: twoFactor})
 		return err
 	}
-	say("Jane types the code and a wrong passport number: %v", validate("XK 999 999"))
+	say("Jane types the code and a wrong passport number: %s", describe(validate("XK 999 999")))
 	if err := validate("xk123456"); err != nil {
 		return err
 	}
@@ -104,7 +103,7 @@ func demoProcess(ctx context.Context, w io.Writer) error {
 	}
 	say("acme cancels it (%q): %s", cancelled.CancelReason, cancelled.State)
 	_, err = svc.Delete(ctx, identification.DeleteProcessRequest{Token: "acme-admin", OrgID: "acme", ID: ext.Process.ID, Force: true})
-	say("deleting a CANCELLED process needs force=true and the %s permission: %v", identification.DefaultForceDeletePermission, err)
+	say("deleting a CANCELLED process needs force=true and the %s permission: %v", identification.DefaultForceDeletePermission, describe(err))
 
 	list, err := svc.List(ctx, identification.ListProcessesRequest{Token: "acme-admin", OrgID: "acme"})
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/identification"
 	"github.com/verifykit/verifykit/ports"
@@ -54,7 +53,7 @@ func demoProfile(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "user-7 asks for a reset: request %s…, %s.\n", asked.Request.ID[:8], asked.Request.Status)
 	_, err = svc.AskForReset(ctx, identification.AskForResetRequest{Token: "user-token"})
-	fmt.Fprintf(w, "Asking again: %s\n", profileDemoErr(err))
+	fmt.Fprintf(w, "Asking again: %s\n", describe(err))
 
 	page, err := svc.ViewResetRequests(ctx, identification.ViewResetRequestsRequest{
 		Token:  "operator-token",
@@ -69,11 +68,11 @@ func demoProfile(ctx context.Context, w io.Writer) error {
 
 	fields := []string{"address.city", "address.street", "address.zipCode"}
 	_, err = svc.ResetIdentification(ctx, identification.ResetIdentificationRequest{Token: "clerk-token", UserID: "user-7", Fields: fields})
-	fmt.Fprintf(w, "A clerk without the permission tries to reset: %s\n", profileDemoErr(err))
+	fmt.Fprintf(w, "A clerk without the permission tries to reset: %s\n", describe(err))
 	_, err = svc.ResetIdentification(ctx, identification.ResetIdentificationRequest{
 		Token: "operator-token", UserID: "user-7", Fields: []string{"address.city", "address.town", ""},
 	})
-	fmt.Fprintf(w, "A reset naming bad fields changes nothing: %s\n", profileDemoErr(err))
+	fmt.Fprintf(w, "A reset naming bad fields changes nothing: %s\n", describe(err))
 
 	reset, err := svc.ResetIdentification(ctx, identification.ResetIdentificationRequest{Token: "operator-token", UserID: "user-7", Fields: fields})
 	if err != nil {
@@ -91,7 +90,7 @@ func demoProfile(ctx context.Context, w io.Writer) error {
 		strings.Join(fields, ", "), answer, rec.Documents[0].Status, rec.PendingFields)
 
 	_, err = svc.SubmitIdentification(ctx, identification.SubmitIdentificationRequest{Token: "user-token"})
-	fmt.Fprintf(w, "user-7 submits at once: %s\n", profileDemoErr(err))
+	fmt.Fprintf(w, "user-7 submits at once: %s\n", describe(err))
 	_, err = svc.UpdateProfile(ctx, identification.UpdateProfileRequest{Token: "user-token", Changes: []identification.ProfileFieldChange{
 		{Path: "address.city", Value: "Escaldes-Engordany"}, {Path: "address.street", Value: "Avinguda Carlemany"},
 		{Path: "address.zipCode", Value: "AD700"},
@@ -115,12 +114,4 @@ func demoProfile(ctx context.Context, w io.Writer) error {
 		fmt.Fprintf(w, "  %-24s by %-10s %v\n", ev.Action, ev.ActorID, ev.Fields)
 	}
 	return nil
-}
-
-// profileDemoErr renders an expected error with its kind, or says there was none.
-func profileDemoErr(err error) string {
-	if err == nil {
-		return "no error (unexpected)"
-	}
-	return fmt.Sprintf("%s, %v", verifykit.KindOf(err), err)
 }
