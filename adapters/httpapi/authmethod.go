@@ -98,6 +98,9 @@ func toWireExplanation(ex authmethod.Explanation) wireExplanation {
 
 // authMethodRoutes registers the eHealth patient-portal routes of RULES.md §B:
 //
+//   - GET /api/pis/authentication_methods lists a person's methods (phones masked), the
+//     token's person's or, with ?person_id=, the person whose confidant the token's
+//     person is; 200 with meta.type "list". It needs authmethod.ReadScope;
 //   - PATCH /api/pis/authentication_methods/{id}/actions/deactivate ends the method and
 //     answers it, 201 as eHealth does;
 //   - POST /api/pis/authentication_methods/{id}/actions/deactivate/explain is its dry run:
@@ -117,6 +120,21 @@ func (h *Handler) authMethodRoutes(s *authmethod.Service) {
 		}
 		return authmethod.DeactivateRequest{Token: bearer(r), PersonID: b.PersonID, MethodID: r.PathValue("id")}, nil
 	}
+	h.handle("GET", "/api/pis/authentication_methods", func(w http.ResponseWriter, r *http.Request) error {
+		res, err := s.List(r.Context(), authmethod.ListRequest{Token: bearer(r), PersonID: r.URL.Query().Get("person_id")})
+		if err != nil {
+			return err
+		}
+		out := make([]wireAuthenticationMethod, 0, len(res.Methods))
+		for _, m := range res.Methods {
+			out = append(out, toWireAuthenticationMethod(m))
+		}
+		writeJSON(w, http.StatusOK, envelope{
+			Meta: meta{Code: http.StatusOK, URL: r.URL.Path, Type: "list", RequestID: requestID(r.Context())},
+			Data: out,
+		})
+		return nil
+	})
 	h.handle("PATCH", base, func(w http.ResponseWriter, r *http.Request) error {
 		req, err := request(r)
 		if err != nil {

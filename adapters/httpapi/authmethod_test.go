@@ -39,7 +39,7 @@ func (e *fullEnv) addPISData(t testing.TB) {
 			p.VerificationStatus = authmethod.StatusVerified
 		}
 		require.NoError(t, e.persons.CreatePerson(ctx, p))
-		e.token("tok-"+p.ID, ports.Claims{Subject: p.ID, PersonID: p.ID, Scopes: []string{authmethod.Scope}})
+		e.token("tok-"+p.ID, ports.Claims{Subject: p.ID, PersonID: p.ID, Scopes: []string{authmethod.Scope, authmethod.ReadScope}})
 	}
 	now := e.clock.Now()
 	for _, m := range []ports.AuthMethodRecord{
@@ -199,4 +199,42 @@ func TestDeactivateStrictInput(t *testing.T) {
 	methods, err := e.methods.AuthMethods(context.Background(), "adult")
 	require.NoError(t, err)
 	require.True(t, methods[1].IsActive)
+}
+
+// TestListAuthenticationMethods reads a person's methods, as the person and as their
+// confidant, and sees the primary move after a deactivation.
+func TestListAuthenticationMethods(t *testing.T) {
+	e := newFullHandler(t)
+	h := e.handler
+	e.addPISData(t)
+	const list = "/api/pis/authentication_methods"
+	methods := func(body map[string]any) []map[string]any {
+		t.Helper()
+		m := body["meta"].(map[string]any)
+		require.Equal(t, "list", m["type"])
+		require.Equal(t, list, m["url"])
+		var out []map[string]any
+		for _, v := range body["data"].([]any) {
+			out = append(out, v.(map[string]any))
+		}
+		return out
+	}
+	own := methods(call(t, h, "GET", list, "tok-adult", "", 200))
+	require.Len(t, own, 2)
+	require.Equal(t, "am-adult-otp", own[0]["id"])
+	require.Equal(t, "+38093*****85", own[0]["phone_number"], "phones are masked")
+	require.Equal(t, true, own[0]["is_primary"])
+
+	before := methods(call(t, h, "GET", list+"?person_id=teen", "tok-mother", "", 200))
+	require.Equal(t, []any{"am-teen-otp", false, "am-teen", true}, []any{before[0]["id"], before[0]["is_primary"], before[1]["id"], before[1]["is_primary"]})
+	call(t, h, "PATCH", deactivatePath("am-teen"), "tok-mother", `{"person_id":"teen"}`, 201)
+	after := methods(call(t, h, "GET", list+"?person_id=teen", "tok-mother", "", 200))
+	require.Equal(t, true, after[0]["is_primary"], "the OTP method became primary")
+	require.Equal(t, false, after[1]["is_active"])
+
+	requireError(t, call(t, h, "GET", list, "", "", 401), 401, "access_denied", "Invalid access token")
+	requireError(t, call(t, h, "GET", list, "tok-noscope", "", 403), 403, "forbidden",
+		"Your scope does not allow to access this resource. Missing allowances: "+authmethod.ReadScope)
+	requireError(t, call(t, h, "GET", list+"?person_id=teen", "tok-adult", "", 409), 409, "request_conflict", authmethod.MsgCantConfirmRelationship)
+	requireError(t, call(t, h, "GET", list+"?person_id=nobody", "tok-adult", "", 404), 404, "not_found", authmethod.MsgPersonNotFound)
 }

@@ -47,8 +47,8 @@ func (a *app) loadDemo(ctx context.Context) error {
 		tokActor:    {Subject: "actor", OrgID: demoOrg, Scopes: []string{identification.DefaultProcessActorScope}},
 		tokUser:     {Subject: demoUser},
 		tokOperator: {Subject: "operator", Permissions: []string{identification.PermissionResetIdentificationInitiator}},
-		tokOlena:    {Subject: "olena", PersonID: "olena", Scopes: []string{authmethod.Scope}},
-		tokIryna:    {Subject: "iryna", PersonID: "iryna", Scopes: []string{authmethod.Scope}},
+		tokOlena:    {Subject: "olena", PersonID: "olena", Scopes: []string{authmethod.Scope, authmethod.ReadScope}},
+		tokIryna:    {Subject: "iryna", PersonID: "iryna", Scopes: []string{authmethod.Scope, authmethod.ReadScope}},
 	} {
 		c.ExpiresAt = valid
 		a.tokens.Add(token, c)
@@ -188,8 +188,8 @@ func (a *app) printBanner(w io.Writer, base string) {
 	p("  %-16s OTP identification actor of %s", tokActor, demoOrg)
 	p("  %-16s the profile owner %s", tokUser, demoUser)
 	p("  %-16s profile operator (RESET_IDENTIFICATION_INITIATOR)", tokOperator)
-	p("  %-16s person olena, 16 (authentication_method_request:deactivate_pis)", tokOlena)
-	p("  %-16s person iryna, olena's mother and verified confidant (same scope)", tokIryna)
+	p("  %-16s person olena, 16 (authentication_method_request:deactivate_pis, authentication_method:read_pis)", tokOlena)
+	p("  %-16s person iryna, olena's mother and verified confidant (same scopes)", tokIryna)
 	p("")
 	p("1. Person request %s (Petro; SMS to %s, mother Oksana %s):", demoPersonRequest, ports.MaskPhone(phonePetro), ports.MaskPhone(phoneOksana))
 	curl("GET", tokRegistrar, "/api/person_requests/"+demoPersonRequest, "")
@@ -198,6 +198,7 @@ func (a *app) printBanner(w io.Writer, base string) {
 	p("2. Authentication method am-olena-mother of olena:")
 	curl("POST", tokOlena, "/api/pis/authentication_methods/am-olena-mother/actions/deactivate/explain", "")
 	curl("PATCH", tokIryna, "/api/pis/authentication_methods/am-olena-mother/actions/deactivate", `{"person_id":"olena"}`)
+	curl("GET", tokIryna, "/api/pis/authentication_methods?person_id=olena", "")
 	p("3. Profile of %s:", demoUser)
 	curl("POST", tokUser, "/api/v1/profiles/my/reset-identification", `{"description":"I moved"}`)
 	curl("POST", tokOperator, "/api/v1/profiles/"+demoUser+"/reset", `{"fields":["address.city"]}`)

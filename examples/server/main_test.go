@@ -136,6 +136,21 @@ func journeys(t *testing.T, base string) {
 	proc := base + "/v1/orgs/" + demoOrg + "/identifications/otp/" + demoProcess
 	do(t, "PUT", proc+"/validate", tokActor, `{"code":"`+lastCode(t, base, phoneAna)+`","two_factor":"X1234567L"}`, 204)
 	require.Equal(t, "VALIDATED", do(t, "GET", proc+"/details", tokOrgAdmin, "", 200)["status"])
+
+	// The deactivation walkthrough: the primary moves to the OTP method, and the list shows it.
+	methods := base + "/api/pis/authentication_methods"
+	primary := func(body map[string]any) string {
+		for _, m := range body["data"].([]any) {
+			if m := m.(map[string]any); m["is_primary"] == true {
+				return m["id"].(string)
+			}
+		}
+		return ""
+	}
+	require.Equal(t, "am-olena-mother", primary(do(t, "GET", methods, tokOlena, "", 200)))
+	do(t, "PATCH", methods+"/am-olena-mother/actions/deactivate", tokOlena, "", 409)
+	do(t, "PATCH", methods+"/am-olena-mother/actions/deactivate", tokIryna, `{"person_id":"olena"}`, 201)
+	require.Equal(t, "am-olena-otp", primary(do(t, "GET", methods+"?person_id=olena", tokIryna, "", 200)))
 }
 
 func TestServerServesAndShutsDownCleanly(t *testing.T) {
