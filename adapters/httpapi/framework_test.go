@@ -3,6 +3,8 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -40,6 +42,12 @@ func newTestAPI(t *testing.T, logs *bytes.Buffer) *Handler {
 		switch b.Name {
 		case "panic":
 			panic("boom")
+		case "hostile panic", "hostile error":
+			v := strings.Repeat("x", 16<<10) + "\n{\"level\":\"ERROR\",\"msg\":\"forged\"}"
+			if b.Name == "hostile panic" {
+				panic(v)
+			}
+			return &verifykit.Error{Kind: verifykit.KindUnavailable, Message: "down", Err: errors.New(v)}
 		case "limited":
 			return &verifykit.Error{Kind: verifykit.KindRateLimited, Message: "slow down", RetryAfter: 1500 * time.Millisecond}
 		case "plain":
@@ -124,6 +132,29 @@ func TestStrictInput(t *testing.T) {
 	}
 	require.Contains(t, logs.String(), "panic serving request")
 	require.Contains(t, logs.String(), `"route":"POST /things/{id}"`)
+}
+
+// TestHostileFailuresAreLoggedBounded: a panic value or a dependency's error that carries
+// what a caller sent (16 kB and a forged JSON log line) is logged cut and without its
+// control characters.
+func TestHostileFailuresAreLoggedBounded(t *testing.T) {
+	for _, name := range []string{"hostile panic", "hostile error"} {
+		var logs bytes.Buffer
+		a := newTestAPI(t, &logs)
+		rec, _ := do(t, a, "POST", "/things/1", "application/json", `{"name":"`+name+`"}`)
+		require.GreaterOrEqual(t, rec.Code, 500)
+		for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+			var rec map[string]any
+			require.NoError(t, json.Unmarshal([]byte(line), &rec), "one JSON record per line")
+			require.NotEqual(t, "forged", rec["msg"])
+			for k, v := range rec {
+				if k != "stack" {
+					require.LessOrEqual(t, len(fmt.Sprint(v)), 600, "%s: %s is bounded", name, k)
+				}
+			}
+		}
+		require.Contains(t, logs.String(), "bytes]", name)
+	}
 }
 
 func TestWrongMethodNamesAllowed(t *testing.T) {

@@ -47,7 +47,9 @@ func attrRequestID(r *http.Request) slog.Attr {
 	return slog.String("request_id", requestID(r.Context()))
 }
 
-func attrError(err error) slog.Attr { return slog.String("error", err.Error()) }
+// attrError logs an error's text bounded (logid.Text): a store's or a dependency's error
+// may quote what the caller sent.
+func attrError(err error) slog.Attr { return logid.TextAttr("error", err.Error()) }
 
 // statusRecorder remembers the status a handler wrote.
 type statusRecorder struct {
@@ -92,7 +94,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if p := recover(); p != nil {
 			h.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
 				logid.Attr("method", r.Method), slog.String("route", pattern), slog.String("request_id", id),
-				slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+				logid.TextAttr("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
 			if rec.status == 0 {
 				h.writeError(rec, r, &httpError{status: http.StatusInternalServerError, typ: "internal_error", message: "Internal server error."})
 			}

@@ -12,6 +12,9 @@ package logid
 import (
 	"log/slog"
 	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // MaxLen is the longest id a log line holds, in bytes. UUIDs (36) and the ids of the
@@ -48,3 +51,36 @@ func Of(id string) string {
 
 // Attr returns the log attribute key=Of(id).
 func Attr(key, id string) slog.Attr { return slog.String(key, Of(id)) }
+
+// MaxTextLen is the most of a free text (an error's text, a panic value) a log line holds,
+// in bytes.
+const MaxTextLen = 512
+
+// Text bounds a free text that may carry what a caller sent (an error that quotes its
+// input, a panic value): control characters, which could fake a log line, become '?', and
+// a text longer than MaxTextLen bytes is cut at a character boundary and marked with its
+// full length.
+func Text(s string) string {
+	if len(s) <= MaxTextLen && !strings.ContainsFunc(s, unsafeRune) {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i >= MaxTextLen {
+			b.WriteString("…[" + strconv.Itoa(len(s)) + " bytes]")
+			break
+		}
+		if unsafeRune(r) {
+			r = '?'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// unsafeRune reports whether r must not reach a log line: a control character, or a byte
+// that is not UTF-8 (decoded as utf8.RuneError).
+func unsafeRune(r rune) bool { return r == utf8.RuneError || unicode.IsControl(r) }
+
+// TextAttr returns the log attribute key=Text(s).
+func TextAttr(key, s string) slog.Attr { return slog.String(key, Text(s)) }

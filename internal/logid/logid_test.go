@@ -3,6 +3,7 @@ package logid_test
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -34,6 +35,29 @@ func TestOf(t *testing.T) {
 			a := logid.Attr("method_id", tc.id)
 			require.Equal(t, "method_id", a.Key)
 			require.Equal(t, tc.want, a.Value.String())
+		})
+	}
+}
+
+func TestText(t *testing.T) {
+	long := strings.Repeat("é", 600) // 1200 bytes
+	cases := []struct {
+		name, in, want string
+	}{
+		{"plain", "storage: connection refused", "storage: connection refused"},
+		{"new line", "bad\n{\"level\":\"ERROR\"}", "bad?{\"level\":\"ERROR\"}"},
+		{"escape and NUL", "a\x1b[2J\x00b", "a?[2J?b"},
+		{"invalid UTF-8", "a\xffb", "a?b"},
+		{"C1 control", "a\u0085b", "a?b"},
+		{"at the bound", strings.Repeat("x", logid.MaxTextLen), strings.Repeat("x", logid.MaxTextLen)},
+		{"long, cut at a character", long, strings.Repeat("é", logid.MaxTextLen/2) + "…[1200 bytes]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := logid.Text(tc.in)
+			require.Equal(t, tc.want, got)
+			require.True(t, utf8.ValidString(got))
+			require.Equal(t, tc.want, logid.TextAttr("error", tc.in).Value.String())
 		})
 	}
 }
