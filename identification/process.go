@@ -51,8 +51,8 @@ const (
 // Channel says how the code is delivered. With External set, the SDK does not send the
 // code: Create and Resend return it once, and the organisation delivers it itself.
 type Channel struct {
-	Type     ChannelType `json:"type"`
-	External bool        `json:"external"`
+	Type     ChannelType
+	External bool
 }
 
 // TwoFactorType is the second factor an actor gives with the code; empty for none.
@@ -77,8 +77,8 @@ const (
 // only (a leading "+" on the country code and spaces in the number are accepted and
 // dropped).
 type MSISDN struct {
-	CountryCode string `json:"country_code"`
-	PhoneNumber string `json:"phone_number"`
+	CountryCode string
+	PhoneNumber string
 }
 
 // E164 returns the number in E.164 form, e.g. "+34600111222", or "" when it is not set.
@@ -91,45 +91,45 @@ func (m MSISDN) E164() string {
 
 // IdentityDocument is an identity document of the actor.
 type IdentityDocument struct {
-	DocumentType   string `json:"document_type"`
-	DocumentNumber string `json:"document_number"`
-	Country        string `json:"country"`
+	DocumentType   string
+	DocumentNumber string
+	Country        string
 }
 
 // Actor is the person an OTP identification process identifies.
 type Actor struct {
-	Name             string           `json:"name"`
-	LastName         string           `json:"last_name"`
-	Email            string           `json:"email"`
-	MSISDN           MSISDN           `json:"msisdn"`
-	IdentityDocument IdentityDocument `json:"identity_document"`
-	Language         string           `json:"language"`
+	Name             string
+	LastName         string
+	Email            string
+	MSISDN           MSISDN
+	IdentityDocument IdentityDocument
+	Language         string
 }
 
 // Process is an OTP identification process as its organisation sees it. It never holds
 // the code. Zero times mean "not happened".
 type Process struct {
-	ID    string `json:"id"`
-	OrgID string `json:"org_id"`
+	ID    string
+	OrgID string
 	// State is the state at the time of the answer: a CREATED process past ExpiresAt is
 	// reported EXPIRED even before that is stored.
-	State         ProcessState  `json:"status"`
-	Actor         Actor         `json:"actor"`
-	TwoFactorType TwoFactorType `json:"two_factor_type,omitempty"`
-	Channel       Channel       `json:"channel"`
-	CreatedAt     time.Time     `json:"created_at"`
-	UpdatedAt     time.Time     `json:"updated_at"`
-	ExpiresAt     time.Time     `json:"expires_at"`
+	State         ProcessState
+	Actor         Actor
+	TwoFactorType TwoFactorType
+	Channel       Channel
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	ExpiresAt     time.Time
 	// CodeSentAt is when the latest code was issued; CodesSent counts the codes issued.
-	CodeSentAt time.Time `json:"code_sent_at,omitzero"`
-	CodesSent  int       `json:"codes_sent"`
+	CodeSentAt time.Time
+	CodesSent  int
 	// FailedAttempts counts failed validations: wrong codes and wrong second factors.
-	FailedAttempts int       `json:"failed_attempts"`
-	ValidatedAt    time.Time `json:"validated_at,omitzero"`
+	FailedAttempts int
+	ValidatedAt    time.Time
 	// TwoFactorEvidence is the reference the actor gave for PERSONAL_DOCUMENT_IMAGE.
-	TwoFactorEvidence string    `json:"two_factor_evidence,omitempty"`
-	CancelledAt       time.Time `json:"cancelled_at,omitzero"`
-	CancelReason      string    `json:"cancel_reason,omitempty"`
+	TwoFactorEvidence string
+	CancelledAt       time.Time
+	CancelReason      string
 }
 
 // Defaults of ProcessConfig.

@@ -23,17 +23,17 @@ const maxTwoFactorLen = 2048
 // ProcessMetadata is what the actor may see of a process: never the code, nor the full
 // contact data.
 type ProcessMetadata struct {
-	ID string `json:"id"`
+	ID string
 	// State is the state at the time of the answer (a CREATED process past its expiry is
 	// EXPIRED).
-	State         ProcessState  `json:"status"`
-	ExpiresAt     time.Time     `json:"expires_at"`
-	TwoFactorType TwoFactorType `json:"two_factor_type,omitempty"`
-	Channel       ChannelType   `json:"channel"`
+	State         ProcessState
+	ExpiresAt     time.Time
+	TwoFactorType TwoFactorType
+	Channel       ChannelType
 	// MaskedContact is where the code was sent, masked by its kind (ports.MaskRecipient):
 	// "+3460*****22" for SMS and WHATSAPP, "j***@e***.com" for EMAIL.
-	MaskedContact string `json:"masked_contact"`
-	Language      string `json:"language,omitempty"`
+	MaskedContact string
+	Language      string
 }
 
 func toMetadata(r ports.ProcessRecord, now time.Time) ProcessMetadata {

@@ -3,26 +3,13 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/identification"
 )
-
-// createProcessBody is the body of POST /v1/orgs/{org_id}/identifications/otp.
-type createProcessBody struct {
-	Actor         identification.Actor         `json:"actor"`
-	ExpiresIn     string                       `json:"expires_in"`
-	TwoFactorType identification.TwoFactorType `json:"two_factor_type"`
-	Channel       identification.Channel       `json:"channel"`
-}
-
-// processWithCode is a process, with its one-time code when the channel is external: the
-// organisation delivers it, and gets it this once.
-type processWithCode struct {
-	identification.Process
-	Code string `json:"code,omitempty"`
-}
 
 // processRoutes registers the OTP identification routes (RULES.md §D): the organisation's
 // admin routes, and the actor's metadata and validate routes. Every route is scoped by
@@ -38,10 +25,10 @@ func (h *Handler) processRoutes(s *identification.ProcessService) {
 			return asBadRequest(err)
 		}
 		res, err := s.Create(r.Context(), identification.CreateProcessRequest{
-			Token: bearer(r), OrgID: r.PathValue("org_id"),
-			Actor: b.Actor, ExpiresIn: b.ExpiresIn, TwoFactorType: b.TwoFactorType, Channel: b.Channel,
+			Token: bearer(r), OrgID: r.PathValue("org_id"), Actor: b.Actor.domain(), ExpiresIn: b.ExpiresIn,
+			TwoFactorType: b.TwoFactorType, Channel: identification.Channel{Type: b.Channel.Type, External: b.Channel.External},
 		})
-		return answer(w, http.StatusCreated, processWithCode{res.Process, res.Code}, err)
+		return answer(w, http.StatusCreated, toWireProcess(res.Process, res.Code), err)
 	})
 	h.handle("GET", base, func(w http.ResponseWriter, r *http.Request) error {
 		req := identification.ListProcessesRequest{Token: bearer(r), OrgID: r.PathValue("org_id")}
@@ -56,13 +43,14 @@ func (h *Handler) processRoutes(s *identification.ProcessService) {
 			return asBadRequest(err)
 		}
 		res, err := s.List(r.Context(), req)
-		return answer(w, http.StatusOK, map[string]any{
-			"processes": res.Processes, "total": res.Total, "offset": res.Offset, "limit": res.Limit,
-		}, err)
+		if err != nil {
+			return asQueryParameters(err, map[string]string{"$.offset": "offset", "$.limit": "limit"}, "$.states[", "status")
+		}
+		return answer(w, http.StatusOK, toWireProcessList(res), nil)
 	})
 	h.handle("GET", base+"/{id}/details", func(w http.ResponseWriter, r *http.Request) error {
 		res, err := s.Get(r.Context(), one(r))
-		return answer(w, http.StatusOK, res, err)
+		return answer(w, http.StatusOK, toWireProcess(res, ""), err)
 	})
 	h.handle("POST", base+"/{id}/resend", func(w http.ResponseWriter, r *http.Request) error {
 		if err := decodeJSON(r, &struct{}{}, true); err != nil {
@@ -73,7 +61,7 @@ func (h *Handler) processRoutes(s *identification.ProcessService) {
 			return err
 		}
 		if res.Code != "" { // external channel: the organisation delivers the new code
-			writeJSON(w, http.StatusOK, processWithCode{res.Process, res.Code})
+			writeJSON(w, http.StatusOK, toWireProcess(res.Process, res.Code))
 			return nil
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -107,7 +95,7 @@ func (h *Handler) processRoutes(s *identification.ProcessService) {
 	})
 	h.handle("GET", base+"/{id}", func(w http.ResponseWriter, r *http.Request) error {
 		res, err := s.Metadata(r.Context(), one(r))
-		return answer(w, http.StatusOK, res, err)
+		return answer(w, http.StatusOK, toWireProcessMetadata(res), err)
 	})
 	h.handle("PUT", base+"/{id}/validate", func(w http.ResponseWriter, r *http.Request) error {
 		var b struct {
@@ -154,4 +142,26 @@ func queryInt(v *verifykit.Validation, raw, name string) int {
 		v.AddEntry(verifykit.InvalidEntry{Entry: name, EntryType: verifykit.EntryQueryParameter, Rule: "cast", Description: "must be an integer"})
 	}
 	return n
+}
+
+// asQueryParameters renames the invalid entries of err that the domain names as JSON paths
+// (byName, and any starting with listPrefix, e.g. "$.states[2]", as listName) to the query
+// parameters the route reads them from, with entry_type "query_parameter".
+func asQueryParameters(err error, byName map[string]string, listPrefix, listName string) error {
+	var ve *verifykit.Error
+	if !errors.As(err, &ve) || len(ve.Invalid) == 0 {
+		return err
+	}
+	out := *ve
+	out.Invalid = slices.Clone(ve.Invalid)
+	for i, in := range out.Invalid {
+		name, ok := byName[in.Entry]
+		if !ok && strings.HasPrefix(in.Entry, listPrefix) {
+			name, ok = listName, true
+		}
+		if ok {
+			out.Invalid[i].Entry, out.Invalid[i].EntryType = name, verifykit.EntryQueryParameter
+		}
+	}
+	return &out
 }
