@@ -97,13 +97,13 @@ const (
 // InvalidEntry names one offending input and the rule it broke.
 type InvalidEntry struct {
 	// Entry is where the bad value is, e.g. "$.fields[1]".
-	Entry string `json:"entry"`
+	Entry string
 	// EntryType says what kind of place Entry names, e.g. EntryJSONProperty.
-	EntryType string `json:"entry_type"`
+	EntryType string
 	// Rule is a short machine-readable rule name, e.g. "required", "inclusion", "format".
-	Rule string `json:"rule"`
+	Rule string
 	// Description explains the rule to a person.
-	Description string `json:"description"`
+	Description string
 }
 
 // Error is the one error type every package of the SDK returns to its callers.

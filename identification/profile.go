@@ -291,17 +291,17 @@ func auditEvent(ev ports.ProfileAuditEvent, now time.Time) ports.ProfileAuditEve
 // ProfileResult is a user's profile with what the identification flow keeps about it.
 type ProfileResult struct {
 	// Profile is the profile; Profile.Status is the identification status.
-	Profile Profile `json:"profile"`
+	Profile Profile
 	// Status is StatusOK.
-	Status string `json:"status"`
+	Status string
 	// UserID is the profile's user.
-	UserID string `json:"userId"`
+	UserID string
 	// MandatoryFields are the field paths the last reset named.
-	MandatoryFields []string `json:"mandatoryFields"`
+	MandatoryFields []string
 	// PendingFields are the mandatory fields not updated yet; submitting needs none.
-	PendingFields []string `json:"pendingFields"`
+	PendingFields []string
 	// Documents are the profile's documents.
-	Documents []ports.ProfileDocument `json:"documents"`
+	Documents []ports.ProfileDocument
 }
 
 // profileOut returns p with empty lists and maps instead of nil, so that its JSON has the
@@ -351,17 +351,17 @@ func (s *ProfileService) MyProfile(ctx context.Context, req MyProfileRequest) (P
 // ProfileFieldChange sets one profile field.
 type ProfileFieldChange struct {
 	// Path is a field path of ResettableFields, e.g. "contact.email".
-	Path string `json:"path"`
+	Path string
 	// Value is the new value.
-	Value string `json:"value"`
+	Value string
 }
 
 // UpdateProfileRequest changes fields of the caller's own profile.
 type UpdateProfileRequest struct {
 	// Token is the user's access token.
-	Token string `json:"-"`
+	Token string
 	// Changes are the fields to set, at least one, each path once.
-	Changes []ProfileFieldChange `json:"changes"`
+	Changes []ProfileFieldChange
 }
 
 // UpdateProfile sets fields of the token's user's profile and marks the mandatory ones among
@@ -484,11 +484,11 @@ func (s *ProfileService) SubmitIdentification(ctx context.Context, req SubmitIde
 // SetIdentificationStatusRequest moves a user's profile to another identification status.
 type SetIdentificationStatusRequest struct {
 	// Token is the operator's access token; it needs ProfileConfig.ReviewPermission.
-	Token string `json:"-"`
+	Token string
 	// UserID is the profile's user. Required.
-	UserID string `json:"-"`
+	UserID string
 	// Status is the new identification status. Required.
-	Status ports.IdentificationStatus `json:"status"`
+	Status ports.IdentificationStatus
 }
 
 // SetIdentificationStatus is the operator's review step: it moves a profile along the table

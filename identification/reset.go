@@ -30,16 +30,16 @@ func resetRequestError(err error) error {
 // (POST /profiles/my/reset-identification).
 type AskForResetRequest struct {
 	// Token is the user's access token.
-	Token string `json:"-"`
+	Token string
 	// Description is the user's free text, at most MaxDescriptionLength bytes. Optional.
-	Description string `json:"description"`
+	Description string
 }
 
 // ResetRequestResult is the answer of the use cases that return one reset request.
 type ResetRequestResult struct {
-	Request ports.ResetRequest `json:"request"`
+	Request ports.ResetRequest
 	// Status is StatusOK.
-	Status string `json:"status"`
+	Status string
 }
 
 // AskForReset creates a PENDING reset request for the token's user. Checks, in order: token
@@ -91,9 +91,9 @@ func (s *ProfileService) AskForReset(ctx context.Context, req AskForResetRequest
 // ResetRequestFilter selects reset requests; an empty field selects all.
 type ResetRequestFilter struct {
 	// Status is PENDING, APPROVED or DECLINED.
-	Status ports.ResetRequestStatus `json:"status,omitempty"`
+	Status ports.ResetRequestStatus
 	// OrganizationID is the users' organisation.
-	OrganizationID string `json:"organizationId,omitempty"`
+	OrganizationID string
 }
 
 // ResetRequestSort sorts reset requests: each field, when set, is "asc" or "desc" (any
@@ -101,37 +101,37 @@ type ResetRequestFilter struct {
 // createdAt, then userId), because a JSON object's key order is not kept; ties, and an
 // empty sort, fall back to the creation time, then the id, ascending.
 type ResetRequestSort struct {
-	OrganizationID string `json:"organizationId,omitempty"`
-	Status         string `json:"status,omitempty"`
-	CreatedAt      string `json:"createdAt,omitempty"`
-	UserID         string `json:"userId,omitempty"`
+	OrganizationID string
+	Status         string
+	CreatedAt      string
+	UserID         string
 }
 
 // ViewResetRequestsRequest asks for a page of reset requests
 // (POST /profiles/view-reset-identification-requests).
 type ViewResetRequestsRequest struct {
 	// Token is the operator's access token; it needs ProfileConfig.OperatorPermission.
-	Token  string             `json:"-"`
-	Filter ResetRequestFilter `json:"filter"`
-	Sort   ResetRequestSort   `json:"sort"`
+	Token  string
+	Filter ResetRequestFilter
+	Sort   ResetRequestSort
 	// PageNumber counts from 0, as in SDK.Finance.
-	PageNumber int `json:"pageNumber"`
+	PageNumber int
 	// PageSize is 1 to MaxPageSize.
-	PageSize int `json:"pageSize"`
+	PageSize int
 }
 
 // ViewResetRequestsResult is one page of reset requests.
 type ViewResetRequestsResult struct {
 	// Status is StatusOK.
-	Status     string `json:"status"`
-	PageNumber int    `json:"pageNumber"`
-	PageSize   int    `json:"pageSize"`
+	Status     string
+	PageNumber int
+	PageSize   int
 	// TotalRecords is how many requests match the filter in all.
-	TotalRecords int `json:"totalRecords"`
+	TotalRecords int
 	// TotalPages is how many pages of PageSize they fill (0 when none match).
-	TotalPages int `json:"totalPages"`
+	TotalPages int
 	// Records is the page; empty (never nil) past the last page.
-	Records []ports.ResetRequest `json:"records"`
+	Records []ports.ResetRequest
 }
 
 // ViewResetRequests is the operator's "view pending reset identification requests". Checks,
@@ -304,26 +304,26 @@ func (s *ProfileService) decideResetRequest(ctx context.Context, req DecideReset
 type ResetIdentificationRequest struct {
 	// Token is the operator's access token; it needs ProfileConfig.OperatorPermission
 	// (RESET_IDENTIFICATION_INITIATOR).
-	Token string `json:"-"`
+	Token string
 	// UserID is the user whose identification is reset (the path's id). Required.
-	UserID string `json:"-"`
+	UserID string
 	// Fields are the profile field paths the user must update, at least one; each a path of
 	// ResettableFields, given once.
-	Fields []string `json:"fields"`
+	Fields []string
 }
 
 // ResetIdentificationResult is the seed's answer, the profile and "status":"ok", with the
 // mandatory fields the reset has just set.
 type ResetIdentificationResult struct {
-	Profile Profile `json:"profile"`
+	Profile Profile
 	// Status is StatusOK.
-	Status string `json:"status"`
+	Status string
 	// MandatoryFields are the field paths the user must now update before submitting
 	// again: the request's Fields, in the order given. This SDK's addition to the seed's
 	// answer, so the operator sees what was set without reading the profile again.
-	MandatoryFields []string `json:"mandatoryFields"`
+	MandatoryFields []string
 	// Message is the seed's optional message; empty, and then left out of the JSON.
-	Message string `json:"Message,omitempty"`
+	Message string
 }
 
 // ResetIdentification resets a user's identification and records the fields the user must

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata" // authmethod counts ages in Europe/Kyiv
@@ -17,6 +18,7 @@ import (
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/internal/openapicheck"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
@@ -27,7 +29,7 @@ var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 // fullEnv is a Handler with every service on the memory adapters, and what tests need to
 // look behind it.
 type fullEnv struct {
-	handler  *httpapi.Handler
+	handler  checkedHandler // every exchange checked against the OpenAPI document
 	clock    *memory.Clock
 	tokens   *memory.Tokens
 	profiles *memory.ProfileStore
@@ -79,8 +81,33 @@ func newLoggedHandler(t testing.TB, logger *slog.Logger) *fullEnv {
 		Profiles: profiles, Processes: processes, PersonRequests: e.requests, AuthMethods: methods,
 	}, httpapi.Options{Logger: logger})
 	require.NoError(t, err)
-	e.handler = h
+	e.handler = checked(t, h)
 	return e
+}
+
+// contract is the checker of the package's tests: the embedded OpenAPI document, and the
+// headers the Handler sets that a response must declare when it sends them.
+var contract = sync.OnceValues(func() (*openapicheck.Checker, error) {
+	return openapicheck.New(openapicheck.DeclaredHeaders("X-Request-Id", "Retry-After", "Allow"))
+})
+
+// checkedHandler is a Handler whose every request and response is checked against the
+// OpenAPI document (internal/openapicheck): a mismatch fails the test that built it.
+type checkedHandler struct {
+	http.Handler // h, checked
+	api          *httpapi.Handler
+}
+
+// Routes returns the routes of the Handler.
+func (c checkedHandler) Routes() []string { return c.api.Routes() }
+
+// checked wraps h so that every exchange is checked against the OpenAPI document, with
+// mismatches reported to t. Every test serves its Handler through it.
+func checked(t testing.TB, h *httpapi.Handler) checkedHandler {
+	t.Helper()
+	c, err := contract()
+	require.NoError(t, err)
+	return checkedHandler{Handler: c.Handler(t, h), api: h}
 }
 
 // token registers a token valid for a day with the given claims.
@@ -103,7 +130,12 @@ func newRequest(method, path, token, body string) *http.Request {
 	return req
 }
 
+// serveReq serves req with h, a checked handler (checked): an unchecked *httpapi.Handler
+// would bypass the contract checks, and panics.
 func serveReq(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
+	if _, raw := h.(*httpapi.Handler); raw {
+		panic("serveReq: an unchecked *httpapi.Handler; wrap it with checked(t, h)")
+	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec

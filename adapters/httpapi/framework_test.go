@@ -31,6 +31,11 @@ type testBody struct {
 	When  time.Time   `json:"when"`
 }
 
+// newTestAPI is a Handler with one test-only route, POST /things/{id}, to exercise the
+// framework (strict decoding, panics, 405, Retry-After, request ids). It is deliberately not
+// served through internal/openapicheck: the route is not part of the public contract that
+// openapi.json describes (and openapicheck imports this package, which an internal test
+// cannot import back). Every test of the public routes is checked (env_test.go: checked).
 func newTestAPI(t *testing.T, logs *bytes.Buffer) *Handler {
 	t.Helper()
 	a := &Handler{mux: http.NewServeMux(), log: slog.New(slog.NewJSONHandler(logs, nil))}

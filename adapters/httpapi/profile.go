@@ -7,47 +7,44 @@ import (
 )
 
 // profileRoutes registers the SDK.Finance profile identification routes (RULES.md §C).
-// Answers are the service results as they are: the profile shape of the seed, with
+// Answers are the wire types of profile_wire.go: the profile shape of the seed, with
 // "status":"ok".
 func (h *Handler) profileRoutes(s *identification.ProfileService) {
 	const base = "/api/v1/profiles"
 	h.handle("GET", base+"/my", func(w http.ResponseWriter, r *http.Request) error {
 		res, err := s.MyProfile(r.Context(), identification.MyProfileRequest{Token: bearer(r)})
-		return answer(w, http.StatusOK, res, err)
+		return answer(w, http.StatusOK, toWireProfileResult(res), err)
 	})
 	h.handle("PATCH", base+"/my", func(w http.ResponseWriter, r *http.Request) error {
-		var req identification.UpdateProfileRequest
-		if err := decodeJSON(r, &req, false); err != nil {
+		var b updateProfileBody
+		if err := decodeJSON(r, &b, false); err != nil {
 			return err
 		}
-		req.Token = bearer(r)
-		res, err := s.UpdateProfile(r.Context(), req)
-		return answer(w, http.StatusOK, res, err)
+		res, err := s.UpdateProfile(r.Context(), b.domain(bearer(r)))
+		return answer(w, http.StatusOK, toWireProfileResult(res), err)
 	})
 	h.handle("POST", base+"/my/submit-identification", func(w http.ResponseWriter, r *http.Request) error {
 		if err := decodeJSON(r, &struct{}{}, true); err != nil {
 			return err
 		}
 		res, err := s.SubmitIdentification(r.Context(), identification.SubmitIdentificationRequest{Token: bearer(r)})
-		return answer(w, http.StatusOK, res, err)
+		return answer(w, http.StatusOK, toWireProfileResult(res), err)
 	})
 	h.handle("POST", base+"/my/reset-identification", func(w http.ResponseWriter, r *http.Request) error {
-		var req identification.AskForResetRequest
-		if err := decodeJSON(r, &req, true); err != nil {
+		var b askForResetBody
+		if err := decodeJSON(r, &b, true); err != nil {
 			return err
 		}
-		req.Token = bearer(r)
-		res, err := s.AskForReset(r.Context(), req)
-		return answer(w, http.StatusCreated, res, err)
+		res, err := s.AskForReset(r.Context(), identification.AskForResetRequest{Token: bearer(r), Description: b.Description})
+		return answer(w, http.StatusCreated, toWireResetRequestResult(res), err)
 	})
 	h.handle("POST", base+"/view-reset-identification-requests", func(w http.ResponseWriter, r *http.Request) error {
-		var req identification.ViewResetRequestsRequest
-		if err := decodeJSON(r, &req, false); err != nil {
+		var b viewResetRequestsBody
+		if err := decodeJSON(r, &b, false); err != nil {
 			return err
 		}
-		req.Token = bearer(r)
-		res, err := s.ViewResetRequests(r.Context(), req)
-		return answer(w, http.StatusOK, res, err)
+		res, err := s.ViewResetRequests(r.Context(), b.domain(bearer(r)))
+		return answer(w, http.StatusOK, toWireResetRequestPage(res), err)
 	})
 	decide := func(approve bool) handlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) error {
@@ -62,28 +59,30 @@ func (h *Handler) profileRoutes(s *identification.ProfileService) {
 			} else {
 				res, err = s.DeclineResetRequest(r.Context(), req)
 			}
-			return answer(w, http.StatusOK, res, err)
+			return answer(w, http.StatusOK, toWireResetRequestResult(res), err)
 		}
 	}
 	h.handle("POST", base+"/{userId}/reset-identification-requests/{reqId}/approve", decide(true))
 	h.handle("POST", base+"/{userId}/reset-identification-requests/{reqId}/decline", decide(false))
 	h.handle("POST", base+"/{id}/reset", func(w http.ResponseWriter, r *http.Request) error {
-		var req identification.ResetIdentificationRequest
-		if err := decodeJSON(r, &req, false); err != nil {
+		var b resetIdentificationBody
+		if err := decodeJSON(r, &b, false); err != nil {
 			return err
 		}
-		req.Token, req.UserID = bearer(r), r.PathValue("id")
-		res, err := s.ResetIdentification(r.Context(), req)
-		return answer(w, http.StatusOK, res, err)
+		res, err := s.ResetIdentification(r.Context(), identification.ResetIdentificationRequest{
+			Token: bearer(r), UserID: r.PathValue("id"), Fields: b.Fields,
+		})
+		return answer(w, http.StatusOK, toWireResetIdentificationResult(res), err)
 	})
 	h.handle("POST", base+"/{id}/identification-status", func(w http.ResponseWriter, r *http.Request) error {
-		var req identification.SetIdentificationStatusRequest
-		if err := decodeJSON(r, &req, false); err != nil {
+		var b setIdentificationStatusBody
+		if err := decodeJSON(r, &b, false); err != nil {
 			return err
 		}
-		req.Token, req.UserID = bearer(r), r.PathValue("id")
-		res, err := s.SetIdentificationStatus(r.Context(), req)
-		return answer(w, http.StatusOK, res, err)
+		res, err := s.SetIdentificationStatus(r.Context(), identification.SetIdentificationStatusRequest{
+			Token: bearer(r), UserID: r.PathValue("id"), Status: b.Status,
+		})
+		return answer(w, http.StatusOK, toWireProfileResult(res), err)
 	})
 }
 
