@@ -267,7 +267,13 @@ func (s *ProcessService) draw(ctx context.Context, rec ports.ProcessRecord, now 
 	if req.Send == nil && ChannelType(rec.ChannelType) != ChannelSMS {
 		return nil, verifykit.New(verifykit.KindUnavailable, "No sender is configured for channel "+rec.ChannelType)
 	}
-	return s.otp.Draw(ctx, req)
+	d, err := s.otp.Draw(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	// A delivery receipt finds the process by organisation and id (MarkUndeliverable).
+	d.SetReceiptScope(rec.OrgID)
+	return d, nil
 }
 
 // ProcessRequest names one process of an organisation.

@@ -423,6 +423,25 @@ func TestFailureBudgetBlocksVerification(t *testing.T) {
 	require.NoError(t, err, "the budget refills as failures leave the window")
 }
 
+// TestFailuresAtALaterTimeCount: failures stored with times later than this call's clock
+// (a concurrent call that read the clock after this one, or an instance whose clock is
+// ahead) count against the budget; RetryAfter is measured from this call's clock.
+func TestFailuresAtALaterTimeCount(t *testing.T) {
+	e := newEnv(t, func(c *otp.Config) { c.FailureLimit = ports.RateLimit{Max: 3, Per: 24 * time.Hour} })
+	_, code := e.issue(t, "u1", phone)
+	later := start.Add(time.Minute)
+	_, err := e.store.Update(context.Background(), "login", "u1", func(v *ports.Verification) error {
+		v.Failures = append(v.Failures, later, later, later)
+		return nil
+	})
+	require.NoError(t, err)
+
+	_, err = e.verify("u1", code)
+	require.ErrorIs(t, err, otp.ErrTooManyFailures, "three failures a minute ahead use up the budget now")
+	requireRateLimited(t, err, 24*time.Hour+time.Minute)
+	require.Len(t, e.stored(t, "u1").Failures, 3)
+}
+
 func TestDeliveryRetriesTransientFailures(t *testing.T) {
 	e := newEnv(t)
 	e.sms.FailNext(2, false)

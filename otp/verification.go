@@ -82,7 +82,8 @@ func (s *Service) Draw(ctx context.Context, req IssueRequest) (*Draft, error) {
 	if render == nil {
 		render = s.cfg.Message
 	}
-	d.msg = ports.Message{To: req.Recipient, Body: render(d.code, s.ttl(req)), IdempotencyKey: d.rec.ID}
+	d.msg = ports.Message{To: req.Recipient, Body: render(d.code, s.ttl(req)), IdempotencyKey: d.rec.ID,
+		Ref: ports.DeliveryRef{Purpose: d.rec.Purpose, Subject: d.rec.Subject, CodeID: d.rec.ID}}
 	return d, nil
 }
 
@@ -271,12 +272,21 @@ func (s *Service) Completed(v ports.Verification, code string) bool {
 // attempt applies one attempt with match to v at now.
 func (s *Service) attempt(v *ports.Verification, now time.Time, match func(ports.OTPRecord) bool) (VerifyResult, error) {
 	lim := s.cfg.FailureLimit
-	s.dropStaleFailures(v, now)
-	if d := ports.DecideRate(v.Failures, now, []ports.RateLimit{lim}); !d.Allowed {
+	// The budget is judged at the latest of now and the newest stored failure: a failure
+	// counted by a concurrent call (or an instance whose clock is ahead) with a later time
+	// than this call's now has happened, and must count against this attempt too, or
+	// concurrent wrong guesses could pass the budget.
+	at := now
+	if n := len(v.Failures); n > 0 && v.Failures[n-1].After(at) {
+		at = v.Failures[n-1]
+	}
+	s.dropStaleFailures(v, at)
+	if d := ports.DecideRate(v.Failures, at, []ports.RateLimit{lim}); !d.Allowed {
+		wait := d.RetryAfter + at.Sub(now)
 		return VerifyResult{}, &verifykit.Error{
 			Kind:       verifykit.KindRateLimited,
-			Message:    "Too many failed verification attempts; try again in " + roundUp(d.RetryAfter) + ".",
-			RetryAfter: d.RetryAfter,
+			Message:    "Too many failed verification attempts; try again in " + roundUp(wait) + ".",
+			RetryAfter: wait,
 			Err:        ErrTooManyFailures,
 		}
 	}

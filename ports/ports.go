@@ -66,6 +66,9 @@ type Message struct {
 	// IdempotencyKey is the same on every retry of one message, so a sender (or its
 	// gateway) can drop a duplicate instead of delivering twice.
 	IdempotencyKey string
+	// Ref names the code the message carries, for delivery receipts (see DeliveryRef);
+	// zero for a message that carries none.
+	Ref DeliveryRef
 }
 
 // SMSSender delivers SMS messages. An error that wraps ErrPermanent means retrying cannot
