@@ -26,6 +26,8 @@ type Handler struct {
 	mux    *http.ServeMux
 	log    *slog.Logger
 	routes []string // "METHOD /path/{param}", in registration order
+
+	clients ClientVerifier // Options.Clients: checks the api-key of the eHealth routes
 }
 
 // Services are the domain services whose routes a Handler serves. A nil service's routes
@@ -47,6 +49,9 @@ type Services struct {
 type Options struct {
 	// Logger receives one line per request and the details of failures. Default: discard.
 	Logger *slog.Logger
+	// Clients, when set, checks the api-key header of the eHealth routes before any token
+	// work (see ClientVerifier). Default: no check.
+	Clients ClientVerifier
 }
 
 // New returns a Handler serving the routes of every non-nil service, plus GET /healthz and
@@ -55,7 +60,7 @@ func New(s Services, opts Options) (*Handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{mux: http.NewServeMux(), log: opts.Logger}
+	h := &Handler{mux: http.NewServeMux(), log: opts.Logger, clients: opts.Clients}
 	h.handle("GET", "/healthz", func(w http.ResponseWriter, _ *http.Request) error {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		return nil
@@ -96,6 +101,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func (h *Handler) handle(method, path string, fn handlerFunc) {
 	pattern := method + " " + path
 	h.routes = append(h.routes, pattern)
+	fn = h.withClientKey(path, fn)
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if err := fn(w, r); err != nil {
 			h.writeError(w, r, err)

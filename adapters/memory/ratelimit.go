@@ -5,7 +5,6 @@ import (
 	"hash/maphash"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/verifykit/verifykit"
@@ -21,8 +20,7 @@ import (
 // call that records it. Keys with no event inside the retention are swept away.
 type RateLimiter struct {
 	seed      maphash.Seed
-	retention atomic.Int64 // the set retention in nanoseconds; 0: ports.DefaultRateRetention
-	longest   atomic.Int64 // the longest Per asked about, in nanoseconds
+	retention ports.RateRetention // how long events are kept
 	shards    [shardCount]limiterShard
 }
 
@@ -54,22 +52,7 @@ func NewRateLimiter() *RateLimiter {
 // Per it has been asked about. A shorter retention saves memory; it must be at least the
 // longest window any caller of the limiter uses. It is safe to call at any time; the events
 // already dropped stay dropped.
-func (l *RateLimiter) SetRetention(d time.Duration) { l.retention.Store(max(int64(d), 0)) }
-
-// keep returns how long to keep events now that a call asked about a window of longest.
-func (l *RateLimiter) keep(longest time.Duration) time.Duration {
-	for {
-		seen := l.longest.Load()
-		if int64(longest) <= seen || l.longest.CompareAndSwap(seen, int64(longest)) {
-			break
-		}
-	}
-	r := time.Duration(l.retention.Load())
-	if r == 0 {
-		r = ports.DefaultRateRetention
-	}
-	return max(r, time.Duration(l.longest.Load()))
-}
+func (l *RateLimiter) SetRetention(d time.Duration) { l.retention.Set(d) }
 
 // errBadLimit is returned for a limit with a non-positive Max or Per.
 var errBadLimit = verifykit.New(verifykit.KindInternal, "A rate limit needs a positive Max and Per.")
@@ -133,7 +116,7 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 		}
 		longest = max(longest, lim.Per)
 	}
-	keep := l.keep(longest)
+	keep := l.retention.Keep(longest)
 	now = now.Round(0) // wall clock only: times of every caller compare alike
 	sh := &l.shards[shardIndex(l.seed, key)]
 	sh.mu.Lock()

@@ -33,8 +33,7 @@ import (
 type RateLimiter struct {
 	db        *DB
 	writes    atomic.Uint64
-	retention atomic.Int64 // the set retention in nanoseconds; 0: ports.DefaultRateRetention
-	longest   atomic.Int64 // the longest Per asked about, in nanoseconds
+	retention ports.RateRetention // how long events are kept
 
 	qSelect, qUpsert, qPurge, qUndo, qDropEmpty string
 }
@@ -74,7 +73,7 @@ func (l *RateLimiter) Allow(ctx context.Context, key string, now time.Time, limi
 	if err != nil || len(limits) == 0 {
 		return ports.RateDecision{Allowed: err == nil}, err
 	}
-	keep := l.keep(longest)
+	keep := l.retention.Keep(longest)
 	var (
 		events    []int64
 		keepUntil int64
@@ -122,22 +121,7 @@ func (l *RateLimiter) Allow(ctx context.Context, key string, now time.Time, limi
 // less restores ports.DefaultRateRetention. It never keeps events for less than the longest
 // Per this RateLimiter value has been asked about. Set every instance on one schema alike,
 // to at least the longest window any of them uses. It is safe to call at any time.
-func (l *RateLimiter) SetRetention(d time.Duration) { l.retention.Store(max(int64(d), 0)) }
-
-// keep returns how long to keep events now that a call asked about a window of longest.
-func (l *RateLimiter) keep(longest time.Duration) time.Duration {
-	for {
-		seen := l.longest.Load()
-		if int64(longest) <= seen || l.longest.CompareAndSwap(seen, int64(longest)) {
-			break
-		}
-	}
-	r := time.Duration(l.retention.Load())
-	if r == 0 {
-		r = ports.DefaultRateRetention
-	}
-	return max(r, time.Duration(l.longest.Load()))
-}
+func (l *RateLimiter) SetRetention(d time.Duration) { l.retention.Set(d) }
 
 // Peek implements ports.RateLimiter. It reads the committed events of key without locking.
 func (l *RateLimiter) Peek(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {
@@ -145,7 +129,7 @@ func (l *RateLimiter) Peek(ctx context.Context, key string, now time.Time, limit
 	if err != nil {
 		return ports.RateDecision{}, err
 	}
-	l.keep(longest) // a window asked about is kept from now on
+	l.retention.Keep(longest) // a window asked about is kept from now on
 	var (
 		events    []int64
 		keepUntil int64

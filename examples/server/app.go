@@ -29,7 +29,7 @@ type app struct {
 	close   func()
 
 	clock  ports.Clock
-	tokens *memory.Tokens
+	tokens demoTokens // the demo table; with -jwks-url, the JWT verifier beside it (tokens.go)
 	sms    *memory.SMSOutbox
 
 	codeStore    ports.OTPStore
@@ -64,6 +64,14 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 			return nil, err
 		}
 	}
+	if err := a.useRedis(ctx, cfg.redisAddrs); err != nil {
+		a.close()
+		return nil, err
+	}
+	if err := a.useTokenVerifier(ctx, cfg.tokens, logger); err != nil {
+		a.close()
+		return nil, err
+	}
 
 	secret := []byte(cfg.otpSecret)
 	if cfg.otpSecret == "" {
@@ -92,6 +100,10 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 		mux.Handle("/", api)
 		mux.HandleFunc("GET /dev/sms", a.serveSMS)
 		a.handler = mux
+	}
+	if err := a.useDelivery(ocfg, logger); err != nil {
+		a.close()
+		return nil, err
 	}
 	if err := a.loadDemo(ctx); err != nil {
 		a.close()

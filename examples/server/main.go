@@ -39,7 +39,9 @@ type config struct {
 	dev            bool
 	postgresDSN    string
 	postgresSchema string
+	redisAddrs     string
 	otpSecret      string
+	tokens         tokenFlags
 	logLevel       slog.Level
 	shutdownAfter  time.Duration
 }
@@ -52,7 +54,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.BoolVar(&c.dev, "dev", false, "add GET /dev/sms, the SMS outbox, to read the one-time codes")
 	fs.StringVar(&c.postgresDSN, "postgres", "", "PostgreSQL DSN: keep every store there (migrated at start-up); default memory")
 	fs.StringVar(&c.postgresSchema, "postgres-schema", "verifykit", "PostgreSQL schema of -postgres")
+	fs.StringVar(&c.redisAddrs, "redis", "", "Redis address(es), comma-separated (several: a Redis Cluster): keep standalone codes and rate limits there")
 	fs.StringVar(&c.otpSecret, "otp-secret", os.Getenv("VERIFYKIT_OTP_SECRET"), "HMAC secret of one-time codes, at least 32 bytes (default $VERIFYKIT_OTP_SECRET, else a random secret per start)")
+	addTokenFlags(fs, &c.tokens) // -jwks-url, -issuer, -audience (tokens.go)
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN or ERROR")
 	fs.DurationVar(&c.shutdownAfter, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown waits for requests in flight")
 	if err := fs.Parse(args); err != nil {

@@ -93,7 +93,7 @@ func do(t *testing.T, method, u, token, body string, want int) map[string]any {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := checkedClient(t).Do(req) // every exchange checked against the OpenAPI document
 	require.NoError(t, err)
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)

@@ -1,6 +1,9 @@
 package deps_test
 
 import (
+	"os/exec"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -31,4 +34,29 @@ func TestDefaults(t *testing.T) {
 	c := memory.NewClock(ports.SystemClock{}.Now())
 	require.Same(t, c, depcheck.ClockOr(c))
 	require.NotNil(t, depcheck.LoggerOr(nil))
+}
+
+// TestCoreImports keeps the core packages (root, ports, otp, the flows) to the standard
+// library, each other, and the dependencies DESIGN.md allows them: no adapter, and none of
+// the adapters' dependencies (jwx, pgx, ...). golang.org/x/time is allowed.
+func TestCoreImports(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command to list the imports with")
+	}
+	const module = "github.com/verifykit/verifykit"
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}",
+		".", "./ports", "./otp/...", "./personrequest/...", "./identification/...", "./authmethod/...")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	allowed := []string{"github.com/google/uuid", "github.com/sethvargo/go-retry", "golang.org/x/time", "github.com/nyaruka/phonenumbers"}
+	for _, pkg := range strings.Fields(string(out)) {
+		if pkg == module || strings.HasPrefix(pkg, module+"/") {
+			rest := strings.TrimPrefix(pkg, module)
+			require.False(t, strings.HasPrefix(rest, "/adapters/") || strings.HasPrefix(rest, "/examples/"), "the core imports %s", pkg)
+			continue
+		}
+		require.True(t, slices.ContainsFunc(allowed, func(a string) bool { return pkg == a || strings.HasPrefix(pkg, a+"/") }),
+			"the core imports %s, which DESIGN.md does not allow it (jwx and the other adapter dependencies stay in adapters/)", pkg)
+	}
 }

@@ -1,0 +1,201 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/ports"
+)
+
+func TestKeysAreDistinctAndTagged(t *testing.T) {
+	db, err := New(goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1"}), Options{Prefix: "p:"})
+	require.NoError(t, err)
+	pairs := [][2]string{{"p", "s"}, {"p:s", ""}, {"p", ":s"}, {"p%3As", ""}, {"a}b", "{c"}, {"", ""}, {"p\x00", "s"}, {"p", "\x00s"}}
+	seen := map[string][2]string{}
+	for _, p := range pairs {
+		k := db.otpKey(p[0], p[1])
+		require.NotContains(t, seen, k, "%q and %q share a key", p, seen[k])
+		seen[k] = p
+		open, end := strings.IndexByte(k, '{'), strings.IndexByte(k, '}')
+		require.Equal(t, len("p:otp"), open, "the hash tag opens after the prefix: %q", k)
+		require.Equal(t, len(k)-1, end, "the hash tag closes at the end: %q", k)
+	}
+}
+
+func TestKeysOfOneSubjectLandInOneSlot(t *testing.T) {
+	addrs := os.Getenv("VERIFYKIT_REDIS_CLUSTER")
+	if addrs == "" {
+		t.Skip("set VERIFYKIT_REDIS_CLUSTER to run this test against a Redis Cluster")
+	}
+	ctx := context.Background()
+	c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: strings.Split(addrs, ",")})
+	t.Cleanup(func() { _ = c.Close() })
+	prefix := "vktest:slots:" + time.Now().Format("150405.000000000") + ":"
+	db, err := New(c, Options{Prefix: prefix})
+	require.NoError(t, err)
+	slot := func(key string) int64 {
+		n, err := c.ClusterKeySlot(ctx, key).Result()
+		require.NoError(t, err)
+		return n
+	}
+	for _, subject := range []string{"user-1", "user-2", "a}b{c", "x:y", "é\x00"} {
+		v := ports.Verification{
+			Code:      ports.OTPRecord{ID: "c", Purpose: "login", Subject: subject, State: ports.CodeActive},
+			KeepUntil: time.Now().Add(time.Minute),
+		}
+		_, err := db.OTPStore().Update(ctx, "login", subject, func(cur *ports.Verification) error { *cur = v; return nil })
+		require.NoError(t, err)
+		_, err = db.RateLimiter().Allow(ctx, "otp-send:"+subject, time.Now(), ports.RateLimit{Max: 5, Per: time.Minute})
+		require.NoError(t, err)
+
+		for _, k := range []struct{ key, tag string }{
+			{db.otpKey("login", subject), escapeTag("login") + ":" + escapeTag(subject)},
+			{db.rateKey("otp-send:" + subject), escapeTag("otp-send:" + subject)},
+		} {
+			require.Equal(t, slot(k.tag), slot(k.key), "%q is in the slot of its hash tag", k.key)
+			master, err := c.MasterForKey(ctx, k.key)
+			require.NoError(t, err)
+			n, err := master.Exists(ctx, k.key).Result()
+			require.NoError(t, err)
+			require.EqualValues(t, 1, n, "%q is stored on the master of its slot", k.key)
+			require.NoError(t, c.Del(ctx, k.key).Err())
+		}
+	}
+}
+
+func TestVerificationCodec(t *testing.T) {
+	at := time.Date(2226, 3, 1, 12, 0, 0, 123456789, time.UTC)
+	for _, c := range []struct {
+		name string
+		v    ports.Verification
+	}{
+		{"Zero", ports.Verification{}},
+		{"Full", ports.Verification{
+			Code: ports.OTPRecord{ID: "c\x00é", Purpose: "p\x00q", Subject: "s\x00\xff", Hash: []byte{0, 0xff, '"'},
+				KeyID: -3, State: ports.CodeVerified, Attempts: 2, MaxAttempts: 5,
+				CreatedAt: at, ExpiresAt: at.Add(time.Minute), UsedAt: at.Add(time.Second)},
+			Failures:  []time.Time{time.Date(1900, 1, 1, 0, 0, 0, 1, time.UTC), at},
+			KeepUntil: at.Add(time.Hour),
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := encodeVerification(c.v)
+			got, err := decodeVerification(b)
+			require.NoError(t, err)
+			require.Equal(t, c.v, got)
+			for i := range b { // every truncation is refused, never a panic
+				_, err := decodeVerification(b[:i])
+				require.Error(t, err, "truncated to %d bytes", i)
+			}
+			_, err = decodeVerification(append(b, 0))
+			require.Error(t, err, "a trailing byte")
+		})
+	}
+}
+
+func TestSortableKeepsTheOrderOfTimes(t *testing.T) {
+	times := []time.Time{minTime, time.Date(1969, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Unix(0, 0),
+		time.Unix(0, 1), time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC), maxTime}
+	for i := range times {
+		s := sortable(times[i])
+		require.Len(t, s, 20)
+		back, err := fromSortable(s + ":x")
+		require.NoError(t, err)
+		require.True(t, times[i].Equal(back))
+		if i > 0 {
+			require.Less(t, sortable(times[i-1]), s)
+		}
+	}
+}
+
+// redisErr is a server error, as go-redis reports one.
+type redisErr string
+
+func (e redisErr) Error() string { return string(e) }
+func (redisErr) RedisError()     {}
+
+func TestStorageErrorKinds(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want verifykit.Kind
+	}{
+		{context.Canceled, verifykit.KindUnavailable},
+		{context.DeadlineExceeded, verifykit.KindUnavailable},
+		{errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), verifykit.KindUnavailable},
+		{goredis.ErrClosed, verifykit.KindUnavailable},
+		{goredis.ErrPoolTimeout, verifykit.KindUnavailable},
+		{redisErr("LOADING Redis is loading the dataset in memory"), verifykit.KindUnavailable},
+		{redisErr("READONLY You can't write against a read only replica."), verifykit.KindUnavailable},
+		{redisErr("CLUSTERDOWN The cluster is down"), verifykit.KindUnavailable},
+		{redisErr("TRYAGAIN Multiple keys request during rehashing of slot"), verifykit.KindUnavailable},
+		{redisErr("MOVED 3999 127.0.0.1:6381"), verifykit.KindUnavailable},
+		{redisErr("ASK 3999 127.0.0.1:6381"), verifykit.KindUnavailable},
+		{redisErr("BUSY Redis is busy running a script"), verifykit.KindUnavailable},
+		{redisErr("MASTERDOWN Link with MASTER is down"), verifykit.KindUnavailable},
+		{redisErr("OOM command not allowed when used memory > 'maxmemory'"), verifykit.KindUnavailable},
+		{redisErr("ERR Error running script"), verifykit.KindInternal},
+		{redisErr("WRONGTYPE Operation against a key holding the wrong kind of value"), verifykit.KindInternal},
+		{redisErr("NOPERM this user has no permissions"), verifykit.KindInternal},
+	} {
+		err := storageError(c.err)
+		require.Equal(t, c.want, verifykit.KindOf(err), "%v", c.err)
+		require.ErrorIs(t, err, c.err, "the cause stays reachable")
+	}
+	require.NoError(t, storageError(nil))
+	ve := verifykit.New(verifykit.KindConflict, "x")
+	require.Same(t, ve, storageError(ve))
+}
+
+func TestAnUnreachableServerIsUnavailable(t *testing.T) {
+	ctx := context.Background()
+	c := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { _ = c.Close() })
+	db, err := New(c, Options{})
+	require.NoError(t, err)
+	_, err = db.OTPStore().Get(ctx, "p", "s")
+	require.ErrorIs(t, err, verifykit.ErrUnavailable)
+	_, err = db.OTPStore().Update(ctx, "p", "s", func(*ports.Verification) error { return nil })
+	require.ErrorIs(t, err, verifykit.ErrUnavailable)
+	_, err = db.OTPStore().PurgeExpired(ctx, time.Now(), 10)
+	require.ErrorIs(t, err, verifykit.ErrUnavailable)
+	_, err = db.RateLimiter().Allow(ctx, "k", time.Now(), ports.RateLimit{Max: 1, Per: time.Second})
+	require.ErrorIs(t, err, verifykit.ErrUnavailable)
+	require.ErrorIs(t, db.RateLimiter().Undo(ctx, "k", time.Now()), verifykit.ErrUnavailable)
+}
+
+func TestNewChecksOptions(t *testing.T) {
+	c := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1"})
+	t.Cleanup(func() { _ = c.Close() })
+	ring := goredis.NewRing(&goredis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}})
+	t.Cleanup(func() { _ = ring.Close() })
+	for _, tc := range []struct {
+		name   string
+		client goredis.UniversalClient
+		opts   Options
+		entry  string
+	}{
+		{"NoClient", nil, Options{}, "client"},
+		{"BracesInThePrefix", c, Options{Prefix: "a{b"}, "Prefix"},
+		{"NegativeReplicas", c, Options{WaitReplicas: -1}, "WaitReplicas"},
+		{"WaitOnARing", ring, Options{WaitReplicas: 1}, "WaitReplicas"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(tc.client, tc.opts)
+			var ve *verifykit.Error
+			require.ErrorAs(t, err, &ve)
+			require.Equal(t, verifykit.KindInvalidInput, ve.Kind)
+			require.Equal(t, tc.entry, ve.Invalid[0].Entry)
+		})
+	}
+	db, err := New(c, Options{})
+	require.NoError(t, err)
+	require.Equal(t, DefaultPrefix, db.Prefix())
+}

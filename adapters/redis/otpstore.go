@@ -1,0 +1,288 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/ports"
+)
+
+// OTPStore is a ports.OTPStore in Redis: one hash per purpose and subject, under a key whose
+// hash tag is {purpose:subject} (so it lives on one shard of a cluster), holding the
+// Verification in a binary form (d), the random token of the write that stored it (t), and
+// its KeepUntil as sortable digits (k). The key expires at KeepUntil (PEXPIREAT, by the
+// server's clock), so no sweep is needed.
+//
+// Update is optimistic: it reads the token and the Verification (HMGET), runs fn on a copy
+// in Go, and stores what fn left with a compare-and-set script that writes only when the
+// token is still the one it read. When another Update won in between, the script answers
+// the new token and Verification in the same round trip, and fn runs again on those, after
+// a short random pause, up to Options.UpdateAttempts times; then it answers KindUnavailable
+// (trying again later may work), as the PostgreSQL adapter answers a serialisation failure.
+// So no Update of the same purpose and subject ever lands between the read fn saw and the
+// write, and fn may run more than once (ports.OTPStore asks fn to do nothing but change its
+// argument). An uncontended Update is two round trips; with Options.WaitReplicas, the
+// second also waits for the replicas.
+type OTPStore struct {
+	db *DB
+}
+
+var _ ports.OTPStore = (*OTPStore)(nil)
+
+// casScript stores a Verification when the key's token is ARGV[1] ("" for no key): token
+// ARGV[2], Verification ARGV[3], sortable KeepUntil ARGV[4], expiry at ARGV[5] ms since the
+// epoch ("" for none). It answers {1} when it wrote, else {0, token, Verification} as they
+// are now.
+var casScript = goredis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], 't') or ''
+if cur ~= ARGV[1] then
+  return {0, cur, redis.call('HGET', KEYS[1], 'd') or ''}
+end
+redis.call('HSET', KEYS[1], 't', ARGV[2], 'd', ARGV[3], 'k', ARGV[4])
+if ARGV[5] == '' then
+  redis.call('PERSIST', KEYS[1])
+else
+  redis.call('PEXPIREAT', KEYS[1], ARGV[5])
+end
+return {1}
+`)
+
+// purgeScript deletes the key when its sortable KeepUntil is at or before ARGV[1], and
+// answers 1 when it did. The 20 digits compare as two numbers of 10 digits each: Lua's
+// numbers are doubles, and its string order follows the server's locale.
+var purgeScript = goredis.NewScript(`
+local k = redis.call('HGET', KEYS[1], 'k')
+if not k then return 0 end
+local kh, kl = tonumber(string.sub(k, 1, 10)), tonumber(string.sub(k, 11, 20))
+local bh, bl = tonumber(string.sub(ARGV[1], 1, 10)), tonumber(string.sub(ARGV[1], 11, 20))
+if kh < bh or (kh == bh and kl <= bl) then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+`)
+
+// Get implements ports.OTPStore.
+func (s *OTPStore) Get(ctx context.Context, purpose, subject string) (ports.Verification, error) {
+	if err := ctxError(ctx); err != nil {
+		return ports.Verification{}, err
+	}
+	data, err := s.db.client.HGet(ctx, s.db.otpKey(purpose, subject), "d").Result()
+	if errors.Is(err, goredis.Nil) {
+		return ports.Verification{}, ports.ErrNoCode
+	}
+	if err != nil {
+		return ports.Verification{}, storageError(err)
+	}
+	return decode(data)
+}
+
+// decode reads a stored Verification; "" is none stored (a zero Verification).
+func decode(data string) (ports.Verification, error) {
+	if data == "" {
+		return ports.Verification{}, nil
+	}
+	v, err := decodeVerification([]byte(data))
+	if err != nil {
+		return ports.Verification{}, verifykit.Wrap(verifykit.KindInternal, msgCorrupt, err)
+	}
+	return v, nil
+}
+
+// Update implements ports.OTPStore with compare-and-set (see OTPStore). A done ctx is a
+// KindUnavailable error that wraps ctx.Err().
+func (s *OTPStore) Update(ctx context.Context, purpose, subject string, fn func(*ports.Verification) error) (ports.Verification, error) {
+	if err := ctxError(ctx); err != nil {
+		return ports.Verification{}, err
+	}
+	key := s.db.otpKey(purpose, subject)
+	vals, err := s.db.client.HMGet(ctx, key, "t", "d").Result()
+	if err != nil {
+		return ports.Verification{}, storageError(err)
+	}
+	token, data := str(vals, 0), str(vals, 1)
+	for attempt := 1; ; attempt++ {
+		cur, err := decode(data)
+		if err != nil {
+			return ports.Verification{}, err
+		}
+		if err := fn(&cur); err != nil {
+			return ports.Verification{}, err
+		}
+		res, err := s.db.eval(ctx, casScript, key, true,
+			token, newToken(), encodeVerification(cur), sortable(cur.KeepUntil), expireAt(cur.KeepUntil))
+		if err != nil {
+			return ports.Verification{}, err
+		}
+		out, _ := res.([]any)
+		if len(out) > 0 && out[0] == int64(1) {
+			return cur.Clone(), nil
+		}
+		if len(out) != 3 {
+			return ports.Verification{}, verifykit.New(verifykit.KindInternal, msgInternal)
+		}
+		if attempt >= s.db.attempts {
+			s.db.log.LogAttrs(ctx, slog.LevelWarn, "redis: an OTP update gave up under contention",
+				slog.Int("attempts", attempt))
+			return ports.Verification{}, verifykit.New(verifykit.KindUnavailable, msgContention)
+		}
+		token, data = str(out, 1), str(out, 2)
+		// Another Update won: step aside for a moment, longer the more often it happens.
+		pause := rand.N(time.Duration(min(attempt, 20)) * 50 * time.Microsecond)
+		if err := sleep(ctx, pause); err != nil {
+			return ports.Verification{}, err
+		}
+	}
+}
+
+// str is vals[i] as a string; "" when it is nil (no such field).
+func str(vals []any, i int) string {
+	if i < len(vals) {
+		if s, ok := vals[i].(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// expireAt is the PEXPIREAT argument of a Verification kept until t: t in milliseconds since
+// the epoch, rounded up so the key never goes early; "" (no expiry) for the zero time.
+func expireAt(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	ms := t.UnixMilli()
+	if t.After(time.UnixMilli(ms)) {
+		ms++
+	}
+	return strconv.FormatInt(ms, 10)
+}
+
+// purgeBatch is how many keys PurgeExpired checks in one pipeline.
+const purgeBatch = 256
+
+// PurgeExpired implements ports.OTPStore. It is not needed to keep the store bounded: each
+// key expires on its own at its KeepUntil, by the server's clock. When before is not after
+// the server's clock every such key is gone already, and it answers 0 after one TIME. Only
+// a before ahead of the server's clock (a host's clock that runs ahead, a test clock in the
+// future) makes it look further: it SCANs every master for the keys under the DB's prefix
+// and deletes, with a script per key, those whose KeepUntil is at or before before (up to
+// limit; all of them when limit is negative), which costs time in proportion to the
+// database's size. So hosts need not run otp.Service.Sweep for codes kept in Redis.
+func (s *OTPStore) PurgeExpired(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := ctxError(ctx); err != nil {
+		return 0, err
+	}
+	if limit == 0 {
+		return 0, nil
+	}
+	now, err := s.db.client.Time(ctx).Result()
+	if err != nil {
+		return 0, storageError(err)
+	}
+	if exp := expireAt(before); exp != "" {
+		if ms, _ := strconv.ParseInt(exp, 10, 64); now.UnixMilli() > ms {
+			return 0, nil // every key kept until before has expired
+		}
+	}
+	nodes, err := s.db.masters(ctx)
+	if err != nil {
+		return 0, err
+	}
+	match := globEscape(s.db.prefix) + "otp{*"
+	bound := sortable(before)
+	deleted := 0
+	for _, node := range nodes {
+		if err := purgeScript.Load(ctx, node).Err(); err != nil {
+			return deleted, storageError(err)
+		}
+		var cursor uint64
+		for {
+			keys, next, err := node.Scan(ctx, cursor, match, purgeBatch).Result()
+			if err != nil {
+				return deleted, storageError(err)
+			}
+			for len(keys) > 0 {
+				if limit >= 0 && deleted >= limit {
+					return deleted, nil
+				}
+				batch := keys
+				if limit >= 0 {
+					batch = batch[:min(len(batch), limit-deleted)]
+				}
+				keys = keys[len(batch):]
+				pipe := node.Pipeline()
+				cmds := make([]*goredis.Cmd, len(batch))
+				for i, k := range batch {
+					cmds[i] = purgeScript.EvalSha(ctx, pipe, []string{k}, bound)
+				}
+				_, _ = pipe.Exec(ctx)
+				for _, c := range cmds {
+					n, err := c.Int()
+					if err != nil {
+						return deleted, storageError(err)
+					}
+					deleted += n
+				}
+			}
+			if cursor = next; cursor == 0 {
+				break
+			}
+		}
+	}
+	return deleted, nil
+}
+
+// masters returns a client of every master of the deployment: each master of a cluster,
+// each shard of a ring, or the client itself.
+func (db *DB) masters(ctx context.Context) ([]*goredis.Client, error) {
+	var (
+		mu    sync.Mutex
+		nodes []*goredis.Client
+	)
+	collect := func(_ context.Context, c *goredis.Client) error {
+		mu.Lock()
+		nodes = append(nodes, c)
+		mu.Unlock()
+		return nil
+	}
+	switch c := db.client.(type) {
+	case *goredis.ClusterClient:
+		if err := c.ForEachMaster(ctx, collect); err != nil {
+			return nil, storageError(err)
+		}
+	case *goredis.Ring:
+		if err := c.ForEachShard(ctx, collect); err != nil {
+			return nil, storageError(err)
+		}
+	case *goredis.Client:
+		nodes = append(nodes, c)
+	default:
+		return nil, verifykit.New(verifykit.KindInternal, "The Redis client type cannot be scanned.")
+	}
+	return nodes, nil
+}
+
+// globEscape escapes the glob characters of s for SCAN MATCH.
+func globEscape(s string) string {
+	if !strings.ContainsAny(s, `*?[]\`) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
