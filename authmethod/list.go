@@ -49,7 +49,9 @@ type ListResult struct {
 //
 // The age and legal-capacity rules of a deactivation do not apply: a person may always
 // see their own methods. A store failure is KindUnavailable. List changes nothing.
-func (s *Service) List(ctx context.Context, req ListRequest) (ListResult, error) {
+func (s *Service) List(ctx context.Context, req ListRequest) (_ ListResult, err error) {
+	ctx, end := s.start(ctx, "List")
+	defer func() { end(err) }()
 	claims, err := authz.Authorize(ctx, s.tokens, s.clock, req.Token)
 	if err != nil {
 		return ListResult{}, err

@@ -25,12 +25,19 @@ type Deps struct {
 	Methods ports.AuthMethodStore
 	// Confidants stores confidant relationships. Required.
 	Confidants ports.ConfidantStore
+	// Events receives the events of refused deactivations, which change nothing (a
+	// deactivation's own event goes in the method's Outbox, written with it). Default:
+	// drop them.
+	Events ports.EventLog
 	// Tokens verifies access tokens. Required.
 	Tokens ports.TokenVerifier
 	// Clock tells the time. Default ports.SystemClock.
 	Clock ports.Clock
 	// Logger receives one record per deactivation and per denial. Default: discard.
 	Logger *slog.Logger
+	// Observer is told of every use case and every call to the ports above
+	// (adapters/otel: traces and metrics). Default: none (ports.NopObserver).
+	Observer ports.Observer
 }
 
 // Service deactivates authentication methods. Build it with NewService; it is safe for
@@ -39,11 +46,13 @@ type Service struct {
 	persons    ports.PersonStore
 	methods    ports.AuthMethodStore
 	confidants ports.ConfidantStore
+	events     ports.EventLog
 	tokens     ports.TokenVerifier
 	clock      ports.Clock
 	log        *slog.Logger
 	cfg        Config
 	loc        *time.Location
+	obs        ports.Observer
 }
 
 // NewService checks cfg and deps and returns a Service. It returns a KindInvalidInput error
@@ -62,10 +71,11 @@ func NewService(deps Deps, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	deps.Clock, deps.Logger = depcheck.ClockOr(deps.Clock), depcheck.LoggerOr(deps.Logger)
+	deps = deps.observed()
 	cfg.LegalCapacityDocumentTypes = append([]string(nil), cfg.LegalCapacityDocumentTypes...)
 	return &Service{
-		persons: deps.Persons, methods: deps.Methods, confidants: deps.Confidants,
-		tokens: deps.Tokens, clock: deps.Clock, log: deps.Logger, cfg: cfg, loc: loc,
+		persons: deps.Persons, methods: deps.Methods, confidants: deps.Confidants, events: eventLogOr(deps.Events),
+		tokens: deps.Tokens, clock: deps.Clock, log: deps.Logger, cfg: cfg, loc: loc, obs: deps.Observer,
 	}, nil
 }
 
@@ -130,7 +140,9 @@ type DeactivateResult struct {
 // The error of a failed rule of steps 1 (no person_id) to 5 has a *Denial as its cause,
 // saying which rule denied and why. A store failure is KindUnavailable. Nothing changes
 // unless the call succeeds.
-func (s *Service) Deactivate(ctx context.Context, req DeactivateRequest) (DeactivateResult, error) {
+func (s *Service) Deactivate(ctx context.Context, req DeactivateRequest) (_ DeactivateResult, err error) {
+	ctx, end := s.start(ctx, "Deactivate")
+	defer func() { end(err) }()
 	applicantID, personID, err := s.authorize(ctx, req)
 	if err != nil {
 		return DeactivateResult{}, err
@@ -156,6 +168,7 @@ func (s *Service) Deactivate(ctx context.Context, req DeactivateRequest) (Deacti
 		}
 		res.NewPrimaryID = deactivate(ms, idx, now)
 		res.Method = ms[idx]
+		emitDeactivated(&ms[idx], res.NewPrimaryID, applicantID, now)
 		return nil
 	})
 	if err != nil {
@@ -196,7 +209,9 @@ type Explanation struct {
 // Explanation); any other denial is reported in the Explanation. A store failure is a
 // KindUnavailable error. The answer is a snapshot: a concurrent change can make Deactivate
 // decide otherwise.
-func (s *Service) Explain(ctx context.Context, req DeactivateRequest) (Explanation, error) {
+func (s *Service) Explain(ctx context.Context, req DeactivateRequest) (_ Explanation, err error) {
+	ctx, end := s.start(ctx, "Explain")
+	defer func() { end(err) }()
 	applicantID, personID, err := s.authorize(ctx, req)
 	if err != nil {
 		return Explanation{}, err
@@ -345,6 +360,7 @@ func invalidReason(err error) string {
 // person_id, the token's person_id), so they are logged through logid: a malformed or
 // overlong one as a marker and its length, never its value; Reason names them alike.
 func (s *Service) denied(ctx context.Context, c Check, applicantID, personID, methodID string) {
+	s.refused(ctx, c, applicantID, personID, methodID)
 	s.log.InfoContext(ctx, "authentication method deactivation denied",
 		"rule", string(c.Rule), "reason", c.Reason,
 		logid.Attr("person_id", personID), logid.Attr("applicant_id", applicantID), logid.Attr("method_id", methodID))

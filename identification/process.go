@@ -261,6 +261,9 @@ type ProcessDeps struct {
 	OTP *otp.Service
 	// Tokens verifies access tokens. Required.
 	Tokens ports.TokenVerifier
+	// Events receives the events of deletions (a deleted process has no record left to
+	// carry them; every other event goes in the process's Outbox). Default: drop them.
+	Events ports.EventLog
 	// SMS sends codes of SMS processes. Default: the OTP engine's own SMS sender.
 	SMS ports.SMSSender
 	// Email sends codes of EMAIL processes; without it, EMAIL processes must be external.
@@ -273,6 +276,9 @@ type ProcessDeps struct {
 	// Logger receives structured events (never codes, contact data or document numbers).
 	// Default: discard.
 	Logger *slog.Logger
+	// Observer is told of every use case and every call to the ports above
+	// (adapters/otel: traces and metrics). Default: none (ports.NopObserver).
+	Observer ports.Observer
 }
 
 // ProcessService runs OTP identification processes (RULES.md §D). It is safe for
@@ -294,12 +300,14 @@ type ProcessService struct {
 	store    ports.ProcessStore
 	otp      *otp.Service
 	tokens   ports.TokenVerifier
+	events   ports.EventLog
 	sms      ports.SMSSender
 	email    ports.EmailSender
 	whatsapp ports.WhatsAppSender
 	clock    ports.Clock
 	log      *slog.Logger
 	cfg      ProcessConfig
+	obs      ports.Observer
 }
 
 // NewProcessService checks deps and cfg and returns a ProcessService.
@@ -315,12 +323,13 @@ func NewProcessService(deps ProcessDeps, cfg ProcessConfig) (*ProcessService, er
 		return nil, err
 	}
 	deps.Clock, deps.Logger = depcheck.ClockOr(deps.Clock), depcheck.LoggerOr(deps.Logger)
+	deps = deps.observed()
 	cfg.AdminScopes = append([]string(nil), cfg.AdminScopes...)
 	cfg.ActorScopes = append([]string(nil), cfg.ActorScopes...)
 	return &ProcessService{
-		store: deps.Store, otp: deps.OTP, tokens: deps.Tokens,
+		store: deps.Store, otp: deps.OTP, tokens: deps.Tokens, events: eventLogOr(deps.Events),
 		sms: deps.SMS, email: deps.Email, whatsapp: deps.WhatsApp,
-		clock: deps.Clock, log: deps.Logger, cfg: cfg,
+		clock: deps.Clock, log: deps.Logger, cfg: cfg, obs: deps.Observer,
 	}, nil
 }
 
@@ -404,6 +413,7 @@ func (s *ProcessService) transition(ctx context.Context, orgID, id, action strin
 	rec, err := s.store.Update(ctx, orgID, id, func(r *ports.ProcessRecord) error {
 		if ports.EffectiveProcessState(*r, now) == ports.ProcessStateExpired && r.State == ports.ProcessStateCreated {
 			r.State, r.UpdatedAt, expired = ports.ProcessStateExpired, now, true
+			emitProcess(r, EventProcessExpired, "", now)
 			return nil
 		}
 		if r.State != ports.ProcessStateCreated {
@@ -427,7 +437,9 @@ func (s *ProcessService) transition(ctx context.Context, orgID, id, action strin
 // expiry has passed, and returns how many it changed. Reads already report such processes
 // EXPIRED and no use case accepts them; hosts with a shared store call ExpireDue
 // periodically so that stored states match.
-func (s *ProcessService) ExpireDue(ctx context.Context, batch int) (int, error) {
+func (s *ProcessService) ExpireDue(ctx context.Context, batch int) (_ int, err error) {
+	ctx, end := s.startOrg(ctx, "ExpireDue", "")
+	defer func() { end(err) }()
 	if batch < 1 {
 		return 0, verifykit.Invalid("Validation failed.", verifykit.InvalidEntry{Entry: "batch", EntryType: verifykit.EntryConfig, Rule: "positive", Description: "must be at least 1"})
 	}

@@ -55,7 +55,9 @@ func toMetadata(r ports.ProcessRecord, now time.Time) ProcessMetadata {
 
 // Metadata returns what the actor may see of a process (the actor's scopes): its state,
 // expiry, second factor type, channel and masked contact.
-func (s *ProcessService) Metadata(ctx context.Context, req ProcessRequest) (ProcessMetadata, error) {
+func (s *ProcessService) Metadata(ctx context.Context, req ProcessRequest) (_ ProcessMetadata, err error) {
+	ctx, end := s.startOrg(ctx, "Metadata", req.OrgID)
+	defer func() { end(err) }()
 	if _, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.ActorScopes); err != nil {
 		return ProcessMetadata{}, err
 	}
@@ -105,8 +107,11 @@ type ValidateProcessRequest struct {
 // Document numbers and e-mail addresses match as people type them: case and white space
 // do not matter. For PERSONAL_DOCUMENT_IMAGE any non-empty reference is accepted and kept
 // in Process.TwoFactorEvidence.
-func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessRequest) (ProcessMetadata, error) {
-	if _, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.ActorScopes); err != nil {
+func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessRequest) (_ ProcessMetadata, err error) {
+	ctx, end := s.startOrg(ctx, "Validate", req.OrgID)
+	defer func() { end(err) }()
+	claims, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.ActorScopes)
+	if err != nil {
 		return ProcessMetadata{}, err
 	}
 	code, err := otp.ParseCode(req.Code)
@@ -126,6 +131,9 @@ func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessReques
 		refused   error // the answer to a failed attempt, whose count is stored
 		completed ports.ProcessRecord
 		expired   bool
+		checked   bool // an attempt was made: the abuse controls count it once stored
+		checkRes  otp.VerifyResult
+		checkErr  error
 	)
 	rec, err := s.store.Update(ctx, req.OrgID, req.ID, func(r *ports.ProcessRecord) error {
 		tf := TwoFactorType(r.TwoFactorType)
@@ -140,6 +148,7 @@ func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessReques
 			}
 			r.State, r.UpdatedAt, expired = st, now, true
 			refused = notCreated("validated", st)
+			emitProcess(r, EventProcessExpired, "", now)
 			return nil
 		}
 		if tf != "" && twoFactor == "" {
@@ -149,13 +158,18 @@ func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessReques
 		}
 		if tf != "" && !secondFactorMatches(tf, r.Actor, twoFactor) {
 			res, err := s.otp.CountFailure(&r.Verification, now)
+			checked, checkRes, checkErr = true, res, err
 			refused = secondFactorAnswer(res, err)
 			failed(r, res, err, now)
+			s.emitChecked(r, res, err, errors.Is(err, otp.ErrWrongCode), claims.Subject, now)
 			return nil
 		}
-		if res, err := s.otp.Check(&r.Verification, code, now); err != nil {
+		res, err := s.otp.Check(&r.Verification, code, now)
+		checked, checkRes, checkErr = true, res, err
+		if err != nil {
 			refused = err
 			failed(r, res, err, now)
+			s.emitChecked(r, res, err, false, claims.Subject, now)
 			return nil
 		}
 		r.State = string(ProcessValidated)
@@ -163,8 +177,12 @@ func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessReques
 		if tf == TwoFactorDocumentImage {
 			r.TwoFactorEvidence = twoFactor
 		}
+		s.emitChecked(r, otp.VerifyResult{}, nil, false, claims.Subject, now)
 		return nil
 	})
+	if err == nil && checked {
+		s.otp.Settle(ctx, rec.Verification, checkRes, checkErr)
+	}
 	attrs := []any{slog.String("org_id", req.OrgID), slog.String("process_id", req.ID)}
 	switch {
 	case errors.Is(err, errCompleted):

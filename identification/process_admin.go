@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -57,7 +58,7 @@ type CreateProcessResult struct {
 //
 // The input must be complete (400 listing every problem): expires_in from MinExpiresIn to
 // ProcessConfig.MaxExpiresIn; actor.msisdn, when given, a number possible in E.164 form
-// (ports.ValidE164); the channel type and, when set, the second factor type must be known;
+// (ports.ParsePhone: valid in its country's numbering plan, stored in E.164 form); the channel type and, when set, the second factor type must be known;
 // SMS and WHATSAPP need actor.msisdn, EMAIL needs actor.email; DOCUMENT_NUMBER and
 // PERSONAL_DOCUMENT_IMAGE need actor.identity_document.document_number, the EMAIL second
 // factor needs actor.email; a non-external channel needs its sender (ProcessDeps). If the
@@ -68,8 +69,11 @@ type CreateProcessResult struct {
 // delivers before it writes: nothing of the process exists yet, so no older code must die
 // first, and a failed delivery leaves nothing behind. Should the write fail after the
 // message went out, that code belongs to no process, and nothing can use it.
-func (s *ProcessService) Create(ctx context.Context, req CreateProcessRequest) (CreateProcessResult, error) {
-	if _, err := s.authorize(ctx, req.Token, req.OrgID, MsgOrgNotFound, s.cfg.AdminScopes); err != nil {
+func (s *ProcessService) Create(ctx context.Context, req CreateProcessRequest) (_ CreateProcessResult, err error) {
+	ctx, end := s.startOrg(ctx, "Create", req.OrgID)
+	defer func() { end(err) }()
+	claims, err := s.authorize(ctx, req.Token, req.OrgID, MsgOrgNotFound, s.cfg.AdminScopes)
+	if err != nil {
 		return CreateProcessResult{}, err
 	}
 	actor := normalizeActor(req.Actor)
@@ -97,6 +101,7 @@ func (s *ProcessService) Create(ctx context.Context, req CreateProcessRequest) (
 		return CreateProcessResult{}, err
 	}
 	s.otp.Put(&rec.Verification, d)
+	emitIssued(&rec, d, EventProcessCreated, claims.Subject, now)
 	if err := s.otp.Send(ctx, d); err != nil {
 		return CreateProcessResult{}, err
 	}
@@ -114,6 +119,10 @@ func normalizeActor(a Actor) Actor {
 	a.Name, a.LastName, a.Email, a.Language = trim(a.Name), trim(a.LastName), trim(a.Email), trim(a.Language)
 	a.MSISDN.CountryCode = strings.TrimPrefix(trim(a.MSISDN.CountryCode), "+")
 	a.MSISDN.PhoneNumber = strings.Join(strings.Fields(a.MSISDN.PhoneNumber), "")
+	if p, err := ports.ParsePhone("+" + a.MSISDN.CountryCode + a.MSISDN.PhoneNumber); err == nil && a.MSISDN.CountryCode != "" {
+		// "+380", "(93) 123-45-85" and "+380", "093 123 45 85" are stored as "380", "931234585".
+		a.MSISDN.CountryCode, a.MSISDN.PhoneNumber = strconv.Itoa(p.CallingCode), p.National
+	}
 	d := &a.IdentityDocument
 	d.DocumentType, d.DocumentNumber, d.Country = trim(d.DocumentType), trim(d.DocumentNumber), trim(d.Country)
 	return a
@@ -193,9 +202,9 @@ func (s *ProcessService) checkCreate(actor Actor, req CreateProcessRequest) (tim
 }
 
 // checkMSISDN checks a phone number, when either of its parts is given: a country calling
-// code of 1 to 3 digits, and a national number that makes with it a possible number in
-// E.164 form (ports.ValidE164, the check person requests use too: 8 to 15 digits in all),
-// so "+1" and "2345" is refused.
+// code of 1 to 3 digits, and a national number that makes with it 8 to 15 digits, so "+1"
+// and "2345" is refused, and a valid number of that country's numbering plan
+// (ports.ParsePhone, the check person requests use too), so "+1" and "2345678" is too.
 func checkMSISDN(v *verifykit.Validation, m MSISDN) {
 	if m.CountryCode == "" && m.PhoneNumber == "" {
 		return
@@ -208,6 +217,8 @@ func checkMSISDN(v *verifykit.Validation, m MSISDN) {
 	// With a country code that is no country code, the number is judged on its digits alone.
 	if n := len(m.PhoneNumber); n == 0 || digits(m.PhoneNumber) != n || ccOK && !ports.ValidE164(m.E164()) {
 		v.Add("$.actor.msisdn.phone_number", "format", "must be digits, 8 to 15 with the country code")
+	} else if _, err := ports.ParsePhone(m.E164()); ccOK && err != nil {
+		v.Add("$.actor.msisdn.phone_number", "format", "must be a valid phone number of country code +"+m.CountryCode)
 	}
 }
 
@@ -262,18 +273,28 @@ func (s *ProcessService) draw(ctx context.Context, rec ports.ProcessRecord, now 
 		}
 	}
 	if rec.ChannelExternal {
-		return s.otp.DrawExternal(ctx, req)
+		d, err := s.otp.DrawExternal(ctx, req)
+		return d, recipientEntry(err, ChannelType(rec.ChannelType))
 	}
 	if req.Send == nil && ChannelType(rec.ChannelType) != ChannelSMS {
 		return nil, verifykit.New(verifykit.KindUnavailable, "No sender is configured for channel "+rec.ChannelType)
 	}
 	d, err := s.otp.Draw(ctx, req)
 	if err != nil {
-		return nil, err
+		return nil, recipientEntry(err, ChannelType(rec.ChannelType))
 	}
 	// A delivery receipt finds the process by organisation and id (MarkUndeliverable).
 	d.SetReceiptScope(rec.OrgID)
 	return d, nil
+}
+
+// recipientEntry names the actor's contact of channel ch in the invalid entries of an
+// engine's refusal of the recipient (a region or number type not allowed).
+func recipientEntry(err error, ch ChannelType) error {
+	if ch == ChannelEmail {
+		return verifykit.RenameEntry(err, "$.recipient", "$.actor.email")
+	}
+	return verifykit.RenameEntry(err, "$.recipient", "$.actor.msisdn.phone_number")
 }
 
 // ProcessRequest names one process of an organisation.
@@ -301,8 +322,11 @@ type ResendProcessResult struct {
 // The new code replaces the old one in one atomic Update of the process (with CodeSentAt
 // and CodesSent); the message goes out after that commit, and a failed delivery marks the
 // new code undeliverable (503), never bringing the old one back.
-func (s *ProcessService) Resend(ctx context.Context, req ProcessRequest) (ResendProcessResult, error) {
-	if _, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.AdminScopes); err != nil {
+func (s *ProcessService) Resend(ctx context.Context, req ProcessRequest) (_ ResendProcessResult, err error) {
+	ctx, end := s.startOrg(ctx, "Resend", req.OrgID)
+	defer func() { end(err) }()
+	claims, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.AdminScopes)
+	if err != nil {
 		return ResendProcessResult{}, err
 	}
 	rec, err := s.get(ctx, req.OrgID, req.ID)
@@ -321,6 +345,7 @@ func (s *ProcessService) Resend(ctx context.Context, req ProcessRequest) (Resend
 		s.otp.Put(&r.Verification, d)
 		r.CodeSentAt = now
 		r.CodesSent++
+		emitIssued(r, d, EventProcessCodeResent, claims.Subject, now)
 	})
 	if err != nil {
 		s.otp.Release(ctx, d)
@@ -342,6 +367,7 @@ func (s *ProcessService) markUndeliverable(ctx context.Context, rec ports.Proces
 		if !otp.MarkUndeliverable(&r.Verification, d.ID()) {
 			return errUnchanged
 		}
+		s.emitUndeliverable(r, d.ID(), s.clock.Now())
 		return nil
 	})
 	if err != nil && !errors.Is(err, errUnchanged) {
@@ -367,8 +393,11 @@ const maxReasonLen = 1000
 // Cancel moves a CREATED process to CANCELLED with the reason, and kills its code, in one
 // atomic write. Any other state is a conflict (409); a missing reason is a bad request
 // (400).
-func (s *ProcessService) Cancel(ctx context.Context, req CancelProcessRequest) (Process, error) {
-	if _, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.AdminScopes); err != nil {
+func (s *ProcessService) Cancel(ctx context.Context, req CancelProcessRequest) (_ Process, err error) {
+	ctx, end := s.startOrg(ctx, "Cancel", req.OrgID)
+	defer func() { end(err) }()
+	claims, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.AdminScopes)
+	if err != nil {
 		return Process{}, err
 	}
 	reason := strings.TrimSpace(req.Reason)
@@ -385,6 +414,7 @@ func (s *ProcessService) Cancel(ctx context.Context, req CancelProcessRequest) (
 		r.CancelReason = reason
 		r.CancelledAt = s.clock.Now()
 		otp.Invalidate(&r.Verification)
+		emitProcess(r, EventProcessCancelled, claims.Subject, r.CancelledAt) // the reason is the caller's text: not in the event
 	})
 	if err != nil {
 		return Process{}, err
@@ -407,7 +437,9 @@ type DeleteProcessRequest struct {
 // process in any other state (an expired one included) only with Force and the
 // ForceDeletePermission on the token, else forbidden (403). The check and the deletion are
 // one atomic step. It returns the state the process had.
-func (s *ProcessService) Delete(ctx context.Context, req DeleteProcessRequest) (ProcessState, error) {
+func (s *ProcessService) Delete(ctx context.Context, req DeleteProcessRequest) (_ ProcessState, err error) {
+	ctx, end := s.startOrg(ctx, "Delete", req.OrgID)
+	defer func() { end(err) }()
 	claims, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.AdminScopes)
 	if err != nil {
 		return "", err
@@ -429,13 +461,16 @@ func (s *ProcessService) Delete(ctx context.Context, req DeleteProcessRequest) (
 	if err != nil {
 		return "", storeErr(err)
 	}
+	s.deleted(ctx, req.OrgID, req.ID, state, state != ports.ProcessStateCreated, claims.Subject)
 	s.log.InfoContext(ctx, "otp identification deleted", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID),
 		slog.String("state", state), slog.Bool("forced", state != ports.ProcessStateCreated))
 	return ProcessState(state), nil
 }
 
 // Get returns a process of the organisation, with the actor's data; never its code.
-func (s *ProcessService) Get(ctx context.Context, req ProcessRequest) (Process, error) {
+func (s *ProcessService) Get(ctx context.Context, req ProcessRequest) (_ Process, err error) {
+	ctx, end := s.startOrg(ctx, "Get", req.OrgID)
+	defer func() { end(err) }()
 	if _, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.AdminScopes); err != nil {
 		return Process{}, err
 	}
@@ -469,7 +504,9 @@ type ListProcessesResult struct {
 }
 
 // List returns the organisation's processes, oldest first, filtered by state and paged.
-func (s *ProcessService) List(ctx context.Context, req ListProcessesRequest) (ListProcessesResult, error) {
+func (s *ProcessService) List(ctx context.Context, req ListProcessesRequest) (_ ListProcessesResult, err error) {
+	ctx, end := s.startOrg(ctx, "List", req.OrgID)
+	defer func() { end(err) }()
 	if _, err := s.authorize(ctx, req.Token, req.OrgID, MsgOrgNotFound, s.cfg.AdminScopes); err != nil {
 		return ListProcessesResult{}, err
 	}

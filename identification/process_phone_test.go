@@ -11,8 +11,9 @@ import (
 	"github.com/verifykit/verifykit/ports"
 )
 
-// TestCreatePhoneNumbers: a process takes only phone numbers possible in E.164 form, by the
-// check person requests use (ports.ValidE164), and shows the actor at most a masked number.
+// TestCreatePhoneNumbers: a process takes only phone numbers valid in their country's
+// numbering plan, by the check person requests use (ports.ParsePhone), stores them in E.164
+// form, and shows the actor at most a masked number.
 func TestCreatePhoneNumbers(t *testing.T) {
 	e := newEnv(t)
 	const (
@@ -43,10 +44,14 @@ func TestCreatePhoneNumbers(t *testing.T) {
 			want: []entry{{ccEntry, "format", ccDesc}}},
 		{name: "a country code of 4 digits", msisdn: identification.MSISDN{CountryCode: "3801", PhoneNumber: "12x"},
 			want: []entry{{ccEntry, "format", ccDesc}, {pnEntry, "format", pnDesc}}},
-		{name: "8 digits in all", msisdn: identification.MSISDN{CountryCode: "+1", PhoneNumber: "234 5678"},
-			e164: "+12345678", masked: "*******78"},
-		{name: "15 digits in all", msisdn: identification.MSISDN{CountryCode: "380", PhoneNumber: "931234585123"},
-			e164: "+380931234585123", masked: "+38093********23"},
+		{name: "8 digits in all, no such number", msisdn: identification.MSISDN{CountryCode: "+1", PhoneNumber: "234 5678"},
+			want: []entry{{pnEntry, "format", "must be a valid phone number of country code +1"}}},
+		{name: "15 digits in all, no such number", msisdn: identification.MSISDN{CountryCode: "380", PhoneNumber: "931234585123"},
+			want: []entry{{pnEntry, "format", "must be a valid phone number of country code +380"}}},
+		{name: "US", msisdn: identification.MSISDN{CountryCode: "+1", PhoneNumber: "(202) 555-0143"},
+			e164: "+12025550143", masked: "+1202*****43"},
+		{name: "national trunk prefix", msisdn: identification.MSISDN{CountryCode: "380", PhoneNumber: "093 123 45 85"},
+			e164: "+380931234585", masked: "+38093*****85"},
 		{name: "Spain", msisdn: identification.MSISDN{CountryCode: "34", PhoneNumber: "600 111 222"},
 			e164: "+34600111222", masked: "+3460*****22"},
 	}

@@ -22,7 +22,9 @@ import (
 // organisation in Scope (otp.Draft.SetReceiptScope); a reference without it, or of another
 // purpose than ProcessConfig.CodePurpose, answers KindInvalidInput. It implements
 // ports.UndeliverableMarker.
-func (s *ProcessService) MarkUndeliverable(ctx context.Context, ref ports.DeliveryRef) (bool, error) {
+func (s *ProcessService) MarkUndeliverable(ctx context.Context, ref ports.DeliveryRef) (_ bool, result error) {
+	ctx, end := s.startOrg(ctx, "MarkUndeliverable", ref.Scope)
+	defer func() { end(result) }()
 	if err := otp.CheckDeliveryRef(ref); err != nil {
 		return false, err
 	}
@@ -38,6 +40,7 @@ func (s *ProcessService) MarkUndeliverable(ctx context.Context, ref ports.Delive
 		if !otp.MarkUndeliverable(&r.Verification, ref.CodeID) {
 			return errUnchanged
 		}
+		s.emitUndeliverable(r, ref.CodeID, s.clock.Now())
 		return nil
 	})
 	switch {

@@ -64,6 +64,9 @@ type ProfileDeps struct {
 	Clock ports.Clock
 	// Logger receives one line per change (user ids and statuses only). Default: discard.
 	Logger *slog.Logger
+	// Observer is told of every use case and every call to the ports above
+	// (adapters/otel: traces and metrics). Default: none (ports.NopObserver).
+	Observer ports.Observer
 }
 
 // ProfileConfig sets the rules of a ProfileService. Start from DefaultProfileConfig: every
@@ -158,6 +161,7 @@ type ProfileService struct {
 	log      *slog.Logger
 	cfg      ProfileConfig
 	fields   *profileFieldRegistry
+	obs      ports.Observer
 }
 
 // NewProfileService checks deps and cfg and returns a ProfileService.
@@ -173,9 +177,10 @@ func NewProfileService(deps ProfileDeps, cfg ProfileConfig) (*ProfileService, er
 		return nil, err
 	}
 	deps.Clock, deps.Logger = depcheck.ClockOr(deps.Clock), depcheck.LoggerOr(deps.Logger)
+	deps = deps.observed()
 	return &ProfileService{
 		profiles: deps.Profiles, requests: deps.ResetRequests,
-		tokens: deps.Tokens, clock: deps.Clock, log: deps.Logger, cfg: cfg,
+		tokens: deps.Tokens, clock: deps.Clock, log: deps.Logger, cfg: cfg, obs: deps.Observer,
 		fields: newProfileFieldRegistry(),
 	}, nil
 }
@@ -336,7 +341,9 @@ type MyProfileRequest struct {
 }
 
 // MyProfile returns the profile of the token's user: 401, or 404 when the user has none.
-func (s *ProfileService) MyProfile(ctx context.Context, req MyProfileRequest) (ProfileResult, error) {
+func (s *ProfileService) MyProfile(ctx context.Context, req MyProfileRequest) (_ ProfileResult, err error) {
+	ctx, end := s.start(ctx, "MyProfile")
+	defer func() { end(err) }()
 	userID, err := s.authorizeUser(ctx, req.Token)
 	if err != nil {
 		return ProfileResult{}, err
@@ -372,7 +379,9 @@ type UpdateProfileRequest struct {
 // was identified and changes only after a reset of the identification); a
 // mandatory field is not set to an empty value (422). Setting a field to the value it had
 // counts as updating it: the user has confirmed it.
-func (s *ProfileService) UpdateProfile(ctx context.Context, req UpdateProfileRequest) (ProfileResult, error) {
+func (s *ProfileService) UpdateProfile(ctx context.Context, req UpdateProfileRequest) (_ ProfileResult, err error) {
+	ctx, end := s.start(ctx, "UpdateProfile")
+	defer func() { end(err) }()
 	userID, err := s.authorizeUser(ctx, req.Token)
 	if err != nil {
 		return ProfileResult{}, err
@@ -448,7 +457,9 @@ type SubmitIdentificationRequest struct {
 // approved only); every mandatory field was updated since the last reset, else 422
 // MsgMandatoryFieldsMissing listing each missing field as "$.<path>" (e.g.
 // "$.person.namePlain.first").
-func (s *ProfileService) SubmitIdentification(ctx context.Context, req SubmitIdentificationRequest) (ProfileResult, error) {
+func (s *ProfileService) SubmitIdentification(ctx context.Context, req SubmitIdentificationRequest) (_ ProfileResult, err error) {
+	ctx, end := s.start(ctx, "SubmitIdentification")
+	defer func() { end(err) }()
 	userID, err := s.authorizeUser(ctx, req.Token)
 	if err != nil {
 		return ProfileResult{}, err
@@ -472,6 +483,7 @@ func (s *ProfileService) SubmitIdentification(ctx context.Context, req SubmitIde
 		r.Audit = append(r.Audit, auditEvent(ports.ProfileAuditEvent{
 			Action: ports.AuditIdentificationSubmitted, ActorID: userID, UserID: userID, From: from, To: ports.IdentificationPending,
 		}, now))
+		emitAudit(r)
 		return nil
 	})
 	if err != nil {
@@ -496,7 +508,9 @@ type SetIdentificationStatusRequest struct {
 // user id and a known status (422); profile exists and, for a token of an organisation,
 // belongs to that organisation (404 MsgProfileNotFound either way, checked under the
 // profile's lock); the table allows the move (409).
-func (s *ProfileService) SetIdentificationStatus(ctx context.Context, req SetIdentificationStatusRequest) (ProfileResult, error) {
+func (s *ProfileService) SetIdentificationStatus(ctx context.Context, req SetIdentificationStatusRequest) (_ ProfileResult, err error) {
+	ctx, end := s.start(ctx, "SetIdentificationStatus")
+	defer func() { end(err) }()
 	op, err := s.authorizeOperator(ctx, req.Token, s.cfg.ReviewPermission)
 	if err != nil {
 		return ProfileResult{}, err
@@ -524,6 +538,7 @@ func (s *ProfileService) SetIdentificationStatus(ctx context.Context, req SetIde
 		r.Audit = append(r.Audit, auditEvent(ports.ProfileAuditEvent{
 			Action: ports.AuditIdentificationStatus, ActorID: op.subject, UserID: req.UserID, From: from, To: req.Status,
 		}, now))
+		emitAudit(r)
 		return nil
 	})
 	if err != nil {

@@ -48,7 +48,9 @@ type ResetRequestResult struct {
 // checked under the profile's lock and kept by the store, so of concurrent asks exactly one
 // succeeds). The request takes the profile's organisation; it is stored with its audit
 // event, in one update of the user's profile.
-func (s *ProfileService) AskForReset(ctx context.Context, req AskForResetRequest) (ResetRequestResult, error) {
+func (s *ProfileService) AskForReset(ctx context.Context, req AskForResetRequest) (_ ResetRequestResult, err error) {
+	ctx, end := s.start(ctx, "AskForReset")
+	defer func() { end(err) }()
 	userID, err := s.authorizeUser(ctx, req.Token)
 	if err != nil {
 		return ResetRequestResult{}, err
@@ -79,6 +81,7 @@ func (s *ProfileService) AskForReset(ctx context.Context, req AskForResetRequest
 		r.Audit = append(r.Audit, auditEvent(ports.ProfileAuditEvent{
 			Action: ports.AuditResetRequested, ActorID: userID, UserID: userID, RequestID: id,
 		}, now))
+		emitAudit(r)
 		return nil
 	})
 	if err != nil {
@@ -144,7 +147,9 @@ type ViewResetRequestsResult struct {
 // organisation answers what a filter naming an organisation without requests answers, an
 // empty page with totalRecords and totalPages 0, and reads nothing. A platform operator's
 // token (no organisation) sees every organisation's requests, filtered as asked.
-func (s *ProfileService) ViewResetRequests(ctx context.Context, req ViewResetRequestsRequest) (ViewResetRequestsResult, error) {
+func (s *ProfileService) ViewResetRequests(ctx context.Context, req ViewResetRequestsRequest) (_ ViewResetRequestsResult, err error) {
+	ctx, end := s.start(ctx, "ViewResetRequests")
+	defer func() { end(err) }()
 	op, err := s.authorizeOperator(ctx, req.Token, s.cfg.OperatorPermission)
 	if err != nil {
 		return ViewResetRequestsResult{}, err
@@ -234,13 +239,17 @@ type DecideResetRequest struct {
 // profile, so of two concurrent decisions exactly one wins and a decision never acts on a
 // request the token does not see. The decision and its audit event are stored in one
 // update of the user's profile.
-func (s *ProfileService) ApproveResetRequest(ctx context.Context, req DecideResetRequest) (ResetRequestResult, error) {
+func (s *ProfileService) ApproveResetRequest(ctx context.Context, req DecideResetRequest) (_ ResetRequestResult, err error) {
+	ctx, end := s.start(ctx, "ApproveResetRequest")
+	defer func() { end(err) }()
 	return s.decideResetRequest(ctx, req, ports.ResetRequestApproved, ports.AuditResetRequestApproved)
 }
 
 // DeclineResetRequest marks a PENDING reset request DECLINED, with the checks of
 // ApproveResetRequest. The user may then ask again.
-func (s *ProfileService) DeclineResetRequest(ctx context.Context, req DecideResetRequest) (ResetRequestResult, error) {
+func (s *ProfileService) DeclineResetRequest(ctx context.Context, req DecideResetRequest) (_ ResetRequestResult, err error) {
+	ctx, end := s.start(ctx, "DeclineResetRequest")
+	defer func() { end(err) }()
 	return s.decideResetRequest(ctx, req, ports.ResetRequestDeclined, ports.AuditResetRequestDeclined)
 }
 
@@ -284,6 +293,7 @@ func (s *ProfileService) decideResetRequest(ctx context.Context, req DecideReset
 		r.Audit = append(r.Audit, auditEvent(ports.ProfileAuditEvent{
 			Action: action, ActorID: op.subject, UserID: found.UserID, RequestID: found.ID,
 		}, now))
+		emitAudit(r)
 		return nil
 	})
 	if errors.Is(err, ports.ErrProfileNotFound) || errors.Is(err, ports.ErrResetRequestNotFound) {
@@ -345,7 +355,9 @@ type ResetIdentificationResult struct {
 // request and the audit event are stored together or not at all, so a failure (a lost
 // connection, a crash) never leaves a reset profile with its request still PENDING or with
 // no event, nor an APPROVED request next to a profile that was never reset.
-func (s *ProfileService) ResetIdentification(ctx context.Context, req ResetIdentificationRequest) (ResetIdentificationResult, error) {
+func (s *ProfileService) ResetIdentification(ctx context.Context, req ResetIdentificationRequest) (_ ResetIdentificationResult, err error) {
+	ctx, end := s.start(ctx, "ResetIdentification")
+	defer func() { end(err) }()
 	op, err := s.authorizeOperator(ctx, req.Token, s.cfg.OperatorPermission)
 	if err != nil {
 		return ResetIdentificationResult{}, err
@@ -391,6 +403,7 @@ func (s *ProfileService) ResetIdentification(ctx context.Context, req ResetIdent
 			Action: ports.AuditIdentificationReset, ActorID: op.subject, UserID: req.UserID, RequestID: requestID,
 			Fields: slices.Clone(req.Fields), From: from, To: ports.IdentificationNone,
 		}, now))
+		emitAudit(r)
 		return nil
 	})
 	if err != nil {

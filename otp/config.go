@@ -43,6 +43,28 @@ type Config struct {
 	// Message renders the text sent to the recipient. Default: "Your verification code is
 	// 123456. It is valid for 10 minutes."
 	Message func(code string, ttl time.Duration) string
+
+	// Phones sets which phone numbers codes go to: regions and number types (see
+	// PhoneRules). Default: every region; premium-rate, shared-cost, VoIP and fixed-line
+	// numbers refused (DefaultRefusedTypes).
+	Phones PhoneRules
+	// Pumping guards against SMS pumping: send budgets per calling code and a conversion
+	// watch per prefix (see PumpingGuard). Default: off; set it from your traffic.
+	Pumping PumpingGuard
+	// RecipientFailureLimit limits wrong codes entered for codes sent to one recipient,
+	// whatever their subjects: once used up, no new code goes to that recipient until
+	// failures leave the window. Default: 100 per 24 hours (NIST SP 800-63B-4); zero
+	// turns it off.
+	RecipientFailureLimit ports.RateLimit
+	// MaxSubjectsPerRecipient caps the distinct subjects (per purpose) that may get a code
+	// to one recipient within the code's lifetime (at most 24 hours), so many accounts
+	// cannot be aimed at one phone. Default: 0, off (a flow whose records share a phone,
+	// such as a parent confirming the requests of several children, needs room); 3 suits
+	// a login.
+	MaxSubjectsPerRecipient int
+	// TestRecipients are recipients in test mode (fixed codes, nothing sent) until their
+	// dates. Default: none. NewService logs a warning for each one still active.
+	TestRecipients []TestRecipient
 }
 
 // DeliveryConfig sets how delivery retries transient failures: exponential backoff from
@@ -72,7 +94,9 @@ func DefaultConfig() Config {
 			MaxDelay:      2 * time.Second,
 			JitterPercent: 20,
 		},
-		Message: DefaultMessage,
+		Message:               DefaultMessage,
+		Phones:                PhoneRules{RefusedTypes: DefaultRefusedTypes()},
+		RecipientFailureLimit: ports.RateLimit{Max: 100, Per: 24 * time.Hour},
 	}
 }
 
@@ -135,6 +159,7 @@ func (c Config) Validate() error {
 	if c.Message == nil {
 		bad("Message", "required", "a message renderer is required")
 	}
+	c.validateAbuse(bad)
 	if err := v.Err(); err != nil {
 		e := err.(*verifykit.Error)
 		e.Message = "Invalid one-time code configuration."

@@ -16,6 +16,34 @@
 // A standalone code is consumed exactly once (RULES §E): repeating a Verify that succeeded
 // answers ErrAlreadyUsed. Completing calls that must be repeatable (approve, validate) keep
 // their code in their record and recognise a repeat with Completed.
+//
+// # Abuse controls and compliance
+//
+// Phone recipients are parsed (ports.ParsePhone) and judged before anything is stored or
+// sent: regions and number types (Config.Phones), send budgets per calling code and a
+// conversion watch per prefix (Config.Pumping), a failure budget per recipient
+// (Config.RecipientFailureLimit), distinct subjects per recipient
+// (Config.MaxSubjectsPerRecipient); test recipients get fixed codes without a message until
+// their date (Config.TestRecipients). Config.Check(NIST80063B4()) and
+// Config.Check(ASVSLevel2()) list every setting that falls short. What each requirement
+// asks, the setting (or construction) that meets it, and the test that proves it:
+//
+//	Requirement                                 Setting or construction               Test
+//	SP 800-63B-4 §3.1.3, ASVS 6.5.4: 20 bits    Digits >= 6                           TestPresetsCatchEveryWeakSetting
+//	SP 800-63B-4 §3.1.3, ASVS 6.5.5: 10 min     TTL <= 10m                            TestPresetsCatchEveryWeakSetting, TestExpiryBoundary
+//	SP 800-63B-4 §3.1.3, ASVS 6.5.1: once       a verified code is used (by design)   TestConcurrentRightCodeSucceedsOnce
+//	ASVS 6.5.3: CSPRNG, no fixed codes          crypto/rand; TestRecipients empty     TestCodesAreUniform, TestTestRecipients
+//	ASVS 6.6.2: bound to the request            HMAC over id, purpose, subject        TestNewCodeSupersedesOlderOfSameSubjectOnly
+//	SP 800-63B-4 §3.2.2, ASVS 6.3.1: <= 100     FailureLimit.Max <= 100               TestFailureBudgetBlocksVerification
+//	  consecutive failures                      RecipientFailureLimit.Max <= 100      TestRecipientFailureBudget, TestSettleCountsFlowFailures
+//	ASVS 6.6.3: brute force limited             MaxAttempts <= 10, SendLimits,        TestSendLimits, TestSubjectsPerRecipient
+//	                                            MaxSubjectsPerRecipient
+//	SP 800-63B-4 §3.1.3.3, ASVS 6.6.1: no VoIP  Phones.RefusedTypes has VOIP          TestPhoneRules
+//	SMS pumping (cost)                          Pumping, Phones.AllowedRegions        TestPumpingGuardPausesAPrefix, TestCallingCodeBudget,
+//	                                                                                  TestConcurrentSendsKeepTheBudget
+//
+// The PostgreSQL adapter runs
+// the same controls across two instances (adapters/postgres/abuse_test.go).
 package otp
 
 import (
@@ -25,6 +53,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/sethvargo/go-retry"
@@ -77,6 +106,10 @@ type Deps struct {
 	Clock ports.Clock
 	// Logger receives structured events (never codes). Default: discard.
 	Logger *slog.Logger
+	// Observer is told of every use case, every call to the ports above and every code
+	// issued, verified or failed (adapters/otel: traces and metrics). Default: none
+	// (ports.NopObserver).
+	Observer ports.Observer
 }
 
 // Service issues and verifies one-time codes. It is safe for concurrent use.
@@ -88,6 +121,8 @@ type Service struct {
 	log     *slog.Logger
 	cfg     Config
 	hashers []*hasher
+	tests   []testRecipient
+	obs     ports.Observer
 }
 
 // NewService checks deps and cfg and returns a Service.
@@ -102,11 +137,25 @@ func NewService(deps Deps, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	deps.Clock, deps.Logger = depcheck.ClockOr(deps.Clock), depcheck.LoggerOr(deps.Logger)
+	deps = deps.observed()
 	s := &Service{store: deps.Store, sms: deps.SMS, limiter: deps.Limiter, clock: deps.Clock, log: deps.Logger, cfg: cfg}
+	s.obs = deps.Observer
 	s.cfg.SendLimits = append([]ports.RateLimit(nil), cfg.SendLimits...)
+	s.cfg.Phones = PhoneRules{
+		AllowedRegions: slices.Clone(cfg.Phones.AllowedRegions),
+		BlockedRegions: slices.Clone(cfg.Phones.BlockedRegions),
+		RefusedTypes:   slices.Clone(cfg.Phones.RefusedTypes),
+	}
+	s.cfg.Pumping.CallingCodeLimits = slices.Clone(cfg.Pumping.CallingCodeLimits)
+	s.cfg.TestRecipients = slices.Clone(cfg.TestRecipients)
 	for _, secret := range cfg.Secrets {
 		s.hashers = append(s.hashers, newHasher(secret))
 	}
+	for _, tr := range cfg.TestRecipients {
+		p, _ := ports.ParsePhone(tr.Phone) // Validate parsed it
+		s.tests = append(s.tests, testRecipient{phone: p.E164, code: tr.Code, until: tr.Until})
+	}
+	s.warnTestMode(s.clock.Now())
 	return s, nil
 }
 
@@ -114,11 +163,22 @@ func NewService(deps Deps, cfg Config) (*Service, error) {
 // refuse SMS delivery up front, before it changes anything, when there is none.
 func (s *Service) SendsSMS() bool { return s.sms != nil }
 
-// Config returns the service's configuration, without its secrets.
+// Config returns the service's configuration, without its secrets (nor the fixed codes of
+// its test recipients).
 func (s *Service) Config() Config {
 	c := s.cfg
 	c.Secrets = nil
 	c.SendLimits = append([]ports.RateLimit(nil), s.cfg.SendLimits...)
+	c.Phones = PhoneRules{
+		AllowedRegions: slices.Clone(s.cfg.Phones.AllowedRegions),
+		BlockedRegions: slices.Clone(s.cfg.Phones.BlockedRegions),
+		RefusedTypes:   slices.Clone(s.cfg.Phones.RefusedTypes),
+	}
+	c.Pumping.CallingCodeLimits = slices.Clone(s.cfg.Pumping.CallingCodeLimits)
+	c.TestRecipients = slices.Clone(s.cfg.TestRecipients)
+	for i := range c.TestRecipients {
+		c.TestRecipients[i].Code = "" // fixed codes are secrets too
+	}
 	return c
 }
 
@@ -199,7 +259,9 @@ func checkKey(v *verifykit.Validation, name, value string) {
 //
 // Issue is the standalone form of Draw, Put and Send: flows whose code lives in the record
 // it confirms call those three themselves, around their own store's Update.
-func (s *Service) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
+func (s *Service) Issue(ctx context.Context, req IssueRequest) (_ Issued, err error) {
+	ctx, end := s.start(ctx, "Issue")
+	defer func() { end(err) }()
 	d, err := s.Draw(ctx, req)
 	if err != nil {
 		return Issued{}, err
@@ -213,6 +275,7 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 			if !MarkUndeliverable(v, d.ID()) {
 				return errUnchanged
 			}
+			v.Outbox = append(v.Outbox, undeliverableStandalone(req.Purpose, d.ID(), s.clock.Now()))
 			return nil
 		})
 		if markErr != nil && !errors.Is(markErr, errUnchanged) {
@@ -231,7 +294,9 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 
 // IssueExternal creates a code like Issue but does not send it: it returns it once in
 // Issued.Code, for channels the host delivers itself. The store keeps only its hash.
-func (s *Service) IssueExternal(ctx context.Context, req IssueRequest) (Issued, error) {
+func (s *Service) IssueExternal(ctx context.Context, req IssueRequest) (_ Issued, err error) {
+	ctx, end := s.start(ctx, "IssueExternal")
+	defer func() { s.issued(ctx, req.Purpose, err); end(err) }()
 	d, err := s.DrawExternal(ctx, req)
 	if err != nil {
 		return Issued{}, err
@@ -253,6 +318,7 @@ func (s *Service) storeDraft(ctx context.Context, d *Draft) (Issued, error) {
 	superseded := 0
 	_, err := s.store.Update(ctx, d.rec.Purpose, d.rec.Subject, func(v *ports.Verification) error {
 		superseded = s.Put(v, d)
+		v.Outbox = append(v.Outbox, issuedStandalone(d))
 		return nil
 	})
 	if err != nil {
@@ -267,11 +333,16 @@ var errUnchanged = errors.New("otp: nothing to change")
 
 // CheckSendLimit answers, without recording anything, the KindRateLimited error that
 // Issue (or Draw) would answer for recipient now, or nil.
-func (s *Service) CheckSendLimit(ctx context.Context, recipient string) error {
+func (s *Service) CheckSendLimit(ctx context.Context, recipient string) (err error) {
+	ctx, end := s.start(ctx, "CheckSendLimit")
+	defer func() { end(err) }()
 	var v verifykit.Validation
 	checkKey(&v, "$.recipient", recipient)
 	if err := v.Err(); err != nil {
 		return err
+	}
+	if p, err := ports.ParsePhone(recipient); err == nil {
+		recipient = p.E164 // the key Draw counts the number's sends under
 	}
 	return s.sendLimit(ctx, s.sendLimitKey(recipient), s.clock.Now(), s.limiter.Peek)
 }
@@ -408,7 +479,9 @@ type VerifyResult struct {
 // cause for errors.Is (ErrWrongCode, ErrExpired, ErrAttemptsExceeded, ErrAlreadyUsed,
 // ErrNoActiveCode); a used-up failure budget answers KindRateLimited (ErrTooManyFailures)
 // with RetryAfter.
-func (s *Service) Verify(ctx context.Context, req VerifyRequest) (VerifyResult, error) {
+func (s *Service) Verify(ctx context.Context, req VerifyRequest) (_ VerifyResult, err error) {
+	ctx, end := s.start(ctx, "Verify")
+	defer func() { end(err) }()
 	var v verifykit.Validation
 	checkKey(&v, "$.purpose", req.Purpose)
 	checkKey(&v, "$.subject", req.Subject)
@@ -422,7 +495,7 @@ func (s *Service) Verify(ctx context.Context, req VerifyRequest) (VerifyResult, 
 		return VerifyResult{}, err
 	}
 	res, err := s.attemptStored(ctx, req.Purpose, req.Subject, func(v *ports.Verification, now time.Time) (VerifyResult, error) {
-		return s.Check(v, code, now)
+		return s.checkParsed(v, code, now) // parsed above: once is enough
 	})
 	if err == nil && s.log.Enabled(ctx, slog.LevelInfo) {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "otp verified",
@@ -434,7 +507,9 @@ func (s *Service) Verify(ctx context.Context, req VerifyRequest) (VerifyResult, 
 // RecordFailure counts one failed attempt on the latest code of the purpose and subject,
 // as a wrong code would, for a check that failed beside the code (a wrong second factor,
 // say); see CountFailure.
-func (s *Service) RecordFailure(ctx context.Context, purpose, subject string) (VerifyResult, error) {
+func (s *Service) RecordFailure(ctx context.Context, purpose, subject string) (_ VerifyResult, err error) {
+	ctx, end := s.start(ctx, "RecordFailure")
+	defer func() { end(err) }()
 	var v verifykit.Validation
 	checkKey(&v, "$.purpose", purpose)
 	checkKey(&v, "$.subject", subject)
@@ -454,15 +529,19 @@ func (s *Service) attemptStored(ctx context.Context, purpose, subject string,
 		res    VerifyResult
 		result error
 	)
-	_, err := s.store.Update(ctx, purpose, subject, func(v *ports.Verification) error {
+	after, err := s.store.Update(ctx, purpose, subject, func(v *ports.Verification) error {
 		if v.IsZero() {
 			return ports.ErrNoCode
 		}
-		before := v.Clone()
+		// What sameVerification compares, copied: the failures only (the attempt may move
+		// them in place), not the hash, which no attempt changes.
+		before := *v
+		before.Failures = slices.Clone(v.Failures)
 		res, result = attempt(v, now)
 		if sameVerification(before, *v) {
 			return errUnchanged
 		}
+		v.Outbox = append(v.Outbox, checkedStandalone(res, result, purpose, now))
 		return nil
 	})
 	switch {
@@ -470,6 +549,8 @@ func (s *Service) attemptStored(ctx context.Context, purpose, subject string,
 		return VerifyResult{}, verifyFailure(MsgInvalidCode, ErrNoActiveCode, 0)
 	case err != nil && !errors.Is(err, errUnchanged):
 		return VerifyResult{}, unavailable("verifying the code", err)
+	case err == nil:
+		s.Settle(ctx, after, res, result)
 	}
 	if res.Counted {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "otp mismatch",
@@ -481,7 +562,9 @@ func (s *Service) attemptStored(ctx context.Context, purpose, subject string,
 
 // Invalidate makes the active code of the purpose and subject unusable, and returns how
 // many codes it invalidated (0 or 1).
-func (s *Service) Invalidate(ctx context.Context, purpose, subject string) (int, error) {
+func (s *Service) Invalidate(ctx context.Context, purpose, subject string) (_ int, result error) {
+	ctx, end := s.start(ctx, "Invalidate")
+	defer func() { end(result) }()
 	var v verifykit.Validation
 	checkKey(&v, "$.purpose", purpose)
 	checkKey(&v, "$.subject", subject)
@@ -506,7 +589,9 @@ func (s *Service) Invalidate(ctx context.Context, purpose, subject string) (int,
 // Codes returns the standalone Verification of the purpose and subject: its latest code
 // (never the code itself, only its hash) and the failures that still count; ports.ErrNoCode
 // (wrapped in a KindNotFound error) when there is none.
-func (s *Service) Codes(ctx context.Context, purpose, subject string) (ports.Verification, error) {
+func (s *Service) Codes(ctx context.Context, purpose, subject string) (_ ports.Verification, err error) {
+	ctx, end := s.start(ctx, "Codes")
+	defer func() { end(err) }()
 	v, err := s.store.Get(ctx, purpose, subject)
 	if errors.Is(err, ports.ErrNoCode) {
 		return v, verifykit.Wrap(verifykit.KindNotFound, "No one-time code was issued for this purpose and subject.", err)
@@ -521,7 +606,9 @@ func (s *Service) Codes(ctx context.Context, purpose, subject string) (ports.Ver
 // expired and no failure counts any more: ports.Verification.KeepUntil), and returns how
 // many it deleted. Hosts with a shared store call it periodically; the memory store also
 // purges on its own.
-func (s *Service) Sweep(ctx context.Context, batch int) (int, error) {
+func (s *Service) Sweep(ctx context.Context, batch int) (_ int, err error) {
+	ctx, end := s.start(ctx, "Sweep")
+	defer func() { end(err) }()
 	if batch < 1 {
 		return 0, verifykit.Invalid("Validation failed.", verifykit.InvalidEntry{Entry: "batch", EntryType: verifykit.EntryConfig, Rule: "positive", Description: "must be at least 1"})
 	}

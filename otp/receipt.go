@@ -28,7 +28,9 @@ func (d *Draft) SetReceiptScope(scope string) { d.msg.Ref.Scope = scope }
 // it is still the active code of its purpose and subject, in one Update of its
 // Verification. It reports whether it changed anything; a code already used, superseded,
 // expired or unknown is left as it is.
-func (s *Service) MarkUndeliverable(ctx context.Context, ref ports.DeliveryRef) (bool, error) {
+func (s *Service) MarkUndeliverable(ctx context.Context, ref ports.DeliveryRef) (_ bool, result error) {
+	ctx, end := s.start(ctx, "MarkUndeliverable")
+	defer func() { end(result) }()
 	if err := CheckDeliveryRef(ref); err != nil {
 		return false, err
 	}

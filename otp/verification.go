@@ -45,6 +45,12 @@ type Draft struct {
 	// applies), for Release.
 	limitKey string
 	reserved time.Time
+	// abuse are the events the abuse controls recorded for the draft, for Release.
+	abuse []reservation
+	// test is true for a code to a test recipient: Send sends nothing.
+	test bool
+	// to is the recipient, in E.164 form when it is a phone number.
+	to string
 }
 
 // ID identifies the drafted code; it is also its delivery idempotency key.
@@ -66,7 +72,9 @@ func (d *Draft) Code() string {
 // (KindRateLimited with RetryAfter when they are used up: nothing is then recorded), and
 // draws a code for Send to deliver. Nothing is stored: Put the draft into the Verification
 // of the record it confirms.
-func (s *Service) Draw(ctx context.Context, req IssueRequest) (*Draft, error) {
+func (s *Service) Draw(ctx context.Context, req IssueRequest) (_ *Draft, err error) {
+	ctx, end := s.start(ctx, "Draw")
+	defer func() { end(err) }()
 	if err := s.checkIssue(req, true); err != nil {
 		return nil, err
 	}
@@ -82,7 +90,7 @@ func (s *Service) Draw(ctx context.Context, req IssueRequest) (*Draft, error) {
 	if render == nil {
 		render = s.cfg.Message
 	}
-	d.msg = ports.Message{To: req.Recipient, Body: render(d.code, s.ttl(req)), IdempotencyKey: d.rec.ID,
+	d.msg = ports.Message{To: d.to, Body: render(d.code, s.ttl(req)), IdempotencyKey: d.rec.ID,
 		Ref: ports.DeliveryRef{Purpose: d.rec.Purpose, Subject: d.rec.Subject, CodeID: d.rec.ID}}
 	return d, nil
 }
@@ -90,7 +98,9 @@ func (s *Service) Draw(ctx context.Context, req IssueRequest) (*Draft, error) {
 // DrawExternal is Draw for a channel the caller delivers itself: Draft.Code returns the
 // code. Send limits are counted per recipient, or per purpose and subject when
 // req.Recipient is empty.
-func (s *Service) DrawExternal(ctx context.Context, req IssueRequest) (*Draft, error) {
+func (s *Service) DrawExternal(ctx context.Context, req IssueRequest) (_ *Draft, err error) {
+	ctx, end := s.start(ctx, "DrawExternal")
+	defer func() { end(err) }()
 	if err := s.checkIssue(req, false); err != nil {
 		return nil, err
 	}
@@ -109,8 +119,25 @@ func (s *Service) DrawExternal(ctx context.Context, req IssueRequest) (*Draft, e
 // draw reserves a send for limitBy and draws the code of req.
 func (s *Service) draw(ctx context.Context, req IssueRequest, limitBy string) (*Draft, error) {
 	now := s.clock.Now()
+	r, err := s.readRecipient(req.Recipient, now)
+	if err != nil {
+		return nil, err
+	}
+	if req.Recipient != "" {
+		limitBy = r.to // one number, however it was written, has one send limit
+	}
+	if err := s.guard(ctx, r, now); err != nil {
+		return nil, err
+	}
 	key := s.sendLimitKey(limitBy)
 	if err := s.sendLimit(ctx, key, now, s.limiter.Allow); err != nil {
+		return nil, err
+	}
+	abuse, err := s.reserve(ctx, r, req.Purpose, req.Subject, s.ttl(req), now)
+	if err != nil {
+		if len(s.cfg.SendLimits) > 0 {
+			s.undo(ctx, []reservation{{key, now}})
+		}
 		return nil, err
 	}
 	digits, maxAttempts := s.cfg.Digits, s.cfg.MaxAttempts
@@ -120,12 +147,17 @@ func (s *Service) draw(ctx context.Context, req IssueRequest, limitBy string) (*
 	if req.MaxAttempts > 0 {
 		maxAttempts = req.MaxAttempts
 	}
-	d := &Draft{code: generateCode(digits), reserved: now}
+	d := &Draft{reserved: now, abuse: abuse.reserved, to: r.to, test: r.test != ""}
+	if d.test {
+		d.code = r.test
+	} else {
+		d.code = generateCode(digits)
+	}
 	if len(s.cfg.SendLimits) > 0 {
 		d.limitKey = key
 	}
 	d.rec = ports.OTPRecord{
-		ID:          uuid.NewString(),
+		ID:          codeID(uuid.NewString(), abuse),
 		Purpose:     req.Purpose,
 		Subject:     req.Subject,
 		KeyID:       s.hashers[0].id,
@@ -158,8 +190,16 @@ func (s *Service) Put(v *ports.Verification, d *Draft) int {
 // for good it answers KindUnavailable, with ErrUndeliverable and the sender's error (whose
 // text is never shown) reachable with errors.Is/As; the caller then marks the code with
 // MarkUndeliverable. A draft of DrawExternal is not sent: Send answers nil.
-func (s *Service) Send(ctx context.Context, d *Draft) error {
+func (s *Service) Send(ctx context.Context, d *Draft) (result error) {
+	ctx, end := s.start(ctx, "Send")
+	defer func() { s.issued(ctx, d.rec.Purpose, nil); end(result) }()
 	if d.external {
+		return nil
+	}
+	if d.test {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "otp test recipient: code not sent",
+			slog.String("purpose", d.rec.Purpose), slog.String("subject", d.rec.Subject),
+			slog.String("code_id", d.rec.ID), slog.String("recipient", ports.MaskPhone(d.to)))
 		return nil
 	}
 	err := s.deliver(ctx, d.send, d.msg)
@@ -182,6 +222,7 @@ func (s *Service) Send(ctx context.Context, d *Draft) error {
 // was to hold it failed). Should that fail, the recipient's send limit is short by one
 // send until its window passes, which errs on the safe side; it is logged.
 func (s *Service) Release(ctx context.Context, d *Draft) {
+	s.undo(ctx, d.abuse)
 	if d.limitKey == "" {
 		return
 	}
@@ -237,8 +278,15 @@ func ParseCode(code string) (string, error) {
 func (s *Service) Check(v *ports.Verification, code string, now time.Time) (VerifyResult, error) {
 	code, err := ParseCode(code)
 	if err != nil {
+		s.checked(v, err)
 		return VerifyResult{}, err
 	}
+	return s.checkParsed(v, code, now)
+}
+
+// checkParsed is Check of a code that ParseCode accepted (Verify parsed it already).
+func (s *Service) checkParsed(v *ports.Verification, code string, now time.Time) (_ VerifyResult, result error) {
+	defer func() { s.checked(v, result) }()
 	return s.attempt(v, now, func(r ports.OTPRecord) bool {
 		h := s.hasher(r.KeyID)
 		if h == nil {
@@ -253,7 +301,8 @@ func (s *Service) Check(v *ports.Verification, code string, now time.Time) (Veri
 // answers a wrong code: ErrWrongCode with the attempts left, ErrAttemptsExceeded when this
 // attempt blocked the code, ErrExpired and the like when there is no active code (nothing
 // is then counted), and KindRateLimited when the failure budget is used up.
-func (s *Service) CountFailure(v *ports.Verification, now time.Time) (VerifyResult, error) {
+func (s *Service) CountFailure(v *ports.Verification, now time.Time) (_ VerifyResult, result error) {
+	defer func() { s.checked(v, result) }()
 	return s.attempt(v, now, func(ports.OTPRecord) bool { return false })
 }
 

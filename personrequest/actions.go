@@ -22,7 +22,9 @@ type GetRequest struct {
 
 // Get returns the request with its urgent block. An expired request, swept or not, is not
 // found (404).
-func (s *Service) Get(ctx context.Context, req GetRequest) (Request, error) {
+func (s *Service) Get(ctx context.Context, req GetRequest) (_ Request, err error) {
+	ctx, end := s.start(ctx, "Get")
+	defer func() { end(err) }()
 	r, err := s.begin(ctx, req.Token, ScopeRead, req.ID)
 	if err != nil {
 		return Request{}, err
@@ -55,8 +57,11 @@ type ApproveRequest struct {
 // write. Approve is idempotent: repeated with the code that approved the request (its
 // first answer lost, say), it answers the approved request again and changes nothing;
 // any other code gets the answers above for the request's current status.
-func (s *Service) Approve(ctx context.Context, req ApproveRequest) (Request, error) {
-	if err := s.authorize(ctx, req.Token, ScopeWrite); err != nil {
+func (s *Service) Approve(ctx context.Context, req ApproveRequest) (_ Request, err error) {
+	ctx, end := s.start(ctx, "Approve")
+	defer func() { end(err) }()
+	actor, err := s.authorizeAs(ctx, req.Token, ScopeWrite)
+	if err != nil {
 		return Request{}, err
 	}
 	if req.ID == "" {
@@ -67,6 +72,9 @@ func (s *Service) Approve(ctx context.Context, req ApproveRequest) (Request, err
 		refused   error // the answer to a failed check, whose attempt is stored
 		completed ports.PersonRequest
 		withCode  bool
+		checked   bool // a code was checked: the abuse controls count it once stored
+		checkRes  otp.VerifyResult
+		checkErr  error
 	)
 	r, err := s.store.Update(ctx, req.ID, func(r *ports.PersonRequest) error {
 		if s.lapsed(*r, now) {
@@ -84,7 +92,10 @@ func (s *Service) Approve(ctx context.Context, req ApproveRequest) (Request, err
 			if err != nil {
 				return verifykit.RenameEntry(err, "$.code", "$.verification_code")
 			}
-			if _, err := s.otp.Check(&r.Verification, code, now); err != nil {
+			res, err := s.otp.Check(&r.Verification, code, now)
+			checked, checkRes, checkErr = true, res, err
+			if err != nil {
+				s.emitCheck(r, res, err, actor, now)
 				refused = verifykit.RenameEntry(err, "$.code", "$.verification_code")
 				return nil // store what the attempt changed; the status stays NEW
 			}
@@ -92,8 +103,12 @@ func (s *Service) Approve(ctx context.Context, req ApproveRequest) (Request, err
 		}
 		r.Status = StatusApproved
 		r.UpdatedAt = now
+		s.emitApproved(r, withCode, actor, now)
 		return nil
 	})
+	if err == nil && checked {
+		s.otp.Settle(ctx, r.Verification, checkRes, checkErr)
+	}
 	switch {
 	case errors.Is(err, errCompleted):
 		s.log.LogAttrs(ctx, slog.LevelInfo, "person request approval repeated", logid.Attr("person_request_id", req.ID))
@@ -123,33 +138,41 @@ type ActionRequest struct {
 }
 
 // Sign moves an APPROVED request to SIGNED (401/403, 404, 409 "incorrect status").
-func (s *Service) Sign(ctx context.Context, req ActionRequest) (Request, error) {
+func (s *Service) Sign(ctx context.Context, req ActionRequest) (_ Request, err error) {
+	ctx, end := s.start(ctx, "Sign")
+	defer func() { end(err) }()
 	return s.transition(ctx, req, []Status{StatusApproved}, StatusSigned)
 }
 
 // Reject moves a NEW or APPROVED request to REJECTED and kills its codes (401/403, 404,
 // 409 "incorrect status").
-func (s *Service) Reject(ctx context.Context, req ActionRequest) (Request, error) {
+func (s *Service) Reject(ctx context.Context, req ActionRequest) (_ Request, err error) {
+	ctx, end := s.start(ctx, "Reject")
+	defer func() { end(err) }()
 	return s.transition(ctx, req, []Status{StatusNew, StatusApproved}, StatusRejected)
 }
 
 // Cancel moves a NEW or APPROVED request to CANCELLED and kills its codes (401/403, 404,
 // 409 "incorrect status").
-func (s *Service) Cancel(ctx context.Context, req ActionRequest) (Request, error) {
+func (s *Service) Cancel(ctx context.Context, req ActionRequest) (_ Request, err error) {
+	ctx, end := s.start(ctx, "Cancel")
+	defer func() { end(err) }()
 	return s.transition(ctx, req, []Status{StatusNew, StatusApproved}, StatusCancelled)
 }
 
 // transition moves the request from one of from to to, in one atomic Update that also
 // kills its code when the request becomes final without being signed.
 func (s *Service) transition(ctx context.Context, req ActionRequest, from []Status, to Status) (Request, error) {
-	if err := s.authorize(ctx, req.Token, ScopeWrite); err != nil {
+	actor, err := s.authorizeAs(ctx, req.Token, ScopeWrite)
+	if err != nil {
 		return Request{}, err
 	}
 	if req.ID == "" {
 		return Request{}, notFound()
 	}
-	r, err := s.update(ctx, req.ID, from, func(r *ports.PersonRequest, _ time.Time) error {
+	r, err := s.update(ctx, req.ID, from, func(r *ports.PersonRequest, now time.Time) error {
 		r.Status = to
+		s.emit(r, statusEvent(to), actor, now)
 		if to != StatusSigned {
 			otp.Invalidate(&r.Verification)
 		}
@@ -180,7 +203,9 @@ type ExpireSweepResult struct {
 // upload URLs) as eHealth does, and their codes, in one write per request. It is a background job: it takes no
 // token. Hosts call it periodically, again while Expired == Batch. Requests past their
 // lifetime are not found even before a sweep reaches them.
-func (s *Service) ExpireSweep(ctx context.Context, req ExpireSweepRequest) (ExpireSweepResult, error) {
+func (s *Service) ExpireSweep(ctx context.Context, req ExpireSweepRequest) (_ ExpireSweepResult, err error) {
+	ctx, end := s.start(ctx, "ExpireSweep")
+	defer func() { end(err) }()
 	if req.Batch < 1 {
 		return ExpireSweepResult{}, invalid("$.batch", "positive", "must be at least 1")
 	}
@@ -197,6 +222,7 @@ func (s *Service) ExpireSweep(ctx context.Context, req ExpireSweepRequest) (Expi
 			}
 			// The code goes with the personal data, in the same write.
 			*r = ports.PersonRequest{ID: r.ID, Status: StatusExpired, UploadVersion: r.UploadVersion, CreatedAt: r.CreatedAt, UpdatedAt: now}
+			s.emit(r, EventExpired, "", now)
 			return nil
 		})
 		switch {
@@ -220,7 +246,9 @@ var errSkip = errors.New("person request no longer expirable")
 // request is NEW (and not expired), the URL belongs to its latest generation, and it has
 // not expired. URLs issued before the latest resend are not valid. It takes no token: an
 // upload endpoint or a storage callback asks it before accepting a document.
-func (s *Service) UploadURLValid(ctx context.Context, id, url string) (bool, error) {
+func (s *Service) UploadURLValid(ctx context.Context, id, url string) (_ bool, err error) {
+	ctx, end := s.start(ctx, "UploadURLValid")
+	defer func() { end(err) }()
 	if id == "" || url == "" {
 		return false, nil
 	}

@@ -34,8 +34,11 @@ type CreateRequest struct {
 // delivers before it writes: nothing of the request exists yet, so no older code or URL
 // must die first, and a failed or rate-limited send (503, 429) stores nothing. Should the
 // write fail after the SMS went out, that code confirms no request, and nothing can use it.
-func (s *Service) Create(ctx context.Context, req CreateRequest) (Request, error) {
-	if err := s.authorize(ctx, req.Token, ScopeWrite); err != nil {
+func (s *Service) Create(ctx context.Context, req CreateRequest) (_ Request, err error) {
+	ctx, end := s.start(ctx, "Create")
+	defer func() { end(err) }()
+	actor, err := s.authorizeAs(ctx, req.Token, ScopeWrite)
+	if err != nil {
 		return Request{}, err
 	}
 	primary, err := validateCreate(req)
@@ -53,19 +56,23 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (Request, error
 		CreatedAt:         now,
 		UpdatedAt:         now,
 	}
+	normalizePhones(&r.Person)
+	normalizePhones(&r.ThirdPerson)
 	if r.Uploads, err = s.signUploads(ctx, r, r.UploadVersion, now); err != nil {
 		return Request{}, err
 	}
 	if phone, ok := codePhone(r, primary); ok {
 		d, err := s.drawCode(ctx, r.ID, phone)
 		if err != nil {
-			return Request{}, err
+			return Request{}, verifykit.RenameEntry(err, "$.recipient", codePhoneEntry(r, primary))
 		}
 		s.otp.Put(&r.Verification, d)
+		s.emitIssued(&r, d, actor)
 		if err := s.otp.Send(ctx, d); err != nil {
 			return Request{}, err
 		}
 	}
+	s.emit(&r, EventCreated, actor, now)
 	if err := s.store.Create(ctx, r); err != nil {
 		return Request{}, storeErr(err)
 	}
@@ -118,8 +125,8 @@ func validatePerson(v *verifykit.Validation, path string, p Person, thirdAllowed
 		case AuthOTP:
 			if m.Phone == "" {
 				v.Add(at+".phone_number", "required", "an OTP method needs a phone number")
-			} else if !ports.ValidE164(m.Phone) {
-				v.Add(at+".phone_number", "format", "must be a phone number in E.164 form, e.g. +380931234585")
+			} else if _, err := ports.ParsePhone(m.Phone); err != nil {
+				v.Add(at+".phone_number", "format", ports.PhoneFormatHint)
 			}
 		case AuthOffline, AuthNA:
 		case AuthThirdPerson:
@@ -148,4 +155,28 @@ func validatePerson(v *verifykit.Validation, path string, p Person, thirdAllowed
 		v.Add(methods, "primary", fmt.Sprintf("exactly one authentication method must be primary, got %d", primaries))
 	}
 	return primary, hasThird
+}
+
+// normalizePhones writes the phone numbers of p's methods, which validatePerson accepted,
+// in E.164 form: "+380 93 123-45-85" is stored as "+380931234585".
+func normalizePhones(p *Person) {
+	for i, m := range p.AuthMethods {
+		if ph, err := ports.ParsePhone(m.Phone); m.Phone != "" && err == nil {
+			p.AuthMethods[i].Phone = ph.E164
+		}
+	}
+}
+
+// codePhoneEntry names the phone number codePhone(r, primary) answers, for an engine's
+// refusal of the recipient (a region or number type not allowed).
+func codePhoneEntry(r ports.PersonRequest, primary int) string {
+	if r.Person.AuthMethods[primary].Type == AuthOTP {
+		return fmt.Sprintf("$.person.authentication_methods[%d].phone_number", primary)
+	}
+	for i, tm := range r.ThirdPerson.AuthMethods {
+		if tm.Primary && tm.Type == AuthOTP {
+			return fmt.Sprintf("$.third_person.authentication_methods[%d].phone_number", i)
+		}
+	}
+	return "$.person.authentication_methods"
 }

@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit"
-	"github.com/verifykit/verifykit/internal/authz"
 	depcheck "github.com/verifykit/verifykit/internal/deps"
 	"github.com/verifykit/verifykit/internal/logid"
 	"github.com/verifykit/verifykit/otp"
@@ -215,6 +214,9 @@ type Deps struct {
 	// Logger receives structured events (never codes, tokens, full phones or document
 	// numbers). Default: discard.
 	Logger *slog.Logger
+	// Observer is told of every use case and every call to the ports above
+	// (adapters/otel: traces and metrics). Default: none (ports.NopObserver).
+	Observer ports.Observer
 }
 
 // Service runs the person-request use cases. It is safe for concurrent use.
@@ -227,6 +229,7 @@ type Service struct {
 	log      *slog.Logger
 	cfg      Config
 	lifetime time.Duration
+	obs      ports.Observer
 }
 
 // NewService checks deps and cfg and returns a Service.
@@ -243,9 +246,10 @@ func NewService(deps Deps, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	deps.Clock, deps.Logger = depcheck.ClockOr(deps.Clock), depcheck.LoggerOr(deps.Logger)
+	deps = deps.observed()
 	return &Service{
 		store: deps.Store, otp: deps.OTP, tokens: deps.Tokens, uploads: deps.Uploads,
-		clock: deps.Clock, log: deps.Logger, cfg: cfg,
+		clock: deps.Clock, log: deps.Logger, cfg: cfg, obs: deps.Observer,
 		lifetime: time.Duration(cfg.LifetimeDays) * 24 * time.Hour,
 	}, nil
 }
@@ -253,26 +257,12 @@ func NewService(deps Deps, cfg Config) (*Service, error) {
 // Config returns the service's configuration.
 func (s *Service) Config() Config { return s.cfg }
 
-func (s *Service) authorize(ctx context.Context, token, scope string) error {
-	_, err := authz.Authorize(ctx, s.tokens, s.clock, token, scope)
-	return err
-}
-
 // begin runs the checks every use case on one request starts with, in this order: the
 // token and scope (401, 403), the request exists and has not expired (404), and, when from
 // is not empty, its status is one of from (409 "incorrect status").
 func (s *Service) begin(ctx context.Context, token, scope, id string, from ...Status) (ports.PersonRequest, error) {
-	if err := s.authorize(ctx, token, scope); err != nil {
-		return ports.PersonRequest{}, err
-	}
-	r, err := s.load(ctx, id)
-	if err != nil {
-		return ports.PersonRequest{}, err
-	}
-	if len(from) > 0 && !statusIn(r.Status, from) {
-		return ports.PersonRequest{}, incorrectStatus()
-	}
-	return r, nil
+	r, _, err := s.beginAs(ctx, token, scope, id, from...)
+	return r, err
 }
 
 // open reports whether a request in status st can still change (and expire).
@@ -449,6 +439,7 @@ func (s *Service) sendCode(ctx context.Context, id string, d *otp.Draft, previou
 			return errUnchanged
 		}
 		r.CurrentAuthMethod = previous
+		s.emitUndeliverable(r, d.ID(), s.clock.Now())
 		return nil
 	})
 	if markErr != nil && !errors.Is(markErr, errUnchanged) {

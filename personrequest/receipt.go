@@ -25,7 +25,9 @@ import (
 //
 // It implements ports.UndeliverableMarker for the purpose Config.Purpose; a reference of
 // another purpose answers KindInvalidInput.
-func (s *Service) MarkUndeliverable(ctx context.Context, ref ports.DeliveryRef) (bool, error) {
+func (s *Service) MarkUndeliverable(ctx context.Context, ref ports.DeliveryRef) (_ bool, result error) {
+	ctx, end := s.start(ctx, "MarkUndeliverable")
+	defer func() { end(result) }()
 	if err := otp.CheckDeliveryRef(ref); err != nil {
 		return false, err
 	}
@@ -38,6 +40,7 @@ func (s *Service) MarkUndeliverable(ctx context.Context, ref ports.DeliveryRef) 
 		if !otp.MarkUndeliverable(&r.Verification, ref.CodeID) {
 			return errUnchanged
 		}
+		s.emitUndeliverable(r, ref.CodeID, s.clock.Now())
 		return nil
 	})
 	switch {

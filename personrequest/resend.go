@@ -54,9 +54,11 @@ type ResendRequest struct {
 // resends each commit whole, in some order, and the last one's code is the only one
 // active. A resend that loses that race several times in a row answers 409
 // MsgResendInProgress, having changed nothing.
-func (s *Service) ResendAuthMethod(ctx context.Context, req ResendRequest) (Request, error) {
+func (s *Service) ResendAuthMethod(ctx context.Context, req ResendRequest) (_ Request, err error) {
+	ctx, end := s.start(ctx, "ResendAuthMethod")
+	defer func() { end(err) }()
 	// Steps 1 and 2.
-	r, err := s.begin(ctx, req.Token, ScopeWrite, req.ID, StatusNew)
+	r, actor, err := s.beginAs(ctx, req.Token, ScopeWrite, req.ID, StatusNew)
 	if err != nil {
 		return Request{}, err
 	}
@@ -84,7 +86,7 @@ func (s *Service) ResendAuthMethod(ctx context.Context, req ResendRequest) (Requ
 			s.otp.Release(ctx, d)
 			return Request{}, err
 		}
-		r, err = s.update(ctx, r.ID, []Status{StatusNew}, func(r *ports.PersonRequest, _ time.Time) error {
+		r, err = s.update(ctx, r.ID, []Status{StatusNew}, func(r *ports.PersonRequest, now time.Time) error {
 			if r.UploadVersion != version-1 {
 				return errRaced
 			}
@@ -92,6 +94,8 @@ func (s *Service) ResendAuthMethod(ctx context.Context, req ResendRequest) (Requ
 			previous = r.CurrentAuthMethod
 			s.otp.Put(&r.Verification, d)
 			r.CurrentAuthMethod = chosen
+			s.emitIssued(r, d, actor)
+			s.emit(r, EventCodeResent, actor, now)
 			return nil
 		})
 		if errors.Is(err, errRaced) && try < maxResendTries {

@@ -55,6 +55,16 @@ type AuthMethodRecord struct {
 	IsActive bool
 	// IsPrimary marks the person's primary method.
 	IsPrimary bool
+	// Outbox are the events to publish with this write of the method (UpdateAuthMethods;
+	// AddAuthMethod ignores it): the store writes them to its outbox in the same atomic step
+	// and never keeps them; methods read back hold none.
+	Outbox []LifecycleEvent
+}
+
+// Clone returns a deep copy of m.
+func (m AuthMethodRecord) Clone() AuthMethodRecord {
+	m.Outbox = CloneLifecycleEvents(m.Outbox)
+	return m
 }
 
 // ConfidantRelationship says that ConfidantPersonID may act for PersonID (a parent for a

@@ -13,10 +13,10 @@ const minHidden = 5
 // neither the value's characters nor its length.
 const fullMask = "*****"
 
-// ValidE164 reports whether phone is a possible phone number in E.164 form: "+" followed by
-// 8 to 15 digits, the first not 0. It is the one check of phone numbers that every flow
-// uses (person requests, identification processes); whether a number exists, or belongs to
-// a region a host allows, is not its business.
+// ValidE164 reports whether phone has the shape of a number in E.164 form: "+" followed by
+// 8 to 15 digits, the first not 0. It is the shape check MaskPhone uses; it does not tell
+// whether the number exists. Flows check phone numbers with ParsePhone, which reads them by
+// the numbering plan of their country and answers their E.164 form, region and type.
 func ValidE164(phone string) bool {
 	digits, ok := strings.CutPrefix(phone, "+")
 	if !ok || len(digits) < 8 || len(digits) > 15 || digits[0] == '0' {

@@ -72,6 +72,11 @@ type Verification struct {
 	// KeepUntil is when the Verification stops mattering: its code has expired and no
 	// failure counts any more. A store may delete it from then on.
 	KeepUntil time.Time
+	// Outbox are the events to publish with this write of a standalone Verification: the
+	// OTPStore writes them to its outbox in the same atomic step and never keeps them (nor
+	// encodes them). A record that holds a Verification publishes its own Outbox field
+	// instead; stores of records ignore this one.
+	Outbox []LifecycleEvent `json:"-"`
 }
 
 // IsZero reports whether v holds neither a code nor a failure.
@@ -81,6 +86,7 @@ func (v Verification) IsZero() bool { return v.Code.ID == "" && len(v.Failures) 
 func (v Verification) Clone() Verification {
 	v.Code.Hash = slices.Clone(v.Code.Hash)
 	v.Failures = slices.Clone(v.Failures)
+	v.Outbox = CloneLifecycleEvents(v.Outbox)
 	return v
 }
 

@@ -127,6 +127,10 @@ type PersonRequest struct {
 	CreatedAt time.Time
 	// UpdatedAt is when the request last changed.
 	UpdatedAt time.Time
+	// Outbox are the events to publish with this write: the store writes them to its
+	// outbox in the same atomic step as the request (Create, Update) and never keeps them
+	// in the request; records read back hold none.
+	Outbox []LifecycleEvent
 }
 
 // Clone returns a deep copy of r: changing the copy's slices never changes r.
@@ -135,6 +139,7 @@ func (r PersonRequest) Clone() PersonRequest {
 	r.ThirdPerson = r.ThirdPerson.Clone()
 	r.Uploads = slices.Clone(r.Uploads)
 	r.Verification = r.Verification.Clone()
+	r.Outbox = CloneLifecycleEvents(r.Outbox)
 	return r
 }
 

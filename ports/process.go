@@ -107,11 +107,16 @@ type ProcessRecord struct {
 	CancelReason string
 	// Verification is the process's latest code and its failed attempts.
 	Verification Verification
+	// Outbox are the events to publish with this write: the store writes them to its
+	// outbox in the same atomic step as the process (Create, Update) and never keeps them
+	// in the process; records read back hold none.
+	Outbox []LifecycleEvent
 }
 
 // Clone returns a deep copy of r: changing the copy's slices never changes r.
 func (r ProcessRecord) Clone() ProcessRecord {
 	r.Verification = r.Verification.Clone()
+	r.Outbox = CloneLifecycleEvents(r.Outbox)
 	return r
 }
 

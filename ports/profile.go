@@ -206,6 +206,10 @@ type ProfileRecord struct {
 	// user. Records read back (Get, and what Update returns) never hold any: an update
 	// function always starts with none.
 	Audit []ProfileAuditEvent
+	// Outbox are the events to publish with this write: the store writes them to its
+	// outbox in the same atomic step as the profile (Create, Update); records read back
+	// hold none.
+	Outbox []LifecycleEvent
 }
 
 // Clone returns a deep copy of r, its open reset request and its audit events included.
@@ -224,6 +228,7 @@ func (r ProfileRecord) Clone() ProfileRecord {
 			r.Audit[i] = r.Audit[i].Clone()
 		}
 	}
+	r.Outbox = CloneLifecycleEvents(r.Outbox)
 	return r
 }
 

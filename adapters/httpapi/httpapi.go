@@ -10,6 +10,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -28,6 +29,7 @@ type Handler struct {
 	routes []string // "METHOD /path/{param}", in registration order
 
 	clients ClientVerifier // Options.Clients: checks the api-key of the eHealth routes
+	tracing Tracing        // Options.Tracing: a server span per request
 }
 
 // Services are the domain services whose routes a Handler serves. A nil service's routes
@@ -52,6 +54,24 @@ type Options struct {
 	// Clients, when set, checks the api-key header of the eHealth routes before any token
 	// work (see ClientVerifier). Default: no check.
 	Clients ClientVerifier
+	// Tracing, when set, starts a server span per request and adds trace_id and span_id to
+	// the log lines of Logger (adapters/otel.HTTPTracing). Default: no tracing.
+	Tracing Tracing
+}
+
+// Tracing traces the requests a Handler serves. adapters/otel implements it with
+// OpenTelemetry (HTTPTracing), so this package depends on no telemetry library.
+type Tracing interface {
+	// StartRequest starts the server span of r, named by route: the pattern that matched
+	// ("POST /api/person_requests/{id}/actions/resend_auth_method"), never the raw path;
+	// "" when no route matched. It continues the trace context r's headers carry (W3C
+	// traceparent), writes the trace context into w's headers, and records requestID. It
+	// returns r's context with the span, and the function to call with the status
+	// answered once the request is served.
+	StartRequest(w http.ResponseWriter, r *http.Request, route, requestID string) (context.Context, func(status int))
+	// LogHandler returns h adding trace_id and span_id to every record whose context
+	// carries a span.
+	LogHandler(h slog.Handler) slog.Handler
 }
 
 // New returns a Handler serving the routes of every non-nil service, plus GET /healthz and
@@ -60,7 +80,10 @@ func New(s Services, opts Options) (*Handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{mux: http.NewServeMux(), log: opts.Logger, clients: opts.Clients}
+	if opts.Tracing != nil {
+		opts.Logger = slog.New(opts.Tracing.LogHandler(opts.Logger.Handler()))
+	}
+	h := &Handler{mux: http.NewServeMux(), log: opts.Logger, clients: opts.Clients, tracing: opts.Tracing}
 	h.handle("GET", "/healthz", func(w http.ResponseWriter, _ *http.Request) error {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		return nil

@@ -90,6 +90,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w}
 
 	route, pattern := h.mux.Handler(r)
+	if h.tracing != nil {
+		ctx, end := h.tracing.StartRequest(rec, r, pattern, id)
+		r = r.WithContext(ctx)
+		defer func() { end(rec.status) }() // after the request's log line, inside the span
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			h.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",

@@ -58,7 +58,14 @@ type AuthMethodStore struct {
 
 	idsMu sync.Mutex
 	ids   map[string]string // every stored method id, across persons -> its person
+
+	pub publisher
 }
+
+// PublishTo makes s write the events of each method's Outbox (UpdateAuthMethods) to o,
+// under the person's lock; without an outbox (or with nil) s drops them. Call it before s
+// is used.
+func (s *AuthMethodStore) PublishTo(o *Outbox) { s.pub.attach(o) }
 
 type authMethodShard struct {
 	mu      sync.Mutex
@@ -97,6 +104,7 @@ func (s *AuthMethodStore) AddAuthMethod(ctx context.Context, m ports.AuthMethodR
 	if taken {
 		return ports.ErrAuthMethodExists
 	}
+	m.Outbox = nil // AddAuthMethod publishes nothing
 	sh.methods[m.PersonID] = append(sh.methods[m.PersonID], m)
 	return nil
 }
@@ -151,6 +159,10 @@ func (s *AuthMethodStore) UpdateAuthMethods(ctx context.Context, personID string
 		if work[i].ID != stored[i].ID || work[i].PersonID != stored[i].PersonID {
 			return nil, fmt.Errorf("method %d of person %q: %w", i, personID, ports.ErrAuthMethodImmutable)
 		}
+	}
+	for i := range work {
+		s.pub.publish(work[i].Outbox) // under the person's lock, with the write
+		work[i].Outbox = nil
 	}
 	if len(work) > 0 {
 		// fn may keep work: store a copy of it.

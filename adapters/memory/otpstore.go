@@ -1,8 +1,10 @@
 package memory
 
 import (
+	"bytes"
 	"context"
 	"hash/maphash"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,24 +18,42 @@ import (
 type OTPStore struct {
 	seed   maphash.Seed
 	shards [shardCount]otpShard
+
+	pub publisher
 }
+
+// PublishTo makes s write the events of each Verification's Outbox to o, under the lock of
+// its purpose and subject; without an outbox (or with nil) s drops them. Call it before s
+// is used.
+func (s *OTPStore) PublishTo(o *Outbox) { s.pub.attach(o) }
 
 type otpShard struct {
 	mu     sync.Mutex
-	vs     map[otpKey]ports.Verification
+	vs     map[otpKey]otpEntry
 	writes int
 	// latest is the latest time any written verification names: the purge on writes
 	// uses it as "now", since the store has no clock of its own.
 	latest time.Time
+	// expiry queues the keys by KeepUntil (expiry.go); peak is the most entries vs held
+	// since it was last reallocated.
+	expiry expiryHeap[otpKey]
+	peak   int
 
 	_ cacheLinePad
+}
+
+// otpEntry is a stored Verification and the time its key is queued at in the shard's
+// expiry heap. The store never hands out the slices of v: callers get copies.
+type otpEntry struct {
+	v      ports.Verification
+	queued int64
 }
 
 // NewOTPStore returns an empty OTPStore.
 func NewOTPStore() *OTPStore {
 	s := &OTPStore{seed: maphash.MakeSeed()}
 	for i := range s.shards {
-		s.shards[i].vs = make(map[otpKey]ports.Verification)
+		s.shards[i].vs = make(map[otpKey]otpEntry)
 	}
 	return s
 }
@@ -55,12 +75,12 @@ func (s *OTPStore) Get(ctx context.Context, purpose, subject string) (ports.Veri
 	key := otpKey{purpose, subject}
 	sh := s.shard(key)
 	sh.mu.Lock()
-	v, ok := sh.vs[key]
+	e, ok := sh.vs[key]
 	sh.mu.Unlock()
 	if !ok {
 		return ports.Verification{}, ports.ErrNoCode
 	}
-	return v.Clone(), nil
+	return e.v.Clone(), nil
 }
 
 // Update implements ports.OTPStore: fn runs under the lock of the shard of the purpose and
@@ -73,12 +93,24 @@ func (s *OTPStore) Update(ctx context.Context, purpose, subject string, fn func(
 	sh := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	v := sh.vs[key].Clone()
+	old, found := sh.vs[key]
+	v := old.v.Clone()
 	if err := fn(&v); err != nil {
 		return ports.Verification{}, err
 	}
-	sh.vs[key] = v.Clone()
-	sh.writes++
+	s.pub.publish(v.Outbox) // under the shard's lock, with the write
+	v.Outbox = nil
+	// v is the caller's copy: it goes back as it is. What is stored shares no memory with
+	// it, reusing the store's own slices where fn left them as they were.
+	e := otpEntry{v: v, queued: old.queued}
+	e.v.Code.Hash = keepOrClone(old.v.Code.Hash, v.Code.Hash, bytes.Equal)
+	e.v.Failures = keepOrClone(old.v.Failures, v.Failures, slices.Equal)
+	if k := unixNanos(v.KeepUntil); !found || k < old.queued {
+		sh.expiry.push(k, key)
+		e.queued = k
+	}
+	sh.vs[key] = e
+	sh.peak = max(sh.peak, len(sh.vs))
 	for _, t := range []time.Time{v.Code.CreatedAt, v.Code.UsedAt} {
 		if t.After(sh.latest) {
 			sh.latest = t
@@ -87,26 +119,70 @@ func (s *OTPStore) Update(ctx context.Context, purpose, subject string, fn func(
 	if n := len(v.Failures); n > 0 && v.Failures[n-1].After(sh.latest) {
 		sh.latest = v.Failures[n-1]
 	}
+	sh.purge(unixNanos(sh.latest), purgePerWrite)
+	sh.writes++
 	if sh.writes%sweepEvery == 0 {
-		sh.purge(sh.latest, -1)
+		sh.compact()
 	}
 	return v, nil
 }
 
+// keepOrClone returns old when cur holds the same as old (and is nil exactly when old is),
+// else a copy of cur.
+func keepOrClone[S ~[]E, E any](old, cur S, equal func(S, S) bool) S {
+	if (old == nil) == (cur == nil) && equal(old, cur) {
+		return old
+	}
+	return slices.Clone(cur)
+}
+
 // purge deletes up to limit (all when negative) verifications whose KeepUntil is at or
-// before before. The caller holds sh.mu.
-func (sh *otpShard) purge(before time.Time, limit int) int {
+// before the unixNanos time before, taking them from the top of the expiry heap. The
+// caller holds sh.mu.
+func (sh *otpShard) purge(before int64, limit int) int {
 	n := 0
-	for key, v := range sh.vs {
-		if limit >= 0 && n >= limit {
+	for limit < 0 || n < limit {
+		it, ok := sh.expiry.top()
+		if !ok || it.at > before {
 			break
 		}
-		if !v.KeepUntil.After(before) {
-			delete(sh.vs, key)
-			n++
+		sh.expiry.pop()
+		e, ok := sh.vs[it.key]
+		if !ok || e.queued != it.at {
+			continue // deleted, or queued again at an earlier time
 		}
+		if k := unixNanos(e.v.KeepUntil); k > before {
+			e.queued = k // its time moved on: queue it once more, at that time
+			sh.vs[it.key] = e
+			sh.expiry.push(k, it.key)
+			continue
+		}
+		delete(sh.vs, it.key)
+		n++
 	}
 	return n
+}
+
+// compact rebuilds the expiry heap when it holds mostly entries of keys deleted or queued
+// again, and gives back the room of a map or heap that purges emptied. The caller holds
+// sh.mu.
+func (sh *otpShard) compact() {
+	if tooStale(len(sh.expiry.items), len(sh.vs)) {
+		items := make([]expiryItem[otpKey], 0, len(sh.vs))
+		for key, e := range sh.vs {
+			if k := unixNanos(e.v.KeepUntil); k != e.queued {
+				e.queued = k
+				sh.vs[key] = e
+			}
+			items = append(items, expiryItem[otpKey]{e.queued, key})
+		}
+		sh.expiry.rebuild(items)
+	}
+	if sparse(len(sh.vs), sh.peak) {
+		sh.vs = shrunk(sh.vs)
+		sh.peak = len(sh.vs)
+	}
+	sh.expiry.shrink()
 }
 
 // PurgeExpired implements ports.OTPStore.
@@ -125,7 +201,11 @@ func (s *OTPStore) PurgeExpired(ctx context.Context, before time.Time, limit int
 		if limit >= 0 {
 			left = limit - total
 		}
-		total += sh.purge(before, left)
+		n := sh.purge(unixNanos(before), left)
+		if n > 0 {
+			sh.compact()
+		}
+		total += n
 		sh.mu.Unlock()
 	}
 	return total, nil

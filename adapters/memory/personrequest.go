@@ -24,7 +24,12 @@ import (
 // that changes to different requests do not wait for each other.
 type PersonRequestStore struct {
 	requests *shardedRecords[ports.PersonRequest] // id -> request
+	pub      publisher
 }
+
+// PublishTo makes s write the events of each request's Outbox to o, under the request's
+// lock; without an outbox (or with nil) s drops them. Call it before s is used.
+func (s *PersonRequestStore) PublishTo(o *Outbox) { s.pub.attach(o) }
 
 // NewPersonRequestStore returns an empty PersonRequestStore.
 func NewPersonRequestStore() *PersonRequestStore {
@@ -39,7 +44,16 @@ func (s *PersonRequestStore) Create(ctx context.Context, req ports.PersonRequest
 	if req.ID == "" {
 		return errors.New("memory: person request without an id")
 	}
-	return s.requests.create(ctx, req.ID, req, ports.ErrPersonRequestExists)
+	return s.requests.locked(ctx, req.ID, func(recs map[string]ports.PersonRequest) error {
+		if _, ok := recs[req.ID]; ok {
+			return ports.ErrPersonRequestExists
+		}
+		stored := req.Clone()
+		s.pub.publish(stored.Outbox)
+		stored.Outbox = nil
+		recs[req.ID] = stored
+		return nil
+	})
 }
 
 // Get implements ports.PersonRequestStore.
@@ -49,7 +63,11 @@ func (s *PersonRequestStore) Get(ctx context.Context, id string) (ports.PersonRe
 
 // Update implements ports.PersonRequestStore.
 func (s *PersonRequestStore) Update(ctx context.Context, id string, fn func(*ports.PersonRequest) error) (ports.PersonRequest, error) {
-	return s.requests.update(ctx, id, ports.ErrPersonRequestNotFound, fn, func(req *ports.PersonRequest) { req.ID = id })
+	return s.requests.update(ctx, id, ports.ErrPersonRequestNotFound, fn, func(req *ports.PersonRequest) {
+		req.ID = id
+		s.pub.publish(req.Outbox) // fix runs under the lock, once fn succeeded: the write follows
+		req.Outbox = nil
+	})
 }
 
 // ListCreatedBefore implements ports.PersonRequestStore.

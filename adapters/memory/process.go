@@ -13,7 +13,12 @@ import (
 // to different processes do not wait for each other; List and ExpireDue visit every shard.
 type ProcessStore struct {
 	procs *shardedRecords[ports.ProcessRecord] // id -> process
+	pub   publisher
 }
+
+// PublishTo makes s write the events of each process's Outbox to o, under the process's
+// lock; without an outbox (or with nil) s drops them. Call it before s is used.
+func (s *ProcessStore) PublishTo(o *Outbox) { s.pub.attach(o) }
 
 // NewProcessStore returns an empty ProcessStore.
 func NewProcessStore() *ProcessStore {
@@ -23,7 +28,16 @@ func NewProcessStore() *ProcessStore {
 
 // Create implements ports.ProcessStore.
 func (s *ProcessStore) Create(ctx context.Context, rec ports.ProcessRecord) error {
-	return s.procs.create(ctx, rec.ID, rec, ports.ErrProcessExists)
+	return s.procs.locked(ctx, rec.ID, func(recs map[string]ports.ProcessRecord) error {
+		if _, ok := recs[rec.ID]; ok {
+			return ports.ErrProcessExists
+		}
+		stored := rec.Clone()
+		s.pub.publish(stored.Outbox)
+		stored.Outbox = nil
+		recs[rec.ID] = stored
+		return nil
+	})
 }
 
 // Get implements ports.ProcessStore.
@@ -42,7 +56,11 @@ func (s *ProcessStore) Update(ctx context.Context, orgID, id string, fn func(*po
 			return ports.ErrProcessNotFound
 		}
 		return fn(rec)
-	}, func(rec *ports.ProcessRecord) { rec.ID, rec.OrgID = id, orgID })
+	}, func(rec *ports.ProcessRecord) {
+		rec.ID, rec.OrgID = id, orgID
+		s.pub.publish(rec.Outbox) // fix runs under the lock, once fn succeeded: the write follows
+		rec.Outbox = nil
+	})
 }
 
 // Delete implements ports.ProcessStore.

@@ -22,7 +22,12 @@ import (
 type ProfileStore struct {
 	profiles *shardedRecords[ports.ProfileRecord] // user id -> profile, without OpenResetRequest or Audit
 	side     *profileSide
+	pub      publisher
 }
+
+// PublishTo makes s write the events of each profile's Outbox to o, under the user's lock;
+// without an outbox (or with nil) s drops them. Call it before s is used.
+func (s *ProfileStore) PublishTo(o *Outbox) { s.pub.attach(o) }
 
 // profileSide holds the reset requests and the audit events of every profile of a
 // ProfileStore, under one lock: listing needs every request, and the log keeps one order.
@@ -57,7 +62,8 @@ func (s *ProfileStore) Create(ctx context.Context, rec ports.ProfileRecord) erro
 			return err
 		}
 		stored := rec.Clone()
-		stored.OpenResetRequest, stored.Audit = nil, nil
+		s.pub.publish(stored.Outbox)
+		stored.OpenResetRequest, stored.Audit, stored.Outbox = nil, nil, nil
 		recs[rec.UserID] = stored
 		return nil
 	})
@@ -97,6 +103,10 @@ func (s *ProfileStore) Update(ctx context.Context, userID string, fn func(*ports
 		var err error
 		open, err = s.side.write(userID, loaded, r.OpenResetRequest, r.Audit)
 		r.OpenResetRequest, r.Audit = nil, nil // the shard keeps the profile only
+		if err == nil {
+			s.pub.publish(r.Outbox) // under the user's lock, with the write
+		}
+		r.Outbox = nil
 		return err
 	}, func(r *ports.ProfileRecord) { r.UserID = userID })
 	if err != nil {

@@ -17,7 +17,8 @@ import (
 // would: it refills continuously.) An event is put in its place by its time, whatever the
 // order in which events arrive, and kept for the limiter's retention (SetRetention; at least
 // the longest window the limiter has been asked about), not just for the windows of the
-// call that records it. Keys with no event inside the retention are swept away.
+// call that records it. Keys with no event inside the retention are forgotten: each recorded
+// event deletes up to two of them on its own, and PurgeStale deletes them in batches.
 type RateLimiter struct {
 	seed      maphash.Seed
 	retention ports.RateRetention // how long events are kept
@@ -28,6 +29,10 @@ type limiterShard struct {
 	mu     sync.Mutex
 	keys   map[string]*eventLog
 	writes int
+	// expiry queues the keys by keepTo (expiry.go); peak is the most keys held since keys
+	// was last reallocated.
+	expiry expiryHeap[string]
+	peak   int
 
 	_ cacheLinePad
 }
@@ -35,6 +40,7 @@ type limiterShard struct {
 type eventLog struct {
 	times  []time.Time // ascending, wall clock only (no monotonic reading)
 	keepTo time.Time   // the log is stale once now passes this
+	queued int64       // the unixNanos time the key is queued at in the shard's expiry heap
 }
 
 // NewRateLimiter returns an empty RateLimiter that keeps events for
@@ -131,9 +137,11 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 	if !d.Allowed || !record {
 		return d, nil
 	}
-	if log == nil {
+	fresh := log == nil
+	if fresh {
 		log = &eventLog{}
 		sh.keys[key] = log
+		sh.peak = max(sh.peak, len(sh.keys))
 	}
 	// Drop what the retention no longer covers, and put now in its place by time (after the
 	// events at the same time), whatever the order in which the events arrive.
@@ -143,15 +151,87 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 	if end := now.Add(keep); end.After(log.keepTo) {
 		log.keepTo = end
 	}
+	if fresh { // queued once, at its first keepTo: a later keepTo moves it on when it is due
+		log.queued = unixNanos(log.keepTo)
+		sh.expiry.push(log.queued, key)
+	}
+	sh.purgeStale(now, purgePerWrite)
 	sh.writes++
 	if sh.writes%sweepEvery == 0 {
-		for k, lg := range sh.keys {
-			if now.After(lg.keepTo) {
-				delete(sh.keys, k)
-			}
-		}
+		sh.compact()
 	}
 	return d, nil
+}
+
+// PurgeStale deletes up to limit keys whose events the retention no longer covers at now
+// (their newest event is older than the retention it was recorded with), and returns how
+// many it deleted; a limit of 0 or less deletes nothing. Recording an event already
+// deletes up to two such keys of its shard; hosts call PurgeStale periodically, like
+// otp.Service.Sweep, so that keys nobody writes near are forgotten too. It costs in
+// proportion to what it deletes.
+func (l *RateLimiter) PurgeStale(ctx context.Context, now time.Time, limit int) (int, error) {
+	total := 0
+	for i := range l.shards {
+		if total >= limit {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		n := sh.purgeStale(now.Round(0), limit-total)
+		if n > 0 {
+			sh.compact()
+		}
+		sh.mu.Unlock()
+		total += n
+	}
+	return total, nil
+}
+
+// purgeStale deletes up to limit keys stale at now, from the top of the expiry heap. The
+// caller holds sh.mu.
+func (sh *limiterShard) purgeStale(now time.Time, limit int) int {
+	at, n := unixNanos(now), 0
+	for n < limit {
+		it, ok := sh.expiry.top()
+		if !ok || it.at >= at { // stale once now is after keepTo
+			break
+		}
+		sh.expiry.pop()
+		log := sh.keys[it.key]
+		if log == nil || log.queued != it.at {
+			continue // deleted (undone), or queued again
+		}
+		if k := unixNanos(log.keepTo); k >= at {
+			log.queued = k // recorded since: queue it once more, at its keepTo now
+			sh.expiry.push(k, it.key)
+			continue
+		}
+		delete(sh.keys, it.key)
+		n++
+	}
+	return n
+}
+
+// compact rebuilds the expiry heap when it holds mostly entries of keys deleted or queued
+// again, and gives back the room of a map or heap that purges emptied. The caller holds
+// sh.mu.
+func (sh *limiterShard) compact() {
+	if tooStale(len(sh.expiry.items), len(sh.keys)) {
+		items := make([]expiryItem[string], 0, len(sh.keys))
+		for key, log := range sh.keys {
+			log.queued = unixNanos(log.keepTo)
+			items = append(items, expiryItem[string]{log.queued, key})
+		}
+		sh.expiry.rebuild(items)
+	}
+	if sparse(len(sh.keys), sh.peak) {
+		sh.keys = shrunk(sh.keys)
+		sh.peak = len(sh.keys)
+	}
+	sh.expiry.shrink()
 }
 
 // firstAfter returns the index of the first of the ascending times that is after t, or

@@ -1,9 +1,11 @@
 package memory
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/verifykit/verifykit/ports"
@@ -14,7 +16,7 @@ var ErrInjectedFailure = errors.New("injected delivery failure")
 
 // SMSOutbox is a ports.SMSSender that delivers into memory. Tests read what was sent, and
 // inject failures. A message whose idempotency key was already delivered is not delivered
-// again.
+// again. It keeps every message unless SetLimit bounds it.
 type SMSOutbox struct{ *outbox }
 
 // NewSMSOutbox returns an empty outbox.
@@ -35,6 +37,21 @@ type outbox struct {
 	attempts      []ports.Message
 	failNext      int
 	failPermanent bool
+	// limit, when positive, is how many messages (and attempts) to each recipient are
+	// kept: the latest ones, in byTo, instead of delivered and attempts (SetLimit).
+	limit int
+	byTo  map[string]*kept
+	seq   uint64 // orders the messages of byTo across recipients
+}
+
+// kept are the latest messages and attempts to one recipient of a bounded outbox, oldest
+// first.
+type kept struct{ delivered, attempts []numbered }
+
+// numbered is a message with its place in the order of sending.
+type numbered struct {
+	seq uint64
+	msg ports.Message
 }
 
 func newOutbox(channel string, mask func(string) string) *outbox {
@@ -47,7 +64,7 @@ func (o *outbox) send(ctx context.Context, msg ports.Message) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.attempts = append(o.attempts, msg)
+	o.keep(msg, false)
 	if o.failNext > 0 {
 		o.failNext--
 		if o.failPermanent {
@@ -61,8 +78,98 @@ func (o *outbox) send(ctx context.Context, msg ports.Message) error {
 		}
 		o.deliveredKeys[msg.IdempotencyKey] = true
 	}
-	o.delivered = append(o.delivered, msg)
+	o.keep(msg, true)
 	return nil
+}
+
+// keep records msg as delivered or as an attempt: in order, or, when the outbox is
+// bounded, among the latest messages to its recipient, forgetting the oldest (and its
+// idempotency key, so that memory stays bounded). The caller holds o.mu.
+func (o *outbox) keep(msg ports.Message, delivered bool) {
+	if o.limit <= 0 {
+		if delivered {
+			o.delivered = append(o.delivered, msg)
+		} else {
+			o.attempts = append(o.attempts, msg)
+		}
+		return
+	}
+	k := o.byTo[msg.To]
+	if k == nil {
+		k = &kept{}
+		o.byTo[msg.To] = k
+	}
+	list := &k.attempts
+	if delivered {
+		list = &k.delivered
+	}
+	o.seq++
+	*list = append(*list, numbered{o.seq, msg})
+	if n := len(*list) - o.limit; n > 0 {
+		if delivered {
+			for _, old := range (*list)[:n] {
+				delete(o.deliveredKeys, old.msg.IdempotencyKey)
+			}
+		}
+		*list = append((*list)[:0], (*list)[n:]...)
+	}
+}
+
+// SetLimit bounds the outbox to the latest n messages, and the latest n attempts, to each
+// recipient (older ones are forgotten as new ones arrive, with their idempotency keys);
+// n of 0 or less keeps everything again, the default. Messages kept so far are trimmed to
+// the bound. A server that shows its outbox (a development mode) sets one, so that its
+// memory does not grow with every message sent.
+func (o *outbox) SetLimit(n int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delivered, attempts := o.messages(), o.tries()
+	o.limit, o.delivered, o.attempts, o.byTo, o.seq = max(n, 0), nil, nil, nil, 0
+	if o.limit > 0 {
+		o.byTo = make(map[string]*kept)
+	}
+	clear(o.deliveredKeys)
+	// Attempts and deliveries keep their own order; a message delivered is also an attempt.
+	for _, m := range attempts {
+		o.keep(m, false)
+	}
+	for _, m := range delivered {
+		if m.IdempotencyKey != "" {
+			o.deliveredKeys[m.IdempotencyKey] = true
+		}
+		o.keep(m, true)
+	}
+}
+
+// messages returns the delivered messages, oldest first. The caller holds o.mu.
+func (o *outbox) messages() []ports.Message {
+	if o.limit <= 0 {
+		return append([]ports.Message(nil), o.delivered...)
+	}
+	return o.merged(func(k *kept) []numbered { return k.delivered })
+}
+
+// tries returns the attempts, oldest first. The caller holds o.mu.
+func (o *outbox) tries() []ports.Message {
+	if o.limit <= 0 {
+		return append([]ports.Message(nil), o.attempts...)
+	}
+	return o.merged(func(k *kept) []numbered { return k.attempts })
+}
+
+// merged returns the messages list picks from every recipient of a bounded outbox, in the
+// order they were sent.
+func (o *outbox) merged(list func(*kept) []numbered) []ports.Message {
+	var all []numbered
+	for _, k := range o.byTo {
+		all = append(all, list(k)...)
+	}
+	slices.SortFunc(all, func(a, b numbered) int { return cmp.Compare(a.seq, b.seq) })
+	out := make([]ports.Message, 0, len(all))
+	for _, n := range all {
+		out = append(out, n.msg)
+	}
+	return out
 }
 
 // FailNext makes the next n sends fail: permanently (wrapping ports.ErrPermanent) or
@@ -78,6 +185,12 @@ func (o *outbox) FailNext(n int, permanent bool) {
 func (o *outbox) Last(to string) (ports.Message, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.limit > 0 {
+		if k := o.byTo[to]; k != nil && len(k.delivered) > 0 {
+			return k.delivered[len(k.delivered)-1].msg, true
+		}
+		return ports.Message{}, false
+	}
 	for i := len(o.delivered) - 1; i >= 0; i-- {
 		if o.delivered[i].To == to {
 			return o.delivered[i], true
@@ -90,14 +203,14 @@ func (o *outbox) Last(to string) (ports.Message, bool) {
 func (o *outbox) Messages() []ports.Message {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]ports.Message(nil), o.delivered...)
+	return o.messages()
 }
 
 // Attempts returns every send attempt, failed ones included, oldest first.
 func (o *outbox) Attempts() []ports.Message {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]ports.Message(nil), o.attempts...)
+	return o.tries()
 }
 
 // Reset forgets every message and injected failure.
@@ -105,5 +218,8 @@ func (o *outbox) Reset() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.delivered, o.attempts, o.failNext = nil, nil, 0
+	if o.limit > 0 {
+		o.byTo, o.seq = make(map[string]*kept), 0
+	}
 	clear(o.deliveredKeys)
 }

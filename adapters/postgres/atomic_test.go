@@ -251,6 +251,7 @@ func TestFlowsLeaveNoPartialStateWhenConnectionsDie(t *testing.T) {
 	underFaults(t, base, names, sh, func(w, _ int, rnd *rand.Rand) error {
 		return faultStep(ctx, hosts[w%2], base, sh, rnd, &requests, &procs, &phones)
 	})
+	requireOutboxMatchesTheChanges(t, base, &requests, &procs)
 
 	// No partial state in any record.
 	for _, id := range requests.list() {

@@ -174,13 +174,22 @@ func (s *AuthMethodStore) UpdateAuthMethods(ctx context.Context, personID string
 					return fmt.Errorf("postgres: method %d of person %q: %w", i, personID, ports.ErrAuthMethodImmutable)
 				}
 				m.StartedAt, m.EndedAt = dbTime(m.StartedAt), dbTime(m.EndedAt)
-				if *m == before[i] {
+				s.db.outbox.queue(b, m.Outbox)
+				m.Outbox = nil
+				if sameMethod(*m, before[i]) {
 					continue
 				}
 				b.Queue(s.qUpdate, m.ID, m.Type, m.Alias, m.Phone, m.Value, m.StartedAt, optTime(m.EndedAt), m.IsActive, m.IsPrimary)
 			}
 			return nil
 		})
+}
+
+// sameMethod reports whether a and b store the same values (their Outbox aside).
+func sameMethod(a, b ports.AuthMethodRecord) bool {
+	return a.ID == b.ID && a.PersonID == b.PersonID && a.Type == b.Type && a.Alias == b.Alias && a.Phone == b.Phone &&
+		a.Value == b.Value && a.StartedAt.Equal(b.StartedAt) && a.EndedAt.Equal(b.EndedAt) && a.IsActive == b.IsActive &&
+		a.IsPrimary == b.IsPrimary
 }
 
 // ConfidantStore is a ports.ConfidantStore in PostgreSQL (table confidant_relationships).

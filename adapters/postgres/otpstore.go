@@ -87,6 +87,8 @@ func (s *OTPStore) Update(ctx context.Context, purpose, subject string, fn func(
 	v, err := lockedChange(ctx, s.db, b, func() (ports.Verification, error) { return cur, nil }, fn,
 		func(b *pgx.Batch, v *ports.Verification) error {
 			b.Queue(s.qWrite, append(key, toVerificationJSON(*v), v.KeepUntil)...)
+			s.db.outbox.queue(b, v.Outbox)
+			v.Outbox = nil
 			return nil
 		})
 	if err != nil {

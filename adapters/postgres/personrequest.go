@@ -55,7 +55,7 @@ func scanPersonRequest(row pgx.Row, r *ports.PersonRequest) error {
 
 // Create implements ports.PersonRequestStore.
 func (s *PersonRequestStore) Create(ctx context.Context, req ports.PersonRequest) error {
-	return s.db.insertNew(ctx, ports.ErrPersonRequestExists, s.qInsert, personRequestArgs(&req)...)
+	return s.db.insertNewWithEvents(ctx, ports.ErrPersonRequestExists, req.Outbox, s.qInsert, personRequestArgs(&req)...)
 }
 
 // Get implements ports.PersonRequestStore.
@@ -70,6 +70,8 @@ func (s *PersonRequestStore) Update(ctx context.Context, id string, fn func(*por
 		func(b *pgx.Batch, r *ports.PersonRequest) {
 			r.ID = id
 			b.Queue(s.qUpdate, personRequestArgs(r)...)
+			s.db.outbox.queue(b, r.Outbox)
+			r.Outbox = nil
 		})
 }
 

@@ -19,6 +19,16 @@ import (
 const DefaultSchema = "verifykit"
 
 // Options configure the adapter. The zero value is ready to use.
+//
+// Query tracing is the pool's: the adapter runs every query on the pool the host built, so
+// a pgx QueryTracer is set where the host builds it, e.g. an OpenTelemetry one
+// (github.com/exaring/otelpgx):
+//
+//	cfg, err := pgxpool.ParseConfig(dsn)
+//	cfg.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(tp))
+//	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+//
+// Its spans are children of verifykit's "verifykit.store.*" spans (see adapters/otel).
 type Options struct {
 	// Schema is the PostgreSQL schema that holds the adapter's tables. Default DefaultSchema.
 	// It must be a lower-case identifier: a letter or underscore, then letters, digits or
@@ -59,6 +69,7 @@ type DB struct {
 	people  *PersonStore
 	methods *AuthMethodStore
 	trusted *ConfidantStore
+	outbox  *Outbox
 }
 
 // New returns the adapter for the schema of opts on pool. It does not touch the database:
@@ -75,6 +86,7 @@ func New(pool *pgxpool.Pool, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{pool: pool, schema: schema}
+	db.outbox = newOutbox(db)
 	db.otp = newOTPStore(db)
 	db.limiter = newRateLimiter(db)
 	db.profile = newProfileStore(db)

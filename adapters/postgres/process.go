@@ -71,7 +71,7 @@ func scanProcess(row pgx.Row, r *ports.ProcessRecord) error {
 
 // Create implements ports.ProcessStore.
 func (s *ProcessStore) Create(ctx context.Context, rec ports.ProcessRecord) error {
-	return s.db.insertNew(ctx, ports.ErrProcessExists, s.qInsert, processArgs(&rec)...)
+	return s.db.insertNewWithEvents(ctx, ports.ErrProcessExists, rec.Outbox, s.qInsert, processArgs(&rec)...)
 }
 
 // Get implements ports.ProcessStore.
@@ -86,6 +86,8 @@ func (s *ProcessStore) Update(ctx context.Context, orgID, id string, fn func(*po
 		func(b *pgx.Batch, r *ports.ProcessRecord) {
 			r.ID, r.OrgID = id, orgID
 			b.Queue(s.qUpdate, processArgs(r)...)
+			s.db.outbox.queue(b, r.Outbox)
+			r.Outbox = nil
 		})
 }
 

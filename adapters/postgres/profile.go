@@ -156,6 +156,7 @@ func (s *ProfileStore) Create(ctx context.Context, rec ports.ProfileRecord) erro
 		b.Queue(s.qInsertRequest, resetRequestArgs(&req)...)
 	}
 	s.queueEvents(b, rec.UserID, rec.Audit)
+	s.db.outbox.queue(b, rec.Outbox)
 	return profileWriteError(s.db.sendBatch(ctx, b))
 }
 
@@ -227,6 +228,8 @@ func (s *ProfileStore) Update(ctx context.Context, userID string, fn func(*ports
 		}
 		s.queueEvents(b, userID, r.Audit)
 		r.Audit = nil
+		s.db.outbox.queue(b, r.Outbox)
+		r.Outbox = nil
 		return nil
 	})
 	if err != nil {

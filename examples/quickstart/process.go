@@ -89,7 +89,7 @@ func demoProcess(ctx context.Context, w io.Writer) error {
 
 	clock.Advance(time.Minute)
 	ext, err := svc.Create(ctx, identification.CreateProcessRequest{
-		Token: "acme-admin", OrgID: "acme", Actor: identification.Actor{Name: "John", MSISDN: identification.MSISDN{CountryCode: "44", PhoneNumber: "7700900123"}},
+		Token: "acme-admin", OrgID: "acme", Actor: identification.Actor{Name: "John", MSISDN: identification.MSISDN{CountryCode: "44", PhoneNumber: "7911123456"}},
 		Channel: identification.Channel{Type: identification.ChannelWhatsApp, External: true},
 	})
 	if err != nil {

@@ -30,7 +30,12 @@ type app struct {
 
 	clock  ports.Clock
 	tokens demoTokens // the demo table; with -jwks-url, the JWT verifier beside it (tokens.go)
-	sms    *memory.SMSOutbox
+	// The senders when the environment configures none (senders.go); outbox is the SMS
+	// one with -dev, nil without.
+	sms      ports.SMSSender
+	email    ports.EmailSender
+	whatsapp ports.WhatsAppSender
+	outbox   *memory.SMSOutbox
 
 	codeStore    ports.OTPStore
 	limiter      ports.RateLimiter
@@ -42,6 +47,9 @@ type app struct {
 	methods      ports.AuthMethodStore
 	confidants   ports.ConfidantStore
 
+	observer ports.Observer  // -otel: the services' Observer (otel.go); nil: none
+	tracing  httpapi.Tracing // -otel: the HTTP server spans; nil: none
+
 	requests  *personrequest.Service
 	processes *identification.ProcessService
 }
@@ -52,7 +60,7 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 	profiles := memory.NewProfileStore()
 	a := &app{
 		dev: cfg.dev, close: func() {}, clock: ports.SystemClock{},
-		tokens: memory.NewTokens(), sms: memory.NewSMSOutbox(),
+		tokens:    memory.NewTokens(),
 		codeStore: memory.NewOTPStore(), limiter: memory.NewRateLimiter(),
 		requestStore: memory.NewPersonRequestStore(), processStore: memory.NewProcessStore(),
 		profileStore: profiles, resetStore: profiles.ResetRequests(),
@@ -72,14 +80,20 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 		a.close()
 		return nil, err
 	}
+	logger, err := a.useOTel(ctx, cfg.otel, logger) // -otel (otel.go)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
 
+	a.useSenders(cfg.dev, logger) // senders.go
 	secret := []byte(cfg.otpSecret)
 	if cfg.otpSecret == "" {
 		secret = []byte(rand.Text() + rand.Text()) // 52 random characters
 	}
 	ocfg := otp.DefaultConfig()
 	ocfg.Secrets = [][]byte{secret}
-	codes, err := otp.NewService(otp.Deps{Store: a.codeStore, SMS: a.sms, Limiter: a.limiter, Clock: a.clock, Logger: logger}, ocfg)
+	codes, err := otp.NewService(otp.Deps{Store: a.codeStore, SMS: a.sms, Limiter: a.limiter, Clock: a.clock, Logger: logger, Observer: a.observer}, ocfg)
 	if err != nil {
 		a.close()
 		return nil, err
@@ -89,7 +103,7 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 		a.close()
 		return nil, err
 	}
-	api, err := httpapi.New(services, httpapi.Options{Logger: logger})
+	api, err := httpapi.New(services, httpapi.Options{Logger: logger, Tracing: a.tracing})
 	if err != nil {
 		a.close()
 		return nil, err
@@ -102,6 +116,12 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 		a.handler = mux
 	}
 	if err := a.useDelivery(ocfg, logger); err != nil {
+		a.close()
+		return nil, err
+	}
+	a.mountConsole(logger) // the operator console at /console/ (console.go)
+	// -webhook: the lifecycle events' dispatcher (events.go).
+	if err := a.useEvents(ctx, cfg, logger); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -140,25 +160,25 @@ func (a *app) services(codes *otp.Service, logger *slog.Logger) (httpapi.Service
 	var s httpapi.Services
 	var err error
 	if a.requests, err = personrequest.NewService(personrequest.Deps{
-		Store: a.requestStore, OTP: codes, Tokens: a.tokens, Uploads: memory.NewUploadSigner(), Clock: a.clock, Logger: logger,
+		Store: a.requestStore, OTP: codes, Tokens: a.tokens, Uploads: memory.NewUploadSigner(), Clock: a.clock, Logger: logger, Observer: a.observer,
 	}, personrequest.DefaultConfig()); err != nil {
 		return s, err
 	}
 	if a.processes, err = identification.NewProcessService(identification.ProcessDeps{
-		Store: a.processStore, OTP: codes, Tokens: a.tokens, Clock: a.clock, Logger: logger,
-		Email: memory.NewEmailOutbox(), WhatsApp: memory.NewWhatsAppOutbox(),
+		Store: a.processStore, OTP: codes, Tokens: a.tokens, Clock: a.clock, Logger: logger, Observer: a.observer,
+		Email: a.email, WhatsApp: a.whatsapp,
 	}, identification.DefaultProcessConfig()); err != nil {
 		return s, err
 	}
 	profiles, err := identification.NewProfileService(identification.ProfileDeps{
 		Profiles: a.profileStore, ResetRequests: a.resetStore,
-		Tokens: a.tokens, Clock: a.clock, Logger: logger,
+		Tokens: a.tokens, Clock: a.clock, Logger: logger, Observer: a.observer,
 	}, identification.DefaultProfileConfig())
 	if err != nil {
 		return s, err
 	}
 	methods, err := authmethod.NewService(authmethod.Deps{
-		Persons: a.persons, Methods: a.methods, Confidants: a.confidants, Tokens: a.tokens, Clock: a.clock, Logger: logger,
+		Persons: a.persons, Methods: a.methods, Confidants: a.confidants, Tokens: a.tokens, Clock: a.clock, Logger: logger, Observer: a.observer,
 	}, authmethod.DefaultConfig())
 	if err != nil {
 		return s, err
@@ -177,7 +197,7 @@ type smsEntry struct {
 func (a *app) serveSMS(w http.ResponseWriter, r *http.Request) {
 	to := r.URL.Query().Get("to")
 	out := []smsEntry{}
-	for _, m := range a.sms.Messages() {
+	for _, m := range a.outbox.Messages() {
 		if to == "" || m.To == to {
 			out = append(out, smsEntry{To: m.To, Body: m.Body})
 		}

@@ -213,5 +213,6 @@ func (a *app) printBanner(w io.Writer, base string) {
 	} else {
 		p("Run with -dev to read the codes at %s/dev/sms.", base)
 	}
+	p("Operator console: %s%s (sign in with %s)", base, consolePath, tokConsole)
 	p("OpenAPI document: %s/openapi.json", base)
 }

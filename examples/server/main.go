@@ -44,6 +44,8 @@ type config struct {
 	tokens         tokenFlags
 	logLevel       slog.Level
 	shutdownAfter  time.Duration
+	otel           string
+	events         eventFlags
 }
 
 func parseFlags(args []string, out io.Writer) (config, error) {
@@ -57,8 +59,10 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.redisAddrs, "redis", "", "Redis address(es), comma-separated (several: a Redis Cluster): keep standalone codes and rate limits there")
 	fs.StringVar(&c.otpSecret, "otp-secret", os.Getenv("VERIFYKIT_OTP_SECRET"), "HMAC secret of one-time codes, at least 32 bytes (default $VERIFYKIT_OTP_SECRET, else a random secret per start)")
 	addTokenFlags(fs, &c.tokens) // -jwks-url, -issuer, -audience (tokens.go)
+	addEventFlags(fs, &c.events) // -webhook, -webhook-secret (events.go)
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN or ERROR")
 	fs.DurationVar(&c.shutdownAfter, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown waits for requests in flight")
+	fs.StringVar(&c.otel, "otel", "", "OpenTelemetry traces and metrics: stdout or off (default: $OTEL_TRACES_EXPORTER/$OTEL_METRICS_EXPORTER, console or none; otel.go)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}

@@ -1,0 +1,204 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/verifykit/verifykit/ports"
+)
+
+// Outbox is the transactional outbox of a DB (table outbox, migration 009): every store of
+// the DB inserts the events of a record's Outbox field in the transaction that writes the
+// record, and Outbox is the ports.OutboxStore dispatchers read them through, and the
+// ports.EventLog flows append events of refusals that change nothing to. Several
+// dispatchers (of several instances) may share it: Claim selects due rows FOR UPDATE SKIP
+// LOCKED and leases them in one statement, so no two of them claim one row while its lease
+// runs.
+//
+// Event ids must be UUIDs (ports.NewLifecycleEvent makes them).
+type Outbox struct {
+	db *DB
+
+	qInsert, qClaim, qMark, qAck, qRetry, qDead, qDeadList, qRedrive, qAll string
+}
+
+// outboxColumns are the columns scanOutboxEntry reads, in its order.
+const outboxColumns = "event, state, attempts, next_attempt_at, locked_until, last_error, delivered_to"
+
+func newOutbox(db *DB) *Outbox {
+	t := db.table("outbox")
+	return &Outbox{
+		db: db,
+		qInsert: "insert into " + t + " (id, type, occurred_at, org_id, aggregate_type, aggregate_id, aggregate_version, event, next_attempt_at)" +
+			" values ($1, $2, $3, $4, $5, $6, $7, $8, $3)",
+		qClaim: "update " + t + " o set locked_until = $2 from (select id from " + t +
+			" where state = 'pending' and next_attempt_at <= $1 and (locked_until is null or locked_until <= $1)" +
+			" order by occurred_at, seq limit $3 for update skip locked) due where o.id = due.id" +
+			" returning o.seq, " + prefixed("o.", outboxColumns),
+		qMark:     "update " + t + " set delivered_to = array_append(delivered_to, $2) where id = $1 and not ($2 = any(delivered_to))",
+		qAck:      "update " + t + " set state = 'delivered', locked_until = null, next_attempt_at = $2 where id = $1",
+		qRetry:    "update " + t + " set attempts = attempts + 1, locked_until = null, next_attempt_at = $2, last_error = $3 where id = $1 and state = 'pending'",
+		qDead:     "update " + t + " set state = 'dead', attempts = attempts + 1, locked_until = null, last_error = $2 where id = $1 and state = 'pending'",
+		qDeadList: "select seq, " + outboxColumns + " from " + t + " where state = 'dead' order by occurred_at, seq limit $1",
+		qRedrive:  "update " + t + " set state = 'pending', attempts = 0, locked_until = null, next_attempt_at = $2 where id = $1 and state = 'dead'",
+		qAll:      "select seq, " + outboxColumns + " from " + t + " order by occurred_at, seq",
+	}
+}
+
+// prefixed returns the comma-separated columns with p before each.
+func prefixed(p, columns string) string {
+	cols := strings.Split(columns, ", ")
+	for i := range cols {
+		cols[i] = p + cols[i]
+	}
+	return strings.Join(cols, ", ")
+}
+
+// Outbox returns the outbox the stores of db write to.
+func (db *DB) Outbox() *Outbox { return db.outbox }
+
+// queue adds the inserts of evs to b, the batch of a transaction that writes the change
+// they report.
+func (o *Outbox) queue(b *pgx.Batch, evs []ports.LifecycleEvent) {
+	for i := range evs {
+		ev := &evs[i]
+		b.Queue(o.qInsert, ev.ID, ev.Type, ev.Time, ev.OrgID, ev.AggregateType, ev.AggregateID, ev.AggregateVersion, *ev)
+	}
+}
+
+// Append implements ports.EventLog: evs are inserted in one implicit transaction.
+func (o *Outbox) Append(ctx context.Context, evs ...ports.LifecycleEvent) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(evs) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	o.queue(b, evs)
+	return o.db.sendBatch(ctx, b)
+}
+
+type seqEntry struct {
+	seq int64
+	e   ports.OutboxEntry
+}
+
+func scanOutboxEntry(row pgx.Row, se *seqEntry) error {
+	var locked *time.Time
+	var state string
+	err := row.Scan(&se.seq, &se.e.Event, &state, &se.e.Attempts, &se.e.NextAttemptAt, &locked, &se.e.LastError, &se.e.DeliveredTo)
+	se.e.State, se.e.LockedUntil = ports.OutboxState(state), fromOptTime(locked)
+	return err
+}
+
+func entries(ses []seqEntry) []ports.OutboxEntry {
+	slices.SortFunc(ses, func(a, b seqEntry) int {
+		return cmp.Or(a.e.Event.Time.Compare(b.e.Event.Time), cmp.Compare(a.seq, b.seq))
+	})
+	out := make([]ports.OutboxEntry, len(ses))
+	for i := range ses {
+		out[i] = ses[i].e
+	}
+	return out
+}
+
+// Claim implements ports.OutboxStore in one statement (an implicit transaction).
+func (o *Outbox) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]ports.OutboxEntry, error) {
+	if limit < 1 {
+		return []ports.OutboxEntry{}, ctx.Err()
+	}
+	ses, err := queryRows(ctx, o.db, o.qClaim, []any{now, now.Add(lease), limit}, scanOutboxEntry)
+	if err != nil {
+		return nil, err
+	}
+	return entries(ses), nil
+}
+
+// change runs one update of the entry id and answers ErrOutboxEntryNotFound when it
+// changed nothing.
+func (o *Outbox) change(ctx context.Context, sql string, args ...any) error {
+	n, err := o.db.execCount(ctx, sql, args...)
+	if err == nil && n == 0 {
+		return ports.ErrOutboxEntryNotFound
+	}
+	return err
+}
+
+// MarkDelivered implements ports.OutboxStore.
+func (o *Outbox) MarkDelivered(ctx context.Context, id, target string) error {
+	_, err := o.db.execCount(ctx, o.qMark, id, target)
+	return err
+}
+
+// Ack implements ports.OutboxStore.
+func (o *Outbox) Ack(ctx context.Context, id string, now time.Time) error {
+	return o.change(ctx, o.qAck, id, now)
+}
+
+// Retry implements ports.OutboxStore.
+func (o *Outbox) Retry(ctx context.Context, id string, nextAttemptAt time.Time, lastErr string) error {
+	return o.change(ctx, o.qRetry, id, nextAttemptAt, lastErr)
+}
+
+// Dead implements ports.OutboxStore.
+func (o *Outbox) Dead(ctx context.Context, id string, lastErr string) error {
+	return o.change(ctx, o.qDead, id, lastErr)
+}
+
+// DeadLetters implements ports.OutboxStore.
+func (o *Outbox) DeadLetters(ctx context.Context, limit int) ([]ports.OutboxEntry, error) {
+	if limit < 1 {
+		return []ports.OutboxEntry{}, ctx.Err()
+	}
+	ses, err := queryRows(ctx, o.db, o.qDeadList, []any{limit}, scanOutboxEntry)
+	if err != nil {
+		return nil, err
+	}
+	return entries(ses), nil
+}
+
+// Redrive implements ports.OutboxStore.
+func (o *Outbox) Redrive(ctx context.Context, id string, now time.Time) error {
+	return o.change(ctx, o.qRedrive, id, now)
+}
+
+// Entries returns every entry of the outbox, whatever its state, oldest first: for tests
+// and operators' tools.
+func (o *Outbox) Entries(ctx context.Context) ([]ports.OutboxEntry, error) {
+	ses, err := queryRows(ctx, o.db, o.qAll, nil, scanOutboxEntry)
+	if err != nil {
+		return nil, err
+	}
+	return entries(ses), nil
+}
+
+// insertNewWithEvents is insertNew for a row whose write carries events: the row and the
+// events are inserted in one transaction, the events only when the row was.
+func (db *DB) insertNewWithEvents(ctx context.Context, exists error, evs []ports.LifecycleEvent, sql string, args ...any) error {
+	if len(evs) == 0 {
+		return db.insertNew(ctx, exists, sql, args...)
+	}
+	inserted := false
+	read := &pgx.Batch{}
+	read.Queue(sql, args...).Exec(func(ct pgconn.CommandTag) error {
+		inserted = ct.RowsAffected() == 1
+		return nil
+	})
+	_, err := lockedChange(ctx, db, read, func() (struct{}, error) {
+		if !inserted {
+			return struct{}{}, exists
+		}
+		return struct{}{}, nil
+	}, func(*struct{}) error { return nil }, func(b *pgx.Batch, _ *struct{}) error {
+		db.outbox.queue(b, evs)
+		return nil
+	})
+	return err
+}

@@ -1,0 +1,129 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit/adapters/postgres"
+	"github.com/verifykit/verifykit/adapters/postgres/pgtest"
+	"github.com/verifykit/verifykit/adapters/webhook"
+	"github.com/verifykit/verifykit/authmethod"
+	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/personrequest"
+	"github.com/verifykit/verifykit/ports"
+)
+
+// requireOutboxMatchesTheChanges checks the outbox against the records after the fault
+// test's flows ran while connections were killed: every stored change has its event and no
+// event lacks its change (a request's resends equal its code_resent events, an approval has
+// exactly one approved event, a process's codes its created and code_resent events, a
+// deactivated method exactly one deactivated event).
+func requireOutboxMatchesTheChanges(t *testing.T, base *postgres.DB, requests, procs *ids) {
+	t.Helper()
+	ctx := context.Background()
+	entries, err := base.Outbox().Entries(ctx)
+	require.NoError(t, err)
+	count := map[string]int{} // type + " " + aggregate id
+	for _, e := range entries {
+		count[e.Event.Type+" "+e.Event.AggregateID]++
+	}
+	for _, id := range requests.list() {
+		r, err := base.PersonRequestStore().Get(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, 1, count[personrequest.EventCreated+" "+id], "request %s: one created event", id)
+		require.Equal(t, r.UploadVersion-1, count[personrequest.EventCodeResent+" "+id], "request %s: a code_resent event per stored resend", id)
+		approved := 0
+		if r.Status == ports.PersonRequestApproved {
+			approved = 1
+		}
+		require.Equal(t, approved, count[personrequest.EventApproved+" "+id], "request %s: approved exactly when stored approved", id)
+	}
+	for _, id := range procs.list() {
+		p, err := base.ProcessStore().Get(ctx, faultOrg, id)
+		if errors.Is(err, ports.ErrProcessNotFound) {
+			continue // deleted: its event goes to the event log, after the delete
+		}
+		require.NoError(t, err)
+		require.Equal(t, 1, count[identification.EventProcessCreated+" "+id], "process %s", id)
+		require.Equal(t, p.CodesSent-1, count[identification.EventProcessCodeResent+" "+id], "process %s: a code_resent event per stored code", id)
+		want := map[string]int{}
+		want[p.State]++
+		require.Equal(t, want[string(identification.ProcessValidated)], count[identification.EventProcessValidated+" "+id], "process %s validated", id)
+		require.Equal(t, want[string(identification.ProcessCancelled)], count[identification.EventProcessCancelled+" "+id], "process %s cancelled", id)
+	}
+	ms, err := base.AuthMethodStore().AuthMethods(ctx, "olga")
+	require.NoError(t, err)
+	for _, m := range ms {
+		want := 0
+		if !m.IsActive {
+			want = 1
+		}
+		require.Equal(t, want, count[authmethod.EventDeactivated+" "+m.ID], "method %s: deactivated exactly when stored inactive", m.ID)
+	}
+	t.Logf("%d events in the outbox", len(entries))
+}
+
+// TestTwoDispatchersDeliverEachEventOnce runs two dispatchers, each on its own pool, over
+// one outbox: the receiver gets every event exactly once and neither dispatcher fails.
+func TestTwoDispatchersDeliverEachEventOnce(t *testing.T) {
+	ctx := context.Background()
+	base := pgtest.New(t)
+	const n = 300
+	for i := range n {
+		require.NoError(t, base.Outbox().Append(ctx, ports.NewLifecycleEvent("test.event", "test", fmt.Sprint(i), start)))
+	}
+	var mu sync.Mutex
+	got := map[string]int{}
+	const secret = "whsec_c2VjcmV0LWtleS1vZi10aGUtdGVzdC1nYXRld2F5"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got[r.Header.Get(webhook.HeaderID)]++
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for range 2 {
+		pool, _ := namedPool(t)
+		db, err := postgres.New(pool, postgres.Options{Schema: base.Schema()})
+		require.NoError(t, err)
+		d, err := webhook.NewDispatcher(webhook.DispatcherConfig{
+			Outbox: db.Outbox(), Batch: 7, Lease: time.Hour, Clock: fixedClock(start.Add(time.Minute)),
+			Endpoints: []webhook.Endpoint{{URL: srv.URL, Secret: secret}},
+		})
+		require.NoError(t, err)
+		wg.Go(func() {
+			for {
+				k, err := d.DispatchOnce(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if k == 0 {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.Len(t, got, n)
+	for id, k := range got {
+		require.Equal(t, 1, k, "event %s delivered once", id)
+	}
+}
+
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }

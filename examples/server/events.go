@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/verifykit/verifykit/adapters/memory"
+	"github.com/verifykit/verifykit/adapters/postgres"
+	"github.com/verifykit/verifykit/adapters/webhook"
+	"github.com/verifykit/verifykit/ports"
+)
+
+// eventFlags are the flags of the lifecycle events' webhook.
+type eventFlags struct {
+	url    string
+	secret string
+}
+
+// addEventFlags adds -webhook and -webhook-secret to fs.
+func addEventFlags(fs *flag.FlagSet, c *eventFlags) {
+	fs.StringVar(&c.url, "webhook", "", "URL that receives every lifecycle event, signed Standard-Webhooks style (default: none)")
+	fs.StringVar(&c.secret, "webhook-secret", "", "secret of -webhook: whsec_ followed by base64")
+}
+
+// useEvents starts, with -webhook, the dispatcher that posts the outbox's events to the
+// URL until ctx is done. On PostgreSQL the stores always write the outbox table; the
+// dispatcher reads it through a small pool of its own. In memory the stores publish to a
+// memory outbox only once it is attached here (without -webhook they drop their events).
+func (a *app) useEvents(ctx context.Context, cfg config, logger *slog.Logger) error {
+	if cfg.events.url == "" {
+		return nil
+	}
+	var outbox ports.OutboxStore
+	if cfg.postgresDSN != "" {
+		pool, err := pgxpool.New(ctx, cfg.postgresDSN)
+		if err != nil {
+			return fmt.Errorf("events: %w", err)
+		}
+		db, err := postgres.New(pool, postgres.Options{Schema: cfg.postgresSchema})
+		if err != nil {
+			pool.Close()
+			return fmt.Errorf("events: %w", err)
+		}
+		closeStores := a.close
+		a.close = func() { pool.Close(); closeStores() }
+		outbox = db.Outbox()
+	} else {
+		o := memory.NewOutbox()
+		for _, s := range []any{a.codeStore, a.requestStore, a.processStore, a.profileStore, a.methods} {
+			if p, ok := s.(interface{ PublishTo(*memory.Outbox) }); ok {
+				p.PublishTo(o)
+			}
+		}
+		outbox = o
+	}
+	d, err := webhook.NewDispatcher(webhook.DispatcherConfig{
+		Outbox: outbox, Clock: a.clock, Logger: logger,
+		Endpoints: []webhook.Endpoint{{Name: "webhook", URL: cfg.events.url, Secret: cfg.events.secret}},
+	})
+	if err != nil {
+		return fmt.Errorf("events: %w", err)
+	}
+	go func() { _ = d.Run(ctx, time.Second) }()
+	a.storage += "; lifecycle events to " + cfg.events.url
+	return nil
+}

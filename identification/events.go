@@ -1,0 +1,138 @@
+package identification
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/ports"
+)
+
+// The types of the events (ports.LifecycleEvent) of OTP identification processes. Each
+// change goes in the process's Outbox, written with it, with the events of its codes
+// (otp.EventCodeIssued, ...). A deletion removes the record, so its event goes to
+// ProcessDeps.Events after the delete committed.
+const (
+	EventProcessCreated          = "otp_identification.created"
+	EventProcessCodeResent       = "otp_identification.code_resent"
+	EventProcessValidated        = "otp_identification.validated"
+	EventProcessValidationFailed = "otp_identification.validation_failed"
+	EventProcessCancelled        = "otp_identification.cancelled"
+	EventProcessExpired          = "otp_identification.expired"
+	EventProcessDeleted          = "otp_identification.deleted"
+)
+
+// The types of the events of profiles, one for each audit action of the profile flow.
+const (
+	EventIdentificationReset         = "profile.identification_reset"
+	EventIdentificationSubmitted     = "profile.submitted"
+	EventIdentificationStatusChanged = "profile.identification_status_changed"
+	EventResetRequestCreated         = "profile.reset_request_created"
+	EventResetRequestApproved        = "profile.reset_request_approved"
+	EventResetRequestDeclined        = "profile.reset_request_declined"
+)
+
+// The ports.LifecycleEvent.AggregateType of processes and profiles.
+const (
+	AggregateProcess = "otp_identification"
+	AggregateProfile = "profile"
+)
+
+// eventLogOr returns l, or the log that drops every event when l is nil.
+func eventLogOr(l ports.EventLog) ports.EventLog {
+	if l == nil {
+		return ports.DropEvents{}
+	}
+	return l
+}
+
+// processEvent is the event typ about r, by actor at at.
+func processEvent(r *ports.ProcessRecord, typ, actor string, at time.Time) ports.LifecycleEvent {
+	ev := ports.NewLifecycleEvent(typ, AggregateProcess, r.ID, at)
+	ev.OrgID, ev.Actor = r.OrgID, actor
+	ev.Data = map[string]string{"state": r.State, "channel": r.ChannelType}
+	return ev
+}
+
+// emitProcess appends the event typ about r to r's Outbox.
+func emitProcess(r *ports.ProcessRecord, typ, actor string, at time.Time) {
+	r.Outbox = append(r.Outbox, processEvent(r, typ, actor, at))
+}
+
+// emitProcessCode appends the code event ev (made by package otp) to r's Outbox.
+func emitProcessCode(r *ports.ProcessRecord, ev ports.LifecycleEvent, actor string) {
+	ev.OrgID, ev.Actor = r.OrgID, actor
+	r.Outbox = append(r.Outbox, ev)
+}
+
+// emitIssued appends the code.issued event of d and then the event typ (created or
+// code_resent) to r's Outbox.
+func emitIssued(r *ports.ProcessRecord, d *otp.Draft, typ, actor string, at time.Time) {
+	emitProcessCode(r, otp.IssuedEvent(d, AggregateProcess, r.ID), actor)
+	emitProcess(r, typ, actor, at)
+}
+
+// emitChecked appends the events of a validation attempt that answered res and err: the
+// code's event, then validated or validation_failed (with the cause).
+func (s *ProcessService) emitChecked(r *ports.ProcessRecord, res otp.VerifyResult, err error, secondFactor bool, actor string, at time.Time) {
+	if res.CodeID == "" {
+		res.CodeID = r.Verification.Code.ID
+	}
+	emitProcessCode(r, otp.CheckEvent(res, err, AggregateProcess, r.ID, s.cfg.CodePurpose, at), actor)
+	if err == nil {
+		emitProcess(r, EventProcessValidated, actor, at)
+		return
+	}
+	ev := processEvent(r, EventProcessValidationFailed, actor, at)
+	ev.Outcome, ev.Reason = ports.OutcomeRefused, otp.FailureReason(err)
+	if secondFactor {
+		ev.Reason = "second_factor_mismatch"
+	}
+	r.Outbox = append(r.Outbox, ev)
+}
+
+// emitUndeliverable appends the code.undeliverable event of the code codeID.
+func (s *ProcessService) emitUndeliverable(r *ports.ProcessRecord, codeID string, at time.Time) {
+	emitProcessCode(r, otp.CodeEvent(otp.EventCodeUndeliverable, AggregateProcess, r.ID, s.cfg.CodePurpose, codeID, at), "")
+}
+
+// deleted appends the deletion of the process id (in state, forced or not) to the event
+// log, after the delete committed. A failure to append is logged.
+func (s *ProcessService) deleted(ctx context.Context, orgID, id, state string, forced bool, actor string) {
+	ev := ports.NewLifecycleEvent(EventProcessDeleted, AggregateProcess, id, s.clock.Now())
+	ev.OrgID, ev.Actor = orgID, actor
+	ev.Data = map[string]string{"state": state, "forced": map[bool]string{true: "true", false: "false"}[forced]}
+	if err := s.events.Append(context.WithoutCancel(ctx), ev); err != nil {
+		s.log.WarnContext(ctx, "otp identification deletion event not stored", "error", err.Error())
+	}
+}
+
+// profileEventTypes maps the audit actions of the profile flow to event types.
+var profileEventTypes = map[ports.ProfileAuditAction]string{
+	ports.AuditIdentificationReset:     EventIdentificationReset,
+	ports.AuditIdentificationSubmitted: EventIdentificationSubmitted,
+	ports.AuditIdentificationStatus:    EventIdentificationStatusChanged,
+	ports.AuditResetRequested:          EventResetRequestCreated,
+	ports.AuditResetRequestApproved:    EventResetRequestApproved,
+	ports.AuditResetRequestDeclined:    EventResetRequestDeclined,
+}
+
+// emitAudit appends to r's Outbox the event of r's latest audit event, which the flow just
+// appended: the audit log and the outbox get the same decision in the same write.
+func emitAudit(r *ports.ProfileRecord) {
+	a := r.Audit[len(r.Audit)-1]
+	ev := ports.NewLifecycleEvent(profileEventTypes[a.Action], AggregateProfile, r.UserID, a.At)
+	ev.OrgID, ev.Actor = r.OrganizationID, a.ActorID
+	ev.Data = map[string]string{}
+	if a.RequestID != "" {
+		ev.Data["request_id"] = a.RequestID
+	}
+	if len(a.Fields) > 0 {
+		ev.Data["fields"] = strings.Join(a.Fields, ",")
+	}
+	if a.From != "" || a.To != "" {
+		ev.Data["from"], ev.Data["to"] = string(a.From), string(a.To)
+	}
+	r.Outbox = append(r.Outbox, ev)
+}

@@ -1,0 +1,468 @@
+package otp
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/ports"
+)
+
+// Abuse controls. Every recipient without an "@" is a phone number: it must be valid in
+// its country's numbering plan (ports.ParsePhone) and is used in its E.164 form. Before a
+// code to a phone is stored or sent, the engine refuses, in this order and changing
+// nothing when it refuses:
+//
+//   - regions a host has not allowed, and number types it refuses (PhoneRules; by default
+//     premium-rate, shared-cost, VoIP and fixed-line numbers): KindInvalidInput naming
+//     "$.recipient", which flows rename to their own field;
+//   - a prefix the pumping guard paused, a recipient whose failure budget is used up
+//     (RecipientFailureLimit), the send limits, the calling code's send budget
+//     (PumpingGuard.CallingCodeLimits), and more distinct subjects with a code for one
+//     recipient than MaxSubjectsPerRecipient: KindRateLimited with RetryAfter.
+//
+// The pumping guard's conversion watch samples up to MinSends sends per prefix in each
+// Window and counts how many of the sampled codes were verified: when a full sample holds
+// fewer than MinConversion of them, sends to the prefix pause for CoolDown and a warning is
+// logged. Its counters, like every other, live in the ports.RateLimiter, so every instance
+// sharing a limiter (memory within one process, PostgreSQL across many) sees them.
+//
+// Verify-side counting needs the recipient, which a Verification does not hold: a code
+// whose recipient is counted carries a keyed tag of its recipient (and, when sampled, its
+// prefix) in its ID, after the UUID: "<uuid>.<tag>[.<prefix>]". Verify counts a wrong
+// guess against the recipient's budget and a verified sampled code as a conversion once
+// its write committed; a flow that checks codes inside its own record (Check,
+// CountFailure) calls Settle after its write committed to do the same.
+
+// PhoneRules sets which phone numbers codes may be sent to.
+type PhoneRules struct {
+	// AllowedRegions, when not empty, are the only regions (ISO 3166-1 alpha-2, "001" for
+	// non-geographic numbers) codes are sent to.
+	AllowedRegions []string
+	// BlockedRegions are regions codes are never sent to.
+	BlockedRegions []string
+	// RefusedTypes are the number types codes are never sent to. Default:
+	// DefaultRefusedTypes. FIXED_LINE_OR_MOBILE (numbering plans that do not tell them
+	// apart, as in the US) is allowed unless it is listed.
+	RefusedTypes []ports.PhoneType
+}
+
+// DefaultRefusedTypes are the number types refused by default: premium-rate and shared-cost
+// numbers (the targets of SMS pumping), VoIP numbers (NIST SP 800-63B-4: out-of-band
+// secrets must not go to them) and fixed lines (they receive no SMS).
+func DefaultRefusedTypes() []ports.PhoneType {
+	return []ports.PhoneType{ports.PhonePremiumRate, ports.PhoneSharedCost, ports.PhoneVoIP, ports.PhoneFixedLine}
+}
+
+// PumpingGuard limits sends by country calling code and watches the conversion of codes
+// per number prefix. The zero value turns both off.
+type PumpingGuard struct {
+	// CallingCodeLimits limit the sends to each country calling code, e.g. 2,000 per hour
+	// and 20,000 per day: set them from your traffic. None: no budget.
+	CallingCodeLimits []ports.RateLimit
+	// PrefixDigits is how many leading digits of the E.164 number (without "+") make a
+	// prefix for the conversion watch, e.g. 5 ("38093"). 0 turns the watch off.
+	PrefixDigits int
+	// MinSends is the size of a full sample: the watch judges a prefix once MinSends
+	// sends to it in Window were sampled.
+	MinSends int
+	// MinConversion is the share of sampled codes that must be verified (0 to 1, e.g.
+	// 0.1): below it, the prefix pauses.
+	MinConversion float64
+	// Window is the time a sample spans.
+	Window time.Duration
+	// CoolDown is how long a paused prefix stays paused; at least Window, so a prefix
+	// resumes with a fresh sample.
+	CoolDown time.Duration
+}
+
+// watching reports whether the conversion watch is on.
+func (g PumpingGuard) watching() bool { return g.PrefixDigits > 0 }
+
+// TestRecipient is a recipient in test mode: until Until, codes to Phone are Code, and no
+// message is sent; afterwards it is an ordinary recipient again. The fixed code is stored
+// only as a keyed hash, like any code, and never accepted for any other recipient.
+type TestRecipient struct {
+	// Phone is the recipient's number (ports.ParsePhone).
+	Phone string
+	// Code is the fixed code, MinDigits to MaxDigits digits.
+	Code string
+	// Until is when test mode ends for this recipient. Required.
+	Until time.Time
+}
+
+// validateAbuse adds the problems of the abuse controls of c to bad.
+func (c Config) validateAbuse(bad func(field, rule, desc string)) {
+	for i, r := range c.Phones.AllowedRegions {
+		if !ports.ValidRegion(r) {
+			bad(fmt.Sprintf("Phones.AllowedRegions[%d]", i), "inclusion", "must be an ISO 3166-1 alpha-2 region code with a numbering plan, or 001, got "+strconv.Quote(r))
+		}
+	}
+	for i, r := range c.Phones.BlockedRegions {
+		switch {
+		case !ports.ValidRegion(r):
+			bad(fmt.Sprintf("Phones.BlockedRegions[%d]", i), "inclusion", "must be an ISO 3166-1 alpha-2 region code with a numbering plan, or 001, got "+strconv.Quote(r))
+		case slices.Contains(c.Phones.AllowedRegions, r):
+			bad(fmt.Sprintf("Phones.BlockedRegions[%d]", i), "exclusion", r+" is also allowed")
+		}
+	}
+	for i, t := range c.Phones.RefusedTypes {
+		if !slices.Contains(ports.PhoneTypes(), t) {
+			bad(fmt.Sprintf("Phones.RefusedTypes[%d]", i), "inclusion", "unknown phone number type "+strconv.Quote(string(t)))
+		}
+	}
+	g := c.Pumping
+	for i, l := range g.CallingCodeLimits {
+		if l.Max < 1 || l.Per <= 0 {
+			bad(fmt.Sprintf("Pumping.CallingCodeLimits[%d]", i), "positive", "needs a positive Max and Per")
+		}
+	}
+	switch {
+	case g.PrefixDigits < 0 || g.PrefixDigits > 15:
+		bad("Pumping.PrefixDigits", "range", "must be from 0 (off) to 15")
+	case g.PrefixDigits > 0:
+		if g.MinSends < 1 {
+			bad("Pumping.MinSends", "positive", "must be at least 1")
+		}
+		if !(g.MinConversion >= 0 && g.MinConversion <= 1) {
+			bad("Pumping.MinConversion", "range", "must be from 0 to 1")
+		}
+		if g.Window <= 0 {
+			bad("Pumping.Window", "positive", "must be positive")
+		}
+		if g.CoolDown < g.Window {
+			bad("Pumping.CoolDown", "range", "must be at least Window, so that a prefix resumes with a fresh sample")
+		}
+	}
+	if l := c.RecipientFailureLimit; l != (ports.RateLimit{}) && (l.Max < 1 || l.Per <= 0) {
+		bad("RecipientFailureLimit", "positive", "needs a positive Max and Per (or neither, to turn it off)")
+	}
+	if c.MaxSubjectsPerRecipient < 0 {
+		bad("MaxSubjectsPerRecipient", "positive", "must not be negative (0 turns it off)")
+	}
+	seen := map[string]bool{}
+	for i, tr := range c.TestRecipients {
+		at := fmt.Sprintf("TestRecipients[%d]", i)
+		p, err := ports.ParsePhone(tr.Phone)
+		switch {
+		case err != nil:
+			bad(at+".Phone", "format", ports.PhoneFormatHint)
+		case seen[p.E164]:
+			bad(at+".Phone", "uniqueness", "another test recipient has this number")
+		default:
+			seen[p.E164] = true
+		}
+		if !validCode(tr.Code) {
+			bad(at+".Code", "format", fmt.Sprintf("must be %d to %d digits", MinDigits, MaxDigits))
+		}
+		if tr.Until.IsZero() {
+			bad(at+".Until", "required", "a test recipient needs the date its test mode ends")
+		}
+	}
+}
+
+// recipient is the recipient of a draw, as the abuse controls see it.
+type recipient struct {
+	// to is the recipient as messages and send limits use it: a phone number in E.164 form.
+	to    string
+	phone ports.Phone
+	// isPhone is false for an e-mail address (or no recipient at all).
+	isPhone bool
+	// test is the fixed code of an active test recipient, "" otherwise.
+	test string
+	// tag is the recipient's tag (recipientTag) when a control counts per recipient.
+	tag string
+}
+
+// readRecipient parses the recipient of req at now and applies the rules that need no
+// counting: a valid number, regions, types. Errors name "$.recipient".
+func (s *Service) readRecipient(raw string, now time.Time) (recipient, error) {
+	if raw == "" || strings.Contains(raw, "@") {
+		r := recipient{to: raw}
+		if raw != "" && (s.cfg.MaxSubjectsPerRecipient > 0 || s.cfg.RecipientFailureLimit.Max > 0) {
+			r.tag = s.recipientTag(raw)
+		}
+		return r, nil
+	}
+	p, err := ports.ParsePhone(raw)
+	if err != nil {
+		return recipient{}, verifykit.RenameEntry(err, "$.phone_number", "$.recipient")
+	}
+	r := recipient{to: p.E164, phone: p, isPhone: true}
+	if s.cfg.MaxSubjectsPerRecipient > 0 || s.cfg.RecipientFailureLimit.Max > 0 {
+		r.tag = s.recipientTag(r.to)
+	}
+	for _, tr := range s.tests {
+		if tr.phone == p.E164 && now.Before(tr.until) {
+			r.test = tr.code
+			return r, nil // nothing is sent: the rules of what may be sent to do not apply
+		}
+	}
+	rules := s.cfg.Phones
+	if (len(rules.AllowedRegions) > 0 && !slices.Contains(rules.AllowedRegions, p.Region)) || slices.Contains(rules.BlockedRegions, p.Region) {
+		return recipient{}, refusedRecipient("region", "codes are not sent to numbers of region "+p.Region)
+	}
+	if slices.Contains(rules.RefusedTypes, p.Type) {
+		return recipient{}, refusedRecipient("phone_type", "codes are not sent to numbers of type "+string(p.Type))
+	}
+	return r, nil
+}
+
+func refusedRecipient(rule, desc string) error {
+	return verifykit.Invalid("This recipient cannot receive verification codes.", verifykit.InvalidEntry{
+		Entry: "$.recipient", EntryType: verifykit.EntryJSONProperty, Rule: rule, Description: desc,
+	})
+}
+
+// testRecipient is a TestRecipient as the service keeps it.
+type testRecipient struct {
+	phone, code string
+	until       time.Time
+}
+
+// Limiter keys of the abuse controls.
+const (
+	keyCallingCode = "pump:cc:"
+	keyPumpSent    = "pump:sent:"
+	keyPumpOK      = "pump:verified:"
+	keyPumpPause   = "pump:pause:"
+	keyRecipFail   = "otp:rfail:"
+	keyRecipSubj   = "otp:rsubj:"
+	keyRecipPair   = "otp:rpair:"
+)
+
+// reservation is one event recorded for a draw, given back when the draw is refused later
+// or its code is never stored.
+type reservation struct {
+	key string
+	at  time.Time
+}
+
+// abuseDraw is what the counting abuse controls decided for one draw.
+type abuseDraw struct {
+	tag      string // recipient tag for the code ID, "" when nothing is counted at verify
+	prefix   string // sampled prefix, "" when the code is not sampled
+	reserved []reservation
+}
+
+// recipientTag is a keyed hash of a recipient, hex: limiter keys use it in place of the
+// recipient, and a code's ID carries it.
+func (s *Service) recipientTag(to string) string {
+	st := s.hashers[0].compute([]string{"otp:recipient", to})
+	tag := hex.EncodeToString(st.out[:12])
+	s.hashers[0].pool.Put(st)
+	return tag
+}
+
+// guard applies the counting abuse controls to a draw to r at now, before the send
+// limits: it only looks (Peek). reserve applies them after the send limits were recorded.
+func (s *Service) guard(ctx context.Context, r recipient, now time.Time) error {
+	if r.test != "" || r.to == "" {
+		return nil
+	}
+	if g := s.cfg.Pumping; r.isPhone && g.watching() {
+		d, err := s.limiter.Peek(ctx, keyPumpPause+s.prefix(r), now, ports.RateLimit{Max: 1, Per: g.CoolDown})
+		if err != nil {
+			return unavailable("pumping guard", err)
+		}
+		if !d.Allowed {
+			return pumpingPaused(d.RetryAfter)
+		}
+	}
+	if l := s.cfg.RecipientFailureLimit; l.Max > 0 {
+		d, err := s.limiter.Peek(ctx, keyRecipFail+r.tag, now, l)
+		if err != nil {
+			return unavailable("recipient failure budget", err)
+		}
+		if !d.Allowed {
+			return &verifykit.Error{
+				Kind:       verifykit.KindRateLimited,
+				Message:    "Too many wrong codes were entered for this recipient; try again in " + roundUp(d.RetryAfter) + ".",
+				RetryAfter: d.RetryAfter,
+				Err:        ErrTooManyFailures,
+			}
+		}
+	}
+	return nil
+}
+
+func pumpingPaused(wait time.Duration) error {
+	return &verifykit.Error{
+		Kind:       verifykit.KindRateLimited,
+		Message:    "Verification codes to numbers like this one are paused; try again in " + roundUp(wait) + ".",
+		RetryAfter: wait,
+	}
+}
+
+// prefix is the conversion-watch prefix of a phone recipient.
+func (s *Service) prefix(r recipient) string {
+	digits := r.to[1:]
+	return digits[:min(len(digits), s.cfg.Pumping.PrefixDigits)]
+}
+
+// reserve records the counting abuse controls for a draw of purpose and subject to r at
+// now with a code of lifetime ttl. When one refuses, it gives back what it recorded and
+// answers the refusal.
+func (s *Service) reserve(ctx context.Context, r recipient, purpose, subject string, ttl time.Duration, now time.Time) (abuseDraw, error) {
+	var a abuseDraw
+	if r.test != "" || r.to == "" {
+		return a, nil
+	}
+	allow := func(key string, what string, limits ...ports.RateLimit) (ports.RateDecision, error) {
+		d, err := s.limiter.Allow(ctx, key, now, limits...)
+		if err != nil {
+			return d, unavailable(what, err)
+		}
+		if d.Allowed {
+			a.reserved = append(a.reserved, reservation{key, now})
+		}
+		return d, nil
+	}
+	fail := func(err error) (abuseDraw, error) {
+		s.undo(ctx, a.reserved)
+		return abuseDraw{}, err
+	}
+	g := s.cfg.Pumping
+	if r.isPhone && len(g.CallingCodeLimits) > 0 {
+		d, err := allow(keyCallingCode+strconv.Itoa(r.phone.CallingCode), "calling code budget", g.CallingCodeLimits...)
+		if err != nil {
+			return fail(err)
+		}
+		if !d.Allowed {
+			return fail(&verifykit.Error{
+				Kind:       verifykit.KindRateLimited,
+				Message:    "Too many verification codes were sent to this country; try again in " + roundUp(d.RetryAfter) + ".",
+				RetryAfter: d.RetryAfter,
+			})
+		}
+	}
+	tag := r.tag
+	if n := s.cfg.MaxSubjectsPerRecipient; n > 0 {
+		per := min(ttl, ports.DefaultRateRetention)
+		pair := s.limitKey(keyRecipPair, r.to, purpose, subject)
+		seen, err := s.limiter.Peek(ctx, pair, now, ports.RateLimit{Max: 1, Per: per})
+		if err != nil {
+			return fail(unavailable("subjects per recipient", err))
+		}
+		if seen.Allowed { // a subject without a code to r within per: one more subject
+			d, err := allow(keyRecipSubj+tag, "subjects per recipient", ports.RateLimit{Max: n, Per: per})
+			if err != nil {
+				return fail(err)
+			}
+			if !d.Allowed {
+				return fail(&verifykit.Error{
+					Kind:       verifykit.KindRateLimited,
+					Message:    "Verification codes to this recipient were asked for too many accounts; try again in " + roundUp(d.RetryAfter) + ".",
+					RetryAfter: d.RetryAfter,
+				})
+			}
+			if _, err := allow(pair, "subjects per recipient", ports.RateLimit{Max: 1, Per: per}); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	if r.isPhone && g.watching() {
+		p := s.prefix(r)
+		sample := ports.RateLimit{Max: g.MinSends, Per: g.Window}
+		d, err := allow(keyPumpSent+p, "pumping guard", sample)
+		if err != nil {
+			return fail(err)
+		}
+		if d.Allowed {
+			a.prefix = p
+		} else if need := int(math.Ceil(g.MinConversion * float64(g.MinSends))); need > 0 {
+			// A full sample: judge it.
+			ok, err := s.limiter.Peek(ctx, keyPumpOK+p, now, ports.RateLimit{Max: need, Per: g.Window})
+			if err != nil {
+				return fail(unavailable("pumping guard", err))
+			}
+			if ok.Allowed { // fewer than need of the sample were verified
+				if _, err := s.limiter.Allow(ctx, keyPumpPause+p, now, ports.RateLimit{Max: 1, Per: g.CoolDown}); err != nil {
+					return fail(unavailable("pumping guard", err))
+				}
+				s.log.LogAttrs(ctx, slog.LevelWarn, "otp sends to a prefix paused: too few codes verified",
+					slog.String("prefix", "+"+p), slog.Int("sample", g.MinSends), slog.Float64("min_conversion", g.MinConversion),
+					slog.Duration("cool_down", g.CoolDown))
+				return fail(pumpingPaused(g.CoolDown))
+			}
+		}
+	}
+	if tag != "" || a.prefix != "" {
+		a.tag = tag
+	}
+	return a, nil
+}
+
+// undo gives back reserved events; a failure is logged (the limits then err on the safe
+// side until the events leave their windows).
+func (s *Service) undo(ctx context.Context, reserved []reservation) {
+	for _, r := range reserved {
+		if err := s.limiter.Undo(context.WithoutCancel(ctx), r.key, r.at); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "otp reservation not given back", slog.String("error", err.Error()))
+		}
+	}
+}
+
+// codeID is the ID of a code: a UUID, then the recipient tag and the sampled prefix when
+// the abuse controls count something at verify.
+func codeID(id string, a abuseDraw) string {
+	switch {
+	case a.prefix != "":
+		return id + "." + a.tag + "." + a.prefix
+	case a.tag != "":
+		return id + "." + a.tag
+	}
+	return id
+}
+
+// idTags returns the recipient tag and sampled prefix a code ID carries.
+func idTags(id string) (tag, prefix string) {
+	const uuidLen = 36
+	if len(id) <= uuidLen+1 || id[uuidLen] != '.' {
+		return "", ""
+	}
+	tag, prefix, _ = strings.Cut(id[uuidLen+1:], ".")
+	return tag, prefix
+}
+
+// Settle counts, after the write that stored it committed, what one attempt on v (Check or
+// CountFailure inside a flow's Update, answering res and err) means for the abuse controls: a
+// counted wrong guess goes against the failure budget of the code's recipient
+// (RecipientFailureLimit), and a verified code sampled by the pumping guard counts as a
+// conversion of its prefix. Verify and RecordFailure settle on their own. A limiter
+// failure is logged, not answered: the attempt itself has happened.
+func (s *Service) Settle(ctx context.Context, v ports.Verification, res VerifyResult, err error) {
+	tag, prefix := idTags(v.Code.ID)
+	if v.Code.ID != res.CodeID || (tag == "" && prefix == "") {
+		return
+	}
+	now := s.clock.Now()
+	verified := err == nil && res.State == ports.CodeVerified
+	var lerr error
+	switch {
+	case res.Counted && tag != "" && s.cfg.RecipientFailureLimit.Max > 0:
+		_, lerr = s.limiter.Allow(ctx, keyRecipFail+tag, now, s.cfg.RecipientFailureLimit)
+	case verified && prefix != "" && s.cfg.Pumping.watching():
+		_, lerr = s.limiter.Allow(ctx, keyPumpOK+prefix, now, ports.RateLimit{Max: s.cfg.Pumping.MinSends, Per: s.cfg.Pumping.Window})
+	}
+	if lerr != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "otp abuse counter not recorded", slog.String("error", lerr.Error()))
+	}
+}
+
+// warnTestMode logs, at construction, the test recipients still in test mode at now.
+func (s *Service) warnTestMode(now time.Time) {
+	for _, tr := range s.tests {
+		if now.Before(tr.until) {
+			s.log.LogAttrs(context.Background(), slog.LevelWarn, "otp test mode: codes to this recipient are fixed and not sent",
+				slog.String("recipient", ports.MaskPhone(tr.phone)), slog.Time("until", tr.until))
+		}
+	}
+}

@@ -1,0 +1,62 @@
+package otp_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/verifykit/verifykit/adapters/memory"
+	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/ports"
+)
+
+// BenchmarkIssueControls measures Issue with every abuse control off (phone numbers are
+// still parsed) and on: regions, number types, calling-code budgets, the conversion watch,
+// the recipient failure budget and the subjects cap.
+func BenchmarkIssueControls(b *testing.B) {
+	off := func(c *otp.Config) {
+		c.Phones = otp.PhoneRules{}
+		c.RecipientFailureLimit = ports.RateLimit{}
+	}
+	on := func(c *otp.Config) {
+		c.Phones.AllowedRegions = []string{"UA", "ES", "PL"}
+		c.Pumping = otp.PumpingGuard{
+			CallingCodeLimits: []ports.RateLimit{{Max: 1 << 30, Per: time.Hour}, {Max: 1 << 30, Per: 24 * time.Hour}},
+			PrefixDigits:      5, MinSends: 50, Window: time.Hour, CoolDown: time.Hour, // samples, never pauses
+		}
+		c.MaxSubjectsPerRecipient = 3
+	}
+	// The calling-code budgets count every send to a country in one limiter key, whose
+	// event log the memory (and PostgreSQL) limiter scans on each send: their cost grows
+	// with the sends their windows hold (here up to 18,000 an hour).
+	onNoBudgets := func(c *otp.Config) {
+		on(c)
+		c.Pumping.CallingCodeLimits = nil
+	}
+	for _, bc := range []struct {
+		name string
+		edit func(*otp.Config)
+	}{{"off", off}, {"on_without_calling_code_budgets", onNoBudgets}, {"on", on}} {
+		b.Run(bc.name, func(b *testing.B) {
+			cfg := testConfig()
+			bc.edit(&cfg)
+			svc, err := otp.NewService(otp.Deps{
+				Store: memory.NewOTPStore(), SMS: discardSMS{}, Limiter: memory.NewRateLimiter(),
+				Clock: &steppingClock{step: 200 * time.Millisecond},
+			}, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			to := recipients("093")
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				r := to[i%benchRecipients]
+				if _, err := svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: r, Recipient: r}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
