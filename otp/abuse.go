@@ -191,7 +191,7 @@ func (s *Service) readRecipient(raw string, now time.Time) (recipient, error) {
 		}
 		return r, nil
 	}
-	p, err := ports.ParsePhone(raw)
+	p, err := s.phones.parse(raw)
 	if err != nil {
 		return recipient{}, verifykit.RenameEntry(err, "$.phone_number", "$.recipient")
 	}

@@ -123,6 +123,7 @@ type Service struct {
 	hashers []*hasher
 	tests   []testRecipient
 	obs     ports.Observer
+	phones  *phoneCache
 }
 
 // NewService checks deps and cfg and returns a Service.
@@ -138,7 +139,7 @@ func NewService(deps Deps, cfg Config) (*Service, error) {
 	}
 	deps.Clock, deps.Logger = depcheck.ClockOr(deps.Clock), depcheck.LoggerOr(deps.Logger)
 	deps = deps.observed()
-	s := &Service{store: deps.Store, sms: deps.SMS, limiter: deps.Limiter, clock: deps.Clock, log: deps.Logger, cfg: cfg}
+	s := &Service{store: deps.Store, sms: deps.SMS, limiter: deps.Limiter, clock: deps.Clock, log: deps.Logger, cfg: cfg, phones: &phoneCache{}}
 	s.obs = deps.Observer
 	s.cfg.SendLimits = append([]ports.RateLimit(nil), cfg.SendLimits...)
 	s.cfg.Phones = PhoneRules{
@@ -341,7 +342,7 @@ func (s *Service) CheckSendLimit(ctx context.Context, recipient string) (err err
 	if err := v.Err(); err != nil {
 		return err
 	}
-	if p, err := ports.ParsePhone(recipient); err == nil {
+	if p, err := s.phones.parse(recipient); err == nil {
 		recipient = p.E164 // the key Draw counts the number's sends under
 	}
 	return s.sendLimit(ctx, s.sendLimitKey(recipient), s.clock.Now(), s.limiter.Peek)
