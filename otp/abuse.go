@@ -233,9 +233,11 @@ const (
 	keyPumpSent    = "pump:sent:"
 	keyPumpOK      = "pump:verified:"
 	keyPumpPause   = "pump:pause:"
-	keyRecipFail   = "otp:rfail:"
-	keyRecipSubj   = "otp:rsubj:"
-	keyRecipPair   = "otp:rpair:"
+	// pumpingGuardName names the pumping guard in ports.EventAbusePaused.
+	pumpingGuardName = "pumping_guard"
+	keyRecipFail     = "otp:rfail:"
+	keyRecipSubj     = "otp:rsubj:"
+	keyRecipPair     = "otp:rpair:"
 )
 
 // reservation is one event recorded for a draw, given back when the draw is refused later
@@ -390,6 +392,7 @@ func (s *Service) reserve(ctx context.Context, r recipient, purpose, subject str
 				s.log.LogAttrs(ctx, slog.LevelWarn, "otp sends to a prefix paused: too few codes verified",
 					slog.String("prefix", "+"+p), slog.Int("sample", g.MinSends), slog.Float64("min_conversion", g.MinConversion),
 					slog.Duration("cool_down", g.CoolDown))
+				s.obs.Event(ctx, ports.Event{Kind: ports.EventAbusePaused, Limit: pumpingGuardName})
 				return fail(pumpingPaused(g.CoolDown))
 			}
 		}

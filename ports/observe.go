@@ -71,6 +71,10 @@ const (
 	EventMessageSent
 	// EventRateLimited: a rate limit refused. Limit is set.
 	EventRateLimited
+	// EventAbusePaused: an abuse guard paused sends (the pumping guard, to a number
+	// prefix whose codes are rarely verified). Limit names the guard; the prefix itself is
+	// not reported.
+	EventAbusePaused
 )
 
 // String returns the kind's snake_case name, e.g. "code_issued".
@@ -86,6 +90,8 @@ func (k EventKind) String() string {
 		return "message_sent"
 	case EventRateLimited:
 		return "rate_limited"
+	case EventAbusePaused:
+		return "abuse_paused"
 	}
 	return "unknown"
 }

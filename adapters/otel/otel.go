@@ -107,6 +107,7 @@ type Observer struct {
 	messagesSent     metric.Int64Counter
 	deliveryDuration metric.Float64Histogram
 	rateLimited      metric.Int64Counter
+	abusePauses      metric.Int64Counter
 
 	mu  sync.RWMutex
 	ops map[opKey]*opInfo
@@ -143,6 +144,7 @@ func New(opts Options) (*Observer, error) {
 	o.messagesSent = counter("verifykit.messages.sent", "{message}", "Sender calls, by channel and outcome.")
 	o.deliveryDuration = hist("verifykit.delivery.duration", "Duration of sender calls, by channel and outcome.")
 	o.rateLimited = counter("verifykit.rate_limit.refusals", "{refusal}", "Rate-limit refusals, by limit.")
+	o.abusePauses = counter("verifykit.abuse.pauses", "{pause}", "Sends paused by an abuse guard (the pumping guard), by guard.")
 	if err != nil {
 		return nil, err
 	}
@@ -242,6 +244,8 @@ func (o *Observer) Event(ctx context.Context, e ports.Event) {
 		o.deliveryDuration.Record(ctx, e.Duration.Seconds(), attrs)
 	case ports.EventRateLimited:
 		o.rateLimited.Add(ctx, 1, metric.WithAttributes(AttrLimit.String(e.Limit)))
+	case ports.EventAbusePaused:
+		o.abusePauses.Add(ctx, 1, metric.WithAttributes(AttrLimit.String(e.Limit)))
 	}
 }
 

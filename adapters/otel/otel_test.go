@@ -3,7 +3,9 @@ package otel_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/codes"
@@ -11,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/adapters/memory"
 	vkotel "github.com/verifykit/verifykit/adapters/otel"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
@@ -234,4 +237,28 @@ func TestOrgIDIsKeptWhenPlain(t *testing.T) {
 	require.True(t, trace.SpanFromContext(ctx).SpanContext().IsValid())
 	end(nil)
 	require.Equal(t, "invalid", attrOf(k.span(t, "verifykit.identification.Get"), vkotel.AttrOrgID))
+}
+
+// TestPumpingGuardPausesAreCounted: a prefix the pumping guard pauses counts one pause,
+// named by the guard, without the prefix.
+func TestPumpingGuardPausesAreCounted(t *testing.T) {
+	k := newKit(t)
+	cfg := otp.DefaultConfig()
+	cfg.Secrets = [][]byte{secret}
+	cfg.SendLimits = nil
+	cfg.Pumping = otp.PumpingGuard{PrefixDigits: 5, MinSends: 3, MinConversion: 0.5, Window: time.Hour, CoolDown: time.Hour}
+	codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: memory.NewSMSOutbox(), Limiter: memory.NewRateLimiter(),
+		Clock: memory.NewClock(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)), Observer: k.obs}, cfg)
+	require.NoError(t, err)
+	ctx := context.Background()
+	var paused error
+	for i := range 10 {
+		_, err := codes.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: fmt.Sprint("u", i), Recipient: fmt.Sprintf("+38093123%04d", i)})
+		if err != nil {
+			paused = err
+			break
+		}
+	}
+	require.ErrorIs(t, paused, verifykit.ErrRateLimited, "none verified: the prefix pauses")
+	require.Equal(t, int64(1), k.metrics(t)["verifykit.abuse.pauses{verifykit.limit=pumping_guard}"])
 }
