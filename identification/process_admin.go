@@ -76,7 +76,7 @@ func (s *ProcessService) Create(ctx context.Context, req CreateProcessRequest) (
 	if err != nil {
 		return CreateProcessResult{}, err
 	}
-	actor := normalizeActor(req.Actor)
+	actor := s.normalizeActor(req.Actor)
 	expiresIn, err := s.checkCreate(actor, req)
 	if err != nil {
 		return CreateProcessResult{}, err
@@ -114,12 +114,12 @@ func (s *ProcessService) Create(ctx context.Context, req CreateProcessRequest) (
 }
 
 // normalizeActor trims the actor's fields and writes the phone number in digits only.
-func normalizeActor(a Actor) Actor {
+func (s *ProcessService) normalizeActor(a Actor) Actor {
 	trim := strings.TrimSpace
 	a.Name, a.LastName, a.Email, a.Language = trim(a.Name), trim(a.LastName), trim(a.Email), trim(a.Language)
 	a.MSISDN.CountryCode = strings.TrimPrefix(trim(a.MSISDN.CountryCode), "+")
 	a.MSISDN.PhoneNumber = strings.Join(strings.Fields(a.MSISDN.PhoneNumber), "")
-	if p, err := ports.ParsePhone("+" + a.MSISDN.CountryCode + a.MSISDN.PhoneNumber); err == nil && a.MSISDN.CountryCode != "" {
+	if p, err := s.otp.ParsePhone("+" + a.MSISDN.CountryCode + a.MSISDN.PhoneNumber); err == nil && a.MSISDN.CountryCode != "" {
 		// "+380", "(93) 123-45-85" and "+380", "093 123 45 85" are stored as "380", "931234585".
 		a.MSISDN.CountryCode, a.MSISDN.PhoneNumber = strconv.Itoa(p.CallingCode), p.National
 	}
@@ -146,7 +146,7 @@ func (s *ProcessService) checkCreate(actor Actor, req CreateProcessRequest) (tim
 	if actor.Email != "" && !validEmail(actor.Email) {
 		v.Add("$.actor.email", "format", "must be an e-mail address")
 	}
-	checkMSISDN(&v, actor.MSISDN)
+	s.checkMSISDN(&v, actor.MSISDN)
 
 	expiresIn := s.cfg.DefaultExpiresIn
 	if strings.TrimSpace(req.ExpiresIn) != "" {
@@ -205,7 +205,7 @@ func (s *ProcessService) checkCreate(actor Actor, req CreateProcessRequest) (tim
 // code of 1 to 3 digits, and a national number that makes with it 8 to 15 digits, so "+1"
 // and "2345" is refused, and a valid number of that country's numbering plan
 // (ports.ParsePhone, the check person requests use too), so "+1" and "2345678" is too.
-func checkMSISDN(v *verifykit.Validation, m MSISDN) {
+func (s *ProcessService) checkMSISDN(v *verifykit.Validation, m MSISDN) {
 	if m.CountryCode == "" && m.PhoneNumber == "" {
 		return
 	}
@@ -217,7 +217,7 @@ func checkMSISDN(v *verifykit.Validation, m MSISDN) {
 	// With a country code that is no country code, the number is judged on its digits alone.
 	if n := len(m.PhoneNumber); n == 0 || digits(m.PhoneNumber) != n || ccOK && !ports.ValidE164(m.E164()) {
 		v.Add("$.actor.msisdn.phone_number", "format", "must be digits, 8 to 15 with the country code")
-	} else if _, err := ports.ParsePhone(m.E164()); ccOK && err != nil {
+	} else if _, err := s.otp.ParsePhone(m.E164()); ccOK && err != nil {
 		v.Add("$.actor.msisdn.phone_number", "format", "must be a valid phone number of country code +"+m.CountryCode)
 	}
 }

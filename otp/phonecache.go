@@ -45,3 +45,8 @@ func (c *phoneCache) parse(raw string) (ports.Phone, error) {
 	c.phones[raw] = p
 	return p, nil
 }
+
+// ParsePhone is ports.ParsePhone through the engine's bounded cache of numbers it parsed:
+// flows that check a number before they issue a code to it call it, so the number is parsed
+// once for both.
+func (s *Service) ParsePhone(raw string) (ports.Phone, error) { return s.phones.parse(raw) }

@@ -41,7 +41,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (_ Request, err
 	if err != nil {
 		return Request{}, err
 	}
-	primary, err := validateCreate(req)
+	primary, err := validateCreate(req, s.otp.ParsePhone)
 	if err != nil {
 		return Request{}, err
 	}
@@ -56,8 +56,8 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (_ Request, err
 		CreatedAt:         now,
 		UpdatedAt:         now,
 	}
-	normalizePhones(&r.Person)
-	normalizePhones(&r.ThirdPerson)
+	normalizePhones(&r.Person, s.otp.ParsePhone)
+	normalizePhones(&r.ThirdPerson, s.otp.ParsePhone)
 	if r.Uploads, err = s.signUploads(ctx, r, r.UploadVersion, now); err != nil {
 		return Request{}, err
 	}
@@ -82,24 +82,28 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (_ Request, err
 	return s.view(r), nil
 }
 
+// parsePhone parses a phone number (ports.ParsePhone; the engine's, which remembers it
+// for the code it then sends).
+type parsePhone func(string) (ports.Phone, error)
+
 // validateCreate checks the person data and returns the index of the primary method.
-func validateCreate(req CreateRequest) (int, error) {
+func validateCreate(req CreateRequest, parse parsePhone) (int, error) {
 	var v verifykit.Validation
-	primary, hasThird := validatePerson(&v, "$.person", req.Person, true)
+	primary, hasThird := validatePerson(&v, "$.person", req.Person, true, parse)
 	switch {
 	case hasThird && req.ThirdPerson.IsZero():
 		v.Add("$.third_person", "required", "a THIRD_PERSON authentication method needs the third person")
 	case !req.ThirdPerson.IsZero() && !hasThird:
 		v.Add("$.third_person", "absence", "is only allowed with a THIRD_PERSON authentication method")
 	case hasThird:
-		validatePerson(&v, "$.third_person", req.ThirdPerson, false)
+		validatePerson(&v, "$.third_person", req.ThirdPerson, false, parse)
 	}
 	return primary, v.Err()
 }
 
 // validatePerson records every problem of p under path. It returns the index of the
 // primary method and whether p has a THIRD_PERSON method.
-func validatePerson(v *verifykit.Validation, path string, p Person, thirdAllowed bool) (primary int, hasThird bool) {
+func validatePerson(v *verifykit.Validation, path string, p Person, thirdAllowed bool, parse parsePhone) (primary int, hasThird bool) {
 	v.Required(path+".first_name", p.FirstName)
 	v.Required(path+".last_name", p.LastName)
 	docTypes := make(map[string]bool, len(p.Documents))
@@ -125,7 +129,7 @@ func validatePerson(v *verifykit.Validation, path string, p Person, thirdAllowed
 		case AuthOTP:
 			if m.Phone == "" {
 				v.Add(at+".phone_number", "required", "an OTP method needs a phone number")
-			} else if _, err := ports.ParsePhone(m.Phone); err != nil {
+			} else if _, err := parse(m.Phone); err != nil {
 				v.Add(at+".phone_number", "format", ports.PhoneFormatHint)
 			}
 		case AuthOffline, AuthNA:
@@ -159,9 +163,9 @@ func validatePerson(v *verifykit.Validation, path string, p Person, thirdAllowed
 
 // normalizePhones writes the phone numbers of p's methods, which validatePerson accepted,
 // in E.164 form: "+380 93 123-45-85" is stored as "+380931234585".
-func normalizePhones(p *Person) {
+func normalizePhones(p *Person, parse parsePhone) {
 	for i, m := range p.AuthMethods {
-		if ph, err := ports.ParsePhone(m.Phone); m.Phone != "" && err == nil {
+		if ph, err := parse(m.Phone); m.Phone != "" && err == nil {
 			p.AuthMethods[i].Phone = ph.E164
 		}
 	}
