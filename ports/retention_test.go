@@ -1,6 +1,8 @@
 package ports_test
 
 import (
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -20,4 +22,24 @@ func TestRateRetention(t *testing.T) {
 	require.Equal(t, ports.DefaultRateRetention, r.Keep(0))
 	r.Set(-time.Hour)
 	require.Equal(t, ports.DefaultRateRetention, r.Keep(0), "a negative retention restores the default")
+}
+
+// TestDecideRateSortedAgreesWithDecideRate: on sorted times, the fast path answers what the
+// rule answers, over random events, limits and clocks.
+func TestDecideRateSortedAgreesWithDecideRate(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 11))
+	base := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	for range 20_000 {
+		times := make([]time.Time, rnd.IntN(12))
+		for i := range times {
+			times[i] = base.Add(time.Duration(rnd.IntN(20)) * 500 * time.Millisecond)
+		}
+		slices.SortFunc(times, time.Time.Compare)
+		limits := make([]ports.RateLimit, 1+rnd.IntN(3))
+		for i := range limits {
+			limits[i] = ports.RateLimit{Max: rnd.IntN(5), Per: time.Duration(1+rnd.IntN(8)) * time.Second}
+		}
+		now := base.Add(time.Duration(rnd.IntN(24)) * 500 * time.Millisecond)
+		require.Equal(t, ports.DecideRate(times, now, limits), ports.DecideRateSorted(times, now, limits), "%v at %v with %v", times, now, limits)
+	}
 }

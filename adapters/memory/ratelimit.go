@@ -133,7 +133,7 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 	if log != nil {
 		times = log.times
 	}
-	d := ports.DecideRate(times, now, limits)
+	d := ports.DecideRateSorted(times, now, limits) // a key's times are kept in order
 	if !d.Allowed || !record {
 		return d, nil
 	}
@@ -145,9 +145,15 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 	}
 	// Drop what the retention no longer covers, and put now in its place by time (after the
 	// events at the same time), whatever the order in which the events arrive.
-	log.times = slices.Delete(log.times, 0, firstAfter(log.times, now.Add(-keep)))
-	at := firstAfter(log.times, now)
-	log.times = slices.Insert(log.times, at, now)
+	// Dropping from the front reslices (the array's room comes back when append next
+	// grows it), and an event at or after the newest is appended: the usual case costs no
+	// copy of the key's events, however many the window holds.
+	log.times = log.times[firstAfter(log.times, now.Add(-keep)):]
+	if at := firstAfter(log.times, now); at == len(log.times) {
+		log.times = append(log.times, now)
+	} else {
+		log.times = slices.Insert(log.times, at, now)
+	}
 	if end := now.Add(keep); end.After(log.keepTo) {
 		log.keepTo = end
 	}
