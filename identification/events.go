@@ -2,6 +2,7 @@ package identification
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,15 +12,17 @@ import (
 
 // The types of the events (ports.LifecycleEvent) of OTP identification processes. Each
 // change goes in the process's Outbox, written with it, with the events of its codes
-// (otp.EventCodeIssued, ...). A deletion removes the record, so its event goes to
-// ProcessDeps.Events after the delete committed.
+// (otp.EventCodeIssued, ...). A deletion goes in the Outbox of the Update that deletes the
+// record (ports.ProcessRecord.Deleted), so it is written with the delete; a refused deletion
+// changes nothing and goes to ProcessDeps.Events. ProcessService.ExpireDue's store writes
+// the expired event of each process it expires (ports.ProcessExpiredEvent).
 const (
 	EventProcessCreated          = "otp_identification.created"
 	EventProcessCodeResent       = "otp_identification.code_resent"
 	EventProcessValidated        = "otp_identification.validated"
 	EventProcessValidationFailed = "otp_identification.validation_failed"
 	EventProcessCancelled        = "otp_identification.cancelled"
-	EventProcessExpired          = "otp_identification.expired"
+	EventProcessExpired          = ports.EventProcessExpired
 	EventProcessDeleted          = "otp_identification.deleted"
 )
 
@@ -35,7 +38,7 @@ const (
 
 // The ports.LifecycleEvent.AggregateType of processes and profiles.
 const (
-	AggregateProcess = "otp_identification"
+	AggregateProcess = ports.AggregateProcess
 	AggregateProfile = "profile"
 )
 
@@ -97,14 +100,24 @@ func (s *ProcessService) emitUndeliverable(r *ports.ProcessRecord, codeID string
 	emitProcessCode(r, otp.CodeEvent(otp.EventCodeUndeliverable, AggregateProcess, r.ID, s.cfg.CodePurpose, codeID, at), "")
 }
 
-// deleted appends the deletion of the process id (in state, forced or not) to the event
-// log, after the delete committed. A failure to append is logged.
-func (s *ProcessService) deleted(ctx context.Context, orgID, id, state string, forced bool, actor string) {
-	ev := ports.NewLifecycleEvent(EventProcessDeleted, AggregateProcess, id, s.clock.Now())
-	ev.OrgID, ev.Actor = orgID, actor
-	ev.Data = map[string]string{"state": state, "forced": map[bool]string{true: "true", false: "false"}[forced]}
+// deletedEvent is the event of the deletion of r, which was in state (forced or not), by
+// actor at at: it goes in the Outbox of the Update that deletes r.
+func deletedEvent(r *ports.ProcessRecord, state string, forced bool, actor string, at time.Time) ports.LifecycleEvent {
+	ev := ports.NewLifecycleEvent(EventProcessDeleted, AggregateProcess, r.ID, at)
+	ev.OrgID, ev.Actor = r.OrgID, actor
+	ev.Data = map[string]string{"state": state, "forced": strconv.FormatBool(forced)}
+	return ev
+}
+
+// deleteRefused appends the refusal (for reason) to delete the process id, in state, to the
+// event log: nothing changed, so there is no write to carry it. A failure to append is
+// logged.
+func (s *ProcessService) deleteRefused(ctx context.Context, orgID, id, state, reason, actor string, at time.Time) {
+	ev := ports.NewLifecycleEvent(EventProcessDeleted, AggregateProcess, id, at)
+	ev.OrgID, ev.Actor, ev.Outcome, ev.Reason = orgID, actor, ports.OutcomeRefused, reason
+	ev.Data = map[string]string{"state": state}
 	if err := s.events.Append(context.WithoutCancel(ctx), ev); err != nil {
-		s.log.WarnContext(ctx, "otp identification deletion event not stored", "error", err.Error())
+		s.log.WarnContext(ctx, "otp identification deletion refusal event not stored", "error", err.Error())
 	}
 }
 

@@ -178,7 +178,9 @@ type ProcessConfig struct {
 	// DefaultPageSize and MaxPageSize bound List. Defaults 50 and 500.
 	DefaultPageSize int
 	MaxPageSize     int
-	// Message renders the text sent to the actor. Default: ProcessMessage.
+	// Message renders the text sent to the actor. Default: ProcessMessage. Nil lets the
+	// otp engine render it: its localised templates (otp.Config.Templates), in the
+	// actor's language, when it has them.
 	Message func(code string, ttl time.Duration) string
 }
 
@@ -243,9 +245,6 @@ func (c ProcessConfig) Validate() error {
 	if c.DefaultPageSize < 1 || c.DefaultPageSize > c.MaxPageSize {
 		bad("DefaultPageSize", "range", "must be from 1 to MaxPageSize")
 	}
-	if c.Message == nil {
-		bad("Message", "required", "a message renderer is required")
-	}
 	if err := v.Err(); err != nil {
 		err.(*verifykit.Error).Message = "Invalid OTP identification configuration."
 		return err
@@ -261,8 +260,9 @@ type ProcessDeps struct {
 	OTP *otp.Service
 	// Tokens verifies access tokens. Required.
 	Tokens ports.TokenVerifier
-	// Events receives the events of deletions (a deleted process has no record left to
-	// carry them; every other event goes in the process's Outbox). Default: drop them.
+	// Events receives the events of refusals that change nothing (a deletion refused);
+	// every other event goes in the process's Outbox, written with its change. Default:
+	// drop them.
 	Events ports.EventLog
 	// SMS sends codes of SMS processes. Default: the OTP engine's own SMS sender.
 	SMS ports.SMSSender

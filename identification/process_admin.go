@@ -253,7 +253,7 @@ func (s *ProcessService) draw(ctx context.Context, rec ports.ProcessRecord, now 
 	}
 	req := otp.IssueRequest{
 		Purpose: s.cfg.CodePurpose, Subject: rec.ID, TTL: ttl,
-		MaxAttempts: s.cfg.MaxAttempts, Digits: s.cfg.Digits, Message: s.cfg.Message,
+		MaxAttempts: s.cfg.MaxAttempts, Digits: s.cfg.Digits, Message: s.cfg.Message, Locale: rec.Actor.Language,
 	}
 	switch ChannelType(rec.ChannelType) {
 	case ChannelSMS:
@@ -435,8 +435,10 @@ type DeleteProcessRequest struct {
 
 // Delete deletes a process, and its code with it. A CREATED process is always deleted; a
 // process in any other state (an expired one included) only with Force and the
-// ForceDeletePermission on the token, else forbidden (403). The check and the deletion are
-// one atomic step. It returns the state the process had.
+// ForceDeletePermission on the token, else forbidden (403). The check, the deletion and its
+// event (EventProcessDeleted, with the state and whether it was forced) are one atomic
+// step; a refused deletion's event goes to ProcessDeps.Events. It returns the state the
+// process had.
 func (s *ProcessService) Delete(ctx context.Context, req DeleteProcessRequest) (_ ProcessState, err error) {
 	ctx, end := s.startOrg(ctx, "Delete", req.OrgID)
 	defer func() { end(err) }()
@@ -445,23 +447,28 @@ func (s *ProcessService) Delete(ctx context.Context, req DeleteProcessRequest) (
 		return "", err
 	}
 	now := s.clock.Now()
-	var state string
-	err = s.store.Delete(ctx, req.OrgID, req.ID, func(r ports.ProcessRecord) error {
-		state = ports.EffectiveProcessState(r, now)
+	var state, refused string
+	_, err = s.store.Update(ctx, req.OrgID, req.ID, func(r *ports.ProcessRecord) error {
+		state = ports.EffectiveProcessState(*r, now)
 		switch {
 		case state == ports.ProcessStateCreated:
-			return nil
 		case !req.Force:
+			refused = "force_required"
 			return verifykit.New(verifykit.KindForbidden, "The OTP identification process is "+state+": only force=true can delete it")
 		case !claims.HasPermission(s.cfg.ForceDeletePermission):
+			refused = "missing_permission"
 			return verifykit.New(verifykit.KindForbidden, "Your token does not allow to force the deletion. Missing permission: "+s.cfg.ForceDeletePermission)
 		}
+		r.Deleted = true
+		r.Outbox = append(r.Outbox, deletedEvent(r, state, state != ports.ProcessStateCreated, claims.Subject, now))
 		return nil
 	})
 	if err != nil {
+		if refused != "" {
+			s.deleteRefused(ctx, req.OrgID, req.ID, state, refused, claims.Subject, now)
+		}
 		return "", storeErr(err)
 	}
-	s.deleted(ctx, req.OrgID, req.ID, state, state != ports.ProcessStateCreated, claims.Subject)
 	s.log.InfoContext(ctx, "otp identification deleted", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID),
 		slog.String("state", state), slog.Bool("forced", state != ports.ProcessStateCreated))
 	return ProcessState(state), nil

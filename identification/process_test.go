@@ -168,7 +168,7 @@ func TestNewProcessService(t *testing.T) {
 		entries = append(entries, in.Entry)
 	}
 	require.Equal(t, []string{"AdminScopes", "ActorScopes", "ForceDeletePermission", "MaxExpiresIn", "DefaultExpiresIn",
-		"CodePurpose", "MaxAttempts", "Digits", "MaxPageSize", "DefaultPageSize", "Message"}, entries)
+		"CodePurpose", "MaxAttempts", "Digits", "MaxPageSize", "DefaultPageSize"}, entries)
 
 	_, err = identification.NewProcessService(identification.ProcessDeps{}, identification.DefaultProcessConfig())
 	requireKind(t, err, verifykit.KindInvalidInput, "Validation failed.")

@@ -101,6 +101,25 @@ func (h *hasher) sum(dst []byte, fields ...string) []byte {
 	return dst
 }
 
+// sumCode appends the hash of a code to dst: HMAC over the code's id, purpose, subject and
+// the code, and, when binding is not empty, the binding as one more length-prefixed field.
+// An empty binding adds no field, so codes issued without one hash exactly as before.
+func (h *hasher) sumCode(dst []byte, id, purpose, subject, code string, binding []byte) []byte {
+	if len(binding) == 0 {
+		return h.sum(dst, id, purpose, subject, code)
+	}
+	return h.sum(dst, id, purpose, subject, code, string(binding))
+}
+
+// matchesCode reports, in constant time, whether want is the sumCode of the code, with the
+// same binding.
+func (h *hasher) matchesCode(want []byte, id, purpose, subject, code string, binding []byte) bool {
+	if len(binding) == 0 {
+		return h.matches(want, id, purpose, subject, code)
+	}
+	return h.matches(want, id, purpose, subject, code, string(binding))
+}
+
 // matches reports, in constant time, whether HMAC(secret, fields...) equals want.
 func (h *hasher) matches(want []byte, fields ...string) bool {
 	st := h.compute(fields)

@@ -43,6 +43,19 @@ type Config struct {
 	// Message renders the text sent to the recipient. Default: "Your verification code is
 	// 123456. It is valid for 10 minutes."
 	Message func(code string, ttl time.Duration) string
+	// Templates, when set, render messages per locale (IssueRequest.Locale) in place of
+	// Message, from text/template sources checked by NewService (see Templates): a zero
+	// Templates{} ships Ukrainian, English and Spanish. An IssueRequest's own Message still
+	// wins. Default: nil, Message renders.
+	Templates *Templates
+	// WebOTPDomain, when set, ends every message with the WebOTP line "@<host> #<code>", so
+	// that a browser on that host can fill the code in (WICG WebOTP). A host name, such as
+	// "example.com". Default: none.
+	WebOTPDomain string
+	// AppHash, when set, ends every message with this Android SMS Retriever app hash (11
+	// characters of [A-Za-z0-9+/]), so that the app can read the code. With WebOTPDomain it
+	// ends the WebOTP line. Default: none.
+	AppHash string
 
 	// Phones sets which phone numbers codes go to: regions and number types (see
 	// PhoneRules). Default: every region; premium-rate, shared-cost, VoIP and fixed-line
@@ -156,9 +169,10 @@ func (c Config) Validate() error {
 	if c.Delivery.JitterPercent > 100 {
 		bad("Delivery.JitterPercent", "range", "must be at most 100")
 	}
-	if c.Message == nil {
-		bad("Message", "required", "a message renderer is required")
+	if c.Message == nil && c.Templates == nil {
+		bad("Message", "required", "a message renderer (or Templates) is required")
 	}
+	newMessages(c, bad)
 	c.validateAbuse(bad)
 	if err := v.Err(); err != nil {
 		e := err.(*verifykit.Error)

@@ -34,6 +34,8 @@
 //	SP 800-63B-4 §3.1.3, ASVS 6.5.1: once       a verified code is used (by design)   TestConcurrentRightCodeSucceedsOnce
 //	ASVS 6.5.3: CSPRNG, no fixed codes          crypto/rand; TestRecipients empty     TestCodesAreUniform, TestTestRecipients
 //	ASVS 6.6.2: bound to the request            HMAC over id, purpose, subject        TestNewCodeSupersedesOlderOfSameSubjectOnly
+//	PSD2 dynamic linking, ASVS 6.6.2: bound     IssueRequest.Binding in the HMAC      TestBoundCodes, TestCodeApprovesOnlyTheVersionItWasSentFor
+//	  to what it confirms
 //	SP 800-63B-4 §3.2.2, ASVS 6.3.1: <= 100     FailureLimit.Max <= 100               TestFailureBudgetBlocksVerification
 //	  consecutive failures                      RecipientFailureLimit.Max <= 100      TestRecipientFailureBudget, TestSettleCountsFlowFailures
 //	ASVS 6.6.3: brute force limited             MaxAttempts <= 10, SendLimits,        TestSendLimits, TestSubjectsPerRecipient
@@ -124,6 +126,7 @@ type Service struct {
 	tests   []testRecipient
 	obs     ports.Observer
 	phones  *phoneCache
+	msgs    *messages
 }
 
 // NewService checks deps and cfg and returns a Service.
@@ -149,6 +152,8 @@ func NewService(deps Deps, cfg Config) (*Service, error) {
 	}
 	s.cfg.Pumping.CallingCodeLimits = slices.Clone(cfg.Pumping.CallingCodeLimits)
 	s.cfg.TestRecipients = slices.Clone(cfg.TestRecipients)
+	s.cfg.Templates = cloneTemplates(cfg.Templates)
+	s.msgs = newMessages(s.cfg, func(string, string, string) {}) // Validate reported its problems
 	for _, secret := range cfg.Secrets {
 		s.hashers = append(s.hashers, newHasher(secret))
 	}
@@ -177,6 +182,7 @@ func (s *Service) Config() Config {
 	}
 	c.Pumping.CallingCodeLimits = slices.Clone(s.cfg.Pumping.CallingCodeLimits)
 	c.TestRecipients = slices.Clone(s.cfg.TestRecipients)
+	c.Templates = cloneTemplates(s.cfg.Templates)
 	for i := range c.TestRecipients {
 		c.TestRecipients[i].Code = "" // fixed codes are secrets too
 	}
@@ -202,9 +208,45 @@ type IssueRequest struct {
 	// Send delivers the message instead of Deps.SMS, e.g. an e-mail sender's method. It
 	// gets the same retries: wrap ports.ErrPermanent for failures retrying cannot fix.
 	Send func(ctx context.Context, msg ports.Message) error
-	// Message overrides Config.Message for this code.
+	// Message overrides Config.Message and Config.Templates for this code.
 	Message func(code string, ttl time.Duration) string
+	// Locale is the person's language (a BCP 47 tag such as "uk-UA"), which chooses the
+	// template (Config.Templates): the locale, then its shorter forms ("uk"), then
+	// Templates.DefaultLocale. Ignored without templates.
+	Locale string
+	// Details are the values the code confirms, shown by the template
+	// (MessageData.Details), e.g. {"amount": "100.00 EUR", "payee": "ACME"}: what Binding
+	// holds, written for the person. They are never stored.
+	Details map[string]string
+	// Binding, when not empty, binds the code to what it confirms (PSD2 dynamic linking,
+	// OWASP ASVS 6.6.2): any canonical bytes, e.g. "amount=100.00 EUR;payee=ACME", folded
+	// into the code's HMAC. Verify (and CheckBound) must present the same bytes, or the code
+	// does not match and the attempt counts. Only the hash is stored.
+	Binding []byte
+	// Channel names the channel Send (or Deps.SMS) delivers through, reported by
+	// Issued.Channel and Draft.Channel. Default: "sms".
+	Channel string
+	// Fallback are the channels to try next, in order, when delivery on the one before
+	// fails permanently (ports.ErrPermanent): the same message with the same code goes out
+	// on the next, its lifetime unchanged. Send limits and phone rules apply to Recipient
+	// only. Default: none.
+	Fallback []Channel
 }
+
+// Channel is one delivery channel of a code: its name, where it delivers and how.
+type Channel struct {
+	// Name names the channel, e.g. "whatsapp" or "email". Required.
+	Name string
+	// Recipient is the address on this channel: a phone number (written in E.164 form
+	// when it parses as one) or an e-mail address. Required.
+	Recipient string
+	// Send delivers the message on this channel, with the retries of the first one.
+	// Required.
+	Send func(ctx context.Context, msg ports.Message) error
+}
+
+// DefaultChannel is the name of the channel of an IssueRequest that names none.
+const DefaultChannel = "sms"
 
 // Issued describes a code that was issued.
 type Issued struct {
@@ -216,6 +258,9 @@ type Issued struct {
 	Superseded int
 	// Code is the code itself, set by IssueExternal only: the caller delivers it, once.
 	Code string
+	// Channel names the channel that delivered the code (IssueRequest.Channel or one of
+	// its Fallback); empty for IssueExternal.
+	Channel string
 }
 
 const maxKeyLen = 256
@@ -241,6 +286,14 @@ func (s *Service) checkIssue(req IssueRequest, needRecipient bool) error {
 	}
 	if needRecipient && req.Send == nil && s.sms == nil {
 		v.Add("$.send", "required", "no SMS sender is configured and the request names no Send function")
+	}
+	for i, ch := range req.Fallback {
+		at := fmt.Sprintf("$.fallback[%d]", i)
+		checkKey(&v, at+".name", ch.Name)
+		checkKey(&v, at+".recipient", ch.Recipient)
+		if ch.Send == nil {
+			v.Add(at+".send", "required", "is required")
+		}
 	}
 	return v.Err()
 }
@@ -284,6 +337,7 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (_ Issued, err er
 		}
 		return Issued{}, err
 	}
+	issued.Channel = d.Channel()
 	if s.log.Enabled(ctx, slog.LevelInfo) {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "otp issued",
 			slog.String("purpose", req.Purpose), slog.String("subject", req.Subject),
@@ -457,6 +511,10 @@ type VerifyRequest struct {
 	Subject string
 	// Code is what the person typed: MinDigits to MaxDigits digits. Required.
 	Code string
+	// Binding is what the code confirms, byte for byte as IssueRequest.Binding: a code
+	// issued with a binding matches only with the same one (a code issued without, only
+	// without).
+	Binding []byte
 }
 
 // VerifyResult describes the code checked.
@@ -496,7 +554,7 @@ func (s *Service) Verify(ctx context.Context, req VerifyRequest) (_ VerifyResult
 		return VerifyResult{}, err
 	}
 	res, err := s.attemptStored(ctx, req.Purpose, req.Subject, func(v *ports.Verification, now time.Time) (VerifyResult, error) {
-		return s.checkParsed(v, code, now) // parsed above: once is enough
+		return s.checkParsed(v, code, req.Binding, now) // parsed above: once is enough
 	})
 	if err == nil && s.log.Enabled(ctx, slog.LevelInfo) {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "otp verified",

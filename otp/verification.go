@@ -40,7 +40,10 @@ type Draft struct {
 	code     string
 	external bool
 	msg      ports.Message
-	send     func(context.Context, ports.Message) error
+	// channels are where Send delivers, in order: the request's channel, then its
+	// fallbacks; channel names the one that delivered.
+	channels []draftChannel
+	channel  string
 	// limitKey is the limiter key of the send reserved at reserved ("" when no send limit
 	// applies), for Release.
 	limitKey string
@@ -52,6 +55,18 @@ type Draft struct {
 	// to is the recipient, in E.164 form when it is a phone number.
 	to string
 }
+
+// draftChannel is one channel a draft is sent through.
+type draftChannel struct {
+	name string
+	to   string
+	send func(context.Context, ports.Message) error
+}
+
+// Channel names the channel that delivered the drafted code, once Send succeeded (the
+// request's channel, or the fallback that took over); empty before, and for a draft of
+// DrawExternal or a test recipient.
+func (d *Draft) Channel() string { return d.channel }
 
 // ID identifies the drafted code; it is also its delivery idempotency key.
 func (d *Draft) ID() string { return d.rec.ID }
@@ -82,15 +97,27 @@ func (s *Service) Draw(ctx context.Context, req IssueRequest) (_ *Draft, err err
 	if err != nil {
 		return nil, err
 	}
-	d.send = req.Send
-	if d.send == nil {
-		d.send = s.sms.SendSMS
+	send, name := req.Send, req.Channel
+	if send == nil {
+		send = s.sms.SendSMS
 	}
-	render := req.Message
-	if render == nil {
-		render = s.cfg.Message
+	if name == "" {
+		name = DefaultChannel
 	}
-	d.msg = ports.Message{To: d.to, Body: render(d.code, s.ttl(req)), IdempotencyKey: d.rec.ID,
+	d.channels = append(make([]draftChannel, 0, 1+len(req.Fallback)), draftChannel{name: name, to: d.to, send: send})
+	for _, ch := range req.Fallback {
+		to := ch.Recipient
+		if p, err := s.phones.parse(to); err == nil {
+			to = p.E164
+		}
+		d.channels = append(d.channels, draftChannel{name: ch.Name, to: to, send: ch.Send})
+	}
+	body, err := s.render(req, d.code)
+	if err != nil {
+		s.Release(ctx, d)
+		return nil, renderFailure()
+	}
+	d.msg = ports.Message{To: d.to, Body: body, IdempotencyKey: d.rec.ID,
 		Ref: ports.DeliveryRef{Purpose: d.rec.Purpose, Subject: d.rec.Subject, CodeID: d.rec.ID}}
 	return d, nil
 }
@@ -166,7 +193,7 @@ func (s *Service) draw(ctx context.Context, req IssueRequest, limitBy string) (*
 		CreatedAt:   now,
 		ExpiresAt:   now.Add(s.ttl(req)),
 	}
-	d.rec.Hash = s.hashers[0].sum(make([]byte, 0, sha256.Size), d.rec.ID, d.rec.Purpose, d.rec.Subject, d.code)
+	d.rec.Hash = s.hashers[0].sumCode(make([]byte, 0, sha256.Size), d.rec.ID, d.rec.Purpose, d.rec.Subject, d.code, req.Binding)
 	return d, nil
 }
 
@@ -190,6 +217,12 @@ func (s *Service) Put(v *ports.Verification, d *Draft) int {
 // for good it answers KindUnavailable, with ErrUndeliverable and the sender's error (whose
 // text is never shown) reachable with errors.Is/As; the caller then marks the code with
 // MarkUndeliverable. A draft of DrawExternal is not sent: Send answers nil.
+//
+// A draft with fallback channels (IssueRequest.Fallback) that fails permanently
+// (ports.ErrPermanent) on one channel goes out on the next, the same message with the same
+// code, under the idempotency key "<code id>/<channel>"; Draft.Channel names the channel
+// that delivered. Only when every channel failed, or one failed transiently after its
+// retries, does Send answer the error above.
 func (s *Service) Send(ctx context.Context, d *Draft) (result error) {
 	ctx, end := s.start(ctx, "Send")
 	defer func() { s.issued(ctx, d.rec.Purpose, nil); end(result) }()
@@ -202,9 +235,24 @@ func (s *Service) Send(ctx context.Context, d *Draft) (result error) {
 			slog.String("code_id", d.rec.ID), slog.String("recipient", ports.MaskPhone(d.to)))
 		return nil
 	}
-	err := s.deliver(ctx, d.send, d.msg)
-	if err == nil {
-		return nil
+	var err error
+	for i, ch := range d.channels {
+		msg := d.msg
+		msg.To = ch.to
+		if i > 0 {
+			msg.IdempotencyKey = d.rec.ID + "/" + ch.name
+		}
+		if err = s.deliver(ctx, ch.send, msg); err == nil {
+			d.channel = ch.name
+			return nil
+		}
+		if !errors.Is(err, ports.ErrPermanent) || i == len(d.channels)-1 {
+			break
+		}
+		s.log.LogAttrs(ctx, slog.LevelWarn, "otp delivery failed permanently; falling back",
+			slog.String("purpose", d.rec.Purpose), slog.String("subject", d.rec.Subject),
+			slog.String("code_id", d.rec.ID), slog.String("channel", ch.name),
+			slog.String("next_channel", d.channels[i+1].name), slog.String("recipient", ports.MaskRecipient(ch.to)))
 	}
 	cause := deliveryError{err}
 	s.log.LogAttrs(ctx, slog.LevelWarn, "otp delivery failed",
@@ -281,18 +329,30 @@ func (s *Service) Check(v *ports.Verification, code string, now time.Time) (Veri
 		s.checked(v, err)
 		return VerifyResult{}, err
 	}
-	return s.checkParsed(v, code, now)
+	return s.checkParsed(v, code, nil, now)
+}
+
+// CheckBound is Check of a code issued with a binding (IssueRequest.Binding): the code
+// matches only when binding is the same bytes. A different binding is a wrong code: it
+// counts an attempt. Check is CheckBound with no binding.
+func (s *Service) CheckBound(v *ports.Verification, code string, binding []byte, now time.Time) (VerifyResult, error) {
+	code, err := ParseCode(code)
+	if err != nil {
+		s.checked(v, err)
+		return VerifyResult{}, err
+	}
+	return s.checkParsed(v, code, binding, now)
 }
 
 // checkParsed is Check of a code that ParseCode accepted (Verify parsed it already).
-func (s *Service) checkParsed(v *ports.Verification, code string, now time.Time) (_ VerifyResult, result error) {
+func (s *Service) checkParsed(v *ports.Verification, code string, binding []byte, now time.Time) (_ VerifyResult, result error) {
 	defer func() { s.checked(v, result) }()
 	return s.attempt(v, now, func(r ports.OTPRecord) bool {
 		h := s.hasher(r.KeyID)
 		if h == nil {
 			return false // hashed with a secret that was retired: it cannot match
 		}
-		return h.matches(r.Hash, r.ID, r.Purpose, r.Subject, code)
+		return h.matchesCode(r.Hash, r.ID, r.Purpose, r.Subject, code, binding)
 	})
 }
 
@@ -310,12 +370,18 @@ func (s *Service) CountFailure(v *ports.Verification, now time.Time) (_ VerifyRe
 // a completing call repeated with its code (its first answer lost, say) can then answer
 // the completed result instead of "already used". It changes nothing.
 func (s *Service) Completed(v ports.Verification, code string) bool {
+	return s.CompletedBound(v, code, nil)
+}
+
+// CompletedBound is Completed for a code issued with a binding: code and binding must both
+// be those that verified.
+func (s *Service) CompletedBound(v ports.Verification, code string, binding []byte) bool {
 	code, err := ParseCode(code)
 	if err != nil || v.Code.State != ports.CodeVerified {
 		return false
 	}
 	h := s.hasher(v.Code.KeyID)
-	return h != nil && h.matches(v.Code.Hash, v.Code.ID, v.Code.Purpose, v.Code.Subject, code)
+	return h != nil && h.matchesCode(v.Code.Hash, v.Code.ID, v.Code.Purpose, v.Code.Subject, code, binding)
 }
 
 // attempt applies one attempt with match to v at now.

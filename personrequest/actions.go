@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/verifykit/verifykit"
@@ -57,6 +58,9 @@ type ApproveRequest struct {
 // write. Approve is idempotent: repeated with the code that approved the request (its
 // first answer lost, say), it answers the approved request again and changes nothing;
 // any other code gets the answers above for the request's current status.
+//
+// Each code is bound to the request's id and version (approvalBinding): a code sent before
+// the request's UploadVersion moved on is a wrong code here, and its attempt counts.
 func (s *Service) Approve(ctx context.Context, req ApproveRequest) (_ Request, err error) {
 	ctx, end := s.start(ctx, "Approve")
 	defer func() { end(err) }()
@@ -80,7 +84,7 @@ func (s *Service) Approve(ctx context.Context, req ApproveRequest) (_ Request, e
 		if s.lapsed(*r, now) {
 			return notFound()
 		}
-		if r.Status == StatusApproved && s.otp.Completed(r.Verification, req.Code) {
+		if r.Status == StatusApproved && s.otp.CompletedBound(r.Verification, req.Code, approvalBinding(r.ID, r.UploadVersion)) {
 			completed = r.Clone()
 			return errCompleted
 		}
@@ -92,7 +96,7 @@ func (s *Service) Approve(ctx context.Context, req ApproveRequest) (_ Request, e
 			if err != nil {
 				return verifykit.RenameEntry(err, "$.code", "$.verification_code")
 			}
-			res, err := s.otp.Check(&r.Verification, code, now)
+			res, err := s.otp.CheckBound(&r.Verification, code, approvalBinding(r.ID, r.UploadVersion), now)
 			checked, checkRes, checkErr = true, res, err
 			if err != nil {
 				s.emitCheck(r, res, err, actor, now)
@@ -123,6 +127,20 @@ func (s *Service) Approve(ctx context.Context, req ApproveRequest) (_ Request, e
 	s.log.LogAttrs(ctx, slog.LevelInfo, "person request approved",
 		logid.Attr("person_request_id", r.ID), slog.Bool("with_code", withCode))
 	return s.view(r), nil
+}
+
+// approvalBinding is what a request's code is bound to (otp.IssueRequest.Binding): the
+// request's id and its version, UploadVersion. Every edit of an open request that changes
+// what the person confirms (a resend: new upload URLs, a new current method) stores a
+// higher UploadVersion, and approval does not change it, so a repeated approval still
+// recognises its code (CompletedBound). A code therefore approves only the version of the
+// request it was sent for: once the version moves on, the code no longer matches, and
+// trying it counts as a wrong code. UpdatedAt was not chosen: approval itself changes it,
+// and stores that keep microseconds (PostgreSQL) would not give back the nanoseconds bound.
+// Nor was a count of every stored change (ports.PersonRequest.Version): a wrong attempt, a
+// delivery receipt or the approval itself would move it, and kill the right code.
+func approvalBinding(id string, version int) []byte {
+	return []byte("person_request:" + id + ":v" + strconv.Itoa(version))
 }
 
 // errCompleted tells Approve that the request was approved with the code given: nothing

@@ -66,6 +66,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (_ Request, err
 		if err != nil {
 			return Request{}, verifykit.RenameEntry(err, "$.recipient", codePhoneEntry(r, primary))
 		}
+		s.otp.Bind(d, approvalBinding(r.ID, r.UploadVersion))
 		s.otp.Put(&r.Verification, d)
 		s.emitIssued(&r, d, actor)
 		if err := s.otp.Send(ctx, d); err != nil {

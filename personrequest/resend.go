@@ -81,6 +81,7 @@ func (s *Service) ResendAuthMethod(ctx context.Context, req ResendRequest) (_ Re
 	previous := r.CurrentAuthMethod
 	for try := 1; ; try++ {
 		version := r.UploadVersion + 1
+		s.otp.Bind(d, approvalBinding(r.ID, version)) // the version this write stores
 		uploads, err := s.signUploads(ctx, r, version, s.clock.Now())
 		if err != nil {
 			s.otp.Release(ctx, d)

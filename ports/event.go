@@ -33,9 +33,13 @@ type LifecycleEvent struct {
 	AggregateType string `json:"aggregate_type"`
 	// AggregateID identifies that record (a person request's id, a user's id, ...).
 	AggregateID string `json:"aggregate_id"`
-	// AggregateVersion is the record's version. verifykit's records carry no version
-	// column today, so it is 0: receivers order the events of one aggregate by Time (and
-	// the outbox hands them out in the order they were stored).
+	// AggregateVersion is the version of the record the change stored
+	// (ports.ProcessRecord.Version, ports.PersonRequest.Version): 1 for the creation, one
+	// more per stored change. The stores set it on the events of the write that are about
+	// the record (AggregateID equal to its ID), so it is the version that write stored.
+	// Events of records without a version (profiles, authentication methods, standalone
+	// codes) and events that go with no change (EventLog) carry 0: receivers order those by
+	// Time (the outbox hands them out in the order they were stored).
 	AggregateVersion int64 `json:"aggregate_version"`
 	// Actor is who acted: the token subject (the applicant's person id for
 	// authentication methods); empty for background jobs and receipts.
@@ -76,6 +80,16 @@ func CloneLifecycleEvents(evs []LifecycleEvent) []LifecycleEvent {
 		out[i] = out[i].Clone()
 	}
 	return out
+}
+
+// StampVersion sets version as the AggregateVersion of the events of evs about the
+// aggregate id: the stores call it on a record's Outbox with the version they store.
+func StampVersion(evs []LifecycleEvent, id string, version int64) {
+	for i := range evs {
+		if evs[i].AggregateID == id {
+			evs[i].AggregateVersion = version
+		}
+	}
 }
 
 // EventLog records events that go with no stored change: refusals that change nothing (a

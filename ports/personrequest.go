@@ -131,6 +131,11 @@ type PersonRequest struct {
 	// outbox in the same atomic step as the request (Create, Update) and never keeps them
 	// in the request; records read back hold none.
 	Outbox []LifecycleEvent
+	// Version counts the stored changes of the request: Create stores 1, each Update the
+	// version it read plus one, whatever the caller left in it. The store sets it as the
+	// AggregateVersion of the Outbox events of the write that are about the request
+	// (AggregateID == ID).
+	Version int64
 }
 
 // Clone returns a deep copy of r: changing the copy's slices never changes r.

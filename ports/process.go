@@ -108,9 +108,18 @@ type ProcessRecord struct {
 	// Verification is the process's latest code and its failed attempts.
 	Verification Verification
 	// Outbox are the events to publish with this write: the store writes them to its
-	// outbox in the same atomic step as the process (Create, Update) and never keeps them
-	// in the process; records read back hold none.
+	// outbox in the same atomic step as the process (Create, Update, an Update that
+	// deletes) and never keeps them in the process; records read back hold none.
 	Outbox []LifecycleEvent
+	// Version counts the stored changes of the process: Create stores 1, each Update (a
+	// deleting one included) and ExpireDue store the version they read plus one, whatever
+	// the caller left in it. The store sets it as the AggregateVersion of the Outbox events
+	// of the write that are about the process (AggregateID == ID).
+	Version int64
+	// Deleted, when the fn of an Update sets it, makes that Update delete the process
+	// instead of storing it, in the same atomic step as the write of Outbox: a deletion and
+	// its event. It is never stored; records read back have it false.
+	Deleted bool
 }
 
 // Clone returns a deep copy of r: changing the copy's slices never changes r.
@@ -167,17 +176,22 @@ type ProcessStore interface {
 	Get(ctx context.Context, orgID, id string) (ProcessRecord, error)
 
 	// Update locks the process id of orgID, calls fn with a copy of it, and stores what fn
-	// left in the copy, all in one atomic step; it returns the stored record. fn is called
-	// exactly once when the process exists, and never otherwise (ErrProcessNotFound). If fn
-	// returns an error nothing is written and Update returns that error unchanged. Changes
-	// fn makes to ID and OrgID are ignored. fn must not call the store.
+	// left in the copy, with its Outbox, all in one atomic step; it returns the stored record
+	// (its Outbox cleared). fn is called exactly once when the process exists, and never
+	// otherwise (ErrProcessNotFound). If fn returns an error nothing is written and Update
+	// returns that error unchanged. Changes fn makes to ID and OrgID are ignored. When fn
+	// sets Deleted, the process is deleted instead of stored (its Outbox is still written)
+	// and Update returns the record as fn left it, its Outbox cleared and Deleted still set:
+	// this is how a flow deletes a process with the event of the deletion. fn must not call
+	// the store.
 	Update(ctx context.Context, orgID, id string, fn func(*ProcessRecord) error) (ProcessRecord, error)
 
 	// Delete locks the process id of orgID, calls check with it, and deletes it in the same
 	// atomic step when check returns nil. If check returns an error nothing is deleted and
 	// Delete returns that error unchanged. It returns ErrProcessNotFound (and never calls
 	// check) when there is no such process. A nil check deletes unconditionally. check must
-	// not call the store.
+	// not call the store. Delete writes no event: to delete a process with its event, use
+	// Update and set Deleted.
 	Delete(ctx context.Context, orgID, id string, check func(ProcessRecord) error) error
 
 	// List returns the processes of filter.OrgID that match filter, ordered by CreatedAt
@@ -186,6 +200,26 @@ type ProcessStore interface {
 
 	// ExpireDue sets State EXPIRED and UpdatedAt = now on up to limit CREATED processes,
 	// of any organisation, whose ExpiresAt is at or before now, and returns how many it
-	// changed.
+	// changed. With each process it expires it writes, in the same atomic step, the event
+	// ProcessExpiredEvent(rec, now) of the expired record to its outbox.
 	ExpireDue(ctx context.Context, now time.Time, limit int) (int, error)
+}
+
+// The type and aggregate type of the event of an expired OTP identification process. The
+// flow (package identification) names them too, with its other process events; they are
+// here because ProcessStore.ExpireDue writes the events of the processes it expires.
+const (
+	EventProcessExpired = "otp_identification.expired"
+	AggregateProcess    = "otp_identification"
+)
+
+// ProcessExpiredEvent is the event of the expiry of rec at at, which ProcessStore.ExpireDue
+// writes with each process it expires (rec as expired: State EXPIRED, its new Version). It
+// is the event the flow writes when it finds a process past its expiry: no actor, the
+// state and channel in Data.
+func ProcessExpiredEvent(rec ProcessRecord, at time.Time) LifecycleEvent {
+	ev := NewLifecycleEvent(EventProcessExpired, AggregateProcess, rec.ID, at)
+	ev.OrgID, ev.AggregateVersion = rec.OrgID, rec.Version
+	ev.Data = map[string]string{"state": rec.State, "channel": rec.ChannelType}
+	return ev
 }

@@ -49,6 +49,8 @@ func (s *PersonRequestStore) Create(ctx context.Context, req ports.PersonRequest
 			return ports.ErrPersonRequestExists
 		}
 		stored := req.Clone()
+		stored.Version = 1
+		ports.StampVersion(stored.Outbox, stored.ID, stored.Version)
 		s.pub.publish(stored.Outbox)
 		stored.Outbox = nil
 		recs[req.ID] = stored
@@ -63,8 +65,13 @@ func (s *PersonRequestStore) Get(ctx context.Context, id string) (ports.PersonRe
 
 // Update implements ports.PersonRequestStore.
 func (s *PersonRequestStore) Update(ctx context.Context, id string, fn func(*ports.PersonRequest) error) (ports.PersonRequest, error) {
-	return s.requests.update(ctx, id, ports.ErrPersonRequestNotFound, fn, func(req *ports.PersonRequest) {
-		req.ID = id
+	var version int64
+	return s.requests.update(ctx, id, ports.ErrPersonRequestNotFound, func(req *ports.PersonRequest) error {
+		version = req.Version + 1
+		return fn(req)
+	}, func(req *ports.PersonRequest) {
+		req.ID, req.Version = id, version
+		ports.StampVersion(req.Outbox, id, version)
 		s.pub.publish(req.Outbox) // fix runs under the lock, once fn succeeded: the write follows
 		req.Outbox = nil
 	})

@@ -33,6 +33,8 @@ func (s *ProcessStore) Create(ctx context.Context, rec ports.ProcessRecord) erro
 			return ports.ErrProcessExists
 		}
 		stored := rec.Clone()
+		stored.Version, stored.Deleted = 1, false
+		ports.StampVersion(stored.Outbox, stored.ID, stored.Version)
 		s.pub.publish(stored.Outbox)
 		stored.Outbox = nil
 		recs[rec.ID] = stored
@@ -49,18 +51,33 @@ func (s *ProcessStore) Get(ctx context.Context, orgID, id string) (ports.Process
 	return rec, err
 }
 
-// Update implements ports.ProcessStore.
+// Update implements ports.ProcessStore. A record fn marks Deleted is deleted, under the
+// same lock as the write of its Outbox.
 func (s *ProcessStore) Update(ctx context.Context, orgID, id string, fn func(*ports.ProcessRecord) error) (ports.ProcessRecord, error) {
-	return s.procs.update(ctx, id, ports.ErrProcessNotFound, func(rec *ports.ProcessRecord) error {
-		if rec.OrgID != orgID {
+	var out ports.ProcessRecord
+	err := s.procs.locked(ctx, id, func(procs map[string]ports.ProcessRecord) error {
+		rec, ok := procs[id]
+		if !ok || rec.OrgID != orgID {
 			return ports.ErrProcessNotFound
 		}
-		return fn(rec)
-	}, func(rec *ports.ProcessRecord) {
-		rec.ID, rec.OrgID = id, orgID
-		s.pub.publish(rec.Outbox) // fix runs under the lock, once fn succeeded: the write follows
-		rec.Outbox = nil
+		work := rec.Clone()
+		if err := fn(&work); err != nil {
+			return err
+		}
+		work.ID, work.OrgID, work.Version = id, orgID, rec.Version+1
+		ports.StampVersion(work.Outbox, id, work.Version)
+		s.pub.publish(work.Outbox) // under the lock, with the write
+		work.Outbox = nil
+		if work.Deleted {
+			delete(procs, id)
+			out = work
+			return nil
+		}
+		procs[id] = work.Clone()
+		out = work
+		return nil
 	})
+	return out, err
 }
 
 // Delete implements ports.ProcessStore.
@@ -116,7 +133,9 @@ func (s *ProcessStore) ExpireDue(ctx context.Context, now time.Time, limit int) 
 			}
 			if rec.State == ports.ProcessStateCreated && !now.Before(rec.ExpiresAt) {
 				rec.State, rec.UpdatedAt = ports.ProcessStateExpired, now
+				rec.Version++
 				procs[id] = rec
+				s.pub.publish([]ports.LifecycleEvent{ports.ProcessExpiredEvent(rec, now)}) // under the shard's lock
 				n++
 			}
 		}

@@ -19,21 +19,27 @@ import (
 	"github.com/verifykit/verifykit/identification"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
+	"github.com/verifykit/verifykit/ports/porttest"
 )
 
 // requireOutboxMatchesTheChanges checks the outbox against the records after the fault
 // test's flows ran while connections were killed: every stored change has its event and no
 // event lacks its change (a request's resends equal its code_resent events, an approval has
 // exactly one approved event, a process's codes its created and code_resent events, a
-// deactivated method exactly one deactivated event).
+// deactivated method exactly one deactivated event, a deleted process exactly one deleted
+// event and a stored one none).
 func requireOutboxMatchesTheChanges(t *testing.T, base *postgres.DB, requests, procs *ids) {
 	t.Helper()
 	ctx := context.Background()
 	entries, err := base.Outbox().Entries(ctx)
 	require.NoError(t, err)
-	count := map[string]int{} // type + " " + aggregate id
+	count := map[string]int{}   // type + " " + aggregate id
+	deleted := map[string]int{} // aggregate id -> succeeded deletion events
 	for _, e := range entries {
 		count[e.Event.Type+" "+e.Event.AggregateID]++
+		if e.Event.Type == identification.EventProcessDeleted && e.Event.Outcome == ports.OutcomeSucceeded {
+			deleted[e.Event.AggregateID]++
+		}
 	}
 	for _, id := range requests.list() {
 		r, err := base.PersonRequestStore().Get(ctx, id)
@@ -49,9 +55,13 @@ func requireOutboxMatchesTheChanges(t *testing.T, base *postgres.DB, requests, p
 	for _, id := range procs.list() {
 		p, err := base.ProcessStore().Get(ctx, faultOrg, id)
 		if errors.Is(err, ports.ErrProcessNotFound) {
-			continue // deleted: its event goes to the event log, after the delete
+			// Deleted: its event was written with the delete, in the same transaction.
+			require.Equal(t, 1, deleted[id], "process %s: one deleted event exactly when deleted", id)
+			require.Equal(t, 1, count[identification.EventProcessCreated+" "+id], "process %s", id)
+			continue
 		}
 		require.NoError(t, err)
+		require.Zero(t, deleted[id], "process %s: no deleted event while it is stored", id)
 		require.Equal(t, 1, count[identification.EventProcessCreated+" "+id], "process %s", id)
 		require.Equal(t, p.CodesSent-1, count[identification.EventProcessCodeResent+" "+id], "process %s: a code_resent event per stored code", id)
 		want := map[string]int{}
@@ -127,3 +137,12 @@ func TestTwoDispatchersDeliverEachEventOnce(t *testing.T) {
 type fixedClock time.Time
 
 func (c fixedClock) Now() time.Time { return time.Time(c) }
+
+// TestProcessStoreOutbox runs the outbox checks of the process store: a delete writes its
+// events in its transaction, ExpireDue the expired event of each process it expires.
+func TestProcessStoreOutbox(t *testing.T) {
+	porttest.RunProcessStoreOutbox(t, func(t *testing.T) porttest.ProcessOutboxStores {
+		db := pgtest.New(t)
+		return porttest.ProcessOutboxStores{Processes: db.ProcessStore(), Outbox: db.Outbox()}
+	})
+}

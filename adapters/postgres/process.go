@@ -26,7 +26,7 @@ type ProcessStore struct {
 // processColumns are the columns scanProcess reads and processArgs writes, in their order.
 const processColumns = "id, org_id, state, actor, two_factor_type, channel_type, channel_external, created_at, updated_at," +
 	" expires_at, code_sent_at, codes_sent, failed_attempts, validated_at, two_factor_evidence, cancelled_at, cancel_reason," +
-	" verification"
+	" verification, version"
 
 func newProcessStore(db *DB) *ProcessStore {
 	t := db.table("processes")
@@ -34,31 +34,32 @@ func newProcessStore(db *DB) *ProcessStore {
 		db:    db,
 		table: t,
 		qInsert: "insert into " + t + " (" + processColumns + ")" +
-			" values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) on conflict (id) do nothing",
+			" values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) on conflict (id) do nothing",
 		qGet:  "select " + processColumns + " from " + t + " where id = $1 and org_id = $2",
 		qLock: "select " + processColumns + " from " + t + " where id = $1 and org_id = $2 for update",
 		qUpdate: "update " + t + " set state = $3, actor = $4, two_factor_type = $5, channel_type = $6, channel_external = $7," +
 			" created_at = $8, updated_at = $9, expires_at = $10, code_sent_at = $11, codes_sent = $12, failed_attempts = $13," +
-			" validated_at = $14, two_factor_evidence = $15, cancelled_at = $16, cancel_reason = $17, verification = $18" +
+			" validated_at = $14, two_factor_evidence = $15, cancelled_at = $16, cancel_reason = $17, verification = $18, version = $19" +
 			" where id = $1 and org_id = $2",
 		qDelete:    "delete from " + t + " where id = $1",
 		qDeleteNow: "delete from " + t + " where id = $1 and org_id = $2",
-		qExpire: "update " + t + " set state = '" + ports.ProcessStateExpired + "', updated_at = $1 where id in (select id from " + t +
-			" where state = '" + ports.ProcessStateCreated + "' and expires_at <= $1 order by expires_at limit $2 for update skip locked)",
+		qExpire: "update " + t + " set state = '" + ports.ProcessStateExpired + "', updated_at = $1, version = version + 1 where id in (select id from " + t +
+			" where state = '" + ports.ProcessStateCreated + "' and expires_at <= $1 order by expires_at limit $2 for update skip locked)" +
+			" returning " + processColumns,
 	}
 }
 
 func processArgs(r *ports.ProcessRecord) []any {
 	return []any{r.ID, r.OrgID, r.State, r.Actor, r.TwoFactorType, r.ChannelType, r.ChannelExternal, r.CreatedAt, r.UpdatedAt,
 		r.ExpiresAt, r.CodeSentAt, r.CodesSent, r.FailedAttempts, r.ValidatedAt, r.TwoFactorEvidence, r.CancelledAt, r.CancelReason,
-		toVerificationJSON(r.Verification)}
+		toVerificationJSON(r.Verification), r.Version}
 }
 
 func scanProcess(row pgx.Row, r *ports.ProcessRecord) error {
 	var v verificationJSON
 	err := row.Scan(&r.ID, &r.OrgID, &r.State, &r.Actor, &r.TwoFactorType, &r.ChannelType, &r.ChannelExternal, &r.CreatedAt,
 		&r.UpdatedAt, &r.ExpiresAt, &r.CodeSentAt, &r.CodesSent, &r.FailedAttempts, &r.ValidatedAt, &r.TwoFactorEvidence,
-		&r.CancelledAt, &r.CancelReason, &v)
+		&r.CancelledAt, &r.CancelReason, &v, &r.Version)
 	r.Verification = v.verification()
 	// The zero time comes back as 0001-01-01 in the local zone: make it the zero value.
 	for _, t := range []*time.Time{&r.CreatedAt, &r.UpdatedAt, &r.ExpiresAt, &r.CodeSentAt, &r.ValidatedAt, &r.CancelledAt} {
@@ -71,6 +72,9 @@ func scanProcess(row pgx.Row, r *ports.ProcessRecord) error {
 
 // Create implements ports.ProcessStore.
 func (s *ProcessStore) Create(ctx context.Context, rec ports.ProcessRecord) error {
+	rec.Version = 1
+	rec.Outbox = ports.CloneLifecycleEvents(rec.Outbox) // stamped: the caller's slice stays as it is
+	ports.StampVersion(rec.Outbox, rec.ID, rec.Version)
 	return s.db.insertNewWithEvents(ctx, ports.ErrProcessExists, rec.Outbox, s.qInsert, processArgs(&rec)...)
 }
 
@@ -80,12 +84,20 @@ func (s *ProcessStore) Get(ctx context.Context, orgID, id string) (ports.Process
 }
 
 // Update implements ports.ProcessStore: the process is selected FOR UPDATE in a transaction,
-// fn runs while it is locked, and what fn left is written with the commit.
+// fn runs while it is locked, and what fn left is written with the commit, with its Outbox
+// (deleted instead, when fn set Deleted).
 func (s *ProcessStore) Update(ctx context.Context, orgID, id string, fn func(*ports.ProcessRecord) error) (ports.ProcessRecord, error) {
-	return updateLocked(ctx, s.db, s.qLock, []any{id, orgID}, scanProcess, ports.ErrProcessNotFound, fn,
+	var version int64
+	return updateLocked(ctx, s.db, s.qLock, []any{id, orgID}, scanProcess, ports.ErrProcessNotFound,
+		func(r *ports.ProcessRecord) error { version = r.Version + 1; return fn(r) },
 		func(b *pgx.Batch, r *ports.ProcessRecord) {
-			r.ID, r.OrgID = id, orgID
-			b.Queue(s.qUpdate, processArgs(r)...)
+			r.ID, r.OrgID, r.Version = id, orgID, version
+			ports.StampVersion(r.Outbox, id, version)
+			if r.Deleted {
+				b.Queue(s.qDelete, id)
+			} else {
+				b.Queue(s.qUpdate, processArgs(r)...)
+			}
 			s.db.outbox.queue(b, r.Outbox)
 			r.Outbox = nil
 		})
@@ -128,10 +140,41 @@ func (s *ProcessStore) List(ctx context.Context, f ports.ProcessFilter) (ports.P
 }
 
 // ExpireDue implements ports.ProcessStore: one UPDATE of at most limit processes, the
-// earliest expiry first, skipping processes locked by a running Update or Delete.
+// earliest expiry first, skipping processes locked by a running Update or Delete, in a
+// transaction that inserts the expired event of each process it returns into the outbox
+// before it commits (two round trips).
 func (s *ProcessStore) ExpireDue(ctx context.Context, now time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		return 0, ctx.Err()
 	}
-	return s.db.execCount(ctx, s.qExpire, now, limit)
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var evs []ports.LifecycleEvent
+	read := &pgx.Batch{}
+	read.Queue("begin")
+	read.Queue(s.qExpire, now, limit).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var r ports.ProcessRecord
+			if err := scanProcess(rows, &r); err != nil {
+				return err
+			}
+			evs = append(evs, ports.ProcessExpiredEvent(r, now))
+		}
+		return rows.Err()
+	})
+	c, err := s.db.openTx(ctx, read)
+	if err != nil {
+		return 0, err
+	}
+	if len(evs) == 0 {
+		rollbackTx(ctx, c)
+		return 0, nil
+	}
+	write := &pgx.Batch{}
+	s.db.outbox.queue(write, evs)
+	if err := commitTx(ctx, c, write); err != nil {
+		return 0, err
+	}
+	return len(evs), nil
 }

@@ -69,6 +69,27 @@ func demoOTP(ctx context.Context, w io.Writer) error {
 	fmt.Fprintln(w, "The new code: verified.")
 	_, err = codes.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "user-42", Code: second})
 	fmt.Fprintf(w, "The new code a second time: %s.\n", describe(err))
+	return demoBoundCode(ctx, w, codes, clock, sms, phone)
+}
+
+// demoBoundCode issues a code bound to the payment it confirms (PSD2 dynamic linking): the
+// code does not match with another amount, and matches with the one it was sent for.
+func demoBoundCode(ctx context.Context, w io.Writer, codes *otp.Service, clock *memory.Clock, sms *memory.SMSOutbox, phone string) error {
+	clock.Advance(31 * time.Second)
+	paid := []byte("amount=100.00 EUR;payee=ACME")
+	pay := otp.IssueRequest{Purpose: "payment", Subject: "payment-7", Recipient: phone, Binding: paid}
+	if _, err := codes.Issue(ctx, pay); err != nil {
+		return err
+	}
+	code := lastCode(sms, phone)
+	fmt.Fprintf(w, "A code bound to %q is sent.\n", paid)
+	_, err := codes.Verify(ctx, otp.VerifyRequest{Purpose: "payment", Subject: "payment-7", Code: code,
+		Binding: []byte("amount=900.00 EUR;payee=ACME")})
+	fmt.Fprintf(w, "That code for 900.00 EUR instead: %s.\n", describe(err))
+	if _, err := codes.Verify(ctx, otp.VerifyRequest{Purpose: "payment", Subject: "payment-7", Code: code, Binding: paid}); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "That code for 100.00 EUR: verified.")
 	return nil
 }
 

@@ -44,8 +44,10 @@ func personRequest(id string, status ports.PersonRequestStatus, created time.Tim
 }
 
 // requireSameRequest compares requests, times by instant (stores may change locations).
+// Versions are not compared: the store sets them (see "VersionGrowsByOnePerChange").
 func requireSameRequest(t *testing.T, want, got ports.PersonRequest) {
 	t.Helper()
+	want.Version, got.Version = 0, 0
 	require.True(t, want.CreatedAt.Equal(got.CreatedAt), "CreatedAt %v != %v", want.CreatedAt, got.CreatedAt)
 	require.True(t, want.UpdatedAt.Equal(got.UpdatedAt), "UpdatedAt %v != %v", want.UpdatedAt, got.UpdatedAt)
 	require.Len(t, got.Uploads, len(want.Uploads))
@@ -77,6 +79,26 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		got, err := s.Get(ctx, prID1)
 		require.NoError(t, err)
 		requireSameRequest(t, want, got)
+	})
+
+	t.Run("VersionGrowsByOnePerChange", func(t *testing.T) {
+		s := newStore(t)
+		want := personRequest(prID1, ports.PersonRequestNew, base)
+		want.Version = 41 // ignored: the store counts
+		require.NoError(t, s.Create(ctx, want))
+		got, err := s.Get(ctx, prID1)
+		require.NoError(t, err)
+		require.EqualValues(t, 1, got.Version, "created: version 1")
+		for v := int64(2); v <= 3; v++ {
+			up, err := s.Update(ctx, prID1, func(r *ports.PersonRequest) error { r.Version = 0; r.UpdatedAt = base; return nil })
+			require.NoError(t, err)
+			require.Equal(t, v, up.Version, "one more per Update, whatever fn left")
+		}
+		_, err = s.Update(ctx, prID1, func(*ports.PersonRequest) error { return errors.New("no") })
+		require.Error(t, err)
+		got, err = s.Get(ctx, prID1)
+		require.NoError(t, err)
+		require.EqualValues(t, 3, got.Version, "a failed Update stores no version")
 	})
 
 	t.Run("ZeroThirdPersonRoundTrips", func(t *testing.T) {

@@ -40,9 +40,11 @@ func processRecord(id, org string, created time.Time) ports.ProcessRecord {
 
 func processID(i int) string { return fmt.Sprintf("10000000-0000-4000-8000-%012d", i) }
 
-// requireSameProcess compares two records, times with time.Time.Equal.
+// requireSameProcess compares two records, times with time.Time.Equal. Versions are not
+// compared: the store sets them (RunProcessStoreOutbox checks them).
 func requireSameProcess(t *testing.T, want, got ports.ProcessRecord) {
 	t.Helper()
+	want.Version, got.Version = 0, 0
 	requireSameVerification(t, "the process's Verification", want.Verification, got.Verification)
 	want.Verification, got.Verification = ports.Verification{}, ports.Verification{}
 	norm := func(r ports.ProcessRecord) ports.ProcessRecord {
@@ -392,5 +394,167 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		require.ErrorIs(t, s.Create(cctx, processRecord(processID(1), "org-a", base)), context.Canceled)
 		_, err := s.Get(ctx, "org-a", processID(1))
 		require.ErrorIs(t, err, ports.ErrProcessNotFound, "a cancelled create leaves nothing behind")
+	})
+}
+
+// ProcessOutboxStores are the stores RunProcessStoreOutbox checks: a process store and the
+// outbox it writes the Outbox of its records (and the events of ExpireDue) into.
+type ProcessOutboxStores struct {
+	Processes ports.ProcessStore
+	Outbox    ports.OutboxStore
+}
+
+// outboxEventsOf claims every pending entry of o due by far in the future and returns the
+// events about the process id, in order. It leases what it claims: call it once per check.
+func outboxEventsOf(t *testing.T, o ports.OutboxStore, ids ...string) []ports.LifecycleEvent {
+	t.Helper()
+	es, err := o.Claim(context.Background(), time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), time.Hour, 10000)
+	require.NoError(t, err)
+	var out []ports.LifecycleEvent
+	for _, e := range es {
+		for _, id := range ids {
+			if e.Event.AggregateID == id {
+				out = append(out, e.Event)
+			}
+		}
+	}
+	return out
+}
+
+// RunProcessStoreOutbox checks the events a process store writes with its changes: an
+// Update that deletes (ProcessRecord.Deleted) writes its Outbox with the delete, and
+// neither when fn refuses; ExpireDue writes the expired event of each process it expires,
+// and only of those.
+func RunProcessStoreOutbox(t *testing.T, newStores func(t *testing.T) ProcessOutboxStores) {
+	ctx := context.Background()
+	base := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	event := func(typ, id string) ports.LifecycleEvent {
+		ev := ports.NewLifecycleEvent(typ, ports.AggregateProcess, id, base)
+		ev.OrgID, ev.Data = "org-a", map[string]string{"state": ports.ProcessStateCreated}
+		return ev
+	}
+
+	t.Run("DeleteWritesItsOutboxWithTheDelete", func(t *testing.T) {
+		s := newStores(t)
+		kept, gone := processRecord(processID(1), "org-a", base), processRecord(processID(2), "org-a", base)
+		require.NoError(t, s.Processes.Create(ctx, kept))
+		require.NoError(t, s.Processes.Create(ctx, gone))
+
+		no := errors.New("not deletable")
+		refused := event("test.deleted", kept.ID)
+		_, err := s.Processes.Update(ctx, "org-a", kept.ID, func(r *ports.ProcessRecord) error {
+			r.Deleted, r.Outbox = true, append(r.Outbox, refused)
+			return no
+		})
+		require.Same(t, no, err)
+		_, err = s.Processes.Get(ctx, "org-a", kept.ID)
+		require.NoError(t, err, "a refused delete keeps the process")
+
+		deleted := event("test.deleted", gone.ID)
+		got, err := s.Processes.Update(ctx, "org-a", gone.ID, func(r *ports.ProcessRecord) error {
+			r.Deleted, r.Outbox = true, append(r.Outbox, deleted)
+			return nil
+		})
+		require.NoError(t, err)
+		require.True(t, got.Deleted)
+		require.Empty(t, got.Outbox)
+		_, err = s.Processes.Get(ctx, "org-a", gone.ID)
+		require.ErrorIs(t, err, ports.ErrProcessNotFound, "an Update that sets Deleted deletes")
+		_, err = s.Processes.Update(ctx, "org-a", gone.ID, func(*ports.ProcessRecord) error { return nil })
+		require.ErrorIs(t, err, ports.ErrProcessNotFound)
+
+		evs := outboxEventsOf(t, s.Outbox, kept.ID, gone.ID)
+		require.Len(t, evs, 1, "the event of the delete, and none of the refused one")
+		require.Equal(t, deleted.ID, evs[0].ID)
+		require.Equal(t, deleted.Data, evs[0].Data)
+		require.EqualValues(t, 2, evs[0].AggregateVersion, "created (1), then deleted (2)")
+
+		require.NoError(t, s.Processes.Create(ctx, gone), "a deleted id can be used again")
+		again, err := s.Processes.Get(ctx, "org-a", gone.ID)
+		require.NoError(t, err)
+		require.False(t, again.Deleted)
+	})
+
+	t.Run("ExpireDueWritesTheExpiredEvents", func(t *testing.T) {
+		s := newStores(t)
+		var ids []string
+		for i := range 4 {
+			rec := processRecord(processID(i), fmt.Sprint("org-", i%2), base)
+			rec.ExpiresAt = base.Add(time.Duration(i) * time.Hour)
+			if i == 1 {
+				rec.State = "VALIDATED"
+			}
+			require.NoError(t, s.Processes.Create(ctx, rec))
+			ids = append(ids, rec.ID)
+		}
+		now := base.Add(2 * time.Hour) // 0 and 2 are due; 1 is not CREATED; 3 is not due
+		n, err := s.Processes.ExpireDue(ctx, now, 1)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		n, err = s.Processes.ExpireDue(ctx, now, 10)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		n, err = s.Processes.ExpireDue(ctx, now, 10)
+		require.NoError(t, err)
+		require.Zero(t, n, "nothing left: no more events")
+
+		evs := outboxEventsOf(t, s.Outbox, ids...)
+		require.Len(t, evs, 2, "one expired event per expired process")
+		got := map[string]ports.LifecycleEvent{}
+		for _, ev := range evs {
+			got[ev.AggregateID] = ev
+		}
+		for _, i := range []int{0, 2} {
+			ev, ok := got[processID(i)]
+			require.True(t, ok, "process %d expired: its event is stored", i)
+			require.Equal(t, ports.EventProcessExpired, ev.Type)
+			require.Equal(t, ports.AggregateProcess, ev.AggregateType)
+			require.Equal(t, fmt.Sprint("org-", i%2), ev.OrgID)
+			require.Equal(t, ports.OutcomeSucceeded, ev.Outcome)
+			require.True(t, now.Equal(ev.Time))
+			require.Equal(t, map[string]string{"state": ports.ProcessStateExpired, "channel": "SMS"}, ev.Data)
+			require.Empty(t, ev.Actor)
+			require.EqualValues(t, 2, ev.AggregateVersion, "created (1), then expired (2)")
+			p, err := s.Processes.Get(ctx, ev.OrgID, ev.AggregateID)
+			require.NoError(t, err)
+			require.EqualValues(t, 2, p.Version)
+		}
+	})
+
+	t.Run("VersionGrowsByOnePerChangeAndStampsTheEvents", func(t *testing.T) {
+		s := newStores(t)
+		rec := processRecord(processID(1), "org-a", base)
+		rec.Version = 41 // ignored: the store counts
+		created := event("test.created", rec.ID)
+		other := event("test.other", "another-aggregate")
+		rec.Outbox = []ports.LifecycleEvent{created, other}
+		require.NoError(t, s.Processes.Create(ctx, rec))
+		require.Zero(t, rec.Outbox[0].AggregateVersion, "the caller's events are not changed")
+		got, err := s.Processes.Get(ctx, "org-a", rec.ID)
+		require.NoError(t, err)
+		require.EqualValues(t, 1, got.Version)
+		var updates []string
+		for v := int64(2); v <= 3; v++ {
+			ev := event("test.updated", rec.ID)
+			updates = append(updates, ev.ID)
+			up, err := s.Processes.Update(ctx, "org-a", rec.ID, func(r *ports.ProcessRecord) error {
+				r.Version, r.Outbox = 0, append(r.Outbox, ev)
+				return nil
+			})
+			require.NoError(t, err)
+			require.Equal(t, v, up.Version, "one more per Update, whatever fn left")
+		}
+		_, err = s.Processes.Update(ctx, "org-a", rec.ID, func(*ports.ProcessRecord) error { return errors.New("no") })
+		require.Error(t, err)
+		got, err = s.Processes.Get(ctx, "org-a", rec.ID)
+		require.NoError(t, err)
+		require.EqualValues(t, 3, got.Version, "a failed Update stores no version")
+
+		versions := map[string]int64{}
+		for _, ev := range outboxEventsOf(t, s.Outbox, rec.ID, other.AggregateID) {
+			versions[ev.ID] = ev.AggregateVersion
+		}
+		require.Equal(t, map[string]int64{created.ID: 1, other.ID: 0, updates[0]: 2, updates[1]: 3}, versions,
+			"the events about the process carry the version their write stored; others are left as they are")
 	})
 }
