@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -182,6 +183,12 @@ type ProcessConfig struct {
 	// otp engine render it: its localised templates (otp.Config.Templates), in the
 	// actor's language, when it has them.
 	Message func(code string, ttl time.Duration) string
+	// Fallback are the channels to try next, in order, when a code cannot be delivered on
+	// the process's own channel for good (ports.ErrPermanent): the same code, with its
+	// lifetime, goes out on the first of them the actor has a contact for (a phone for SMS
+	// and WHATSAPP, an e-mail address for EMAIL) and the service a sender for. External
+	// channels never fall back. Default: none.
+	Fallback []ChannelType
 }
 
 // DefaultProcessConfig returns the defaults of RULES.md §D and §E.
@@ -244,6 +251,14 @@ func (c ProcessConfig) Validate() error {
 	}
 	if c.DefaultPageSize < 1 || c.DefaultPageSize > c.MaxPageSize {
 		bad("DefaultPageSize", "range", "must be from 1 to MaxPageSize")
+	}
+	for i, ch := range c.Fallback {
+		switch {
+		case ch != ChannelSMS && ch != ChannelEmail && ch != ChannelWhatsApp:
+			bad(fmt.Sprintf("Fallback[%d]", i), "inclusion", "must be SMS, EMAIL or WHATSAPP")
+		case slices.Contains(c.Fallback[:i], ch):
+			bad(fmt.Sprintf("Fallback[%d]", i), "uniqueness", "names "+string(ch)+" again")
+		}
 	}
 	if err := v.Err(); err != nil {
 		err.(*verifykit.Error).Message = "Invalid OTP identification configuration."

@@ -50,6 +50,9 @@ type CreateProcessResult struct {
 	// Code is the one-time code when the channel is external, for the organisation to
 	// deliver; it is returned this once and never stored in clear. Empty otherwise.
 	Code string
+	// DeliveredBy is the channel that delivered the code: the process's own, or one of
+	// ProcessConfig.Fallback when it could not be delivered there. Empty when external.
+	DeliveredBy ChannelType
 }
 
 // Create opens a process in state CREATED, expiring ExpiresIn from now, and issues its
@@ -110,7 +113,7 @@ func (s *ProcessService) Create(ctx context.Context, req CreateProcessRequest) (
 	}
 	s.log.InfoContext(ctx, "otp identification created", slog.String("org_id", rec.OrgID), slog.String("process_id", rec.ID),
 		slog.String("channel", rec.ChannelType), slog.Bool("external", rec.ChannelExternal), slog.String("two_factor_type", rec.TwoFactorType))
-	return CreateProcessResult{Process: toProcess(rec, now), Code: d.Code()}, nil
+	return CreateProcessResult{Process: toProcess(rec, now), Code: d.Code(), DeliveredBy: deliveredBy(d)}, nil
 }
 
 // normalizeActor trims the actor's fields and writes the phone number in digits only.
@@ -279,6 +282,7 @@ func (s *ProcessService) draw(ctx context.Context, rec ports.ProcessRecord, now 
 	if req.Send == nil && ChannelType(rec.ChannelType) != ChannelSMS {
 		return nil, verifykit.New(verifykit.KindUnavailable, "No sender is configured for channel "+rec.ChannelType)
 	}
+	req.Channel, req.Fallback = strings.ToLower(rec.ChannelType), s.fallback(rec)
 	d, err := s.otp.Draw(ctx, req)
 	if err != nil {
 		return nil, recipientEntry(err, ChannelType(rec.ChannelType))
@@ -286,6 +290,33 @@ func (s *ProcessService) draw(ctx context.Context, rec ports.ProcessRecord, now 
 	// A delivery receipt finds the process by organisation and id (MarkUndeliverable).
 	d.SetReceiptScope(rec.OrgID)
 	return d, nil
+}
+
+// deliveredBy is the channel type that delivered d's code, empty for an external one.
+func deliveredBy(d *otp.Draft) ChannelType { return ChannelType(strings.ToUpper(d.Channel())) }
+
+// fallback returns the channels of ProcessConfig.Fallback a code of rec can go out on next:
+// not rec's own, with the actor's contact for it and a sender.
+func (s *ProcessService) fallback(rec ports.ProcessRecord) []otp.Channel {
+	var out []otp.Channel
+	phone := MSISDN(rec.Actor.MSISDN).E164()
+	for _, ch := range s.cfg.Fallback {
+		c := otp.Channel{Name: strings.ToLower(string(ch))}
+		switch {
+		case string(ch) == rec.ChannelType:
+			continue
+		case ch == ChannelSMS && phone != "" && s.sms != nil:
+			c.Recipient, c.Send = phone, s.sms.SendSMS
+		case ch == ChannelWhatsApp && phone != "" && s.whatsapp != nil:
+			c.Recipient, c.Send = phone, s.whatsapp.SendWhatsApp
+		case ch == ChannelEmail && rec.Actor.Email != "" && s.email != nil:
+			c.Recipient, c.Send = rec.Actor.Email, s.email.SendEmail
+		default:
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // recipientEntry names the actor's contact of channel ch in the invalid entries of an
@@ -312,6 +343,8 @@ type ResendProcessResult struct {
 	// Code is the new code when the channel is external, returned this once. Empty
 	// otherwise.
 	Code string
+	// DeliveredBy is the channel that delivered the new code (see CreateProcessResult).
+	DeliveredBy ChannelType
 }
 
 // Resend issues a new code for a CREATED process, through its channel (or returned, when
@@ -356,7 +389,7 @@ func (s *ProcessService) Resend(ctx context.Context, req ProcessRequest) (_ Rese
 		return ResendProcessResult{}, err
 	}
 	s.log.InfoContext(ctx, "otp identification code resent", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID), slog.Int("codes_sent", rec.CodesSent))
-	return ResendProcessResult{Process: toProcess(rec, now), Code: d.Code()}, nil
+	return ResendProcessResult{Process: toProcess(rec, now), Code: d.Code(), DeliveredBy: deliveredBy(d)}, nil
 }
 
 // markUndeliverable marks the code d of the process rec undeliverable after its delivery
