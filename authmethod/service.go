@@ -9,7 +9,7 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/authz"
-	depcheck "github.com/verifykit/verifykit/internal/deps"
+	"github.com/verifykit/verifykit/internal/depcheck"
 	"github.com/verifykit/verifykit/internal/logid"
 	"github.com/verifykit/verifykit/ports"
 )

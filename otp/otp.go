@@ -61,7 +61,7 @@ import (
 	"github.com/sethvargo/go-retry"
 
 	"github.com/verifykit/verifykit"
-	depcheck "github.com/verifykit/verifykit/internal/deps"
+	"github.com/verifykit/verifykit/internal/depcheck"
 	"github.com/verifykit/verifykit/ports"
 )
 

@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit"
-	depcheck "github.com/verifykit/verifykit/internal/deps"
+	"github.com/verifykit/verifykit/internal/depcheck"
 	"github.com/verifykit/verifykit/internal/logid"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"

@@ -43,7 +43,7 @@ import (
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/internal/claimmap"
 	"github.com/verifykit/verifykit/internal/authz"
-	"github.com/verifykit/verifykit/internal/deps"
+	"github.com/verifykit/verifykit/internal/depcheck"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -206,7 +206,7 @@ func New(cfg Config) (*Verifier, error) {
 		ttl:      orDuration(cfg.CacheTTL, DefaultCacheTTL),
 		negTTL:   orDuration(cfg.NegativeTTL, DefaultNegativeTTL),
 		maxBytes: cfg.MaxTokenBytes, max: cfg.MaxEntries,
-		client: cfg.HTTPClient, clock: deps.ClockOr(cfg.Clock), log: deps.LoggerOr(cfg.Logger),
+		client: cfg.HTTPClient, clock: depcheck.ClockOr(cfg.Clock), log: depcheck.LoggerOr(cfg.Logger),
 		cache: map[[32]byte]*list.Element{}, lru: list.New(), inflight: map[[32]byte]*call{},
 	}
 	if out.maxBytes == 0 {

@@ -44,7 +44,7 @@
 // explicit-algorithm verification (jws.WithKey with the algorithm we chose, and
 // jws.WithAlgorithmMatch), which is what keeps algorithm confusion out. It is the JOSE
 // library DESIGN.md names for the adapters, and it stays out of the core packages (a test
-// in internal/deps checks it). This package adds what jwx leaves to its caller: the
+// in internal/depcheck checks it). This package adds what jwx leaves to its caller: the
 // allow-list, the key cache with a rate-limited refresh, the claim mapping, and
 // verifykit's errors.
 package jwt

@@ -22,7 +22,7 @@ import (
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/internal/claimmap"
 	"github.com/verifykit/verifykit/internal/authz"
-	"github.com/verifykit/verifykit/internal/deps"
+	"github.com/verifykit/verifykit/internal/depcheck"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -212,8 +212,8 @@ func New(cfg Config) (*Verifier, error) {
 		refreshAge: orDuration(cfg.RefreshInterval, DefaultRefreshInterval),
 		client:     cfg.HTTPClient,
 		timeout:    orDuration(cfg.FetchTimeout, DefaultFetchTimeout),
-		clock:      deps.ClockOr(cfg.Clock),
-		log:        deps.LoggerOr(cfg.Logger),
+		clock:      depcheck.ClockOr(cfg.Clock),
+		log:        depcheck.LoggerOr(cfg.Logger),
 	}
 	if out.client == nil {
 		out.client = &http.Client{Timeout: out.timeout}

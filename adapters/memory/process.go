@@ -142,32 +142,3 @@ func (s *ProcessStore) ExpireDue(ctx context.Context, now time.Time, limit int) 
 	})
 	return n, err
 }
-
-// EmailOutbox is a ports.EmailSender that delivers into memory, with the test helpers of
-// SMSOutbox: Last, Messages, Attempts, FailNext and Reset. A message whose idempotency key
-// was already delivered is not delivered again.
-type EmailOutbox struct{ *outbox }
-
-// NewEmailOutbox returns an empty e-mail outbox.
-func NewEmailOutbox() *EmailOutbox { return &EmailOutbox{newOutbox("e-mail", ports.MaskEmail)} }
-
-// SendEmail records the attempt, fails if a failure was injected, else delivers msg
-// unless a message with the same idempotency key was delivered before.
-func (o *EmailOutbox) SendEmail(ctx context.Context, msg ports.Message) error {
-	return o.send(ctx, msg)
-}
-
-// WhatsAppOutbox is a ports.WhatsAppSender that delivers into memory, with the test
-// helpers of SMSOutbox: Last, Messages, Attempts, FailNext and Reset.
-type WhatsAppOutbox struct{ *outbox }
-
-// NewWhatsAppOutbox returns an empty WhatsApp outbox.
-func NewWhatsAppOutbox() *WhatsAppOutbox {
-	return &WhatsAppOutbox{newOutbox("whatsapp", ports.MaskPhone)}
-}
-
-// SendWhatsApp records the attempt, fails if a failure was injected, else delivers msg
-// unless a message with the same idempotency key was delivered before.
-func (o *WhatsAppOutbox) SendWhatsApp(ctx context.Context, msg ports.Message) error {
-	return o.send(ctx, msg)
-}

@@ -57,19 +57,19 @@ func (o Options) schema() (string, error) {
 // which share its pool. It is safe for concurrent use. The schema must have been migrated
 // (see Migrate) before the stores are used.
 type DB struct {
-	pool    *pgxpool.Pool
-	schema  string
-	otp     *OTPStore
-	limiter *RateLimiter
-	profile *ProfileStore
-	resets  *ResetRequestStore
-	audit   *ProfileAuditLog
-	procs   *ProcessStore
-	persons *PersonRequestStore
-	people  *PersonStore
-	methods *AuthMethodStore
-	trusted *ConfidantStore
-	outbox  *Outbox
+	pool           *pgxpool.Pool
+	schema         string
+	otp            *OTPStore
+	limiter        *RateLimiter
+	profile        *ProfileStore
+	resets         *ResetRequestStore
+	audit          *ProfileAuditLog
+	procs          *ProcessStore
+	personRequests *PersonRequestStore
+	persons        *PersonStore
+	methods        *AuthMethodStore
+	confidants     *ConfidantStore
+	outbox         *Outbox
 }
 
 // New returns the adapter for the schema of opts on pool. It does not touch the database:
@@ -93,10 +93,10 @@ func New(pool *pgxpool.Pool, opts Options) (*DB, error) {
 	db.resets = newResetRequestStore(db)
 	db.audit = newProfileAuditLog(db)
 	db.procs = newProcessStore(db)
-	db.persons = newPersonRequestStore(db)
-	db.people = newPersonStore(db)
+	db.personRequests = newPersonRequestStore(db)
+	db.persons = newPersonStore(db)
 	db.methods = newAuthMethodStore(db)
-	db.trusted = newConfidantStore(db)
+	db.confidants = newConfidantStore(db)
 	return db, nil
 }
 
@@ -133,16 +133,16 @@ func (db *DB) ProfileAuditLog() *ProfileAuditLog { return db.audit }
 func (db *DB) ProcessStore() *ProcessStore { return db.procs }
 
 // PersonRequestStore returns the ports.PersonRequestStore of the adapter.
-func (db *DB) PersonRequestStore() *PersonRequestStore { return db.persons }
+func (db *DB) PersonRequestStore() *PersonRequestStore { return db.personRequests }
 
 // PersonStore returns the ports.PersonStore of the adapter.
-func (db *DB) PersonStore() *PersonStore { return db.people }
+func (db *DB) PersonStore() *PersonStore { return db.persons }
 
 // AuthMethodStore returns the ports.AuthMethodStore of the adapter.
 func (db *DB) AuthMethodStore() *AuthMethodStore { return db.methods }
 
 // ConfidantStore returns the ports.ConfidantStore of the adapter.
-func (db *DB) ConfidantStore() *ConfidantStore { return db.trusted }
+func (db *DB) ConfidantStore() *ConfidantStore { return db.confidants }
 
 // table returns the quoted, schema-qualified name of one of the adapter's tables, for use in
 // SQL text. Only fixed table names and the validated schema ever reach it.

@@ -1,4 +1,4 @@
-package deps_test
+package depcheck_test
 
 import (
 	"os/exec"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/memory"
-	depcheck "github.com/verifykit/verifykit/internal/deps"
+	"github.com/verifykit/verifykit/internal/depcheck"
 	"github.com/verifykit/verifykit/ports"
 )
 

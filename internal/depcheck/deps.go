@@ -1,6 +1,6 @@
-// Package deps holds what every service constructor of verifykit does with its
+// Package depcheck holds what every service constructor of verifykit does with its
 // dependencies: report the missing ones, all at once, and default the optional ones.
-package deps
+package depcheck
 
 import (
 	"log/slog"
