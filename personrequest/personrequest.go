@@ -84,7 +84,7 @@ type Person = ports.PersonRequestPerson
 type AuthMethod = ports.PersonRequestAuthMethod
 
 // Document is one identity document of a person.
-type Document = ports.PersonRequestDocument
+type Document = ports.PersonDocument
 
 // Request is a person request as the use cases return it.
 type Request struct {

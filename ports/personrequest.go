@@ -55,13 +55,11 @@ type PersonRequestAuthMethod struct {
 	Primary bool
 }
 
-// PersonRequestDocument is one identity document of a person.
-type PersonRequestDocument struct {
-	// Type is the document type, e.g. "PASSPORT"; unique among the owner's documents.
-	Type string
-	// Number is the document number. Personal data: never logged.
-	Number string
-}
+// PersonRequestDocument is the document of a person request's person: the same concept as
+// PersonDocument, and the same type.
+//
+// Deprecated: use PersonDocument.
+type PersonRequestDocument = PersonDocument
 
 // PersonRequestPerson is the personal data a person request carries, for the person or
 // for the third person.
@@ -71,7 +69,7 @@ type PersonRequestPerson struct {
 	LastName   string
 	SecondName string
 	// Documents are the person's identity documents.
-	Documents []PersonRequestDocument
+	Documents []PersonDocument
 	// AuthMethods are the person's authentication methods.
 	AuthMethods []PersonRequestAuthMethod
 }

@@ -20,7 +20,7 @@ func personRequest(id string, status ports.PersonRequestStatus, created time.Tim
 		Status: status,
 		Person: ports.PersonRequestPerson{
 			FirstName: "Petro", LastName: "Ivanenko", SecondName: "Mykolaiovych",
-			Documents: []ports.PersonRequestDocument{{Type: "PASSPORT", Number: "AB123456"}, {Type: "TAX_ID", Number: "1234567890"}},
+			Documents: []ports.PersonDocument{{Type: "PASSPORT", Number: "AB123456"}, {Type: "TAX_ID", Number: "1234567890"}},
 			AuthMethods: []ports.PersonRequestAuthMethod{
 				{Type: ports.PersonRequestAuthOTP, Alias: "mobile", Phone: "+380931234585", Primary: true},
 				{Type: ports.PersonRequestAuthThirdPerson, Alias: "mother"},
@@ -28,7 +28,7 @@ func personRequest(id string, status ports.PersonRequestStatus, created time.Tim
 		},
 		ThirdPerson: ports.PersonRequestPerson{
 			FirstName: "Olena", LastName: "Ivanenko",
-			Documents:   []ports.PersonRequestDocument{{Type: "PASSPORT", Number: "CD654321"}},
+			Documents:   []ports.PersonDocument{{Type: "PASSPORT", Number: "CD654321"}},
 			AuthMethods: []ports.PersonRequestAuthMethod{{Type: ports.PersonRequestAuthOTP, Phone: "+380501112233", Primary: true}},
 		},
 		CurrentAuthMethod: 1,
