@@ -141,6 +141,10 @@ type OutboxEntry struct {
 // dead one has it).
 var ErrOutboxEntryNotFound = errors.New("outbox entry not found")
 
+// ErrOutboxLeaseLost is returned when a claimed entry is no longer pending under the lease
+// its Claim gave: the lease ran out and another dispatcher may hold the entry now.
+var ErrOutboxLeaseLost = errors.New("outbox entry lease lost")
+
 // OutboxStore is the reading side of an outbox: the events the stores wrote with their
 // changes, handed out to dispatchers. Several dispatchers (of several host instances) may
 // share one: Claim leases the entries it returns, so in normal operation each entry is
@@ -150,15 +154,20 @@ type OutboxStore interface {
 	// Claim returns up to limit pending entries due at now (NextAttemptAt at or before now)
 	// that no lease holds, oldest first, and leases them until now+lease, in one atomic step.
 	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxEntry, error)
-	// MarkDelivered records that the target got the entry id (idempotent).
-	MarkDelivered(ctx context.Context, id, target string) error
-	// Ack marks the entry id delivered, at now; it is final.
-	Ack(ctx context.Context, id string, now time.Time) error
-	// Retry counts one failed attempt on the entry id, ends its lease and makes it due again
-	// at nextAttemptAt, noting lastErr.
-	Retry(ctx context.Context, id string, nextAttemptAt time.Time, lastErr string) error
-	// Dead counts the last failed attempt on the entry id and moves it to OutboxDead.
-	Dead(ctx context.Context, id string, lastErr string) error
+	// MarkDelivered records that the target got the claimed entry e (idempotent). Like
+	// Ack, Retry and Dead, it applies only while e is pending and still under the lease
+	// its Claim gave (e.LockedUntil): otherwise it changes nothing and answers
+	// ErrOutboxLeaseLost, so a dispatcher whose lease ran out cannot overwrite what the
+	// dispatcher that claimed the entry next records.
+	MarkDelivered(ctx context.Context, e OutboxEntry, target string) error
+	// Ack marks the claimed entry e delivered, at now; it is final.
+	Ack(ctx context.Context, e OutboxEntry, now time.Time) error
+	// Retry counts one failed attempt on the claimed entry e, ends its lease and makes it
+	// due again at nextAttemptAt, noting lastErr.
+	Retry(ctx context.Context, e OutboxEntry, nextAttemptAt time.Time, lastErr string) error
+	// Dead counts the last failed attempt on the claimed entry e and moves it to
+	// OutboxDead.
+	Dead(ctx context.Context, e OutboxEntry, lastErr string) error
 	// DeadLetters returns up to limit dead entries, oldest first.
 	DeadLetters(ctx context.Context, limit int) ([]OutboxEntry, error)
 	// Redrive moves the dead entry id back to pending, due at now, its attempts reset (the

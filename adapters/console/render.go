@@ -50,7 +50,12 @@ func (h *Handler) link(segments ...string) string {
 		if i > 0 {
 			b.WriteByte('/')
 		}
-		b.WriteString(url.PathEscape(s))
+		switch s {
+		case ".", "..": // PathEscape leaves them: a browser would resolve them away
+			b.WriteString(strings.Repeat("%2E", len(s)))
+		default:
+			b.WriteString(url.PathEscape(s))
+		}
 	}
 	return b.String()
 }

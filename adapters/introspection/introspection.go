@@ -216,7 +216,9 @@ func New(cfg Config) (*Verifier, error) {
 		out.max = DefaultMaxEntries
 	}
 	if out.client == nil {
-		out.client = &http.Client{Timeout: out.timeout}
+		out.client = &http.Client{Timeout: out.timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse // never send the request (a token) on to another host
+		}}
 	}
 	return out, nil
 }
@@ -382,8 +384,12 @@ func (v *Verifier) introspect(ctx context.Context, token string) (ports.Claims, 
 			until = exp
 		}
 	} else {
-		// No exp: the token is good for as long as the answer is trusted.
-		claims.ExpiresAt = until
+		// No exp: the token is good for as long as the answer is trusted (uncached
+		// answers, a negative TTL: for the default TTL).
+		claims.ExpiresAt = now.Add(DefaultCacheTTL)
+		if v.ttl > 0 {
+			claims.ExpiresAt = until
+		}
 	}
 	return claims, true, until, nil
 }

@@ -216,7 +216,9 @@ func New(cfg Config) (*Verifier, error) {
 		log:        depcheck.LoggerOr(cfg.Logger),
 	}
 	if out.client == nil {
-		out.client = &http.Client{Timeout: out.timeout}
+		out.client = &http.Client{Timeout: out.timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse // never send the request (a token) on to another host
+		}}
 	}
 	minGap := orDuration(cfg.MinRefreshInterval, DefaultMinRefreshInterval)
 	out.keys = &keyCache{

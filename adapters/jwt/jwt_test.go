@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -312,6 +313,17 @@ func TestJWKSDown(t *testing.T) {
 		_, err = v.VerifyToken(ctx, mint(t, rs, map[string]any{"kid": "rotated-2"}, good))
 		requireUnavailable(t, err)
 		require.EqualValues(t, 3, srv.fetches.Load())
+	})
+	t.Run("callers that hang up do not start a fetch each", func(t *testing.T) {
+		srv := newJWKSServer(t, rs)
+		v := newVerifier(t, srv, memory.NewClock(t0), nil)
+		for i := range 20 {
+			cctx, cancel := context.WithCancel(ctx)
+			cancel()
+			_, err := v.VerifyToken(cctx, mint(t, rs, map[string]any{"kid": fmt.Sprint("made-up-", i)}, claims(nil)))
+			require.Error(t, err)
+		}
+		require.LessOrEqual(t, srv.fetches.Load(), int64(2), "the first fetch and at most one per interval: every fetch counts")
 	})
 	t.Run("a cancelled request", func(t *testing.T) {
 		srv := newJWKSServer(t, rs)

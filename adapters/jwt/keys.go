@@ -150,6 +150,10 @@ func (v *Verifier) keysFor(ctx context.Context, kid, alg string) ([]key, error) 
 	// The keys are missing or old: fetch (or wait for the fetch in flight).
 	// With keys in hand that fit, do not wait for a fetch another token started.
 	err := v.refresh(ctx, st.attempts, false, len(ks) == 0)
+	if cerr := ctx.Err(); cerr != nil && len(ks) == 0 {
+		// The caller went away; the fetch it may have started goes on and counts.
+		return nil, verifykit.Wrap(verifykit.KindUnavailable, MsgKeysUnavailable, cerr)
+	}
 	if err != nil && len(ks) > 0 {
 		// Old keys that fit stay good until a fetch succeeds.
 		if !errors.Is(err, errRefreshLimited) {
@@ -204,10 +208,10 @@ func (v *Verifier) refresh(ctx context.Context, seen uint64, force, wait bool) e
 	if !force && st.attempts > 0 && !c.limiter.AllowN(v.clock.Now(), 1) {
 		return errRefreshLimited
 	}
-	keys, err := v.fetch(ctx)
-	if err != nil && ctx.Err() != nil {
-		return err // the caller went away: not the provider's failure, not recorded
-	}
+	// The fetch does not end with the caller that started it (v.fetch bounds it with the
+	// verifier's timeout), and every fetch counts: callers that hang up cannot start one
+	// unlimited fetch each.
+	keys, err := v.fetch(context.WithoutCancel(ctx))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.attempts++
@@ -218,7 +222,7 @@ func (v *Verifier) refresh(ctx context.Context, seen uint64, force, wait bool) e
 		return err
 	}
 	c.remote, c.fetchedAt = keys, v.clock.Now()
-	return nil
+	return ctx.Err() // the keys are kept; a caller that went away still gets its answer
 }
 
 // Refresh fetches the JWKS now, whatever the rate limit, and keeps its keys. On failure the

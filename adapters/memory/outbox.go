@@ -110,45 +110,51 @@ func (o *Outbox) change(ctx context.Context, id string, f func(e *ports.OutboxEn
 	return nil
 }
 
+// leased runs f on the claimed entry e while it is pending under its lease, and answers
+// ports.ErrOutboxLeaseLost otherwise.
+func (o *Outbox) leased(ctx context.Context, e ports.OutboxEntry, f func(cur *ports.OutboxEntry)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	cur, ok := o.byID[e.Event.ID]
+	if !ok || cur.State != ports.OutboxPending || !cur.LockedUntil.Equal(e.LockedUntil) {
+		return ports.ErrOutboxLeaseLost
+	}
+	f(cur)
+	return nil
+}
+
 // MarkDelivered implements ports.OutboxStore.
-func (o *Outbox) MarkDelivered(ctx context.Context, id, target string) error {
-	return o.change(ctx, id, func(e *ports.OutboxEntry) bool {
-		if !slices.Contains(e.DeliveredTo, target) {
-			e.DeliveredTo = append(e.DeliveredTo, target)
+func (o *Outbox) MarkDelivered(ctx context.Context, e ports.OutboxEntry, target string) error {
+	return o.leased(ctx, e, func(cur *ports.OutboxEntry) {
+		if !slices.Contains(cur.DeliveredTo, target) {
+			cur.DeliveredTo = append(cur.DeliveredTo, target)
 		}
-		return true
 	})
 }
 
 // Ack implements ports.OutboxStore.
-func (o *Outbox) Ack(ctx context.Context, id string, now time.Time) error {
-	return o.change(ctx, id, func(e *ports.OutboxEntry) bool {
-		e.State, e.LockedUntil, e.NextAttemptAt = ports.OutboxDelivered, time.Time{}, now
-		return true
+func (o *Outbox) Ack(ctx context.Context, e ports.OutboxEntry, now time.Time) error {
+	return o.leased(ctx, e, func(cur *ports.OutboxEntry) {
+		cur.State, cur.LockedUntil, cur.NextAttemptAt = ports.OutboxDelivered, time.Time{}, now
 	})
 }
 
 // Retry implements ports.OutboxStore.
-func (o *Outbox) Retry(ctx context.Context, id string, nextAttemptAt time.Time, lastErr string) error {
-	return o.change(ctx, id, func(e *ports.OutboxEntry) bool {
-		if e.State != ports.OutboxPending {
-			return false
-		}
-		e.Attempts++
-		e.LockedUntil, e.NextAttemptAt, e.LastError = time.Time{}, nextAttemptAt, lastErr
-		return true
+func (o *Outbox) Retry(ctx context.Context, e ports.OutboxEntry, nextAttemptAt time.Time, lastErr string) error {
+	return o.leased(ctx, e, func(cur *ports.OutboxEntry) {
+		cur.Attempts++
+		cur.LockedUntil, cur.NextAttemptAt, cur.LastError = time.Time{}, nextAttemptAt, lastErr
 	})
 }
 
 // Dead implements ports.OutboxStore.
-func (o *Outbox) Dead(ctx context.Context, id string, lastErr string) error {
-	return o.change(ctx, id, func(e *ports.OutboxEntry) bool {
-		if e.State != ports.OutboxPending {
-			return false
-		}
-		e.Attempts++
-		e.State, e.LockedUntil, e.LastError = ports.OutboxDead, time.Time{}, lastErr
-		return true
+func (o *Outbox) Dead(ctx context.Context, e ports.OutboxEntry, lastErr string) error {
+	return o.leased(ctx, e, func(cur *ports.OutboxEntry) {
+		cur.Attempts++
+		cur.State, cur.LockedUntil, cur.LastError = ports.OutboxDead, time.Time{}, lastErr
 	})
 }
 

@@ -41,10 +41,12 @@ func newOutbox(db *DB) *Outbox {
 			" where state = 'pending' and next_attempt_at <= $1 and (locked_until is null or locked_until <= $1)" +
 			" order by occurred_at, seq limit $3 for update skip locked) due where o.id = due.id" +
 			" returning o.seq, " + prefixed("o.", outboxColumns),
-		qMark:     "update " + t + " set delivered_to = array_append(delivered_to, $2) where id = $1 and not ($2 = any(delivered_to))",
-		qAck:      "update " + t + " set state = 'delivered', locked_until = null, next_attempt_at = $2 where id = $1",
-		qRetry:    "update " + t + " set attempts = attempts + 1, locked_until = null, next_attempt_at = $2, last_error = $3 where id = $1 and state = 'pending'",
-		qDead:     "update " + t + " set state = 'dead', attempts = attempts + 1, locked_until = null, last_error = $2 where id = $1 and state = 'pending'",
+		// The claimed entry's writes apply while its lease ($2, the locked_until its Claim
+		// returned) holds.
+		qMark:     "update " + t + " set delivered_to = case when $3 = any(delivered_to) then delivered_to else array_append(delivered_to, $3) end where id = $1 and state = 'pending' and locked_until = $2",
+		qAck:      "update " + t + " set state = 'delivered', locked_until = null, next_attempt_at = $3 where id = $1 and state = 'pending' and locked_until = $2",
+		qRetry:    "update " + t + " set attempts = attempts + 1, locked_until = null, next_attempt_at = $3, last_error = $4 where id = $1 and state = 'pending' and locked_until = $2",
+		qDead:     "update " + t + " set state = 'dead', attempts = attempts + 1, locked_until = null, last_error = $3 where id = $1 and state = 'pending' and locked_until = $2",
 		qDeadList: "select seq, " + outboxColumns + " from " + t + " where state = 'dead' order by occurred_at, seq limit $1",
 		qRedrive:  "update " + t + " set state = 'pending', attempts = 0, locked_until = null, next_attempt_at = $2 where id = $1 and state = 'dead'",
 		qAll:      "select seq, " + outboxColumns + " from " + t + " order by occurred_at, seq",
@@ -131,25 +133,34 @@ func (o *Outbox) change(ctx context.Context, sql string, args ...any) error {
 	return err
 }
 
-// MarkDelivered implements ports.OutboxStore.
-func (o *Outbox) MarkDelivered(ctx context.Context, id, target string) error {
-	_, err := o.db.execCount(ctx, o.qMark, id, target)
+// leased runs one update of the claimed entry e under its lease and answers
+// ports.ErrOutboxLeaseLost when it changed nothing.
+func (o *Outbox) leased(ctx context.Context, sql string, e ports.OutboxEntry, args ...any) error {
+	n, err := o.db.execCount(ctx, sql, append([]any{e.Event.ID, e.LockedUntil}, args...)...)
+	if err == nil && n == 0 {
+		return ports.ErrOutboxLeaseLost
+	}
 	return err
 }
 
+// MarkDelivered implements ports.OutboxStore.
+func (o *Outbox) MarkDelivered(ctx context.Context, e ports.OutboxEntry, target string) error {
+	return o.leased(ctx, o.qMark, e, target)
+}
+
 // Ack implements ports.OutboxStore.
-func (o *Outbox) Ack(ctx context.Context, id string, now time.Time) error {
-	return o.change(ctx, o.qAck, id, now)
+func (o *Outbox) Ack(ctx context.Context, e ports.OutboxEntry, now time.Time) error {
+	return o.leased(ctx, o.qAck, e, now)
 }
 
 // Retry implements ports.OutboxStore.
-func (o *Outbox) Retry(ctx context.Context, id string, nextAttemptAt time.Time, lastErr string) error {
-	return o.change(ctx, o.qRetry, id, nextAttemptAt, lastErr)
+func (o *Outbox) Retry(ctx context.Context, e ports.OutboxEntry, nextAttemptAt time.Time, lastErr string) error {
+	return o.leased(ctx, o.qRetry, e, nextAttemptAt, lastErr)
 }
 
 // Dead implements ports.OutboxStore.
-func (o *Outbox) Dead(ctx context.Context, id string, lastErr string) error {
-	return o.change(ctx, o.qDead, id, lastErr)
+func (o *Outbox) Dead(ctx context.Context, e ports.OutboxEntry, lastErr string) error {
+	return o.leased(ctx, o.qDead, e, lastErr)
 }
 
 // DeadLetters implements ports.OutboxStore.

@@ -110,8 +110,9 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad(at+".URL", "format", "must be an http or https URL")
 		} else if e.Name == "" {
-			u.RawQuery, u.Fragment, u.User = "", "", nil
-			e.Name = u.String()
+			// Scheme and host only: a webhook URL's path often carries a token, and the
+			// name goes into the outbox's last_error and into logs.
+			e.Name = u.Scheme + "://" + u.Host
 		}
 		if _, err := key(e.Secret); err != nil {
 			bad(at+".Secret", "format", "must be whsec_ followed by base64")
@@ -151,7 +152,11 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 		return nil, err
 	}
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: 10 * time.Second}
+		// A redirect is a failed delivery: following it would turn the POST into a
+		// body-less GET and send the signature headers to another host.
+		cfg.Client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = ports.SystemClock{}
@@ -216,19 +221,38 @@ func (d *Dispatcher) NextAttempt(now time.Time, attempts int) time.Time {
 // DispatchOnce claims one batch of due events and delivers each to its targets; it returns
 // how many it claimed. A failed delivery is not an error of DispatchOnce: the event is
 // retried later, or becomes dead. The error is the outbox's (claiming or recording).
+//
+// It stops before an entry once ctx is done, or once less than a tenth of the lease is
+// left: the entries it did not get to are claimed again when their lease runs out, by this
+// dispatcher or another, and no two dispatchers deliver one entry at the same time. What a
+// delivery that happened has to record is recorded even when ctx ends meanwhile, and the
+// outbox refuses it when the lease was lost (ports.ErrOutboxLeaseLost).
 func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	now := d.cfg.Clock.Now()
 	entries, err := d.cfg.Outbox.Claim(ctx, now, d.cfg.Lease, d.cfg.Batch)
 	if err != nil {
 		return 0, err
 	}
+	margin := d.cfg.Lease / 10
 	var errs []error
 	for _, e := range entries {
+		if ctx.Err() != nil || !d.cfg.Clock.Now().Before(e.LockedUntil.Add(-margin)) {
+			break
+		}
 		if err := d.deliver(ctx, e); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return len(entries), errors.Join(errs...)
+}
+
+// recordTimeout bounds a write that records what a delivery did, once ctx may be done.
+const recordTimeout = 5 * time.Second
+
+// recording returns a context for recording the outcome of a delivery that happened: not
+// cancelled with ctx, bounded by recordTimeout.
+func recording(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 }
 
 // Run calls DispatchOnce every interval (at once again while batches come back full) until
@@ -276,7 +300,9 @@ func (d *Dispatcher) deliver(ctx context.Context, e ports.OutboxEntry) error {
 			failures = append(failures, name+": "+err.Error())
 			return nil
 		}
-		return d.cfg.Outbox.MarkDelivered(ctx, ev.ID, name)
+		rctx, cancel := recording(ctx)
+		defer cancel()
+		return d.cfg.Outbox.MarkDelivered(rctx, e, name)
 	}
 	for _, sub := range d.cfg.Subscribers {
 		if err := try(sub.Name, sub.Types, func() error { return handle(ctx, sub.Handle, ev) }); err != nil {
@@ -289,25 +315,27 @@ func (d *Dispatcher) deliver(ctx context.Context, e ports.OutboxEntry) error {
 		}
 	}
 	now := d.cfg.Clock.Now()
+	rctx, cancel := recording(ctx)
+	defer cancel()
 	if len(failures) == 0 {
-		return d.cfg.Outbox.Ack(ctx, ev.ID, now)
+		return d.cfg.Outbox.Ack(rctx, e, now)
 	}
 	lastErr := strings.Join(failures, "; ")
 	attempts := e.Attempts + 1
 	attrs := []any{"event_id", ev.ID, "type", ev.Type, "attempts", attempts, "error", lastErr}
 	if attempts >= d.cfg.MaxAttempts {
 		d.log.WarnContext(ctx, "event delivery dead after its last try", attrs...)
-		return d.cfg.Outbox.Dead(ctx, ev.ID, lastErr)
+		return d.cfg.Outbox.Dead(rctx, e, lastErr)
 	}
 	d.log.InfoContext(ctx, "event delivery failed; retrying", attrs...)
-	return d.cfg.Outbox.Retry(ctx, ev.ID, d.NextAttempt(now, attempts), lastErr)
+	return d.cfg.Outbox.Retry(rctx, e, d.NextAttempt(now, attempts), lastErr)
 }
 
 // handle calls h, turning a panic into an error so one subscriber cannot stop dispatching.
 func handle(ctx context.Context, h func(context.Context, ports.LifecycleEvent) error, ev ports.LifecycleEvent) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("subscriber panicked: %v", p)
+			err = errors.New("subscriber panicked") // its value may quote anything: not kept
 		}
 	}()
 	if err := h(ctx, ev.Clone()); err != nil {

@@ -31,6 +31,18 @@ func outboxEvent(typ string, at time.Time) ports.LifecycleEvent {
 	return ev
 }
 
+// claimByID claims like Claim and returns the entries by event id.
+func claimByID(t *testing.T, o ports.OutboxStore, now time.Time, lease time.Duration, limit int) map[string]ports.OutboxEntry {
+	t.Helper()
+	es, err := o.Claim(context.Background(), now, lease, limit)
+	require.NoError(t, err)
+	out := make(map[string]ports.OutboxEntry, len(es))
+	for _, e := range es {
+		out[e.Event.ID] = e
+	}
+	return out
+}
+
 func claimIDs(t *testing.T, o ports.OutboxStore, now time.Time, lease time.Duration, limit int) []string {
 	t.Helper()
 	es, err := o.Claim(context.Background(), now, lease, limit)
@@ -72,18 +84,23 @@ func RunOutboxStore(t *testing.T, newStores func(t *testing.T) OutboxStores) {
 		a, b := outboxEvent("t.a", outboxStart), outboxEvent("t.b", outboxStart)
 		require.NoError(t, s.Log.Append(ctx, a, b))
 		now := outboxStart.Add(time.Second)
-		require.Len(t, claimIDs(t, s.Outbox, now, time.Minute, 10), 2)
-		require.NoError(t, s.Outbox.MarkDelivered(ctx, a.ID, "hook"))
-		require.NoError(t, s.Outbox.MarkDelivered(ctx, a.ID, "hook"), "idempotent")
-		require.NoError(t, s.Outbox.Ack(ctx, a.ID, now))
-		require.NoError(t, s.Outbox.Retry(ctx, b.ID, now.Add(time.Hour), "status 500"))
+		claimed := claimByID(t, s.Outbox, now, time.Minute, 10)
+		require.Len(t, claimed, 2)
+		ea, eb := claimed[a.ID], claimed[b.ID]
+		require.NoError(t, s.Outbox.MarkDelivered(ctx, ea, "hook"))
+		require.NoError(t, s.Outbox.MarkDelivered(ctx, ea, "hook"), "idempotent")
+		require.NoError(t, s.Outbox.Ack(ctx, ea, now))
+		require.ErrorIs(t, s.Outbox.Ack(ctx, ea, now), ports.ErrOutboxLeaseLost, "delivered: nothing more to record")
+		require.NoError(t, s.Outbox.Retry(ctx, eb, now.Add(time.Hour), "status 500"))
+		require.ErrorIs(t, s.Outbox.Retry(ctx, eb, now.Add(time.Hour), "again"), ports.ErrOutboxLeaseLost, "the retry ended the lease")
 		require.Empty(t, claimIDs(t, s.Outbox, now.Add(time.Minute), time.Minute, 10), "a is delivered, b not due")
 		es, err := s.Outbox.Claim(ctx, now.Add(time.Hour), time.Minute, 10)
 		require.NoError(t, err)
 		require.Len(t, es, 1)
 		require.Equal(t, 1, es[0].Attempts)
 		require.Equal(t, "status 500", es[0].LastError)
-		require.NoError(t, s.Outbox.Dead(ctx, b.ID, "status 503"))
+		require.NoError(t, s.Outbox.Dead(ctx, es[0], "status 503"))
+		require.ErrorIs(t, s.Outbox.Ack(ctx, es[0], now), ports.ErrOutboxLeaseLost, "a dead entry is not acknowledged")
 		dead, err := s.Outbox.DeadLetters(ctx, 10)
 		require.NoError(t, err)
 		require.Len(t, dead, 1)
@@ -103,11 +120,31 @@ func RunOutboxStore(t *testing.T, newStores func(t *testing.T) OutboxStores) {
 		require.NoError(t, err)
 		require.Empty(t, dead)
 
-		require.NoError(t, s.Outbox.MarkDelivered(ctx, b.ID, "sub"))
-		require.NoError(t, s.Outbox.Retry(ctx, b.ID, later, "x"))
+		require.NoError(t, s.Outbox.MarkDelivered(ctx, es[0], "sub"))
+		require.NoError(t, s.Outbox.Retry(ctx, es[0], later, "x"))
 		es, err = s.Outbox.Claim(ctx, later, time.Minute, 10)
 		require.NoError(t, err)
 		require.Equal(t, []string{"sub"}, es[0].DeliveredTo, "targets that got it are kept")
+	})
+
+	t.Run("ALapsedLeaseRecordsNothing", func(t *testing.T) {
+		s := newStores(t)
+		a := outboxEvent("t.a", outboxStart)
+		require.NoError(t, s.Log.Append(ctx, a))
+		now := outboxStart.Add(time.Second)
+		first := claimByID(t, s.Outbox, now, time.Minute, 10)[a.ID]
+		second := claimByID(t, s.Outbox, now.Add(2*time.Minute), time.Minute, 10)[a.ID]
+		require.NotEmpty(t, second.Event.ID, "the first lease ran out: claimed again")
+		for name, err := range map[string]error{
+			"mark":  s.Outbox.MarkDelivered(ctx, first, "hook"),
+			"ack":   s.Outbox.Ack(ctx, first, now),
+			"retry": s.Outbox.Retry(ctx, first, now, "late"),
+			"dead":  s.Outbox.Dead(ctx, first, "late"),
+		} {
+			require.ErrorIs(t, err, ports.ErrOutboxLeaseLost, name)
+		}
+		require.NoError(t, s.Outbox.Ack(ctx, second, now.Add(2*time.Minute)), "the holder's lease is intact")
+		require.Empty(t, claimIDs(t, s.Outbox, now.Add(time.Hour), time.Minute, 10), "delivered once")
 	})
 
 	t.Run("ConcurrentClaimsNeverShareAnEvent", func(t *testing.T) {

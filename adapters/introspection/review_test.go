@@ -1,0 +1,55 @@
+package introspection_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/adapters/introspection"
+	"github.com/verifykit/verifykit/adapters/memory"
+)
+
+// TestRedirectsAreNotFollowed: an endpoint that redirects does not get the token and the
+// client secret sent on to another host; the answer is unavailable.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	var leaked atomic.Value
+	other := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		leaked.Store(string(b))
+	}))
+	t.Cleanup(other.Close)
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL, http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirecting.Close)
+	v, err := introspection.New(introspection.Config{
+		Endpoint: redirecting.URL, ClientID: clientID, ClientSecret: clientSecret, AuthMethod: introspection.ClientSecretPost,
+		Clock: memory.NewClock(t0), Timeout: 2 * time.Second,
+	})
+	require.NoError(t, err)
+	_, err = v.VerifyToken(context.Background(), "live-token")
+	require.ErrorIs(t, err, verifykit.ErrUnavailable)
+	got, _ := leaked.Load().(string)
+	require.False(t, strings.Contains(got, "live-token") || strings.Contains(got, "s3cr"), "nothing reached the other host: %q", got)
+}
+
+// TestUncachedAnswersWithoutExpStillVerify: with CacheTTL < 0 (answers not cached), an
+// active answer without exp gives claims that are not already expired.
+func TestUncachedAnswersWithoutExpStillVerify(t *testing.T) {
+	s := newServer(t, introspection.ClientSecretBasic)
+	a := active(t0, nil)
+	delete(a, "exp")
+	s.set("tok", a)
+	v := newVerifier(t, s, memory.NewClock(t0), func(c *introspection.Config) { c.CacheTTL = -1 })
+	c, err := v.VerifyToken(context.Background(), "tok")
+	require.NoError(t, err)
+	require.True(t, c.ExpiresAt.After(t0), "ExpiresAt %v is after now", c.ExpiresAt)
+}
