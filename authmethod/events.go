@@ -30,7 +30,7 @@ func eventLogOr(l ports.EventLog) ports.EventLog {
 func emitDeactivated(m *ports.AuthMethodRecord, newPrimaryID, applicantID string, at time.Time) {
 	ev := ports.NewLifecycleEvent(EventDeactivated, AggregateType, m.ID, at)
 	ev.Actor = applicantID
-	ev.Data = map[string]string{"person_id": m.PersonID, "type": m.Type, "new_primary_id": newPrimaryID}
+	ev.Data = map[string]string{"person_id": m.PersonID, "type": string(m.Type), "new_primary_id": newPrimaryID}
 	if m.Phone != "" {
 		ev.Data["recipient"] = ports.MaskPhone(m.Phone)
 	}

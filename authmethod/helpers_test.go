@@ -102,7 +102,7 @@ func (f *fixture) token(t testing.TB, personID string) string {
 }
 
 // addMethod stores a method of personID, started `ago` before now.
-func (f *fixture) addMethod(t testing.TB, personID, id, typ string, ago time.Duration, change ...func(*ports.AuthMethodRecord)) {
+func (f *fixture) addMethod(t testing.TB, personID, id string, typ ports.AuthMethodType, ago time.Duration, change ...func(*ports.AuthMethodRecord)) {
 	t.Helper()
 	m := ports.AuthMethodRecord{ID: id, PersonID: personID, Type: typ, Alias: "alias-" + id,
 		StartedAt: f.clock.Now().Add(-ago), IsActive: true}

@@ -67,7 +67,7 @@ const (
 )
 
 // AuthType is the type of an authentication method; see the constants Auth*.
-type AuthType = ports.PersonRequestAuthType
+type AuthType = ports.AuthMethodType
 
 // The types of authentication method.
 const (

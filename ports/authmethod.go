@@ -38,8 +38,8 @@ type AuthMethodRecord struct {
 	ID string
 	// PersonID is the person the method belongs to. Required.
 	PersonID string
-	// Type is "OTP", "OFFLINE", "THIRD_PERSON" or "NA".
-	Type string
+	// Type is "OTP", "OFFLINE", "THIRD_PERSON" or "NA" (the AuthMethodType constants).
+	Type AuthMethodType
 	// Alias is the name the person gave the method; may be empty.
 	Alias string
 	// Phone is the phone number of an OTP method (E.164); empty for others. Never log it

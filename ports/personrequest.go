@@ -26,26 +26,32 @@ const (
 	PersonRequestExpired PersonRequestStatus = "EXPIRED"
 )
 
+// AuthMethodType is the type of an authentication method: of a person request's person, and
+// of a person's stored methods (AuthMethodRecord) alike.
+type AuthMethodType string
+
 // PersonRequestAuthType is the type of a person's authentication method.
-type PersonRequestAuthType string
+//
+// Deprecated: use AuthMethodType, the same type.
+type PersonRequestAuthType = AuthMethodType
 
 // The types of authentication method.
 const (
 	// PersonRequestAuthOTP: a one-time code sent by SMS to PersonRequestAuthMethod.Phone.
-	PersonRequestAuthOTP PersonRequestAuthType = "OTP"
+	PersonRequestAuthOTP AuthMethodType = "OTP"
 	// PersonRequestAuthOffline: the person shows documents in person.
-	PersonRequestAuthOffline PersonRequestAuthType = "OFFLINE"
+	PersonRequestAuthOffline AuthMethodType = "OFFLINE"
 	// PersonRequestAuthThirdPerson: another person (PersonRequest.ThirdPerson) confirms
 	// with an authentication method of their own.
-	PersonRequestAuthThirdPerson PersonRequestAuthType = "THIRD_PERSON"
+	PersonRequestAuthThirdPerson AuthMethodType = "THIRD_PERSON"
 	// PersonRequestAuthNA: no authentication method applies.
-	PersonRequestAuthNA PersonRequestAuthType = "NA"
+	PersonRequestAuthNA AuthMethodType = "NA"
 )
 
 // PersonRequestAuthMethod is one authentication method of a person.
 type PersonRequestAuthMethod struct {
 	// Type is the method's type.
-	Type PersonRequestAuthType
+	Type AuthMethodType
 	// Alias names the method for its owner, e.g. "mother"; unique among the owner's
 	// methods when not empty.
 	Alias string

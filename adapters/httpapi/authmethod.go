@@ -59,7 +59,7 @@ type wireOutcome struct {
 
 func toWireAuthenticationMethod(m authmethod.AuthMethod) wireAuthenticationMethod {
 	out := wireAuthenticationMethod{
-		ID: m.ID, PersonID: m.PersonID, Type: m.Type, Alias: m.Alias, Value: m.Value,
+		ID: m.ID, PersonID: m.PersonID, Type: string(m.Type), Alias: m.Alias, Value: m.Value,
 		StartedAt: m.StartedAt, IsActive: m.IsActive, IsPrimary: m.IsPrimary,
 	}
 	if m.Phone != "" {

@@ -155,7 +155,7 @@ func RunPersonStore(t *testing.T, newStore func(t *testing.T) ports.PersonStore)
 	})
 }
 
-func method(id, personID, typ string, started time.Time) ports.AuthMethodRecord {
+func method(id, personID string, typ ports.AuthMethodType, started time.Time) ports.AuthMethodRecord {
 	return ports.AuthMethodRecord{
 		ID: id, PersonID: personID, Type: typ, Alias: "alias-" + id,
 		Phone: "+380930000001", Value: "value-" + id,
@@ -252,7 +252,7 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 		got, err := s.AuthMethods(ctx, "p1")
 		require.NoError(t, err)
 		require.Len(t, got, 1)
-		require.Equal(t, "OTP", got[0].Type)
+		require.Equal(t, ports.PersonRequestAuthOTP, got[0].Type)
 		got, err = s.AuthMethods(ctx, "p2")
 		require.NoError(t, err)
 		require.Empty(t, got)
@@ -286,7 +286,7 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 		require.Equal(t, "renamed", stored[0].Alias)
 		require.Equal(t, "+380930000002", stored[0].Phone)
 		require.Equal(t, "v", stored[0].Value)
-		require.Equal(t, "OFFLINE", stored[0].Type)
+		require.Equal(t, ports.PersonRequestAuthOffline, stored[0].Type)
 		require.True(t, base.Add(-time.Hour).Equal(stored[0].StartedAt))
 		other, err := s.AuthMethods(ctx, "p2")
 		require.NoError(t, err)
