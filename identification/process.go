@@ -31,10 +31,10 @@ type ProcessState string
 // The states of an OTP identification process.
 const (
 	ProcessCreated   ProcessState = ports.ProcessStateCreated
-	ProcessValidated ProcessState = "VALIDATED"
-	ProcessCancelled ProcessState = "CANCELLED"
+	ProcessValidated ProcessState = ports.ProcessStateValidated
+	ProcessCancelled ProcessState = ports.ProcessStateCancelled
 	ProcessExpired   ProcessState = ports.ProcessStateExpired
-	ProcessBlocked   ProcessState = "BLOCKED"
+	ProcessBlocked   ProcessState = ports.ProcessStateBlocked
 )
 
 var processStates = []ProcessState{ProcessCreated, ProcessValidated, ProcessCancelled, ProcessExpired, ProcessBlocked}

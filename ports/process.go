@@ -20,13 +20,16 @@ type WhatsAppSender interface {
 	SendWhatsApp(ctx context.Context, msg Message) error
 }
 
-// The states of an OTP identification process that a ProcessStore must know: the store
-// reports a CREATED process whose ExpiresAt has passed as EXPIRED (see
-// EffectiveProcessState) and ExpireDue persists that change. The domain package
-// (identification) defines the others: VALIDATED, CANCELLED, BLOCKED.
+// The states of an OTP identification process (ProcessRecord.State), in one place. A
+// ProcessStore must know two: it reports a CREATED process whose ExpiresAt has passed as
+// EXPIRED (see EffectiveProcessState), and ExpireDue persists that change. The domain
+// package (identification.ProcessState) gives the same values a type of its own.
 const (
-	ProcessStateCreated = "CREATED"
-	ProcessStateExpired = "EXPIRED"
+	ProcessStateCreated   = "CREATED"
+	ProcessStateValidated = "VALIDATED"
+	ProcessStateCancelled = "CANCELLED"
+	ProcessStateExpired   = "EXPIRED"
+	ProcessStateBlocked   = "BLOCKED"
 )
 
 // ErrProcessNotFound is returned by ProcessStore methods when no process has the id in

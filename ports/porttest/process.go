@@ -131,7 +131,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		require.NoError(t, s.Create(ctx, rec))
 		got, err := s.Update(ctx, "org-a", rec.ID, func(p *ports.ProcessRecord) error {
 			requireSameProcess(t, rec, *p)
-			p.State = "CANCELLED"
+			p.State = ports.ProcessStateCancelled
 			p.Verification.Code.State, p.Verification.Code.Hash = ports.CodeSuperseded, []byte("another hash")
 			p.Verification.Failures = append(p.Verification.Failures, base.Add(time.Second))
 			p.Verification.KeepUntil = base.Add(48 * time.Hour)
@@ -143,7 +143,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		})
 		require.NoError(t, err)
 		want := rec.Clone()
-		want.State, want.CancelReason, want.CancelledAt, want.UpdatedAt = "CANCELLED", "asked by the actor", base.Add(time.Minute), base.Add(time.Minute)
+		want.State, want.CancelReason, want.CancelledAt, want.UpdatedAt = ports.ProcessStateCancelled, "asked by the actor", base.Add(time.Minute), base.Add(time.Minute)
 		want.Verification.Code.State, want.Verification.Code.Hash = ports.CodeSuperseded, []byte("another hash")
 		want.Verification.Failures = append(want.Verification.Failures, base.Add(time.Second))
 		want.Verification.KeepUntil = base.Add(48 * time.Hour)
@@ -163,7 +163,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		_, err := s.Update(ctx, "org-a", rec.ID, func(p *ports.ProcessRecord) error {
 			// A use case whose last step fails: the state, the counts and the code were all
 			// changed before it.
-			p.State, p.ValidatedAt, p.FailedAttempts = "VALIDATED", base.Add(time.Minute), 4
+			p.State, p.ValidatedAt, p.FailedAttempts = ports.ProcessStateValidated, base.Add(time.Minute), 4
 			p.UpdatedAt, p.CodesSent = base.Add(time.Minute), 2
 			p.Verification.Code.State, p.Verification.Code.UsedAt = ports.CodeVerified, base.Add(time.Minute)
 			p.Verification.Code.Attempts, p.Verification.KeepUntil = 2, base.Add(48*time.Hour)
@@ -241,7 +241,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 			rec := processRecord(processID(i), "org-a", base.Add(time.Duration(i)*time.Minute))
 			switch i {
 			case 2:
-				rec.State = "CANCELLED"
+				rec.State = ports.ProcessStateCancelled
 			case 4:
 				rec.ExpiresAt = base.Add(10 * time.Minute)
 			}
@@ -262,7 +262,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		require.NoError(t, err)
 		require.Equal(t, []string{processID(0), processID(1), processID(10), processID(3), processID(5)}, listIDs(page),
 			"a CREATED process past its expiry is not listed as CREATED")
-		page, err = s.List(ctx, ports.ProcessFilter{OrgID: "org-a", Now: now, States: []string{ports.ProcessStateExpired, "CANCELLED"}})
+		page, err = s.List(ctx, ports.ProcessFilter{OrgID: "org-a", Now: now, States: []string{ports.ProcessStateExpired, ports.ProcessStateCancelled}})
 		require.NoError(t, err)
 		require.Equal(t, []string{processID(2), processID(4)}, listIDs(page))
 		require.Equal(t, ports.ProcessStateCreated, page.Processes[1].State, "List reports the stored state")
@@ -288,7 +288,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 			rec := processRecord(processID(i), fmt.Sprint("org-", i%2), base)
 			rec.ExpiresAt = base.Add(time.Duration(i) * time.Hour)
 			if i == 1 {
-				rec.State = "VALIDATED"
+				rec.State = ports.ProcessStateValidated
 			}
 			require.NoError(t, s.Create(ctx, rec))
 		}
@@ -302,7 +302,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		n, err = s.ExpireDue(ctx, now, 10)
 		require.NoError(t, err)
 		require.Zero(t, n)
-		for i, want := range []string{ports.ProcessStateExpired, "VALIDATED", ports.ProcessStateExpired, ports.ProcessStateCreated} {
+		for i, want := range []string{ports.ProcessStateExpired, ports.ProcessStateValidated, ports.ProcessStateExpired, ports.ProcessStateCreated} {
 			got, err := s.Get(ctx, fmt.Sprint("org-", i%2), processID(i))
 			require.NoError(t, err)
 			require.Equal(t, want, got.State, "process %d", i)
@@ -345,7 +345,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 				if p.State != ports.ProcessStateCreated {
 					return errNotCreated
 				}
-				p.State = "VALIDATED"
+				p.State = ports.ProcessStateValidated
 				return nil
 			})
 			switch {
@@ -482,7 +482,7 @@ func RunProcessStoreOutbox(t *testing.T, newStores func(t *testing.T) ProcessOut
 			rec := processRecord(processID(i), fmt.Sprint("org-", i%2), base)
 			rec.ExpiresAt = base.Add(time.Duration(i) * time.Hour)
 			if i == 1 {
-				rec.State = "VALIDATED"
+				rec.State = ports.ProcessStateValidated
 			}
 			require.NoError(t, s.Processes.Create(ctx, rec))
 			ids = append(ids, rec.ID)
