@@ -76,19 +76,8 @@ const (
 
 // MSISDN is a phone number: the country calling code and the national number, digits
 // only (a leading "+" on the country code and spaces in the number are accepted and
-// dropped).
-type MSISDN struct {
-	CountryCode string
-	PhoneNumber string
-}
-
-// E164 returns the number in E.164 form, e.g. "+34600111222", or "" when it is not set.
-func (m MSISDN) E164() string {
-	if m.CountryCode == "" && m.PhoneNumber == "" {
-		return ""
-	}
-	return "+" + m.CountryCode + m.PhoneNumber
-}
+// dropped). It is the ports type, one type for one concept.
+type MSISDN = ports.ProcessPhone
 
 // IdentityDocument is an identity document of the actor.
 type IdentityDocument struct {
@@ -473,7 +462,7 @@ func toProcess(r ports.ProcessRecord, now time.Time) Process {
 		State: ProcessState(ports.EffectiveProcessState(r, now)),
 		Actor: Actor{
 			Name: a.Name, LastName: a.LastName, Email: a.Email,
-			MSISDN:           MSISDN(a.MSISDN),
+			MSISDN:           a.MSISDN,
 			IdentityDocument: IdentityDocument(a.IdentityDocument),
 			Language:         a.Language,
 		},
@@ -495,7 +484,7 @@ func toProcess(r ports.ProcessRecord, now time.Time) Process {
 func toActorRecord(a Actor) ports.ProcessActor {
 	return ports.ProcessActor{
 		Name: a.Name, LastName: a.LastName, Email: a.Email,
-		MSISDN:           ports.ProcessPhone(a.MSISDN),
+		MSISDN:           a.MSISDN,
 		IdentityDocument: ports.ProcessDocument(a.IdentityDocument),
 		Language:         a.Language,
 	}

@@ -45,7 +45,7 @@ func toMetadata(r ports.ProcessRecord, now time.Time) ProcessMetadata {
 		Channel:       ChannelType(r.ChannelType),
 		Language:      r.Actor.Language,
 	}
-	contact := MSISDN(r.Actor.MSISDN).E164()
+	contact := r.Actor.MSISDN.E164()
 	if m.Channel == ChannelEmail {
 		contact = r.Actor.Email
 	}

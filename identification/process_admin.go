@@ -260,12 +260,12 @@ func (s *ProcessService) draw(ctx context.Context, rec ports.ProcessRecord, now 
 	}
 	switch ChannelType(rec.ChannelType) {
 	case ChannelSMS:
-		req.Recipient = MSISDN(rec.Actor.MSISDN).E164()
+		req.Recipient = rec.Actor.MSISDN.E164()
 		if s.sms != nil {
 			req.Send = s.sms.SendSMS
 		}
 	case ChannelWhatsApp:
-		req.Recipient = MSISDN(rec.Actor.MSISDN).E164()
+		req.Recipient = rec.Actor.MSISDN.E164()
 		if s.whatsapp != nil {
 			req.Send = s.whatsapp.SendWhatsApp
 		}
@@ -299,7 +299,7 @@ func deliveredBy(d *otp.Draft) ChannelType { return ChannelType(strings.ToUpper(
 // not rec's own, with the actor's contact for it and a sender.
 func (s *ProcessService) fallback(rec ports.ProcessRecord) []otp.Channel {
 	var out []otp.Channel
-	phone := MSISDN(rec.Actor.MSISDN).E164()
+	phone := rec.Actor.MSISDN.E164()
 	for _, ch := range s.cfg.Fallback {
 		c := otp.Channel{Name: strings.ToLower(string(ch))}
 		switch {

@@ -48,6 +48,14 @@ type ProcessPhone struct {
 	PhoneNumber string
 }
 
+// E164 returns the number in E.164 form, e.g. "+34600111222", or "" when it is not set.
+func (p ProcessPhone) E164() string {
+	if p.CountryCode == "" && p.PhoneNumber == "" {
+		return ""
+	}
+	return "+" + p.CountryCode + p.PhoneNumber
+}
+
 // ProcessDocument is an identity document of an actor.
 type ProcessDocument struct {
 	DocumentType   string
