@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"github.com/verifykit/verifykit/adapters/httpapi"
-	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/adapters/smtp"
 	"github.com/verifykit/verifykit/adapters/twilio"
 	"github.com/verifykit/verifykit/adapters/webhook"
@@ -107,7 +106,9 @@ func (a *app) useDelivery(cfg otp.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	sms, email, whatsapp := ports.SMSSender(a.sms), ports.EmailSender(memory.NewEmailOutbox()), ports.WhatsAppSender(memory.NewWhatsAppOutbox())
+	// A channel the environment does not configure keeps the sender useSenders chose
+	// (a bounded outbox with -dev, a logging sender without).
+	sms, email, whatsapp := a.sms, a.email, a.whatsapp
 	if s.sms != nil {
 		sms = s.sms
 	}

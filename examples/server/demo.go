@@ -182,6 +182,9 @@ func (a *app) printBanner(w io.Writer, base string) {
 	p("verifykit demo server on %s", base)
 	p("storage: %s", a.storage)
 	p("")
+	if jt, ok := a.tokens.(*jwtTokens); ok && !jt.dev {
+		p("Access tokens: JWTs verified against -jwks-url; the demo tokens below work with -dev only.")
+	}
 	p("Demo tokens:")
 	p("  %-16s person requests (person_request:write, person_request:read)", tokRegistrar)
 	p("  %-16s OTP identification admin of %s (may force-delete)", tokOrgAdmin, demoOrg)
