@@ -370,7 +370,7 @@ func (v *Verifier) introspect(ctx context.Context, token string) (ports.Claims, 
 	negative := func() (ports.Claims, bool, time.Time, error) {
 		return ports.Claims{}, false, now.Add(v.negTTL), nil
 	}
-	if !active || !v.vouches(answer) {
+	if !active || !v.vouches(answer) || refreshToken(answer) {
 		return negative()
 	}
 	claims, err := v.mapping.Apply(answer)
@@ -392,6 +392,21 @@ func (v *Verifier) introspect(ctx context.Context, token string) (ports.Claims, 
 		}
 	}
 	return claims, true, until, nil
+}
+
+// refreshToken reports whether an answer says the token is a refresh token
+// ("token_type", or Keycloak's "typ", or "token_use"): an authorization server that
+// introspects refresh tokens too must not have them accepted as access tokens.
+func refreshToken(answer map[string]any) bool {
+	for _, k := range []string{"token_type", "typ", "token_use"} {
+		if t, ok := answer[k].(string); ok {
+			switch strings.ToLower(t) {
+			case "refresh", "refresh_token", "refresh-token":
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // vouches checks the issuer and audience of an active answer, when configured.

@@ -2,6 +2,7 @@ package introspection_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -52,4 +53,21 @@ func TestUncachedAnswersWithoutExpStillVerify(t *testing.T) {
 	c, err := v.VerifyToken(context.Background(), "tok")
 	require.NoError(t, err)
 	require.True(t, c.ExpiresAt.After(t0), "ExpiresAt %v is after now", c.ExpiresAt)
+}
+
+// TestRefreshTokensAreNotAccessTokens: an active answer that says the token is a refresh
+// token is refused, whichever claim says it.
+func TestRefreshTokensAreNotAccessTokens(t *testing.T) {
+	s := newServer(t, introspection.ClientSecretBasic)
+	for i, claim := range []map[string]any{{"token_type": "refresh_token"}, {"typ": "Refresh"}, {"token_use": "refresh"}} {
+		s.set(fmt.Sprint("refresh-", i), active(t0.Add(time.Hour), claim))
+	}
+	s.set("access", active(t0.Add(time.Hour), map[string]any{"typ": "Bearer", "token_type": "Bearer"}))
+	v := newVerifier(t, s, memory.NewClock(t0), nil)
+	for i := range 3 {
+		_, err := v.VerifyToken(context.Background(), fmt.Sprint("refresh-", i))
+		requireInvalid(t, err)
+	}
+	_, err := v.VerifyToken(context.Background(), "access")
+	require.NoError(t, err)
 }
