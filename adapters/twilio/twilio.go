@@ -55,6 +55,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/adapters/internal/sendutil"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -318,7 +319,7 @@ func (s *Sender) send(ctx context.Context, channel, to, from string, msg ports.M
 	body := form.Encode()
 	masked := ports.MaskRecipient(msg.To)
 	for try := 0; ; try++ {
-		if err := pace(ctx, s.limiter); err != nil {
+		if err := sendutil.Pace(ctx, s.limiter, "twilio"); err != nil {
 			return err
 		}
 		sid, err := s.post(ctx, body)
@@ -334,7 +335,7 @@ func (s *Sender) send(ctx context.Context, channel, to, from string, msg ports.M
 			s.log.LogAttrs(ctx, slog.LevelWarn, "twilio message not sent", attrs...)
 			return err
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := sendutil.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
@@ -387,7 +388,7 @@ func (s *Sender) post(ctx context.Context, body string) (string, error) {
 		}
 		return m.SID, nil // accepted, even if the answer's body was cut short
 	}
-	e := &Error{Status: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	e := &Error{Status: resp.StatusCode, RetryAfter: sendutil.RetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	var ae apiError
 	if json.Unmarshal(data, &ae) == nil {
 		e.Code, e.MoreInfo = ae.Code, ae.MoreInfo
@@ -410,46 +411,4 @@ func retryWait(err error, try int) (time.Duration, bool) {
 		return 0, false
 	}
 	return time.Duration(100<<min(try, 6)) * time.Millisecond, true
-}
-
-// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date; zero when
-// absent or malformed.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
-// pace waits for a token of l (nil: no pacing). A cancelled ctx ends the wait with its
-// error; a deadline the wait would pass ends it with context.DeadlineExceeded.
-func pace(ctx context.Context, l *rate.Limiter) error {
-	if l == nil {
-		return nil
-	}
-	if err := l.Wait(ctx); err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return fmt.Errorf("twilio: waiting for the send pace: %w", ctxErr)
-		}
-		return fmt.Errorf("twilio: waiting for the send pace: %w", context.DeadlineExceeded)
-	}
-	return nil
-}
-
-// sleep waits d, or until ctx ends (its error).
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -39,6 +39,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/adapters/internal/sendutil"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -204,7 +205,7 @@ func (s *Sender) Send(ctx context.Context, channel string, msg ports.Message) er
 	}
 	to := ports.MaskRecipient(msg.To)
 	for try := 0; ; try++ {
-		if err := pace(ctx, s.limiter); err != nil {
+		if err := sendutil.Pace(ctx, s.limiter, "webhook"); err != nil {
 			return err
 		}
 		status, err := s.post(ctx, msg.IdempotencyKey, body)
@@ -220,7 +221,7 @@ func (s *Sender) Send(ctx context.Context, channel string, msg ports.Message) er
 				slog.Bool("permanent", errors.Is(err, ports.ErrPermanent)), slog.String("error", err.Error()))
 			return err
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := sendutil.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
@@ -246,7 +247,7 @@ func (s *Sender) post(ctx context.Context, id string, body []byte) (int, error) 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp.StatusCode, nil
 	}
-	return resp.StatusCode, &StatusError{StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), s.clock.Now())}
+	return resp.StatusCode, &StatusError{StatusCode: resp.StatusCode, RetryAfter: sendutil.RetryAfter(resp.Header.Get("Retry-After"), s.clock.Now())}
 }
 
 // retryWait says whether err may be tried again and after how long: the gateway's
@@ -278,45 +279,3 @@ func (e transportError) Error() string {
 }
 
 func (e transportError) Unwrap() error { return e.err }
-
-// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date. Zero when
-// absent or malformed.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
-// pace waits for a token of l (nil: no pacing). A cancelled ctx ends the wait with its
-// error; a deadline that the wait would pass ends it with context.DeadlineExceeded.
-func pace(ctx context.Context, l *rate.Limiter) error {
-	if l == nil {
-		return nil
-	}
-	if err := l.Wait(ctx); err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return fmt.Errorf("webhook: waiting for the send pace: %w", ctxErr)
-		}
-		return fmt.Errorf("webhook: waiting for the send pace: %w", context.DeadlineExceeded)
-	}
-	return nil
-}
-
-// sleep waits d, or until ctx ends (its error).
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
