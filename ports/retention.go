@@ -74,3 +74,16 @@ func firstAfterTime(times []time.Time, t time.Time) int {
 	}
 	return lo
 }
+
+// LongestPer returns the longest Per of limits, and false when a limit has a Max or Per
+// that is not positive (a limiter refuses such limits).
+func LongestPer(limits []RateLimit) (time.Duration, bool) {
+	var longest time.Duration
+	for _, lim := range limits {
+		if lim.Max <= 0 || lim.Per <= 0 {
+			return 0, false
+		}
+		longest = max(longest, lim.Per)
+	}
+	return longest, true
+}

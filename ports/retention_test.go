@@ -43,3 +43,16 @@ func TestDecideRateSortedAgreesWithDecideRate(t *testing.T) {
 		require.Equal(t, ports.DecideRate(times, now, limits), ports.DecideRateSorted(times, now, limits), "%v at %v with %v", times, now, limits)
 	}
 }
+
+func TestLongestPer(t *testing.T) {
+	got, ok := ports.LongestPer([]ports.RateLimit{{Max: 1, Per: time.Minute}, {Max: 5, Per: time.Hour}})
+	require.True(t, ok)
+	require.Equal(t, time.Hour, got)
+	_, ok = ports.LongestPer([]ports.RateLimit{{Max: 1, Per: time.Minute}, {Max: 0, Per: time.Hour}})
+	require.False(t, ok, "a limit that allows nothing is refused")
+	_, ok = ports.LongestPer([]ports.RateLimit{{Max: 1}})
+	require.False(t, ok)
+	got, ok = ports.LongestPer(nil)
+	require.True(t, ok)
+	require.Zero(t, got)
+}

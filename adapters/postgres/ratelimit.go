@@ -174,12 +174,10 @@ func (l *RateLimiter) Undo(ctx context.Context, key string, at time.Time) error 
 }
 
 // checkLimits returns the longest Per of limits.
-func checkLimits(limits []ports.RateLimit) (longest time.Duration, err error) {
-	for _, lim := range limits {
-		if lim.Max <= 0 || lim.Per <= 0 {
-			return 0, errBadLimit
-		}
-		longest = max(longest, lim.Per)
+func checkLimits(limits []ports.RateLimit) (time.Duration, error) {
+	longest, ok := ports.LongestPer(limits)
+	if !ok {
+		return 0, errBadLimit
 	}
 	return longest, nil
 }

@@ -105,12 +105,9 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 	if len(limits) == 0 {
 		return ports.RateDecision{Allowed: true}, nil // nothing to count against
 	}
-	var longest time.Duration
-	for _, lim := range limits {
-		if lim.Max <= 0 || lim.Per <= 0 {
-			return ports.RateDecision{}, errBadLimit
-		}
-		longest = max(longest, lim.Per)
+	longest, ok := ports.LongestPer(limits)
+	if !ok {
+		return ports.RateDecision{}, errBadLimit
 	}
 	keep := l.retention.Keep(longest)
 	now = now.Round(0)

@@ -13,6 +13,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/adapters/internal/sendutil"
 )
 
 // DefaultPrefix starts every key of a DB whose Options name no Prefix.
@@ -287,14 +288,10 @@ func (db *DB) eval(ctx context.Context, script *goredis.Script, key string, reco
 
 // sleep waits d, or until ctx is done (KindUnavailable).
 func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
+	if sendutil.Sleep(ctx, d) != nil {
 		return ctxError(ctx)
 	}
+	return nil
 }
 
 // newToken returns a fresh write token (see OTPStore): random, so a key that was deleted and

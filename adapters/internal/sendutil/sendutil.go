@@ -1,6 +1,6 @@
-// Package sendutil holds what the HTTP delivery adapters (adapters/twilio, adapters/webhook)
-// share: reading Retry-After, waiting for the send pace, and waiting between tries, each
-// ending with the call's context.
+// Package sendutil holds what adapters that call a service again and again share: reading
+// Retry-After and waiting for the send pace (adapters/twilio, adapters/webhook), and waiting
+// between tries (those and adapters/redis), each ending with the call's context.
 package sendutil
 
 import (
