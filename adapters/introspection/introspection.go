@@ -86,6 +86,9 @@ const DefaultNegativeTTL = 10 * time.Second
 // DefaultMaxEntries is the default of Config.MaxEntries.
 const DefaultMaxEntries = 10_000
 
+// DefaultMaxInFlight is the default of Config.MaxInFlight.
+const DefaultMaxInFlight = 256
+
 // DefaultMaxTokenBytes is the default of Config.MaxTokenBytes.
 const DefaultMaxTokenBytes = 16 << 10
 
@@ -119,6 +122,11 @@ type Config struct {
 	NegativeTTL time.Duration
 	// MaxEntries bounds the cache. Default DefaultMaxEntries.
 	MaxEntries int
+	// MaxInFlight bounds the introspection calls under way at once (one per distinct
+	// token; callers of one token share its call). A token that would start one more is
+	// answered unavailable without a call, so a flood of made-up tokens cannot make the
+	// verifier flood the authorization server. Default DefaultMaxInFlight.
+	MaxInFlight int
 	// MaxTokenBytes is the longest token sent to the endpoint. Default
 	// DefaultMaxTokenBytes.
 	MaxTokenBytes int
@@ -148,6 +156,8 @@ type Verifier struct {
 	lru      *list.List                 // front: most recently used
 	max      int
 	inflight map[[32]byte]*call
+	// maxInFlight bounds len(inflight).
+	maxInFlight int
 }
 
 var _ ports.TokenVerifier = (*Verifier)(nil)
@@ -186,7 +196,7 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.AuthMethod != ClientSecretBasic && cfg.AuthMethod != ClientSecretPost {
 		bad("AuthMethod", "inclusion", "is not ClientSecretBasic or ClientSecretPost")
 	}
-	if cfg.Timeout < 0 || cfg.MaxEntries < 0 || cfg.MaxTokenBytes < 0 {
+	if cfg.Timeout < 0 || cfg.MaxEntries < 0 || cfg.MaxTokenBytes < 0 || cfg.MaxInFlight < 0 {
 		bad("Timeout", "range", "Timeout, MaxEntries and MaxTokenBytes must not be negative")
 	}
 	mapping := cfg.Claims.WithDefaults()
@@ -205,7 +215,7 @@ func New(cfg Config) (*Verifier, error) {
 		timeout:  orDuration(cfg.Timeout, DefaultTimeout),
 		ttl:      orDuration(cfg.CacheTTL, DefaultCacheTTL),
 		negTTL:   orDuration(cfg.NegativeTTL, DefaultNegativeTTL),
-		maxBytes: cfg.MaxTokenBytes, max: cfg.MaxEntries,
+		maxBytes: cfg.MaxTokenBytes, max: cfg.MaxEntries, maxInFlight: cfg.MaxInFlight,
 		client: cfg.HTTPClient, clock: depcheck.ClockOr(cfg.Clock), log: depcheck.LoggerOr(cfg.Logger),
 		cache: map[[32]byte]*list.Element{}, lru: list.New(), inflight: map[[32]byte]*call{},
 	}
@@ -214,6 +224,9 @@ func New(cfg Config) (*Verifier, error) {
 	}
 	if out.max == 0 {
 		out.max = DefaultMaxEntries
+	}
+	if out.maxInFlight == 0 {
+		out.maxInFlight = DefaultMaxInFlight
 	}
 	if out.client == nil {
 		out.client = &http.Client{Timeout: out.timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -259,6 +272,10 @@ func (v *Verifier) VerifyToken(ctx context.Context, token string) (ports.Claims,
 	}
 	c, found := v.inflight[k]
 	if !found {
+		if len(v.inflight) >= v.maxInFlight {
+			v.mu.Unlock()
+			return ports.Claims{}, verifykit.Wrap(verifykit.KindUnavailable, MsgUnavailable, errTooManyInFlight)
+		}
 		c = &call{done: make(chan struct{})}
 		v.inflight[k] = c
 	}
@@ -275,6 +292,10 @@ func (v *Verifier) VerifyToken(ctx context.Context, token string) (ports.Claims,
 		return ports.Claims{}, verifykit.Wrap(verifykit.KindUnavailable, MsgUnavailable, ctx.Err())
 	}
 }
+
+// errTooManyInFlight is the cause of the answer to a token that would start a call past
+// Config.MaxInFlight.
+var errTooManyInFlight = errors.New("introspection: too many calls under way")
 
 // ask introspects token, caches the answer and hands it to the waiters of c.
 func (v *Verifier) ask(ctx context.Context, k [32]byte, token string, c *call) {

@@ -71,3 +71,23 @@ func TestRefreshTokensAreNotAccessTokens(t *testing.T) {
 	_, err := v.VerifyToken(context.Background(), "access")
 	require.NoError(t, err)
 }
+
+// TestCallsUnderWayAreBounded: while MaxInFlight calls hang, a further made-up token is
+// answered unavailable without a call to the server.
+func TestCallsUnderWayAreBounded(t *testing.T) {
+	s := newServer(t, introspection.ClientSecretBasic)
+	s.hang.Store(true)
+	v := newVerifier(t, s, memory.NewClock(t0), func(c *introspection.Config) { c.MaxInFlight = 3 })
+	for i := range 3 {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // the caller goes; its call stays under way
+		_, err := v.VerifyToken(ctx, fmt.Sprint("made-up-", i))
+		require.ErrorIs(t, err, verifykit.ErrUnavailable)
+	}
+	for s.calls.Load() < 3 { // the three calls reach the server (no time limit: go test's own bounds a hang)
+		time.Sleep(time.Millisecond)
+	}
+	_, err := v.VerifyToken(context.Background(), "one-more")
+	require.ErrorIs(t, err, verifykit.ErrUnavailable)
+	require.EqualValues(t, 3, s.calls.Load(), "no fourth call")
+}
