@@ -115,7 +115,7 @@ func (h *Handler) authMethodRoutes(s *authmethod.Service) {
 	const base = "/api/pis/authentication_methods/{id}/actions/deactivate"
 	request := func(r *http.Request) (authmethod.DeactivateRequest, error) {
 		var b deactivateBody
-		if err := decodeJSON(r, &b, true); err != nil {
+		if err := h.decodeJSON(r, &b, true); err != nil {
 			return authmethod.DeactivateRequest{}, err
 		}
 		return authmethod.DeactivateRequest{Token: bearer(r), PersonID: b.PersonID, MethodID: r.PathValue("id")}, nil

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/verifykit/verifykit"
 )
@@ -25,7 +26,7 @@ const MaxBodyBytes = 1 << 20
 // body at most MaxBodyBytes (413) and well-formed (400), and every property must be one
 // dst knows, of the right type (422, each offending property named by its JSONPath). An
 // empty body is an empty object when emptyOK, else 400.
-func decodeJSON(r *http.Request, dst any, emptyOK bool) error {
+func (h *Handler) decodeJSON(r *http.Request, dst any, emptyOK bool) error {
 	if r.Body == nil {
 		r.Body = http.NoBody
 	}
@@ -46,7 +47,7 @@ func decodeJSON(r *http.Request, dst any, emptyOK bool) error {
 	if err := checkContentType(r); err != nil {
 		return err
 	}
-	return decodeStrict(body, dst)
+	return decodeStrictWith(&h.fields, body, dst)
 }
 
 func checkContentType(r *http.Request) error {
@@ -61,7 +62,27 @@ func checkContentType(r *http.Request) error {
 
 // decodeStrict decodes a JSON document into dst, reporting every unknown property and every
 // type mismatch with its JSONPath.
-func decodeStrict(body []byte, dst any) error {
+func decodeStrict(body []byte, dst any) error { return decodeStrictWith(nil, body, dst) }
+
+// fieldCache remembers jsonFields per type: the decoding of every request body checks its
+// tree against the fields of the same few types. A Handler owns one; nil computes them
+// each time.
+type fieldCache struct{ m sync.Map } // reflect.Type -> map[string]reflect.Type
+
+// fields returns jsonFields(t), remembered.
+func (c *fieldCache) fields(t reflect.Type) map[string]reflect.Type {
+	if c == nil {
+		return jsonFields(t)
+	}
+	if f, ok := c.m.Load(t); ok {
+		return f.(map[string]reflect.Type)
+	}
+	f, _ := c.m.LoadOrStore(t, jsonFields(t))
+	return f.(map[string]reflect.Type)
+}
+
+// decodeStrictWith is decodeStrict with the fields of the types remembered in c.
+func decodeStrictWith(c *fieldCache, body []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var tree any
@@ -72,7 +93,7 @@ func decodeStrict(body []byte, dst any) error {
 		return verifykit.New(verifykit.KindBadRequest, "The request body must hold one JSON value.")
 	}
 	var v verifykit.Validation
-	checkTree(&v, tree, reflect.TypeOf(dst).Elem(), "$")
+	checkTree(c, &v, tree, reflect.TypeOf(dst).Elem(), "$")
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -114,7 +135,7 @@ var (
 )
 
 // checkTree compares a decoded JSON value with the Go type it will be decoded into.
-func checkTree(v *verifykit.Validation, val any, t reflect.Type, path string) {
+func checkTree(c *fieldCache, v *verifykit.Validation, val any, t reflect.Type, path string) {
 	if val == nil {
 		return // null leaves the zero value
 	}
@@ -140,14 +161,14 @@ func checkTree(v *verifykit.Validation, val any, t reflect.Type, path string) {
 			mismatch(v, path, "object", val)
 			return
 		}
-		fields := jsonFields(t)
+		fields := c.fields(t)
 		for _, key := range sortedKeys(obj) {
 			f, ok := fields[key]
 			if !ok {
 				v.Add(path+"."+key, "schema_additional_properties", "is not a known property")
 				continue
 			}
-			checkTree(v, obj[key], f, path+"."+key)
+			checkTree(c, v, obj[key], f, path+"."+key)
 		}
 	case reflect.Map:
 		obj, ok := val.(map[string]any)
@@ -156,7 +177,7 @@ func checkTree(v *verifykit.Validation, val any, t reflect.Type, path string) {
 			return
 		}
 		for _, key := range sortedKeys(obj) {
-			checkTree(v, obj[key], t.Elem(), path+"."+key)
+			checkTree(c, v, obj[key], t.Elem(), path+"."+key)
 		}
 	case reflect.Slice, reflect.Array:
 		arr, ok := val.([]any)
@@ -165,7 +186,7 @@ func checkTree(v *verifykit.Validation, val any, t reflect.Type, path string) {
 			return
 		}
 		for i, el := range arr {
-			checkTree(v, el, t.Elem(), path+"["+strconv.Itoa(i)+"]")
+			checkTree(c, v, el, t.Elem(), path+"["+strconv.Itoa(i)+"]")
 		}
 	case reflect.String:
 		if _, ok := val.(string); !ok {

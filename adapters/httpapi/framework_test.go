@@ -41,7 +41,7 @@ func newTestAPI(t *testing.T, logs *bytes.Buffer) *Handler {
 	a := &Handler{mux: http.NewServeMux(), log: slog.New(slog.NewJSONHandler(logs, nil))}
 	a.handle("POST", "/things/{id}", func(w http.ResponseWriter, r *http.Request) error {
 		var b testBody
-		if err := decodeJSON(r, &b, false); err != nil {
+		if err := a.decodeJSON(r, &b, false); err != nil {
 			return err
 		}
 		switch b.Name {

@@ -30,6 +30,7 @@ type Handler struct {
 
 	clients ClientVerifier // Options.Clients: checks the api-key of the eHealth routes
 	tracing Tracing        // Options.Tracing: a server span per request
+	fields  fieldCache     // the JSON fields of the request body types, for decodeJSON
 }
 
 // Services are the domain services whose routes a Handler serves. A nil service's routes

@@ -146,7 +146,7 @@ func (h *Handler) personRequestRoutes(s *personrequest.Service) {
 	}
 	h.handle("POST", base, func(w http.ResponseWriter, r *http.Request) error {
 		var b createPersonRequestBody
-		if err := decodeJSON(r, &b, false); err != nil {
+		if err := h.decodeJSON(r, &b, false); err != nil {
 			return err
 		}
 		req := personrequest.CreateRequest{Token: bearer(r), Person: b.Person.domain()}
@@ -165,7 +165,7 @@ func (h *Handler) personRequestRoutes(s *personrequest.Service) {
 			Alias string `json:"alias"`
 			Type  string `json:"type"`
 		}
-		if err := decodeJSON(r, &b, true); err != nil {
+		if err := h.decodeJSON(r, &b, true); err != nil {
 			return err
 		}
 		res, err := s.ResendAuthMethod(r.Context(), personrequest.ResendRequest{
@@ -179,7 +179,7 @@ func (h *Handler) personRequestRoutes(s *personrequest.Service) {
 		var b struct {
 			VerificationCode string `json:"verification_code"`
 		}
-		if err := decodeJSON(r, &b, true); err != nil {
+		if err := h.decodeJSON(r, &b, true); err != nil {
 			return err
 		}
 		res, err := s.Approve(r.Context(), personrequest.ApproveRequest{
@@ -196,7 +196,7 @@ func (h *Handler) personRequestRoutes(s *personrequest.Service) {
 		{"cancel", (*personrequest.Service).Cancel},
 	} {
 		h.handle("PATCH", base+"/{id}/actions/"+a.name, func(w http.ResponseWriter, r *http.Request) error {
-			if err := decodeJSON(r, &struct{}{}, true); err != nil {
+			if err := h.decodeJSON(r, &struct{}{}, true); err != nil {
 				return err
 			}
 			res, err := a.do(s, r.Context(), personrequest.ActionRequest{Token: bearer(r), ID: r.PathValue("id")})

@@ -21,7 +21,7 @@ func (h *Handler) processRoutes(s *identification.ProcessService) {
 	}
 	h.handle("POST", base, func(w http.ResponseWriter, r *http.Request) error {
 		var b createProcessBody
-		if err := decodeJSON(r, &b, false); err != nil {
+		if err := h.decodeJSON(r, &b, false); err != nil {
 			return asBadRequest(err)
 		}
 		res, err := s.Create(r.Context(), identification.CreateProcessRequest{
@@ -53,7 +53,7 @@ func (h *Handler) processRoutes(s *identification.ProcessService) {
 		return answer(w, http.StatusOK, toWireProcess(res, ""), err)
 	})
 	h.handle("POST", base+"/{id}/resend", func(w http.ResponseWriter, r *http.Request) error {
-		if err := decodeJSON(r, &struct{}{}, true); err != nil {
+		if err := h.decodeJSON(r, &struct{}{}, true); err != nil {
 			return asBadRequest(err)
 		}
 		res, err := s.Resend(r.Context(), one(r))
@@ -71,7 +71,7 @@ func (h *Handler) processRoutes(s *identification.ProcessService) {
 		var b struct {
 			Reason string `json:"reason"`
 		}
-		if err := decodeJSON(r, &b, false); err != nil {
+		if err := h.decodeJSON(r, &b, false); err != nil {
 			return asBadRequest(err)
 		}
 		req := one(r)
@@ -102,7 +102,7 @@ func (h *Handler) processRoutes(s *identification.ProcessService) {
 			Code      string `json:"code"`
 			TwoFactor string `json:"two_factor"`
 		}
-		if err := decodeJSON(r, &b, false); err != nil {
+		if err := h.decodeJSON(r, &b, false); err != nil {
 			return asBadRequest(err)
 		}
 		req := one(r)

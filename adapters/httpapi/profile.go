@@ -17,14 +17,14 @@ func (h *Handler) profileRoutes(s *identification.ProfileService) {
 	})
 	h.handle("PATCH", base+"/my", func(w http.ResponseWriter, r *http.Request) error {
 		var b updateProfileBody
-		if err := decodeJSON(r, &b, false); err != nil {
+		if err := h.decodeJSON(r, &b, false); err != nil {
 			return err
 		}
 		res, err := s.UpdateProfile(r.Context(), b.domain(bearer(r)))
 		return answer(w, http.StatusOK, toWireProfileResult(res), err)
 	})
 	h.handle("POST", base+"/my/submit-identification", func(w http.ResponseWriter, r *http.Request) error {
-		if err := decodeJSON(r, &struct{}{}, true); err != nil {
+		if err := h.decodeJSON(r, &struct{}{}, true); err != nil {
 			return err
 		}
 		res, err := s.SubmitIdentification(r.Context(), identification.SubmitIdentificationRequest{Token: bearer(r)})
@@ -32,7 +32,7 @@ func (h *Handler) profileRoutes(s *identification.ProfileService) {
 	})
 	h.handle("POST", base+"/my/reset-identification", func(w http.ResponseWriter, r *http.Request) error {
 		var b askForResetBody
-		if err := decodeJSON(r, &b, true); err != nil {
+		if err := h.decodeJSON(r, &b, true); err != nil {
 			return err
 		}
 		res, err := s.AskForReset(r.Context(), identification.AskForResetRequest{Token: bearer(r), Description: b.Description})
@@ -40,7 +40,7 @@ func (h *Handler) profileRoutes(s *identification.ProfileService) {
 	})
 	h.handle("POST", base+"/view-reset-identification-requests", func(w http.ResponseWriter, r *http.Request) error {
 		var b viewResetRequestsBody
-		if err := decodeJSON(r, &b, false); err != nil {
+		if err := h.decodeJSON(r, &b, false); err != nil {
 			return err
 		}
 		res, err := s.ViewResetRequests(r.Context(), b.domain(bearer(r)))
@@ -48,7 +48,7 @@ func (h *Handler) profileRoutes(s *identification.ProfileService) {
 	})
 	decide := func(approve bool) handlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) error {
-			if err := decodeJSON(r, &struct{}{}, true); err != nil {
+			if err := h.decodeJSON(r, &struct{}{}, true); err != nil {
 				return err
 			}
 			req := identification.DecideResetRequest{Token: bearer(r), UserID: r.PathValue("userId"), RequestID: r.PathValue("reqId")}
@@ -66,7 +66,7 @@ func (h *Handler) profileRoutes(s *identification.ProfileService) {
 	h.handle("POST", base+"/{userId}/reset-identification-requests/{reqId}/decline", decide(false))
 	h.handle("POST", base+"/{id}/reset", func(w http.ResponseWriter, r *http.Request) error {
 		var b resetIdentificationBody
-		if err := decodeJSON(r, &b, false); err != nil {
+		if err := h.decodeJSON(r, &b, false); err != nil {
 			return err
 		}
 		res, err := s.ResetIdentification(r.Context(), identification.ResetIdentificationRequest{
@@ -76,7 +76,7 @@ func (h *Handler) profileRoutes(s *identification.ProfileService) {
 	})
 	h.handle("POST", base+"/{id}/identification-status", func(w http.ResponseWriter, r *http.Request) error {
 		var b setIdentificationStatusBody
-		if err := decodeJSON(r, &b, false); err != nil {
+		if err := h.decodeJSON(r, &b, false); err != nil {
 			return err
 		}
 		res, err := s.SetIdentificationStatus(r.Context(), identification.SetIdentificationStatusRequest{
