@@ -95,7 +95,7 @@ func (e *profileEnv) addProfile(t testing.TB, user, org string, st ports.Identif
 		CreatedAt: profileT0.Add(-time.Hour), UpdatedAt: profileT0.Add(-time.Hour),
 	}
 	require.NoError(t, e.profiles.Create(context.Background(), rec))
-	return rec
+	return e.stored(t, user) // as stored: with the version the store gave it
 }
 
 func (e *profileEnv) stored(t testing.TB, user string) ports.ProfileRecord {

@@ -183,6 +183,10 @@ type ProfileRecord struct {
 	// CreatedAt and UpdatedAt are when the record was created and last written.
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Version counts the stored changes of the profile: Create stores 1, each Update the
+	// version it read plus one, whatever the caller left in it. The store sets it as the
+	// AggregateVersion of the Outbox events about the profile (StampVersion).
+	Version int64
 
 	// OpenResetRequest is the user's open (PENDING) reset identification request, nil when
 	// there is none. The store reads it with the profile (Get, Update) and writes it with the

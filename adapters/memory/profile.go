@@ -62,6 +62,8 @@ func (s *ProfileStore) Create(ctx context.Context, rec ports.ProfileRecord) erro
 			return err
 		}
 		stored := rec.Clone()
+		stored.Version = 1
+		ports.StampVersion(stored.Outbox, stored.UserID, stored.Version)
 		s.pub.publish(stored.Outbox)
 		stored.OpenResetRequest, stored.Audit, stored.Outbox = nil, nil, nil
 		recs[rec.UserID] = stored
@@ -97,9 +99,12 @@ func (s *ProfileStore) Update(ctx context.Context, userID string, fn func(*ports
 			copied := *loaded
 			r.OpenResetRequest = &copied
 		}
+		version := r.Version + 1
 		if err := fn(r); err != nil {
 			return err
 		}
+		r.Version = version
+		ports.StampVersion(r.Outbox, userID, version)
 		var err error
 		open, err = s.side.write(userID, loaded, r.OpenResetRequest, r.Audit)
 		r.OpenResetRequest, r.Audit = nil, nil // the shard keeps the profile only

@@ -9,8 +9,9 @@ import (
 
 // profileStores returns a new ProfileStore with its read views.
 func profileStores(*testing.T) porttest.ProfileStores {
-	s := memory.NewProfileStore()
-	return porttest.ProfileStores{Profiles: s, ResetRequests: s.ResetRequests(), Audit: s.AuditLog()}
+	s, o := memory.NewProfileStore(), memory.NewOutbox()
+	s.PublishTo(o)
+	return porttest.ProfileStores{Profiles: s, ResetRequests: s.ResetRequests(), Audit: s.AuditLog(), Outbox: o}
 }
 
 func TestProfileStoreConformance(t *testing.T) {

@@ -23,7 +23,7 @@ func TestConformance(t *testing.T) {
 	})
 	profileStores := func(t *testing.T) porttest.ProfileStores {
 		d := db(t)
-		return porttest.ProfileStores{Profiles: d.ProfileStore(), ResetRequests: d.ResetRequestStore(), Audit: d.ProfileAuditLog()}
+		return porttest.ProfileStores{Profiles: d.ProfileStore(), ResetRequests: d.ResetRequestStore(), Audit: d.ProfileAuditLog(), Outbox: d.Outbox()}
 	}
 	t.Run("ProfileStore", func(t *testing.T) { porttest.RunProfileStore(t, profileStores) })
 	t.Run("ResetRequestStore", func(t *testing.T) { porttest.RunResetRequestStore(t, profileStores) })

@@ -34,7 +34,7 @@ type ProfileStore struct {
 }
 
 // profileColumns are the columns scanProfile reads, in its order.
-const profileColumns = "user_id, organization_id, profile, documents, mandatory_fields, pending_fields, reset_at, reset_by, created_at, updated_at"
+const profileColumns = "user_id, organization_id, profile, documents, mandatory_fields, pending_fields, reset_at, reset_by, created_at, updated_at, version"
 
 // openRequestColumns are the columns of a reset request that scanProfileWithOpen reads after
 // the profile's, in its order (the user id is the profile's).
@@ -59,13 +59,13 @@ func newProfileStore(db *DB) *ProfileStore {
 	t, rt, at := db.table("profiles"), db.table("reset_requests"), db.table("profile_audit_events")
 	return &ProfileStore{
 		db:      db,
-		qInsert: "insert into " + t + " (" + profileColumns + ", status) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+		qInsert: "insert into " + t + " (" + profileColumns + ", status) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
 		qGet: "select " + qualified("p", profileColumns) + ", " + qualified("r", openRequestColumns) +
 			" from " + t + " p left join " + rt + " r on r.user_id = p.user_id and r.status = 'PENDING' where p.user_id = $1",
 		qLock: "select " + profileColumns + " from " + t + " where user_id = $1 for update",
 		qOpen: "select " + resetRequestColumns + " from " + rt + " where user_id = $1 and status = 'PENDING'",
 		qUpdate: "update " + t + " set organization_id = $2, profile = $3, documents = $4, mandatory_fields = $5," +
-			" pending_fields = $6, reset_at = $7, reset_by = $8, created_at = $9, updated_at = $10, status = $11 where user_id = $1",
+			" pending_fields = $6, reset_at = $7, reset_by = $8, created_at = $9, updated_at = $10, version = $11, status = $12 where user_id = $1",
 		qInsertRequest: "insert into " + rt + " (" + resetRequestColumns + ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 		qUpdateRequest: "update " + rt + " set description = $3, organization_id = $4, status = $5, initiator_user_id = $6," +
 			" decided_by = $7, created_at = $8, decided_at = $9 where id = $1 and user_id = $2",
@@ -80,14 +80,14 @@ func profileArgs(rec *ports.ProfileRecord) []any {
 		docs = []ports.ProfileDocument{}
 	}
 	return []any{rec.UserID, rec.OrganizationID, rec.Profile, docs, strs(rec.MandatoryFields), strs(rec.PendingFields),
-		optTime(rec.ResetAt), rec.ResetBy, optTime(rec.CreatedAt), optTime(rec.UpdatedAt), string(rec.Profile.Status)}
+		optTime(rec.ResetAt), rec.ResetBy, optTime(rec.CreatedAt), optTime(rec.UpdatedAt), rec.Version, string(rec.Profile.Status)}
 }
 
 // profileScanTargets are the scan targets of profileColumns for rec; finish stores the times.
 func profileScanTargets(rec *ports.ProfileRecord) (targets []any, finish func()) {
 	var resetAt, createdAt, updatedAt *time.Time
 	targets = []any{&rec.UserID, &rec.OrganizationID, &rec.Profile, &rec.Documents, &rec.MandatoryFields, &rec.PendingFields,
-		&resetAt, &rec.ResetBy, &createdAt, &updatedAt}
+		&resetAt, &rec.ResetBy, &createdAt, &updatedAt, &rec.Version}
 	return targets, func() {
 		rec.ResetAt, rec.CreatedAt, rec.UpdatedAt = fromOptTime(resetAt), fromOptTime(createdAt), fromOptTime(updatedAt)
 	}
@@ -148,6 +148,8 @@ func (s *ProfileStore) Create(ctx context.Context, rec ports.ProfileRecord) erro
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	rec.Version = 1
+	ports.StampVersion(rec.Outbox, rec.UserID, rec.Version)
 	b := &pgx.Batch{}
 	b.Queue(s.qInsert, profileArgs(&rec)...)
 	if rec.OpenResetRequest != nil {
@@ -206,7 +208,8 @@ func (s *ProfileStore) Update(ctx context.Context, userID string, fn func(*ports
 		}
 		return rec, nil
 	}, fn, func(b *pgx.Batch, r *ports.ProfileRecord) error {
-		r.UserID = userID
+		r.UserID, r.Version = userID, rec.Version+1
+		ports.StampVersion(r.Outbox, userID, r.Version)
 		left := r.OpenResetRequest
 		if loaded != nil && (left == nil || left.ID != loaded.ID) {
 			return ports.ErrResetRequestOpen // an open request is decided, never dropped or replaced

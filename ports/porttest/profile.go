@@ -99,8 +99,11 @@ func normalizeProfileRecord(r ports.ProfileRecord) ports.ProfileRecord {
 	return r
 }
 
+// requireSameProfile compares two records but their Versions, which the store sets (see
+// "VersionGrowsByOnePerChange").
 func requireSameProfile(t *testing.T, want, got ports.ProfileRecord, msgAndArgs ...any) {
 	t.Helper()
+	want.Version, got.Version = 0, 0
 	require.Equal(t, normalizeProfileRecord(want), normalizeProfileRecord(got), msgAndArgs...)
 }
 
@@ -131,6 +134,9 @@ type ProfileStores struct {
 	ResetRequests ports.ResetRequestStore
 	// Audit reads the audit events Profiles appends; its Append is a host's own.
 	Audit ports.ProfileAuditLog
+	// Outbox, when set, reads the events Profiles writes with its changes (the records'
+	// Outbox), so that the suite checks them too; nil: not checked.
+	Outbox ports.OutboxStore
 }
 
 func resetRequest(id, user, org string, status ports.ResetRequestStatus, created time.Time) ports.ResetRequest {
@@ -308,6 +314,42 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		_, err = s.Update(ctx, "nobody", func(*ports.ProfileRecord) error { called = true; return nil })
 		require.ErrorIs(t, err, ports.ErrProfileNotFound)
 		require.False(t, called, "fn is not called for a missing profile")
+	})
+
+	t.Run("VersionGrowsByOnePerChange", func(t *testing.T) {
+		stores := newStores(t)
+		s := stores.Profiles
+		rec := sampleProfileRecord("u1")
+		rec.Version = 41 // ignored: the store counts
+		rec.Outbox = []ports.LifecycleEvent{ports.NewLifecycleEvent("profile.test", "profile", "u1", base)}
+		require.NoError(t, s.Create(ctx, rec))
+		got, err := s.Get(ctx, "u1")
+		require.NoError(t, err)
+		require.EqualValues(t, 1, got.Version, "created: version 1")
+		for want := int64(2); want <= 3; want++ {
+			out, err := s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
+				require.Equal(t, want-1, r.Version, "fn sees the stored version")
+				r.Version = 99 // ignored
+				r.Outbox = append(r.Outbox, ports.NewLifecycleEvent("profile.test", "profile", "u1", base))
+				return nil
+			})
+			require.NoError(t, err)
+			require.Equal(t, want, out.Version)
+		}
+		_, err = s.Update(ctx, "u1", func(*ports.ProfileRecord) error { return errors.New("refused") })
+		require.Error(t, err)
+		got, err = s.Get(ctx, "u1")
+		require.NoError(t, err)
+		require.EqualValues(t, 3, got.Version, "a refused update counts nothing")
+		if stores.Outbox != nil {
+			es, err := stores.Outbox.Claim(ctx, base.Add(time.Hour), time.Minute, 10)
+			require.NoError(t, err)
+			var versions []int64
+			for _, e := range es {
+				versions = append(versions, e.Event.AggregateVersion)
+			}
+			require.Equal(t, []int64{1, 2, 3}, versions, "the events carry the version of their write")
+		}
 	})
 
 	t.Run("UpdateWritesAndReturns", func(t *testing.T) {
