@@ -55,6 +55,10 @@ type AuthMethodRecord struct {
 	IsActive bool
 	// IsPrimary marks the person's primary method.
 	IsPrimary bool
+	// Version counts the stored changes of the method: AddAuthMethod stores 1, and an
+	// UpdateAuthMethods that changes the method's values one more (whatever the caller left
+	// in it). The store sets it as the AggregateVersion of the method's Outbox events.
+	Version int64
 	// Outbox are the events to publish with this write of the method (UpdateAuthMethods;
 	// AddAuthMethod ignores it): the store writes them to its outbox in the same atomic step
 	// and never keeps them; methods read back hold none.
@@ -178,4 +182,12 @@ type ConfidantStore interface {
 	// ErrConfidantRelationshipNotFound, without calling fn, when there is no such
 	// relationship.
 	UpdateConfidantRelationship(ctx context.Context, id string, fn func(*ConfidantRelationship) error) (ConfidantRelationship, error)
+}
+
+// SameAuthMethod reports whether a and b hold the same values, their Version and Outbox
+// aside: whether a write of a over b changes the method.
+func SameAuthMethod(a, b AuthMethodRecord) bool {
+	return a.ID == b.ID && a.PersonID == b.PersonID && a.Type == b.Type && a.Alias == b.Alias && a.Phone == b.Phone &&
+		a.Value == b.Value && a.StartedAt.Equal(b.StartedAt) && a.EndedAt.Equal(b.EndedAt) && a.IsActive == b.IsActive &&
+		a.IsPrimary == b.IsPrimary
 }

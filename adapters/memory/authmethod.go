@@ -104,7 +104,7 @@ func (s *AuthMethodStore) AddAuthMethod(ctx context.Context, m ports.AuthMethodR
 	if taken {
 		return ports.ErrAuthMethodExists
 	}
-	m.Outbox = nil // AddAuthMethod publishes nothing
+	m.Outbox, m.Version = nil, 1 // AddAuthMethod publishes nothing; a new method is version 1
 	sh.methods[m.PersonID] = append(sh.methods[m.PersonID], m)
 	return nil
 }
@@ -161,6 +161,12 @@ func (s *AuthMethodStore) UpdateAuthMethods(ctx context.Context, personID string
 		}
 	}
 	for i := range work {
+		version := stored[i].Version
+		if !ports.SameAuthMethod(work[i], stored[i]) {
+			version++
+		}
+		work[i].Version = version
+		ports.StampVersion(work[i].Outbox, work[i].ID, version)
 		s.pub.publish(work[i].Outbox) // under the person's lock, with the write
 		work[i].Outbox = nil
 	}

@@ -86,18 +86,18 @@ type AuthMethodStore struct {
 }
 
 // authMethodColumns are the columns scanAuthMethod reads, in its order.
-const authMethodColumns = "id, person_id, type, alias, phone, value, started_at, ended_at, is_active, is_primary"
+const authMethodColumns = "id, person_id, type, alias, phone, value, started_at, ended_at, is_active, is_primary, version"
 
 func newAuthMethodStore(db *DB) *AuthMethodStore {
 	t := db.table("auth_methods")
 	return &AuthMethodStore{
 		db: db,
-		qInsert: "insert into " + t + " (" + authMethodColumns + ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)" +
+		qInsert: "insert into " + t + " (" + authMethodColumns + ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1)" +
 			" on conflict (id) do nothing",
 		qGet:  "select " + authMethodColumns + " from " + t + " where id = $1",
 		qList: "select " + authMethodColumns + " from " + t + " where person_id = $1 order by seq",
 		qUpdate: "update " + t + " set type = $2, alias = $3, phone = $4, value = $5, started_at = $6, ended_at = $7," +
-			" is_active = $8, is_primary = $9 where id = $1",
+			" is_active = $8, is_primary = $9, version = $10 where id = $1",
 	}
 }
 
@@ -108,7 +108,7 @@ func (s *AuthMethodStore) personLock(personID string) int64 {
 
 func scanAuthMethod(row pgx.Row, m *ports.AuthMethodRecord) error {
 	var ended *time.Time
-	err := row.Scan(&m.ID, &m.PersonID, &m.Type, &m.Alias, &m.Phone, &m.Value, &m.StartedAt, &ended, &m.IsActive, &m.IsPrimary)
+	err := row.Scan(&m.ID, &m.PersonID, &m.Type, &m.Alias, &m.Phone, &m.Value, &m.StartedAt, &ended, &m.IsActive, &m.IsPrimary, &m.Version)
 	m.StartedAt, m.EndedAt = dbTime(m.StartedAt), dbTime(fromOptTime(ended))
 	return err
 }
@@ -174,22 +174,21 @@ func (s *AuthMethodStore) UpdateAuthMethods(ctx context.Context, personID string
 					return fmt.Errorf("postgres: method %d of person %q: %w", i, personID, ports.ErrAuthMethodImmutable)
 				}
 				m.StartedAt, m.EndedAt = dbTime(m.StartedAt), dbTime(m.EndedAt)
+				changed := !ports.SameAuthMethod(*m, before[i])
+				m.Version = before[i].Version
+				if changed {
+					m.Version++
+				}
+				ports.StampVersion(m.Outbox, m.ID, m.Version)
 				s.db.outbox.queue(b, m.Outbox)
 				m.Outbox = nil
-				if sameMethod(*m, before[i]) {
+				if !changed {
 					continue
 				}
-				b.Queue(s.qUpdate, m.ID, m.Type, m.Alias, m.Phone, m.Value, m.StartedAt, optTime(m.EndedAt), m.IsActive, m.IsPrimary)
+				b.Queue(s.qUpdate, m.ID, m.Type, m.Alias, m.Phone, m.Value, m.StartedAt, optTime(m.EndedAt), m.IsActive, m.IsPrimary, m.Version)
 			}
 			return nil
 		})
-}
-
-// sameMethod reports whether a and b store the same values (their Outbox aside).
-func sameMethod(a, b ports.AuthMethodRecord) bool {
-	return a.ID == b.ID && a.PersonID == b.PersonID && a.Type == b.Type && a.Alias == b.Alias && a.Phone == b.Phone &&
-		a.Value == b.Value && a.StartedAt.Equal(b.StartedAt) && a.EndedAt.Equal(b.EndedAt) && a.IsActive == b.IsActive &&
-		a.IsPrimary == b.IsPrimary
 }
 
 // ConfidantStore is a ports.ConfidantStore in PostgreSQL (table confidant_relationships).

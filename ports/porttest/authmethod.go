@@ -198,10 +198,29 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 		for i, want := range []ports.AuthMethodRecord{m1, m2} {
 			require.True(t, want.StartedAt.Equal(got[i].StartedAt))
 			require.True(t, want.EndedAt.Equal(got[i].EndedAt))
-			got[i].StartedAt, got[i].EndedAt = want.StartedAt, want.EndedAt
+			require.EqualValues(t, 1, got[i].Version, "an added method is version 1")
+			got[i].StartedAt, got[i].EndedAt, got[i].Version = want.StartedAt, want.EndedAt, want.Version
 			require.Equal(t, want, got[i])
 		}
 		require.True(t, got[1].EndedAt.IsZero(), "a zero EndedAt stays zero")
+	})
+
+	t.Run("VersionGrowsWithEachChange", func(t *testing.T) {
+		s := newStore(t)
+		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", "OTP", base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p1", "THIRD_PERSON", base)))
+		out, err := s.UpdateAuthMethods(ctx, "p1", func(ms []ports.AuthMethodRecord) error {
+			ms[0].IsActive, ms[0].Version = false, 77 // changed; the version set is ignored
+			ms[1].Version = 99                        // unchanged values: no new version
+			return nil
+		})
+		require.NoError(t, err)
+		require.EqualValues(t, 2, out[0].Version, "changed: one more")
+		require.EqualValues(t, 1, out[1].Version, "unchanged")
+		got, err := s.AuthMethods(ctx, "p1")
+		require.NoError(t, err)
+		require.EqualValues(t, 2, got[0].Version)
+		require.EqualValues(t, 1, got[1].Version)
 	})
 
 	t.Run("ByIDWhoeverOwnsIt", func(t *testing.T) {
