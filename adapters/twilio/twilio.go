@@ -124,9 +124,7 @@ type Sender struct {
 	service      string
 	callback     *url.URL
 	client       *http.Client
-	limiter      *rate.Limiter
-	retries      int
-	maxWait      time.Duration
+	retry        sendutil.Retry
 	log          *slog.Logger
 }
 
@@ -175,26 +173,14 @@ func New(cfg Config) (*Sender, error) {
 	s := &Sender{
 		endpoint: strings.TrimSuffix(base, "/") + "/2010-04-01/Accounts/" + cfg.AccountSID + "/Messages.json",
 		sid:      cfg.AccountSID, token: cfg.AuthToken, from: cfg.From, waFrom: cfg.WhatsAppFrom,
-		service: cfg.MessagingServiceSID, callback: callback, client: cfg.HTTPClient, limiter: cfg.Limiter,
-		retries: cfg.MaxRetries, maxWait: cfg.MaxRetryWait, log: cfg.Logger,
+		service: cfg.MessagingServiceSID, callback: callback, client: cfg.HTTPClient,
+		retry: sendutil.NewRetry("twilio", cfg.Limiter, cfg.MessagesPerSecond, cfg.MaxRetries, cfg.MaxRetryWait), log: cfg.Logger,
 	}
 	if s.waFrom == "" && s.from != "" {
 		s.waFrom = whatsApp(s.from)
 	}
 	if s.client == nil {
 		s.client = &http.Client{Timeout: 15 * time.Second}
-	}
-	if s.limiter == nil && cfg.MessagesPerSecond > 0 {
-		s.limiter = rate.NewLimiter(rate.Limit(cfg.MessagesPerSecond), 1)
-	}
-	switch {
-	case s.retries == 0:
-		s.retries = 2
-	case s.retries < 0:
-		s.retries = 0
-	}
-	if s.maxWait <= 0 {
-		s.maxWait = 10 * time.Second
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -318,27 +304,20 @@ func (s *Sender) send(ctx context.Context, channel, to, from string, msg ports.M
 	}
 	body := form.Encode()
 	masked := ports.MaskRecipient(msg.To)
-	for try := 0; ; try++ {
-		if err := sendutil.Pace(ctx, s.limiter, "twilio"); err != nil {
-			return err
-		}
-		sid, err := s.post(ctx, body)
-		if err == nil {
-			s.log.LogAttrs(ctx, slog.LevelInfo, "twilio message accepted",
-				slog.String("channel", channel), slog.String("recipient", masked), slog.String("message_sid", sid), slog.Int("tries", try+1))
-			return nil
-		}
-		wait, retryable := retryWait(err, try)
-		if !retryable || try >= s.retries || wait > s.maxWait || ctx.Err() != nil {
-			attrs := []slog.Attr{slog.String("channel", channel), slog.String("recipient", masked), slog.Int("tries", try+1),
-				slog.Bool("permanent", errors.Is(err, ports.ErrPermanent)), slog.String("error", err.Error())}
-			s.log.LogAttrs(ctx, slog.LevelWarn, "twilio message not sent", attrs...)
-			return err
-		}
-		if err := sendutil.Sleep(ctx, wait); err != nil {
-			return err
-		}
+	var sid string
+	tries, err := s.retry.Do(ctx, func() (err error) {
+		sid, err = s.post(ctx, body)
+		return err
+	}, retryWait, func(tries int, err error) {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "twilio message not sent",
+			slog.String("channel", channel), slog.String("recipient", masked), slog.Int("tries", tries),
+			slog.Bool("permanent", errors.Is(err, ports.ErrPermanent)), slog.String("error", err.Error()))
+	})
+	if err == nil {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "twilio message accepted",
+			slog.String("channel", channel), slog.String("recipient", masked), slog.String("message_sid", sid), slog.Int("tries", tries))
 	}
+	return err
 }
 
 // callbackURL is the StatusCallback for a message with ref.

@@ -90,14 +90,12 @@ type Config struct {
 // Sender posts messages to the gateway. It implements ports.SMSSender, ports.EmailSender
 // and ports.WhatsAppSender, and is safe for concurrent use.
 type Sender struct {
-	url     string
-	secret  string
-	client  *http.Client
-	limiter *rate.Limiter
-	retries int
-	maxWait time.Duration
-	clock   ports.Clock
-	log     *slog.Logger
+	url    string
+	secret string
+	client *http.Client
+	retry  sendutil.Retry
+	clock  ports.Clock
+	log    *slog.Logger
 }
 
 var (
@@ -122,22 +120,11 @@ func New(cfg Config) (*Sender, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	s := &Sender{url: cfg.URL, secret: cfg.Secret, client: cfg.HTTPClient, limiter: cfg.Limiter,
-		retries: cfg.MaxRetries, maxWait: cfg.MaxRetryWait, clock: cfg.Clock, log: cfg.Logger}
+	s := &Sender{url: cfg.URL, secret: cfg.Secret, client: cfg.HTTPClient,
+		retry: sendutil.NewRetry("webhook", cfg.Limiter, cfg.MessagesPerSecond, cfg.MaxRetries, cfg.MaxRetryWait),
+		clock: cfg.Clock, log: cfg.Logger}
 	if s.client == nil {
 		s.client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
-	if s.limiter == nil && cfg.MessagesPerSecond > 0 {
-		s.limiter = rate.NewLimiter(rate.Limit(cfg.MessagesPerSecond), 1)
-	}
-	switch {
-	case s.retries == 0:
-		s.retries = 2
-	case s.retries < 0:
-		s.retries = 0
-	}
-	if s.maxWait <= 0 {
-		s.maxWait = 10 * time.Second
 	}
 	if s.clock == nil {
 		s.clock = ports.SystemClock{}
@@ -204,27 +191,20 @@ func (s *Sender) Send(ctx context.Context, channel string, msg ports.Message) er
 		return fmt.Errorf("webhook: encoding the message: %w", err)
 	}
 	to := ports.MaskRecipient(msg.To)
-	for try := 0; ; try++ {
-		if err := sendutil.Pace(ctx, s.limiter, "webhook"); err != nil {
-			return err
-		}
-		status, err := s.post(ctx, msg.IdempotencyKey, body)
-		if err == nil {
-			s.log.LogAttrs(ctx, slog.LevelInfo, "webhook message delivered",
-				slog.String("channel", channel), slog.String("recipient", to), slog.Int("status", status), slog.Int("tries", try+1))
-			return nil
-		}
-		wait, retryable := retryWait(err, try)
-		if !retryable || try >= s.retries || wait > s.maxWait || ctx.Err() != nil {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "webhook message not delivered",
-				slog.String("channel", channel), slog.String("recipient", to), slog.Int("tries", try+1),
-				slog.Bool("permanent", errors.Is(err, ports.ErrPermanent)), slog.String("error", err.Error()))
-			return err
-		}
-		if err := sendutil.Sleep(ctx, wait); err != nil {
-			return err
-		}
+	var status int
+	tries, err := s.retry.Do(ctx, func() (err error) {
+		status, err = s.post(ctx, msg.IdempotencyKey, body)
+		return err
+	}, retryWait, func(tries int, err error) {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "webhook message not delivered",
+			slog.String("channel", channel), slog.String("recipient", to), slog.Int("tries", tries),
+			slog.Bool("permanent", errors.Is(err, ports.ErrPermanent)), slog.String("error", err.Error()))
+	})
+	if err == nil {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "webhook message delivered",
+			slog.String("channel", channel), slog.String("recipient", to), slog.Int("status", status), slog.Int("tries", tries))
 	}
+	return err
 }
 
 // post makes one try; the error is a *StatusError or a transportError.
