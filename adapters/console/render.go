@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/adapters/internal/httpstatus"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -102,25 +103,8 @@ type errorView struct {
 
 // statusOf returns the HTTP status of an error's kind, the one the HTTP API answers.
 func statusOf(k verifykit.Kind) int {
-	switch k {
-	case verifykit.KindInvalidInput:
-		return http.StatusUnprocessableEntity
-	case verifykit.KindBadRequest:
-		return http.StatusBadRequest
-	case verifykit.KindUnauthorized:
-		return http.StatusUnauthorized
-	case verifykit.KindForbidden:
-		return http.StatusForbidden
-	case verifykit.KindNotFound:
-		return http.StatusNotFound
-	case verifykit.KindConflict:
-		return http.StatusConflict
-	case verifykit.KindRateLimited:
-		return http.StatusTooManyRequests
-	case verifykit.KindUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
+	code, _ := httpstatus.Of(k)
+	return code
 }
 
 // toErrorView turns err into what a page shows of it. Errors that are no *verifykit.Error,
@@ -132,7 +116,7 @@ func toErrorView(err error) *errorView {
 	}
 	ev := &errorView{Status: statusOf(ve.Kind), Message: ve.Message, Invalid: ve.Invalid}
 	if ve.RetryAfter > 0 {
-		ev.RetryAfter = int64((ve.RetryAfter + time.Second - 1) / time.Second)
+		ev.RetryAfter = httpstatus.RetryAfterSeconds(ve.RetryAfter)
 	}
 	return ev
 }

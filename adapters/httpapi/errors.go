@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/adapters/internal/httpstatus"
 )
 
 // errorBody is the error answer of every route:
@@ -41,30 +42,8 @@ type rule struct {
 	Description string `json:"description"`
 }
 
-// status returns the HTTP status and error type of a kind. This is the only place in the
-// SDK that knows status codes.
-func status(k verifykit.Kind) (int, string) {
-	switch k {
-	case verifykit.KindInvalidInput:
-		return http.StatusUnprocessableEntity, "validation_failed"
-	case verifykit.KindBadRequest:
-		return http.StatusBadRequest, "bad_request"
-	case verifykit.KindUnauthorized:
-		return http.StatusUnauthorized, "access_denied"
-	case verifykit.KindForbidden:
-		return http.StatusForbidden, "forbidden"
-	case verifykit.KindNotFound:
-		return http.StatusNotFound, "not_found"
-	case verifykit.KindConflict:
-		return http.StatusConflict, "request_conflict"
-	case verifykit.KindRateLimited:
-		return http.StatusTooManyRequests, "rate_limited"
-	case verifykit.KindUnavailable:
-		return http.StatusServiceUnavailable, "unavailable"
-	default:
-		return http.StatusInternalServerError, "internal_error"
-	}
-}
+// status returns the HTTP status and error type of kind k (httpstatus.Of).
+func status(k verifykit.Kind) (int, string) { return httpstatus.Of(k) }
 
 // httpError is an error answer that no domain kind describes (413, 415, 405).
 type httpError struct {
@@ -90,7 +69,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		code, typ = status(ve.Kind)
 		msg, entries = ve.Message, ve.Invalid
 		if ve.Kind == verifykit.KindRateLimited && ve.RetryAfter > 0 {
-			secs := int64((ve.RetryAfter + 999_999_999) / 1_000_000_000)
+			secs := httpstatus.RetryAfterSeconds(ve.RetryAfter)
 			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 		}
 		if ve.Kind == verifykit.KindUnavailable {
