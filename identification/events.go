@@ -3,8 +3,9 @@ package identification
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
@@ -26,20 +27,21 @@ const (
 	EventProcessDeleted          = "otp_identification.deleted"
 )
 
-// The types of the events of profiles, one for each audit action of the profile flow.
+// The types of the events of profiles, one for each audit action of the profile flow: they
+// are the profile audit trail (ports.ProfileAuditLog reads them back).
 const (
-	EventIdentificationReset         = "profile.identification_reset"
-	EventIdentificationSubmitted     = "profile.submitted"
-	EventIdentificationStatusChanged = "profile.identification_status_changed"
-	EventResetRequestCreated         = "profile.reset_request_created"
-	EventResetRequestApproved        = "profile.reset_request_approved"
-	EventResetRequestDeclined        = "profile.reset_request_declined"
+	EventIdentificationReset         = ports.EventProfileIdentificationReset
+	EventIdentificationSubmitted     = ports.EventProfileIdentificationSubmitted
+	EventIdentificationStatusChanged = ports.EventProfileIdentificationStatusChanged
+	EventResetRequestCreated         = ports.EventProfileResetRequestCreated
+	EventResetRequestApproved        = ports.EventProfileResetRequestApproved
+	EventResetRequestDeclined        = ports.EventProfileResetRequestDeclined
 )
 
 // The ports.LifecycleEvent.AggregateType of processes and profiles.
 const (
 	AggregateProcess = ports.AggregateProcess
-	AggregateProfile = "profile"
+	AggregateProfile = ports.AggregateProfile
 )
 
 // eventLogOr returns l, or the log that drops every event when l is nil.
@@ -121,31 +123,10 @@ func (s *ProcessService) deleteRefused(ctx context.Context, orgID, id, state, re
 	}
 }
 
-// profileEventTypes maps the audit actions of the profile flow to event types.
-var profileEventTypes = map[ports.ProfileAuditAction]string{
-	ports.AuditIdentificationReset:     EventIdentificationReset,
-	ports.AuditIdentificationSubmitted: EventIdentificationSubmitted,
-	ports.AuditIdentificationStatus:    EventIdentificationStatusChanged,
-	ports.AuditResetRequested:          EventResetRequestCreated,
-	ports.AuditResetRequestApproved:    EventResetRequestApproved,
-	ports.AuditResetRequestDeclined:    EventResetRequestDeclined,
-}
-
-// emitAudit appends to r's Outbox the event of r's latest audit event, which the flow just
-// appended: the audit log and the outbox get the same decision in the same write.
-func emitAudit(r *ports.ProfileRecord) {
-	a := r.Audit[len(r.Audit)-1]
-	ev := ports.NewLifecycleEvent(profileEventTypes[a.Action], AggregateProfile, r.UserID, a.At)
-	ev.OrgID, ev.Actor = r.OrganizationID, a.ActorID
-	ev.Data = map[string]string{}
-	if a.RequestID != "" {
-		ev.Data["request_id"] = a.RequestID
-	}
-	if len(a.Fields) > 0 {
-		ev.Data["fields"] = strings.Join(a.Fields, ",")
-	}
-	if a.From != "" || a.To != "" {
-		ev.Data["from"], ev.Data["to"] = string(a.From), string(a.To)
-	}
-	r.Outbox = append(r.Outbox, ev)
+// emitAudit appends to r's Outbox the event that records the audit event a (with a new id
+// and the time now), in the profile's organisation: the event is the audit trail's only
+// stored form.
+func emitAudit(r *ports.ProfileRecord, a ports.ProfileAuditEvent, now time.Time) {
+	a.ID, a.At = uuid.NewString(), now
+	r.Outbox = append(r.Outbox, ports.ProfileEvent(a, r.OrganizationID))
 }

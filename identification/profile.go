@@ -7,9 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/authz"
@@ -52,8 +49,9 @@ type Profile = ports.Profile
 // ProfileDeps are what a ProfileService needs.
 type ProfileDeps struct {
 	// Profiles stores the profile aggregates: each profile with its user's open reset
-	// request and the audit events of every request, reset, decision and status change,
-	// which it appends to its audit log with the change. Required.
+	// request and the event of every request, reset, decision and status change, which it
+	// writes to its outbox with the change (the audit trail its adapter's
+	// ports.ProfileAuditLog reads). Required.
 	Profiles ports.ProfileStore
 	// ResetRequests reads the reset requests that Profiles writes (the same adapter's: e.g.
 	// memory's ProfileStore.ResetRequests). Required.
@@ -287,12 +285,6 @@ func profileStoreError(err error) error {
 	return verifykit.Unavailable(msgProfileStoreUnavailable, err)
 }
 
-// auditEvent returns ev with a new id and the time now, for ProfileRecord.Audit.
-func auditEvent(ev ports.ProfileAuditEvent, now time.Time) ports.ProfileAuditEvent {
-	ev.ID, ev.At = uuid.NewString(), now
-	return ev
-}
-
 // ProfileResult is a user's profile with what the identification flow keeps about it.
 type ProfileResult struct {
 	// Profile is the profile; Profile.Status is the identification status.
@@ -480,10 +472,9 @@ func (s *ProfileService) SubmitIdentification(ctx context.Context, req SubmitIde
 		}
 		r.Profile.Status = ports.IdentificationPending
 		r.UpdatedAt = now
-		r.Audit = append(r.Audit, auditEvent(ports.ProfileAuditEvent{
+		emitAudit(r, ports.ProfileAuditEvent{
 			Action: ports.AuditIdentificationSubmitted, ActorID: userID, UserID: userID, From: from, To: ports.IdentificationPending,
-		}, now))
-		emitAudit(r)
+		}, now)
 		return nil
 	})
 	if err != nil {
@@ -535,10 +526,9 @@ func (s *ProfileService) SetIdentificationStatus(ctx context.Context, req SetIde
 		}
 		r.Profile.Status = req.Status
 		r.UpdatedAt = now
-		r.Audit = append(r.Audit, auditEvent(ports.ProfileAuditEvent{
+		emitAudit(r, ports.ProfileAuditEvent{
 			Action: ports.AuditIdentificationStatus, ActorID: op.subject, UserID: req.UserID, From: from, To: req.Status,
-		}, now))
-		emitAudit(r)
+		}, now)
 		return nil
 	})
 	if err != nil {

@@ -78,10 +78,9 @@ func (s *ProfileService) AskForReset(ctx context.Context, req AskForResetRequest
 		}
 		open := rr
 		r.OpenResetRequest = &open
-		r.Audit = append(r.Audit, auditEvent(ports.ProfileAuditEvent{
+		emitAudit(r, ports.ProfileAuditEvent{
 			Action: ports.AuditResetRequested, ActorID: userID, UserID: userID, RequestID: id,
-		}, now))
-		emitAudit(r)
+		}, now)
 		return nil
 	})
 	if err != nil {
@@ -290,10 +289,9 @@ func (s *ProfileService) decideResetRequest(ctx context.Context, req DecideReset
 		}
 		open.Status, open.DecidedBy, open.DecidedAt = to, op.subject, now
 		rr = *open
-		r.Audit = append(r.Audit, auditEvent(ports.ProfileAuditEvent{
+		emitAudit(r, ports.ProfileAuditEvent{
 			Action: action, ActorID: op.subject, UserID: found.UserID, RequestID: found.ID,
-		}, now))
-		emitAudit(r)
+		}, now)
 		return nil
 	})
 	if errors.Is(err, ports.ErrProfileNotFound) || errors.Is(err, ports.ErrResetRequestNotFound) {
@@ -399,11 +397,10 @@ func (s *ProfileService) ResetIdentification(ctx context.Context, req ResetIdent
 			open.Status, open.DecidedBy, open.DecidedAt = ports.ResetRequestApproved, op.subject, now
 			requestID = open.ID
 		}
-		r.Audit = append(r.Audit, auditEvent(ports.ProfileAuditEvent{
+		emitAudit(r, ports.ProfileAuditEvent{
 			Action: ports.AuditIdentificationReset, ActorID: op.subject, UserID: req.UserID, RequestID: requestID,
 			Fields: slices.Clone(req.Fields), From: from, To: ports.IdentificationNone,
-		}, now))
-		emitAudit(r)
+		}, now)
 		return nil
 	})
 	if err != nil {

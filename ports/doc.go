@@ -17,8 +17,8 @@
 // upload URLs in one Update too. Codes that confirm no record of their own (otp.Service's
 // Issue and Verify) keep their Verification in an OTPStore, whose Update has the same shape.
 // Profiles work the same way: a ProfileRecord carries the user's open reset request and the
-// audit events of the change, so a reset, a decision or a submission stores the profile,
-// the request and its event in one ProfileStore.Update.
+// events of the change (its Outbox, which is the audit trail too), so a reset, a decision
+// or a submission stores the profile, the request and its event in one ProfileStore.Update.
 //
 // This shape was chosen over a Transactor port carrying one transaction through the
 // context because it asks the least of a host that implements the stores on its own

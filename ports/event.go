@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/verifykit/verifykit"
 )
 
 // LifecycleEvent reports one decision of a flow, allowed or refused: a code issued or checked, a
@@ -135,6 +137,37 @@ type OutboxEntry struct {
 	// DeliveredTo names the targets (subscribers, endpoints) that got the event already,
 	// so a retry skips them.
 	DeliveredTo []string
+	// DeliveredAt is when the entry was acknowledged (Ack's now); zero unless
+	// OutboxDelivered. Purge goes by it.
+	DeliveredAt time.Time
+}
+
+// AuditAggregateTypes are the aggregate types whose events are an audit trail as well as
+// notifications: the ProfileAuditLog reads the events of AggregateProfile from the outbox,
+// their only stored form. A purge of delivered entries keeps them
+// (PurgeRequest.KeepAggregateTypes; webhook.Dispatcher does so): a host that wants to drop
+// old audit events purges them itself, with a PurgeRequest that does not keep them.
+var AuditAggregateTypes = []string{AggregateProfile}
+
+// PurgeRequest selects the delivered outbox entries OutboxStore.Purge deletes.
+type PurgeRequest struct {
+	// DeliveredBefore: only entries delivered (OutboxEntry.DeliveredAt) before it go.
+	DeliveredBefore time.Time
+	// KeepAggregateTypes are aggregate types whose events are never purged, delivered or
+	// not: pass AuditAggregateTypes to keep the audit trail.
+	KeepAggregateTypes []string
+	// Limit is the most entries one call deletes; 0: no limit. Negative is invalid.
+	Limit int
+}
+
+// Validate returns a KindInvalidInput error naming "Limit" when it is negative, or nil.
+func (r PurgeRequest) Validate() error {
+	if r.Limit < 0 {
+		return verifykit.Invalid("Validation failed.", verifykit.InvalidEntry{
+			Entry: "Limit", EntryType: verifykit.EntryConfig, Rule: "positive", Description: "must not be negative",
+		})
+	}
+	return nil
 }
 
 // ErrOutboxEntryNotFound is returned when no outbox entry has the id (or, for Redrive, no
@@ -174,4 +207,11 @@ type OutboxStore interface {
 	// targets that got it are still skipped). ErrOutboxEntryNotFound when no dead entry has
 	// the id.
 	Redrive(ctx context.Context, id string, now time.Time) error
+	// Purge deletes up to req.Limit (0: every one) delivered entries whose DeliveredAt is
+	// before req.DeliveredBefore, oldest delivery first, except the events of the aggregate
+	// types of req.KeepAggregateTypes; pending and dead entries are never deleted. It
+	// returns how many it deleted. It is safe beside Claim and other Purges (of other
+	// instances): an entry is deleted once, and only once it is delivered. A negative
+	// Limit is refused (req.Validate) and deletes nothing.
+	Purge(ctx context.Context, req PurgeRequest) (int, error)
 }

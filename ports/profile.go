@@ -1,11 +1,18 @@
 package ports
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/verifykit/verifykit"
 )
 
 // IdentificationStatus is where a profile is in its identification (lower-case on the wire).
@@ -204,19 +211,15 @@ type ProfileRecord struct {
 	//
 	// The request's UserID is always the profile's user.
 	OpenResetRequest *ResetRequest
-	// Audit are the audit events of the change, for the ProfileAuditLog. The update function
-	// (or the caller of Create) appends them; the store appends them to the log in the same
-	// atomic step as the rest of the record, in order, each with UserID set to the profile's
-	// user. Records read back (Get, and what Update returns) never hold any: an update
-	// function always starts with none.
-	Audit []ProfileAuditEvent
 	// Outbox are the events to publish with this write: the store writes them to its
 	// outbox in the same atomic step as the profile (Create, Update); records read back
-	// hold none.
+	// hold none. The events of aggregate type AggregateProfile are the profile's audit
+	// trail as well: the ProfileAuditLog of the adapter reads them (ProfileEvent makes one
+	// from a ProfileAuditEvent).
 	Outbox []LifecycleEvent
 }
 
-// Clone returns a deep copy of r, its open reset request and its audit events included.
+// Clone returns a deep copy of r, its open reset request and its events included.
 func (r ProfileRecord) Clone() ProfileRecord {
 	r.Profile = r.Profile.Clone()
 	r.Documents = slices.Clone(r.Documents)
@@ -225,12 +228,6 @@ func (r ProfileRecord) Clone() ProfileRecord {
 	if r.OpenResetRequest != nil {
 		open := *r.OpenResetRequest
 		r.OpenResetRequest = &open
-	}
-	if r.Audit != nil {
-		r.Audit = slices.Clone(r.Audit)
-		for i := range r.Audit {
-			r.Audit[i] = r.Audit[i].Clone()
-		}
 	}
 	r.Outbox = CloneLifecycleEvents(r.Outbox)
 	return r
@@ -252,36 +249,37 @@ var (
 )
 
 // ProfileStore stores profiles, one per user, as aggregates: a ProfileRecord with the user's
-// open reset request (ProfileRecord.OpenResetRequest) and the audit events of each change
-// (ProfileRecord.Audit). Every use case of the identification flow changes one profile
-// aggregate in one Update, so the profile, the user's reset request and the event that
-// reports the change are committed together or not at all, without a transaction shared
-// between stores. The ResetRequestStore and ProfileAuditLog of the same adapter read what
-// the ProfileStore writes; they have no writes of their own for the flows.
+// open reset request (ProfileRecord.OpenResetRequest) and the events of each change
+// (ProfileRecord.Outbox), which are its audit trail too. Every use case of the
+// identification flow changes one profile aggregate in one Update, so the profile, the
+// user's reset request and the event that reports the change are committed together or not
+// at all, without a transaction shared between stores. The ResetRequestStore and
+// ProfileAuditLog of the same adapter read what the ProfileStore writes; they have no writes
+// of their own for the flows.
 //
 // Every method copies values in and out: a caller cannot change stored state through a
 // returned or passed slice, map or pointer. Every method returns ctx.Err() when ctx is done
 // before it starts.
 type ProfileStore interface {
 	// Create stores rec under rec.UserID, with rec.OpenResetRequest when set and the events
-	// of rec.Audit, all of it or nothing. It returns ErrProfileExists when the user has a
+	// of rec.Outbox, all of it or nothing. It returns ErrProfileExists when the user has a
 	// profile, ErrResetRequestExists when the request's ID is taken, ErrResetRequestOpen when
 	// the request is PENDING and the user already has a PENDING request; then nothing is
 	// stored.
 	Create(ctx context.Context, rec ProfileRecord) error
-	// Get returns the profile of userID with its OpenResetRequest (Audit empty), read in
+	// Get returns the profile of userID with its OpenResetRequest (Outbox empty), read in
 	// one consistent step, or ErrProfileNotFound.
 	Get(ctx context.Context, userID string) (ProfileRecord, error)
 	// Update calls fn with a copy of the profile of userID, its OpenResetRequest loaded and
-	// Audit empty, while no other Update or Create of that user can run (memory: a lock;
+	// Outbox empty, while no other Update or Create of that user can run (memory: a lock;
 	// PostgreSQL: SELECT ... FOR UPDATE in a transaction), and stores what fn left in one
 	// atomic step: the profile (except that UserID cannot change), the open request as the
-	// rules of ProfileRecord.OpenResetRequest say, and the events of Audit appended to the
-	// audit log in order. Either all of it is stored or nothing is. If fn returns an error
-	// nothing is written and that error is returned as it is; ErrResetRequestOpen and
-	// ErrResetRequestExists also write nothing. It returns the stored record, as Get would
-	// now read it (OpenResetRequest nil once decided, Audit empty), or ErrProfileNotFound
-	// (fn is then not called).
+	// rules of ProfileRecord.OpenResetRequest say, and the events of Outbox, in order.
+	// Either all of it is stored or nothing is. If fn returns an error nothing is written
+	// and that error is returned as it is; ErrResetRequestOpen and ErrResetRequestExists
+	// also write nothing. It returns the stored record, as Get would now read it
+	// (OpenResetRequest nil once decided, Outbox empty), or ErrProfileNotFound (fn is then
+	// not called).
 	Update(ctx context.Context, userID string, fn func(*ProfileRecord) error) (ProfileRecord, error)
 }
 
@@ -410,17 +408,130 @@ func (ev ProfileAuditEvent) Clone() ProfileAuditEvent {
 	return ev
 }
 
-// ProfileAuditLog is an append-only log of ProfileAuditEvents that the host can read. The
-// identification flow never calls Append: its events are appended by the ProfileStore, in
-// the atomic step that stores the change they report (ProfileRecord.Audit), so a change is
-// never stored without its event, nor an event without its change. An adapter hands out the
-// ProfileAuditLog that reads what its ProfileStore appends (memory: ProfileStore.AuditLog;
-// PostgreSQL: DB.ProfileAuditLog). Methods copy values in and out and return ctx.Err() when
-// ctx is done before they start.
+// ProfileAuditLog is the audit trail of profiles, read from their lifecycle events: each
+// ProfileAuditEvent is an event of aggregate type AggregateProfile (ProfileEvent makes one,
+// ProfileAuditEventOf reads one back) that the ProfileStore wrote to its outbox in the atomic
+// step that stores the change it reports (ProfileRecord.Outbox), so a change is never stored
+// without its event, nor an event without its change. There is no other copy: the outbox is
+// the only stored form, and outbox purges keep these events (AuditAggregateTypes). An adapter
+// hands out the ProfileAuditLog that reads what its ProfileStore writes (memory:
+// ProfileStore.AuditLog; PostgreSQL: DB.ProfileAuditLog). Methods copy values in and out and
+// return ctx.Err() when ctx is done before they start.
 type ProfileAuditLog interface {
-	// Append records ev on its own, outside any profile change: for a host's own events.
+	// Append records ev on its own, outside any profile change: for a host's own events. It
+	// stores ProfileEvent(ev, "") in the outbox, to be dispatched like the flow's events
+	// (an empty ID gets a fresh one). A field path with a comma is refused (a
+	// KindInvalidInput error naming it, see ValidateProfileAuditEvent); nothing is stored.
 	Append(ctx context.Context, ev ProfileAuditEvent) error
 	// Events returns the events about userID ("" for every user) in the order they were
-	// appended (PostgreSQL: by a sequence column, not by At, which several events share).
+	// stored (PostgreSQL: by the outbox's sequence column, not by At, which several events
+	// share).
 	Events(ctx context.Context, userID string) ([]ProfileAuditEvent, error)
+}
+
+// AggregateProfile is the LifecycleEvent.AggregateType of profiles (AggregateID: the user's
+// id). Their events are the audit trail: ProfileAuditLog reads them back.
+const AggregateProfile = "profile"
+
+// The types of the events of profiles, one for each audit action of the profile flow; an
+// action of a host's own (ProfileAuditLog.Append) is the type "profile." + action.
+const (
+	EventProfileIdentificationReset         = "profile.identification_reset"
+	EventProfileIdentificationSubmitted     = "profile.submitted"
+	EventProfileIdentificationStatusChanged = "profile.identification_status_changed"
+	EventProfileResetRequestCreated         = "profile.reset_request_created"
+	EventProfileResetRequestApproved        = "profile.reset_request_approved"
+	EventProfileResetRequestDeclined        = "profile.reset_request_declined"
+)
+
+// profileEventTypes maps the audit actions of the profile flow to their event types.
+var profileEventTypes = map[ProfileAuditAction]string{
+	AuditIdentificationReset:     EventProfileIdentificationReset,
+	AuditIdentificationSubmitted: EventProfileIdentificationSubmitted,
+	AuditIdentificationStatus:    EventProfileIdentificationStatusChanged,
+	AuditResetRequested:          EventProfileResetRequestCreated,
+	AuditResetRequestApproved:    EventProfileResetRequestApproved,
+	AuditResetRequestDeclined:    EventProfileResetRequestDeclined,
+}
+
+// The keys of LifecycleEvent.Data that carry a ProfileAuditEvent.
+const (
+	profileDataAction    = "action"
+	profileDataAuditID   = "audit_id"
+	profileDataRequestID = "request_id"
+	profileDataFields    = "fields"
+	profileDataFrom      = "from"
+	profileDataTo        = "to"
+)
+
+// ProfileEvent returns the lifecycle event that records a, a change of a profile of the
+// organisation orgID: the type of a.Action (EventProfileIdentificationReset, ...; "profile."
+// + the action for an action of a host's own), aggregate AggregateProfile and a.UserID, actor a.ActorID, time a.At, outcome succeeded,
+// and in Data the action, the request id, the fields (joined with commas) and the statuses
+// from and to, the ones that are set. Its ID is a.ID when that is a UUID in canonical form,
+// else a fresh one, a.ID then kept in Data as "audit_id" (when set). ProfileAuditEventOf
+// gives a back.
+func ProfileEvent(a ProfileAuditEvent, orgID string) LifecycleEvent {
+	typ, ok := profileEventTypes[a.Action]
+	if !ok {
+		typ = AggregateProfile + "." + string(a.Action)
+	}
+	ev := NewLifecycleEvent(typ, AggregateProfile, a.UserID, a.At)
+	ev.OrgID, ev.Actor = orgID, a.ActorID
+	ev.Data = map[string]string{profileDataAction: string(a.Action)}
+	if id, err := uuid.Parse(a.ID); err == nil && id.String() == a.ID {
+		ev.ID = a.ID
+	} else if a.ID != "" {
+		ev.Data[profileDataAuditID] = a.ID
+	}
+	if a.RequestID != "" {
+		ev.Data[profileDataRequestID] = a.RequestID
+	}
+	if len(a.Fields) > 0 {
+		ev.Data[profileDataFields] = strings.Join(a.Fields, ",")
+	}
+	if a.From != "" || a.To != "" {
+		ev.Data[profileDataFrom], ev.Data[profileDataTo] = string(a.From), string(a.To)
+	}
+	return ev
+}
+
+// ProfileAuditEventOf returns the audit event that ev records, and whether ev is a profile
+// event at all (AggregateType AggregateProfile). It reads what ProfileEvent writes; for a
+// profile event stored before events carried their action, the action is that of its type.
+func ProfileAuditEventOf(ev LifecycleEvent) (ProfileAuditEvent, bool) {
+	if ev.AggregateType != AggregateProfile {
+		return ProfileAuditEvent{}, false
+	}
+	a := ProfileAuditEvent{
+		ID: cmp.Or(ev.Data[profileDataAuditID], ev.ID), Action: ProfileAuditAction(ev.Data[profileDataAction]),
+		ActorID: ev.Actor, UserID: ev.AggregateID, RequestID: ev.Data[profileDataRequestID],
+		From: IdentificationStatus(ev.Data[profileDataFrom]), To: IdentificationStatus(ev.Data[profileDataTo]), At: ev.Time,
+	}
+	if a.Action == "" {
+		a.Action = ProfileAuditAction(strings.TrimPrefix(ev.Type, AggregateProfile+"."))
+		for action, typ := range profileEventTypes {
+			if typ == ev.Type {
+				a.Action = action
+			}
+		}
+	}
+	if f := ev.Data[profileDataFields]; f != "" {
+		a.Fields = strings.Split(f, ",")
+	}
+	return a, true
+}
+
+// ValidateProfileAuditEvent checks what ProfileEvent cannot carry: a field path with a
+// comma (the fields are joined with commas). It returns a KindInvalidInput error naming
+// each such field ("Fields[i]"), or nil.
+func ValidateProfileAuditEvent(a ProfileAuditEvent) error {
+	var v verifykit.Validation
+	for i, f := range a.Fields {
+		if strings.Contains(f, ",") {
+			v.AddEntry(verifykit.InvalidEntry{Entry: "Fields[" + strconv.Itoa(i) + "]", EntryType: verifykit.EntryConfig,
+				Rule: "format", Description: "must not hold a comma"})
+		}
+	}
+	return v.Err()
 }

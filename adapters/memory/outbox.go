@@ -17,9 +17,9 @@ import (
 // change is in the store. Attach it to each store with the store's PublishTo method; a
 // store with no outbox attached drops the events.
 //
-// It keeps every event, delivered ones included (Events lists them): it is for tests and
-// single-instance hosts. It is safe for concurrent use; the zero value is not usable: call
-// NewOutbox.
+// It keeps every event, delivered ones included (Events lists them), until Purge deletes
+// delivered ones: it is for tests and single-instance hosts. It is safe for concurrent use;
+// the zero value is not usable: call NewOutbox.
 type Outbox struct {
 	mu      sync.Mutex
 	entries []*ports.OutboxEntry // in the order stored
@@ -138,7 +138,7 @@ func (o *Outbox) MarkDelivered(ctx context.Context, e ports.OutboxEntry, target 
 // Ack implements ports.OutboxStore.
 func (o *Outbox) Ack(ctx context.Context, e ports.OutboxEntry, now time.Time) error {
 	return o.leased(ctx, e, func(cur *ports.OutboxEntry) {
-		cur.State, cur.LockedUntil, cur.NextAttemptAt = ports.OutboxDelivered, time.Time{}, now
+		cur.State, cur.LockedUntil, cur.NextAttemptAt, cur.DeliveredAt = ports.OutboxDelivered, time.Time{}, now, now
 	})
 }
 
@@ -190,6 +190,55 @@ func (o *Outbox) Redrive(ctx context.Context, id string, now time.Time) error {
 		e.State, e.Attempts, e.LockedUntil, e.NextAttemptAt = ports.OutboxPending, 0, time.Time{}, now
 		return true
 	})
+}
+
+// Purge implements ports.OutboxStore: it deletes the delivered entries req selects, oldest
+// delivery first, under the lock, in one pass over the entries.
+func (o *Outbox) Purge(ctx context.Context, req ports.PurgeRequest) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := req.Validate(); err != nil {
+		return 0, err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var doomed []*ports.OutboxEntry
+	for _, e := range o.entries {
+		if e.State == ports.OutboxDelivered && e.DeliveredAt.Before(req.DeliveredBefore) && !slices.Contains(req.KeepAggregateTypes, e.Event.AggregateType) {
+			doomed = append(doomed, e)
+		}
+	}
+	if req.Limit > 0 && len(doomed) > req.Limit {
+		slices.SortStableFunc(doomed, func(a, b *ports.OutboxEntry) int { return a.DeliveredAt.Compare(b.DeliveredAt) })
+		doomed = doomed[:req.Limit]
+	}
+	if len(doomed) == 0 {
+		return 0, nil
+	}
+	gone := make(map[*ports.OutboxEntry]bool, len(doomed))
+	for _, e := range doomed {
+		gone[e] = true
+		if o.byID[e.Event.ID] == e {
+			delete(o.byID, e.Event.ID)
+		}
+	}
+	o.entries = slices.DeleteFunc(o.entries, func(e *ports.OutboxEntry) bool { return gone[e] })
+	return len(doomed), nil
+}
+
+// aggregateEvents returns copies of the events about the aggregate typ and id ("": every
+// one of typ), in the order stored.
+func (o *Outbox) aggregateEvents(typ, id string) []ports.LifecycleEvent {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []ports.LifecycleEvent
+	for _, e := range o.entries {
+		if e.Event.AggregateType == typ && (id == "" || e.Event.AggregateID == id) {
+			out = append(out, e.Event.Clone())
+		}
+	}
+	return out
 }
 
 // publisher is the outbox a memory store writes to: none until PublishTo attaches one.

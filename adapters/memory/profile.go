@@ -11,46 +11,58 @@ import (
 )
 
 // ProfileStore is a ports.ProfileStore in memory, sharded by user so that writes to
-// different profiles do not wait for each other. It owns the reset requests and the audit
-// events of its profiles: ResetRequests and AuditLog return read views of them.
+// different profiles do not wait for each other. It owns the reset requests of its
+// profiles and writes their events to an outbox: ResetRequests and AuditLog return read
+// views of them.
 //
 // Create and Update of a user hold the lock of that user's shard while fn runs and while
-// they store the profile, the open reset request and the audit events, so one lock covers
-// the whole aggregate; Get reads the profile and its open request under the same lock. The
-// requests and events of all users are kept together under one more lock, which a write
-// takes only briefly, after its shard lock and never the other way round.
+// they store the profile, the open reset request and the events, so one lock covers the
+// whole aggregate; Get reads the profile and its open request under the same lock. The
+// requests of all users are kept together under one more lock, which a write takes only
+// briefly, after its shard lock and never the other way round.
 type ProfileStore struct {
-	profiles *shardedRecords[ports.ProfileRecord] // user id -> profile, without OpenResetRequest or Audit
+	profiles *shardedRecords[ports.ProfileRecord] // user id -> profile, without OpenResetRequest or Outbox
 	side     *profileSide
 	pub      publisher
 }
 
-// PublishTo makes s write the events of each profile's Outbox to o, under the user's lock;
-// without an outbox (or with nil) s drops them. Call it before s is used.
-func (s *ProfileStore) PublishTo(o *Outbox) { s.pub.attach(o) }
+// PublishTo makes s write the events of each profile's Outbox to o, under the user's lock,
+// instead of the outbox of its own that NewProfileStore gives it (nil: a new one of its
+// own). The events are the profiles' audit trail, so s always writes them somewhere, and
+// AuditLog reads the outbox s writes to. Call it before s is used: the events written
+// before stay in the outbox they went to.
+func (s *ProfileStore) PublishTo(o *Outbox) {
+	if o == nil {
+		o = NewOutbox()
+	}
+	s.pub.attach(o)
+}
 
-// profileSide holds the reset requests and the audit events of every profile of a
-// ProfileStore, under one lock: listing needs every request, and the log keeps one order.
+// profileSide holds the reset requests of every profile of a ProfileStore, under one lock:
+// listing needs every request.
 type profileSide struct {
 	mu       sync.Mutex
 	requests map[string]ports.ResetRequest // by id
 	open     map[string]string             // user id -> id of the PENDING request
-	events   []ports.ProfileAuditEvent
 }
 
-// NewProfileStore returns an empty ProfileStore.
+// NewProfileStore returns an empty ProfileStore that writes its events to an outbox of its
+// own (see PublishTo).
 func NewProfileStore() *ProfileStore {
-	return &ProfileStore{
+	s := &ProfileStore{
 		profiles: newShardedRecords(ports.ProfileRecord.Clone),
 		side:     &profileSide{requests: make(map[string]ports.ResetRequest), open: make(map[string]string)},
 	}
+	s.pub.attach(NewOutbox())
+	return s
 }
 
 // ResetRequests returns the ports.ResetRequestStore that reads the reset requests of s.
 func (s *ProfileStore) ResetRequests() *ResetRequestStore { return &ResetRequestStore{side: s.side} }
 
-// AuditLog returns the ports.ProfileAuditLog that reads the audit events of s.
-func (s *ProfileStore) AuditLog() *ProfileAuditLog { return &ProfileAuditLog{side: s.side} }
+// AuditLog returns the ports.ProfileAuditLog that reads the profile events of s from the
+// outbox s writes to.
+func (s *ProfileStore) AuditLog() *ProfileAuditLog { return &ProfileAuditLog{pub: &s.pub} }
 
 // Create implements ports.ProfileStore.
 func (s *ProfileStore) Create(ctx context.Context, rec ports.ProfileRecord) error {
@@ -58,14 +70,14 @@ func (s *ProfileStore) Create(ctx context.Context, rec ports.ProfileRecord) erro
 		if _, ok := recs[rec.UserID]; ok {
 			return ports.ErrProfileExists
 		}
-		if _, err := s.side.write(rec.UserID, nil, rec.OpenResetRequest, rec.Audit); err != nil {
+		if _, err := s.side.write(rec.UserID, nil, rec.OpenResetRequest); err != nil {
 			return err
 		}
 		stored := rec.Clone()
 		stored.Version = 1
 		ports.StampVersion(stored.Outbox, stored.UserID, stored.Version)
 		s.pub.publish(stored.Outbox)
-		stored.OpenResetRequest, stored.Audit, stored.Outbox = nil, nil, nil
+		stored.OpenResetRequest, stored.Outbox = nil, nil
 		recs[rec.UserID] = stored
 		return nil
 	})
@@ -94,7 +106,7 @@ func (s *ProfileStore) Update(ctx context.Context, userID string, fn func(*ports
 	var open *ports.ResetRequest // the user's open request once written
 	rec, err := s.profiles.update(ctx, userID, ports.ErrProfileNotFound, func(r *ports.ProfileRecord) error {
 		loaded := s.side.openOf(userID)
-		r.OpenResetRequest, r.Audit = loaded, nil
+		r.OpenResetRequest = loaded
 		if loaded != nil {
 			copied := *loaded
 			r.OpenResetRequest = &copied
@@ -106,8 +118,8 @@ func (s *ProfileStore) Update(ctx context.Context, userID string, fn func(*ports
 		r.Version = version
 		ports.StampVersion(r.Outbox, userID, version)
 		var err error
-		open, err = s.side.write(userID, loaded, r.OpenResetRequest, r.Audit)
-		r.OpenResetRequest, r.Audit = nil, nil // the shard keeps the profile only
+		open, err = s.side.write(userID, loaded, r.OpenResetRequest)
+		r.OpenResetRequest = nil // the shard keeps the profile only
 		if err == nil {
 			s.pub.publish(r.Outbox) // under the user's lock, with the write
 		}
@@ -133,13 +145,13 @@ func (x *profileSide) openOf(userID string) *ports.ResetRequest {
 	return &req
 }
 
-// write stores what a Create or Update of userID left besides the profile: left, the open
-// request as the update function left it (loaded is the one it was given, nil when none was
-// open), and events. It checks everything before it changes anything, so a refused write
-// stores nothing; it returns a copy of the user's open request afterwards, nil when none.
-// The caller holds the lock of userID's shard.
-func (x *profileSide) write(userID string, loaded, left *ports.ResetRequest, events []ports.ProfileAuditEvent) (*ports.ResetRequest, error) {
-	if loaded == nil && left == nil && len(events) == 0 {
+// write stores what a Create or Update of userID left besides the profile and its events:
+// left, the open request as the update function left it (loaded is the one it was given,
+// nil when none was open). It checks everything before it changes anything, so a refused
+// write stores nothing; it returns a copy of the user's open request afterwards, nil when
+// none. The caller holds the lock of userID's shard.
+func (x *profileSide) write(userID string, loaded, left *ports.ResetRequest) (*ports.ResetRequest, error) {
+	if loaded == nil && left == nil {
 		return nil, nil
 	}
 	x.mu.Lock()
@@ -160,11 +172,6 @@ func (x *profileSide) write(userID string, loaded, left *ports.ResetRequest, eve
 			}
 		}
 		put = &req
-	}
-	for _, ev := range events {
-		ev = ev.Clone()
-		ev.UserID = userID
-		x.events = append(x.events, ev)
 	}
 	if put == nil {
 		return nil, nil
@@ -262,23 +269,23 @@ func compareResetRequests(a, b ports.ResetRequest, order []ports.ResetRequestOrd
 	return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
 }
 
-// ProfileAuditLog is a ports.ProfileAuditLog in memory: the audit events of one
-// ProfileStore (ProfileStore.AuditLog), which appends them with the changes they report.
-// It keeps every event: hosts that run for long should use a durable log. Use the ones
-// ProfileStore.AuditLog returns; the zero value is not usable.
+// ProfileAuditLog is a ports.ProfileAuditLog in memory: a reader over the profile events
+// (aggregate type ports.AggregateProfile) of the outbox one ProfileStore writes to
+// (ProfileStore.AuditLog). Use the ones ProfileStore.AuditLog returns; the zero value is
+// not usable.
 type ProfileAuditLog struct {
-	side *profileSide
+	pub *publisher
 }
 
-// Append implements ports.ProfileAuditLog: ev is appended on its own, as given.
+// Append implements ports.ProfileAuditLog: ports.ProfileEvent(ev, "") goes to the outbox.
 func (l *ProfileAuditLog) Append(ctx context.Context, ev ports.ProfileAuditEvent) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ev = ev.Clone()
-	l.side.mu.Lock()
-	defer l.side.mu.Unlock()
-	l.side.events = append(l.side.events, ev)
+	if err := ports.ValidateProfileAuditEvent(ev); err != nil {
+		return err
+	}
+	l.pub.publish([]ports.LifecycleEvent{ports.ProfileEvent(ev, "")})
 	return nil
 }
 
@@ -287,13 +294,10 @@ func (l *ProfileAuditLog) Events(ctx context.Context, userID string) ([]ports.Pr
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	l.side.mu.Lock()
-	defer l.side.mu.Unlock()
 	out := []ports.ProfileAuditEvent{}
-	for _, ev := range l.side.events {
-		if userID == "" || ev.UserID == userID {
-			out = append(out, ev.Clone())
-		}
+	for _, ev := range l.pub.out.Load().aggregateEvents(ports.AggregateProfile, userID) {
+		a, _ := ports.ProfileAuditEventOf(ev)
+		out = append(out, a)
 	}
 	return out, nil
 }

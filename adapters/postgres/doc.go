@@ -33,8 +33,9 @@
 // an update costs two round trips. ProfileStore writes a profile aggregate this way: the
 // first round trip locks the profile row and then, in a statement of its own (so that it
 // sees what the write it waited for committed), reads the user's PENDING reset request; the
-// second writes the profile, inserts or updates the request fn touched, inserts fn's audit
-// events in order, and commits. ResetRequestStore and ProfileAuditLog read what it writes;
+// second writes the profile, inserts or updates the request fn touched, inserts fn's events
+// into the outbox in order, and commits. ResetRequestStore and ProfileAuditLog (a reader
+// over the profile events of the outbox) read what it writes;
 // the partial unique index reset_requests_one_open keeps one PENDING request per user on
 // top of the profile lock. Sweeps (OTPStore.PurgeExpired, ProcessStore.ExpireDue,
 // PersonRequestStore.ListCreatedBefore, RateLimiter.PurgeStale) work in bounded batches, so

@@ -19,17 +19,18 @@ import (
 // ports.EventLog flows append events of refusals that change nothing to. Several
 // dispatchers (of several instances) may share it: Claim selects due rows FOR UPDATE SKIP
 // LOCKED and leases them in one statement, so no two of them claim one row while its lease
-// runs.
+// runs. Purge deletes delivered rows (migration 013 adds delivered_at); the profile events
+// in it are the profile audit trail as well (ProfileAuditLog reads them).
 //
 // Event ids must be UUIDs (ports.NewLifecycleEvent makes them).
 type Outbox struct {
 	db *DB
 
-	qInsert, qClaim, qMark, qAck, qRetry, qDead, qDeadList, qRedrive, qAll string
+	qInsert, qClaim, qMark, qAck, qRetry, qDead, qDeadList, qRedrive, qAll, qPurge string
 }
 
 // outboxColumns are the columns scanOutboxEntry reads, in its order.
-const outboxColumns = "event, state, attempts, next_attempt_at, locked_until, last_error, delivered_to"
+const outboxColumns = "event, state, attempts, next_attempt_at, locked_until, last_error, delivered_to, delivered_at"
 
 func newOutbox(db *DB) *Outbox {
 	t := db.table("outbox")
@@ -44,12 +45,25 @@ func newOutbox(db *DB) *Outbox {
 		// The claimed entry's writes apply while its lease ($2, the locked_until its Claim
 		// returned) holds.
 		qMark:     "update " + t + " set delivered_to = case when $3 = any(delivered_to) then delivered_to else array_append(delivered_to, $3) end where id = $1 and state = 'pending' and locked_until = $2",
-		qAck:      "update " + t + " set state = 'delivered', locked_until = null, next_attempt_at = $3 where id = $1 and state = 'pending' and locked_until = $2",
+		qAck:      "update " + t + " set state = 'delivered', locked_until = null, next_attempt_at = $3, delivered_at = $3 where id = $1 and state = 'pending' and locked_until = $2",
 		qRetry:    "update " + t + " set attempts = attempts + 1, locked_until = null, next_attempt_at = $3, last_error = $4 where id = $1 and state = 'pending' and locked_until = $2",
 		qDead:     "update " + t + " set state = 'dead', attempts = attempts + 1, locked_until = null, last_error = $3 where id = $1 and state = 'pending' and locked_until = $2",
 		qDeadList: "select seq, " + outboxColumns + " from " + t + " where state = 'dead' order by occurred_at, seq limit $1",
 		qRedrive:  "update " + t + " set state = 'pending', attempts = 0, locked_until = null, next_attempt_at = $2 where id = $1 and state = 'dead'",
 		qAll:      "select seq, " + outboxColumns + " from " + t + " order by occurred_at, seq",
+		// The oldest deliveries first, through the partial index outbox_delivered
+		// (aggregate_type, delivered_at): a loose scan finds the aggregate types that have
+		// delivered rows, and the oldest rows of each type that is not kept are locked
+		// (rows another Purge holds are skipped, not waited for) and deleted by their
+		// primary key. So the events a purge keeps (the audit trail, however long) are
+		// never read. $3 NULL: no limit.
+		qPurge: "with recursive types as (" +
+			"(select aggregate_type as t from " + t + " where state = 'delivered' order by aggregate_type limit 1)" +
+			" union all select (select o.aggregate_type from " + t + " o where o.state = 'delivered' and o.aggregate_type > types.t" +
+			" order by o.aggregate_type limit 1) from types where types.t is not null)" +
+			" delete from " + t + " where id = any(array(select d.id from types cross join lateral (select o.id, o.delivered_at from " + t + " o" +
+			" where o.state = 'delivered' and o.aggregate_type = types.t and o.delivered_at < $1 order by o.delivered_at limit $3" +
+			" for update skip locked) d where types.t is not null and not (types.t = any($2)) order by d.delivered_at limit $3))",
 	}
 }
 
@@ -93,10 +107,10 @@ type seqEntry struct {
 }
 
 func scanOutboxEntry(row pgx.Row, se *seqEntry) error {
-	var locked *time.Time
+	var locked, delivered *time.Time
 	var state string
-	err := row.Scan(&se.seq, &se.e.Event, &state, &se.e.Attempts, &se.e.NextAttemptAt, &locked, &se.e.LastError, &se.e.DeliveredTo)
-	se.e.State, se.e.LockedUntil = ports.OutboxState(state), fromOptTime(locked)
+	err := row.Scan(&se.seq, &se.e.Event, &state, &se.e.Attempts, &se.e.NextAttemptAt, &locked, &se.e.LastError, &se.e.DeliveredTo, &delivered)
+	se.e.State, se.e.LockedUntil, se.e.DeliveredAt = ports.OutboxState(state), fromOptTime(locked), fromOptTime(delivered)
 	return err
 }
 
@@ -178,6 +192,24 @@ func (o *Outbox) DeadLetters(ctx context.Context, limit int) ([]ports.OutboxEntr
 // Redrive implements ports.OutboxStore.
 func (o *Outbox) Redrive(ctx context.Context, id string, now time.Time) error {
 	return o.change(ctx, o.qRedrive, id, now)
+}
+
+// Purge implements ports.OutboxStore in one statement: a DELETE of the oldest deliveries
+// that req selects, FOR UPDATE SKIP LOCKED, so several instances purge side by side, each
+// row once. Pending and dead rows are never touched.
+func (o *Outbox) Purge(ctx context.Context, req ports.PurgeRequest) (int, error) {
+	if err := req.Validate(); err != nil {
+		return 0, err
+	}
+	var limit *int
+	if req.Limit > 0 {
+		limit = &req.Limit
+	}
+	keep := req.KeepAggregateTypes
+	if keep == nil {
+		keep = []string{}
+	}
+	return o.db.execCount(ctx, o.qPurge, req.DeliveredBefore, keep, limit)
 }
 
 // Entries returns every entry of the outbox, whatever its state, oldest first: for tests

@@ -125,8 +125,8 @@ func (db *DB) ProfileStore() *ProfileStore { return db.profile }
 // requests that ProfileStore writes.
 func (db *DB) ResetRequestStore() *ResetRequestStore { return db.resets }
 
-// ProfileAuditLog returns the ports.ProfileAuditLog of the adapter: it reads the audit events
-// that ProfileStore appends with each change.
+// ProfileAuditLog returns the ports.ProfileAuditLog of the adapter: it reads the profile
+// events that ProfileStore writes to the outbox with each change.
 func (db *DB) ProfileAuditLog() *ProfileAuditLog { return db.audit }
 
 // ProcessStore returns the ports.ProcessStore of the adapter.

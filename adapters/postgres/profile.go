@@ -14,14 +14,14 @@ import (
 
 // ProfileStore is a ports.ProfileStore in PostgreSQL: it writes the profile aggregates,
 // each a row of profiles with the user's reset requests (table reset_requests) and the
-// events of each change (table profile_audit_events). The profile and its documents are
-// stored as jsonb; the organisation and the identification status are real columns as well,
-// for hosts that query them.
+// events of each change (table outbox, which ProfileAuditLog reads). The profile and its
+// documents are stored as jsonb; the organisation and the identification status are real
+// columns as well, for hosts that query them.
 //
 // Update is one transaction of two round trips: the first begins it, selects the profile
 // FOR UPDATE and then, in a statement of its own, the user's PENDING request; the second
-// writes the profile, inserts or updates the request fn touched, inserts fn's audit events
-// in order, and commits. Updates of one user are serialised across instances by the lock of
+// writes the profile, inserts or updates the request fn touched, inserts fn's events in
+// order, and commits. Updates of one user are serialised across instances by the lock of
 // the profile row, which every write of the user's requests and events holds; the partial
 // unique index on the PENDING requests keeps one open request per user on top of it.
 // Create and Get are one round trip each: Create inserts the profile, its request and its
@@ -30,7 +30,7 @@ import (
 type ProfileStore struct {
 	db *DB
 
-	qInsert, qGet, qLock, qOpen, qUpdate, qInsertRequest, qUpdateRequest, qInsertEvent string
+	qInsert, qGet, qLock, qOpen, qUpdate, qInsertRequest, qUpdateRequest string
 }
 
 // profileColumns are the columns scanProfile reads, in its order.
@@ -56,7 +56,7 @@ func qualified(alias, columns string) string {
 }
 
 func newProfileStore(db *DB) *ProfileStore {
-	t, rt, at := db.table("profiles"), db.table("reset_requests"), db.table("profile_audit_events")
+	t, rt := db.table("profiles"), db.table("reset_requests")
 	return &ProfileStore{
 		db:      db,
 		qInsert: "insert into " + t + " (" + profileColumns + ", status) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -69,7 +69,6 @@ func newProfileStore(db *DB) *ProfileStore {
 		qInsertRequest: "insert into " + rt + " (" + resetRequestColumns + ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 		qUpdateRequest: "update " + rt + " set description = $3, organization_id = $4, status = $5, initiator_user_id = $6," +
 			" decided_by = $7, created_at = $8, decided_at = $9 where id = $1 and user_id = $2",
-		qInsertEvent: "insert into " + at + " (" + auditColumns + ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 	}
 }
 
@@ -120,14 +119,6 @@ func scanProfileWithOpen(row pgx.Row, rec *ports.ProfileRecord) error {
 	return nil
 }
 
-// queueEvents queues the insert of each event of evs, in order, as an event about userID.
-func (s *ProfileStore) queueEvents(b *pgx.Batch, userID string, evs []ports.ProfileAuditEvent) {
-	for _, ev := range evs {
-		b.Queue(s.qInsertEvent, ev.ID, string(ev.Action), ev.ActorID, userID, ev.RequestID,
-			strs(ev.Fields), string(ev.From), string(ev.To), ev.At)
-	}
-}
-
 // profileWriteError turns a unique violation of the profile aggregate's writes into the
 // sentinel of the ports; any other error is returned as it is.
 func profileWriteError(err error) error {
@@ -157,7 +148,6 @@ func (s *ProfileStore) Create(ctx context.Context, rec ports.ProfileRecord) erro
 		req.UserID = rec.UserID
 		b.Queue(s.qInsertRequest, resetRequestArgs(&req)...)
 	}
-	s.queueEvents(b, rec.UserID, rec.Audit)
 	s.db.outbox.queue(b, rec.Outbox)
 	return profileWriteError(s.db.sendBatch(ctx, b))
 }
@@ -229,8 +219,6 @@ func (s *ProfileStore) Update(ctx context.Context, userID string, fn func(*ports
 				r.OpenResetRequest = &req
 			}
 		}
-		s.queueEvents(b, userID, r.Audit)
-		r.Audit = nil
 		s.db.outbox.queue(b, r.Outbox)
 		r.Outbox = nil
 		return nil
@@ -335,45 +323,51 @@ func (s *ResetRequestStore) List(ctx context.Context, q ports.ResetRequestQuery)
 		offset, &limit, scanResetRequest)
 }
 
-// ProfileAuditLog is a ports.ProfileAuditLog in PostgreSQL (table profile_audit_events),
-// append-only: it reads the events that the ProfileStore of the same DB inserts with each
-// change, and Append adds a host's own. Events are read in the order of an identity column,
-// which is the order their inserts got it: the order of the events of one change, and of
-// the Append calls of one goroutine.
+// ProfileAuditLog is a ports.ProfileAuditLog in PostgreSQL: a reader over the profile
+// events (aggregate type ports.AggregateProfile) of the outbox table, which the
+// ProfileStore of the same DB inserts with each change and Append adds a host's own to.
+// Events are read in the order of the outbox's sequence column, which is the order their
+// inserts got it: the order of the events of one change, of the changes of one user (each
+// holds the profile's row lock), and of the Append calls of one goroutine. A user's events
+// are found through the index outbox_aggregate_seq (migration 013).
 type ProfileAuditLog struct {
 	db *DB
 
-	qInsert, qAll, qUser string
+	qAll, qUser string
 }
 
-// auditColumns are the columns scanAuditEvent reads, in its order.
-const auditColumns = "id, action, actor_id, user_id, request_id, fields, from_status, to_status, at"
-
 func newProfileAuditLog(db *DB) *ProfileAuditLog {
-	t := db.table("profile_audit_events")
+	t := db.table("outbox")
 	return &ProfileAuditLog{
-		db:      db,
-		qInsert: "insert into " + t + " (" + auditColumns + ") values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-		qAll:    "select " + auditColumns + " from " + t + " order by seq",
-		qUser:   "select " + auditColumns + " from " + t + " where user_id = $1 order by seq",
+		db:    db,
+		qAll:  "select event from " + t + " where aggregate_type = $1 order by seq",
+		qUser: "select event from " + t + " where aggregate_type = $1 and aggregate_id = $2 order by seq",
 	}
 }
 
 func scanAuditEvent(row pgx.Row, ev *ports.ProfileAuditEvent) error {
-	return row.Scan(&ev.ID, &ev.Action, &ev.ActorID, &ev.UserID, &ev.RequestID, &ev.Fields, &ev.From, &ev.To, &ev.At)
+	var le ports.LifecycleEvent
+	err := row.Scan(&le)
+	*ev, _ = ports.ProfileAuditEventOf(le)
+	return err
 }
 
-// Append implements ports.ProfileAuditLog.
+// Append implements ports.ProfileAuditLog: ports.ProfileEvent(ev, "") is inserted into the
+// outbox.
 func (l *ProfileAuditLog) Append(ctx context.Context, ev ports.ProfileAuditEvent) error {
-	_, err := l.db.execCount(ctx, l.qInsert, ev.ID, string(ev.Action), ev.ActorID, ev.UserID, ev.RequestID,
-		strs(ev.Fields), string(ev.From), string(ev.To), ev.At)
-	return err
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := ports.ValidateProfileAuditEvent(ev); err != nil {
+		return err
+	}
+	return l.db.outbox.Append(ctx, ports.ProfileEvent(ev, ""))
 }
 
 // Events implements ports.ProfileAuditLog.
 func (l *ProfileAuditLog) Events(ctx context.Context, userID string) ([]ports.ProfileAuditEvent, error) {
 	if userID == "" {
-		return queryRows(ctx, l.db, l.qAll, nil, scanAuditEvent)
+		return queryRows(ctx, l.db, l.qAll, []any{ports.AggregateProfile}, scanAuditEvent)
 	}
-	return queryRows(ctx, l.db, l.qUser, []any{userID}, scanAuditEvent)
+	return queryRows(ctx, l.db, l.qUser, []any{ports.AggregateProfile, userID}, scanAuditEvent)
 }

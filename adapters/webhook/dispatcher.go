@@ -79,13 +79,26 @@ type DispatcherConfig struct {
 	// MaxAttempts is how many failed tries make an event dead. Default 16: with the default
 	// delays, about ten hours of tries.
 	MaxAttempts int
+	// Retention is how long a delivered event stays in the outbox: Run purges the events
+	// delivered longer ago each interval (Purge). The events of ports.AuditAggregateTypes
+	// (the profile audit trail, which ports.ProfileAuditLog reads from the outbox) are
+	// never purged by the dispatcher: the host drops old ones itself, with
+	// OutboxStore.Purge. Default 7 days; negative: never purge.
+	Retention time.Duration
 }
+
+// DefaultRetention is the default DispatcherConfig.Retention.
+const DefaultRetention = 7 * 24 * time.Hour
+
+// purgeBatch is how many entries one OutboxStore.Purge of Dispatcher.Purge deletes at most.
+const purgeBatch = 1000
 
 // Dispatcher delivers the events of an outbox to subscribers and endpoints, at least once:
 // an event is marked delivered only after every target that wants it got it, and a target
 // that got it is recorded so a retry skips it. Several dispatchers may share one outbox
 // (the PostgreSQL one leases what it hands out). After MaxAttempts failed tries an event is
-// dead: DeadLetters lists it and Redrive sends it again.
+// dead: DeadLetters lists it and Redrive sends it again. Delivered events are purged after
+// Retention, except the audit trail's.
 type Dispatcher struct {
 	cfg DispatcherConfig
 	log *slog.Logger
@@ -179,6 +192,9 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	if cfg.MaxAttempts == 0 {
 		cfg.MaxAttempts = 16
 	}
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultRetention
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -256,8 +272,8 @@ func recording(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 // Run calls DispatchOnce every interval (at once again while batches come back full) until
-// ctx is done, and returns ctx's error. Outbox errors are logged and retried at the next
-// interval.
+// ctx is done, and returns ctx's error; each interval it also purges what Retention lets go
+// (Purge). Outbox errors are logged and retried at the next interval.
 func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -269,10 +285,32 @@ func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) error {
 		if n == d.cfg.Batch && err == nil {
 			continue
 		}
+		if _, err := d.Purge(ctx, d.cfg.Clock.Now()); err != nil && ctx.Err() == nil {
+			d.log.WarnContext(ctx, "events purge failed", "error", err.Error())
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
+		}
+	}
+}
+
+// Purge deletes from the outbox the events delivered before now minus Retention, except
+// those of ports.AuditAggregateTypes, in batches (OutboxStore.Purge) until one comes back
+// short or ctx is done, and returns how many it deleted. With a negative Retention it
+// deletes nothing. Several dispatchers may purge one outbox at once.
+func (d *Dispatcher) Purge(ctx context.Context, now time.Time) (int, error) {
+	if d.cfg.Retention < 0 {
+		return 0, nil
+	}
+	req := ports.PurgeRequest{DeliveredBefore: now.Add(-d.cfg.Retention), KeepAggregateTypes: ports.AuditAggregateTypes, Limit: purgeBatch}
+	total := 0
+	for {
+		n, err := d.cfg.Outbox.Purge(ctx, req)
+		total += n
+		if err != nil || n < purgeBatch || ctx.Err() != nil {
+			return total, err
 		}
 	}
 }

@@ -30,7 +30,9 @@ func addEventFlags(fs *flag.FlagSet, c *eventFlags) {
 // useEvents starts, with -webhook, the dispatcher that posts the outbox's events to the
 // URL until ctx is done. On PostgreSQL the stores always write the outbox table; the
 // dispatcher reads it through a small pool of its own. In memory the stores publish to a
-// memory outbox only once it is attached here (without -webhook they drop their events).
+// memory outbox only once it is attached here (without -webhook they drop their events,
+// but the profile store, whose events are its audit log, keeps them in an outbox of its
+// own). The dispatcher purges delivered events after a week, never the profile ones.
 func (a *app) useEvents(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if cfg.events.url == "" {
 		return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -56,8 +57,9 @@ func claimIDs(t *testing.T, o ports.OutboxStore, now time.Time, lease time.Durat
 
 // RunOutboxStore checks an outbox: claiming in order under a lease, acknowledging,
 // retrying, dead letters and re-driving, concurrent claims that never hand out one event
-// twice, and that a store writes a record's events with the record, and none when the
-// write fails.
+// twice, purging delivered entries (by delivery time, oldest first under a limit, never
+// pending, dead or kept ones, beside concurrent claims), and that a store writes a
+// record's events with the record, and none when the write fails.
 func RunOutboxStore(t *testing.T, newStores func(t *testing.T) OutboxStores) {
 	ctx := context.Background()
 
@@ -176,6 +178,167 @@ func RunOutboxStore(t *testing.T, newStores func(t *testing.T) OutboxStores) {
 		for id, k := range seen {
 			require.Equal(t, 1, k, "event %s claimed once", id)
 		}
+	})
+
+	t.Run("PurgeDeletesOldDeliveriesOnly", func(t *testing.T) {
+		s := newStores(t)
+		a, b, d, e := outboxEvent("t.a", outboxStart), outboxEvent("t.b", outboxStart), outboxEvent("t.d", outboxStart), outboxEvent("t.e", outboxStart)
+		kept := ports.NewLifecycleEvent("profile.submitted", ports.AggregateProfile, "u1", outboxStart)
+		require.NoError(t, s.Log.Append(ctx, a, b, kept, d, e))
+		now := outboxStart.Add(time.Second)
+		claimed := claimByID(t, s.Outbox, now, time.Hour, 10)
+		require.Len(t, claimed, 5)
+		t1, t2 := now.Add(time.Minute), now.Add(2*time.Minute)
+		require.NoError(t, s.Outbox.Ack(ctx, claimed[a.ID], t1))
+		require.NoError(t, s.Outbox.Ack(ctx, claimed[b.ID], t2))
+		require.NoError(t, s.Outbox.Ack(ctx, claimed[kept.ID], t1))
+		require.NoError(t, s.Outbox.Dead(ctx, claimed[e.ID], "status 500"))
+		// d stays pending under its lease.
+
+		purge := func(req ports.PurgeRequest) int {
+			t.Helper()
+			n, err := s.Outbox.Purge(ctx, req)
+			require.NoError(t, err)
+			return n
+		}
+		require.Zero(t, purge(ports.PurgeRequest{DeliveredBefore: t1, KeepAggregateTypes: ports.AuditAggregateTypes}), "before: not after")
+		require.Equal(t, 1, purge(ports.PurgeRequest{DeliveredBefore: t2, KeepAggregateTypes: ports.AuditAggregateTypes}), "a only: b was delivered at t2, the profile event is kept")
+		require.Equal(t, 1, purge(ports.PurgeRequest{DeliveredBefore: t2.Add(time.Microsecond), KeepAggregateTypes: ports.AuditAggregateTypes}), "b")
+		require.Zero(t, purge(ports.PurgeRequest{DeliveredBefore: t2.Add(time.Hour), KeepAggregateTypes: []string{"other", ports.AggregateProfile}}))
+		require.Equal(t, 1, purge(ports.PurgeRequest{DeliveredBefore: t2.Add(time.Hour)}), "kept only while asked to")
+		require.Zero(t, purge(ports.PurgeRequest{DeliveredBefore: t2.Add(1000 * time.Hour)}), "pending and dead entries are never purged")
+
+		dead, err := s.Outbox.DeadLetters(ctx, 10)
+		require.NoError(t, err)
+		require.Len(t, dead, 1)
+		require.Equal(t, e.ID, dead[0].Event.ID)
+		require.NoError(t, s.Outbox.Ack(ctx, claimed[d.ID], t2), "the pending entry is intact under its lease")
+		require.ErrorIs(t, s.Outbox.Ack(ctx, claimed[a.ID], t2), ports.ErrOutboxLeaseLost, "a purged entry is gone")
+		require.ErrorIs(t, s.Outbox.Redrive(ctx, a.ID, t2), ports.ErrOutboxEntryNotFound)
+	})
+
+	t.Run("PurgeLimitTakesTheOldestDeliveries", func(t *testing.T) {
+		s := newStores(t)
+		const n = 5
+		evs := make([]ports.LifecycleEvent, n)
+		for i := range evs {
+			evs[i] = outboxEvent(fmt.Sprintf("t.%d", i), outboxStart)
+		}
+		require.NoError(t, s.Log.Append(ctx, evs...))
+		claimed := claimByID(t, s.Outbox, outboxStart, time.Hour, 10)
+		at := func(i int) time.Time { return outboxStart.Add(time.Duration(i+1) * time.Minute) }
+		for _, i := range []int{3, 0, 4, 1, 2} { // acknowledged out of order
+			require.NoError(t, s.Outbox.Ack(ctx, claimed[evs[i].ID], at(i)))
+		}
+		got, err := s.Outbox.Purge(ctx, ports.PurgeRequest{DeliveredBefore: at(n), Limit: 2})
+		require.NoError(t, err)
+		require.Equal(t, 2, got)
+		got, err = s.Outbox.Purge(ctx, ports.PurgeRequest{DeliveredBefore: at(2)})
+		require.NoError(t, err)
+		require.Zero(t, got, "the two oldest deliveries went")
+		got, err = s.Outbox.Purge(ctx, ports.PurgeRequest{DeliveredBefore: at(n)})
+		require.NoError(t, err)
+		require.Equal(t, 3, got, "limit 0: every one")
+	})
+
+	t.Run("PurgeRefusesANegativeLimit", func(t *testing.T) {
+		s := newStores(t)
+		a := outboxEvent("t.a", outboxStart)
+		require.NoError(t, s.Log.Append(ctx, a))
+		require.NoError(t, s.Outbox.Ack(ctx, claimByID(t, s.Outbox, outboxStart, time.Hour, 1)[a.ID], outboxStart))
+		n, err := s.Outbox.Purge(ctx, ports.PurgeRequest{DeliveredBefore: outboxStart.Add(time.Hour), Limit: -1})
+		require.Zero(t, n)
+		require.Equal(t, verifykit.KindInvalidInput, verifykit.KindOf(err))
+		var ve *verifykit.Error
+		require.ErrorAs(t, err, &ve)
+		require.Equal(t, "Limit", ve.Invalid[0].Entry)
+		n, err = s.Outbox.Purge(ctx, ports.PurgeRequest{DeliveredBefore: outboxStart.Add(time.Hour)})
+		require.NoError(t, err)
+		require.Equal(t, 1, n, "the refused purge deleted nothing")
+
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err = s.Outbox.Purge(cctx, ports.PurgeRequest{DeliveredBefore: outboxStart.Add(time.Hour)})
+		require.ErrorIs(t, err, context.Canceled)
+	})
+
+	t.Run("ConcurrentPurgesWhileClaiming", func(t *testing.T) {
+		s := newStores(t)
+		const n, audited = 80, 20
+		for i := range n {
+			ev := outboxEvent(fmt.Sprintf("t.%d", i), outboxStart)
+			if i < audited {
+				ev.AggregateType = ports.AggregateProfile
+			}
+			require.NoError(t, s.Log.Append(ctx, ev))
+		}
+		now := outboxStart.Add(time.Second)
+		var mu sync.Mutex
+		acked, purged := map[string]int{}, 0
+		var errs []error
+		fail := func(err error) {
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		}
+		var claimers, purgers sync.WaitGroup
+		for range 4 {
+			claimers.Go(func() {
+				for {
+					es, err := s.Outbox.Claim(ctx, now, time.Hour, 3)
+					if err != nil {
+						fail(err)
+						return
+					}
+					if len(es) == 0 {
+						return
+					}
+					for _, e := range es {
+						if err := s.Outbox.Ack(ctx, e, now); err != nil {
+							fail(fmt.Errorf("ack %s: %w", e.Event.ID, err))
+							continue
+						}
+						mu.Lock()
+						acked[e.Event.ID]++
+						mu.Unlock()
+					}
+				}
+			})
+		}
+		done := make(chan struct{})
+		for range 3 {
+			purgers.Go(func() {
+				for {
+					k, err := s.Outbox.Purge(ctx, ports.PurgeRequest{DeliveredBefore: now.Add(time.Second), KeepAggregateTypes: ports.AuditAggregateTypes, Limit: 4})
+					if err != nil {
+						fail(err)
+						return
+					}
+					mu.Lock()
+					purged += k
+					mu.Unlock()
+					select {
+					case <-done:
+						return
+					default:
+					}
+				}
+			})
+		}
+		claimers.Wait()
+		close(done)
+		purgers.Wait()
+		require.Empty(t, errs, "no purge took an entry a claimer held")
+		require.Len(t, acked, n, "every entry was claimed and acknowledged: none purged before")
+		for id, k := range acked {
+			require.Equal(t, 1, k, "entry %s once", id)
+		}
+		rest, err := s.Outbox.Purge(ctx, ports.PurgeRequest{DeliveredBefore: now.Add(time.Second), KeepAggregateTypes: ports.AuditAggregateTypes})
+		require.NoError(t, err)
+		require.Equal(t, n-audited, purged+rest, "each delivered entry purged once, the audited ones never")
+		rest, err = s.Outbox.Purge(ctx, ports.PurgeRequest{DeliveredBefore: now.Add(time.Second)})
+		require.NoError(t, err)
+		require.Equal(t, audited, rest)
 	})
 
 	t.Run("RecordWritesCarryTheirEvents", func(t *testing.T) {

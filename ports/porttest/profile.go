@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -93,9 +95,6 @@ func normalizeProfileRecord(r ports.ProfileRecord) ports.ProfileRecord {
 		open := normalizeResetRequest(*r.OpenResetRequest)
 		r.OpenResetRequest = &open
 	}
-	if len(r.Audit) == 0 {
-		r.Audit = nil
-	}
 	return r
 }
 
@@ -128,11 +127,12 @@ var errStop = errors.New("porttest: stop")
 // ResetRequestStore reads the requests and the ProfileAuditLog the events that the
 // ProfileStore writes.
 type ProfileStores struct {
-	// Profiles writes the profiles, their reset requests and their audit events.
+	// Profiles writes the profiles, their reset requests and their events.
 	Profiles ports.ProfileStore
 	// ResetRequests reads the reset requests Profiles writes.
 	ResetRequests ports.ResetRequestStore
-	// Audit reads the audit events Profiles appends; its Append is a host's own.
+	// Audit reads the profile events Profiles writes (ports.ProfileAuditEventOf); its
+	// Append is a host's own.
 	Audit ports.ProfileAuditLog
 	// Outbox, when set, reads the events Profiles writes with its changes (the records'
 	// Outbox), so that the suite checks them too; nil: not checked.
@@ -173,6 +173,14 @@ func auditEvent(id, user string, fields ...string) ports.ProfileAuditEvent {
 	return ports.ProfileAuditEvent{
 		ID: id, Action: ports.AuditIdentificationReset, ActorID: "op", UserID: user, RequestID: "r-" + id,
 		Fields: fields, From: ports.IdentificationApproved, To: ports.IdentificationNone, At: base,
+	}
+}
+
+// audit appends the events of evs to r's Outbox, as the identification flow does: each
+// ports.ProfileEvent of the audit event, in the profile's organisation.
+func audit(r *ports.ProfileRecord, evs ...ports.ProfileAuditEvent) {
+	for _, ev := range evs {
+		r.Outbox = append(r.Outbox, ports.ProfileEvent(ev, r.OrganizationID))
 	}
 }
 
@@ -256,8 +264,8 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		rec := sampleProfileRecord("u1")
 		open := resetRequest(id1, "someone-else", "org-1", ports.ResetRequestPending, base)
 		rec.OpenResetRequest = &open
-		e1, e2 := auditEvent("e1", "u1", "contact.email"), auditEvent("e2", "someone-else")
-		rec.Audit = []ports.ProfileAuditEvent{e1, e2}
+		e1, e2 := auditEvent("e1", "u1", "contact.email"), auditEvent(id2, "u1")
+		audit(&rec, e1, e2)
 		require.NoError(t, st.Profiles.Create(ctx, rec))
 
 		want := sampleProfileRecord("u1")
@@ -267,8 +275,7 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		require.NoError(t, err)
 		requireSameProfile(t, want, got, "the request is the profile's user's; the events are not read back")
 		require.Equal(t, &open, openRequest(t, st, "u1"))
-		e2.UserID = "u1"
-		require.Equal(t, []ports.ProfileAuditEvent{e1, e2}, events(t, st, ""), "in order, about the profile's user")
+		require.Equal(t, []ports.ProfileAuditEvent{e1, e2}, events(t, st, ""), "in order, every field read back (ids that are UUIDs or not)")
 	})
 
 	t.Run("CreateExistingFails", func(t *testing.T) {
@@ -280,7 +287,7 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		other.Profile.Contact.Email = "other@example.com"
 		open := resetRequest(id1, "u1", "", ports.ResetRequestPending, base)
 		other.OpenResetRequest = &open
-		other.Audit = []ports.ProfileAuditEvent{auditEvent("e1", "u1")}
+		audit(&other, auditEvent("e1", "u1"))
 		require.ErrorIs(t, s.Create(ctx, other), ports.ErrProfileExists)
 		got, err := s.Get(ctx, "u1")
 		require.NoError(t, err)
@@ -296,7 +303,7 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		rec := sampleProfileRecord("u2")
 		open := resetRequest(id1, "u2", "", ports.ResetRequestPending, base)
 		rec.OpenResetRequest = &open
-		rec.Audit = []ports.ProfileAuditEvent{auditEvent("e1", "u2")}
+		audit(&rec, auditEvent("e1", "u2"))
 		require.ErrorIs(t, st.Profiles.Create(ctx, rec), ports.ErrResetRequestExists)
 		_, err := st.Profiles.Get(ctx, "u2")
 		require.ErrorIs(t, err, ports.ErrProfileNotFound, "nothing was stored")
@@ -461,7 +468,7 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		} {
 			_, err := s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
 				r.ResetBy = "changed"
-				r.Audit = append(r.Audit, auditEvent("e1", "u1"))
+				audit(r, auditEvent("e1", "u1"))
 				edit(r)
 				return nil
 			})
@@ -484,7 +491,7 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		require.NoError(t, s.Create(ctx, sampleProfileRecord("u2")))
 		_, err := s.Update(ctx, "u2", func(r *ports.ProfileRecord) error {
 			r.Profile.Status = ports.IdentificationClosed
-			r.Audit = append(r.Audit, auditEvent("e1", "u2"))
+			audit(r, auditEvent("e1", "u2"))
 			taken := resetRequest(id1, "u2", "", ports.ResetRequestPending, base)
 			r.OpenResetRequest = &taken
 			return nil
@@ -505,29 +512,28 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		s := st.Profiles
 		require.NoError(t, s.Create(ctx, sampleProfileRecord("u1")))
 		require.NoError(t, s.Create(ctx, sampleProfileRecord("u2")))
-		e1, e2, e3 := auditEvent("e1", "u1", "contact.email"), auditEvent("e2", "u1"), auditEvent("e3", "other", "address.city", "person.namePlain.first")
+		e1, e2, e3 := auditEvent("e1", "u1", "contact.email"), auditEvent("e2", "u1"), auditEvent("e3", "u1", "address.city", "person.namePlain.first")
 		e2.Action, e2.From, e2.To = ports.AuditIdentificationSubmitted, ports.IdentificationNone, ports.IdentificationPending
 		got, err := s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
-			require.Empty(t, r.Audit, "fn starts with no events")
-			r.Audit = append(r.Audit, e1, e2, e3)
+			require.Empty(t, r.Outbox, "fn starts with no events")
+			audit(r, e1, e2, e3)
 			return nil
 		})
 		require.NoError(t, err)
-		require.Empty(t, got.Audit, "Update returns no events")
+		require.Empty(t, got.Outbox, "Update returns no events")
 		e4 := auditEvent("e4", "u2")
-		_, err = s.Update(ctx, "u2", func(r *ports.ProfileRecord) error { r.Audit = append(r.Audit, e4); return nil })
+		_, err = s.Update(ctx, "u2", func(r *ports.ProfileRecord) error { audit(r, e4); return nil })
 		require.NoError(t, err)
 		_, err = s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
-			require.Empty(t, r.Audit, "nor does the next fn see any")
+			require.Empty(t, r.Outbox, "nor does the next fn see any")
 			return nil
 		})
 		require.NoError(t, err)
 		stored, err := s.Get(ctx, "u1")
 		require.NoError(t, err)
-		require.Empty(t, stored.Audit, "nor Get")
+		require.Empty(t, stored.Outbox, "nor Get")
 
-		e3.UserID = "u1"
-		require.Equal(t, []ports.ProfileAuditEvent{e1, e2, e3}, events(t, st, "u1"), "in order, each about the profile's user")
+		require.Equal(t, []ports.ProfileAuditEvent{e1, e2, e3}, events(t, st, "u1"), "in order")
 		require.Equal(t, []ports.ProfileAuditEvent{e1, e2, e3, e4}, events(t, st, ""))
 	})
 
@@ -543,7 +549,7 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 			r.Documents = nil
 			r.Profile.Additional["x"] = "y"
 			r.OpenResetRequest.Status, r.OpenResetRequest.DecidedBy = ports.ResetRequestApproved, "op"
-			r.Audit = append(r.Audit, auditEvent("e1", "u1"))
+			audit(r, auditEvent("e1", "u1"))
 			return errStop
 		})
 		require.ErrorIs(t, err, errStop, "fn's error comes back as it is")
@@ -563,7 +569,7 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 			r.UserID = "u2"
 			open := resetRequest(id1, "u2", "", ports.ResetRequestPending, base)
 			r.OpenResetRequest = &open
-			r.Audit = append(r.Audit, auditEvent("e1", "u2"))
+			audit(r, auditEvent("e1", "u1"))
 			return nil
 		})
 		require.NoError(t, err)
@@ -585,14 +591,14 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		rec := sampleProfileRecord("u1")
 		open := resetRequest(id1, "u1", "org-1", ports.ResetRequestPending, base)
 		rec.OpenResetRequest = &open
-		rec.Audit = []ports.ProfileAuditEvent{auditEvent("e1", "u1", "contact.email")}
+		audit(&rec, auditEvent("e1", "u1", "contact.email"))
 		require.NoError(t, s.Create(ctx, rec))
 		rec.Documents[0].Status = ports.DocumentDeclined
 		rec.MandatoryFields[0] = "changed"
 		rec.Profile.Contact.SocialMedias[0].ID = "changed"
 		rec.Profile.Additional["source"] = "changed"
 		rec.OpenResetRequest.Description = "changed"
-		rec.Audit[0].Fields[0] = "changed"
+		rec.Outbox[0].Data["fields"] = "changed"
 
 		want := sampleProfileRecord("u1")
 		wantOpen := resetRequest(id1, "u1", "org-1", ports.ResetRequestPending, base)
@@ -612,7 +618,7 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 			kept, keptOpen = r, r.OpenResetRequest
 			ev := auditEvent("e2", "u1")
 			ev.Fields = keptFields
-			r.Audit = append(r.Audit, ev)
+			audit(r, ev)
 			return nil
 		})
 		require.NoError(t, err)
@@ -644,7 +650,7 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 			user := fmt.Sprintf("u%d", i%2+1)
 			_, errs[i] = s.Update(ctx, user, func(r *ports.ProfileRecord) error {
 				r.Documents = append(r.Documents, ports.ProfileDocument{ID: fmt.Sprint(i)})
-				r.Audit = append(r.Audit, auditEvent(fmt.Sprint(i), user))
+				audit(r, auditEvent(fmt.Sprint(i), user))
 				return nil
 			})
 		})
@@ -673,7 +679,7 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 			_, errs[i] = st.Profiles.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
 				req := resetRequest(fmt.Sprintf("00000000-0000-0000-0001-%012d", i), "u1", "", ports.ResetRequestPending, base)
 				r.OpenResetRequest = &req
-				r.Audit = append(r.Audit, auditEvent(req.ID, "u1"))
+				audit(r, auditEvent(req.ID, "u1"))
 				return nil
 			})
 		})
@@ -697,7 +703,7 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 					return errStop
 				}
 				r.OpenResetRequest.Status, r.OpenResetRequest.DecidedBy = ports.ResetRequestApproved, fmt.Sprint(i)
-				r.Audit = append(r.Audit, auditEvent(fmt.Sprint(i), "u1"))
+				audit(r, auditEvent(fmt.Sprint(i), "u1"))
 				return nil
 			})
 		})
@@ -792,7 +798,7 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 			r.ResetBy = "x"
 			open := resetRequest(id1, "u1", "", ports.ResetRequestPending, base)
 			r.OpenResetRequest = &open
-			r.Audit = append(r.Audit, auditEvent("e1", "u1"))
+			audit(r, auditEvent("e1", "u1"))
 			return nil
 		})
 		require.ErrorIs(t, err, context.Canceled)
@@ -919,10 +925,10 @@ func RunProfileAuditLog(t *testing.T, newStores func(t *testing.T) ProfileStores
 		require.Empty(t, events(t, st, ""))
 		require.NoError(t, st.Profiles.Create(ctx, ports.ProfileRecord{UserID: "u1"}))
 		e1, e2, e3, e4 := auditEvent("1", "u1", "contact.email"), auditEvent("2", "u2"), auditEvent("3", "u1", "address.city", "person.namePlain.first"), auditEvent("4", "u1")
-		_, err := st.Profiles.Update(ctx, "u1", func(r *ports.ProfileRecord) error { r.Audit = append(r.Audit, e1); return nil })
+		_, err := st.Profiles.Update(ctx, "u1", func(r *ports.ProfileRecord) error { audit(r, e1); return nil })
 		require.NoError(t, err)
 		require.NoError(t, st.Audit.Append(ctx, e2), "a host's own event")
-		_, err = st.Profiles.Update(ctx, "u1", func(r *ports.ProfileRecord) error { r.Audit = append(r.Audit, e3, e4); return nil })
+		_, err = st.Profiles.Update(ctx, "u1", func(r *ports.ProfileRecord) error { audit(r, e3, e4); return nil })
 		require.NoError(t, err)
 		require.Equal(t, []ports.ProfileAuditEvent{e1, e2, e3, e4}, events(t, st, ""))
 		require.Equal(t, []ports.ProfileAuditEvent{e1, e3, e4}, events(t, st, "u1"))
@@ -955,12 +961,64 @@ func RunProfileAuditLog(t *testing.T, newStores func(t *testing.T) ProfileStores
 				errs[i] = st.Audit.Append(ctx, ev)
 				return
 			}
-			_, errs[i] = st.Profiles.Update(ctx, "u1", func(r *ports.ProfileRecord) error { r.Audit = append(r.Audit, ev); return nil })
+			_, errs[i] = st.Profiles.Update(ctx, "u1", func(r *ports.ProfileRecord) error { audit(r, ev); return nil })
 		})
 		for _, err := range errs {
 			require.NoError(t, err)
 		}
 		require.Len(t, events(t, st, "u1"), n)
+	})
+
+	t.Run("CommasInFieldsRefused", func(t *testing.T) {
+		st := newStores(t)
+		err := st.Audit.Append(ctx, auditEvent("1", "u1", "contact.email", "a,b"))
+		require.Equal(t, verifykit.KindInvalidInput, verifykit.KindOf(err))
+		var ve *verifykit.Error
+		require.ErrorAs(t, err, &ve)
+		require.Len(t, ve.Invalid, 1)
+		require.Equal(t, "Fields[1]", ve.Invalid[0].Entry)
+		require.Empty(t, events(t, st, ""), "nothing stored")
+	})
+
+	t.Run("TheEventsAreTheLog", func(t *testing.T) {
+		st := newStores(t)
+		if st.Outbox == nil {
+			t.Skip("no outbox given")
+		}
+		rec := ports.ProfileRecord{UserID: "u1", OrganizationID: "org-1"}
+		other := ports.NewLifecycleEvent("other.thing", "other", "u1", base)
+		audit(&rec, auditEvent(uuid.NewString(), "u1", "contact.email"))
+		rec.Outbox = append(rec.Outbox, other)
+		require.NoError(t, st.Profiles.Create(ctx, rec))
+		e2 := auditEvent("2", "u1")
+		require.NoError(t, st.Audit.Append(ctx, e2), "a host's own event goes to the outbox too")
+		logged := events(t, st, "u1")
+		require.Len(t, logged, 2, "events of other aggregates are not audit events")
+
+		now := base.Add(time.Hour)
+		claimed, err := st.Outbox.Claim(ctx, now, time.Minute, 10)
+		require.NoError(t, err)
+		require.Len(t, claimed, 3)
+		var fromOutbox []ports.ProfileAuditEvent
+		for _, e := range claimed {
+			if a, ok := ports.ProfileAuditEventOf(e.Event); ok {
+				fromOutbox = append(fromOutbox, a)
+				require.Equal(t, ports.AggregateProfile, e.Event.AggregateType)
+				require.Equal(t, "u1", e.Event.AggregateID)
+			}
+			require.NoError(t, st.Outbox.Ack(ctx, e, now))
+		}
+		require.Equal(t, logged, normalizeEvents(fromOutbox), "the log reads the outbox's profile events")
+		require.Equal(t, "org-1", claimed[0].Event.OrgID, "in the profile's organisation")
+
+		n, err := st.Outbox.Purge(ctx, ports.PurgeRequest{DeliveredBefore: now.Add(time.Hour), KeepAggregateTypes: ports.AuditAggregateTypes})
+		require.NoError(t, err)
+		require.Equal(t, 1, n, "only the other aggregate's event goes")
+		require.Equal(t, logged, events(t, st, "u1"), "the audit trail is kept")
+		n, err = st.Outbox.Purge(ctx, ports.PurgeRequest{DeliveredBefore: now.Add(time.Hour)})
+		require.NoError(t, err)
+		require.Equal(t, 2, n)
+		require.Empty(t, events(t, st, "u1"), "a purge that keeps nothing drops the trail: there is no other copy")
 	})
 
 	t.Run("CancelledContext", func(t *testing.T) {
