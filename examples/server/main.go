@@ -62,7 +62,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	addEventFlags(fs, &c.events) // -webhook, -webhook-secret (events.go)
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN or ERROR")
 	fs.DurationVar(&c.shutdownAfter, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown waits for requests in flight")
-	fs.StringVar(&c.otel, "otel", "", "OpenTelemetry traces and metrics: stdout or off (default: $OTEL_TRACES_EXPORTER/$OTEL_METRICS_EXPORTER, console or none; otel.go)")
+	fs.StringVar(&c.otel, "otel", "", "OpenTelemetry traces and metrics: stdout, otlp (OTLP/HTTP to $OTEL_EXPORTER_OTLP_ENDPOINT) or off (default: $OTEL_TRACES_EXPORTER/$OTEL_METRICS_EXPORTER, otlp when an OTLP endpoint is set; otel.go)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
