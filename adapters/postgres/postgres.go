@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"regexp"
 	"strings"
@@ -20,9 +21,9 @@ const DefaultSchema = "verifykit"
 
 // Options configure the adapter. The zero value is ready to use.
 //
-// Query tracing is the pool's: the adapter runs every query on the pool the host built, so
-// a pgx QueryTracer is set where the host builds it, e.g. an OpenTelemetry one
-// (github.com/exaring/otelpgx):
+// Query tracing: a pgx QueryTracer sees every query the adapter runs. Open sets
+// QueryTracer on the pool it builds; a host that builds its own pool for New sets it there
+// instead, e.g. an OpenTelemetry one (github.com/exaring/otelpgx):
 //
 //	cfg, err := pgxpool.ParseConfig(dsn)
 //	cfg.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(tp))
@@ -34,6 +35,12 @@ type Options struct {
 	// It must be a lower-case identifier: a letter or underscore, then letters, digits or
 	// underscores, at most 63 in all, not starting with "pg_".
 	Schema string
+	// QueryTracer, when set, traces every query of the pool Open builds. The adapter sends
+	// most of its statements in batches, which pgx traces only through a tracer that also
+	// implements pgx.BatchTracer (otelpgx's does). New refuses it: the
+	// tracer of a pool is fixed when the pool is built, so set it on the pool's
+	// ConnConfig.Tracer there.
+	QueryTracer pgx.QueryTracer
 }
 
 var schemaPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -70,6 +77,7 @@ type DB struct {
 	methods        *AuthMethodStore
 	confidants     *ConfidantStore
 	outbox         *Outbox
+	owned          bool // the pool is Open's: Close closes it
 }
 
 // New returns the adapter for the schema of opts on pool. It does not touch the database:
@@ -81,6 +89,57 @@ func New(pool *pgxpool.Pool, opts Options) (*DB, error) {
 			Entry: "pool", EntryType: verifykit.EntryConfig, Rule: "required", Description: "is required",
 		})
 	}
+	if opts.QueryTracer != nil {
+		return nil, verifykit.Invalid("Invalid PostgreSQL adapter options.", verifykit.InvalidEntry{
+			Entry: "QueryTracer", EntryType: verifykit.EntryConfig, Rule: "unsupported",
+			Description: "applies to the pool Open builds; for a pool of your own, set its ConnConfig.Tracer before building it",
+		})
+	}
+	return newDB(pool, opts)
+}
+
+// Open builds a pool for dsn (a PostgreSQL URL or keyword/value string, as
+// pgxpool.ParseConfig reads it), with opts.QueryTracer as its query tracer, and returns
+// the adapter on it. Like New it does not migrate; unlike New the pool is the adapter's:
+// Close closes it. A dsn that cannot be parsed is an invalid-config error naming "dsn"
+// (its text is not repeated: it may hold a password).
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	if _, err := opts.schema(); err != nil {
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, verifykit.Invalid("Invalid PostgreSQL adapter options.", verifykit.InvalidEntry{
+			Entry: "dsn", EntryType: verifykit.EntryConfig, Rule: "format",
+			Description: "is not a PostgreSQL connection string pgx can read",
+		})
+	}
+	if opts.QueryTracer != nil {
+		cfg.ConnConfig.Tracer = opts.QueryTracer
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open pool: %w", err)
+	}
+	db, err := newDB(pool, opts)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	db.owned = true
+	return db, nil
+}
+
+// Close closes the pool when Open built it, after its connections are released; for an
+// adapter of New it does nothing, since the pool is the caller's.
+func (db *DB) Close() {
+	if db.owned {
+		db.pool.Close()
+	}
+}
+
+// newDB returns the adapter on pool, with the stores of the schema of opts.
+func newDB(pool *pgxpool.Pool, opts Options) (*DB, error) {
 	schema, err := opts.schema()
 	if err != nil {
 		return nil, err

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	_ "time/tzdata" // authmethod counts ages in Europe/Kyiv, even without a system zone database
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/verifykit/verifykit/adapters/httpapi"
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/adapters/postgres"
@@ -134,19 +132,15 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 
 // usePostgres puts every store in the PostgreSQL schema of cfg, migrated first.
 func (a *app) usePostgres(ctx context.Context, cfg config) error {
-	pool, err := pgxpool.New(ctx, cfg.postgresDSN)
+	db, err := postgres.Open(ctx, cfg.postgresDSN, postgres.Options{Schema: cfg.postgresSchema})
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
-	db, err := postgres.New(pool, postgres.Options{Schema: cfg.postgresSchema})
-	if err == nil {
-		err = db.Migrate(ctx)
-	}
-	if err != nil {
-		pool.Close()
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
 		return fmt.Errorf("postgres: %w", err)
 	}
-	a.close = pool.Close
+	a.close = db.Close
 	a.codeStore, a.limiter = db.OTPStore(), db.RateLimiter()
 	a.requestStore, a.processStore = db.PersonRequestStore(), db.ProcessStore()
 	a.profileStore, a.resetStore = db.ProfileStore(), db.ResetRequestStore()

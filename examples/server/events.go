@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/adapters/postgres"
 	"github.com/verifykit/verifykit/adapters/webhook"
@@ -39,17 +37,12 @@ func (a *app) useEvents(ctx context.Context, cfg config, logger *slog.Logger) er
 	}
 	var outbox ports.OutboxStore
 	if cfg.postgresDSN != "" {
-		pool, err := pgxpool.New(ctx, cfg.postgresDSN)
+		db, err := postgres.Open(ctx, cfg.postgresDSN, postgres.Options{Schema: cfg.postgresSchema})
 		if err != nil {
-			return fmt.Errorf("events: %w", err)
-		}
-		db, err := postgres.New(pool, postgres.Options{Schema: cfg.postgresSchema})
-		if err != nil {
-			pool.Close()
 			return fmt.Errorf("events: %w", err)
 		}
 		closeStores := a.close
-		a.close = func() { pool.Close(); closeStores() }
+		a.close = func() { db.Close(); closeStores() }
 		outbox = db.Outbox()
 	} else {
 		o := memory.NewOutbox()
