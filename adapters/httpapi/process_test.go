@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -21,10 +21,10 @@ func processActor(phone string) string {
 }
 
 func (e *fullEnv) processTokens() (admin, actor, boss, other string) {
-	adminScopes := []string{identification.DefaultProcessScope}
+	adminScopes := []string{otpprocess.DefaultProcessScope}
 	admin = e.token("admin-a", ports.Claims{Subject: "op", OrgID: "org-a", Scopes: adminScopes})
-	actor = e.token("actor-a", ports.Claims{Subject: "actor", OrgID: "org-a", Scopes: []string{identification.DefaultProcessActorScope}})
-	boss = e.token("boss-a", ports.Claims{Subject: "boss", OrgID: "org-a", Scopes: adminScopes, Permissions: []string{identification.DefaultForceDeletePermission}})
+	actor = e.token("actor-a", ports.Claims{Subject: "actor", OrgID: "org-a", Scopes: []string{otpprocess.DefaultProcessActorScope}})
+	boss = e.token("boss-a", ports.Claims{Subject: "boss", OrgID: "org-a", Scopes: adminScopes, Permissions: []string{otpprocess.DefaultForceDeletePermission}})
 	other = e.token("admin-b", ports.Claims{Subject: "op-b", OrgID: "org-b", Scopes: adminScopes})
 	return
 }
@@ -46,7 +46,7 @@ func TestProcessJourney(t *testing.T) {
 
 	call(t, h, "GET", "/v1/orgs/org-b/identifications/otp/"+id+"/details", other, "", 404)
 	wrong := call(t, h, "PUT", otpBase+"/"+id+"/validate", actor, `{"code":"`+code+`","two_factor":"nope"}`, 422)
-	require.Equal(t, identification.MsgInvalidTwoFactor, errorOf(t, wrong)["message"])
+	require.Equal(t, otpprocess.MsgInvalidTwoFactor, errorOf(t, wrong)["message"])
 	call(t, h, "PUT", otpBase+"/"+id+"/validate", actor, `{"code":"`+code+`","two_factor":" x1234567l "}`, 204)
 	details := call(t, h, "GET", otpBase+"/"+id+"/details", admin, "", 200)
 	require.Equal(t, "VALIDATED", details["status"])

@@ -11,6 +11,7 @@ import (
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -42,9 +43,9 @@ func (a *app) loadDemo(ctx context.Context) error {
 	valid := now.Add(30 * 24 * time.Hour)
 	for token, c := range map[string]ports.Claims{
 		tokRegistrar: {Subject: "registrar", Scopes: []string{personrequest.ScopeWrite, personrequest.ScopeRead}},
-		tokOrgAdmin: {Subject: "org-admin", OrgID: demoOrg, Scopes: []string{identification.DefaultProcessScope},
-			Permissions: []string{identification.DefaultForceDeletePermission}},
-		tokActor:    {Subject: "actor", OrgID: demoOrg, Scopes: []string{identification.DefaultProcessActorScope}},
+		tokOrgAdmin: {Subject: "org-admin", OrgID: demoOrg, Scopes: []string{otpprocess.DefaultProcessScope},
+			Permissions: []string{otpprocess.DefaultForceDeletePermission}},
+		tokActor:    {Subject: "actor", OrgID: demoOrg, Scopes: []string{otpprocess.DefaultProcessActorScope}},
 		tokUser:     {Subject: demoUser},
 		tokOperator: {Subject: "operator", Permissions: []string{identification.PermissionResetIdentificationInitiator}},
 		tokOlena:    {Subject: "olena", PersonID: "olena", Scopes: []string{authmethod.Scope, authmethod.ReadScope}},
@@ -88,12 +89,12 @@ func (a *app) loadDemo(ctx context.Context) error {
 			MSISDN:           ports.ProcessPhone{CountryCode: "34", PhoneNumber: strings.TrimPrefix(phoneAna, "+34")},
 			IdentityDocument: ports.ProcessDocument{DocumentType: "ID_CARD", DocumentNumber: "X1234567L", Country: "ES"},
 		},
-		TwoFactorType: string(identification.TwoFactorDocumentNumber), ChannelType: string(identification.ChannelSMS),
+		TwoFactorType: string(otpprocess.TwoFactorDocumentNumber), ChannelType: string(otpprocess.ChannelSMS),
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour),
 	})); err != nil {
 		return err
 	}
-	if _, err := a.processes.Resend(ctx, identification.ProcessRequest{Token: tokOrgAdmin, OrgID: demoOrg, ID: demoProcess}); tolerable(err) != nil {
+	if _, err := a.processes.Resend(ctx, otpprocess.ProcessRequest{Token: tokOrgAdmin, OrgID: demoOrg, ID: demoProcess}); tolerable(err) != nil {
 		return err
 	}
 

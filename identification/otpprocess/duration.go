@@ -1,4 +1,4 @@
-package identification
+package otpprocess
 
 import (
 	"math"

@@ -1,4 +1,4 @@
-package identification_test
+package otpprocess_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit/adapters/memory"
-	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -26,25 +26,25 @@ func ExampleProcessService() {
 	}
 	tokens := memory.NewTokens()
 	expires := clock.Now().Add(time.Hour)
-	tokens.Add("admin", ports.Claims{OrgID: "acme", Scopes: []string{identification.DefaultProcessScope}, ExpiresAt: expires})
-	tokens.Add("actor", ports.Claims{OrgID: "acme", Scopes: []string{identification.DefaultProcessActorScope}, ExpiresAt: expires})
-	svc, err := identification.NewProcessService(identification.ProcessDeps{
+	tokens.Add("admin", ports.Claims{OrgID: "acme", Scopes: []string{otpprocess.DefaultProcessScope}, ExpiresAt: expires})
+	tokens.Add("actor", ports.Claims{OrgID: "acme", Scopes: []string{otpprocess.DefaultProcessActorScope}, ExpiresAt: expires})
+	svc, err := otpprocess.NewProcessService(otpprocess.ProcessDeps{
 		Store: memory.NewProcessStore(), OTP: codes, Tokens: tokens, Clock: clock,
-	}, identification.DefaultProcessConfig())
+	}, otpprocess.DefaultProcessConfig())
 	if err != nil {
 		panic(err)
 	}
 
-	created, err := svc.Create(ctx, identification.CreateProcessRequest{
+	created, err := svc.Create(ctx, otpprocess.CreateProcessRequest{
 		Token: "admin", OrgID: "acme",
-		Actor: identification.Actor{
+		Actor: otpprocess.Actor{
 			Name: "Jane", LastName: "Doe",
-			MSISDN:           identification.MSISDN{CountryCode: "34", PhoneNumber: "600111222"},
-			IdentityDocument: identification.IdentityDocument{DocumentType: "DNI", DocumentNumber: "12345678Z", Country: "ES"},
+			MSISDN:           otpprocess.MSISDN{CountryCode: "34", PhoneNumber: "600111222"},
+			IdentityDocument: otpprocess.IdentityDocument{DocumentType: "DNI", DocumentNumber: "12345678Z", Country: "ES"},
 		},
 		ExpiresIn:     "P7D",
-		TwoFactorType: identification.TwoFactorDocumentNumber,
-		Channel:       identification.Channel{Type: identification.ChannelSMS},
+		TwoFactorType: otpprocess.TwoFactorDocumentNumber,
+		Channel:       otpprocess.Channel{Type: otpprocess.ChannelSMS},
 	})
 	if err != nil {
 		panic(err)
@@ -52,14 +52,14 @@ func ExampleProcessService() {
 	p := created.Process
 	fmt.Println("created:", p.State, "expires", p.ExpiresAt.Format(time.DateOnly))
 
-	md, _ := svc.Metadata(ctx, identification.ProcessRequest{Token: "actor", OrgID: "acme", ID: p.ID})
+	md, _ := svc.Metadata(ctx, otpprocess.ProcessRequest{Token: "actor", OrgID: "acme", ID: p.ID})
 	fmt.Println("the actor sees:", md.State, md.TwoFactorType, md.MaskedContact)
 
 	sms, _ := outbox.Last("+34600111222")
 	code := strings.TrimSuffix(strings.TrimPrefix(sms.Body, "Your identification code is "), ".")
-	_, err = svc.Validate(ctx, identification.ValidateProcessRequest{Token: "actor", OrgID: "acme", ID: p.ID, Code: code, TwoFactor: "1234 5678 x"})
+	_, err = svc.Validate(ctx, otpprocess.ValidateProcessRequest{Token: "actor", OrgID: "acme", ID: p.ID, Code: code, TwoFactor: "1234 5678 x"})
 	fmt.Println("wrong document number:", err)
-	md, err = svc.Validate(ctx, identification.ValidateProcessRequest{Token: "actor", OrgID: "acme", ID: p.ID, Code: code, TwoFactor: "1234 5678 z"})
+	md, err = svc.Validate(ctx, otpprocess.ValidateProcessRequest{Token: "actor", OrgID: "acme", ID: p.ID, Code: code, TwoFactor: "1234 5678 z"})
 	fmt.Println("validated:", md.State, err)
 	// Output:
 	// created: CREATED expires 2026-03-08

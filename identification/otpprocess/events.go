@@ -1,11 +1,9 @@
-package identification
+package otpprocess
 
 import (
 	"context"
 	"strconv"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
@@ -27,22 +25,8 @@ const (
 	EventProcessDeleted          = "otp_identification.deleted"
 )
 
-// The types of the events of profiles, one for each audit action of the profile flow: they
-// are the profile audit trail (ports.ProfileAuditLog reads them back).
-const (
-	EventIdentificationReset         = ports.EventProfileIdentificationReset
-	EventIdentificationSubmitted     = ports.EventProfileIdentificationSubmitted
-	EventIdentificationStatusChanged = ports.EventProfileIdentificationStatusChanged
-	EventResetRequestCreated         = ports.EventProfileResetRequestCreated
-	EventResetRequestApproved        = ports.EventProfileResetRequestApproved
-	EventResetRequestDeclined        = ports.EventProfileResetRequestDeclined
-)
-
-// The ports.LifecycleEvent.AggregateType of processes and profiles.
-const (
-	AggregateProcess = ports.AggregateProcess
-	AggregateProfile = ports.AggregateProfile
-)
+// The ports.LifecycleEvent.AggregateType of processes.
+const AggregateProcess = ports.AggregateProcess
 
 // eventLogOr returns l, or the log that drops every event when l is nil.
 func eventLogOr(l ports.EventLog) ports.EventLog {
@@ -121,12 +105,4 @@ func (s *ProcessService) deleteRefused(ctx context.Context, orgID, id, state, re
 	if err := s.events.Append(context.WithoutCancel(ctx), ev); err != nil {
 		s.log.WarnContext(ctx, "otp identification deletion refusal event not stored", "error", err.Error())
 	}
-}
-
-// emitAudit appends to r's Outbox the event that records the audit event a (with a new id
-// and the time now), in the profile's organisation: the event is the audit trail's only
-// stored form.
-func emitAudit(r *ports.ProfileRecord, a ports.ProfileAuditEvent, now time.Time) {
-	a.ID, a.At = uuid.NewString(), now
-	r.Outbox = append(r.Outbox, ports.ProfileEvent(a, r.OrganizationID))
 }
