@@ -23,7 +23,7 @@ type WhatsAppSender interface {
 // The states of an OTP identification process (ProcessRecord.State), in one place. A
 // ProcessStore must know two: it reports a CREATED process whose ExpiresAt has passed as
 // EXPIRED (see EffectiveProcessState), and ExpireDue persists that change. The domain
-// package (otpprocess.ProcessState) gives the same values a type of its own.
+// package (otpprocess.State) gives the same values a type of its own.
 const (
 	ProcessStateCreated   = "CREATED"
 	ProcessStateValidated = "VALIDATED"

@@ -41,7 +41,7 @@ type Services struct {
 	// Profiles serves the reset identification requests and the profile reset pages.
 	Profiles *identification.ProfileService
 	// Processes serves the OTP identification process pages.
-	Processes *otpprocess.ProcessService
+	Processes *otpprocess.Service
 	// PersonRequests serves the person request pages.
 	PersonRequests *personrequest.Service
 }

@@ -362,13 +362,13 @@ func TestProcessActions(t *testing.T) {
 			"/console/processes/" + processCreated + "?done=cancelled&org_id=org-a", "", orgA, "CANCELLED"},
 		{"cancel without a reason", "cancel", processCreated, tokA, url.Values{"reason": {"  "}}, 400, "", "$.reason", orgA, "CREATED"},
 		{"cancel a cancelled process", "cancel", processCancelled, tokA, url.Values{"reason": {"again"}}, 409, "", "cannot be cancelled", orgA, "CANCELLED"},
-		{"cancel another organisation's process", "cancel", processOfB, tokA, url.Values{"reason": {"x"}, "org_id": {orgB}}, 404, "", otpprocess.MsgProcessNotFound, orgB, "CREATED"},
+		{"cancel another organisation's process", "cancel", processOfB, tokA, url.Values{"reason": {"x"}, "org_id": {orgB}}, 404, "", otpprocess.MsgNotFound, orgB, "CREATED"},
 		{"delete a created process", "delete", processCreated, tokA, url.Values{}, 303, "/console/processes?done=deleted&org_id=org-a", "", orgA, ""},
 		{"delete a cancelled process without force", "delete", processCancelled, tokA, url.Values{}, 403, "", "only force=true can delete it", orgA, "CANCELLED"},
 		{"force-delete a cancelled process", "delete", processCancelled, tokA, url.Values{"force": {"true"}}, 303, "/console/processes?done=deleted&org_id=org-a", "", orgA, ""},
 		{"force-delete without the permission", "delete", processCancelled, tokANoForce, url.Values{"force": {"true"}}, 403,
 			"", otpprocess.DefaultForceDeletePermission, orgA, "CANCELLED"},
-		{"delete another organisation's process", "delete", processOfB, tokA, url.Values{"org_id": {orgB}, "force": {"true"}}, 404, "", otpprocess.MsgProcessNotFound, orgB, "CREATED"},
+		{"delete another organisation's process", "delete", processOfB, tokA, url.Values{"org_id": {orgB}, "force": {"true"}}, 404, "", otpprocess.MsgNotFound, orgB, "CREATED"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -447,8 +447,8 @@ func TestAnotherOrganisationSeesNothing(t *testing.T) {
 		{"reset requests filtered by the other organisation", "/console/reset-requests?org=org-a&status=", 200, "0 requests", []string{"user-anna"}},
 		{"processes of the other organisation", "/console/processes?org_id=org-a", 404, otpprocess.MsgOrgNotFound, []string{"Ana", "Luis"}},
 		{"its own processes only", "/console/processes", 200, "1 process", []string{"Ana", "Luis"}},
-		{"a process of the other organisation", "/console/processes/" + processCreated + "?org_id=org-a", 404, otpprocess.MsgProcessNotFound, []string{"Ana", "Cancel process"}},
-		{"a process of the other organisation, under its own", "/console/processes/" + processCreated + "?org_id=org-b", 404, otpprocess.MsgProcessNotFound, []string{"Ana"}},
+		{"a process of the other organisation", "/console/processes/" + processCreated + "?org_id=org-a", 404, otpprocess.MsgNotFound, []string{"Ana", "Cancel process"}},
+		{"a process of the other organisation, under its own", "/console/processes/" + processCreated + "?org_id=org-b", 404, otpprocess.MsgNotFound, []string{"Ana"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

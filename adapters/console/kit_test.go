@@ -73,7 +73,7 @@ func newKit(t testing.TB) *kit {
 	}
 	valid := now.Add(24 * time.Hour)
 	all := ports.Claims{
-		Scopes:      []string{personrequest.ScopeRead, personrequest.ScopeWrite, otpprocess.DefaultProcessScope},
+		Scopes:      []string{personrequest.ScopeRead, personrequest.ScopeWrite, otpprocess.DefaultAdminScope},
 		Permissions: []string{identification.PermissionResetIdentificationInitiator, otpprocess.DefaultForceDeletePermission},
 		ExpiresAt:   valid,
 	}
@@ -83,9 +83,9 @@ func newKit(t testing.TB) *kit {
 	}
 	k.tokens.Add(tokA, withOrg(all, "alice", orgA))
 	k.tokens.Add(tokB, withOrg(all, "bruno", orgB))
-	k.tokens.Add(tokANoForce, ports.Claims{Subject: "carol", OrgID: orgA, Scopes: []string{otpprocess.DefaultProcessScope}, ExpiresAt: valid})
+	k.tokens.Add(tokANoForce, ports.Claims{Subject: "carol", OrgID: orgA, Scopes: []string{otpprocess.DefaultAdminScope}, ExpiresAt: valid})
 	k.tokens.Add(tokPlatform, ports.Claims{
-		Subject: "pat", Scopes: []string{otpprocess.DefaultProcessScope},
+		Subject: "pat", Scopes: []string{otpprocess.DefaultAdminScope},
 		Permissions: []string{identification.PermissionResetIdentificationInitiator}, ExpiresAt: valid,
 	})
 	k.tokens.Add(tokNothing, ports.Claims{Subject: "nemo", OrgID: orgA, ExpiresAt: valid})
@@ -101,9 +101,9 @@ func newKit(t testing.TB) *kit {
 		Profiles: k.profiles, ResetRequests: k.profiles.ResetRequests(), Tokens: k.tokens, Clock: k.clock,
 	}, identification.DefaultProfileConfig())
 	require.NoError(t, err)
-	processes, err := otpprocess.NewProcessService(otpprocess.ProcessDeps{
+	processes, err := otpprocess.NewService(otpprocess.Deps{
 		Store: k.processes, OTP: codes, Tokens: k.tokens, Clock: k.clock,
-	}, otpprocess.DefaultProcessConfig())
+	}, otpprocess.DefaultConfig())
 	require.NoError(t, err)
 	requests, err := personrequest.NewService(personrequest.Deps{
 		Store: k.requests, OTP: codes, Tokens: k.tokens, Uploads: memory.NewUploadSigner(), Clock: k.clock,
@@ -149,7 +149,7 @@ func newKit(t testing.TB) *kit {
 		id, org, state, name string
 	}{
 		{processCreated, orgA, ports.ProcessStateCreated, "Ana"},
-		{processCancelled, orgA, string(otpprocess.ProcessCancelled), "Luis"},
+		{processCancelled, orgA, string(otpprocess.StateCancelled), "Luis"},
 		{processOfB, orgB, ports.ProcessStateCreated, "Bea"},
 	} {
 		require.NoError(t, k.processes.Create(ctx, ports.ProcessRecord{

@@ -59,10 +59,10 @@ func newLoggedHandler(t testing.TB, logger *slog.Logger) *fullEnv {
 	codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: e.sms, Limiter: memory.NewRateLimiter(), Clock: e.clock, Logger: logger}, ocfg)
 	require.NoError(t, err)
 	e.otp = codes
-	processes, err := otpprocess.NewProcessService(otpprocess.ProcessDeps{
+	processes, err := otpprocess.NewService(otpprocess.Deps{
 		Store: memory.NewProcessStore(), OTP: codes, Tokens: e.tokens, Clock: e.clock,
 		Email: memory.NewEmailOutbox(), WhatsApp: memory.NewWhatsAppOutbox(), Logger: logger,
-	}, otpprocess.DefaultProcessConfig())
+	}, otpprocess.DefaultConfig())
 	require.NoError(t, err)
 	profiles, err := identification.NewProfileService(identification.ProfileDeps{
 		Profiles: e.profiles, ResetRequests: e.profiles.ResetRequests(),

@@ -130,7 +130,7 @@ func TestHostileValuesStayOutOfLogs(t *testing.T) {
 	e.addPISData(t)
 	e.addProfile(t, "user-7", ports.IdentificationApproved)
 	every := []string{personrequest.ScopeWrite, personrequest.ScopeRead, authmethod.Scope,
-		otpprocess.DefaultProcessScope, otpprocess.DefaultProcessActorScope}
+		otpprocess.DefaultAdminScope, otpprocess.DefaultActorScope}
 	perms := []string{identification.PermissionResetIdentificationInitiator, identification.PermissionIdentificationReviewer,
 		otpprocess.DefaultForceDeletePermission}
 	e.token(hostileTokPlatform, ports.Claims{Subject: "teen", PersonID: "teen", Scopes: every, Permissions: perms})

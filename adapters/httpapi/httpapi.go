@@ -41,7 +41,7 @@ type Services struct {
 	Profiles *identification.ProfileService
 	// Processes serves the OTP identification routes under
 	// /v1/orgs/{org_id}/identifications/otp.
-	Processes *otpprocess.ProcessService
+	Processes *otpprocess.Service
 	// PersonRequests serves the eHealth person-request routes under /api/person_requests.
 	PersonRequests *personrequest.Service
 	// AuthMethods serves the eHealth patient-portal routes under

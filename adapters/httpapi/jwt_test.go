@@ -41,10 +41,10 @@ func servicesWith(t *testing.T, tokens ports.TokenVerifier, clock ports.Clock) h
 	ocfg.Delivery.BaseDelay, ocfg.Delivery.MaxDelay = time.Millisecond, time.Millisecond
 	codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: memory.NewSMSOutbox(), Limiter: memory.NewRateLimiter(), Clock: clock}, ocfg)
 	require.NoError(t, err)
-	processes, err := otpprocess.NewProcessService(otpprocess.ProcessDeps{
+	processes, err := otpprocess.NewService(otpprocess.Deps{
 		Store: memory.NewProcessStore(), OTP: codes, Tokens: tokens, Clock: clock,
 		Email: memory.NewEmailOutbox(), WhatsApp: memory.NewWhatsAppOutbox(),
-	}, otpprocess.DefaultProcessConfig())
+	}, otpprocess.DefaultConfig())
 	require.NoError(t, err)
 	profileStore := memory.NewProfileStore()
 	profiles, err := identification.NewProfileService(identification.ProfileDeps{
@@ -104,7 +104,7 @@ func (k *jwtIssuerKit) token(t *testing.T) string {
 		IssuedAt(t0).Expiration(t0.Add(time.Hour)).
 		Claim("scope", strings.Join([]string{
 			personrequest.ScopeRead, personrequest.ScopeWrite, authmethod.Scope, authmethod.ReadScope,
-			otpprocess.DefaultProcessScope, otpprocess.DefaultProcessActorScope,
+			otpprocess.DefaultAdminScope, otpprocess.DefaultActorScope,
 		}, " ")).
 		Claim("person_id", "olena").Claim("org_id", "org-1").
 		Claim("realm_access", map[string]any{"roles": []string{

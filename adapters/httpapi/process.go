@@ -14,27 +14,27 @@ import (
 // processRoutes registers the OTP identification routes (RULES.md §D): the organisation's
 // admin routes, and the actor's metadata and validate routes. Every route is scoped by
 // {org_id}: another organisation's process answers 404.
-func (h *Handler) processRoutes(s *otpprocess.ProcessService) {
+func (h *Handler) processRoutes(s *otpprocess.Service) {
 	const base = "/v1/orgs/{org_id}/identifications/otp"
-	one := func(r *http.Request) otpprocess.ProcessRequest {
-		return otpprocess.ProcessRequest{Token: bearer(r), OrgID: r.PathValue("org_id"), ID: r.PathValue("id")}
+	one := func(r *http.Request) otpprocess.Request {
+		return otpprocess.Request{Token: bearer(r), OrgID: r.PathValue("org_id"), ID: r.PathValue("id")}
 	}
 	h.handle("POST", base, func(w http.ResponseWriter, r *http.Request) error {
 		var b createProcessBody
 		if err := h.decodeJSON(r, &b, false); err != nil {
 			return asBadRequest(err)
 		}
-		res, err := s.Create(r.Context(), otpprocess.CreateProcessRequest{
+		res, err := s.Create(r.Context(), otpprocess.CreateRequest{
 			Token: bearer(r), OrgID: r.PathValue("org_id"), Actor: b.Actor.domain(), ExpiresIn: b.ExpiresIn,
 			TwoFactorType: b.TwoFactorType, Channel: otpprocess.Channel{Type: b.Channel.Type, External: b.Channel.External},
 		})
 		return answer(w, http.StatusCreated, toWireProcess(res.Process, res.Code), err)
 	})
 	h.handle("GET", base, func(w http.ResponseWriter, r *http.Request) error {
-		req := otpprocess.ListProcessesRequest{Token: bearer(r), OrgID: r.PathValue("org_id")}
+		req := otpprocess.ListRequest{Token: bearer(r), OrgID: r.PathValue("org_id")}
 		q := r.URL.Query()
 		for _, st := range q["status"] {
-			req.States = append(req.States, otpprocess.ProcessState(st))
+			req.States = append(req.States, otpprocess.State(st))
 		}
 		var v verifykit.Validation
 		req.Offset = queryInt(&v, q.Get("offset"), "offset")
@@ -75,7 +75,7 @@ func (h *Handler) processRoutes(s *otpprocess.ProcessService) {
 			return asBadRequest(err)
 		}
 		req := one(r)
-		_, err := s.Cancel(r.Context(), otpprocess.CancelProcessRequest{Token: req.Token, OrgID: req.OrgID, ID: req.ID, Reason: b.Reason})
+		_, err := s.Cancel(r.Context(), otpprocess.CancelRequest{Token: req.Token, OrgID: req.OrgID, ID: req.ID, Reason: b.Reason})
 		return noContent(w, err)
 	})
 	h.handle("DELETE", base+"/{id}", func(w http.ResponseWriter, r *http.Request) error {
@@ -90,7 +90,7 @@ func (h *Handler) processRoutes(s *otpprocess.ProcessService) {
 			})
 		}
 		req := one(r)
-		_, err := s.Delete(r.Context(), otpprocess.DeleteProcessRequest{Token: req.Token, OrgID: req.OrgID, ID: req.ID, Force: force})
+		_, err := s.Delete(r.Context(), otpprocess.DeleteRequest{Token: req.Token, OrgID: req.OrgID, ID: req.ID, Force: force})
 		return noContent(w, err)
 	})
 	h.handle("GET", base+"/{id}", func(w http.ResponseWriter, r *http.Request) error {
@@ -106,7 +106,7 @@ func (h *Handler) processRoutes(s *otpprocess.ProcessService) {
 			return asBadRequest(err)
 		}
 		req := one(r)
-		_, err := s.Validate(r.Context(), otpprocess.ValidateProcessRequest{Token: req.Token, OrgID: req.OrgID, ID: req.ID, Code: b.Code, TwoFactor: b.TwoFactor})
+		_, err := s.Validate(r.Context(), otpprocess.ValidateRequest{Token: req.Token, OrgID: req.OrgID, ID: req.ID, Code: b.Code, TwoFactor: b.TwoFactor})
 		return noContent(w, err)
 	})
 }

@@ -21,9 +21,9 @@ func processActor(phone string) string {
 }
 
 func (e *fullEnv) processTokens() (admin, actor, boss, other string) {
-	adminScopes := []string{otpprocess.DefaultProcessScope}
+	adminScopes := []string{otpprocess.DefaultAdminScope}
 	admin = e.token("admin-a", ports.Claims{Subject: "op", OrgID: "org-a", Scopes: adminScopes})
-	actor = e.token("actor-a", ports.Claims{Subject: "actor", OrgID: "org-a", Scopes: []string{otpprocess.DefaultProcessActorScope}})
+	actor = e.token("actor-a", ports.Claims{Subject: "actor", OrgID: "org-a", Scopes: []string{otpprocess.DefaultActorScope}})
 	boss = e.token("boss-a", ports.Claims{Subject: "boss", OrgID: "org-a", Scopes: adminScopes, Permissions: []string{otpprocess.DefaultForceDeletePermission}})
 	other = e.token("admin-b", ports.Claims{Subject: "op-b", OrgID: "org-b", Scopes: adminScopes})
 	return

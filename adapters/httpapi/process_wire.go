@@ -40,7 +40,7 @@ type wireChannel struct {
 type wireProcess struct {
 	ID                string                   `json:"id"`
 	OrgID             string                   `json:"org_id"`
-	State             otpprocess.ProcessState  `json:"status"`
+	State             otpprocess.State         `json:"status"`
 	Actor             wireActor                `json:"actor"`
 	TwoFactorType     otpprocess.TwoFactorType `json:"two_factor_type,omitempty"`
 	Channel           wireChannel              `json:"channel"`
@@ -60,7 +60,7 @@ type wireProcess struct {
 // wireProcessMetadata is what the actor sees of a process.
 type wireProcessMetadata struct {
 	ID            string                   `json:"id"`
-	State         otpprocess.ProcessState  `json:"status"`
+	State         otpprocess.State         `json:"status"`
 	ExpiresAt     time.Time                `json:"expires_at"`
 	TwoFactorType otpprocess.TwoFactorType `json:"two_factor_type,omitempty"`
 	Channel       otpprocess.ChannelType   `json:"channel"`
@@ -117,14 +117,14 @@ func toWireProcess(p otpprocess.Process, code string) wireProcess {
 	}
 }
 
-func toWireProcessMetadata(m otpprocess.ProcessMetadata) wireProcessMetadata {
+func toWireProcessMetadata(m otpprocess.Metadata) wireProcessMetadata {
 	return wireProcessMetadata{
 		ID: m.ID, State: m.State, ExpiresAt: m.ExpiresAt, TwoFactorType: m.TwoFactorType,
 		Channel: m.Channel, MaskedContact: m.MaskedContact, Language: m.Language,
 	}
 }
 
-func toWireProcessList(res otpprocess.ListProcessesResult) wireProcessList {
+func toWireProcessList(res otpprocess.ListResult) wireProcessList {
 	out := wireProcessList{Processes: make([]wireProcess, 0, len(res.Processes)), Total: res.Total, Offset: res.Offset, Limit: res.Limit}
 	for _, p := range res.Processes {
 		out.Processes = append(out.Processes, toWireProcess(p, ""))

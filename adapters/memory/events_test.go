@@ -31,7 +31,7 @@ type journeyKit struct {
 	outbox   *memory.Outbox
 	codes    *otp.Service
 	requests *personrequest.Service
-	procs    *otpprocess.ProcessService
+	procs    *otpprocess.Service
 	methods  *authmethod.Service
 	profiles *identification.ProfileService
 	persons  *memory.PersonStore
@@ -56,7 +56,7 @@ func newJourneyKit(t *testing.T) *journeyKit {
 	exp := k.clock.Now().Add(365 * 24 * time.Hour)
 	k.tokens.Add(tokRegistrar, ports.Claims{Subject: "registrar", Scopes: []string{personrequest.ScopeWrite, personrequest.ScopeRead}, ExpiresAt: exp})
 	k.tokens.Add(tokOrg, ports.Claims{Subject: "org-admin", OrgID: "org-a", ExpiresAt: exp,
-		Scopes:      []string{otpprocess.DefaultProcessScope, otpprocess.DefaultProcessActorScope},
+		Scopes:      []string{otpprocess.DefaultAdminScope, otpprocess.DefaultActorScope},
 		Permissions: []string{otpprocess.DefaultForceDeletePermission}})
 	k.tokens.Add(tokOlena, ports.Claims{PersonID: "olena", Subject: "olena", Scopes: []string{authmethod.Scope}, ExpiresAt: exp})
 	k.tokens.Add(tokUser, ports.Claims{Subject: "user-7", ExpiresAt: exp})
@@ -78,8 +78,8 @@ func newJourneyKit(t *testing.T) *journeyKit {
 	k.requests, err = personrequest.NewService(personrequest.Deps{Store: prStore, OTP: k.codes, Tokens: k.tokens,
 		Uploads: memory.NewUploadSigner(), Clock: k.clock}, personrequest.DefaultConfig())
 	require.NoError(t, err)
-	k.procs, err = otpprocess.NewProcessService(otpprocess.ProcessDeps{Store: procStore, OTP: k.codes, Tokens: k.tokens,
-		Clock: k.clock, Events: k.outbox}, otpprocess.DefaultProcessConfig())
+	k.procs, err = otpprocess.NewService(otpprocess.Deps{Store: procStore, OTP: k.codes, Tokens: k.tokens,
+		Clock: k.clock, Events: k.outbox}, otpprocess.DefaultConfig())
 	require.NoError(t, err)
 	k.methods, err = authmethod.NewService(authmethod.Deps{Persons: k.persons, Methods: k.ms, Confidants: memory.NewConfidantStore(),
 		Tokens: k.tokens, Clock: k.clock, Events: k.outbox}, authmethod.DefaultConfig())
@@ -166,28 +166,28 @@ func (k *journeyKit) runJourneys(t *testing.T) (codes []string) {
 	require.NoError(t, err)
 
 	// OTP identification processes.
-	create := otpprocess.CreateProcessRequest{Token: tokOrg, OrgID: "org-a", ExpiresIn: "PT1H",
+	create := otpprocess.CreateRequest{Token: tokOrg, OrgID: "org-a", ExpiresIn: "PT1H",
 		Actor: otpprocess.Actor{Name: "Ana", MSISDN: otpprocess.MSISDN{CountryCode: "34", PhoneNumber: "600111222"},
 			IdentityDocument: otpprocess.IdentityDocument{DocumentType: "DNI", DocumentNumber: actorDocNo}},
 		TwoFactorType: otpprocess.TwoFactorDocumentNumber, Channel: otpprocess.Channel{Type: otpprocess.ChannelSMS}}
 	p, err := k.procs.Create(ctx, create)
 	require.NoError(t, err)
 	k.clock.Advance(time.Minute)
-	_, err = k.procs.Resend(ctx, otpprocess.ProcessRequest{Token: tokOrg, OrgID: "org-a", ID: p.Process.ID})
+	_, err = k.procs.Resend(ctx, otpprocess.Request{Token: tokOrg, OrgID: "org-a", ID: p.Process.ID})
 	require.NoError(t, err)
 	code = k.lastCode(t)
 	codes = append(codes, code)
-	_, err = k.procs.Validate(ctx, otpprocess.ValidateProcessRequest{Token: tokOrg, OrgID: "org-a", ID: p.Process.ID, Code: code, TwoFactor: "WRONG"})
+	_, err = k.procs.Validate(ctx, otpprocess.ValidateRequest{Token: tokOrg, OrgID: "org-a", ID: p.Process.ID, Code: code, TwoFactor: "WRONG"})
 	require.Error(t, err)
-	_, err = k.procs.Validate(ctx, otpprocess.ValidateProcessRequest{Token: tokOrg, OrgID: "org-a", ID: p.Process.ID, Code: code, TwoFactor: actorDocNo})
+	_, err = k.procs.Validate(ctx, otpprocess.ValidateRequest{Token: tokOrg, OrgID: "org-a", ID: p.Process.ID, Code: code, TwoFactor: actorDocNo})
 	require.NoError(t, err)
-	_, err = k.procs.Delete(ctx, otpprocess.DeleteProcessRequest{Token: tokOrg, OrgID: "org-a", ID: p.Process.ID, Force: true})
+	_, err = k.procs.Delete(ctx, otpprocess.DeleteRequest{Token: tokOrg, OrgID: "org-a", ID: p.Process.ID, Force: true})
 	require.NoError(t, err)
 	k.clock.Advance(time.Minute)
 	p2, err := k.procs.Create(ctx, create)
 	require.NoError(t, err)
 	codes = append(codes, k.lastCode(t))
-	_, err = k.procs.Cancel(ctx, otpprocess.CancelProcessRequest{Token: tokOrg, OrgID: "org-a", ID: p2.Process.ID, Reason: "Ana called: +34600111222"})
+	_, err = k.procs.Cancel(ctx, otpprocess.CancelRequest{Token: tokOrg, OrgID: "org-a", ID: p2.Process.ID, Reason: "Ana called: +34600111222"})
 	require.NoError(t, err)
 
 	// Authentication methods.
@@ -253,8 +253,8 @@ func TestJourneyEventsHoldNoSecrets(t *testing.T) {
 		otp.EventCodeIssued, otp.EventCodeVerified, otp.EventCodeFailed,
 		personrequest.EventCreated, personrequest.EventCodeResent, personrequest.EventApproved, personrequest.EventSigned,
 		personrequest.EventCancelled, personrequest.EventExpired,
-		otpprocess.EventProcessCreated, otpprocess.EventProcessCodeResent, otpprocess.EventProcessValidationFailed,
-		otpprocess.EventProcessValidated, otpprocess.EventProcessDeleted, otpprocess.EventProcessCancelled,
+		otpprocess.EventCreated, otpprocess.EventCodeResent, otpprocess.EventValidationFailed,
+		otpprocess.EventValidated, otpprocess.EventDeleted, otpprocess.EventCancelled,
 		authmethod.EventDeactivated, authmethod.EventDeactivationRefused,
 		identification.EventResetRequestCreated, identification.EventResetRequestDeclined, identification.EventIdentificationReset,
 		identification.EventIdentificationSubmitted,

@@ -351,17 +351,17 @@ func processJourney(t *testing.T, k *kit) {
 	clock := memory.NewClock(t0)
 	email := memory.NewEmailOutbox()
 	tokens := memory.NewTokens()
-	tokens.Add("acme-admin-secret", ports.Claims{OrgID: "acme", Scopes: []string{otpprocess.DefaultProcessScope}, ExpiresAt: t0.Add(time.Hour)})
-	tokens.Add("acme-actor-secret", ports.Claims{OrgID: "acme", Scopes: []string{otpprocess.DefaultProcessActorScope}, ExpiresAt: t0.Add(time.Hour)})
-	svc, err := otpprocess.NewProcessService(otpprocess.ProcessDeps{
+	tokens.Add("acme-admin-secret", ports.Claims{OrgID: "acme", Scopes: []string{otpprocess.DefaultAdminScope}, ExpiresAt: t0.Add(time.Hour)})
+	tokens.Add("acme-actor-secret", ports.Claims{OrgID: "acme", Scopes: []string{otpprocess.DefaultActorScope}, ExpiresAt: t0.Add(time.Hour)})
+	svc, err := otpprocess.NewService(otpprocess.Deps{
 		Store: memory.NewProcessStore(), OTP: k.codes(t, clock, memory.NewSMSOutbox()), Tokens: tokens, Email: email, Clock: clock, Observer: k.obs,
-	}, otpprocess.DefaultProcessConfig())
+	}, otpprocess.DefaultConfig())
 	require.NoError(t, err)
 	jane := otpprocess.Actor{
 		Name: "Jane", LastName: "Doe", Email: "jane.doe@example.com", Language: "en",
 		IdentityDocument: otpprocess.IdentityDocument{DocumentType: "PASSPORT", DocumentNumber: "XK 123 456", Country: "GB"},
 	}
-	created, err := svc.Create(ctx, otpprocess.CreateProcessRequest{
+	created, err := svc.Create(ctx, otpprocess.CreateRequest{
 		Token: "acme-admin-secret", OrgID: "acme", Actor: jane, ExpiresIn: "P7D",
 		TwoFactorType: otpprocess.TwoFactorDocumentNumber,
 		Channel:       otpprocess.Channel{Type: otpprocess.ChannelEmail},
@@ -372,13 +372,13 @@ func processJourney(t *testing.T, k *kit) {
 	code := digits.FindString(msg.Body)
 	k.secret("acme-admin-secret", "acme-actor-secret", "Jane", "Doe", "jane.doe@example.com", "XK 123 456", "XK123456", code)
 	id := created.Process.ID
-	_, err = svc.Validate(ctx, otpprocess.ValidateProcessRequest{Token: "acme-actor-secret", OrgID: "acme", ID: id, Code: code, TwoFactor: "ZZ 999 999"})
+	_, err = svc.Validate(ctx, otpprocess.ValidateRequest{Token: "acme-actor-secret", OrgID: "acme", ID: id, Code: code, TwoFactor: "ZZ 999 999"})
 	require.ErrorIs(t, err, otpprocess.ErrSecondFactorMismatch)
-	_, err = svc.Validate(ctx, otpprocess.ValidateProcessRequest{Token: "acme-actor-secret", OrgID: "acme", ID: id, Code: code, TwoFactor: "xk123456"})
+	_, err = svc.Validate(ctx, otpprocess.ValidateRequest{Token: "acme-actor-secret", OrgID: "acme", ID: id, Code: code, TwoFactor: "xk123456"})
 	require.NoError(t, err)
-	_, err = svc.Get(ctx, otpprocess.ProcessRequest{Token: "acme-admin-secret", OrgID: "acme", ID: id})
+	_, err = svc.Get(ctx, otpprocess.Request{Token: "acme-admin-secret", OrgID: "acme", ID: id})
 	require.NoError(t, err)
-	_, err = svc.List(ctx, otpprocess.ListProcessesRequest{Token: "acme-admin-secret", OrgID: "acme"})
+	_, err = svc.List(ctx, otpprocess.ListRequest{Token: "acme-admin-secret", OrgID: "acme"})
 	require.NoError(t, err)
 }
 

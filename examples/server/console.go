@@ -39,7 +39,7 @@ func (a *app) mountConsole(logger *slog.Logger) {
 	}
 	a.tokens.Add(tokConsole, ports.Claims{
 		Subject: "console-operator", OrgID: demoOrg,
-		Scopes:      []string{personrequest.ScopeRead, personrequest.ScopeWrite, otpprocess.DefaultProcessScope},
+		Scopes:      []string{personrequest.ScopeRead, personrequest.ScopeWrite, otpprocess.DefaultAdminScope},
 		Permissions: []string{identification.PermissionResetIdentificationInitiator, otpprocess.DefaultForceDeletePermission},
 		ExpiresAt:   a.clock.Now().Add(30 * 24 * time.Hour),
 	})

@@ -126,8 +126,8 @@ func (a *app) useDelivery(cfg otp.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	deps := otpprocess.ProcessDeps{Store: a.processStore, OTP: codes, Tokens: a.tokens, Clock: a.clock, Logger: logger, Email: email, WhatsApp: whatsapp}
-	if a.processes, err = otpprocess.NewProcessService(deps, otpprocess.DefaultProcessConfig()); err != nil {
+	deps := otpprocess.Deps{Store: a.processStore, OTP: codes, Tokens: a.tokens, Clock: a.clock, Logger: logger, Email: email, WhatsApp: whatsapp}
+	if a.processes, err = otpprocess.NewService(deps, otpprocess.DefaultConfig()); err != nil {
 		return err
 	}
 	services.Processes = a.processes
@@ -143,7 +143,7 @@ func (a *app) useDelivery(cfg otp.Config, logger *slog.Logger) error {
 	if s.twilio != nil {
 		router := otp.NewReceiptRouter(codes, map[string]ports.UndeliverableMarker{
 			personrequest.DefaultConfig().Purpose: a.requests,
-			otpprocess.DefaultProcessCodePurpose:  a.processes,
+			otpprocess.DefaultCodePurpose:         a.processes,
 		})
 		callbacks, err := twilio.NewCallbackHandler(twilio.CallbackConfig{
 			AuthToken: os.Getenv("TWILIO_AUTH_TOKEN"), AccountSID: os.Getenv("TWILIO_ACCOUNT_SID"), Marker: router, Logger: logger,

@@ -43,9 +43,9 @@ func (a *app) loadDemo(ctx context.Context) error {
 	valid := now.Add(30 * 24 * time.Hour)
 	for token, c := range map[string]ports.Claims{
 		tokRegistrar: {Subject: "registrar", Scopes: []string{personrequest.ScopeWrite, personrequest.ScopeRead}},
-		tokOrgAdmin: {Subject: "org-admin", OrgID: demoOrg, Scopes: []string{otpprocess.DefaultProcessScope},
+		tokOrgAdmin: {Subject: "org-admin", OrgID: demoOrg, Scopes: []string{otpprocess.DefaultAdminScope},
 			Permissions: []string{otpprocess.DefaultForceDeletePermission}},
-		tokActor:    {Subject: "actor", OrgID: demoOrg, Scopes: []string{otpprocess.DefaultProcessActorScope}},
+		tokActor:    {Subject: "actor", OrgID: demoOrg, Scopes: []string{otpprocess.DefaultActorScope}},
 		tokUser:     {Subject: demoUser},
 		tokOperator: {Subject: "operator", Permissions: []string{identification.PermissionResetIdentificationInitiator}},
 		tokOlena:    {Subject: "olena", PersonID: "olena", Scopes: []string{authmethod.Scope, authmethod.ReadScope}},
@@ -94,7 +94,7 @@ func (a *app) loadDemo(ctx context.Context) error {
 	})); err != nil {
 		return err
 	}
-	if _, err := a.processes.Resend(ctx, otpprocess.ProcessRequest{Token: tokOrgAdmin, OrgID: demoOrg, ID: demoProcess}); tolerable(err) != nil {
+	if _, err := a.processes.Resend(ctx, otpprocess.Request{Token: tokOrgAdmin, OrgID: demoOrg, ID: demoProcess}); tolerable(err) != nil {
 		return err
 	}
 

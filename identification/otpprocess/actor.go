@@ -20,13 +20,13 @@ import (
 // number, an e-mail address, or a reference to an uploaded image (not the image itself).
 const maxTwoFactorLen = 2048
 
-// ProcessMetadata is what the actor may see of a process: never the code, nor the full
+// Metadata is what the actor may see of a process: never the code, nor the full
 // contact data.
-type ProcessMetadata struct {
+type Metadata struct {
 	ID string
 	// State is the state at the time of the answer (a CREATED process past its expiry is
 	// EXPIRED).
-	State         ProcessState
+	State         State
 	ExpiresAt     time.Time
 	TwoFactorType TwoFactorType
 	Channel       ChannelType
@@ -36,10 +36,10 @@ type ProcessMetadata struct {
 	Language      string
 }
 
-func toMetadata(r ports.ProcessRecord, now time.Time) ProcessMetadata {
-	m := ProcessMetadata{
+func toMetadata(r ports.ProcessRecord, now time.Time) Metadata {
+	m := Metadata{
 		ID:            r.ID,
-		State:         ProcessState(ports.EffectiveProcessState(r, now)),
+		State:         State(ports.EffectiveProcessState(r, now)),
 		ExpiresAt:     r.ExpiresAt,
 		TwoFactorType: TwoFactorType(r.TwoFactorType),
 		Channel:       ChannelType(r.ChannelType),
@@ -55,21 +55,21 @@ func toMetadata(r ports.ProcessRecord, now time.Time) ProcessMetadata {
 
 // Metadata returns what the actor may see of a process (the actor's scopes): its state,
 // expiry, second factor type, channel and masked contact.
-func (s *ProcessService) Metadata(ctx context.Context, req ProcessRequest) (_ ProcessMetadata, err error) {
+func (s *Service) Metadata(ctx context.Context, req Request) (_ Metadata, err error) {
 	ctx, end := s.startOrg(ctx, "Metadata", req.OrgID)
 	defer func() { end(err) }()
 	if _, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.ActorScopes); err != nil {
-		return ProcessMetadata{}, err
+		return Metadata{}, err
 	}
 	rec, err := s.get(ctx, req.OrgID, req.ID)
 	if err != nil {
-		return ProcessMetadata{}, err
+		return Metadata{}, err
 	}
 	return toMetadata(rec, s.clock.Now()), nil
 }
 
-// ValidateProcessRequest is an actor's attempt to validate a process.
-type ValidateProcessRequest struct {
+// ValidateRequest is an actor's attempt to validate a process.
+type ValidateRequest struct {
 	Token string
 	OrgID string
 	ID    string
@@ -107,16 +107,16 @@ type ValidateProcessRequest struct {
 // Document numbers and e-mail addresses match as people type them: case and white space
 // do not matter. For PERSONAL_DOCUMENT_IMAGE any non-empty reference is accepted and kept
 // in Process.TwoFactorEvidence.
-func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessRequest) (_ ProcessMetadata, err error) {
+func (s *Service) Validate(ctx context.Context, req ValidateRequest) (_ Metadata, err error) {
 	ctx, end := s.startOrg(ctx, "Validate", req.OrgID)
 	defer func() { end(err) }()
 	claims, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.ActorScopes)
 	if err != nil {
-		return ProcessMetadata{}, err
+		return Metadata{}, err
 	}
 	code, err := otp.ParseCode(req.Code)
 	if err != nil {
-		return ProcessMetadata{}, err
+		return Metadata{}, err
 	}
 	twoFactor := strings.TrimSpace(req.TwoFactor)
 	var v verifykit.Validation
@@ -124,7 +124,7 @@ func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessReques
 		v.Add("$.two_factor", "length", fmt.Sprintf("must be at most %d characters", maxTwoFactorLen))
 	}
 	if err := badRequest(&v); err != nil {
-		return ProcessMetadata{}, err
+		return Metadata{}, err
 	}
 	now := s.clock.Now()
 	var (
@@ -137,7 +137,7 @@ func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessReques
 	)
 	rec, err := s.store.Update(ctx, req.OrgID, req.ID, func(r *ports.ProcessRecord) error {
 		tf := TwoFactorType(r.TwoFactorType)
-		if r.State == string(ProcessValidated) && s.otp.Completed(r.Verification, code) &&
+		if r.State == string(StateValidated) && s.otp.Completed(r.Verification, code) &&
 			(tf == "" || secondFactorMatches(tf, r.Actor, twoFactor)) {
 			completed = r.Clone()
 			return errCompleted
@@ -148,7 +148,7 @@ func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessReques
 			}
 			r.State, r.UpdatedAt, expired = st, now, true
 			refused = notCreated("validated", st)
-			emitProcess(r, EventProcessExpired, "", now)
+			emitProcess(r, EventExpired, "", now)
 			return nil
 		}
 		if tf != "" && twoFactor == "" {
@@ -172,7 +172,7 @@ func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessReques
 			s.emitChecked(r, res, err, false, claims.Subject, now)
 			return nil
 		}
-		r.State = string(ProcessValidated)
+		r.State = string(StateValidated)
 		r.ValidatedAt, r.UpdatedAt = now, now
 		if tf == TwoFactorDocumentImage {
 			r.TwoFactorEvidence = twoFactor
@@ -189,15 +189,15 @@ func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessReques
 		s.log.InfoContext(ctx, "otp identification validation repeated", attrs...)
 		return toMetadata(completed, now), nil
 	case err != nil:
-		return ProcessMetadata{}, storeErr(err)
+		return Metadata{}, storeErr(err)
 	case expired:
 		s.log.InfoContext(ctx, "otp identification expired", attrs...)
-		return ProcessMetadata{}, refused
+		return Metadata{}, refused
 	case refused != nil:
-		if rec.State == string(ProcessBlocked) {
+		if rec.State == string(StateBlocked) {
 			s.log.InfoContext(ctx, "otp identification blocked", attrs...)
 		}
-		return ProcessMetadata{}, refused
+		return Metadata{}, refused
 	}
 	s.log.InfoContext(ctx, "otp identification validated", attrs...)
 	return toMetadata(rec, now), nil
@@ -215,7 +215,7 @@ func failed(r *ports.ProcessRecord, res otp.VerifyResult, err error, now time.Ti
 		r.UpdatedAt = now
 	}
 	if errors.Is(err, otp.ErrAttemptsExceeded) {
-		r.State = string(ProcessBlocked)
+		r.State = string(StateBlocked)
 		r.UpdatedAt = now
 	}
 }
@@ -243,7 +243,7 @@ func secondFactorAnswer(res otp.VerifyResult, err error) error {
 
 // requireCreated answers a conflict unless rec is CREATED and unexpired now; an expiry
 // that is due is stored first.
-func (s *ProcessService) requireCreated(ctx context.Context, rec ports.ProcessRecord, action string) error {
+func (s *Service) requireCreated(ctx context.Context, rec ports.ProcessRecord, action string) error {
 	st := ports.EffectiveProcessState(rec, s.clock.Now())
 	if st == ports.ProcessStateCreated {
 		return nil

@@ -9,7 +9,7 @@ import (
 )
 
 // noSendLimits lets a benchmark send many codes to one recipient.
-func noSendLimits(_ *otpprocess.ProcessDeps, _ *otpprocess.ProcessConfig, c *otp.Config) {
+func noSendLimits(_ *otpprocess.Deps, _ *otpprocess.Config, c *otp.Config) {
 	c.SendLimits = nil
 }
 
@@ -17,7 +17,7 @@ func noSendLimits(_ *otpprocess.ProcessDeps, _ *otpprocess.ProcessConfig, c *otp
 // check, input validation, store, code issue (HMAC, store, delivery to the outbox).
 func BenchmarkCreateOTPIdentification(b *testing.B) {
 	e := newEnv(b, noSendLimits)
-	req := otpprocess.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), ExpiresIn: "P7D",
+	req := otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), ExpiresIn: "P7D",
 		TwoFactorType: otpprocess.TwoFactorDocumentNumber, Channel: sms}
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -34,7 +34,7 @@ func BenchmarkCreateOTPIdentification(b *testing.B) {
 func BenchmarkValidateOTPIdentification(b *testing.B) {
 	e := newEnv(b, noSendLimits)
 	ctx := context.Background()
-	req := otpprocess.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), TwoFactorType: otpprocess.TwoFactorDocumentNumber, Channel: sms}
+	req := otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), TwoFactorType: otpprocess.TwoFactorDocumentNumber, Channel: sms}
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()

@@ -14,7 +14,7 @@ import (
 
 // An organisation opens an OTP identification process for an actor, who validates it with
 // the code received by SMS and the number of their identity document.
-func ExampleProcessService() {
+func ExampleService() {
 	ctx := context.Background()
 	clock := memory.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	outbox := memory.NewSMSOutbox()
@@ -26,16 +26,16 @@ func ExampleProcessService() {
 	}
 	tokens := memory.NewTokens()
 	expires := clock.Now().Add(time.Hour)
-	tokens.Add("admin", ports.Claims{OrgID: "acme", Scopes: []string{otpprocess.DefaultProcessScope}, ExpiresAt: expires})
-	tokens.Add("actor", ports.Claims{OrgID: "acme", Scopes: []string{otpprocess.DefaultProcessActorScope}, ExpiresAt: expires})
-	svc, err := otpprocess.NewProcessService(otpprocess.ProcessDeps{
+	tokens.Add("admin", ports.Claims{OrgID: "acme", Scopes: []string{otpprocess.DefaultAdminScope}, ExpiresAt: expires})
+	tokens.Add("actor", ports.Claims{OrgID: "acme", Scopes: []string{otpprocess.DefaultActorScope}, ExpiresAt: expires})
+	svc, err := otpprocess.NewService(otpprocess.Deps{
 		Store: memory.NewProcessStore(), OTP: codes, Tokens: tokens, Clock: clock,
-	}, otpprocess.DefaultProcessConfig())
+	}, otpprocess.DefaultConfig())
 	if err != nil {
 		panic(err)
 	}
 
-	created, err := svc.Create(ctx, otpprocess.CreateProcessRequest{
+	created, err := svc.Create(ctx, otpprocess.CreateRequest{
 		Token: "admin", OrgID: "acme",
 		Actor: otpprocess.Actor{
 			Name: "Jane", LastName: "Doe",
@@ -52,18 +52,18 @@ func ExampleProcessService() {
 	p := created.Process
 	fmt.Println("created:", p.State, "expires", p.ExpiresAt.Format(time.DateOnly))
 
-	md, _ := svc.Metadata(ctx, otpprocess.ProcessRequest{Token: "actor", OrgID: "acme", ID: p.ID})
+	md, _ := svc.Metadata(ctx, otpprocess.Request{Token: "actor", OrgID: "acme", ID: p.ID})
 	fmt.Println("the actor sees:", md.State, md.TwoFactorType, md.MaskedContact)
 
 	sms, _ := outbox.Last("+34600111222")
 	code := strings.TrimSuffix(strings.TrimPrefix(sms.Body, "Your identification code is "), ".")
-	_, err = svc.Validate(ctx, otpprocess.ValidateProcessRequest{Token: "actor", OrgID: "acme", ID: p.ID, Code: code, TwoFactor: "1234 5678 x"})
+	_, err = svc.Validate(ctx, otpprocess.ValidateRequest{Token: "actor", OrgID: "acme", ID: p.ID, Code: code, TwoFactor: "1234 5678 x"})
 	fmt.Println("wrong document number:", err)
-	md, err = svc.Validate(ctx, otpprocess.ValidateProcessRequest{Token: "actor", OrgID: "acme", ID: p.ID, Code: code, TwoFactor: "1234 5678 z"})
+	md, err = svc.Validate(ctx, otpprocess.ValidateRequest{Token: "actor", OrgID: "acme", ID: p.ID, Code: code, TwoFactor: "1234 5678 z"})
 	fmt.Println("validated:", md.State, err)
 	// Output:
 	// created: CREATED expires 2026-03-08
 	// the actor sees: CREATED DOCUMENT_NUMBER +3460*****22
-	// wrong document number: Invalid second factor: $.two_factor does not match; 4 attempts left: identification: second factor does not match
+	// wrong document number: Invalid second factor: $.two_factor does not match; 4 attempts left: otpprocess: second factor does not match
 	// validated: VALIDATED <nil>
 }

@@ -16,12 +16,12 @@ import (
 // channel of ProcessConfig.Fallback; the code is the one stored, and the result names the
 // channel that delivered it. With every channel failing, the code is undeliverable.
 func TestProcessCodesFallBack(t *testing.T) {
-	e := newEnv(t, func(_ *otpprocess.ProcessDeps, c *otpprocess.ProcessConfig, _ *otp.Config) {
+	e := newEnv(t, func(_ *otpprocess.Deps, c *otpprocess.Config, _ *otp.Config) {
 		c.Fallback = []otpprocess.ChannelType{otpprocess.ChannelWhatsApp, otpprocess.ChannelEmail}
 	})
 	ctx := context.Background()
 	e.sms.FailNext(1, true)
-	res, err := e.svc.Create(ctx, otpprocess.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), Channel: sms})
+	res, err := e.svc.Create(ctx, otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), Channel: sms})
 	require.NoError(t, err)
 	require.Equal(t, otpprocess.ChannelWhatsApp, res.DeliveredBy)
 	phone := res.Process.Actor.MSISDN.E164()
@@ -34,12 +34,12 @@ func TestProcessCodesFallBack(t *testing.T) {
 	e.sms.FailNext(1, true)
 	e.whatsapp.FailNext(1, true)
 	e.email.FailNext(1, true)
-	_, err = e.svc.Create(ctx, otpprocess.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), Channel: sms})
+	_, err = e.svc.Create(ctx, otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), Channel: sms})
 	require.ErrorIs(t, err, verifykit.ErrUnavailable, "every channel failed")
 	require.ErrorIs(t, err, ports.ErrPermanent)
 
-	_, err = otpprocess.NewProcessService(otpprocess.ProcessDeps{}, func() otpprocess.ProcessConfig {
-		c := otpprocess.DefaultProcessConfig()
+	_, err = otpprocess.NewService(otpprocess.Deps{}, func() otpprocess.Config {
+		c := otpprocess.DefaultConfig()
 		c.Fallback = []otpprocess.ChannelType{"FAX", otpprocess.ChannelEmail, otpprocess.ChannelEmail}
 		return c
 	}())

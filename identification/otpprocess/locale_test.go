@@ -13,11 +13,11 @@ import (
 // TestProcessCodesSpeakTheActorsLanguage: without a ProcessConfig.Message, the engine's
 // templates render the code in the actor's language, falling back to the default.
 func TestProcessCodesSpeakTheActorsLanguage(t *testing.T) {
-	e := newEnv(t, func(_ *otpprocess.ProcessDeps, c *otpprocess.ProcessConfig, o *otp.Config) {
+	e := newEnv(t, func(_ *otpprocess.Deps, c *otpprocess.Config, o *otp.Config) {
 		c.Message = nil
 		o.Templates = &otp.Templates{ServiceName: "Acme"}
 	})
-	res, err := e.svc.Create(context.Background(), otpprocess.CreateProcessRequest{
+	res, err := e.svc.Create(context.Background(), otpprocess.CreateRequest{
 		Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), ExpiresIn: "P7D", Channel: sms,
 	})
 	require.NoError(t, err)

@@ -12,7 +12,7 @@ const observeFlow = "identification"
 
 // observed defaults d.Observer and wraps the ports of d for it: a no-op Observer leaves
 // them as they are.
-func (d ProcessDeps) observed() ProcessDeps {
+func (d Deps) observed() Deps {
 	d.Observer = observe.Or(d.Observer)
 	d.Store = observe.ProcessStore(d.Observer, observeFlow, d.Store)
 	d.Tokens = observe.TokenVerifier(d.Observer, observeFlow, d.Tokens)
@@ -23,6 +23,6 @@ func (d ProcessDeps) observed() ProcessDeps {
 }
 
 // startOrg starts the use case name of the process service, for the organisation orgID.
-func (s *ProcessService) startOrg(ctx context.Context, name, orgID string) (context.Context, ports.End) {
+func (s *Service) startOrg(ctx context.Context, name, orgID string) (context.Context, ports.End) {
 	return s.obs.Start(ctx, ports.Operation{Flow: observeFlow, Name: name, OrgID: orgID})
 }

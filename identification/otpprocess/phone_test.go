@@ -60,7 +60,7 @@ func TestCreatePhoneNumbers(t *testing.T) {
 			ctx := context.Background()
 			a := e.actor()
 			a.MSISDN = tc.msisdn
-			res, err := e.svc.Create(ctx, otpprocess.CreateProcessRequest{
+			res, err := e.svc.Create(ctx, otpprocess.CreateRequest{
 				Token: tokAdminA, OrgID: "org-a", Actor: a, Channel: otpprocess.Channel{Type: otpprocess.ChannelSMS, External: true},
 			})
 			if tc.want != nil {
@@ -75,7 +75,7 @@ func TestCreatePhoneNumbers(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, tc.e164, res.Process.Actor.MSISDN.E164())
 			require.True(t, ports.ValidE164(tc.e164))
-			md, err := e.svc.Metadata(ctx, otpprocess.ProcessRequest{Token: tokActorA, OrgID: "org-a", ID: res.Process.ID})
+			md, err := e.svc.Metadata(ctx, otpprocess.Request{Token: tokActorA, OrgID: "org-a", ID: res.Process.ID})
 			require.NoError(t, err)
 			require.Equal(t, tc.masked, md.MaskedContact)
 		})
@@ -106,11 +106,11 @@ func TestMetadataMasksByKind(t *testing.T) {
 			if tc.email != "" {
 				a.Email = tc.email
 			}
-			res, err := e.svc.Create(ctx, otpprocess.CreateProcessRequest{
+			res, err := e.svc.Create(ctx, otpprocess.CreateRequest{
 				Token: tokAdminA, OrgID: "org-a", Actor: a, Channel: otpprocess.Channel{Type: tc.ch, External: true},
 			})
 			require.NoError(t, err)
-			md, err := e.svc.Metadata(ctx, otpprocess.ProcessRequest{Token: tokActorA, OrgID: "org-a", ID: res.Process.ID})
+			md, err := e.svc.Metadata(ctx, otpprocess.Request{Token: tokActorA, OrgID: "org-a", ID: res.Process.ID})
 			require.NoError(t, err)
 			require.Equal(t, tc.want, md.MaskedContact)
 		})

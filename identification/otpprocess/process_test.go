@@ -30,7 +30,7 @@ const (
 )
 
 type env struct {
-	svc      *otpprocess.ProcessService
+	svc      *otpprocess.Service
 	clock    *memory.Clock
 	store    *memory.ProcessStore
 	otpStore *memory.OTPStore
@@ -40,7 +40,7 @@ type env struct {
 	phones   atomic.Int64
 }
 
-type envOption func(*otpprocess.ProcessDeps, *otpprocess.ProcessConfig, *otp.Config)
+type envOption func(*otpprocess.Deps, *otpprocess.Config, *otp.Config)
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
@@ -53,7 +53,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	ocfg.Delivery.BaseDelay, ocfg.Delivery.MaxDelay = time.Millisecond, time.Millisecond
 	tokens := memory.NewTokens()
 	exp := start.Add(365 * 24 * time.Hour)
-	admin, actor := []string{otpprocess.DefaultProcessScope}, []string{otpprocess.DefaultProcessActorScope}
+	admin, actor := []string{otpprocess.DefaultAdminScope}, []string{otpprocess.DefaultActorScope}
 	force := []string{otpprocess.DefaultForceDeletePermission}
 	tokens.Add(tokAdminA, ports.Claims{Subject: "op-a", OrgID: "org-a", Scopes: admin, ExpiresAt: exp})
 	tokens.Add(tokAdminAForce, ports.Claims{Subject: "boss-a", OrgID: "org-a", Scopes: append(admin, actor...), Permissions: force, ExpiresAt: exp})
@@ -61,15 +61,15 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	tokens.Add(tokAdminB, ports.Claims{Subject: "op-b", OrgID: "org-b", Scopes: append(admin, actor...), Permissions: force, ExpiresAt: exp})
 	tokens.Add(tokNoOrg, ports.Claims{Subject: "op", Scopes: append(admin, actor...), ExpiresAt: exp})
 	tokens.Add(tokNoScope, ports.Claims{Subject: "op-a", OrgID: "org-a", ExpiresAt: exp})
-	deps := otpprocess.ProcessDeps{Store: e.store, Tokens: tokens, Email: e.email, WhatsApp: e.whatsapp, Clock: e.clock}
-	cfg := otpprocess.DefaultProcessConfig()
+	deps := otpprocess.Deps{Store: e.store, Tokens: tokens, Email: e.email, WhatsApp: e.whatsapp, Clock: e.clock}
+	cfg := otpprocess.DefaultConfig()
 	for _, o := range opts {
 		o(&deps, &cfg, &ocfg)
 	}
 	engine, err := otp.NewService(otp.Deps{Store: e.otpStore, SMS: e.sms, Limiter: memory.NewRateLimiter(), Clock: e.clock}, ocfg)
 	require.NoError(t, err)
 	deps.OTP = engine
-	e.svc, err = otpprocess.NewProcessService(deps, cfg)
+	e.svc, err = otpprocess.NewService(deps, cfg)
 	require.NoError(t, err)
 	return e
 }
@@ -97,7 +97,7 @@ func (e *env) actor() otpprocess.Actor {
 // create opens a process of org-a through channel ch, and returns it with its code.
 func (e *env) create(t testing.TB, ch otpprocess.Channel, tf otpprocess.TwoFactorType) (otpprocess.Process, string) {
 	t.Helper()
-	res, err := e.svc.Create(context.Background(), otpprocess.CreateProcessRequest{
+	res, err := e.svc.Create(context.Background(), otpprocess.CreateRequest{
 		Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), ExpiresIn: "P7D", TwoFactorType: tf, Channel: ch,
 	})
 	require.NoError(t, err)
@@ -128,13 +128,13 @@ func (e *env) codeOf(t testing.TB, p otpprocess.Process, external string) string
 	return code
 }
 
-func (e *env) validate(p otpprocess.Process, code, twoFactor string) (otpprocess.ProcessMetadata, error) {
-	return e.svc.Validate(context.Background(), otpprocess.ValidateProcessRequest{Token: tokActorA, OrgID: p.OrgID, ID: p.ID, Code: code, TwoFactor: twoFactor})
+func (e *env) validate(p otpprocess.Process, code, twoFactor string) (otpprocess.Metadata, error) {
+	return e.svc.Validate(context.Background(), otpprocess.ValidateRequest{Token: tokActorA, OrgID: p.OrgID, ID: p.ID, Code: code, TwoFactor: twoFactor})
 }
 
 func (e *env) get(t testing.TB, id string) otpprocess.Process {
 	t.Helper()
-	p, err := e.svc.Get(context.Background(), otpprocess.ProcessRequest{Token: tokAdminA, OrgID: "org-a", ID: id})
+	p, err := e.svc.Get(context.Background(), otpprocess.Request{Token: tokAdminA, OrgID: "org-a", ID: id})
 	require.NoError(t, err)
 	return p
 }
@@ -161,7 +161,7 @@ func requireKind(t testing.TB, err error, kind verifykit.Kind, msg string) {
 var sms = otpprocess.Channel{Type: otpprocess.ChannelSMS}
 
 func TestNewProcessService(t *testing.T) {
-	_, err := otpprocess.NewProcessService(otpprocess.ProcessDeps{}, otpprocess.ProcessConfig{})
+	_, err := otpprocess.NewService(otpprocess.Deps{}, otpprocess.Config{})
 	requireKind(t, err, verifykit.KindInvalidInput, "Invalid OTP identification configuration.")
 	var entries []string
 	for _, in := range err.(*verifykit.Error).Invalid {
@@ -170,17 +170,17 @@ func TestNewProcessService(t *testing.T) {
 	require.Equal(t, []string{"AdminScopes", "ActorScopes", "ForceDeletePermission", "MaxExpiresIn", "DefaultExpiresIn",
 		"CodePurpose", "MaxAttempts", "Digits", "MaxPageSize", "DefaultPageSize"}, entries)
 
-	_, err = otpprocess.NewProcessService(otpprocess.ProcessDeps{}, otpprocess.DefaultProcessConfig())
+	_, err = otpprocess.NewService(otpprocess.Deps{}, otpprocess.DefaultConfig())
 	requireKind(t, err, verifykit.KindInvalidInput, "Validation failed.")
 	require.Len(t, err.(*verifykit.Error).Invalid, 3, "Store, OTP and Tokens are required")
 
-	short := otpprocess.DefaultProcessConfig()
+	short := otpprocess.DefaultConfig()
 	short.DefaultExpiresIn = 30 * time.Second
-	_, err = otpprocess.NewProcessService(otpprocess.ProcessDeps{}, short)
+	_, err = otpprocess.NewService(otpprocess.Deps{}, short)
 	requireKind(t, err, verifykit.KindInvalidInput, "Invalid OTP identification configuration.")
 	require.Equal(t, "DefaultExpiresIn", err.(*verifykit.Error).Invalid[0].Entry, "a process lives at least MinExpiresIn")
 	short.DefaultExpiresIn, short.MaxExpiresIn = 30*time.Second, 30*time.Second
-	_, err = otpprocess.NewProcessService(otpprocess.ProcessDeps{}, short)
+	_, err = otpprocess.NewService(otpprocess.Deps{}, short)
 	require.Len(t, err.(*verifykit.Error).Invalid, 2)
 }
 
@@ -208,13 +208,13 @@ func TestCreateExpiresIn(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.in, func(t *testing.T) {
-			res, err := e.svc.Create(context.Background(), otpprocess.CreateProcessRequest{
+			res, err := e.svc.Create(context.Background(), otpprocess.CreateRequest{
 				Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), ExpiresIn: tc.in, Channel: sms,
 			})
 			if tc.rule == "" {
 				require.NoError(t, err)
 				require.Equal(t, start.Add(tc.want), res.Process.ExpiresAt)
-				require.Equal(t, otpprocess.ProcessCreated, res.Process.State)
+				require.Equal(t, otpprocess.StateCreated, res.Process.State)
 				return
 			}
 			requireKind(t, err, verifykit.KindBadRequest, "Validation failed.")
@@ -226,7 +226,7 @@ func TestCreateExpiresIn(t *testing.T) {
 
 func TestCreateInputMismatch(t *testing.T) {
 	e := newEnv(t)
-	noSenders := newEnv(t, func(d *otpprocess.ProcessDeps, _ *otpprocess.ProcessConfig, _ *otp.Config) {
+	noSenders := newEnv(t, func(d *otpprocess.Deps, _ *otpprocess.Config, _ *otp.Config) {
 		d.Email, d.WhatsApp = nil, nil
 	})
 	type entry struct{ entry, rule, desc string }
@@ -294,7 +294,7 @@ func TestCreateInputMismatch(t *testing.T) {
 			if tc.actor != nil {
 				tc.actor(&a)
 			}
-			_, err := te.svc.Create(context.Background(), otpprocess.CreateProcessRequest{
+			_, err := te.svc.Create(context.Background(), otpprocess.CreateRequest{
 				Token: tokAdminA, OrgID: "org-a", Actor: a, TwoFactorType: tc.tf, Channel: tc.ch,
 			})
 			requireKind(t, err, verifykit.KindBadRequest, "Validation failed.")
@@ -305,7 +305,7 @@ func TestCreateInputMismatch(t *testing.T) {
 			require.Equal(t, tc.want, got)
 		})
 	}
-	list, err := e.svc.List(context.Background(), otpprocess.ListProcessesRequest{Token: tokAdminA, OrgID: "org-a"})
+	list, err := e.svc.List(context.Background(), otpprocess.ListRequest{Token: tokAdminA, OrgID: "org-a"})
 	require.NoError(t, err)
 	require.Zero(t, list.Total, "bad input stores nothing")
 	require.Empty(t, e.sms.Attempts(), "bad input sends nothing")
@@ -321,7 +321,7 @@ func TestCreateAndValidateEveryChannel(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/external=%v", ch.Type, ch.External), func(t *testing.T) {
 			sent := len(e.sms.Messages()) + len(e.email.Messages()) + len(e.whatsapp.Messages())
 			p, code := e.create(t, ch, "")
-			require.Equal(t, otpprocess.ProcessCreated, p.State)
+			require.Equal(t, otpprocess.StateCreated, p.State)
 			require.Equal(t, ch, p.Channel)
 			require.Equal(t, 1, p.CodesSent)
 			now := len(e.sms.Messages()) + len(e.email.Messages()) + len(e.whatsapp.Messages())
@@ -332,9 +332,9 @@ func TestCreateAndValidateEveryChannel(t *testing.T) {
 			}
 			md, err := e.validate(p, code, "")
 			require.NoError(t, err)
-			require.Equal(t, otpprocess.ProcessValidated, md.State)
+			require.Equal(t, otpprocess.StateValidated, md.State)
 			got := e.get(t, p.ID)
-			require.Equal(t, otpprocess.ProcessValidated, got.State)
+			require.Equal(t, otpprocess.StateValidated, got.State)
 			require.Equal(t, start, got.ValidatedAt)
 		})
 	}
@@ -343,20 +343,20 @@ func TestCreateAndValidateEveryChannel(t *testing.T) {
 func TestCreateDeliveryFailureLeavesNothing(t *testing.T) {
 	e := newEnv(t)
 	e.sms.FailNext(1, true)
-	_, err := e.svc.Create(context.Background(), otpprocess.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), Channel: sms})
+	_, err := e.svc.Create(context.Background(), otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), Channel: sms})
 	requireKind(t, err, verifykit.KindUnavailable, "The verification code could not be delivered; try again later.")
 	require.ErrorIs(t, err, otp.ErrUndeliverable)
-	list, err := e.svc.List(context.Background(), otpprocess.ListProcessesRequest{Token: tokAdminA, OrgID: "org-a"})
+	list, err := e.svc.List(context.Background(), otpprocess.ListRequest{Token: tokAdminA, OrgID: "org-a"})
 	require.NoError(t, err)
 	require.Zero(t, list.Total, "a process whose code cannot be delivered is not kept")
 
 	// Too many codes to one recipient: 429, nothing kept.
 	a := e.actor()
-	_, err = e.svc.Create(context.Background(), otpprocess.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: a, Channel: sms})
+	_, err = e.svc.Create(context.Background(), otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: a, Channel: sms})
 	require.NoError(t, err)
-	_, err = e.svc.Create(context.Background(), otpprocess.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: a, Channel: sms})
+	_, err = e.svc.Create(context.Background(), otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: a, Channel: sms})
 	requireKind(t, err, verifykit.KindRateLimited, "")
-	list, err = e.svc.List(context.Background(), otpprocess.ListProcessesRequest{Token: tokAdminA, OrgID: "org-a"})
+	list, err = e.svc.List(context.Background(), otpprocess.ListRequest{Token: tokAdminA, OrgID: "org-a"})
 	require.NoError(t, err)
 	require.Equal(t, 1, list.Total)
 }
@@ -364,22 +364,22 @@ func TestCreateDeliveryFailureLeavesNothing(t *testing.T) {
 func TestCreateSMSWithoutASenderIsRefusedUpFront(t *testing.T) {
 	store := memory.NewProcessStore()
 	tokens := memory.NewTokens()
-	tokens.Add(tokAdminA, ports.Claims{Subject: "op-a", OrgID: "org-a", Scopes: []string{otpprocess.DefaultProcessScope}, ExpiresAt: start.Add(time.Hour)})
+	tokens.Add(tokAdminA, ports.Claims{Subject: "op-a", OrgID: "org-a", Scopes: []string{otpprocess.DefaultAdminScope}, ExpiresAt: start.Add(time.Hour)})
 	ocfg := otp.DefaultConfig()
 	ocfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
 	engine, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), Limiter: memory.NewRateLimiter(), Clock: memory.NewClock(start)}, ocfg)
 	require.NoError(t, err)
-	svc, err := otpprocess.NewProcessService(otpprocess.ProcessDeps{Store: store, OTP: engine, Tokens: tokens, Clock: memory.NewClock(start)}, otpprocess.DefaultProcessConfig())
+	svc, err := otpprocess.NewService(otpprocess.Deps{Store: store, OTP: engine, Tokens: tokens, Clock: memory.NewClock(start)}, otpprocess.DefaultConfig())
 	require.NoError(t, err)
 	actor := otpprocess.Actor{Name: "Ana", MSISDN: otpprocess.MSISDN{CountryCode: "34", PhoneNumber: "600111222"}}
-	_, err = svc.Create(context.Background(), otpprocess.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: actor, Channel: sms})
+	_, err = svc.Create(context.Background(), otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: actor, Channel: sms})
 	requireKind(t, err, verifykit.KindBadRequest, "")
 	require.Equal(t, "$.channel.type", err.(*verifykit.Error).Invalid[0].Entry)
 	page, err := store.List(context.Background(), ports.ProcessFilter{OrgID: "org-a", Now: start, Limit: 10})
 	require.NoError(t, err)
 	require.Zero(t, page.Total, "nothing was kept")
 
-	res, err := svc.Create(context.Background(), otpprocess.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: actor,
+	res, err := svc.Create(context.Background(), otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: actor,
 		Channel: otpprocess.Channel{Type: otpprocess.ChannelSMS, External: true}})
 	require.NoError(t, err, "the organisation can still deliver the code itself")
 	require.Len(t, res.Code, 6)
@@ -389,7 +389,7 @@ func TestResend(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	p, old := e.create(t, sms, "")
-	req := otpprocess.ProcessRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID}
+	req := otpprocess.Request{Token: tokAdminA, OrgID: "org-a", ID: p.ID}
 
 	_, err := e.svc.Resend(ctx, req)
 	requireKind(t, err, verifykit.KindRateLimited, "Too many verification codes were sent to this recipient; try again in 30s.")
@@ -409,7 +409,7 @@ func TestResend(t *testing.T) {
 
 	ext, code := e.create(t, otpprocess.Channel{Type: otpprocess.ChannelEmail, External: true}, "")
 	e.clock.Advance(31 * time.Second)
-	res, err = e.svc.Resend(ctx, otpprocess.ProcessRequest{Token: tokAdminA, OrgID: "org-a", ID: ext.ID})
+	res, err = e.svc.Resend(ctx, otpprocess.Request{Token: tokAdminA, OrgID: "org-a", ID: ext.ID})
 	require.NoError(t, err)
 	require.Len(t, res.Code, 6, "an external resend returns the new code once")
 	require.Equal(t, ports.CodeActive, e.code(t, ext.ID).State)
@@ -423,15 +423,15 @@ func TestResend(t *testing.T) {
 func TestCancelNeedsReason(t *testing.T) {
 	e := newEnv(t)
 	p, code := e.create(t, sms, "")
-	_, err := e.svc.Cancel(context.Background(), otpprocess.CancelProcessRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID, Reason: "  "})
+	_, err := e.svc.Cancel(context.Background(), otpprocess.CancelRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID, Reason: "  "})
 	requireKind(t, err, verifykit.KindBadRequest, "Validation failed.")
 	require.Equal(t, "$.reason", err.(*verifykit.Error).Invalid[0].Entry)
-	require.Equal(t, otpprocess.ProcessCreated, e.get(t, p.ID).State, "a refused cancel changes nothing")
+	require.Equal(t, otpprocess.StateCreated, e.get(t, p.ID).State, "a refused cancel changes nothing")
 
 	e.clock.Advance(time.Minute)
-	got, err := e.svc.Cancel(context.Background(), otpprocess.CancelProcessRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID, Reason: " duplicate "})
+	got, err := e.svc.Cancel(context.Background(), otpprocess.CancelRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID, Reason: " duplicate "})
 	require.NoError(t, err)
-	require.Equal(t, otpprocess.ProcessCancelled, got.State)
+	require.Equal(t, otpprocess.StateCancelled, got.State)
 	require.Equal(t, "duplicate", got.CancelReason)
 	require.Equal(t, start.Add(time.Minute), got.CancelledAt)
 	require.Equal(t, ports.CodeSuperseded, e.code(t, p.ID).State, "a cancelled process's code is dead")
@@ -448,37 +448,37 @@ func TestListAndExpireDue(t *testing.T) {
 		ids = append(ids, p.ID)
 		e.clock.Advance(time.Second)
 	}
-	_, err := e.svc.Cancel(ctx, otpprocess.CancelProcessRequest{Token: tokAdminA, OrgID: "org-a", ID: ids[1], Reason: "r"})
+	_, err := e.svc.Cancel(ctx, otpprocess.CancelRequest{Token: tokAdminA, OrgID: "org-a", ID: ids[1], Reason: "r"})
 	require.NoError(t, err)
-	_, err = e.svc.Create(ctx, otpprocess.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), Channel: sms, ExpiresIn: "PT1H"})
+	_, err = e.svc.Create(ctx, otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), Channel: sms, ExpiresIn: "PT1H"})
 	require.NoError(t, err)
-	_, err = e.svc.Create(ctx, otpprocess.CreateProcessRequest{Token: tokAdminB, OrgID: "org-b", Actor: e.actor(), Channel: sms})
+	_, err = e.svc.Create(ctx, otpprocess.CreateRequest{Token: tokAdminB, OrgID: "org-b", Actor: e.actor(), Channel: sms})
 	require.NoError(t, err)
 	e.clock.Advance(2 * time.Hour)
 
-	list := func(req otpprocess.ListProcessesRequest) otpprocess.ListProcessesResult {
+	list := func(req otpprocess.ListRequest) otpprocess.ListResult {
 		t.Helper()
 		req.Token, req.OrgID = tokAdminA, "org-a"
 		res, err := e.svc.List(ctx, req)
 		require.NoError(t, err)
 		return res
 	}
-	all := list(otpprocess.ListProcessesRequest{})
+	all := list(otpprocess.ListRequest{})
 	require.Equal(t, 5, all.Total)
 	require.Equal(t, 50, all.Limit)
 	require.Equal(t, ids, []string{all.Processes[0].ID, all.Processes[1].ID, all.Processes[2].ID, all.Processes[3].ID}, "oldest first")
-	require.Equal(t, otpprocess.ProcessExpired, all.Processes[4].State, "reported EXPIRED once its time has passed")
+	require.Equal(t, otpprocess.StateExpired, all.Processes[4].State, "reported EXPIRED once its time has passed")
 
-	created := list(otpprocess.ListProcessesRequest{States: []otpprocess.ProcessState{otpprocess.ProcessCreated}})
+	created := list(otpprocess.ListRequest{States: []otpprocess.State{otpprocess.StateCreated}})
 	require.Equal(t, 3, created.Total)
-	page := list(otpprocess.ListProcessesRequest{States: []otpprocess.ProcessState{otpprocess.ProcessCreated}, Offset: 1, Limit: 1})
+	page := list(otpprocess.ListRequest{States: []otpprocess.State{otpprocess.StateCreated}, Offset: 1, Limit: 1})
 	require.Equal(t, 3, page.Total)
 	require.Len(t, page.Processes, 1)
 	require.Equal(t, ids[2], page.Processes[0].ID)
-	other := list(otpprocess.ListProcessesRequest{States: []otpprocess.ProcessState{otpprocess.ProcessCancelled, otpprocess.ProcessExpired}})
+	other := list(otpprocess.ListRequest{States: []otpprocess.State{otpprocess.StateCancelled, otpprocess.StateExpired}})
 	require.Equal(t, 2, other.Total)
 
-	_, err = e.svc.List(ctx, otpprocess.ListProcessesRequest{Token: tokAdminA, OrgID: "org-a", States: []otpprocess.ProcessState{"CREATED", "DONE"}, Offset: -1, Limit: 501})
+	_, err = e.svc.List(ctx, otpprocess.ListRequest{Token: tokAdminA, OrgID: "org-a", States: []otpprocess.State{"CREATED", "DONE"}, Offset: -1, Limit: 501})
 	requireKind(t, err, verifykit.KindBadRequest, "Validation failed.")
 	var entries []string
 	for _, in := range err.(*verifykit.Error).Invalid {
@@ -497,14 +497,14 @@ func TestMetadataShowsNoCodeNorContact(t *testing.T) {
 	e := newEnv(t)
 	for _, ch := range []otpprocess.ChannelType{otpprocess.ChannelSMS, otpprocess.ChannelEmail} {
 		p, code := e.create(t, otpprocess.Channel{Type: ch}, otpprocess.TwoFactorDocumentNumber)
-		md, err := e.svc.Metadata(context.Background(), otpprocess.ProcessRequest{Token: tokActorA, OrgID: "org-a", ID: p.ID})
+		md, err := e.svc.Metadata(context.Background(), otpprocess.Request{Token: tokActorA, OrgID: "org-a", ID: p.ID})
 		require.NoError(t, err)
 		contact := ports.MaskPhone(p.Actor.MSISDN.E164())
 		if ch == otpprocess.ChannelEmail {
 			contact = ports.MaskEmail(p.Actor.Email)
 		}
-		require.Equal(t, otpprocess.ProcessMetadata{
-			ID: p.ID, State: otpprocess.ProcessCreated, ExpiresAt: start.Add(7 * day),
+		require.Equal(t, otpprocess.Metadata{
+			ID: p.ID, State: otpprocess.StateCreated, ExpiresAt: start.Add(7 * day),
 			TwoFactorType: otpprocess.TwoFactorDocumentNumber, Channel: ch, MaskedContact: contact, Language: "es",
 		}, md)
 		text := fmt.Sprintf("%+v", md)
@@ -518,8 +518,8 @@ func TestAccessChecks(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	p, code := e.create(t, sms, "")
-	const missingAdmin = "Your scope does not allow to access this resource. Missing allowances: " + otpprocess.DefaultProcessScope
-	const missingActor = "Your scope does not allow to access this resource. Missing allowances: " + otpprocess.DefaultProcessActorScope
+	const missingAdmin = "Your scope does not allow to access this resource. Missing allowances: " + otpprocess.DefaultAdminScope
+	const missingActor = "Your scope does not allow to access this resource. Missing allowances: " + otpprocess.DefaultActorScope
 	cases := []struct {
 		name, token, org, id string
 		kind                 verifykit.Kind
@@ -529,9 +529,9 @@ func TestAccessChecks(t *testing.T) {
 		{"no scope", tokNoScope, "org-a", p.ID, verifykit.KindForbidden, ""},
 		{"token without org", tokNoOrg, "org-a", p.ID, verifykit.KindForbidden, otpprocess.MsgTokenWithoutOrg},
 		{"other org's token on this org", tokAdminB, "org-a", p.ID, verifykit.KindNotFound, ""},
-		{"other org's path", tokAdminB, "org-b", p.ID, verifykit.KindNotFound, otpprocess.MsgProcessNotFound},
-		{"unknown id", tokAdminAForce, "org-a", "10000000-0000-4000-8000-000000000000", verifykit.KindNotFound, otpprocess.MsgProcessNotFound},
-		{"malformed id", tokAdminAForce, "org-a", "../" + p.ID, verifykit.KindNotFound, otpprocess.MsgProcessNotFound},
+		{"other org's path", tokAdminB, "org-b", p.ID, verifykit.KindNotFound, otpprocess.MsgNotFound},
+		{"unknown id", tokAdminAForce, "org-a", "10000000-0000-4000-8000-000000000000", verifykit.KindNotFound, otpprocess.MsgNotFound},
+		{"malformed id", tokAdminAForce, "org-a", "../" + p.ID, verifykit.KindNotFound, otpprocess.MsgNotFound},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -544,14 +544,14 @@ func TestAccessChecks(t *testing.T) {
 				}
 				requireKind(t, err, tc.kind, msg)
 			}
-			r := otpprocess.ProcessRequest{Token: token, OrgID: tc.org, ID: tc.id}
+			r := otpprocess.Request{Token: token, OrgID: tc.org, ID: tc.id}
 			_, err := e.svc.Get(ctx, r)
 			admin(err)
 			_, err = e.svc.Resend(ctx, r)
 			admin(err)
-			_, err = e.svc.Cancel(ctx, otpprocess.CancelProcessRequest{Token: token, OrgID: tc.org, ID: tc.id, Reason: "r"})
+			_, err = e.svc.Cancel(ctx, otpprocess.CancelRequest{Token: token, OrgID: tc.org, ID: tc.id, Reason: "r"})
 			admin(err)
-			_, err = e.svc.Delete(ctx, otpprocess.DeleteProcessRequest{Token: token, OrgID: tc.org, ID: tc.id, Force: true})
+			_, err = e.svc.Delete(ctx, otpprocess.DeleteRequest{Token: token, OrgID: tc.org, ID: tc.id, Force: true})
 			admin(err)
 			actorMsg := tc.msg
 			if tc.token == tokNoScope {
@@ -559,24 +559,24 @@ func TestAccessChecks(t *testing.T) {
 			}
 			_, err = e.svc.Metadata(ctx, r)
 			requireKind(t, err, tc.kind, actorMsg)
-			_, err = e.svc.Validate(ctx, otpprocess.ValidateProcessRequest{Token: token, OrgID: tc.org, ID: tc.id, Code: code})
+			_, err = e.svc.Validate(ctx, otpprocess.ValidateRequest{Token: token, OrgID: tc.org, ID: tc.id, Code: code})
 			requireKind(t, err, tc.kind, actorMsg)
 		})
 	}
-	_, err := e.svc.Validate(ctx, otpprocess.ValidateProcessRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID, Code: code})
+	_, err := e.svc.Validate(ctx, otpprocess.ValidateRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID, Code: code})
 	requireKind(t, err, verifykit.KindForbidden, missingActor)
-	_, err = e.svc.Get(ctx, otpprocess.ProcessRequest{Token: tokActorA, OrgID: "org-a", ID: p.ID})
+	_, err = e.svc.Get(ctx, otpprocess.Request{Token: tokActorA, OrgID: "org-a", ID: p.ID})
 	requireKind(t, err, verifykit.KindForbidden, missingAdmin)
-	_, err = e.svc.Create(ctx, otpprocess.CreateProcessRequest{Token: tokAdminB, OrgID: "org-a", Actor: e.actor(), Channel: sms})
+	_, err = e.svc.Create(ctx, otpprocess.CreateRequest{Token: tokAdminB, OrgID: "org-a", Actor: e.actor(), Channel: sms})
 	requireKind(t, err, verifykit.KindNotFound, otpprocess.MsgOrgNotFound)
-	_, err = e.svc.List(ctx, otpprocess.ListProcessesRequest{Token: tokAdminB, OrgID: "org-a"})
+	_, err = e.svc.List(ctx, otpprocess.ListRequest{Token: tokAdminB, OrgID: "org-a"})
 	requireKind(t, err, verifykit.KindNotFound, otpprocess.MsgOrgNotFound)
-	list, err := e.svc.List(ctx, otpprocess.ListProcessesRequest{Token: tokAdminB, OrgID: "org-b"})
+	list, err := e.svc.List(ctx, otpprocess.ListRequest{Token: tokAdminB, OrgID: "org-b"})
 	require.NoError(t, err)
 	require.Zero(t, list.Total, "an org lists only its own processes")
 
 	got := e.get(t, p.ID)
-	require.Equal(t, otpprocess.ProcessCreated, got.State, "refused calls change nothing")
+	require.Equal(t, otpprocess.StateCreated, got.State, "refused calls change nothing")
 	require.Zero(t, got.FailedAttempts)
 	_, err = e.validate(p, code, "")
 	require.NoError(t, err, "the code was never tried")

@@ -21,7 +21,7 @@ func TestMarkUndeliverableByReceipt(t *testing.T) {
 	msg, ok := e.sms.Last(p.Actor.MSISDN.E164())
 	require.True(t, ok)
 	ref := msg.Ref
-	require.Equal(t, ports.DeliveryRef{Purpose: otpprocess.DefaultProcessCodePurpose, Subject: p.ID, CodeID: e.code(t, p.ID).ID, Scope: "org-a"}, ref,
+	require.Equal(t, ports.DeliveryRef{Purpose: otpprocess.DefaultCodePurpose, Subject: p.ID, CodeID: e.code(t, p.ID).ID, Scope: "org-a"}, ref,
 		"the message names the process's organisation, which a receipt needs to find it")
 
 	noScope := ref
