@@ -146,22 +146,24 @@ func newKit(t testing.TB) *kit {
 
 	// Processes: one CREATED and one CANCELLED of org-a, one of org-b.
 	for _, p := range []struct {
-		id, org, state, name string
+		id, org string
+		state   otpprocess.State
+		name    string
 	}{
-		{processCreated, orgA, ports.ProcessStateCreated, "Ana"},
-		{processCancelled, orgA, string(otpprocess.StateCancelled), "Luis"},
-		{processOfB, orgB, ports.ProcessStateCreated, "Bea"},
+		{processCreated, orgA, otpprocess.StateCreated, "Ana"},
+		{processCancelled, orgA, otpprocess.StateCancelled, "Luis"},
+		{processOfB, orgB, otpprocess.StateCreated, "Bea"},
 	} {
-		require.NoError(t, k.processes.Create(ctx, ports.ProcessRecord{
+		require.NoError(t, k.processes.Create(ctx, ports.ProcessRecord{Process: otpprocess.Process{
 			ID: p.id, OrgID: p.org, State: p.state,
-			Actor: ports.ProcessActor{
+			Actor: otpprocess.Actor{
 				Name: p.name, LastName: "Ruiz", Email: strings.ToLower(p.name) + "@example.com", Language: "es",
 				MSISDN:           ports.ProcessPhone{CountryCode: "34", PhoneNumber: "600111222"},
-				IdentityDocument: ports.ProcessDocument{DocumentType: "ID_CARD", DocumentNumber: "X1234567L", Country: "ES"},
+				IdentityDocument: otpprocess.IdentityDocument{DocumentType: "ID_CARD", DocumentNumber: "X1234567L", Country: "ES"},
 			},
-			TwoFactorType: string(otpprocess.TwoFactorDocumentNumber), ChannelType: string(otpprocess.ChannelSMS),
+			TwoFactorType: otpprocess.TwoFactorDocumentNumber, Channel: otpprocess.Channel{Type: otpprocess.ChannelSMS},
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour),
-		}))
+		}}))
 	}
 
 	// The person request: Petro, his phone primary, his mother Oksana his THIRD_PERSON method.
@@ -238,5 +240,5 @@ func (k *kit) processState(t testing.TB, org, id string) string {
 		require.ErrorIs(t, err, ports.ErrProcessNotFound)
 		return ""
 	}
-	return rec.State
+	return string(rec.State)
 }

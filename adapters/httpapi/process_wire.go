@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit/identification/otpprocess"
+	"github.com/verifykit/verifykit/ports"
 )
 
 // The wire types of the OTP identification routes. The domain types carry no JSON tags:
@@ -87,7 +88,7 @@ type createProcessBody struct {
 func (a wireActor) domain() otpprocess.Actor {
 	out := otpprocess.Actor{Name: a.Name, LastName: a.LastName, Email: a.Email, Language: a.Language}
 	if a.MSISDN != nil {
-		out.MSISDN = otpprocess.MSISDN{CountryCode: a.MSISDN.CountryCode, PhoneNumber: a.MSISDN.PhoneNumber}
+		out.MSISDN = ports.ProcessPhone{CountryCode: a.MSISDN.CountryCode, PhoneNumber: a.MSISDN.PhoneNumber}
 	}
 	if d := a.IdentityDocument; d != nil {
 		out.IdentityDocument = otpprocess.IdentityDocument{DocumentType: d.DocumentType, DocumentNumber: d.DocumentNumber, Country: d.Country}
@@ -97,7 +98,7 @@ func (a wireActor) domain() otpprocess.Actor {
 
 func toWireActor(a otpprocess.Actor) wireActor {
 	out := wireActor{Name: a.Name, LastName: a.LastName, Email: a.Email, Language: a.Language}
-	if m := a.MSISDN; m != (otpprocess.MSISDN{}) {
+	if m := a.MSISDN; m != (ports.ProcessPhone{}) {
 		out.MSISDN = &wireMSISDN{CountryCode: m.CountryCode, PhoneNumber: m.PhoneNumber}
 	}
 	if d := a.IdentityDocument; d != (otpprocess.IdentityDocument{}) {

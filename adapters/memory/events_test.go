@@ -167,7 +167,7 @@ func (k *journeyKit) runJourneys(t *testing.T) (codes []string) {
 
 	// OTP identification processes.
 	create := otpprocess.CreateRequest{Token: tokOrg, OrgID: "org-a", ExpiresIn: "PT1H",
-		Actor: otpprocess.Actor{Name: "Ana", MSISDN: otpprocess.MSISDN{CountryCode: "34", PhoneNumber: "600111222"},
+		Actor: otpprocess.Actor{Name: "Ana", MSISDN: ports.ProcessPhone{CountryCode: "34", PhoneNumber: "600111222"},
 			IdentityDocument: otpprocess.IdentityDocument{DocumentType: "DNI", DocumentNumber: actorDocNo}},
 		TwoFactorType: otpprocess.TwoFactorDocumentNumber, Channel: otpprocess.Channel{Type: otpprocess.ChannelSMS}}
 	p, err := k.procs.Create(ctx, create)

@@ -41,7 +41,7 @@ func TestProcessDeletionEventIsStoredExactlyWithTheDelete(t *testing.T) {
 	k.tokens.Add("tok-no-force", ports.Claims{Subject: "org-reader", OrgID: "org-a", ExpiresAt: k.clock.Now().Add(365 * 24 * time.Hour),
 		Scopes: []string{otpprocess.DefaultAdminScope, otpprocess.DefaultActorScope}})
 	create := otpprocess.CreateRequest{Token: tokOrg, OrgID: "org-a",
-		Actor: otpprocess.Actor{Name: "Ana", MSISDN: otpprocess.MSISDN{CountryCode: "34", PhoneNumber: "600111222"},
+		Actor: otpprocess.Actor{Name: "Ana", MSISDN: ports.ProcessPhone{CountryCode: "34", PhoneNumber: "600111222"},
 			IdentityDocument: otpprocess.IdentityDocument{DocumentType: "DNI", DocumentNumber: "12345678Z"}},
 		TwoFactorType: otpprocess.TwoFactorDocumentNumber, Channel: otpprocess.Channel{Type: otpprocess.ChannelSMS}}
 

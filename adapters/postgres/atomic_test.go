@@ -112,7 +112,7 @@ func (h *host) createProcess(ctx context.Context) (otpprocess.Process, error) {
 	res, err := h.procs.Create(ctx, otpprocess.CreateRequest{
 		Token: procToken, OrgID: faultOrg, ExpiresIn: "PT720H",
 		Actor: otpprocess.Actor{
-			Name: "Ana", MSISDN: otpprocess.MSISDN{CountryCode: "34", PhoneNumber: "600111222"},
+			Name: "Ana", MSISDN: ports.ProcessPhone{CountryCode: "34", PhoneNumber: "600111222"},
 			IdentityDocument: otpprocess.IdentityDocument{DocumentType: "DNI", DocumentNumber: actorDoc},
 		},
 		TwoFactorType: otpprocess.TwoFactorDocumentNumber,
@@ -456,7 +456,7 @@ func requirePersonRequestWhole(t *testing.T, sh shared, r ports.PersonRequest) {
 func requireProcessWhole(t *testing.T, p ports.ProcessRecord) {
 	t.Helper()
 	c := p.Verification.Code
-	switch otpprocess.State(p.State) {
+	switch p.State {
 	case otpprocess.StateValidated:
 		require.Equal(t, ports.CodeVerified, c.State, "process %s: VALIDATED without its code used", p.ID)
 	case otpprocess.StateBlocked:
@@ -611,7 +611,7 @@ func TestLostAnswerIsRepeatable(t *testing.T) {
 		require.ErrorIs(t, err, verifykit.ErrUnavailable)
 		rec, err = base.ProcessStore().Get(ctx, faultOrg, p.ID)
 		require.NoError(t, err)
-		require.Equal(t, string(otpprocess.StateValidated), rec.State, "the validation was committed")
+		require.Equal(t, otpprocess.StateValidated, rec.State, "the validation was committed")
 
 		m, err := h.procs.Validate(ctx, req)
 		require.NoError(t, err, "repeating the call succeeds")

@@ -65,7 +65,7 @@ func requireOutboxMatchesTheChanges(t *testing.T, base *postgres.DB, requests, p
 		require.Equal(t, 1, count[otpprocess.EventCreated+" "+id], "process %s", id)
 		require.Equal(t, p.CodesSent-1, count[otpprocess.EventCodeResent+" "+id], "process %s: a code_resent event per stored code", id)
 		want := map[string]int{}
-		want[p.State]++
+		want[string(p.State)]++
 		require.Equal(t, want[string(otpprocess.StateValidated)], count[otpprocess.EventValidated+" "+id], "process %s validated", id)
 		require.Equal(t, want[string(otpprocess.StateCancelled)], count[otpprocess.EventCancelled+" "+id], "process %s cancelled", id)
 	}

@@ -89,7 +89,7 @@ func demoProcess(ctx context.Context, w io.Writer) error {
 
 	clock.Advance(time.Minute)
 	ext, err := svc.Create(ctx, otpprocess.CreateRequest{
-		Token: "acme-admin", OrgID: "acme", Actor: otpprocess.Actor{Name: "John", MSISDN: otpprocess.MSISDN{CountryCode: "44", PhoneNumber: "7911123456"}},
+		Token: "acme-admin", OrgID: "acme", Actor: otpprocess.Actor{Name: "John", MSISDN: ports.ProcessPhone{CountryCode: "44", PhoneNumber: "7911123456"}},
 		Channel: otpprocess.Channel{Type: otpprocess.ChannelWhatsApp, External: true},
 	})
 	if err != nil {

@@ -82,16 +82,16 @@ func (a *app) loadDemo(ctx context.Context) error {
 	}
 
 	// OTP identification: Ana, by SMS, with her document number as second factor.
-	if err := stored(a.processStore.Create(ctx, ports.ProcessRecord{
-		ID: demoProcess, OrgID: demoOrg, State: ports.ProcessStateCreated,
-		Actor: ports.ProcessActor{
+	if err := stored(a.processStore.Create(ctx, ports.ProcessRecord{Process: otpprocess.Process{
+		ID: demoProcess, OrgID: demoOrg, State: otpprocess.StateCreated,
+		Actor: otpprocess.Actor{
 			Name: "Ana", LastName: "Ruiz", Email: "ana@example.com", Language: "es",
 			MSISDN:           ports.ProcessPhone{CountryCode: "34", PhoneNumber: strings.TrimPrefix(phoneAna, "+34")},
-			IdentityDocument: ports.ProcessDocument{DocumentType: "ID_CARD", DocumentNumber: "X1234567L", Country: "ES"},
+			IdentityDocument: otpprocess.IdentityDocument{DocumentType: "ID_CARD", DocumentNumber: "X1234567L", Country: "ES"},
 		},
-		TwoFactorType: string(otpprocess.TwoFactorDocumentNumber), ChannelType: string(otpprocess.ChannelSMS),
+		TwoFactorType: otpprocess.TwoFactorDocumentNumber, Channel: otpprocess.Channel{Type: otpprocess.ChannelSMS},
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour),
-	})); err != nil {
+	}})); err != nil {
 		return err
 	}
 	if _, err := a.processes.Resend(ctx, otpprocess.Request{Token: tokOrgAdmin, OrgID: demoOrg, ID: demoProcess}); tolerable(err) != nil {

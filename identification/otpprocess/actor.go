@@ -39,10 +39,10 @@ type Metadata struct {
 func toMetadata(r ports.ProcessRecord, now time.Time) Metadata {
 	m := Metadata{
 		ID:            r.ID,
-		State:         State(ports.EffectiveProcessState(r, now)),
+		State:         ports.EffectiveProcessState(r, now),
 		ExpiresAt:     r.ExpiresAt,
-		TwoFactorType: TwoFactorType(r.TwoFactorType),
-		Channel:       ChannelType(r.ChannelType),
+		TwoFactorType: r.TwoFactorType,
+		Channel:       r.Channel.Type,
 		Language:      r.Actor.Language,
 	}
 	contact := r.Actor.MSISDN.E164()
@@ -136,14 +136,14 @@ func (s *Service) Validate(ctx context.Context, req ValidateRequest) (_ Metadata
 		checkErr  error
 	)
 	rec, err := s.store.Update(ctx, req.OrgID, req.ID, func(r *ports.ProcessRecord) error {
-		tf := TwoFactorType(r.TwoFactorType)
-		if r.State == string(StateValidated) && s.otp.Completed(r.Verification, code) &&
+		tf := r.TwoFactorType
+		if r.State == StateValidated && s.otp.Completed(r.Verification, code) &&
 			(tf == "" || secondFactorMatches(tf, r.Actor, twoFactor)) {
 			completed = r.Clone()
 			return errCompleted
 		}
-		if st := ports.EffectiveProcessState(*r, now); st != ports.ProcessStateCreated {
-			if r.State != ports.ProcessStateCreated {
+		if st := ports.EffectiveProcessState(*r, now); st != StateCreated {
+			if r.State != StateCreated {
 				return notCreated("validated", st)
 			}
 			r.State, r.UpdatedAt, expired = st, now, true
@@ -172,7 +172,7 @@ func (s *Service) Validate(ctx context.Context, req ValidateRequest) (_ Metadata
 			s.emitChecked(r, res, err, false, claims.Subject, now)
 			return nil
 		}
-		r.State = string(StateValidated)
+		r.State = StateValidated
 		r.ValidatedAt, r.UpdatedAt = now, now
 		if tf == TwoFactorDocumentImage {
 			r.TwoFactorEvidence = twoFactor
@@ -194,7 +194,7 @@ func (s *Service) Validate(ctx context.Context, req ValidateRequest) (_ Metadata
 		s.log.InfoContext(ctx, "otp identification expired", attrs...)
 		return Metadata{}, refused
 	case refused != nil:
-		if rec.State == string(StateBlocked) {
+		if rec.State == StateBlocked {
 			s.log.InfoContext(ctx, "otp identification blocked", attrs...)
 		}
 		return Metadata{}, refused
@@ -215,7 +215,7 @@ func failed(r *ports.ProcessRecord, res otp.VerifyResult, err error, now time.Ti
 		r.UpdatedAt = now
 	}
 	if errors.Is(err, otp.ErrAttemptsExceeded) {
-		r.State = string(StateBlocked)
+		r.State = StateBlocked
 		r.UpdatedAt = now
 	}
 }
@@ -245,10 +245,10 @@ func secondFactorAnswer(res otp.VerifyResult, err error) error {
 // that is due is stored first.
 func (s *Service) requireCreated(ctx context.Context, rec ports.ProcessRecord, action string) error {
 	st := ports.EffectiveProcessState(rec, s.clock.Now())
-	if st == ports.ProcessStateCreated {
+	if st == StateCreated {
 		return nil
 	}
-	if rec.State == ports.ProcessStateCreated {
+	if rec.State == StateCreated {
 		// transition stores EXPIRED, and answers the conflict.
 		if _, err := s.transition(ctx, rec.OrgID, rec.ID, action, func(*ports.ProcessRecord) {}); err != nil {
 			return err

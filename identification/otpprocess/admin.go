@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,20 +84,19 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (_ CreateResult
 		return CreateResult{}, err
 	}
 	now := s.clock.Now()
-	rec := ports.ProcessRecord{
-		ID:              uuid.NewString(),
-		OrgID:           req.OrgID,
-		State:           ports.ProcessStateCreated,
-		Actor:           toActorRecord(actor),
-		TwoFactorType:   string(req.TwoFactorType),
-		ChannelType:     string(req.Channel.Type),
-		ChannelExternal: req.Channel.External,
-		CreatedAt:       now,
-		UpdatedAt:       now,
-		ExpiresAt:       now.Add(expiresIn),
-		CodeSentAt:      now,
-		CodesSent:       1,
-	}
+	rec := ports.ProcessRecord{Process: Process{
+		ID:            uuid.NewString(),
+		OrgID:         req.OrgID,
+		State:         StateCreated,
+		Actor:         actor,
+		TwoFactorType: req.TwoFactorType,
+		Channel:       req.Channel,
+		CreatedAt:     now,
+		UpdatedAt:     now,
+		ExpiresAt:     now.Add(expiresIn),
+		CodeSentAt:    now,
+		CodesSent:     1,
+	}}
 	d, err := s.draw(ctx, rec, now)
 	if err != nil {
 		return CreateResult{}, err
@@ -112,8 +110,8 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (_ CreateResult
 		return CreateResult{}, storeErr(err)
 	}
 	s.log.InfoContext(ctx, "otp identification created", slog.String("org_id", rec.OrgID), slog.String("process_id", rec.ID),
-		slog.String("channel", rec.ChannelType), slog.Bool("external", rec.ChannelExternal), slog.String("two_factor_type", rec.TwoFactorType))
-	return CreateResult{Process: toProcess(rec, now), Code: d.Code(), DeliveredBy: deliveredBy(d)}, nil
+		slog.String("channel", string(rec.Channel.Type)), slog.Bool("external", rec.Channel.External), slog.String("two_factor_type", string(rec.TwoFactorType)))
+	return CreateResult{Process: view(rec, now), Code: d.Code(), DeliveredBy: deliveredBy(d)}, nil
 }
 
 // normalizeActor trims the actor's fields and writes the phone number in digits only.
@@ -208,7 +206,7 @@ func (s *Service) checkCreate(actor Actor, req CreateRequest) (time.Duration, er
 // code of 1 to 3 digits, and a national number that makes with it 8 to 15 digits, so "+1"
 // and "2345" is refused, and a valid number of that country's numbering plan
 // (ports.ParsePhone, the check person requests use too), so "+1" and "2345678" is too.
-func (s *Service) checkMSISDN(v *verifykit.Validation, m MSISDN) {
+func (s *Service) checkMSISDN(v *verifykit.Validation, m ports.ProcessPhone) {
 	if m.CountryCode == "" && m.PhoneNumber == "" {
 		return
 	}
@@ -249,7 +247,7 @@ func validEmail(s string) bool {
 func (s *Service) draw(ctx context.Context, rec ports.ProcessRecord, now time.Time) (*otp.Draft, error) {
 	ttl := rec.ExpiresAt.Sub(now)
 	if ttl <= 0 {
-		return nil, notCreated("resent", ports.ProcessStateExpired)
+		return nil, notCreated("resent", StateExpired)
 	}
 	if s.cfg.CodeTTL > 0 {
 		ttl = min(ttl, s.cfg.CodeTTL)
@@ -258,7 +256,7 @@ func (s *Service) draw(ctx context.Context, rec ports.ProcessRecord, now time.Ti
 		Purpose: s.cfg.CodePurpose, Subject: rec.ID, TTL: ttl,
 		MaxAttempts: s.cfg.MaxAttempts, Digits: s.cfg.Digits, Message: s.cfg.Message, Locale: rec.Actor.Language,
 	}
-	switch ChannelType(rec.ChannelType) {
+	switch rec.Channel.Type {
 	case ChannelSMS:
 		req.Recipient = rec.Actor.MSISDN.E164()
 		if s.sms != nil {
@@ -275,17 +273,17 @@ func (s *Service) draw(ctx context.Context, rec ports.ProcessRecord, now time.Ti
 			req.Send = s.email.SendEmail
 		}
 	}
-	if rec.ChannelExternal {
+	if rec.Channel.External {
 		d, err := s.otp.DrawExternal(ctx, req)
-		return d, recipientEntry(err, ChannelType(rec.ChannelType))
+		return d, recipientEntry(err, rec.Channel.Type)
 	}
-	if req.Send == nil && ChannelType(rec.ChannelType) != ChannelSMS {
-		return nil, verifykit.New(verifykit.KindUnavailable, "No sender is configured for channel "+rec.ChannelType)
+	if req.Send == nil && rec.Channel.Type != ChannelSMS {
+		return nil, verifykit.New(verifykit.KindUnavailable, "No sender is configured for channel "+string(rec.Channel.Type))
 	}
-	req.Channel, req.Fallback = strings.ToLower(rec.ChannelType), s.fallback(rec)
+	req.Channel, req.Fallback = strings.ToLower(string(rec.Channel.Type)), s.fallback(rec)
 	d, err := s.otp.Draw(ctx, req)
 	if err != nil {
-		return nil, recipientEntry(err, ChannelType(rec.ChannelType))
+		return nil, recipientEntry(err, rec.Channel.Type)
 	}
 	// A delivery receipt finds the process by organisation and id (MarkUndeliverable).
 	d.SetReceiptScope(rec.OrgID)
@@ -303,7 +301,7 @@ func (s *Service) fallback(rec ports.ProcessRecord) []otp.Channel {
 	for _, ch := range s.cfg.Fallback {
 		c := otp.Channel{Name: strings.ToLower(string(ch))}
 		switch {
-		case string(ch) == rec.ChannelType:
+		case ch == rec.Channel.Type:
 			continue
 		case ch == ChannelSMS && phone != "" && s.sms != nil:
 			c.Recipient, c.Send = phone, s.sms.SendSMS
@@ -389,7 +387,7 @@ func (s *Service) Resend(ctx context.Context, req Request) (_ ResendResult, err 
 		return ResendResult{}, err
 	}
 	s.log.InfoContext(ctx, "otp identification code resent", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID), slog.Int("codes_sent", rec.CodesSent))
-	return ResendResult{Process: toProcess(rec, now), Code: d.Code(), DeliveredBy: deliveredBy(d)}, nil
+	return ResendResult{Process: view(rec, now), Code: d.Code(), DeliveredBy: deliveredBy(d)}, nil
 }
 
 // markUndeliverable marks the code d of the process rec undeliverable after its delivery
@@ -443,7 +441,7 @@ func (s *Service) Cancel(ctx context.Context, req CancelRequest) (_ Process, err
 		return Process{}, err
 	}
 	rec, err := s.transition(ctx, req.OrgID, req.ID, "cancelled", func(r *ports.ProcessRecord) {
-		r.State = string(StateCancelled)
+		r.State = StateCancelled
 		r.CancelReason = reason
 		r.CancelledAt = s.clock.Now()
 		otp.Invalidate(&r.Verification)
@@ -453,7 +451,7 @@ func (s *Service) Cancel(ctx context.Context, req CancelRequest) (_ Process, err
 		return Process{}, err
 	}
 	s.log.InfoContext(ctx, "otp identification cancelled", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID))
-	return toProcess(rec, rec.UpdatedAt), nil
+	return view(rec, rec.UpdatedAt), nil
 }
 
 // DeleteRequest deletes a process.
@@ -480,20 +478,23 @@ func (s *Service) Delete(ctx context.Context, req DeleteRequest) (_ State, err e
 		return "", err
 	}
 	now := s.clock.Now()
-	var state, refused string
+	var (
+		state   State
+		refused string
+	)
 	_, err = s.store.Update(ctx, req.OrgID, req.ID, func(r *ports.ProcessRecord) error {
 		state = ports.EffectiveProcessState(*r, now)
 		switch {
-		case state == ports.ProcessStateCreated:
+		case state == StateCreated:
 		case !req.Force:
 			refused = "force_required"
-			return verifykit.New(verifykit.KindForbidden, "The OTP identification process is "+state+": only force=true can delete it")
+			return verifykit.New(verifykit.KindForbidden, "The OTP identification process is "+string(state)+": only force=true can delete it")
 		case !claims.HasPermission(s.cfg.ForceDeletePermission):
 			refused = "missing_permission"
 			return verifykit.New(verifykit.KindForbidden, "Your token does not allow to force the deletion. Missing permission: "+s.cfg.ForceDeletePermission)
 		}
 		r.Deleted = true
-		r.Outbox = append(r.Outbox, deletedEvent(r, state, state != ports.ProcessStateCreated, claims.Subject, now))
+		r.Outbox = append(r.Outbox, deletedEvent(r, state, state != StateCreated, claims.Subject, now))
 		return nil
 	})
 	if err != nil {
@@ -503,8 +504,8 @@ func (s *Service) Delete(ctx context.Context, req DeleteRequest) (_ State, err e
 		return "", storeErr(err)
 	}
 	s.log.InfoContext(ctx, "otp identification deleted", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID),
-		slog.String("state", state), slog.Bool("forced", state != ports.ProcessStateCreated))
-	return State(state), nil
+		slog.String("state", string(state)), slog.Bool("forced", state != StateCreated))
+	return state, nil
 }
 
 // Get returns a process of the organisation, with the actor's data; never its code.
@@ -518,7 +519,7 @@ func (s *Service) Get(ctx context.Context, req Request) (_ Process, err error) {
 	if err != nil {
 		return Process{}, err
 	}
-	return toProcess(rec, s.clock.Now()), nil
+	return view(rec, s.clock.Now()), nil
 }
 
 // ListRequest lists the processes of an organisation.
@@ -551,12 +552,10 @@ func (s *Service) List(ctx context.Context, req ListRequest) (_ ListResult, err 
 		return ListResult{}, err
 	}
 	var v verifykit.Validation
-	states := make([]string, 0, len(req.States))
 	for i, st := range req.States {
-		if !slices.Contains(processStates, st) {
+		if !st.Valid() {
 			v.Add(fmt.Sprintf("$.states[%d]", i), "inclusion", "must be one of CREATED, VALIDATED, CANCELLED, EXPIRED, BLOCKED")
 		}
-		states = append(states, string(st))
 	}
 	if req.Offset < 0 {
 		v.Add("$.offset", "range", "must not be negative")
@@ -572,13 +571,13 @@ func (s *Service) List(ctx context.Context, req ListRequest) (_ ListResult, err 
 		return ListResult{}, err
 	}
 	now := s.clock.Now()
-	page, err := s.store.List(ctx, ports.ProcessFilter{OrgID: req.OrgID, States: states, Now: now, Offset: req.Offset, Limit: limit})
+	page, err := s.store.List(ctx, ports.ProcessFilter{OrgID: req.OrgID, States: req.States, Now: now, Offset: req.Offset, Limit: limit})
 	if err != nil {
 		return ListResult{}, storeErr(err)
 	}
 	out := ListResult{Processes: make([]Process, 0, len(page.Processes)), Total: page.Total, Offset: req.Offset, Limit: limit}
 	for _, r := range page.Processes {
-		out.Processes = append(out.Processes, toProcess(r, now))
+		out.Processes = append(out.Processes, view(r, now))
 	}
 	return out, nil
 }

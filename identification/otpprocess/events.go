@@ -40,7 +40,7 @@ func eventLogOr(l ports.EventLog) ports.EventLog {
 func processEvent(r *ports.ProcessRecord, typ, actor string, at time.Time) ports.LifecycleEvent {
 	ev := ports.NewLifecycleEvent(typ, AggregateType, r.ID, at)
 	ev.OrgID, ev.Actor = r.OrgID, actor
-	ev.Data = map[string]string{"state": r.State, "channel": r.ChannelType}
+	ev.Data = map[string]string{"state": string(r.State), "channel": string(r.Channel.Type)}
 	return ev
 }
 
@@ -88,20 +88,20 @@ func (s *Service) emitUndeliverable(r *ports.ProcessRecord, codeID string, at ti
 
 // deletedEvent is the event of the deletion of r, which was in state (forced or not), by
 // actor at at: it goes in the Outbox of the Update that deletes r.
-func deletedEvent(r *ports.ProcessRecord, state string, forced bool, actor string, at time.Time) ports.LifecycleEvent {
+func deletedEvent(r *ports.ProcessRecord, state State, forced bool, actor string, at time.Time) ports.LifecycleEvent {
 	ev := ports.NewLifecycleEvent(EventDeleted, AggregateType, r.ID, at)
 	ev.OrgID, ev.Actor = r.OrgID, actor
-	ev.Data = map[string]string{"state": state, "forced": strconv.FormatBool(forced)}
+	ev.Data = map[string]string{"state": string(state), "forced": strconv.FormatBool(forced)}
 	return ev
 }
 
 // deleteRefused appends the refusal (for reason) to delete the process id, in state, to the
 // event log: nothing changed, so there is no write to carry it. A failure to append is
 // logged.
-func (s *Service) deleteRefused(ctx context.Context, orgID, id, state, reason, actor string, at time.Time) {
+func (s *Service) deleteRefused(ctx context.Context, orgID, id string, state State, reason, actor string, at time.Time) {
 	ev := ports.NewLifecycleEvent(EventDeleted, AggregateType, id, at)
 	ev.OrgID, ev.Actor, ev.Outcome, ev.Reason = orgID, actor, ports.OutcomeRefused, reason
-	ev.Data = map[string]string{"state": state}
+	ev.Data = map[string]string{"state": string(state)}
 	if err := s.events.Append(context.WithoutCancel(ctx), ev); err != nil {
 		s.log.WarnContext(ctx, "otp identification deletion refusal event not stored", "error", err.Error())
 	}

@@ -39,7 +39,7 @@ func ExampleService() {
 		Token: "admin", OrgID: "acme",
 		Actor: otpprocess.Actor{
 			Name: "Jane", LastName: "Doe",
-			MSISDN:           otpprocess.MSISDN{CountryCode: "34", PhoneNumber: "600111222"},
+			MSISDN:           ports.ProcessPhone{CountryCode: "34", PhoneNumber: "600111222"},
 			IdentityDocument: otpprocess.IdentityDocument{DocumentType: "DNI", DocumentNumber: "12345678Z", Country: "ES"},
 		},
 		ExpiresIn:     "P7D",

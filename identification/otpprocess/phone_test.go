@@ -25,34 +25,34 @@ func TestCreatePhoneNumbers(t *testing.T) {
 	type entry struct{ entry, rule, desc string }
 	cases := []struct {
 		name   string
-		msisdn otpprocess.MSISDN
+		msisdn ports.ProcessPhone
 		e164   string // stored, when accepted
 		masked string // what the actor sees, when accepted
 		want   []entry
 	}{
-		{name: "country code 1 and 2345", msisdn: otpprocess.MSISDN{CountryCode: "1", PhoneNumber: "2345"},
+		{name: "country code 1 and 2345", msisdn: ports.ProcessPhone{CountryCode: "1", PhoneNumber: "2345"},
 			want: []entry{{pnEntry, "format", pnDesc}}},
-		{name: "7 digits in all", msisdn: otpprocess.MSISDN{CountryCode: "34", PhoneNumber: "60011"},
+		{name: "7 digits in all", msisdn: ports.ProcessPhone{CountryCode: "34", PhoneNumber: "60011"},
 			want: []entry{{pnEntry, "format", pnDesc}}},
-		{name: "16 digits in all", msisdn: otpprocess.MSISDN{CountryCode: "380", PhoneNumber: "9312345851234"},
+		{name: "16 digits in all", msisdn: ports.ProcessPhone{CountryCode: "380", PhoneNumber: "9312345851234"},
 			want: []entry{{pnEntry, "format", pnDesc}}},
-		{name: "non-ASCII digits", msisdn: otpprocess.MSISDN{CountryCode: "380", PhoneNumber: "93123458５"},
+		{name: "non-ASCII digits", msisdn: ports.ProcessPhone{CountryCode: "380", PhoneNumber: "93123458５"},
 			want: []entry{{pnEntry, "format", pnDesc}}},
-		{name: "no national number", msisdn: otpprocess.MSISDN{CountryCode: "34"},
+		{name: "no national number", msisdn: ports.ProcessPhone{CountryCode: "34"},
 			want: []entry{{pnEntry, "format", pnDesc}}},
-		{name: "no country code", msisdn: otpprocess.MSISDN{PhoneNumber: "600111222"},
+		{name: "no country code", msisdn: ports.ProcessPhone{PhoneNumber: "600111222"},
 			want: []entry{{ccEntry, "format", ccDesc}}},
-		{name: "a country code of 4 digits", msisdn: otpprocess.MSISDN{CountryCode: "3801", PhoneNumber: "12x"},
+		{name: "a country code of 4 digits", msisdn: ports.ProcessPhone{CountryCode: "3801", PhoneNumber: "12x"},
 			want: []entry{{ccEntry, "format", ccDesc}, {pnEntry, "format", pnDesc}}},
-		{name: "8 digits in all, no such number", msisdn: otpprocess.MSISDN{CountryCode: "+1", PhoneNumber: "234 5678"},
+		{name: "8 digits in all, no such number", msisdn: ports.ProcessPhone{CountryCode: "+1", PhoneNumber: "234 5678"},
 			want: []entry{{pnEntry, "format", "must be a valid phone number of country code +1"}}},
-		{name: "15 digits in all, no such number", msisdn: otpprocess.MSISDN{CountryCode: "380", PhoneNumber: "931234585123"},
+		{name: "15 digits in all, no such number", msisdn: ports.ProcessPhone{CountryCode: "380", PhoneNumber: "931234585123"},
 			want: []entry{{pnEntry, "format", "must be a valid phone number of country code +380"}}},
-		{name: "US", msisdn: otpprocess.MSISDN{CountryCode: "+1", PhoneNumber: "(202) 555-0143"},
+		{name: "US", msisdn: ports.ProcessPhone{CountryCode: "+1", PhoneNumber: "(202) 555-0143"},
 			e164: "+12025550143", masked: "+1202*****43"},
-		{name: "national trunk prefix", msisdn: otpprocess.MSISDN{CountryCode: "380", PhoneNumber: "093 123 45 85"},
+		{name: "national trunk prefix", msisdn: ports.ProcessPhone{CountryCode: "380", PhoneNumber: "093 123 45 85"},
 			e164: "+380931234585", masked: "+38093*****85"},
-		{name: "Spain", msisdn: otpprocess.MSISDN{CountryCode: "34", PhoneNumber: "600 111 222"},
+		{name: "Spain", msisdn: ports.ProcessPhone{CountryCode: "34", PhoneNumber: "600 111 222"},
 			e164: "+34600111222", masked: "+3460*****22"},
 	}
 	for _, tc := range cases {
@@ -101,7 +101,7 @@ func TestMetadataMasksByKind(t *testing.T) {
 			ctx := context.Background()
 			a := e.actor()
 			if tc.phone != "" {
-				a.MSISDN = otpprocess.MSISDN{CountryCode: "34", PhoneNumber: tc.phone}
+				a.MSISDN = ports.ProcessPhone{CountryCode: "34", PhoneNumber: tc.phone}
 			}
 			if tc.email != "" {
 				a.Email = tc.email

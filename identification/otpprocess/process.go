@@ -17,110 +17,56 @@ import (
 	"github.com/verifykit/verifykit/ports"
 )
 
-// State is the life-cycle state of an OTP identification process.
-//
-//	CREATED --validate (right code and second factor)--> VALIDATED
-//	CREATED --cancel (with a reason)-------------------> CANCELLED
-//	CREATED --expires_at passes------------------------> EXPIRED
-//	CREATED --the code's attempts are used up----------> BLOCKED
-//
-// Only CREATED processes can be resent, cancelled, validated or deleted without force;
-// the other states are final.
-type State string
+// State is the life-cycle state of an OTP identification process: ports.ProcessState,
+// whose doc has the diagram. Only CREATED processes can be resent, cancelled, validated or
+// deleted without force; the other states are final.
+type State = ports.ProcessState
 
 // The states of an OTP identification process.
 const (
-	StateCreated   State = ports.ProcessStateCreated
-	StateValidated State = ports.ProcessStateValidated
-	StateCancelled State = ports.ProcessStateCancelled
-	StateExpired   State = ports.ProcessStateExpired
-	StateBlocked   State = ports.ProcessStateBlocked
+	StateCreated   = ports.ProcessStateCreated
+	StateValidated = ports.ProcessStateValidated
+	StateCancelled = ports.ProcessStateCancelled
+	StateExpired   = ports.ProcessStateExpired
+	StateBlocked   = ports.ProcessStateBlocked
 )
 
-var processStates = []State{StateCreated, StateValidated, StateCancelled, StateExpired, StateBlocked}
-
 // ChannelType is how the one-time code reaches the actor.
-type ChannelType string
+type ChannelType = ports.ProcessChannelType
 
 // The channels of a process.
 const (
-	ChannelSMS      ChannelType = "SMS"
-	ChannelEmail    ChannelType = "EMAIL"
-	ChannelWhatsApp ChannelType = "WHATSAPP"
+	ChannelSMS      = ports.ProcessChannelSMS
+	ChannelEmail    = ports.ProcessChannelEmail
+	ChannelWhatsApp = ports.ProcessChannelWhatsApp
 )
 
 // Channel says how the code is delivered. With External set, the SDK does not send the
 // code: Create and Resend return it once, and the organisation delivers it itself.
-type Channel struct {
-	Type     ChannelType
-	External bool
-}
+type Channel = ports.ProcessChannel
 
-// TwoFactorType is the second factor an actor gives with the code; empty for none.
-type TwoFactorType string
+// TwoFactorType is the second factor an actor gives with the code; empty for none. The
+// constants' docs (ports.ProcessTwoFactorDocumentNumber, ...) say how each is checked.
+type TwoFactorType = ports.ProcessTwoFactorType
 
 // The second factors of a process.
 const (
-	// TwoFactorDocumentNumber: the actor types the number of their identity document; it
-	// must match actor.identity_document.document_number, case and spaces aside.
-	TwoFactorDocumentNumber TwoFactorType = "DOCUMENT_NUMBER"
-	// TwoFactorEmail: the actor types their e-mail address; it must match actor.email,
-	// case and spaces aside.
-	TwoFactorEmail TwoFactorType = "EMAIL"
-	// TwoFactorDocumentImage: the actor gives a reference to an image (back and front) of
-	// the identity document named by actor.identity_document.document_number. The SDK
-	// cannot read images: any non-empty reference is accepted with the right code, and kept
-	// in Process.TwoFactorEvidence for the organisation to review.
-	TwoFactorDocumentImage TwoFactorType = "PERSONAL_DOCUMENT_IMAGE"
+	TwoFactorDocumentNumber = ports.ProcessTwoFactorDocumentNumber
+	TwoFactorEmail          = ports.ProcessTwoFactorEmail
+	TwoFactorDocumentImage  = ports.ProcessTwoFactorDocumentImage
 )
 
-// MSISDN is a phone number: the country calling code and the national number, digits
-// only (a leading "+" on the country code and spaces in the number are accepted and
-// dropped). It is the ports type, one type for one concept.
-type MSISDN = ports.ProcessPhone
-
 // IdentityDocument is an identity document of the actor.
-type IdentityDocument struct {
-	DocumentType   string
-	DocumentNumber string
-	Country        string
-}
+type IdentityDocument = ports.ProcessDocument
 
-// Actor is the person an OTP identification process identifies.
-type Actor struct {
-	Name             string
-	LastName         string
-	Email            string
-	MSISDN           MSISDN
-	IdentityDocument IdentityDocument
-	Language         string
-}
+// Actor is the person an OTP identification process identifies. Its phone number
+// (Actor.MSISDN) is a ports.ProcessPhone.
+type Actor = ports.ProcessActor
 
 // Process is an OTP identification process as its organisation sees it. It never holds
-// the code. Zero times mean "not happened".
-type Process struct {
-	ID    string
-	OrgID string
-	// State is the state at the time of the answer: a CREATED process past ExpiresAt is
-	// reported EXPIRED even before that is stored.
-	State         State
-	Actor         Actor
-	TwoFactorType TwoFactorType
-	Channel       Channel
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	ExpiresAt     time.Time
-	// CodeSentAt is when the latest code was issued; CodesSent counts the codes issued.
-	CodeSentAt time.Time
-	CodesSent  int
-	// FailedAttempts counts failed validations: wrong codes and wrong second factors.
-	FailedAttempts int
-	ValidatedAt    time.Time
-	// TwoFactorEvidence is the reference the actor gave for PERSONAL_DOCUMENT_IMAGE.
-	TwoFactorEvidence string
-	CancelledAt       time.Time
-	CancelReason      string
-}
+// the code. The use cases answer it with the State at the time of the answer: a CREATED
+// process past ExpiresAt is reported EXPIRED even before that is stored.
+type Process = ports.Process
 
 // Defaults of Config.
 const (
@@ -394,8 +340,8 @@ func badRequest(v *verifykit.Validation) error {
 	return err
 }
 
-func notCreated(action string, state string) error {
-	return verifykit.New(verifykit.KindConflict, "The OTP identification process cannot be "+action+": it is "+state)
+func notCreated(action string, state State) error {
+	return verifykit.New(verifykit.KindConflict, "The OTP identification process cannot be "+action+": it is "+string(state))
 }
 
 // get returns the process id of orgID.
@@ -414,12 +360,12 @@ func (s *Service) transition(ctx context.Context, orgID, id, action string, chan
 	now := s.clock.Now()
 	expired := false
 	rec, err := s.store.Update(ctx, orgID, id, func(r *ports.ProcessRecord) error {
-		if ports.EffectiveProcessState(*r, now) == ports.ProcessStateExpired && r.State == ports.ProcessStateCreated {
-			r.State, r.UpdatedAt, expired = ports.ProcessStateExpired, now, true
+		if ports.EffectiveProcessState(*r, now) == StateExpired && r.State == StateCreated {
+			r.State, r.UpdatedAt, expired = StateExpired, now, true
 			emitProcess(r, EventExpired, "", now)
 			return nil
 		}
-		if r.State != ports.ProcessStateCreated {
+		if r.State != StateCreated {
 			return notCreated(action, r.State)
 		}
 		change(r)
@@ -453,38 +399,9 @@ func (s *Service) ExpireDue(ctx context.Context, batch int) (_ int, err error) {
 	return n, nil
 }
 
-func toProcess(r ports.ProcessRecord, now time.Time) Process {
-	a := r.Actor
-	return Process{
-		ID:    r.ID,
-		OrgID: r.OrgID,
-		State: State(ports.EffectiveProcessState(r, now)),
-		Actor: Actor{
-			Name: a.Name, LastName: a.LastName, Email: a.Email,
-			MSISDN:           a.MSISDN,
-			IdentityDocument: IdentityDocument(a.IdentityDocument),
-			Language:         a.Language,
-		},
-		TwoFactorType:     TwoFactorType(r.TwoFactorType),
-		Channel:           Channel{Type: ChannelType(r.ChannelType), External: r.ChannelExternal},
-		CreatedAt:         r.CreatedAt,
-		UpdatedAt:         r.UpdatedAt,
-		ExpiresAt:         r.ExpiresAt,
-		CodeSentAt:        r.CodeSentAt,
-		CodesSent:         r.CodesSent,
-		FailedAttempts:    r.FailedAttempts,
-		ValidatedAt:       r.ValidatedAt,
-		TwoFactorEvidence: r.TwoFactorEvidence,
-		CancelledAt:       r.CancelledAt,
-		CancelReason:      r.CancelReason,
-	}
-}
-
-func toActorRecord(a Actor) ports.ProcessActor {
-	return ports.ProcessActor{
-		Name: a.Name, LastName: a.LastName, Email: a.Email,
-		MSISDN:           a.MSISDN,
-		IdentityDocument: ports.ProcessDocument(a.IdentityDocument),
-		Language:         a.Language,
-	}
+// view is the process r as the use cases answer it at now: in its effective state.
+func view(r ports.ProcessRecord, now time.Time) Process {
+	p := r.Process
+	p.State = ports.EffectiveProcessState(r, now)
+	return p
 }

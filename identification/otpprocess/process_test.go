@@ -88,7 +88,7 @@ func (e *env) code(t *testing.T, id string) ports.OTPRecord {
 func (e *env) actor() otpprocess.Actor {
 	return otpprocess.Actor{
 		Name: "Jane", LastName: "Doe", Email: fmt.Sprintf("jane.doe+%d@example.com", e.phones.Add(1)),
-		MSISDN:           otpprocess.MSISDN{CountryCode: "34", PhoneNumber: fmt.Sprintf("6%08d", e.phones.Load())},
+		MSISDN:           ports.ProcessPhone{CountryCode: "34", PhoneNumber: fmt.Sprintf("6%08d", e.phones.Load())},
 		IdentityDocument: otpprocess.IdentityDocument{DocumentType: "DNI", DocumentNumber: "12345678Z", Country: "ES"},
 		Language:         "es",
 	}
@@ -238,9 +238,9 @@ func TestCreateInputMismatch(t *testing.T) {
 		ch    otpprocess.Channel
 		want  []entry
 	}{
-		{name: "SMS needs msisdn", actor: func(a *otpprocess.Actor) { a.MSISDN = otpprocess.MSISDN{} }, ch: sms,
+		{name: "SMS needs msisdn", actor: func(a *otpprocess.Actor) { a.MSISDN = ports.ProcessPhone{} }, ch: sms,
 			want: []entry{{"$.actor.msisdn", "required", "is required by channel SMS"}}},
-		{name: "WHATSAPP needs msisdn", actor: func(a *otpprocess.Actor) { a.MSISDN = otpprocess.MSISDN{} },
+		{name: "WHATSAPP needs msisdn", actor: func(a *otpprocess.Actor) { a.MSISDN = ports.ProcessPhone{} },
 			ch:   otpprocess.Channel{Type: otpprocess.ChannelWhatsApp, External: true},
 			want: []entry{{"$.actor.msisdn", "required", "is required by channel WHATSAPP"}}},
 		{name: "EMAIL needs email", actor: func(a *otpprocess.Actor) { a.Email = " " },
@@ -268,7 +268,7 @@ func TestCreateInputMismatch(t *testing.T) {
 		{name: "malformed contact", ch: sms, actor: func(a *otpprocess.Actor) {
 			a.Name = ""
 			a.Email = "jane@"
-			a.MSISDN = otpprocess.MSISDN{CountryCode: "034", PhoneNumber: "12a"}
+			a.MSISDN = ports.ProcessPhone{CountryCode: "034", PhoneNumber: "12a"}
 			a.LastName = strings.Repeat("x", 201)
 		}, want: []entry{
 			{"$.actor.name", "required", "is required"},
@@ -371,7 +371,7 @@ func TestCreateSMSWithoutASenderIsRefusedUpFront(t *testing.T) {
 	require.NoError(t, err)
 	svc, err := otpprocess.NewService(otpprocess.Deps{Store: store, OTP: engine, Tokens: tokens, Clock: memory.NewClock(start)}, otpprocess.DefaultConfig())
 	require.NoError(t, err)
-	actor := otpprocess.Actor{Name: "Ana", MSISDN: otpprocess.MSISDN{CountryCode: "34", PhoneNumber: "600111222"}}
+	actor := otpprocess.Actor{Name: "Ana", MSISDN: ports.ProcessPhone{CountryCode: "34", PhoneNumber: "600111222"}}
 	_, err = svc.Create(context.Background(), otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: actor, Channel: sms})
 	requireKind(t, err, verifykit.KindBadRequest, "")
 	require.Equal(t, "$.channel.type", err.(*verifykit.Error).Invalid[0].Entry)

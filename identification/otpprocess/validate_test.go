@@ -140,12 +140,12 @@ func TestExpiryIsStoredOnUse(t *testing.T) {
 	e, p, code := inState(t, otpprocess.StateExpired)
 	rec, err := e.store.Get(context.Background(), "org-a", p.ID)
 	require.NoError(t, err)
-	require.Equal(t, "CREATED", rec.State, "reads report EXPIRED without writing")
+	require.Equal(t, otpprocess.StateCreated, rec.State, "reads report EXPIRED without writing")
 	_, err = e.validate(p, code, "")
 	requireKind(t, err, verifykit.KindConflict, "The OTP identification process cannot be validated: it is EXPIRED")
 	rec, err = e.store.Get(context.Background(), "org-a", p.ID)
 	require.NoError(t, err)
-	require.Equal(t, "EXPIRED", rec.State)
+	require.Equal(t, otpprocess.StateExpired, rec.State)
 	require.Equal(t, start.Add(time.Hour), rec.UpdatedAt)
 
 	// One instant before its expiry a process validates.
