@@ -153,7 +153,7 @@ func TestPages(t *testing.T) {
 		{"processes of the token's organisation", "/console/processes", tokA, 200,
 			[]string{"2 processes", `value="org-a"`, "Ana Ruiz", "Luis Ruiz", "CREATED", "CANCELLED"}, []string{"Bea"}},
 		{"processes by state", "/console/processes?org_id=org-a&state=CANCELLED", tokA, 200, []string{"1 process", "Luis Ruiz"}, []string{"Ana Ruiz"}},
-		{"an unknown state is the service's refusal", "/console/processes?state=DONE", tokA, 400, []string{"$.states[0]"}, nil},
+		{"an unknown state is the service's refusal", "/console/processes?state=DONE", tokA, 422, []string{"$.states[0]"}, nil},
 		{"a platform operator names no organisation of processes", "/console/processes", tokPlatform, 403, []string{otpprocess.MsgTokenWithoutOrg}, nil},
 		{"a process", "/console/processes/" + processCreated + "?org_id=org-a", tokA, 200,
 			[]string{"Ana Ruiz", "CREATED", "&#43;3460*****22", "a***@e***.com", "DOCUMENT_NUMBER", `name="reason"`, "Cancel process", "Delete process"},
@@ -360,7 +360,7 @@ func TestProcessActions(t *testing.T) {
 	}{
 		{"cancel with a reason", "cancel", processCreated, tokA, url.Values{"reason": {"Asked by phone"}}, 303,
 			"/console/processes/" + processCreated + "?done=cancelled&org_id=org-a", "", orgA, "CANCELLED"},
-		{"cancel without a reason", "cancel", processCreated, tokA, url.Values{"reason": {"  "}}, 400, "", "$.reason", orgA, "CREATED"},
+		{"cancel without a reason", "cancel", processCreated, tokA, url.Values{"reason": {"  "}}, 422, "", "$.reason", orgA, "CREATED"},
 		{"cancel a cancelled process", "cancel", processCancelled, tokA, url.Values{"reason": {"again"}}, 409, "", "cannot be cancelled", orgA, "CANCELLED"},
 		{"cancel another organisation's process", "cancel", processOfB, tokA, url.Values{"reason": {"x"}, "org_id": {orgB}}, 404, "", otpprocess.MsgNotFound, orgB, "CREATED"},
 		{"delete a created process", "delete", processCreated, tokA, url.Values{}, 303, "/console/processes?done=deleted&org_id=org-a", "", orgA, ""},

@@ -28,7 +28,7 @@ func (h *Handler) processRoutes(s *otpprocess.Service) {
 			Token: bearer(r), OrgID: r.PathValue("org_id"), Actor: b.Actor.domain(), ExpiresIn: b.ExpiresIn,
 			TwoFactorType: b.TwoFactorType, Channel: otpprocess.Channel{Type: b.Channel.Type, External: b.Channel.External},
 		})
-		return answer(w, http.StatusCreated, toWireProcess(res.Process, res.Code), err)
+		return answer(w, http.StatusCreated, toWireProcess(res.Process, res.Code), asBadRequest(err))
 	})
 	h.handle("GET", base, func(w http.ResponseWriter, r *http.Request) error {
 		req := otpprocess.ListRequest{Token: bearer(r), OrgID: r.PathValue("org_id")}
@@ -44,7 +44,7 @@ func (h *Handler) processRoutes(s *otpprocess.Service) {
 		}
 		res, err := s.List(r.Context(), req)
 		if err != nil {
-			return asQueryParameters(err, map[string]string{"$.offset": "offset", "$.limit": "limit"}, "$.states[", "status")
+			return asBadRequest(asQueryParameters(err, map[string]string{"$.offset": "offset", "$.limit": "limit"}, "$.states[", "status"))
 		}
 		return answer(w, http.StatusOK, toWireProcessList(res), nil)
 	})
@@ -76,7 +76,7 @@ func (h *Handler) processRoutes(s *otpprocess.Service) {
 		}
 		req := one(r)
 		_, err := s.Cancel(r.Context(), otpprocess.CancelRequest{Token: req.Token, OrgID: req.OrgID, ID: req.ID, Reason: b.Reason})
-		return noContent(w, err)
+		return noContent(w, asBadRequest(err))
 	})
 	h.handle("DELETE", base+"/{id}", func(w http.ResponseWriter, r *http.Request) error {
 		force := false
@@ -107,12 +107,19 @@ func (h *Handler) processRoutes(s *otpprocess.Service) {
 		}
 		req := one(r)
 		_, err := s.Validate(r.Context(), otpprocess.ValidateRequest{Token: req.Token, OrgID: req.OrgID, ID: req.ID, Code: b.Code, TwoFactor: b.TwoFactor})
-		return noContent(w, err)
+		if judgesCode(err) {
+			return err
+		}
+		return noContent(w, asBadRequest(err))
 	})
 }
 
-// asBadRequest answers malformed input of the OTP identification API with 400, as its
-// specification does, rather than 422; every other error passes unchanged.
+// asBadRequest answers malformed input of the OTP identification API with 400
+// (bad_request), as its specification does (RULES.md §D), rather than the 422 of invalid
+// input elsewhere: the domain answers KindInvalidInput, and this is the one place that
+// decides the status. The routes apply it to what they decode and to the answers of
+// create, list, cancel and validate; on validate, the answers about the code the actor
+// typed stay 422 (see judgesCode). Every other error passes unchanged.
 func asBadRequest(err error) error {
 	var ve *verifykit.Error
 	if !errors.As(err, &ve) || ve.Kind != verifykit.KindInvalidInput {
@@ -121,6 +128,17 @@ func asBadRequest(err error) error {
 	e := *ve
 	e.Kind = verifykit.KindBadRequest
 	return &e
+}
+
+// judgesCode reports whether err is the answer to the code of a validation, which stays
+// 422 like the answer to a code in every flow (RULES.md §F): a missing or malformed code
+// (the entry "$.code"), or a code or second factor that failed its verification (the rule
+// "verification": wrong, expired, used, blocked).
+func judgesCode(err error) bool {
+	var ve *verifykit.Error
+	return errors.As(err, &ve) && ve.Kind == verifykit.KindInvalidInput && slices.ContainsFunc(ve.Invalid, func(in verifykit.InvalidEntry) bool {
+		return in.Entry == "$.code" || in.Rule == "verification"
+	})
 }
 
 // noContent answers 204, or returns err.

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,4 +91,44 @@ func TestProcessAdminRoutes(t *testing.T) {
 	require.NotEqual(t, "", resent["id"])
 	call(t, h, "DELETE", otpBase+"/"+second, admin, "", 204)
 	call(t, h, "POST", otpBase, "", processActor("600000003"), 401)
+}
+
+// TestProcessValidateStatuses: the process API answers a malformed validation 400
+// (bad_request), and its answers about the code the actor typed 422 (validation_failed),
+// the status httpapi alone decides from the domain's KindInvalidInput.
+func TestProcessValidateStatuses(t *testing.T) {
+	e := newFullHandler(t)
+	h := e.handler
+	admin, actor, _, _ := e.processTokens()
+	id := call(t, h, "POST", otpBase, admin, processActor("600111444"), 201)["id"].(string)
+	code := e.lastCode(t, "+34600111444")
+	cases := []struct {
+		name, body string
+		status     int
+		typ, entry string
+	}{
+		{"no second factor", `{"code":"` + code + `"}`, 400, "bad_request", "$.two_factor"},
+		{"a second factor too long", `{"code":"` + code + `","two_factor":"` + strings.Repeat("x", 2049) + `"}`, 400, "bad_request", "$.two_factor"},
+		{"a property the route does not know", `{"code":"` + code + `","colour":"red"}`, 400, "bad_request", "$.colour"},
+		{"no code", `{"two_factor":"X1234567L"}`, 422, "validation_failed", "$.code"},
+		{"a code with letters", `{"code":"12a456","two_factor":"X1234567L"}`, 422, "validation_failed", "$.code"},
+		{"a wrong code", `{"code":"` + wrongCode(code) + `","two_factor":"X1234567L"}`, 422, "validation_failed", "$.code"},
+		{"a wrong second factor", `{"code":"` + code + `","two_factor":"nope"}`, 422, "validation_failed", "$.two_factor"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := errorOf(t, call(t, h, "PUT", otpBase+"/"+id+"/validate", actor, tc.body, tc.status))
+			require.Equal(t, tc.typ, bad["type"])
+			require.Equal(t, tc.entry, bad["invalid"].([]any)[0].(map[string]any)["entry"])
+		})
+	}
+	call(t, h, "PUT", otpBase+"/"+id+"/validate", actor, `{"code":"`+code+`","two_factor":"X1234567L"}`, 204)
+}
+
+// wrongCode is a code of the same length as code that is not code.
+func wrongCode(code string) string {
+	if code[0] == '9' {
+		return "0" + code[1:]
+	}
+	return string(code[0]+1) + code[1:]
 }

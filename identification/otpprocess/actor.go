@@ -84,18 +84,19 @@ type ValidateRequest struct {
 //
 // Order and semantics:
 //  1. a missing or malformed code (surrounding white space is trimmed first) is invalid
-//     input (422 naming "$.code"), a second factor that is too long or missing a bad
-//     request (400); neither counts anything;
+//     input (KindInvalidInput naming "$.code"), and so is a second factor that is too
+//     long or missing (naming "$.two_factor"); neither counts anything;
 //  2. a process that is not CREATED, or whose expiry has passed (it is then stored
-//     EXPIRED), is a conflict (409);
+//     EXPIRED), is a conflict (KindConflict);
 //  3. the second factor is checked before the code, so a right code is never used up by
-//     an attempt that fails on its second factor. A wrong second factor (422 "Invalid
-//     second factor", cause ErrSecondFactorMismatch) counts one failed attempt against the
-//     current code, exactly like a wrong code, and the code is not checked;
-//  4. the code is checked by the otp rules: a wrong code counts an attempt (422 "Invalid
-//     verification code"); the attempt that uses the last one, and any later one, blocks
-//     the process (422 "Maximum attempts exceed"; it is then BLOCKED and further attempts
-//     are conflicts); a code superseded, expired or used already is refused (422);
+//     an attempt that fails on its second factor. A wrong second factor (KindInvalidInput
+//     "Invalid second factor", cause ErrSecondFactorMismatch) counts one failed attempt
+//     against the current code, exactly like a wrong code, and the code is not checked;
+//  4. the code is checked by the otp rules: a wrong code counts an attempt
+//     (KindInvalidInput "Invalid verification code"); the attempt that uses the last one,
+//     and any later one, blocks the process (KindInvalidInput "Maximum attempts exceed";
+//     it is then BLOCKED and further attempts are conflicts); a code superseded, expired
+//     or used already is refused (KindInvalidInput);
 //  5. a right code is used once, and VALIDATED is stored in the same atomic write.
 //
 // Steps 2 to 5 are one atomic Update of the process, which holds its code: the attempt
@@ -123,7 +124,7 @@ func (s *Service) Validate(ctx context.Context, req ValidateRequest) (_ Metadata
 	if utf8.RuneCountInString(twoFactor) > maxTwoFactorLen {
 		v.Add("$.two_factor", "length", fmt.Sprintf("must be at most %d characters", maxTwoFactorLen))
 	}
-	if err := badRequest(&v); err != nil {
+	if err := v.Err(); err != nil {
 		return Metadata{}, err
 	}
 	now := s.clock.Now()
@@ -154,7 +155,7 @@ func (s *Service) Validate(ctx context.Context, req ValidateRequest) (_ Metadata
 		if tf != "" && twoFactor == "" {
 			var v verifykit.Validation
 			v.Add("$.two_factor", "required", "is required by two_factor_type "+string(tf))
-			return badRequest(&v)
+			return v.Err()
 		}
 		if tf != "" && !secondFactorMatches(tf, r.Actor, twoFactor) {
 			res, err := s.otp.CountFailure(&r.Verification, now)
@@ -226,8 +227,9 @@ func failed(r *ports.ProcessRecord, res otp.VerifyResult, err error, now time.Ti
 // guessed without a usable code.
 func secondFactorAnswer(res otp.VerifyResult, err error) error {
 	if !errors.Is(err, otp.ErrWrongCode) {
-		// Blocked by this attempt, no active code (expired, superseded, undeliverable) or a
-		// used-up failure budget (429): answer exactly as for a right second factor.
+		// Blocked by this attempt, no active code (expired, superseded, undeliverable) or
+		// a used-up failure budget (KindRateLimited): answer exactly as for a right
+		// second factor.
 		return err
 	}
 	return &verifykit.Error{

@@ -58,14 +58,15 @@ type CreateResult struct {
 // first code: sent through the channel's sender (SMS, e-mail, WhatsApp), or returned in
 // the result when the channel is external.
 //
-// The input must be complete (400 listing every problem): expires_in from MinExpiresIn to
-// Config.MaxExpiresIn; actor.msisdn, when given, a number possible in E.164 form
-// (ports.ParsePhone: valid in its country's numbering plan, stored in E.164 form); the channel type and, when set, the second factor type must be known;
-// SMS and WHATSAPP need actor.msisdn, EMAIL needs actor.email; DOCUMENT_NUMBER and
+// The input must be complete (KindInvalidInput listing every problem): expires_in from
+// MinExpiresIn to Config.MaxExpiresIn; actor.msisdn, when given, a number possible in
+// E.164 form (ports.ParsePhone: valid in its country's numbering plan, stored in E.164
+// form); the channel type and, when set, the second factor type must be known; SMS and
+// WHATSAPP need actor.msisdn, EMAIL needs actor.email; DOCUMENT_NUMBER and
 // PERSONAL_DOCUMENT_IMAGE need actor.identity_document.document_number, the EMAIL second
-// factor needs actor.email; a non-external channel needs its sender (Deps). If the
-// code cannot be issued (too many codes to the recipient: 429; delivery failed: 503)
-// nothing is stored and the error is returned.
+// factor needs actor.email; a non-external channel needs its sender (Deps). If the code
+// cannot be issued (too many codes to the recipient: KindRateLimited; delivery failed:
+// KindUnavailable) nothing is stored and the error is returned.
 //
 // The process and its first code are stored in one write. Create is the one use case that
 // delivers before it writes: nothing of the process exists yet, so no older code must die
@@ -199,7 +200,7 @@ func (s *Service) checkCreate(actor Actor, req CreateRequest) (time.Duration, er
 	default:
 		v.Add("$.two_factor_type", "inclusion", "must be one of DOCUMENT_NUMBER, EMAIL, PERSONAL_DOCUMENT_IMAGE")
 	}
-	return expiresIn, badRequest(&v)
+	return expiresIn, v.Err()
 }
 
 // checkMSISDN checks a phone number, when either of its parts is given: a country calling
@@ -347,12 +348,12 @@ type ResendResult struct {
 
 // Resend issues a new code for a CREATED process, through its channel (or returned, when
 // external); every older code stops being valid at once, even if the new one cannot be
-// delivered. Any other state is a conflict (409). Sends to one recipient are limited (429;
-// nothing changes).
+// delivered. Any other state is a conflict (KindConflict). Sends to one recipient are
+// limited (KindRateLimited; nothing changes).
 //
 // The new code replaces the old one in one atomic Update of the process (with CodeSentAt
 // and CodesSent); the message goes out after that commit, and a failed delivery marks the
-// new code undeliverable (503), never bringing the old one back.
+// new code undeliverable (KindUnavailable), never bringing the old one back.
 func (s *Service) Resend(ctx context.Context, req Request) (_ ResendResult, err error) {
 	ctx, end := s.startOrg(ctx, "Resend", req.OrgID)
 	defer func() { end(err) }()
@@ -422,8 +423,8 @@ type CancelRequest struct {
 const maxReasonLen = 1000
 
 // Cancel moves a CREATED process to CANCELLED with the reason, and kills its code, in one
-// atomic write. Any other state is a conflict (409); a missing reason is a bad request
-// (400).
+// atomic write. Any other state is a conflict (KindConflict); a missing reason is invalid
+// input (KindInvalidInput naming "$.reason").
 func (s *Service) Cancel(ctx context.Context, req CancelRequest) (_ Process, err error) {
 	ctx, end := s.startOrg(ctx, "Cancel", req.OrgID)
 	defer func() { end(err) }()
@@ -437,7 +438,7 @@ func (s *Service) Cancel(ctx context.Context, req CancelRequest) (_ Process, err
 	if utf8.RuneCountInString(reason) > maxReasonLen {
 		v.Add("$.reason", "length", fmt.Sprintf("must be at most %d characters", maxReasonLen))
 	}
-	if err := badRequest(&v); err != nil {
+	if err := v.Err(); err != nil {
 		return Process{}, err
 	}
 	rec, err := s.transition(ctx, req.OrgID, req.ID, "cancelled", func(r *ports.ProcessRecord) {
@@ -466,9 +467,9 @@ type DeleteRequest struct {
 
 // Delete deletes a process, and its code with it. A CREATED process is always deleted; a
 // process in any other state (an expired one included) only with Force and the
-// ForceDeletePermission on the token, else forbidden (403). The check, the deletion and its
-// event (EventDeleted, with the state and whether it was forced) are one atomic
-// step; a refused deletion's event goes to Deps.Events. It returns the state the
+// ForceDeletePermission on the token, else forbidden (KindForbidden). The check, the
+// deletion and its event (EventDeleted, with the state and whether it was forced) are one
+// atomic step; a refused deletion's event goes to Deps.Events. It returns the state the
 // process had.
 func (s *Service) Delete(ctx context.Context, req DeleteRequest) (_ State, err error) {
 	ctx, end := s.startOrg(ctx, "Delete", req.OrgID)
@@ -567,7 +568,7 @@ func (s *Service) List(ctx context.Context, req ListRequest) (_ ListResult, err 
 	if limit < 0 || limit > s.cfg.MaxPageSize {
 		v.Add("$.limit", "range", fmt.Sprintf("must be from 1 to %d", s.cfg.MaxPageSize))
 	}
-	if err := badRequest(&v); err != nil {
+	if err := v.Err(); err != nil {
 		return ListResult{}, err
 	}
 	now := s.clock.Now()

@@ -82,7 +82,7 @@ func TestParseISODuration(t *testing.T) {
 		t.Run("bad/"+tc.in, func(t *testing.T) {
 			_, err := otpprocess.ParseISODuration(tc.in)
 			require.Error(t, err)
-			require.Equal(t, verifykit.KindBadRequest, verifykit.KindOf(err))
+			require.Equal(t, verifykit.KindInvalidInput, verifykit.KindOf(err))
 			require.Equal(t, "invalid ISO-8601 duration: "+tc.reason, err.Error())
 		})
 	}
@@ -112,7 +112,7 @@ func FuzzParseISODuration(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := otpprocess.ParseISODuration(s)
 		if err != nil {
-			if verifykit.KindOf(err) != verifykit.KindBadRequest {
+			if verifykit.KindOf(err) != verifykit.KindInvalidInput {
 				t.Fatalf("ParseISODuration(%q): error of kind %v", s, verifykit.KindOf(err))
 			}
 			return

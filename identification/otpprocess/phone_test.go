@@ -64,7 +64,7 @@ func TestCreatePhoneNumbers(t *testing.T) {
 				Token: tokAdminA, OrgID: "org-a", Actor: a, Channel: otpprocess.Channel{Type: otpprocess.ChannelSMS, External: true},
 			})
 			if tc.want != nil {
-				requireKind(t, err, verifykit.KindBadRequest, "Validation failed.")
+				requireKind(t, err, verifykit.KindInvalidInput, "Validation failed.")
 				var got []entry
 				for _, in := range err.(*verifykit.Error).Invalid {
 					got = append(got, entry{in.Entry, in.Rule, in.Description})

@@ -233,13 +233,13 @@ type Deps struct {
 
 // Service runs OTP identification processes (RULES.md §D). It is safe for concurrent use.
 //
-// Access: every use case first checks the access token (401 "Invalid access token"),
-// then the scopes (AdminScopes or ActorScopes, 403), then that the token belongs to the
-// organisation of the request: a token without an organisation is forbidden (403); a
-// token of another organisation gets not found (404), exactly like an id of another
-// organisation, so nobody learns what another organisation holds. Then the input is
-// checked (400, every problem listed), then the process is looked up (404), then its
-// state (409).
+// Access: every use case first checks the access token (KindUnauthorized "Invalid access
+// token"), then the scopes (AdminScopes or ActorScopes, KindForbidden), then that the
+// token belongs to the organisation of the request: a token without an organisation is
+// forbidden (KindForbidden); a token of another organisation gets not found
+// (KindNotFound), exactly like an id of another organisation, so nobody learns what
+// another organisation holds. Then the input is checked (KindInvalidInput, every problem
+// listed), then the process is looked up (KindNotFound), then its state (KindConflict).
 //
 // A process holds its latest code (ports.ProcessRecord.Verification), so every use case is
 // one atomic write of the process: a validation consumes the code and stores VALIDATED
@@ -329,15 +329,6 @@ func storeErr(err error) error {
 		return verifykit.New(verifykit.KindNotFound, MsgNotFound)
 	}
 	return verifykit.Unavailable("OTP identification processes are unavailable; try again later.", err)
-}
-
-// badRequest turns the problems v collected into a KindBadRequest error, or nil.
-func badRequest(v *verifykit.Validation) error {
-	err := v.Err()
-	if err != nil {
-		err.(*verifykit.Error).Kind = verifykit.KindBadRequest
-	}
-	return err
 }
 
 func notCreated(action string, state State) error {

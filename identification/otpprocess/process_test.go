@@ -217,7 +217,7 @@ func TestCreateExpiresIn(t *testing.T) {
 				require.Equal(t, otpprocess.StateCreated, res.Process.State)
 				return
 			}
-			requireKind(t, err, verifykit.KindBadRequest, "Validation failed.")
+			requireKind(t, err, verifykit.KindInvalidInput, "Validation failed.")
 			require.Equal(t, []verifykit.InvalidEntry{{Entry: "$.expires_in", EntryType: verifykit.EntryJSONProperty, Rule: tc.rule, Description: tc.desc}},
 				err.(*verifykit.Error).Invalid)
 		})
@@ -297,7 +297,7 @@ func TestCreateInputMismatch(t *testing.T) {
 			_, err := te.svc.Create(context.Background(), otpprocess.CreateRequest{
 				Token: tokAdminA, OrgID: "org-a", Actor: a, TwoFactorType: tc.tf, Channel: tc.ch,
 			})
-			requireKind(t, err, verifykit.KindBadRequest, "Validation failed.")
+			requireKind(t, err, verifykit.KindInvalidInput, "Validation failed.")
 			var got []entry
 			for _, in := range err.(*verifykit.Error).Invalid {
 				got = append(got, entry{in.Entry, in.Rule, in.Description})
@@ -373,7 +373,7 @@ func TestCreateSMSWithoutASenderIsRefusedUpFront(t *testing.T) {
 	require.NoError(t, err)
 	actor := otpprocess.Actor{Name: "Ana", MSISDN: ports.ProcessPhone{CountryCode: "34", PhoneNumber: "600111222"}}
 	_, err = svc.Create(context.Background(), otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: actor, Channel: sms})
-	requireKind(t, err, verifykit.KindBadRequest, "")
+	requireKind(t, err, verifykit.KindInvalidInput, "")
 	require.Equal(t, "$.channel.type", err.(*verifykit.Error).Invalid[0].Entry)
 	page, err := store.List(context.Background(), ports.ProcessFilter{OrgID: "org-a", Now: start, Limit: 10})
 	require.NoError(t, err)
@@ -424,7 +424,7 @@ func TestCancelNeedsReason(t *testing.T) {
 	e := newEnv(t)
 	p, code := e.create(t, sms, "")
 	_, err := e.svc.Cancel(context.Background(), otpprocess.CancelRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID, Reason: "  "})
-	requireKind(t, err, verifykit.KindBadRequest, "Validation failed.")
+	requireKind(t, err, verifykit.KindInvalidInput, "Validation failed.")
 	require.Equal(t, "$.reason", err.(*verifykit.Error).Invalid[0].Entry)
 	require.Equal(t, otpprocess.StateCreated, e.get(t, p.ID).State, "a refused cancel changes nothing")
 
@@ -479,7 +479,7 @@ func TestListAndExpireDue(t *testing.T) {
 	require.Equal(t, 2, other.Total)
 
 	_, err = e.svc.List(ctx, otpprocess.ListRequest{Token: tokAdminA, OrgID: "org-a", States: []otpprocess.State{"CREATED", "DONE"}, Offset: -1, Limit: 501})
-	requireKind(t, err, verifykit.KindBadRequest, "Validation failed.")
+	requireKind(t, err, verifykit.KindInvalidInput, "Validation failed.")
 	var entries []string
 	for _, in := range err.(*verifykit.Error).Invalid {
 		entries = append(entries, in.Entry)

@@ -194,7 +194,7 @@ func TestValidateSecondFactor(t *testing.T) {
 	t.Run("missing second factor is a bad request and counts nothing", func(t *testing.T) {
 		p, code := withDoc(t)
 		_, err := e.validate(p, code, "  ")
-		requireKind(t, err, verifykit.KindBadRequest, "Validation failed.")
+		requireKind(t, err, verifykit.KindInvalidInput, "Validation failed.")
 		require.Equal(t, []verifykit.InvalidEntry{{Entry: "$.two_factor", EntryType: verifykit.EntryJSONProperty, Rule: "required", Description: "is required by two_factor_type DOCUMENT_NUMBER"}},
 			err.(*verifykit.Error).Invalid)
 		require.Zero(t, e.get(t, p.ID).FailedAttempts)
@@ -336,7 +336,7 @@ func TestCreateEmailFormat(t *testing.T) {
 		if ok {
 			require.NoError(t, err, addr)
 		} else {
-			requireKind(t, err, verifykit.KindBadRequest, "Validation failed.")
+			requireKind(t, err, verifykit.KindInvalidInput, "Validation failed.")
 		}
 	}
 }
