@@ -13,7 +13,7 @@ import (
 )
 
 // TestProcessCodesFallBack: an SMS that fails for good goes out on WhatsApp, the next
-// channel of ProcessConfig.Fallback; the code is the one stored, and the result names the
+// channel of Config.Fallback; the code is the one stored, and the result names the
 // channel that delivered it. With every channel failing, the code is undeliverable.
 func TestProcessCodesFallBack(t *testing.T) {
 	e := newEnv(t, func(_ *otpprocess.Deps, c *otpprocess.Config, _ *otp.Config) {

@@ -10,7 +10,7 @@ import (
 	"github.com/verifykit/verifykit/otp"
 )
 
-// TestProcessCodesSpeakTheActorsLanguage: without a ProcessConfig.Message, the engine's
+// TestProcessCodesSpeakTheActorsLanguage: without a Config.Message, the engine's
 // templates render the code in the actor's language, falling back to the default.
 func TestProcessCodesSpeakTheActorsLanguage(t *testing.T) {
 	e := newEnv(t, func(_ *otpprocess.Deps, c *otpprocess.Config, o *otp.Config) {
@@ -28,5 +28,5 @@ func TestProcessCodesSpeakTheActorsLanguage(t *testing.T) {
 	defaulted := newEnv(t)
 	p, code := defaulted.create(t, sms, "")
 	msg, _ = defaulted.sms.Last(p.Actor.MSISDN.E164())
-	require.Contains(t, msg.Body, code, "ProcessConfig.Message still renders by default")
+	require.Contains(t, msg.Body, code, "Config.Message still renders by default")
 }

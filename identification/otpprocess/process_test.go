@@ -160,7 +160,7 @@ func requireKind(t testing.TB, err error, kind verifykit.Kind, msg string) {
 
 var sms = otpprocess.Channel{Type: otpprocess.ChannelSMS}
 
-func TestNewProcessService(t *testing.T) {
+func TestNewService(t *testing.T) {
 	_, err := otpprocess.NewService(otpprocess.Deps{}, otpprocess.Config{})
 	requireKind(t, err, verifykit.KindInvalidInput, "Invalid OTP identification configuration.")
 	var entries []string
