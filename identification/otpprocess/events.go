@@ -25,7 +25,7 @@ const (
 	EventDeleted          = "otp_identification.deleted"
 )
 
-// The ports.LifecycleEvent.AggregateType of processes.
+// AggregateType is the ports.LifecycleEvent.AggregateType of processes.
 const AggregateType = ports.AggregateProcess
 
 // eventLogOr returns l, or the log that drops every event when l is nil.
