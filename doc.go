@@ -1,11 +1,12 @@
 // Package verifykit is an embeddable SDK for identity re-verification: the flows that make a
 // person prove, again, who they are.
 //
-// # The four flows
+// # The flows
 //
 //   - identification: reset a user's identification and name the profile fields the user must
-//     update before being identified again (KYC); and OTP identification processes that an
-//     organisation opens for an actor, who validates a one-time code plus a second factor.
+//     update before being identified again (KYC).
+//   - identification/otpprocess: OTP identification processes that an organisation opens
+//     for an actor, who validates a one-time code plus a second factor.
 //   - personrequest: a change to a person's record is confirmed with a one-time code sent by
 //     SMS; the code (or a third person's code) can be resent, invalidating older codes and
 //     upload links.

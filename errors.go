@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Kind classifies an [Error]. Transports map kinds to their own codes (the HTTP adapter maps
-// them to status codes); the domain packages only ever speak in kinds.
+// Kind classifies an [Error]. The domain packages only ever speak in kinds; transports map
+// kinds to their own codes (adapters/httpapi and adapters/console to HTTP status codes).
 //
 // A Kind is itself an error so that it can be matched with errors.Is:
 //
@@ -23,25 +23,23 @@ const (
 	// KindInternal is a bug or an unexpected failure of a dependency. It is the kind of any
 	// error that is not an *Error.
 	KindInternal
-	// KindInvalidInput means the request was understood but its values break a rule
-	// (HTTP 422).
+	// KindInvalidInput means the request was understood but its values break a rule.
 	KindInvalidInput
-	// KindBadRequest means the request could not be understood at all (HTTP 400).
+	// KindBadRequest means the request could not be understood at all (it is not even well
+	// formed), as opposed to KindInvalidInput.
 	KindBadRequest
-	// KindUnauthorized means the caller could not be identified (HTTP 401).
+	// KindUnauthorized means the caller could not be identified.
 	KindUnauthorized
-	// KindForbidden means the caller is known but not allowed to do this (HTTP 403).
+	// KindForbidden means the caller is known but not allowed to do this.
 	KindForbidden
-	// KindNotFound means the thing named does not exist, or is not visible to the caller
-	// (HTTP 404).
+	// KindNotFound means the thing named does not exist, or is not visible to the caller.
 	KindNotFound
-	// KindConflict means the thing is not in a state that allows the action (HTTP 409).
+	// KindConflict means the thing is not in a state that allows the action.
 	KindConflict
-	// KindRateLimited means a limit was reached; Error.RetryAfter says when to try again
-	// (HTTP 429).
+	// KindRateLimited means a limit was reached; Error.RetryAfter says when to try again.
 	KindRateLimited
 	// KindUnavailable means a dependency (storage, SMS gateway) failed; trying later may
-	// work (HTTP 503).
+	// work.
 	KindUnavailable
 )
 

@@ -28,8 +28,8 @@ type ListRequest struct {
 type ListResult struct {
 	// PersonID is the person whose methods these are.
 	PersonID string
-	// Methods are the person's methods, active and ended, in the order they were added.
-	// Exactly one active method is primary.
+	// Methods are the person's methods, active and ended, in the order they were added,
+	// their phones masked. Exactly one active method is primary.
 	Methods []AuthMethod
 }
 
@@ -82,7 +82,7 @@ func (s *Service) List(ctx context.Context, req ListRequest) (_ ListResult, err 
 	if err != nil {
 		return ListResult{}, verifykit.Unavailable("authentication methods are unavailable", err)
 	}
-	return ListResult{PersonID: personID, Methods: methods}, nil
+	return ListResult{PersonID: personID, Methods: shownAll(methods)}, nil
 }
 
 // listChecks are the person rules of List: the person is active and, for someone else,

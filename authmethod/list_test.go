@@ -47,6 +47,8 @@ func TestListShowsTheMovedPrimary(t *testing.T) {
 	require.Equal(t, "olena", before.PersonID)
 	require.Equal(t, []string{"tp", "otp"}, methodIDs(before.Methods))
 	require.True(t, before.Methods[0].IsPrimary)
+	require.Empty(t, before.Methods[0].Phone)
+	require.Equal(t, "+38093*****85", before.Methods[1].Phone, "phones are answered masked")
 
 	_, err = f.svc.Deactivate(ctx, authmethod.DeactivateRequest{Token: tok, MethodID: "tp"})
 	require.NoError(t, err)

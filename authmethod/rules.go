@@ -56,35 +56,38 @@ type Rule string
 
 // The rules of the deactivation flow, in the order they are checked.
 const (
-	// RuleToken: the token is valid, not expired, and carries a person_id (401).
+	// RuleToken: the token is valid, not expired, and carries a person_id
+	// (KindUnauthorized).
 	RuleToken Rule = "token"
-	// RuleScope: the token carries Scope (403).
+	// RuleScope: the token carries Scope (KindForbidden).
 	RuleScope Rule = "scope"
-	// RulePersonActive: the person exists, with status active and is_active (404).
+	// RulePersonActive: the person exists, with status active and is_active (KindNotFound).
 	RulePersonActive Rule = "person_active"
 	// RuleSelfMinimumAge: an applicant acting for themselves is at least
-	// NoSelfRegistrationAge (409 MsgConfidantRequired).
+	// NoSelfRegistrationAge (KindConflict MsgConfidantRequired).
 	RuleSelfMinimumAge Rule = "self_minimum_age"
 	// RuleSelfLegalCapacity: an applicant acting for themselves, aged from
 	// NoSelfRegistrationAge to under FullLegalCapacityAge, holds a legal-capacity document
-	// (409 MsgConfidantRequired).
+	// (KindConflict MsgConfidantRequired).
 	RuleSelfLegalCapacity Rule = "self_legal_capacity"
 	// RuleSelfNoConfidant: an adult applicant acting for themselves has no active,
-	// VERIFIED confidant relationship (409 MsgConfidantRequired).
+	// VERIFIED confidant relationship (KindConflict MsgConfidantRequired).
 	RuleSelfNoConfidant Rule = "self_no_confidant"
 	// RuleRelationship: an applicant acting for someone else is their confidant in an
-	// active, unexpired, VERIFIED relationship (409 MsgCantConfirmRelationship).
+	// active, unexpired, VERIFIED relationship (KindConflict MsgCantConfirmRelationship).
 	RuleRelationship Rule = "confidant_relationship"
 	// RuleConfidantVerified: that applicant exists, is active and is not NOT_VERIFIED
-	// (409 MsgConfidantNotVerified).
+	// (KindConflict MsgConfidantNotVerified).
 	RuleConfidantVerified Rule = "confidant_verified"
-	// RuleMethodOwned: the method is one of the person's (404 MsgMethodNotOwned).
+	// RuleMethodOwned: the method is one of the person's (KindNotFound MsgMethodNotOwned).
 	RuleMethodOwned Rule = "method_owned"
-	// RuleMethodType: the method is THIRD_PERSON (403 MsgOnlyThirdPerson).
+	// RuleMethodType: the method is THIRD_PERSON (KindForbidden MsgOnlyThirdPerson).
 	RuleMethodType Rule = "method_type"
-	// RuleNotLastMethod: the person keeps another active method (403 MsgLastMethod).
+	// RuleNotLastMethod: the person keeps another active method (KindForbidden
+	// MsgLastMethod).
 	RuleNotLastMethod Rule = "not_last_method"
-	// RuleMethodActive: the method has not ended already (409 MsgAlreadyDeactivated).
+	// RuleMethodActive: the method has not ended already (KindConflict
+	// MsgAlreadyDeactivated).
 	RuleMethodActive Rule = "method_active"
 )
 

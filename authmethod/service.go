@@ -14,8 +14,27 @@ import (
 	"github.com/verifykit/verifykit/ports"
 )
 
-// AuthMethod is an authentication method of a person, as stored.
+// AuthMethod is an authentication method of a person. The use cases answer methods as
+// their person (or the person's confidant) is shown them: the phone masked (see shown).
 type AuthMethod = ports.AuthMethodRecord
+
+// shown is m as the flow answers it: its phone masked by ports.MaskPhone ("+38093*****85"),
+// the one form in which an answer shows a phone. The stored method keeps it whole.
+func shown(m AuthMethod) AuthMethod {
+	if m.Phone != "" {
+		m.Phone = ports.MaskPhone(m.Phone)
+	}
+	return m
+}
+
+// shownAll is shown of each of ms, in a new slice.
+func shownAll(ms []AuthMethod) []AuthMethod {
+	out := make([]AuthMethod, len(ms))
+	for i, m := range ms {
+		out[i] = shown(m)
+	}
+	return out
+}
 
 // Deps are what a Service needs from the outside world.
 type Deps struct {
@@ -101,9 +120,10 @@ type DeactivateRequest struct {
 
 // DeactivateResult is the outcome of a deactivation.
 type DeactivateResult struct {
-	// Method is the method as deactivated: IsActive false, EndedAt now.
+	// Method is the method as deactivated: IsActive false, EndedAt now; its phone masked.
 	Method AuthMethod
-	// Methods are all the person's methods after the change, in the order added.
+	// Methods are all the person's methods after the change, in the order added; their
+	// phones masked.
 	Methods []AuthMethod
 	// NewPrimaryID is the method that became primary because the deactivated method was
 	// the primary; empty when the primary did not move.
@@ -167,7 +187,7 @@ func (s *Service) Deactivate(ctx context.Context, req DeactivateRequest) (_ Deac
 			return c.err()
 		}
 		res.NewPrimaryID = deactivate(ms, idx, now)
-		res.Method = ms[idx]
+		res.Method = shown(ms[idx])
 		emitDeactivated(&ms[idx], res.NewPrimaryID, applicantID, now)
 		return nil
 	})
@@ -177,7 +197,7 @@ func (s *Service) Deactivate(ctx context.Context, req DeactivateRequest) (_ Deac
 		}
 		return DeactivateResult{}, verifykit.Unavailable("authentication methods are unavailable", err)
 	}
-	res.Methods = methods
+	res.Methods = shownAll(methods)
 	s.log.InfoContext(ctx, "authentication method deactivated",
 		logid.Attr("person_id", personID), logid.Attr("applicant_id", applicantID), logid.Attr("method_id", req.MethodID),
 		"new_primary_id", res.NewPrimaryID) // a stored method's id, or "" when the primary did not move

@@ -143,14 +143,14 @@ func (c ProfileConfig) Validate() error {
 // the token's organisation only. An operator token without an organisation is a platform
 // operator and acts across organisations.
 //
-// Every use case checks the token first (401 "Invalid access token"), then the permission
-// when it needs one (403), then its input (422, every problem at once), then acts; a
-// refused request changes nothing. A use case that changes something does it in one
-// ProfileStore.Update of the user's profile aggregate: the profile, the user's reset
-// request and the audit event that reports the change are stored together or not at all,
-// so a failure of the store (KindUnavailable) leaves no half-done change behind. The rule
-// "at most one PENDING reset request per user" is checked under the same lock, and kept by
-// the store as well.
+// Every use case checks the token first (KindUnauthorized "Invalid access token"), then
+// the permission when it needs one (KindForbidden), then its input (KindInvalidInput,
+// every problem at once), then acts; a refused request changes nothing. A use case that
+// changes something does it in one ProfileStore.Update of the user's profile aggregate:
+// the profile, the user's reset request and the audit event that reports the change are
+// stored together or not at all, so a failure of the store (KindUnavailable) leaves no
+// half-done change behind. The rule "at most one PENDING reset request per user" is
+// checked under the same lock, and kept by the store as well.
 type ProfileService struct {
 	profiles ports.ProfileStore
 	requests ports.ResetRequestStore
@@ -332,7 +332,8 @@ type MyProfileRequest struct {
 	Token string
 }
 
-// MyProfile returns the profile of the token's user: 401, or 404 when the user has none.
+// MyProfile returns the profile of the token's user: KindUnauthorized, or KindNotFound
+// when the user has none.
 func (s *ProfileService) MyProfile(ctx context.Context, req MyProfileRequest) (_ ProfileResult, err error) {
 	ctx, end := s.start(ctx, "MyProfile")
 	defer func() { end(err) }()
@@ -363,13 +364,14 @@ type UpdateProfileRequest struct {
 	Changes []ProfileFieldChange
 }
 
-// UpdateProfile sets fields of the token's user's profile and marks the mandatory ones among
-// them as updated. Checks, in order: token (401); changes (422: at least one; each path
-// known, not empty, not repeated, "$.changes[i].path"; each value at most MaxValueLength
-// bytes, "$.changes[i].value"); profile exists (404); its status is none or declined (409:
-// closed; pending/review_required, while an operator looks at it; approved, whose data
-// was identified and changes only after a reset of the identification); a
-// mandatory field is not set to an empty value (422). Setting a field to the value it had
+// UpdateProfile sets fields of the token's user's profile and marks the mandatory ones
+// among them as updated. Checks, in order: token (KindUnauthorized); changes
+// (KindInvalidInput: at least one; each path known, not empty, not repeated,
+// "$.changes[i].path"; each value at most MaxValueLength bytes, "$.changes[i].value");
+// profile exists (KindNotFound); its status is none or declined (KindConflict: closed;
+// pending/review_required, while an operator looks at it; approved, whose data was
+// identified and changes only after a reset of the identification); a mandatory field is
+// not set to an empty value (KindInvalidInput). Setting a field to the value it had
 // counts as updating it: the user has confirmed it.
 func (s *ProfileService) UpdateProfile(ctx context.Context, req UpdateProfileRequest) (_ ProfileResult, err error) {
 	ctx, end := s.start(ctx, "UpdateProfile")
@@ -444,11 +446,11 @@ type SubmitIdentificationRequest struct {
 	Token string
 }
 
-// SubmitIdentification moves the token's user's profile to pending. Checks, in order: token
-// (401); profile exists (404); the table allows the move (409: from none, declined or
-// approved only); every mandatory field was updated since the last reset, else 422
-// MsgMandatoryFieldsMissing listing each missing field as "$.<path>" (e.g.
-// "$.person.namePlain.first").
+// SubmitIdentification moves the token's user's profile to pending. Checks, in order:
+// token (KindUnauthorized); profile exists (KindNotFound); the table allows the move
+// (KindConflict: from none, declined or approved only); every mandatory field was updated
+// since the last reset, else KindInvalidInput MsgMandatoryFieldsMissing listing each
+// missing field as "$.<path>" (e.g. "$.person.namePlain.first").
 func (s *ProfileService) SubmitIdentification(ctx context.Context, req SubmitIdentificationRequest) (_ ProfileResult, err error) {
 	ctx, end := s.start(ctx, "SubmitIdentification")
 	defer func() { end(err) }()
@@ -494,11 +496,12 @@ type SetIdentificationStatusRequest struct {
 	Status ports.IdentificationStatus
 }
 
-// SetIdentificationStatus is the operator's review step: it moves a profile along the table
-// of CanChangeIdentificationStatus. Checks, in order: token (401); ReviewPermission (403);
-// user id and a known status (422); profile exists and, for a token of an organisation,
-// belongs to that organisation (404 MsgProfileNotFound either way, checked under the
-// profile's lock); the table allows the move (409).
+// SetIdentificationStatus is the operator's review step: it moves a profile along the
+// table of CanChangeIdentificationStatus. Checks, in order: token (KindUnauthorized);
+// ReviewPermission (KindForbidden); user id and a known status (KindInvalidInput);
+// profile exists and, for a token of an organisation, belongs to that organisation
+// (KindNotFound MsgProfileNotFound either way, checked under the profile's lock); the
+// table allows the move (KindConflict).
 func (s *ProfileService) SetIdentificationStatus(ctx context.Context, req SetIdentificationStatusRequest) (_ ProfileResult, err error) {
 	ctx, end := s.start(ctx, "SetIdentificationStatus")
 	defer func() { end(err) }()

@@ -17,9 +17,10 @@ type ProfileRequest struct {
 
 // Profile returns a user's profile as an operator sees it before resetting it: the
 // profile, its identification status, its documents and the mandatory and pending fields.
-// Checks, in order: the token (401) and ProfileConfig.OperatorPermission (403); the user
-// id (422); the profile exists and is of the token's organisation, when the token has one
-// (404 otherwise, exactly like a profile that does not exist). It changes nothing.
+// Checks, in order: the token (KindUnauthorized) and ProfileConfig.OperatorPermission
+// (KindForbidden); the user id (KindInvalidInput); the profile exists and is of the
+// token's organisation, when the token has one (KindNotFound otherwise, exactly like a
+// profile that does not exist). It changes nothing.
 func (s *ProfileService) Profile(ctx context.Context, req ProfileRequest) (_ ProfileResult, err error) {
 	ctx, end := s.start(ctx, "Profile")
 	defer func() { end(err) }()

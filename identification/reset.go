@@ -42,12 +42,13 @@ type ResetRequestResult struct {
 	Status string
 }
 
-// AskForReset creates a PENDING reset request for the token's user. Checks, in order: token
-// (401); description length (422, "$.description"); profile exists (404); it is not closed
-// (409 MsgProfileClosed); the user has no other PENDING request (409 MsgResetRequestOpen,
-// checked under the profile's lock and kept by the store, so of concurrent asks exactly one
-// succeeds). The request takes the profile's organisation; it is stored with its audit
-// event, in one update of the user's profile.
+// AskForReset creates a PENDING reset request for the token's user. Checks, in order:
+// token (KindUnauthorized); description length (KindInvalidInput, "$.description");
+// profile exists (KindNotFound); it is not closed (KindConflict MsgProfileClosed); the
+// user has no other PENDING request (KindConflict MsgResetRequestOpen, checked under the
+// profile's lock and kept by the store, so of concurrent asks exactly one succeeds). The
+// request takes the profile's organisation; it is stored with its audit event, in one
+// update of the user's profile.
 func (s *ProfileService) AskForReset(ctx context.Context, req AskForResetRequest) (_ ResetRequestResult, err error) {
 	ctx, end := s.start(ctx, "AskForReset")
 	defer func() { end(err) }()
@@ -136,10 +137,11 @@ type ViewResetRequestsResult struct {
 	Records []ports.ResetRequest
 }
 
-// ViewResetRequests is the operator's "view pending reset identification requests". Checks,
-// in order: token (401); OperatorPermission (403); input (422: pageNumber >= 0, pageSize 1
-// to MaxPageSize, a known filter status, sort directions asc/desc). A page past the end is
-// not an error: it is empty, with the totals.
+// ViewResetRequests is the operator's "view pending reset identification requests".
+// Checks, in order: token (KindUnauthorized); OperatorPermission (KindForbidden); input
+// (KindInvalidInput: pageNumber >= 0, pageSize 1 to MaxPageSize, a known filter status,
+// sort directions asc/desc). A page past the end is not an error: it is empty, with the
+// totals.
 //
 // A token of an organisation sees the requests of its organisation only: with no
 // filter.organizationId the filter is its organisation; a filter naming another
@@ -229,12 +231,13 @@ type DecideResetRequest struct {
 }
 
 // ApproveResetRequest marks a PENDING reset request APPROVED. Approving records the
-// operator's decision; the reset itself, with the fields to update, is ResetIdentification.
-// Checks, in order: token (401); OperatorPermission (403); ids (422); the request exists,
-// belongs to UserID and, for a token of an organisation, names that organisation
-// (ResetRequest.OrganizationID; 404 MsgResetRequestNotFound in every case, so another
-// organisation's request, decided or not, is answered like an unknown id); it is PENDING
-// (409 MsgResetRequestNotPending). Both are checked again under the lock of the user's
+// operator's decision; the reset itself, with the fields to update, is
+// ResetIdentification. Checks, in order: token (KindUnauthorized); OperatorPermission
+// (KindForbidden); ids (KindInvalidInput); the request exists, belongs to UserID and, for
+// a token of an organisation, names that organisation (ResetRequest.OrganizationID;
+// KindNotFound MsgResetRequestNotFound in every case, so another organisation's request,
+// decided or not, is answered like an unknown id); it is PENDING (KindConflict
+// MsgResetRequestNotPending). Both are checked again under the lock of the user's
 // profile, so of two concurrent decisions exactly one wins and a decision never acts on a
 // request the token does not see. The decision and its audit event are stored in one
 // update of the user's profile.
@@ -336,11 +339,12 @@ type ResetIdentificationResult struct {
 
 // ResetIdentification resets a user's identification and records the fields the user must
 // update before submitting again. Checks, in order, each stopping at the first failure:
-// token (401); OperatorPermission (403); input (422 "Validation failed.", every problem at
-// once: the user id, "$.fields" with no field, and each "$.fields[i]" that is empty, unknown
-// or repeated); profile exists and, for a token of an organisation, belongs to that
-// organisation (404 MsgProfileNotFound either way, checked under the profile's lock); it
-// is not closed (409 MsgProfileClosed). Nothing is changed when any check fails.
+// token (KindUnauthorized); OperatorPermission (KindForbidden); input (KindInvalidInput
+// "Validation failed.", every problem at once: the user id, "$.fields" with no field, and
+// each "$.fields[i]" that is empty, unknown or repeated); profile exists and, for a token
+// of an organisation, belongs to that organisation (KindNotFound MsgProfileNotFound
+// either way, checked under the profile's lock); it is not closed (KindConflict
+// MsgProfileClosed). Nothing is changed when any check fails.
 //
 // Effect, on a profile in any status but closed (a reset is not a move of the status table;
 // it is the only way back to none): the identification status becomes none, every document

@@ -16,7 +16,7 @@ import (
 // waiting for one that never comes. Draw fills ports.Message.Ref with the code's purpose,
 // subject and id; a sender carries it to the provider and its receipt handler back to a
 // ports.UndeliverableMarker: the flow that owns the purpose (personrequest.Service,
-// identification.ProcessService) or Service for standalone codes. ReceiptRouter picks the
+// otpprocess.Service) or Service for standalone codes. ReceiptRouter picks the
 // one by purpose.
 
 // SetReceiptScope sets the Scope of the delivery reference of d's message: what its flow
@@ -80,7 +80,7 @@ type ReceiptRouter struct {
 //
 //	otp.NewReceiptRouter(codes, map[string]ports.UndeliverableMarker{
 //		personrequest.DefaultConfig().Purpose:  requests,
-//		identification.DefaultProcessCodePurpose: processes,
+//		otpprocess.DefaultCodePurpose: processes,
 //	})
 //
 // fallback (may be nil) receives the purposes that routes does not name.

@@ -19,8 +19,8 @@ import (
 // A code's life, for a flow whose code lives in the record it confirms (a person request,
 // an identification process: see ports.Verification):
 //
-//  1. Draw reserves a send under the recipient's send limits (429 when they are used up,
-//     and nothing is recorded) and draws a code; nothing is stored yet.
+//  1. Draw reserves a send under the recipient's send limits (KindRateLimited when they
+//     are used up, and nothing is recorded) and draws a code; nothing is stored yet.
 //  2. Inside the record's atomic Update, Put makes the drawn code the Verification's latest
 //     one, superseding the older code, beside whatever else the flow changes.
 //  3. After the Update committed, Send delivers the code. If it fails for good, the flow

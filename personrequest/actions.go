@@ -22,7 +22,7 @@ type GetRequest struct {
 }
 
 // Get returns the request with its urgent block. An expired request, swept or not, is not
-// found (404).
+// found (KindNotFound).
 func (s *Service) Get(ctx context.Context, req GetRequest) (_ Request, err error) {
 	ctx, end := s.start(ctx, "Get")
 	defer func() { end(err) }()
@@ -46,12 +46,14 @@ type ApproveRequest struct {
 
 // Approve moves a NEW request to APPROVED. When the current method receives codes, the
 // code must be the latest one issued for the request: it is consumed, at most once even
-// under concurrent approvals. Failures: 401/403 (token, ScopeWrite), 404, 409 "incorrect
-// status", 422 "$.verification_code" when the code is missing or malformed (surrounding
-// white space is trimmed first; a malformed code counts no attempt), 422 "Invalid
+// under concurrent approvals. Failures: KindUnauthorized/KindForbidden (token,
+// ScopeWrite), KindNotFound, KindConflict "incorrect status", KindInvalidInput
+// "$.verification_code" when the code is missing or malformed (surrounding white space is
+// trimmed first; a malformed code counts no attempt), KindInvalidInput "Invalid
 // verification code" (wrong, superseded or undeliverable code), "Verification code
-// expired", "Maximum attempts exceed", "Verification code already used", 429 when the
-// request used up its failure budget. OFFLINE and NA requests approve without a code.
+// expired", "Maximum attempts exceed", "Verification code already used", KindRateLimited
+// when the request used up its failure budget. OFFLINE and NA requests approve without a
+// code.
 //
 // The code check and the status change are one atomic Update of the request: the code is
 // consumed exactly when APPROVED is stored, and a wrong attempt is counted in the same
@@ -155,23 +157,24 @@ type ActionRequest struct {
 	ID string
 }
 
-// Sign moves an APPROVED request to SIGNED (401/403, 404, 409 "incorrect status").
+// Sign moves an APPROVED request to SIGNED (KindUnauthorized/KindForbidden, KindNotFound,
+// KindConflict "incorrect status").
 func (s *Service) Sign(ctx context.Context, req ActionRequest) (_ Request, err error) {
 	ctx, end := s.start(ctx, "Sign")
 	defer func() { end(err) }()
 	return s.transition(ctx, req, []Status{StatusApproved}, StatusSigned)
 }
 
-// Reject moves a NEW or APPROVED request to REJECTED and kills its codes (401/403, 404,
-// 409 "incorrect status").
+// Reject moves a NEW or APPROVED request to REJECTED and kills its codes
+// (KindUnauthorized/KindForbidden, KindNotFound, KindConflict "incorrect status").
 func (s *Service) Reject(ctx context.Context, req ActionRequest) (_ Request, err error) {
 	ctx, end := s.start(ctx, "Reject")
 	defer func() { end(err) }()
 	return s.transition(ctx, req, []Status{StatusNew, StatusApproved}, StatusRejected)
 }
 
-// Cancel moves a NEW or APPROVED request to CANCELLED and kills its codes (401/403, 404,
-// 409 "incorrect status").
+// Cancel moves a NEW or APPROVED request to CANCELLED and kills its codes
+// (KindUnauthorized/KindForbidden, KindNotFound, KindConflict "incorrect status").
 func (s *Service) Cancel(ctx context.Context, req ActionRequest) (_ Request, err error) {
 	ctx, end := s.start(ctx, "Cancel")
 	defer func() { end(err) }()

@@ -32,8 +32,9 @@ type CreateRequest struct {
 //
 // The request and its first code are stored in one write. Create is the one use case that
 // delivers before it writes: nothing of the request exists yet, so no older code or URL
-// must die first, and a failed or rate-limited send (503, 429) stores nothing. Should the
-// write fail after the SMS went out, that code confirms no request, and nothing can use it.
+// must die first, and a failed or rate-limited send (KindUnavailable, KindRateLimited)
+// stores nothing. Should the write fail after the SMS went out, that code confirms no
+// request, and nothing can use it.
 func (s *Service) Create(ctx context.Context, req CreateRequest) (_ Request, err error) {
 	ctx, end := s.start(ctx, "Create")
 	defer func() { end(err) }()

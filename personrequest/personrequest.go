@@ -7,7 +7,7 @@
 // CANCELLED and EXPIRED; approve moves NEW to APPROVED, sign APPROVED to SIGNED, reject and
 // cancel NEW or APPROVED to REJECTED or CANCELLED, and the expiry sweep NEW or APPROVED
 // requests older than the configured lifetime to EXPIRED, wiping their personal data. Any
-// other transition answers 409 "incorrect status".
+// other transition answers KindConflict "incorrect status".
 //
 // Codes follow the otp engine's rules, with the purpose Config.Purpose and the request's id
 // as subject, and live inside the request (ports.PersonRequest.Verification): a new code
@@ -42,14 +42,16 @@ const (
 
 // Messages of the errors the use cases return.
 const (
-	// MsgIncorrectStatus answers a transition the request's status does not allow (409).
+	// MsgIncorrectStatus answers a transition the request's status does not allow
+	// (KindConflict).
 	MsgIncorrectStatus = "incorrect status"
-	// MsgNotOTP answers a resend to a method that cannot receive a code (422).
+	// MsgNotOTP answers a resend to a method that cannot receive a code (KindInvalidInput).
 	MsgNotOTP = "Auth method is not OTP"
-	// MsgNotFound answers a request that does not exist or has expired (404).
+	// MsgNotFound answers a request that does not exist or has expired (KindNotFound).
 	MsgNotFound = "Person request not found"
-	// MsgResendInProgress answers a resend that lost the race against other resends of the
-	// same request several times in a row (409); no lock is held, so trying again works.
+	// MsgResendInProgress answers a resend that lost the race against other resends of
+	// the same request several times in a row (KindConflict); no lock is held, so trying
+	// again works.
 	MsgResendInProgress = "A resend of this person request is in progress; try again shortly"
 )
 
@@ -258,8 +260,9 @@ func NewService(deps Deps, cfg Config) (*Service, error) {
 func (s *Service) Config() Config { return s.cfg }
 
 // begin runs the checks every use case on one request starts with, in this order: the
-// token and scope (401, 403), the request exists and has not expired (404), and, when from
-// is not empty, its status is one of from (409 "incorrect status").
+// token and scope (KindUnauthorized, KindForbidden), the request exists and has not
+// expired (KindNotFound), and, when from is not empty, its status is one of from
+// (KindConflict "incorrect status").
 func (s *Service) begin(ctx context.Context, token, scope, id string, from ...Status) (ports.PersonRequest, error) {
 	r, _, err := s.beginAs(ctx, token, scope, id, from...)
 	return r, err
@@ -285,7 +288,7 @@ func storeErr(err error) error {
 	return verifykit.Unavailable("Person requests are unavailable; try again later.", err)
 }
 
-// load returns the request id, or 404 when it does not exist or has lapsed.
+// load returns the request id, or KindNotFound when it does not exist or has lapsed.
 func (s *Service) load(ctx context.Context, id string) (ports.PersonRequest, error) {
 	if id == "" {
 		return ports.PersonRequest{}, notFound()
@@ -301,7 +304,7 @@ func (s *Service) load(ctx context.Context, id string) (ports.PersonRequest, err
 }
 
 // update changes the request id atomically with fn, after checking, under the lock, that
-// it has not lapsed (404) and that its status is one of from (409).
+// it has not lapsed (KindNotFound) and that its status is one of from (KindConflict).
 func (s *Service) update(ctx context.Context, id string, from []Status, fn func(r *ports.PersonRequest, now time.Time) error) (ports.PersonRequest, error) {
 	now := s.clock.Now()
 	r, err := s.store.Update(ctx, id, func(r *ports.PersonRequest) error {
@@ -414,9 +417,9 @@ func (s *Service) signUploads(ctx context.Context, r ports.PersonRequest, versio
 	return out, nil
 }
 
-// drawCode reserves a send to phone and draws a code for request id (429 when the send
-// limits are used up; nothing is then recorded). Put it into the request's Verification in
-// the Update that stores the request, and Send it after that committed.
+// drawCode reserves a send to phone and draws a code for request id (KindRateLimited when
+// the send limits are used up; nothing is then recorded). Put it into the request's
+// Verification in the Update that stores the request, and Send it after that committed.
 func (s *Service) drawCode(ctx context.Context, id, phone string) (*otp.Draft, error) {
 	return s.otp.Draw(ctx, otp.IssueRequest{
 		Purpose: s.cfg.Purpose, Subject: id, Recipient: phone,
@@ -427,8 +430,9 @@ func (s *Service) drawCode(ctx context.Context, id, phone string) (*otp.Draft, e
 // sendCode delivers d, stored in request id with the current method it was sent through,
 // after the write that stored it committed. When delivery fails for good the code is
 // marked undeliverable (an older code stays dead), the current method goes back to
-// previous (the method is saved only with a code that went out), and the engine's 503 is
-// returned. Neither happens when a newer code has replaced d meanwhile.
+// previous (the method is saved only with a code that went out), and the engine's
+// KindUnavailable is returned. Neither happens when a newer code has replaced d
+// meanwhile.
 func (s *Service) sendCode(ctx context.Context, id string, d *otp.Draft, previous int) error {
 	err := s.otp.Send(ctx, d)
 	if err == nil {

@@ -29,19 +29,21 @@ type ResendRequest struct {
 // ResendAuthMethod runs the six steps of RULES.md §A, in this order, each stopping at its
 // first failure:
 //
-//  1. the token is valid and not expired, else 401 "Invalid access token"; it carries
-//     ScopeWrite, else 403 "Your scope does not allow to access this resource. Missing
-//     allowances: person_request:write";
-//  2. the request exists (and has not expired), else 404; its status is NEW, else
-//     409 "incorrect status";
-//  3. the chosen method (by Alias and/or Type, else the primary) exists, else 422 naming
-//     "$.alias" or "$.type"; it is OTP, or THIRD_PERSON whose third person's primary
-//     method is OTP, else 422 "Auth method is not OTP";
+//  1. the token is valid and not expired, else KindUnauthorized "Invalid access token";
+//     it carries ScopeWrite, else KindForbidden "Your scope does not allow to access this
+//     resource. Missing allowances: person_request:write";
+//  2. the request exists (and has not expired), else KindNotFound; its status is NEW, else
+//     KindConflict "incorrect status";
+//  3. the chosen method (by Alias and/or Type, else the primary) exists, else
+//     KindInvalidInput naming "$.alias" or "$.type"; it is OTP, or THIRD_PERSON whose
+//     third person's primary method is OTP, else KindInvalidInput "Auth method is not
+//     OTP";
 //  4. new upload URLs are issued for every document of the person and of the third person,
 //     and replace the older ones, which stop being valid (see UploadURLValid);
 //  5. a new code is sent to the method's phone; every older code of the request stops
-//     being valid at once, even when the SMS fails (503; the request stays NEW). The otp
-//     engine's send limits apply: 429 with RetryAfter, and then nothing changed;
+//     being valid at once, even when the SMS fails (KindUnavailable; the request stays
+//     NEW). The otp engine's send limits apply: KindRateLimited with RetryAfter, and then
+//     nothing changed;
 //  6. the chosen method becomes the request's current method; the request is returned
 //     with its urgent block.
 //
@@ -52,7 +54,7 @@ type ResendRequest struct {
 // after that commit does the SMS go out; a failed delivery marks the new code undeliverable
 // and puts the previous current method back, and never brings an older code or URL back. Nothing is locked between calls: concurrent
 // resends each commit whole, in some order, and the last one's code is the only one
-// active. A resend that loses that race several times in a row answers 409
+// active. A resend that loses that race several times in a row answers KindConflict
 // MsgResendInProgress, having changed nothing.
 func (s *Service) ResendAuthMethod(ctx context.Context, req ResendRequest) (_ Request, err error) {
 	ctx, end := s.start(ctx, "ResendAuthMethod")
@@ -136,7 +138,7 @@ const maxResendTries = 3
 var errRaced = errors.New("person request resent meanwhile")
 
 // chooseMethod returns the index of the person's method that alias and typ name, or of
-// the primary when both are empty; 422 when they name none.
+// the primary when both are empty; KindInvalidInput when they name none.
 func chooseMethod(r ports.PersonRequest, alias string, typ AuthType) (int, error) {
 	methods := r.Person.AuthMethods
 	switch typ {

@@ -26,7 +26,7 @@ func (r DeliveryRef) IsZero() bool { return r.CodeID == "" }
 // active code of its record, in one atomic write of that record. It reports whether it
 // changed anything: false (and no error) when the code was already used, replaced,
 // expired or is unknown, so a late or repeated receipt changes nothing. The flow services
-// (personrequest.Service, identification.ProcessService, otp.Service for standalone codes)
+// (personrequest.Service, otpprocess.Service, otp.Service for standalone codes)
 // implement it; otp.ReceiptRouter sends a receipt to the one its purpose names.
 type UndeliverableMarker interface {
 	MarkUndeliverable(ctx context.Context, ref DeliveryRef) (bool, error)

@@ -20,16 +20,73 @@ type WhatsAppSender interface {
 	SendWhatsApp(ctx context.Context, msg Message) error
 }
 
-// The states of an OTP identification process (ProcessRecord.State), in one place. A
-// ProcessStore must know two: it reports a CREATED process whose ExpiresAt has passed as
-// EXPIRED (see EffectiveProcessState), and ExpireDue persists that change. The domain
-// package (identification.ProcessState) gives the same values a type of its own.
+// ProcessState is the life-cycle state of an OTP identification process, one of the five
+// constants below: the one enum of process states, which the flow (package
+// identification/otpprocess) names State.
+//
+//	CREATED --validate (right code and second factor)--> VALIDATED
+//	CREATED --cancel (with a reason)-------------------> CANCELLED
+//	CREATED --expires_at passes------------------------> EXPIRED
+//	CREATED --the code's attempts are used up----------> BLOCKED
+//
+// Only CREATED processes can be resent, cancelled, validated or deleted without force;
+// the other states are final. A ProcessStore must know two of them: it reports a CREATED
+// process whose ExpiresAt has passed as EXPIRED (see EffectiveProcessState), and ExpireDue
+// persists that change.
+type ProcessState string
+
+// The states of an OTP identification process.
 const (
-	ProcessStateCreated   = "CREATED"
-	ProcessStateValidated = "VALIDATED"
-	ProcessStateCancelled = "CANCELLED"
-	ProcessStateExpired   = "EXPIRED"
-	ProcessStateBlocked   = "BLOCKED"
+	ProcessStateCreated   ProcessState = "CREATED"
+	ProcessStateValidated ProcessState = "VALIDATED"
+	ProcessStateCancelled ProcessState = "CANCELLED"
+	ProcessStateExpired   ProcessState = "EXPIRED"
+	ProcessStateBlocked   ProcessState = "BLOCKED"
+)
+
+// Valid reports whether s is one of the five states.
+func (s ProcessState) Valid() bool {
+	switch s {
+	case ProcessStateCreated, ProcessStateValidated, ProcessStateCancelled, ProcessStateExpired, ProcessStateBlocked:
+		return true
+	}
+	return false
+}
+
+// ProcessChannelType is how the one-time code of a process reaches the actor.
+type ProcessChannelType string
+
+// The channels of a process.
+const (
+	ProcessChannelSMS      ProcessChannelType = "SMS"
+	ProcessChannelEmail    ProcessChannelType = "EMAIL"
+	ProcessChannelWhatsApp ProcessChannelType = "WHATSAPP"
+)
+
+// ProcessChannel says how the code of a process is delivered. With External set, the SDK
+// does not send the code: the flow returns it once, and the organisation delivers it
+// itself.
+type ProcessChannel struct {
+	Type     ProcessChannelType
+	External bool
+}
+
+// ProcessTwoFactorType is the second factor an actor gives with the code; empty for none.
+type ProcessTwoFactorType string
+
+// The second factors of a process.
+const (
+	// ProcessTwoFactorDocumentNumber: the actor types the number of their identity
+	// document; it must match Actor.IdentityDocument.DocumentNumber, case and spaces aside.
+	ProcessTwoFactorDocumentNumber ProcessTwoFactorType = "DOCUMENT_NUMBER"
+	// ProcessTwoFactorEmail: the actor types their e-mail address; it must match
+	// Actor.Email, case and spaces aside.
+	ProcessTwoFactorEmail ProcessTwoFactorType = "EMAIL"
+	// ProcessTwoFactorDocumentImage: the actor gives a reference to an image (back and
+	// front) of the identity document named by Actor.IdentityDocument.DocumentNumber. The
+	// SDK cannot read images: any non-empty reference is accepted with the right code, and
+	// kept in Process.TwoFactorEvidence for the organisation to review.
+	ProcessTwoFactorDocumentImage ProcessTwoFactorType = "PERSONAL_DOCUMENT_IMAGE"
 )
 
 // ErrProcessNotFound is returned by ProcessStore methods when no process has the id in
@@ -40,7 +97,9 @@ var ErrProcessNotFound = errors.New("otp identification process not found")
 // exists already, in any organisation.
 var ErrProcessExists = errors.New("otp identification process already exists")
 
-// ProcessPhone is a phone number split as the API receives it.
+// ProcessPhone is a phone number split as the API receives it: the country calling code
+// and the national number, digits only (the flow accepts a leading "+" on the country code
+// and spaces in the number, and drops them).
 type ProcessPhone struct {
 	// CountryCode is the country calling code, digits only, e.g. "34".
 	CountryCode string
@@ -76,28 +135,21 @@ type ProcessActor struct {
 	Language string
 }
 
-// ProcessRecord is a stored OTP identification process. It holds its latest one-time code
-// (only the code's keyed hash) in Verification, so that a validation consumes the code and
-// stores VALIDATED in one atomic Update. Copy it with Clone; zero times mean "not
-// happened".
-//
-// Stores keep times to the microsecond at least and may return them in another location
-// (e.g. UTC); callers compare them with time.Time.Equal.
-type ProcessRecord struct {
+// Process is an OTP identification process as its organisation sees it: every field of a
+// stored process except its code. Zero times mean "not happened".
+type Process struct {
 	// ID identifies the process (a UUID), unique across organisations.
 	ID string
 	// OrgID is the organisation that owns the process. Every store method is scoped by it.
 	OrgID string
-	// State is CREATED, VALIDATED, CANCELLED, EXPIRED or BLOCKED.
-	State string
+	// State is the stored state; EffectiveProcessState tells the state at a given time.
+	State ProcessState
 	// Actor is who must prove their identity.
 	Actor ProcessActor
-	// TwoFactorType is "", DOCUMENT_NUMBER, EMAIL or PERSONAL_DOCUMENT_IMAGE.
-	TwoFactorType string
-	// ChannelType is SMS, EMAIL or WHATSAPP.
-	ChannelType string
-	// ChannelExternal is true when the organisation delivers the code itself.
-	ChannelExternal bool
+	// TwoFactorType is the second factor the actor must give; empty for none.
+	TwoFactorType ProcessTwoFactorType
+	// Channel is how the code reaches the actor.
+	Channel ProcessChannel
 	// CreatedAt is when the process was opened; UpdatedAt when it last changed.
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -116,6 +168,17 @@ type ProcessRecord struct {
 	// CancelledAt and CancelReason are set when the process is CANCELLED.
 	CancelledAt  time.Time
 	CancelReason string
+}
+
+// ProcessRecord is a stored OTP identification process: the Process, and what only the
+// flow and the store see. It holds its latest one-time code (only the code's keyed hash)
+// in Verification, so that a validation consumes the code and stores VALIDATED in one
+// atomic Update. Copy it with Clone.
+//
+// Stores keep times to the microsecond at least and may return them in another location
+// (e.g. UTC); callers compare them with time.Time.Equal.
+type ProcessRecord struct {
+	Process
 	// Verification is the process's latest code and its failed attempts.
 	Verification Verification
 	// Outbox are the events to publish with this write: the store writes them to its
@@ -143,7 +206,7 @@ func (r ProcessRecord) Clone() ProcessRecord {
 // EffectiveProcessState is the state rec has at now: a CREATED process whose ExpiresAt is
 // at or before now is EXPIRED; any other state is rec.State. ProcessStore.List filters on
 // it, so a process is listed in the state readers see even before ExpireDue persists it.
-func EffectiveProcessState(rec ProcessRecord, now time.Time) string {
+func EffectiveProcessState(rec ProcessRecord, now time.Time) ProcessState {
 	if rec.State == ProcessStateCreated && !now.Before(rec.ExpiresAt) {
 		return ProcessStateExpired
 	}
@@ -157,7 +220,7 @@ type ProcessFilter struct {
 	OrgID string
 	// States keeps processes whose EffectiveProcessState at Now is one of them; empty
 	// keeps every state.
-	States []string
+	States []ProcessState
 	// Now is the time EffectiveProcessState is evaluated at.
 	Now time.Time
 	// Offset skips that many matching processes; Limit returns at most that many (0: no
@@ -217,7 +280,7 @@ type ProcessStore interface {
 }
 
 // The type and aggregate type of the event of an expired OTP identification process. The
-// flow (package identification) names them too, with its other process events; they are
+// flow (package otpprocess) names them too, with its other process events; they are
 // here because ProcessStore.ExpireDue writes the events of the processes it expires.
 const (
 	EventProcessExpired = "otp_identification.expired"
@@ -231,6 +294,6 @@ const (
 func ProcessExpiredEvent(rec ProcessRecord, at time.Time) LifecycleEvent {
 	ev := NewLifecycleEvent(EventProcessExpired, AggregateProcess, rec.ID, at)
 	ev.OrgID, ev.AggregateVersion = rec.OrgID, rec.Version
-	ev.Data = map[string]string{"state": rec.State, "channel": rec.ChannelType}
+	ev.Data = map[string]string{"state": string(rec.State), "channel": string(rec.Channel.Type)}
 	return ev
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/internal/authz"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
@@ -40,7 +41,7 @@ type Services struct {
 	// Profiles serves the reset identification requests and the profile reset pages.
 	Profiles *identification.ProfileService
 	// Processes serves the OTP identification process pages.
-	Processes *identification.ProcessService
+	Processes *otpprocess.Service
 	// PersonRequests serves the person request pages.
 	PersonRequests *personrequest.Service
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/verifykit/verifykit/adapters/console"
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -152,8 +153,8 @@ func TestPages(t *testing.T) {
 		{"processes of the token's organisation", "/console/processes", tokA, 200,
 			[]string{"2 processes", `value="org-a"`, "Ana Ruiz", "Luis Ruiz", "CREATED", "CANCELLED"}, []string{"Bea"}},
 		{"processes by state", "/console/processes?org_id=org-a&state=CANCELLED", tokA, 200, []string{"1 process", "Luis Ruiz"}, []string{"Ana Ruiz"}},
-		{"an unknown state is the service's refusal", "/console/processes?state=DONE", tokA, 400, []string{"$.states[0]"}, nil},
-		{"a platform operator names no organisation of processes", "/console/processes", tokPlatform, 403, []string{identification.MsgTokenWithoutOrg}, nil},
+		{"an unknown state is the service's refusal", "/console/processes?state=DONE", tokA, 422, []string{"$.states[0]"}, nil},
+		{"a platform operator names no organisation of processes", "/console/processes", tokPlatform, 403, []string{otpprocess.MsgTokenWithoutOrg}, nil},
 		{"a process", "/console/processes/" + processCreated + "?org_id=org-a", tokA, 200,
 			[]string{"Ana Ruiz", "CREATED", "&#43;3460*****22", "a***@e***.com", "DOCUMENT_NUMBER", `name="reason"`, "Cancel process", "Delete process"},
 			[]string{"X1234567L", "600111222", `name="force"`}},
@@ -359,15 +360,15 @@ func TestProcessActions(t *testing.T) {
 	}{
 		{"cancel with a reason", "cancel", processCreated, tokA, url.Values{"reason": {"Asked by phone"}}, 303,
 			"/console/processes/" + processCreated + "?done=cancelled&org_id=org-a", "", orgA, "CANCELLED"},
-		{"cancel without a reason", "cancel", processCreated, tokA, url.Values{"reason": {"  "}}, 400, "", "$.reason", orgA, "CREATED"},
+		{"cancel without a reason", "cancel", processCreated, tokA, url.Values{"reason": {"  "}}, 422, "", "$.reason", orgA, "CREATED"},
 		{"cancel a cancelled process", "cancel", processCancelled, tokA, url.Values{"reason": {"again"}}, 409, "", "cannot be cancelled", orgA, "CANCELLED"},
-		{"cancel another organisation's process", "cancel", processOfB, tokA, url.Values{"reason": {"x"}, "org_id": {orgB}}, 404, "", identification.MsgProcessNotFound, orgB, "CREATED"},
+		{"cancel another organisation's process", "cancel", processOfB, tokA, url.Values{"reason": {"x"}, "org_id": {orgB}}, 404, "", otpprocess.MsgNotFound, orgB, "CREATED"},
 		{"delete a created process", "delete", processCreated, tokA, url.Values{}, 303, "/console/processes?done=deleted&org_id=org-a", "", orgA, ""},
 		{"delete a cancelled process without force", "delete", processCancelled, tokA, url.Values{}, 403, "", "only force=true can delete it", orgA, "CANCELLED"},
 		{"force-delete a cancelled process", "delete", processCancelled, tokA, url.Values{"force": {"true"}}, 303, "/console/processes?done=deleted&org_id=org-a", "", orgA, ""},
 		{"force-delete without the permission", "delete", processCancelled, tokANoForce, url.Values{"force": {"true"}}, 403,
-			"", identification.DefaultForceDeletePermission, orgA, "CANCELLED"},
-		{"delete another organisation's process", "delete", processOfB, tokA, url.Values{"org_id": {orgB}, "force": {"true"}}, 404, "", identification.MsgProcessNotFound, orgB, "CREATED"},
+			"", otpprocess.DefaultForceDeletePermission, orgA, "CANCELLED"},
+		{"delete another organisation's process", "delete", processOfB, tokA, url.Values{"org_id": {orgB}, "force": {"true"}}, 404, "", otpprocess.MsgNotFound, orgB, "CREATED"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -444,10 +445,10 @@ func TestAnotherOrganisationSeesNothing(t *testing.T) {
 	}{
 		{"reset requests", "/console/reset-requests", 200, "1 request", []string{"user-anna", "user-bob", "user-eve"}},
 		{"reset requests filtered by the other organisation", "/console/reset-requests?org=org-a&status=", 200, "0 requests", []string{"user-anna"}},
-		{"processes of the other organisation", "/console/processes?org_id=org-a", 404, identification.MsgOrgNotFound, []string{"Ana", "Luis"}},
+		{"processes of the other organisation", "/console/processes?org_id=org-a", 404, otpprocess.MsgOrgNotFound, []string{"Ana", "Luis"}},
 		{"its own processes only", "/console/processes", 200, "1 process", []string{"Ana", "Luis"}},
-		{"a process of the other organisation", "/console/processes/" + processCreated + "?org_id=org-a", 404, identification.MsgProcessNotFound, []string{"Ana", "Cancel process"}},
-		{"a process of the other organisation, under its own", "/console/processes/" + processCreated + "?org_id=org-b", 404, identification.MsgProcessNotFound, []string{"Ana"}},
+		{"a process of the other organisation", "/console/processes/" + processCreated + "?org_id=org-a", 404, otpprocess.MsgNotFound, []string{"Ana", "Cancel process"}},
+		{"a process of the other organisation, under its own", "/console/processes/" + processCreated + "?org_id=org-b", 404, otpprocess.MsgNotFound, []string{"Ana"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,7 +19,7 @@
 //     phones, resend the code to one of the person's methods by alias, whether each upload
 //     link is still current (personrequest.Service);
 //   - OTP identification processes of an organisation: list by state, details, cancel
-//     with a reason, delete (with force) (identification.ProcessService).
+//     with a reason, delete (with force) (otpprocess.Service).
 //
 // The pages are html/template (escaped by construction) with one embedded CSS file; they
 // carry no JavaScript at all and work in any browser, on a phone or a desktop. Responses

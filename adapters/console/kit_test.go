@@ -17,6 +17,7 @@ import (
 	"github.com/verifykit/verifykit/adapters/console"
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
@@ -72,8 +73,8 @@ func newKit(t testing.TB) *kit {
 	}
 	valid := now.Add(24 * time.Hour)
 	all := ports.Claims{
-		Scopes:      []string{personrequest.ScopeRead, personrequest.ScopeWrite, identification.DefaultProcessScope},
-		Permissions: []string{identification.PermissionResetIdentificationInitiator, identification.DefaultForceDeletePermission},
+		Scopes:      []string{personrequest.ScopeRead, personrequest.ScopeWrite, otpprocess.DefaultAdminScope},
+		Permissions: []string{identification.PermissionResetIdentificationInitiator, otpprocess.DefaultForceDeletePermission},
 		ExpiresAt:   valid,
 	}
 	withOrg := func(c ports.Claims, subject, org string) ports.Claims {
@@ -82,9 +83,9 @@ func newKit(t testing.TB) *kit {
 	}
 	k.tokens.Add(tokA, withOrg(all, "alice", orgA))
 	k.tokens.Add(tokB, withOrg(all, "bruno", orgB))
-	k.tokens.Add(tokANoForce, ports.Claims{Subject: "carol", OrgID: orgA, Scopes: []string{identification.DefaultProcessScope}, ExpiresAt: valid})
+	k.tokens.Add(tokANoForce, ports.Claims{Subject: "carol", OrgID: orgA, Scopes: []string{otpprocess.DefaultAdminScope}, ExpiresAt: valid})
 	k.tokens.Add(tokPlatform, ports.Claims{
-		Subject: "pat", Scopes: []string{identification.DefaultProcessScope},
+		Subject: "pat", Scopes: []string{otpprocess.DefaultAdminScope},
 		Permissions: []string{identification.PermissionResetIdentificationInitiator}, ExpiresAt: valid,
 	})
 	k.tokens.Add(tokNothing, ports.Claims{Subject: "nemo", OrgID: orgA, ExpiresAt: valid})
@@ -100,9 +101,9 @@ func newKit(t testing.TB) *kit {
 		Profiles: k.profiles, ResetRequests: k.profiles.ResetRequests(), Tokens: k.tokens, Clock: k.clock,
 	}, identification.DefaultProfileConfig())
 	require.NoError(t, err)
-	processes, err := identification.NewProcessService(identification.ProcessDeps{
+	processes, err := otpprocess.NewService(otpprocess.Deps{
 		Store: k.processes, OTP: codes, Tokens: k.tokens, Clock: k.clock,
-	}, identification.DefaultProcessConfig())
+	}, otpprocess.DefaultConfig())
 	require.NoError(t, err)
 	requests, err := personrequest.NewService(personrequest.Deps{
 		Store: k.requests, OTP: codes, Tokens: k.tokens, Uploads: memory.NewUploadSigner(), Clock: k.clock,
@@ -145,22 +146,24 @@ func newKit(t testing.TB) *kit {
 
 	// Processes: one CREATED and one CANCELLED of org-a, one of org-b.
 	for _, p := range []struct {
-		id, org, state, name string
+		id, org string
+		state   otpprocess.State
+		name    string
 	}{
-		{processCreated, orgA, ports.ProcessStateCreated, "Ana"},
-		{processCancelled, orgA, string(identification.ProcessCancelled), "Luis"},
-		{processOfB, orgB, ports.ProcessStateCreated, "Bea"},
+		{processCreated, orgA, otpprocess.StateCreated, "Ana"},
+		{processCancelled, orgA, otpprocess.StateCancelled, "Luis"},
+		{processOfB, orgB, otpprocess.StateCreated, "Bea"},
 	} {
-		require.NoError(t, k.processes.Create(ctx, ports.ProcessRecord{
+		require.NoError(t, k.processes.Create(ctx, ports.ProcessRecord{Process: otpprocess.Process{
 			ID: p.id, OrgID: p.org, State: p.state,
-			Actor: ports.ProcessActor{
+			Actor: otpprocess.Actor{
 				Name: p.name, LastName: "Ruiz", Email: strings.ToLower(p.name) + "@example.com", Language: "es",
 				MSISDN:           ports.ProcessPhone{CountryCode: "34", PhoneNumber: "600111222"},
-				IdentityDocument: ports.ProcessDocument{DocumentType: "ID_CARD", DocumentNumber: "X1234567L", Country: "ES"},
+				IdentityDocument: otpprocess.IdentityDocument{DocumentType: "ID_CARD", DocumentNumber: "X1234567L", Country: "ES"},
 			},
-			TwoFactorType: string(identification.TwoFactorDocumentNumber), ChannelType: string(identification.ChannelSMS),
+			TwoFactorType: otpprocess.TwoFactorDocumentNumber, Channel: otpprocess.Channel{Type: otpprocess.ChannelSMS},
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour),
-		}))
+		}}))
 	}
 
 	// The person request: Petro, his phone primary, his mother Oksana his THIRD_PERSON method.
@@ -237,5 +240,5 @@ func (k *kit) processState(t testing.TB, org, id string) string {
 		require.ErrorIs(t, err, ports.ErrProcessNotFound)
 		return ""
 	}
-	return rec.State
+	return string(rec.State)
 }

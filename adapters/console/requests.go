@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -97,7 +97,7 @@ type processesData struct {
 	// organisation), for the form.
 	OrgID, State, Offset string
 	States               []option
-	Result               identification.ListProcessesResult
+	Result               otpprocess.ListResult
 	Shown                bool
 	Prev, Next           string
 }
@@ -114,9 +114,9 @@ func orgOf(v url.Values, op operator) string {
 // processStates returns the states of the list's filter, "" for all.
 func processStates() []option {
 	out := []option{{"", "Any state"}}
-	for _, st := range []identification.ProcessState{
-		identification.ProcessCreated, identification.ProcessValidated, identification.ProcessCancelled,
-		identification.ProcessExpired, identification.ProcessBlocked,
+	for _, st := range []otpprocess.State{
+		otpprocess.StateCreated, otpprocess.StateValidated, otpprocess.StateCancelled,
+		otpprocess.StateExpired, otpprocess.StateBlocked,
 	} {
 		out = append(out, option{string(st), string(st)})
 	}
@@ -127,9 +127,9 @@ func processStates() []option {
 func (h *Handler) processList(w http.ResponseWriter, r *http.Request, op operator) {
 	q := r.URL.Query()
 	d := processesData{Done: notice(r), OrgID: orgOf(q, op), State: q.Get("state"), Offset: q.Get("offset"), States: processStates()}
-	req := identification.ListProcessesRequest{Token: op.token, OrgID: d.OrgID, Offset: atoiOr(d.Offset, 0, -1), Limit: processPageSize}
+	req := otpprocess.ListRequest{Token: op.token, OrgID: d.OrgID, Offset: atoiOr(d.Offset, 0, -1), Limit: processPageSize}
 	if d.State != "" {
-		req.States = []identification.ProcessState{identification.ProcessState(d.State)}
+		req.States = []otpprocess.State{otpprocess.State(d.State)}
 	}
 	res, err := h.svc.Processes.List(r.Context(), req)
 	if err == nil {
@@ -149,7 +149,7 @@ func (h *Handler) processList(w http.ResponseWriter, r *http.Request, op operato
 
 // processView is a process as its page shows it: contact data masked, no document number.
 type processView struct {
-	identification.Process
+	otpprocess.Process
 	MaskedPhone, MaskedEmail string
 }
 
@@ -173,7 +173,7 @@ func (h *Handler) processPage(w http.ResponseWriter, r *http.Request, op operato
 // showProcess renders the process of d; with actionErr (a refused cancel or delete) the
 // page shows that error, with its status.
 func (h *Handler) showProcess(w http.ResponseWriter, r *http.Request, op operator, d processData, actionErr error) {
-	p, err := h.svc.Processes.Get(r.Context(), identification.ProcessRequest{Token: op.token, OrgID: d.OrgID, ID: d.ID})
+	p, err := h.svc.Processes.Get(r.Context(), otpprocess.Request{Token: op.token, OrgID: d.OrgID, ID: d.ID})
 	if err == nil {
 		d.Process, d.Shown = processView{Process: p, MaskedPhone: ports.MaskPhone(p.Actor.MSISDN.E164()), MaskedEmail: ports.MaskEmail(p.Actor.Email)}, true
 	}
@@ -196,7 +196,7 @@ func (h *Handler) processLink(org, id, done string) string {
 func (h *Handler) cancelProcess(w http.ResponseWriter, r *http.Request, op operator) {
 	parseForm(w, r)
 	d := processData{OrgID: orgOf(r.PostForm, op), ID: r.PathValue("id"), Reason: r.PostFormValue("reason")}
-	_, err := h.svc.Processes.Cancel(r.Context(), identification.CancelProcessRequest{Token: op.token, OrgID: d.OrgID, ID: d.ID, Reason: d.Reason})
+	_, err := h.svc.Processes.Cancel(r.Context(), otpprocess.CancelRequest{Token: op.token, OrgID: d.OrgID, ID: d.ID, Reason: d.Reason})
 	if err != nil {
 		h.showProcess(w, r, op, d, err)
 		return
@@ -209,7 +209,7 @@ func (h *Handler) deleteProcess(w http.ResponseWriter, r *http.Request, op opera
 	parseForm(w, r)
 	d := processData{OrgID: orgOf(r.PostForm, op), ID: r.PathValue("id")}
 	d.Force, _ = strconv.ParseBool(r.PostFormValue("force"))
-	_, err := h.svc.Processes.Delete(r.Context(), identification.DeleteProcessRequest{Token: op.token, OrgID: d.OrgID, ID: d.ID, Force: d.Force})
+	_, err := h.svc.Processes.Delete(r.Context(), otpprocess.DeleteRequest{Token: op.token, OrgID: d.OrgID, ID: d.ID, Force: d.Force})
 	if err != nil {
 		h.showProcess(w, r, op, d, err)
 		return

@@ -7,11 +7,10 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/authmethod"
-	"github.com/verifykit/verifykit/ports"
 )
 
-// wireAuthenticationMethod is an authentication method as the PIS routes answer it; the
-// phone is masked.
+// wireAuthenticationMethod is an authentication method as the PIS routes answer it, with
+// the phone as the domain answers it: masked.
 type wireAuthenticationMethod struct {
 	ID          string     `json:"id"`
 	PersonID    string     `json:"person_id"`
@@ -59,11 +58,8 @@ type wireOutcome struct {
 
 func toWireAuthenticationMethod(m authmethod.AuthMethod) wireAuthenticationMethod {
 	out := wireAuthenticationMethod{
-		ID: m.ID, PersonID: m.PersonID, Type: string(m.Type), Alias: m.Alias, Value: m.Value,
+		ID: m.ID, PersonID: m.PersonID, Type: string(m.Type), Alias: m.Alias, PhoneNumber: m.Phone, Value: m.Value,
 		StartedAt: m.StartedAt, IsActive: m.IsActive, IsPrimary: m.IsPrimary,
-	}
-	if m.Phone != "" {
-		out.PhoneNumber = ports.MaskPhone(m.Phone)
 	}
 	if !m.EndedAt.IsZero() {
 		ended := m.EndedAt

@@ -14,7 +14,7 @@ import (
 
 	"github.com/verifykit/verifykit/adapters/httpapi"
 	"github.com/verifykit/verifykit/adapters/memory"
-	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
@@ -43,16 +43,16 @@ func newBenchKit(b *testing.B) *benchKit {
 		Store: memory.NewPersonRequestStore(), OTP: codes, Tokens: k.tokens, Uploads: memory.NewUploadSigner(), Clock: k.clock,
 	}, personrequest.DefaultConfig())
 	require.NoError(b, err)
-	processes, err := identification.NewProcessService(identification.ProcessDeps{
+	processes, err := otpprocess.NewService(otpprocess.Deps{
 		Store: memory.NewProcessStore(), OTP: codes, Tokens: k.tokens, Clock: k.clock,
-	}, identification.DefaultProcessConfig())
+	}, otpprocess.DefaultConfig())
 	require.NoError(b, err)
 	k.h, err = httpapi.New(httpapi.Services{PersonRequests: requests, Processes: processes}, httpapi.Options{})
 	require.NoError(b, err)
 	forever := t0.Add(100 * 365 * 24 * time.Hour)
 	k.tokens.Add("writer", ports.Claims{Scopes: []string{personrequest.ScopeWrite}, ExpiresAt: forever})
-	k.tokens.Add("admin", ports.Claims{OrgID: "org-a", Scopes: []string{identification.DefaultProcessScope}, ExpiresAt: forever})
-	k.tokens.Add("actor", ports.Claims{OrgID: "org-a", Scopes: []string{identification.DefaultProcessActorScope}, ExpiresAt: forever})
+	k.tokens.Add("admin", ports.Claims{OrgID: "org-a", Scopes: []string{otpprocess.DefaultAdminScope}, ExpiresAt: forever})
+	k.tokens.Add("actor", ports.Claims{OrgID: "org-a", Scopes: []string{otpprocess.DefaultActorScope}, ExpiresAt: forever})
 	return k
 }
 

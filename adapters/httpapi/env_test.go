@@ -18,6 +18,7 @@ import (
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/internal/openapicheck"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/personrequest"
@@ -58,10 +59,10 @@ func newLoggedHandler(t testing.TB, logger *slog.Logger) *fullEnv {
 	codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: e.sms, Limiter: memory.NewRateLimiter(), Clock: e.clock, Logger: logger}, ocfg)
 	require.NoError(t, err)
 	e.otp = codes
-	processes, err := identification.NewProcessService(identification.ProcessDeps{
+	processes, err := otpprocess.NewService(otpprocess.Deps{
 		Store: memory.NewProcessStore(), OTP: codes, Tokens: e.tokens, Clock: e.clock,
 		Email: memory.NewEmailOutbox(), WhatsApp: memory.NewWhatsAppOutbox(), Logger: logger,
-	}, identification.DefaultProcessConfig())
+	}, otpprocess.DefaultConfig())
 	require.NoError(t, err)
 	profiles, err := identification.NewProfileService(identification.ProfileDeps{
 		Profiles: e.profiles, ResetRequests: e.profiles.ResetRequests(),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -129,9 +130,9 @@ func TestHostileValuesStayOutOfLogs(t *testing.T) {
 	e.addPISData(t)
 	e.addProfile(t, "user-7", ports.IdentificationApproved)
 	every := []string{personrequest.ScopeWrite, personrequest.ScopeRead, authmethod.Scope,
-		identification.DefaultProcessScope, identification.DefaultProcessActorScope}
+		otpprocess.DefaultAdminScope, otpprocess.DefaultActorScope}
 	perms := []string{identification.PermissionResetIdentificationInitiator, identification.PermissionIdentificationReviewer,
-		identification.DefaultForceDeletePermission}
+		otpprocess.DefaultForceDeletePermission}
 	e.token(hostileTokPlatform, ports.Claims{Subject: "teen", PersonID: "teen", Scopes: every, Permissions: perms})
 	e.token(hostileTokOrg, ports.Claims{Subject: "op-h", OrgID: "org-h", Scopes: every, Permissions: perms})
 	e.token(hostileTokUser, ports.Claims{Subject: "user-7", Scopes: every})

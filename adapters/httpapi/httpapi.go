@@ -18,6 +18,7 @@ import (
 
 	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/personrequest"
 )
 
@@ -40,7 +41,7 @@ type Services struct {
 	Profiles *identification.ProfileService
 	// Processes serves the OTP identification routes under
 	// /v1/orgs/{org_id}/identifications/otp.
-	Processes *identification.ProcessService
+	Processes *otpprocess.Service
 	// PersonRequests serves the eHealth person-request routes under /api/person_requests.
 	PersonRequests *personrequest.Service
 	// AuthMethods serves the eHealth patient-portal routes under

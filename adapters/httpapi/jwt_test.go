@@ -21,6 +21,7 @@ import (
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
@@ -40,10 +41,10 @@ func servicesWith(t *testing.T, tokens ports.TokenVerifier, clock ports.Clock) h
 	ocfg.Delivery.BaseDelay, ocfg.Delivery.MaxDelay = time.Millisecond, time.Millisecond
 	codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: memory.NewSMSOutbox(), Limiter: memory.NewRateLimiter(), Clock: clock}, ocfg)
 	require.NoError(t, err)
-	processes, err := identification.NewProcessService(identification.ProcessDeps{
+	processes, err := otpprocess.NewService(otpprocess.Deps{
 		Store: memory.NewProcessStore(), OTP: codes, Tokens: tokens, Clock: clock,
 		Email: memory.NewEmailOutbox(), WhatsApp: memory.NewWhatsAppOutbox(),
-	}, identification.DefaultProcessConfig())
+	}, otpprocess.DefaultConfig())
 	require.NoError(t, err)
 	profileStore := memory.NewProfileStore()
 	profiles, err := identification.NewProfileService(identification.ProfileDeps{
@@ -103,11 +104,11 @@ func (k *jwtIssuerKit) token(t *testing.T) string {
 		IssuedAt(t0).Expiration(t0.Add(time.Hour)).
 		Claim("scope", strings.Join([]string{
 			personrequest.ScopeRead, personrequest.ScopeWrite, authmethod.Scope, authmethod.ReadScope,
-			identification.DefaultProcessScope, identification.DefaultProcessActorScope,
+			otpprocess.DefaultAdminScope, otpprocess.DefaultActorScope,
 		}, " ")).
 		Claim("person_id", "olena").Claim("org_id", "org-1").
 		Claim("realm_access", map[string]any{"roles": []string{
-			identification.PermissionResetIdentificationInitiator, identification.DefaultForceDeletePermission,
+			identification.PermissionResetIdentificationInitiator, otpprocess.DefaultForceDeletePermission,
 		}}).
 		Build()
 	require.NoError(t, err)

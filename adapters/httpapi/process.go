@@ -8,33 +8,33 @@ import (
 	"strings"
 
 	"github.com/verifykit/verifykit"
-	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 )
 
 // processRoutes registers the OTP identification routes (RULES.md §D): the organisation's
 // admin routes, and the actor's metadata and validate routes. Every route is scoped by
 // {org_id}: another organisation's process answers 404.
-func (h *Handler) processRoutes(s *identification.ProcessService) {
+func (h *Handler) processRoutes(s *otpprocess.Service) {
 	const base = "/v1/orgs/{org_id}/identifications/otp"
-	one := func(r *http.Request) identification.ProcessRequest {
-		return identification.ProcessRequest{Token: bearer(r), OrgID: r.PathValue("org_id"), ID: r.PathValue("id")}
+	one := func(r *http.Request) otpprocess.Request {
+		return otpprocess.Request{Token: bearer(r), OrgID: r.PathValue("org_id"), ID: r.PathValue("id")}
 	}
 	h.handle("POST", base, func(w http.ResponseWriter, r *http.Request) error {
 		var b createProcessBody
 		if err := h.decodeJSON(r, &b, false); err != nil {
 			return asBadRequest(err)
 		}
-		res, err := s.Create(r.Context(), identification.CreateProcessRequest{
+		res, err := s.Create(r.Context(), otpprocess.CreateRequest{
 			Token: bearer(r), OrgID: r.PathValue("org_id"), Actor: b.Actor.domain(), ExpiresIn: b.ExpiresIn,
-			TwoFactorType: b.TwoFactorType, Channel: identification.Channel{Type: b.Channel.Type, External: b.Channel.External},
+			TwoFactorType: b.TwoFactorType, Channel: otpprocess.Channel{Type: b.Channel.Type, External: b.Channel.External},
 		})
-		return answer(w, http.StatusCreated, toWireProcess(res.Process, res.Code), err)
+		return answer(w, http.StatusCreated, toWireProcess(res.Process, res.Code), asBadRequest(err))
 	})
 	h.handle("GET", base, func(w http.ResponseWriter, r *http.Request) error {
-		req := identification.ListProcessesRequest{Token: bearer(r), OrgID: r.PathValue("org_id")}
+		req := otpprocess.ListRequest{Token: bearer(r), OrgID: r.PathValue("org_id")}
 		q := r.URL.Query()
 		for _, st := range q["status"] {
-			req.States = append(req.States, identification.ProcessState(st))
+			req.States = append(req.States, otpprocess.State(st))
 		}
 		var v verifykit.Validation
 		req.Offset = queryInt(&v, q.Get("offset"), "offset")
@@ -44,7 +44,7 @@ func (h *Handler) processRoutes(s *identification.ProcessService) {
 		}
 		res, err := s.List(r.Context(), req)
 		if err != nil {
-			return asQueryParameters(err, map[string]string{"$.offset": "offset", "$.limit": "limit"}, "$.states[", "status")
+			return asBadRequest(asQueryParameters(err, map[string]string{"$.offset": "offset", "$.limit": "limit"}, "$.states[", "status"))
 		}
 		return answer(w, http.StatusOK, toWireProcessList(res), nil)
 	})
@@ -75,8 +75,8 @@ func (h *Handler) processRoutes(s *identification.ProcessService) {
 			return asBadRequest(err)
 		}
 		req := one(r)
-		_, err := s.Cancel(r.Context(), identification.CancelProcessRequest{Token: req.Token, OrgID: req.OrgID, ID: req.ID, Reason: b.Reason})
-		return noContent(w, err)
+		_, err := s.Cancel(r.Context(), otpprocess.CancelRequest{Token: req.Token, OrgID: req.OrgID, ID: req.ID, Reason: b.Reason})
+		return noContent(w, asBadRequest(err))
 	})
 	h.handle("DELETE", base+"/{id}", func(w http.ResponseWriter, r *http.Request) error {
 		force := false
@@ -90,7 +90,7 @@ func (h *Handler) processRoutes(s *identification.ProcessService) {
 			})
 		}
 		req := one(r)
-		_, err := s.Delete(r.Context(), identification.DeleteProcessRequest{Token: req.Token, OrgID: req.OrgID, ID: req.ID, Force: force})
+		_, err := s.Delete(r.Context(), otpprocess.DeleteRequest{Token: req.Token, OrgID: req.OrgID, ID: req.ID, Force: force})
 		return noContent(w, err)
 	})
 	h.handle("GET", base+"/{id}", func(w http.ResponseWriter, r *http.Request) error {
@@ -106,13 +106,20 @@ func (h *Handler) processRoutes(s *identification.ProcessService) {
 			return asBadRequest(err)
 		}
 		req := one(r)
-		_, err := s.Validate(r.Context(), identification.ValidateProcessRequest{Token: req.Token, OrgID: req.OrgID, ID: req.ID, Code: b.Code, TwoFactor: b.TwoFactor})
-		return noContent(w, err)
+		_, err := s.Validate(r.Context(), otpprocess.ValidateRequest{Token: req.Token, OrgID: req.OrgID, ID: req.ID, Code: b.Code, TwoFactor: b.TwoFactor})
+		if judgesCode(err) {
+			return err
+		}
+		return noContent(w, asBadRequest(err))
 	})
 }
 
-// asBadRequest answers malformed input of the OTP identification API with 400, as its
-// specification does, rather than 422; every other error passes unchanged.
+// asBadRequest answers malformed input of the OTP identification API with 400
+// (bad_request), as its specification does (RULES.md §D), rather than the 422 of invalid
+// input elsewhere: the domain answers KindInvalidInput, and this is the one place that
+// decides the status. The routes apply it to what they decode and to the answers of
+// create, list, cancel and validate; on validate, the answers about the code the actor
+// typed stay 422 (see judgesCode). Every other error passes unchanged.
 func asBadRequest(err error) error {
 	var ve *verifykit.Error
 	if !errors.As(err, &ve) || ve.Kind != verifykit.KindInvalidInput {
@@ -121,6 +128,17 @@ func asBadRequest(err error) error {
 	e := *ve
 	e.Kind = verifykit.KindBadRequest
 	return &e
+}
+
+// judgesCode reports whether err is the answer to the code of a validation, which stays
+// 422 like the answer to a code in every flow (RULES.md §F): a missing or malformed code
+// (the entry "$.code"), or a code or second factor that failed its verification (the rule
+// "verification": wrong, expired, used, blocked).
+func judgesCode(err error) bool {
+	var ve *verifykit.Error
+	return errors.As(err, &ve) && ve.Kind == verifykit.KindInvalidInput && slices.ContainsFunc(ve.Invalid, func(in verifykit.InvalidEntry) bool {
+		return in.Entry == "$.code" || in.Rule == "verification"
+	})
 }
 
 // noContent answers 204, or returns err.

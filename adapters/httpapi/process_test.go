@@ -2,12 +2,13 @@ package httpapi_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -21,10 +22,10 @@ func processActor(phone string) string {
 }
 
 func (e *fullEnv) processTokens() (admin, actor, boss, other string) {
-	adminScopes := []string{identification.DefaultProcessScope}
+	adminScopes := []string{otpprocess.DefaultAdminScope}
 	admin = e.token("admin-a", ports.Claims{Subject: "op", OrgID: "org-a", Scopes: adminScopes})
-	actor = e.token("actor-a", ports.Claims{Subject: "actor", OrgID: "org-a", Scopes: []string{identification.DefaultProcessActorScope}})
-	boss = e.token("boss-a", ports.Claims{Subject: "boss", OrgID: "org-a", Scopes: adminScopes, Permissions: []string{identification.DefaultForceDeletePermission}})
+	actor = e.token("actor-a", ports.Claims{Subject: "actor", OrgID: "org-a", Scopes: []string{otpprocess.DefaultActorScope}})
+	boss = e.token("boss-a", ports.Claims{Subject: "boss", OrgID: "org-a", Scopes: adminScopes, Permissions: []string{otpprocess.DefaultForceDeletePermission}})
 	other = e.token("admin-b", ports.Claims{Subject: "op-b", OrgID: "org-b", Scopes: adminScopes})
 	return
 }
@@ -46,7 +47,7 @@ func TestProcessJourney(t *testing.T) {
 
 	call(t, h, "GET", "/v1/orgs/org-b/identifications/otp/"+id+"/details", other, "", 404)
 	wrong := call(t, h, "PUT", otpBase+"/"+id+"/validate", actor, `{"code":"`+code+`","two_factor":"nope"}`, 422)
-	require.Equal(t, identification.MsgInvalidTwoFactor, errorOf(t, wrong)["message"])
+	require.Equal(t, otpprocess.MsgInvalidTwoFactor, errorOf(t, wrong)["message"])
 	call(t, h, "PUT", otpBase+"/"+id+"/validate", actor, `{"code":"`+code+`","two_factor":" x1234567l "}`, 204)
 	details := call(t, h, "GET", otpBase+"/"+id+"/details", admin, "", 200)
 	require.Equal(t, "VALIDATED", details["status"])
@@ -90,4 +91,44 @@ func TestProcessAdminRoutes(t *testing.T) {
 	require.NotEqual(t, "", resent["id"])
 	call(t, h, "DELETE", otpBase+"/"+second, admin, "", 204)
 	call(t, h, "POST", otpBase, "", processActor("600000003"), 401)
+}
+
+// TestProcessValidateStatuses: the process API answers a malformed validation 400
+// (bad_request), and its answers about the code the actor typed 422 (validation_failed),
+// the status httpapi alone decides from the domain's KindInvalidInput.
+func TestProcessValidateStatuses(t *testing.T) {
+	e := newFullHandler(t)
+	h := e.handler
+	admin, actor, _, _ := e.processTokens()
+	id := call(t, h, "POST", otpBase, admin, processActor("600111444"), 201)["id"].(string)
+	code := e.lastCode(t, "+34600111444")
+	cases := []struct {
+		name, body string
+		status     int
+		typ, entry string
+	}{
+		{"no second factor", `{"code":"` + code + `"}`, 400, "bad_request", "$.two_factor"},
+		{"a second factor too long", `{"code":"` + code + `","two_factor":"` + strings.Repeat("x", 2049) + `"}`, 400, "bad_request", "$.two_factor"},
+		{"a property the route does not know", `{"code":"` + code + `","colour":"red"}`, 400, "bad_request", "$.colour"},
+		{"no code", `{"two_factor":"X1234567L"}`, 422, "validation_failed", "$.code"},
+		{"a code with letters", `{"code":"12a456","two_factor":"X1234567L"}`, 422, "validation_failed", "$.code"},
+		{"a wrong code", `{"code":"` + wrongCode(code) + `","two_factor":"X1234567L"}`, 422, "validation_failed", "$.code"},
+		{"a wrong second factor", `{"code":"` + code + `","two_factor":"nope"}`, 422, "validation_failed", "$.two_factor"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := errorOf(t, call(t, h, "PUT", otpBase+"/"+id+"/validate", actor, tc.body, tc.status))
+			require.Equal(t, tc.typ, bad["type"])
+			require.Equal(t, tc.entry, bad["invalid"].([]any)[0].(map[string]any)["entry"])
+		})
+	}
+	call(t, h, "PUT", otpBase+"/"+id+"/validate", actor, `{"code":"`+code+`","two_factor":"X1234567L"}`, 204)
+}
+
+// wrongCode is a code of the same length as code that is not code.
+func wrongCode(code string) string {
+	if code[0] == '9' {
+		return "0" + code[1:]
+	}
+	return string(code[0]+1) + code[1:]
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
@@ -30,7 +31,7 @@ type journeyKit struct {
 	outbox   *memory.Outbox
 	codes    *otp.Service
 	requests *personrequest.Service
-	procs    *identification.ProcessService
+	procs    *otpprocess.Service
 	methods  *authmethod.Service
 	profiles *identification.ProfileService
 	persons  *memory.PersonStore
@@ -55,8 +56,8 @@ func newJourneyKit(t *testing.T) *journeyKit {
 	exp := k.clock.Now().Add(365 * 24 * time.Hour)
 	k.tokens.Add(tokRegistrar, ports.Claims{Subject: "registrar", Scopes: []string{personrequest.ScopeWrite, personrequest.ScopeRead}, ExpiresAt: exp})
 	k.tokens.Add(tokOrg, ports.Claims{Subject: "org-admin", OrgID: "org-a", ExpiresAt: exp,
-		Scopes:      []string{identification.DefaultProcessScope, identification.DefaultProcessActorScope},
-		Permissions: []string{identification.DefaultForceDeletePermission}})
+		Scopes:      []string{otpprocess.DefaultAdminScope, otpprocess.DefaultActorScope},
+		Permissions: []string{otpprocess.DefaultForceDeletePermission}})
 	k.tokens.Add(tokOlena, ports.Claims{PersonID: "olena", Subject: "olena", Scopes: []string{authmethod.Scope}, ExpiresAt: exp})
 	k.tokens.Add(tokUser, ports.Claims{Subject: "user-7", ExpiresAt: exp})
 	k.tokens.Add(tokOperator, ports.Claims{Subject: "operator-1", ExpiresAt: exp,
@@ -77,8 +78,8 @@ func newJourneyKit(t *testing.T) *journeyKit {
 	k.requests, err = personrequest.NewService(personrequest.Deps{Store: prStore, OTP: k.codes, Tokens: k.tokens,
 		Uploads: memory.NewUploadSigner(), Clock: k.clock}, personrequest.DefaultConfig())
 	require.NoError(t, err)
-	k.procs, err = identification.NewProcessService(identification.ProcessDeps{Store: procStore, OTP: k.codes, Tokens: k.tokens,
-		Clock: k.clock, Events: k.outbox}, identification.DefaultProcessConfig())
+	k.procs, err = otpprocess.NewService(otpprocess.Deps{Store: procStore, OTP: k.codes, Tokens: k.tokens,
+		Clock: k.clock, Events: k.outbox}, otpprocess.DefaultConfig())
 	require.NoError(t, err)
 	k.methods, err = authmethod.NewService(authmethod.Deps{Persons: k.persons, Methods: k.ms, Confidants: memory.NewConfidantStore(),
 		Tokens: k.tokens, Clock: k.clock, Events: k.outbox}, authmethod.DefaultConfig())
@@ -165,28 +166,28 @@ func (k *journeyKit) runJourneys(t *testing.T) (codes []string) {
 	require.NoError(t, err)
 
 	// OTP identification processes.
-	create := identification.CreateProcessRequest{Token: tokOrg, OrgID: "org-a", ExpiresIn: "PT1H",
-		Actor: identification.Actor{Name: "Ana", MSISDN: identification.MSISDN{CountryCode: "34", PhoneNumber: "600111222"},
-			IdentityDocument: identification.IdentityDocument{DocumentType: "DNI", DocumentNumber: actorDocNo}},
-		TwoFactorType: identification.TwoFactorDocumentNumber, Channel: identification.Channel{Type: identification.ChannelSMS}}
+	create := otpprocess.CreateRequest{Token: tokOrg, OrgID: "org-a", ExpiresIn: "PT1H",
+		Actor: otpprocess.Actor{Name: "Ana", MSISDN: ports.ProcessPhone{CountryCode: "34", PhoneNumber: "600111222"},
+			IdentityDocument: otpprocess.IdentityDocument{DocumentType: "DNI", DocumentNumber: actorDocNo}},
+		TwoFactorType: otpprocess.TwoFactorDocumentNumber, Channel: otpprocess.Channel{Type: otpprocess.ChannelSMS}}
 	p, err := k.procs.Create(ctx, create)
 	require.NoError(t, err)
 	k.clock.Advance(time.Minute)
-	_, err = k.procs.Resend(ctx, identification.ProcessRequest{Token: tokOrg, OrgID: "org-a", ID: p.Process.ID})
+	_, err = k.procs.Resend(ctx, otpprocess.Request{Token: tokOrg, OrgID: "org-a", ID: p.Process.ID})
 	require.NoError(t, err)
 	code = k.lastCode(t)
 	codes = append(codes, code)
-	_, err = k.procs.Validate(ctx, identification.ValidateProcessRequest{Token: tokOrg, OrgID: "org-a", ID: p.Process.ID, Code: code, TwoFactor: "WRONG"})
+	_, err = k.procs.Validate(ctx, otpprocess.ValidateRequest{Token: tokOrg, OrgID: "org-a", ID: p.Process.ID, Code: code, TwoFactor: "WRONG"})
 	require.Error(t, err)
-	_, err = k.procs.Validate(ctx, identification.ValidateProcessRequest{Token: tokOrg, OrgID: "org-a", ID: p.Process.ID, Code: code, TwoFactor: actorDocNo})
+	_, err = k.procs.Validate(ctx, otpprocess.ValidateRequest{Token: tokOrg, OrgID: "org-a", ID: p.Process.ID, Code: code, TwoFactor: actorDocNo})
 	require.NoError(t, err)
-	_, err = k.procs.Delete(ctx, identification.DeleteProcessRequest{Token: tokOrg, OrgID: "org-a", ID: p.Process.ID, Force: true})
+	_, err = k.procs.Delete(ctx, otpprocess.DeleteRequest{Token: tokOrg, OrgID: "org-a", ID: p.Process.ID, Force: true})
 	require.NoError(t, err)
 	k.clock.Advance(time.Minute)
 	p2, err := k.procs.Create(ctx, create)
 	require.NoError(t, err)
 	codes = append(codes, k.lastCode(t))
-	_, err = k.procs.Cancel(ctx, identification.CancelProcessRequest{Token: tokOrg, OrgID: "org-a", ID: p2.Process.ID, Reason: "Ana called: +34600111222"})
+	_, err = k.procs.Cancel(ctx, otpprocess.CancelRequest{Token: tokOrg, OrgID: "org-a", ID: p2.Process.ID, Reason: "Ana called: +34600111222"})
 	require.NoError(t, err)
 
 	// Authentication methods.
@@ -252,8 +253,8 @@ func TestJourneyEventsHoldNoSecrets(t *testing.T) {
 		otp.EventCodeIssued, otp.EventCodeVerified, otp.EventCodeFailed,
 		personrequest.EventCreated, personrequest.EventCodeResent, personrequest.EventApproved, personrequest.EventSigned,
 		personrequest.EventCancelled, personrequest.EventExpired,
-		identification.EventProcessCreated, identification.EventProcessCodeResent, identification.EventProcessValidationFailed,
-		identification.EventProcessValidated, identification.EventProcessDeleted, identification.EventProcessCancelled,
+		otpprocess.EventCreated, otpprocess.EventCodeResent, otpprocess.EventValidationFailed,
+		otpprocess.EventValidated, otpprocess.EventDeleted, otpprocess.EventCancelled,
 		authmethod.EventDeactivated, authmethod.EventDeactivationRefused,
 		identification.EventResetRequestCreated, identification.EventResetRequestDeclined, identification.EventIdentificationReset,
 		identification.EventIdentificationSubmitted,

@@ -22,6 +22,7 @@ import (
 	vkotel "github.com/verifykit/verifykit/adapters/otel"
 	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
@@ -350,20 +351,20 @@ func processJourney(t *testing.T, k *kit) {
 	clock := memory.NewClock(t0)
 	email := memory.NewEmailOutbox()
 	tokens := memory.NewTokens()
-	tokens.Add("acme-admin-secret", ports.Claims{OrgID: "acme", Scopes: []string{identification.DefaultProcessScope}, ExpiresAt: t0.Add(time.Hour)})
-	tokens.Add("acme-actor-secret", ports.Claims{OrgID: "acme", Scopes: []string{identification.DefaultProcessActorScope}, ExpiresAt: t0.Add(time.Hour)})
-	svc, err := identification.NewProcessService(identification.ProcessDeps{
+	tokens.Add("acme-admin-secret", ports.Claims{OrgID: "acme", Scopes: []string{otpprocess.DefaultAdminScope}, ExpiresAt: t0.Add(time.Hour)})
+	tokens.Add("acme-actor-secret", ports.Claims{OrgID: "acme", Scopes: []string{otpprocess.DefaultActorScope}, ExpiresAt: t0.Add(time.Hour)})
+	svc, err := otpprocess.NewService(otpprocess.Deps{
 		Store: memory.NewProcessStore(), OTP: k.codes(t, clock, memory.NewSMSOutbox()), Tokens: tokens, Email: email, Clock: clock, Observer: k.obs,
-	}, identification.DefaultProcessConfig())
+	}, otpprocess.DefaultConfig())
 	require.NoError(t, err)
-	jane := identification.Actor{
+	jane := otpprocess.Actor{
 		Name: "Jane", LastName: "Doe", Email: "jane.doe@example.com", Language: "en",
-		IdentityDocument: identification.IdentityDocument{DocumentType: "PASSPORT", DocumentNumber: "XK 123 456", Country: "GB"},
+		IdentityDocument: otpprocess.IdentityDocument{DocumentType: "PASSPORT", DocumentNumber: "XK 123 456", Country: "GB"},
 	}
-	created, err := svc.Create(ctx, identification.CreateProcessRequest{
+	created, err := svc.Create(ctx, otpprocess.CreateRequest{
 		Token: "acme-admin-secret", OrgID: "acme", Actor: jane, ExpiresIn: "P7D",
-		TwoFactorType: identification.TwoFactorDocumentNumber,
-		Channel:       identification.Channel{Type: identification.ChannelEmail},
+		TwoFactorType: otpprocess.TwoFactorDocumentNumber,
+		Channel:       otpprocess.Channel{Type: otpprocess.ChannelEmail},
 	})
 	require.NoError(t, err)
 	msg, ok := email.Last(jane.Email)
@@ -371,13 +372,13 @@ func processJourney(t *testing.T, k *kit) {
 	code := digits.FindString(msg.Body)
 	k.secret("acme-admin-secret", "acme-actor-secret", "Jane", "Doe", "jane.doe@example.com", "XK 123 456", "XK123456", code)
 	id := created.Process.ID
-	_, err = svc.Validate(ctx, identification.ValidateProcessRequest{Token: "acme-actor-secret", OrgID: "acme", ID: id, Code: code, TwoFactor: "ZZ 999 999"})
-	require.ErrorIs(t, err, identification.ErrSecondFactorMismatch)
-	_, err = svc.Validate(ctx, identification.ValidateProcessRequest{Token: "acme-actor-secret", OrgID: "acme", ID: id, Code: code, TwoFactor: "xk123456"})
+	_, err = svc.Validate(ctx, otpprocess.ValidateRequest{Token: "acme-actor-secret", OrgID: "acme", ID: id, Code: code, TwoFactor: "ZZ 999 999"})
+	require.ErrorIs(t, err, otpprocess.ErrSecondFactorMismatch)
+	_, err = svc.Validate(ctx, otpprocess.ValidateRequest{Token: "acme-actor-secret", OrgID: "acme", ID: id, Code: code, TwoFactor: "xk123456"})
 	require.NoError(t, err)
-	_, err = svc.Get(ctx, identification.ProcessRequest{Token: "acme-admin-secret", OrgID: "acme", ID: id})
+	_, err = svc.Get(ctx, otpprocess.Request{Token: "acme-admin-secret", OrgID: "acme", ID: id})
 	require.NoError(t, err)
-	_, err = svc.List(ctx, identification.ListProcessesRequest{Token: "acme-admin-secret", OrgID: "acme"})
+	_, err = svc.List(ctx, otpprocess.ListRequest{Token: "acme-admin-secret", OrgID: "acme"})
 	require.NoError(t, err)
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/verifykit/verifykit/adapters/postgres/pgtest"
 	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
@@ -54,7 +55,7 @@ const (
 type host struct {
 	db       *postgres.DB
 	requests *personrequest.Service
-	procs    *identification.ProcessService
+	procs    *otpprocess.Service
 	methods  *authmethod.Service
 	codes    *otp.Service
 }
@@ -73,8 +74,8 @@ func newShared() shared {
 	s.tokens.Add(prToken, ports.Claims{Subject: "operator", Scopes: []string{personrequest.ScopeWrite, personrequest.ScopeRead}, ExpiresAt: exp})
 	s.tokens.Add(procToken, ports.Claims{
 		Subject: "org-admin", OrgID: faultOrg, ExpiresAt: exp,
-		Scopes:      []string{identification.DefaultProcessScope, identification.DefaultProcessActorScope},
-		Permissions: []string{identification.DefaultForceDeletePermission},
+		Scopes:      []string{otpprocess.DefaultAdminScope, otpprocess.DefaultActorScope},
+		Permissions: []string{otpprocess.DefaultForceDeletePermission},
 	})
 	s.tokens.Add(pisToken, ports.Claims{Subject: "olga", PersonID: "olga", Scopes: []string{authmethod.Scope}, ExpiresAt: exp})
 	return s
@@ -95,9 +96,9 @@ func newHost(t testing.TB, db *postgres.DB, sh shared) *host {
 		Store: db.PersonRequestStore(), OTP: codes, Tokens: sh.tokens, Uploads: sh.signer, Clock: sh.clock,
 	}, personrequest.DefaultConfig())
 	require.NoError(t, err)
-	h.procs, err = identification.NewProcessService(identification.ProcessDeps{
+	h.procs, err = otpprocess.NewService(otpprocess.Deps{
 		Store: db.ProcessStore(), OTP: codes, Tokens: sh.tokens, Clock: sh.clock,
-	}, identification.DefaultProcessConfig())
+	}, otpprocess.DefaultConfig())
 	require.NoError(t, err)
 	h.methods, err = authmethod.NewService(authmethod.Deps{
 		Persons: db.PersonStore(), Methods: db.AuthMethodStore(), Confidants: db.ConfidantStore(), Tokens: sh.tokens, Clock: sh.clock,
@@ -107,15 +108,15 @@ func newHost(t testing.TB, db *postgres.DB, sh shared) *host {
 }
 
 // createProcess opens an SMS process with the document number as second factor.
-func (h *host) createProcess(ctx context.Context) (identification.Process, error) {
-	res, err := h.procs.Create(ctx, identification.CreateProcessRequest{
+func (h *host) createProcess(ctx context.Context) (otpprocess.Process, error) {
+	res, err := h.procs.Create(ctx, otpprocess.CreateRequest{
 		Token: procToken, OrgID: faultOrg, ExpiresIn: "PT720H",
-		Actor: identification.Actor{
-			Name: "Ana", MSISDN: identification.MSISDN{CountryCode: "34", PhoneNumber: "600111222"},
-			IdentityDocument: identification.IdentityDocument{DocumentType: "DNI", DocumentNumber: actorDoc},
+		Actor: otpprocess.Actor{
+			Name: "Ana", MSISDN: ports.ProcessPhone{CountryCode: "34", PhoneNumber: "600111222"},
+			IdentityDocument: otpprocess.IdentityDocument{DocumentType: "DNI", DocumentNumber: actorDoc},
 		},
-		TwoFactorType: identification.TwoFactorDocumentNumber,
-		Channel:       identification.Channel{Type: identification.ChannelSMS},
+		TwoFactorType: otpprocess.TwoFactorDocumentNumber,
+		Channel:       otpprocess.Channel{Type: otpprocess.ChannelSMS},
 	})
 	return res.Process, err
 }
@@ -297,7 +298,7 @@ func TestFlowsLeaveNoPartialStateWhenConnectionsDie(t *testing.T) {
 		require.NoError(t, err, "request %s can be approved", id)
 	}
 	for _, id := range procs.list() {
-		res, err := h.procs.Resend(ctx, identification.ProcessRequest{Token: procToken, OrgID: faultOrg, ID: id})
+		res, err := h.procs.Resend(ctx, otpprocess.Request{Token: procToken, OrgID: faultOrg, ID: id})
 		if err != nil {
 			require.True(t, errors.Is(err, verifykit.ErrConflict) || errors.Is(err, verifykit.ErrNotFound), "process %s: %v", id, err)
 			continue
@@ -306,7 +307,7 @@ func TestFlowsLeaveNoPartialStateWhenConnectionsDie(t *testing.T) {
 		require.NoError(t, err)
 		code, _, ok := sentCode(sh.sms, p.Verification.Code.ID)
 		require.True(t, ok)
-		_, err = h.procs.Validate(ctx, identification.ValidateProcessRequest{Token: procToken, OrgID: faultOrg, ID: id, Code: code, TwoFactor: actorDoc})
+		_, err = h.procs.Validate(ctx, otpprocess.ValidateRequest{Token: procToken, OrgID: faultOrg, ID: id, Code: code, TwoFactor: actorDoc})
 		require.NoError(t, err, "process %s can be validated", id)
 	}
 	p, err := h.createProcess(ctx)
@@ -342,7 +343,7 @@ func faultStep(ctx context.Context, h *host, base *postgres.DB, sh shared, rnd *
 		}
 		return err
 	case 6: // resend a process's code
-		_, err := h.procs.Resend(ctx, identification.ProcessRequest{Token: procToken, OrgID: faultOrg, ID: procs.pick(rnd)})
+		_, err := h.procs.Resend(ctx, otpprocess.Request{Token: procToken, OrgID: faultOrg, ID: procs.pick(rnd)})
 		return err
 	case 7, 8: // validate a process: right code and factor, or a wrong factor
 		id := procs.pick(rnd)
@@ -361,7 +362,7 @@ func faultStep(ctx context.Context, h *host, base *postgres.DB, sh shared, rnd *
 		if op == 8 {
 			factor = "WRONG"
 		}
-		_, err = h.procs.Validate(ctx, identification.ValidateProcessRequest{Token: procToken, OrgID: faultOrg, ID: id, Code: code, TwoFactor: factor})
+		_, err = h.procs.Validate(ctx, otpprocess.ValidateRequest{Token: procToken, OrgID: faultOrg, ID: id, Code: code, TwoFactor: factor})
 		return err
 	case 9: // a new process
 		p, err := h.createProcess(ctx)
@@ -374,9 +375,9 @@ func faultStep(ctx context.Context, h *host, base *postgres.DB, sh shared, rnd *
 		var err error
 		switch rnd.IntN(4) {
 		case 0:
-			_, err = h.procs.Cancel(ctx, identification.CancelProcessRequest{Token: procToken, OrgID: faultOrg, ID: id, Reason: "duplicate"})
+			_, err = h.procs.Cancel(ctx, otpprocess.CancelRequest{Token: procToken, OrgID: faultOrg, ID: id, Reason: "duplicate"})
 		case 1:
-			_, err = h.procs.Delete(ctx, identification.DeleteProcessRequest{Token: procToken, OrgID: faultOrg, ID: id, Force: true})
+			_, err = h.procs.Delete(ctx, otpprocess.DeleteRequest{Token: procToken, OrgID: faultOrg, ID: id, Force: true})
 		}
 		return err
 	default: // deactivate one of Olga's methods
@@ -455,14 +456,14 @@ func requirePersonRequestWhole(t *testing.T, sh shared, r ports.PersonRequest) {
 func requireProcessWhole(t *testing.T, p ports.ProcessRecord) {
 	t.Helper()
 	c := p.Verification.Code
-	switch identification.ProcessState(p.State) {
-	case identification.ProcessValidated:
+	switch p.State {
+	case otpprocess.StateValidated:
 		require.Equal(t, ports.CodeVerified, c.State, "process %s: VALIDATED without its code used", p.ID)
-	case identification.ProcessBlocked:
+	case otpprocess.StateBlocked:
 		require.Equal(t, ports.CodeBlocked, c.State, "process %s: BLOCKED with a code that is not", p.ID)
-	case identification.ProcessCreated:
+	case otpprocess.StateCreated:
 		require.NotContains(t, []ports.CodeState{ports.CodeVerified, ports.CodeBlocked}, c.State, "process %s: CREATED with a used or blocked code", p.ID)
-	case identification.ProcessCancelled:
+	case otpprocess.StateCancelled:
 		require.NotEqual(t, ports.CodeActive, c.State, "process %s: CANCELLED with a live code", p.ID)
 	}
 	require.Equal(t, p.FailedAttempts, len(p.Verification.Failures), "process %s: failed attempts counted on the process and its code alike", p.ID)
@@ -603,18 +604,18 @@ func TestLostAnswerIsRepeatable(t *testing.T) {
 		require.NoError(t, err)
 		code, _, ok := sentCode(sh.sms, rec.Verification.Code.ID)
 		require.True(t, ok)
-		req := identification.ValidateProcessRequest{Token: procToken, OrgID: faultOrg, ID: p.ID, Code: code, TwoFactor: actorDoc}
+		req := otpprocess.ValidateRequest{Token: procToken, OrgID: faultOrg, ID: p.ID, Code: code, TwoFactor: actorDoc}
 		proxy.armed.Store(true)
 		_, err = h.procs.Validate(ctx, req)
 		require.Equal(t, int32(2), proxy.cuts.Load(), "the answer to the COMMIT was cut")
 		require.ErrorIs(t, err, verifykit.ErrUnavailable)
 		rec, err = base.ProcessStore().Get(ctx, faultOrg, p.ID)
 		require.NoError(t, err)
-		require.Equal(t, string(identification.ProcessValidated), rec.State, "the validation was committed")
+		require.Equal(t, otpprocess.StateValidated, rec.State, "the validation was committed")
 
 		m, err := h.procs.Validate(ctx, req)
 		require.NoError(t, err, "repeating the call succeeds")
-		require.Equal(t, identification.ProcessValidated, m.State)
+		require.Equal(t, otpprocess.StateValidated, m.State)
 	})
 }
 
@@ -758,11 +759,11 @@ func TestWriteTransactionsPerFlow(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, counter.count(), "process create: the send-limit record and the process with its code")
 	sh.clock.Advance(time.Minute)
-	_, err = h.procs.Resend(ctx, identification.ProcessRequest{Token: procToken, OrgID: faultOrg, ID: p.ID})
+	_, err = h.procs.Resend(ctx, otpprocess.Request{Token: procToken, OrgID: faultOrg, ID: p.ID})
 	require.NoError(t, err)
 	require.Equal(t, 2, counter.count(), "process resend: the send-limit record and one update")
 	msg, _ = sh.sms.Last(procPhone)
-	_, err = h.procs.Validate(ctx, identification.ValidateProcessRequest{Token: procToken, OrgID: faultOrg, ID: p.ID, Code: codeIn(msg.Body), TwoFactor: actorDoc})
+	_, err = h.procs.Validate(ctx, otpprocess.ValidateRequest{Token: procToken, OrgID: faultOrg, ID: p.ID, Code: codeIn(msg.Body), TwoFactor: actorDoc})
 	require.NoError(t, err)
 	require.Equal(t, 1, counter.count(), "validate: one update")
 }

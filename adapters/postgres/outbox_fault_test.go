@@ -16,7 +16,7 @@ import (
 	"github.com/verifykit/verifykit/adapters/postgres/pgtest"
 	"github.com/verifykit/verifykit/adapters/webhook"
 	"github.com/verifykit/verifykit/authmethod"
-	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
 	"github.com/verifykit/verifykit/ports/porttest"
@@ -37,7 +37,7 @@ func requireOutboxMatchesTheChanges(t *testing.T, base *postgres.DB, requests, p
 	deleted := map[string]int{} // aggregate id -> succeeded deletion events
 	for _, e := range entries {
 		count[e.Event.Type+" "+e.Event.AggregateID]++
-		if e.Event.Type == identification.EventProcessDeleted && e.Event.Outcome == ports.OutcomeSucceeded {
+		if e.Event.Type == otpprocess.EventDeleted && e.Event.Outcome == ports.OutcomeSucceeded {
 			deleted[e.Event.AggregateID]++
 		}
 	}
@@ -57,17 +57,17 @@ func requireOutboxMatchesTheChanges(t *testing.T, base *postgres.DB, requests, p
 		if errors.Is(err, ports.ErrProcessNotFound) {
 			// Deleted: its event was written with the delete, in the same transaction.
 			require.Equal(t, 1, deleted[id], "process %s: one deleted event exactly when deleted", id)
-			require.Equal(t, 1, count[identification.EventProcessCreated+" "+id], "process %s", id)
+			require.Equal(t, 1, count[otpprocess.EventCreated+" "+id], "process %s", id)
 			continue
 		}
 		require.NoError(t, err)
 		require.Zero(t, deleted[id], "process %s: no deleted event while it is stored", id)
-		require.Equal(t, 1, count[identification.EventProcessCreated+" "+id], "process %s", id)
-		require.Equal(t, p.CodesSent-1, count[identification.EventProcessCodeResent+" "+id], "process %s: a code_resent event per stored code", id)
+		require.Equal(t, 1, count[otpprocess.EventCreated+" "+id], "process %s", id)
+		require.Equal(t, p.CodesSent-1, count[otpprocess.EventCodeResent+" "+id], "process %s: a code_resent event per stored code", id)
 		want := map[string]int{}
-		want[p.State]++
-		require.Equal(t, want[string(identification.ProcessValidated)], count[identification.EventProcessValidated+" "+id], "process %s validated", id)
-		require.Equal(t, want[string(identification.ProcessCancelled)], count[identification.EventProcessCancelled+" "+id], "process %s cancelled", id)
+		want[string(p.State)]++
+		require.Equal(t, want[string(otpprocess.StateValidated)], count[otpprocess.EventValidated+" "+id], "process %s validated", id)
+		require.Equal(t, want[string(otpprocess.StateCancelled)], count[otpprocess.EventCancelled+" "+id], "process %s cancelled", id)
 	}
 	ms, err := base.AuthMethodStore().AuthMethods(ctx, "olga")
 	require.NoError(t, err)

@@ -43,21 +43,21 @@ func newProcessStore(db *DB) *ProcessStore {
 			" where id = $1 and org_id = $2",
 		qDelete:    "delete from " + t + " where id = $1",
 		qDeleteNow: "delete from " + t + " where id = $1 and org_id = $2",
-		qExpire: "update " + t + " set state = '" + ports.ProcessStateExpired + "', updated_at = $1, version = version + 1 where id in (select id from " + t +
-			" where state = '" + ports.ProcessStateCreated + "' and expires_at <= $1 order by expires_at limit $2 for update skip locked)" +
+		qExpire: "update " + t + " set state = '" + string(ports.ProcessStateExpired) + "', updated_at = $1, version = version + 1 where id in (select id from " + t +
+			" where state = '" + string(ports.ProcessStateCreated) + "' and expires_at <= $1 order by expires_at limit $2 for update skip locked)" +
 			" returning " + processColumns,
 	}
 }
 
 func processArgs(r *ports.ProcessRecord) []any {
-	return []any{r.ID, r.OrgID, r.State, r.Actor, r.TwoFactorType, r.ChannelType, r.ChannelExternal, r.CreatedAt, r.UpdatedAt,
+	return []any{r.ID, r.OrgID, r.State, r.Actor, r.TwoFactorType, r.Channel.Type, r.Channel.External, r.CreatedAt, r.UpdatedAt,
 		r.ExpiresAt, r.CodeSentAt, r.CodesSent, r.FailedAttempts, r.ValidatedAt, r.TwoFactorEvidence, r.CancelledAt, r.CancelReason,
 		toVerificationJSON(r.Verification), r.Version}
 }
 
 func scanProcess(row pgx.Row, r *ports.ProcessRecord) error {
 	var v verificationJSON
-	err := row.Scan(&r.ID, &r.OrgID, &r.State, &r.Actor, &r.TwoFactorType, &r.ChannelType, &r.ChannelExternal, &r.CreatedAt,
+	err := row.Scan(&r.ID, &r.OrgID, &r.State, &r.Actor, &r.TwoFactorType, &r.Channel.Type, &r.Channel.External, &r.CreatedAt,
 		&r.UpdatedAt, &r.ExpiresAt, &r.CodeSentAt, &r.CodesSent, &r.FailedAttempts, &r.ValidatedAt, &r.TwoFactorEvidence,
 		&r.CancelledAt, &r.CancelReason, &v, &r.Version)
 	r.Verification = v.verification()
@@ -124,8 +124,8 @@ func (s *ProcessStore) List(ctx context.Context, f ports.ProcessFilter) (ports.P
 	where := "org_id = $1"
 	args := []any{f.OrgID}
 	if len(f.States) > 0 {
-		where += " and (case when state = '" + ports.ProcessStateCreated + "' and expires_at <= $2 then '" +
-			ports.ProcessStateExpired + "' else state end) = any($3)"
+		where += " and (case when state = '" + string(ports.ProcessStateCreated) + "' and expires_at <= $2 then '" +
+			string(ports.ProcessStateExpired) + "' else state end) = any($3)"
 		args = append(args, f.Now, f.States)
 	}
 	var limit *int

@@ -35,6 +35,7 @@ func TestDemosReadAsAPersonWouldSay(t *testing.T) {
 		require.NotContains(t, line, "Issued code", "a record id is not a code")
 		require.NotContains(t, line, "otp: ", "wrapped causes are for logs: %s", line)
 		require.NotContains(t, line, "identification: ", "wrapped causes are for logs: %s", line)
+		require.NotContains(t, line, "otpprocess: ", "wrapped causes are for logs: %s", line)
 		if strings.Contains(line, "invalid_input") {
 			require.Contains(t, line, "$.", "an invalid input names its entry: %s", line)
 		}

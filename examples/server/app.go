@@ -14,6 +14,7 @@ import (
 	"github.com/verifykit/verifykit/adapters/postgres"
 	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
@@ -49,7 +50,7 @@ type app struct {
 	tracing  httpapi.Tracing // -otel: the HTTP server spans; nil: none
 
 	requests  *personrequest.Service
-	processes *identification.ProcessService
+	processes *otpprocess.Service
 }
 
 // newApp builds every service, its stores in PostgreSQL when cfg.postgresDSN is set (the
@@ -158,10 +159,10 @@ func (a *app) services(codes *otp.Service, logger *slog.Logger) (httpapi.Service
 	}, personrequest.DefaultConfig()); err != nil {
 		return s, err
 	}
-	if a.processes, err = identification.NewProcessService(identification.ProcessDeps{
+	if a.processes, err = otpprocess.NewService(otpprocess.Deps{
 		Store: a.processStore, OTP: codes, Tokens: a.tokens, Clock: a.clock, Logger: logger, Observer: a.observer,
 		Email: a.email, WhatsApp: a.whatsapp,
-	}, identification.DefaultProcessConfig()); err != nil {
+	}, otpprocess.DefaultConfig()); err != nil {
 		return s, err
 	}
 	profiles, err := identification.NewProfileService(identification.ProfileDeps{

@@ -7,6 +7,7 @@ import (
 
 	"github.com/verifykit/verifykit/adapters/console"
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -38,8 +39,8 @@ func (a *app) mountConsole(logger *slog.Logger) {
 	}
 	a.tokens.Add(tokConsole, ports.Claims{
 		Subject: "console-operator", OrgID: demoOrg,
-		Scopes:      []string{personrequest.ScopeRead, personrequest.ScopeWrite, identification.DefaultProcessScope},
-		Permissions: []string{identification.PermissionResetIdentificationInitiator, identification.DefaultForceDeletePermission},
+		Scopes:      []string{personrequest.ScopeRead, personrequest.ScopeWrite, otpprocess.DefaultAdminScope},
+		Permissions: []string{identification.PermissionResetIdentificationInitiator, otpprocess.DefaultForceDeletePermission},
 		ExpiresAt:   a.clock.Now().Add(30 * 24 * time.Hour),
 	})
 	mux := http.NewServeMux()

@@ -11,7 +11,7 @@ import (
 	"github.com/verifykit/verifykit/adapters/smtp"
 	"github.com/verifykit/verifykit/adapters/twilio"
 	"github.com/verifykit/verifykit/adapters/webhook"
-	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
@@ -126,8 +126,8 @@ func (a *app) useDelivery(cfg otp.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	deps := identification.ProcessDeps{Store: a.processStore, OTP: codes, Tokens: a.tokens, Clock: a.clock, Logger: logger, Email: email, WhatsApp: whatsapp}
-	if a.processes, err = identification.NewProcessService(deps, identification.DefaultProcessConfig()); err != nil {
+	deps := otpprocess.Deps{Store: a.processStore, OTP: codes, Tokens: a.tokens, Clock: a.clock, Logger: logger, Email: email, WhatsApp: whatsapp}
+	if a.processes, err = otpprocess.NewService(deps, otpprocess.DefaultConfig()); err != nil {
 		return err
 	}
 	services.Processes = a.processes
@@ -142,8 +142,8 @@ func (a *app) useDelivery(cfg otp.Config, logger *slog.Logger) error {
 	}
 	if s.twilio != nil {
 		router := otp.NewReceiptRouter(codes, map[string]ports.UndeliverableMarker{
-			personrequest.DefaultConfig().Purpose:    a.requests,
-			identification.DefaultProcessCodePurpose: a.processes,
+			personrequest.DefaultConfig().Purpose: a.requests,
+			otpprocess.DefaultCodePurpose:         a.processes,
 		})
 		callbacks, err := twilio.NewCallbackHandler(twilio.CallbackConfig{
 			AuthToken: os.Getenv("TWILIO_AUTH_TOKEN"), AccountSID: os.Getenv("TWILIO_ACCOUNT_SID"), Marker: router, Logger: logger,

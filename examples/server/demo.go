@@ -11,6 +11,7 @@ import (
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -42,9 +43,9 @@ func (a *app) loadDemo(ctx context.Context) error {
 	valid := now.Add(30 * 24 * time.Hour)
 	for token, c := range map[string]ports.Claims{
 		tokRegistrar: {Subject: "registrar", Scopes: []string{personrequest.ScopeWrite, personrequest.ScopeRead}},
-		tokOrgAdmin: {Subject: "org-admin", OrgID: demoOrg, Scopes: []string{identification.DefaultProcessScope},
-			Permissions: []string{identification.DefaultForceDeletePermission}},
-		tokActor:    {Subject: "actor", OrgID: demoOrg, Scopes: []string{identification.DefaultProcessActorScope}},
+		tokOrgAdmin: {Subject: "org-admin", OrgID: demoOrg, Scopes: []string{otpprocess.DefaultAdminScope},
+			Permissions: []string{otpprocess.DefaultForceDeletePermission}},
+		tokActor:    {Subject: "actor", OrgID: demoOrg, Scopes: []string{otpprocess.DefaultActorScope}},
 		tokUser:     {Subject: demoUser},
 		tokOperator: {Subject: "operator", Permissions: []string{identification.PermissionResetIdentificationInitiator}},
 		tokOlena:    {Subject: "olena", PersonID: "olena", Scopes: []string{authmethod.Scope, authmethod.ReadScope}},
@@ -81,19 +82,19 @@ func (a *app) loadDemo(ctx context.Context) error {
 	}
 
 	// OTP identification: Ana, by SMS, with her document number as second factor.
-	if err := stored(a.processStore.Create(ctx, ports.ProcessRecord{
-		ID: demoProcess, OrgID: demoOrg, State: ports.ProcessStateCreated,
-		Actor: ports.ProcessActor{
+	if err := stored(a.processStore.Create(ctx, ports.ProcessRecord{Process: otpprocess.Process{
+		ID: demoProcess, OrgID: demoOrg, State: otpprocess.StateCreated,
+		Actor: otpprocess.Actor{
 			Name: "Ana", LastName: "Ruiz", Email: "ana@example.com", Language: "es",
 			MSISDN:           ports.ProcessPhone{CountryCode: "34", PhoneNumber: strings.TrimPrefix(phoneAna, "+34")},
-			IdentityDocument: ports.ProcessDocument{DocumentType: "ID_CARD", DocumentNumber: "X1234567L", Country: "ES"},
+			IdentityDocument: otpprocess.IdentityDocument{DocumentType: "ID_CARD", DocumentNumber: "X1234567L", Country: "ES"},
 		},
-		TwoFactorType: string(identification.TwoFactorDocumentNumber), ChannelType: string(identification.ChannelSMS),
+		TwoFactorType: otpprocess.TwoFactorDocumentNumber, Channel: otpprocess.Channel{Type: otpprocess.ChannelSMS},
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(7 * 24 * time.Hour),
-	})); err != nil {
+	}})); err != nil {
 		return err
 	}
-	if _, err := a.processes.Resend(ctx, identification.ProcessRequest{Token: tokOrgAdmin, OrgID: demoOrg, ID: demoProcess}); tolerable(err) != nil {
+	if _, err := a.processes.Resend(ctx, otpprocess.Request{Token: tokOrgAdmin, OrgID: demoOrg, ID: demoProcess}); tolerable(err) != nil {
 		return err
 	}
 

@@ -36,9 +36,10 @@ func TestDefaults(t *testing.T) {
 	require.NotNil(t, depcheck.LoggerOr(nil))
 }
 
-// TestCoreImports keeps the core packages (root, ports, otp, the flows) to the standard
-// library, each other, and the dependencies DESIGN.md allows them: no adapter, and none of
-// the adapters' dependencies (jwx, pgx, ...). golang.org/x/time is allowed.
+// TestCoreImports keeps the core packages (root, ports, otp, and the flows: personrequest,
+// identification, identification/otpprocess and authmethod) to the standard library, each
+// other, and the dependencies DESIGN.md allows them: no adapter, and none of the adapters'
+// dependencies (jwx, pgx, ...). golang.org/x/time is allowed.
 func TestCoreImports(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go command to list the imports with")

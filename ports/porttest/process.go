@@ -17,24 +17,25 @@ import (
 // with every field set.
 func processRecord(id, org string, created time.Time) ports.ProcessRecord {
 	return ports.ProcessRecord{
-		ID:    id,
-		OrgID: org,
-		State: ports.ProcessStateCreated,
-		Actor: ports.ProcessActor{
-			Name: "Jane", LastName: "Doe", Email: "jane@example.com",
-			MSISDN:           ports.ProcessPhone{CountryCode: "34", PhoneNumber: "600111222"},
-			IdentityDocument: ports.ProcessDocument{DocumentType: "DNI", DocumentNumber: "12345678Z", Country: "ES"},
-			Language:         "es",
+		Process: ports.Process{
+			ID:    id,
+			OrgID: org,
+			State: ports.ProcessStateCreated,
+			Actor: ports.ProcessActor{
+				Name: "Jane", LastName: "Doe", Email: "jane@example.com",
+				MSISDN:           ports.ProcessPhone{CountryCode: "34", PhoneNumber: "600111222"},
+				IdentityDocument: ports.ProcessDocument{DocumentType: "DNI", DocumentNumber: "12345678Z", Country: "ES"},
+				Language:         "es",
+			},
+			TwoFactorType: ports.ProcessTwoFactorDocumentNumber,
+			Channel:       ports.ProcessChannel{Type: ports.ProcessChannelSMS, External: true},
+			CreatedAt:     created,
+			UpdatedAt:     created,
+			ExpiresAt:     created.Add(24 * time.Hour),
+			CodeSentAt:    created,
+			CodesSent:     1,
 		},
-		TwoFactorType:   "DOCUMENT_NUMBER",
-		ChannelType:     "SMS",
-		ChannelExternal: true,
-		CreatedAt:       created,
-		UpdatedAt:       created,
-		ExpiresAt:       created.Add(24 * time.Hour),
-		CodeSentAt:      created,
-		CodesSent:       1,
-		Verification:    sampleVerification("c-"+id, "otp_identification", id, created),
+		Verification: sampleVerification("c-"+id, "otp_identification", id, created),
 	}
 }
 
@@ -87,8 +88,8 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		require.NoError(t, err)
 		requireSameProcess(t, rec, got)
 
-		empty := ports.ProcessRecord{ID: processID(2), OrgID: "org-a", State: ports.ProcessStateCreated, ChannelType: "EMAIL",
-			CreatedAt: base, UpdatedAt: base, ExpiresAt: base.Add(time.Hour)}
+		empty := ports.ProcessRecord{Process: ports.Process{ID: processID(2), OrgID: "org-a", State: ports.ProcessStateCreated,
+			Channel: ports.ProcessChannel{Type: ports.ProcessChannelEmail}, CreatedAt: base, UpdatedAt: base, ExpiresAt: base.Add(time.Hour)}}
 		require.NoError(t, s.Create(ctx, empty))
 		got, err = s.Get(ctx, "org-a", empty.ID)
 		require.NoError(t, err)
@@ -258,11 +259,11 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		require.Equal(t, 7, page.Total)
 		require.Equal(t, []string{processID(0), processID(1), processID(10), processID(2), processID(3), processID(4), processID(5)}, listIDs(page))
 
-		page, err = s.List(ctx, ports.ProcessFilter{OrgID: "org-a", Now: now, States: []string{ports.ProcessStateCreated}})
+		page, err = s.List(ctx, ports.ProcessFilter{OrgID: "org-a", Now: now, States: []ports.ProcessState{ports.ProcessStateCreated}})
 		require.NoError(t, err)
 		require.Equal(t, []string{processID(0), processID(1), processID(10), processID(3), processID(5)}, listIDs(page),
 			"a CREATED process past its expiry is not listed as CREATED")
-		page, err = s.List(ctx, ports.ProcessFilter{OrgID: "org-a", Now: now, States: []string{ports.ProcessStateExpired, ports.ProcessStateCancelled}})
+		page, err = s.List(ctx, ports.ProcessFilter{OrgID: "org-a", Now: now, States: []ports.ProcessState{ports.ProcessStateExpired, ports.ProcessStateCancelled}})
 		require.NoError(t, err)
 		require.Equal(t, []string{processID(2), processID(4)}, listIDs(page))
 		require.Equal(t, ports.ProcessStateCreated, page.Processes[1].State, "List reports the stored state")
@@ -302,7 +303,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		n, err = s.ExpireDue(ctx, now, 10)
 		require.NoError(t, err)
 		require.Zero(t, n)
-		for i, want := range []string{ports.ProcessStateExpired, ports.ProcessStateValidated, ports.ProcessStateExpired, ports.ProcessStateCreated} {
+		for i, want := range []ports.ProcessState{ports.ProcessStateExpired, ports.ProcessStateValidated, ports.ProcessStateExpired, ports.ProcessStateCreated} {
 			got, err := s.Get(ctx, fmt.Sprint("org-", i%2), processID(i))
 			require.NoError(t, err)
 			require.Equal(t, want, got.State, "process %d", i)
@@ -430,7 +431,7 @@ func RunProcessStoreOutbox(t *testing.T, newStores func(t *testing.T) ProcessOut
 	base := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	event := func(typ, id string) ports.LifecycleEvent {
 		ev := ports.NewLifecycleEvent(typ, ports.AggregateProcess, id, base)
-		ev.OrgID, ev.Data = "org-a", map[string]string{"state": ports.ProcessStateCreated}
+		ev.OrgID, ev.Data = "org-a", map[string]string{"state": string(ports.ProcessStateCreated)}
 		return ev
 	}
 
@@ -512,7 +513,7 @@ func RunProcessStoreOutbox(t *testing.T, newStores func(t *testing.T) ProcessOut
 			require.Equal(t, fmt.Sprint("org-", i%2), ev.OrgID)
 			require.Equal(t, ports.OutcomeSucceeded, ev.Outcome)
 			require.True(t, now.Equal(ev.Time))
-			require.Equal(t, map[string]string{"state": ports.ProcessStateExpired, "channel": "SMS"}, ev.Data)
+			require.Equal(t, map[string]string{"state": string(ports.ProcessStateExpired), "channel": "SMS"}, ev.Data)
 			require.Empty(t, ev.Actor)
 			require.EqualValues(t, 2, ev.AggregateVersion, "created (1), then expired (2)")
 			p, err := s.Processes.Get(ctx, ev.OrgID, ev.AggregateID)

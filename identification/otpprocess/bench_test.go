@@ -1,15 +1,15 @@
-package identification_test
+package otpprocess_test
 
 import (
 	"context"
 	"testing"
 
-	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/otp"
 )
 
 // noSendLimits lets a benchmark send many codes to one recipient.
-func noSendLimits(_ *identification.ProcessDeps, _ *identification.ProcessConfig, c *otp.Config) {
+func noSendLimits(_ *otpprocess.Deps, _ *otpprocess.Config, c *otp.Config) {
 	c.SendLimits = nil
 }
 
@@ -17,8 +17,8 @@ func noSendLimits(_ *identification.ProcessDeps, _ *identification.ProcessConfig
 // check, input validation, store, code issue (HMAC, store, delivery to the outbox).
 func BenchmarkCreateOTPIdentification(b *testing.B) {
 	e := newEnv(b, noSendLimits)
-	req := identification.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), ExpiresIn: "P7D",
-		TwoFactorType: identification.TwoFactorDocumentNumber, Channel: sms}
+	req := otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), ExpiresIn: "P7D",
+		TwoFactorType: otpprocess.TwoFactorDocumentNumber, Channel: sms}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -34,7 +34,7 @@ func BenchmarkCreateOTPIdentification(b *testing.B) {
 func BenchmarkValidateOTPIdentification(b *testing.B) {
 	e := newEnv(b, noSendLimits)
 	ctx := context.Background()
-	req := identification.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), TwoFactorType: identification.TwoFactorDocumentNumber, Channel: sms}
+	req := otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), TwoFactorType: otpprocess.TwoFactorDocumentNumber, Channel: sms}
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()

@@ -1,11 +1,10 @@
-package identification
+package otpprocess
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,8 +24,8 @@ const maxTextLen = 200
 // invalid input naming $.expires_in.
 const MinExpiresIn = time.Minute
 
-// CreateProcessRequest opens an OTP identification process.
-type CreateProcessRequest struct {
+// CreateRequest opens an OTP identification process.
+type CreateRequest struct {
 	// Token is the organisation's access token; OrgID the organisation (the path's org_id).
 	Token string
 	OrgID string
@@ -34,9 +33,9 @@ type CreateProcessRequest struct {
 	// factor need more (see Create).
 	Actor Actor
 	// ExpiresIn is how long the process stays open, as an ISO-8601 duration (see
-	// ParseISODuration). Empty: ProcessConfig.DefaultExpiresIn (30 days); at least
+	// ParseISODuration). Empty: Config.DefaultExpiresIn (30 days); at least
 	// MinExpiresIn (one minute: "PT0.5S" and "P0D" are refused) and at most
-	// ProcessConfig.MaxExpiresIn (30 days).
+	// Config.MaxExpiresIn (30 days).
 	ExpiresIn string
 	// TwoFactorType is the second factor the actor must give; empty for none.
 	TwoFactorType TwoFactorType
@@ -44,14 +43,14 @@ type CreateProcessRequest struct {
 	Channel Channel
 }
 
-// CreateProcessResult is the process created.
-type CreateProcessResult struct {
+// CreateResult is the process created.
+type CreateResult struct {
 	Process Process
 	// Code is the one-time code when the channel is external, for the organisation to
 	// deliver; it is returned this once and never stored in clear. Empty otherwise.
 	Code string
 	// DeliveredBy is the channel that delivered the code: the process's own, or one of
-	// ProcessConfig.Fallback when it could not be delivered there. Empty when external.
+	// Config.Fallback when it could not be delivered there. Empty when external.
 	DeliveredBy ChannelType
 }
 
@@ -59,65 +58,65 @@ type CreateProcessResult struct {
 // first code: sent through the channel's sender (SMS, e-mail, WhatsApp), or returned in
 // the result when the channel is external.
 //
-// The input must be complete (400 listing every problem): expires_in from MinExpiresIn to
-// ProcessConfig.MaxExpiresIn; actor.msisdn, when given, a number possible in E.164 form
-// (ports.ParsePhone: valid in its country's numbering plan, stored in E.164 form); the channel type and, when set, the second factor type must be known;
-// SMS and WHATSAPP need actor.msisdn, EMAIL needs actor.email; DOCUMENT_NUMBER and
+// The input must be complete (KindInvalidInput listing every problem): expires_in from
+// MinExpiresIn to Config.MaxExpiresIn; actor.msisdn, when given, a number possible in
+// E.164 form (ports.ParsePhone: valid in its country's numbering plan, stored in E.164
+// form); the channel type and, when set, the second factor type must be known; SMS and
+// WHATSAPP need actor.msisdn, EMAIL needs actor.email; DOCUMENT_NUMBER and
 // PERSONAL_DOCUMENT_IMAGE need actor.identity_document.document_number, the EMAIL second
-// factor needs actor.email; a non-external channel needs its sender (ProcessDeps). If the
-// code cannot be issued (too many codes to the recipient: 429; delivery failed: 503)
-// nothing is stored and the error is returned.
+// factor needs actor.email; a non-external channel needs its sender (Deps). If the code
+// cannot be issued (too many codes to the recipient: KindRateLimited; delivery failed:
+// KindUnavailable) nothing is stored and the error is returned.
 //
 // The process and its first code are stored in one write. Create is the one use case that
 // delivers before it writes: nothing of the process exists yet, so no older code must die
 // first, and a failed delivery leaves nothing behind. Should the write fail after the
 // message went out, that code belongs to no process, and nothing can use it.
-func (s *ProcessService) Create(ctx context.Context, req CreateProcessRequest) (_ CreateProcessResult, err error) {
+func (s *Service) Create(ctx context.Context, req CreateRequest) (_ CreateResult, err error) {
 	ctx, end := s.startOrg(ctx, "Create", req.OrgID)
 	defer func() { end(err) }()
 	claims, err := s.authorize(ctx, req.Token, req.OrgID, MsgOrgNotFound, s.cfg.AdminScopes)
 	if err != nil {
-		return CreateProcessResult{}, err
+		return CreateResult{}, err
 	}
 	actor := s.normalizeActor(req.Actor)
 	expiresIn, err := s.checkCreate(actor, req)
 	if err != nil {
-		return CreateProcessResult{}, err
+		return CreateResult{}, err
 	}
 	now := s.clock.Now()
-	rec := ports.ProcessRecord{
-		ID:              uuid.NewString(),
-		OrgID:           req.OrgID,
-		State:           ports.ProcessStateCreated,
-		Actor:           toActorRecord(actor),
-		TwoFactorType:   string(req.TwoFactorType),
-		ChannelType:     string(req.Channel.Type),
-		ChannelExternal: req.Channel.External,
-		CreatedAt:       now,
-		UpdatedAt:       now,
-		ExpiresAt:       now.Add(expiresIn),
-		CodeSentAt:      now,
-		CodesSent:       1,
-	}
+	rec := ports.ProcessRecord{Process: Process{
+		ID:            uuid.NewString(),
+		OrgID:         req.OrgID,
+		State:         StateCreated,
+		Actor:         actor,
+		TwoFactorType: req.TwoFactorType,
+		Channel:       req.Channel,
+		CreatedAt:     now,
+		UpdatedAt:     now,
+		ExpiresAt:     now.Add(expiresIn),
+		CodeSentAt:    now,
+		CodesSent:     1,
+	}}
 	d, err := s.draw(ctx, rec, now)
 	if err != nil {
-		return CreateProcessResult{}, err
+		return CreateResult{}, err
 	}
 	s.otp.Put(&rec.Verification, d)
-	emitIssued(&rec, d, EventProcessCreated, claims.Subject, now)
+	emitIssued(&rec, d, EventCreated, claims.Subject, now)
 	if err := s.otp.Send(ctx, d); err != nil {
-		return CreateProcessResult{}, err
+		return CreateResult{}, err
 	}
 	if err := s.store.Create(ctx, rec); err != nil {
-		return CreateProcessResult{}, storeErr(err)
+		return CreateResult{}, storeErr(err)
 	}
 	s.log.InfoContext(ctx, "otp identification created", slog.String("org_id", rec.OrgID), slog.String("process_id", rec.ID),
-		slog.String("channel", rec.ChannelType), slog.Bool("external", rec.ChannelExternal), slog.String("two_factor_type", rec.TwoFactorType))
-	return CreateProcessResult{Process: toProcess(rec, now), Code: d.Code(), DeliveredBy: deliveredBy(d)}, nil
+		slog.String("channel", string(rec.Channel.Type)), slog.Bool("external", rec.Channel.External), slog.String("two_factor_type", string(rec.TwoFactorType)))
+	return CreateResult{Process: view(rec, now), Code: d.Code(), DeliveredBy: deliveredBy(d)}, nil
 }
 
 // normalizeActor trims the actor's fields and writes the phone number in digits only.
-func (s *ProcessService) normalizeActor(a Actor) Actor {
+func (s *Service) normalizeActor(a Actor) Actor {
 	trim := strings.TrimSpace
 	a.Name, a.LastName, a.Email, a.Language = trim(a.Name), trim(a.LastName), trim(a.Email), trim(a.Language)
 	a.MSISDN.CountryCode = strings.TrimPrefix(trim(a.MSISDN.CountryCode), "+")
@@ -132,7 +131,7 @@ func (s *ProcessService) normalizeActor(a Actor) Actor {
 }
 
 // checkCreate checks the create input, with actor normalized, and returns the lifetime.
-func (s *ProcessService) checkCreate(actor Actor, req CreateProcessRequest) (time.Duration, error) {
+func (s *Service) checkCreate(actor Actor, req CreateRequest) (time.Duration, error) {
 	var v verifykit.Validation
 	v.Required("$.actor.name", actor.Name)
 	doc := actor.IdentityDocument
@@ -201,14 +200,14 @@ func (s *ProcessService) checkCreate(actor Actor, req CreateProcessRequest) (tim
 	default:
 		v.Add("$.two_factor_type", "inclusion", "must be one of DOCUMENT_NUMBER, EMAIL, PERSONAL_DOCUMENT_IMAGE")
 	}
-	return expiresIn, badRequest(&v)
+	return expiresIn, v.Err()
 }
 
 // checkMSISDN checks a phone number, when either of its parts is given: a country calling
 // code of 1 to 3 digits, and a national number that makes with it 8 to 15 digits, so "+1"
 // and "2345" is refused, and a valid number of that country's numbering plan
 // (ports.ParsePhone, the check person requests use too), so "+1" and "2345678" is too.
-func (s *ProcessService) checkMSISDN(v *verifykit.Validation, m MSISDN) {
+func (s *Service) checkMSISDN(v *verifykit.Validation, m ports.ProcessPhone) {
 	if m.CountryCode == "" && m.PhoneNumber == "" {
 		return
 	}
@@ -246,10 +245,10 @@ func validEmail(s string) bool {
 // draw reserves a send and draws a code for the process rec at now, to be sent through its
 // channel after it is stored, or returned for an external channel (Draft.Code). The code
 // lives until the process expires, or CodeTTL if that is shorter.
-func (s *ProcessService) draw(ctx context.Context, rec ports.ProcessRecord, now time.Time) (*otp.Draft, error) {
+func (s *Service) draw(ctx context.Context, rec ports.ProcessRecord, now time.Time) (*otp.Draft, error) {
 	ttl := rec.ExpiresAt.Sub(now)
 	if ttl <= 0 {
-		return nil, notCreated("resent", ports.ProcessStateExpired)
+		return nil, notCreated("resent", StateExpired)
 	}
 	if s.cfg.CodeTTL > 0 {
 		ttl = min(ttl, s.cfg.CodeTTL)
@@ -258,7 +257,7 @@ func (s *ProcessService) draw(ctx context.Context, rec ports.ProcessRecord, now 
 		Purpose: s.cfg.CodePurpose, Subject: rec.ID, TTL: ttl,
 		MaxAttempts: s.cfg.MaxAttempts, Digits: s.cfg.Digits, Message: s.cfg.Message, Locale: rec.Actor.Language,
 	}
-	switch ChannelType(rec.ChannelType) {
+	switch rec.Channel.Type {
 	case ChannelSMS:
 		req.Recipient = rec.Actor.MSISDN.E164()
 		if s.sms != nil {
@@ -275,17 +274,17 @@ func (s *ProcessService) draw(ctx context.Context, rec ports.ProcessRecord, now 
 			req.Send = s.email.SendEmail
 		}
 	}
-	if rec.ChannelExternal {
+	if rec.Channel.External {
 		d, err := s.otp.DrawExternal(ctx, req)
-		return d, recipientEntry(err, ChannelType(rec.ChannelType))
+		return d, recipientEntry(err, rec.Channel.Type)
 	}
-	if req.Send == nil && ChannelType(rec.ChannelType) != ChannelSMS {
-		return nil, verifykit.New(verifykit.KindUnavailable, "No sender is configured for channel "+rec.ChannelType)
+	if req.Send == nil && rec.Channel.Type != ChannelSMS {
+		return nil, verifykit.New(verifykit.KindUnavailable, "No sender is configured for channel "+string(rec.Channel.Type))
 	}
-	req.Channel, req.Fallback = strings.ToLower(rec.ChannelType), s.fallback(rec)
+	req.Channel, req.Fallback = strings.ToLower(string(rec.Channel.Type)), s.fallback(rec)
 	d, err := s.otp.Draw(ctx, req)
 	if err != nil {
-		return nil, recipientEntry(err, ChannelType(rec.ChannelType))
+		return nil, recipientEntry(err, rec.Channel.Type)
 	}
 	// A delivery receipt finds the process by organisation and id (MarkUndeliverable).
 	d.SetReceiptScope(rec.OrgID)
@@ -295,15 +294,15 @@ func (s *ProcessService) draw(ctx context.Context, rec ports.ProcessRecord, now 
 // deliveredBy is the channel type that delivered d's code, empty for an external one.
 func deliveredBy(d *otp.Draft) ChannelType { return ChannelType(strings.ToUpper(d.Channel())) }
 
-// fallback returns the channels of ProcessConfig.Fallback a code of rec can go out on next:
+// fallback returns the channels of Config.Fallback a code of rec can go out on next:
 // not rec's own, with the actor's contact for it and a sender.
-func (s *ProcessService) fallback(rec ports.ProcessRecord) []otp.Channel {
+func (s *Service) fallback(rec ports.ProcessRecord) []otp.Channel {
 	var out []otp.Channel
 	phone := rec.Actor.MSISDN.E164()
 	for _, ch := range s.cfg.Fallback {
 		c := otp.Channel{Name: strings.ToLower(string(ch))}
 		switch {
-		case string(ch) == rec.ChannelType:
+		case ch == rec.Channel.Type:
 			continue
 		case ch == ChannelSMS && phone != "" && s.sms != nil:
 			c.Recipient, c.Send = phone, s.sms.SendSMS
@@ -328,8 +327,8 @@ func recipientEntry(err error, ch ChannelType) error {
 	return verifykit.RenameEntry(err, "$.recipient", "$.actor.msisdn.phone_number")
 }
 
-// ProcessRequest names one process of an organisation.
-type ProcessRequest struct {
+// Request names one process of an organisation.
+type Request struct {
 	// Token is the caller's access token.
 	Token string
 	// OrgID is the organisation (the path's org_id); ID is the process (the path's id).
@@ -337,65 +336,65 @@ type ProcessRequest struct {
 	ID    string
 }
 
-// ResendProcessResult is the process after a resend.
-type ResendProcessResult struct {
+// ResendResult is the process after a resend.
+type ResendResult struct {
 	Process Process
 	// Code is the new code when the channel is external, returned this once. Empty
 	// otherwise.
 	Code string
-	// DeliveredBy is the channel that delivered the new code (see CreateProcessResult).
+	// DeliveredBy is the channel that delivered the new code (see CreateResult).
 	DeliveredBy ChannelType
 }
 
 // Resend issues a new code for a CREATED process, through its channel (or returned, when
 // external); every older code stops being valid at once, even if the new one cannot be
-// delivered. Any other state is a conflict (409). Sends to one recipient are limited (429;
-// nothing changes).
+// delivered. Any other state is a conflict (KindConflict). Sends to one recipient are
+// limited (KindRateLimited; nothing changes).
 //
 // The new code replaces the old one in one atomic Update of the process (with CodeSentAt
 // and CodesSent); the message goes out after that commit, and a failed delivery marks the
-// new code undeliverable (503), never bringing the old one back.
-func (s *ProcessService) Resend(ctx context.Context, req ProcessRequest) (_ ResendProcessResult, err error) {
+// new code undeliverable (KindUnavailable), never bringing the old one back.
+func (s *Service) Resend(ctx context.Context, req Request) (_ ResendResult, err error) {
 	ctx, end := s.startOrg(ctx, "Resend", req.OrgID)
 	defer func() { end(err) }()
 	claims, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.AdminScopes)
 	if err != nil {
-		return ResendProcessResult{}, err
+		return ResendResult{}, err
 	}
 	rec, err := s.get(ctx, req.OrgID, req.ID)
 	if err != nil {
-		return ResendProcessResult{}, err
+		return ResendResult{}, err
 	}
 	now := s.clock.Now()
 	if err := s.requireCreated(ctx, rec, "resent"); err != nil {
-		return ResendProcessResult{}, err
+		return ResendResult{}, err
 	}
 	d, err := s.draw(ctx, rec, now)
 	if err != nil {
-		return ResendProcessResult{}, err
+		return ResendResult{}, err
 	}
 	rec, err = s.transition(ctx, req.OrgID, req.ID, "resent", func(r *ports.ProcessRecord) {
 		s.otp.Put(&r.Verification, d)
 		r.CodeSentAt = now
 		r.CodesSent++
-		emitIssued(r, d, EventProcessCodeResent, claims.Subject, now)
+		emitIssued(r, d, EventCodeResent, claims.Subject, now)
 	})
 	if err != nil {
 		s.otp.Release(ctx, d)
-		return ResendProcessResult{}, err
+		return ResendResult{}, err
 	}
 	if err := s.otp.Send(ctx, d); err != nil {
 		s.markUndeliverable(ctx, rec, d)
-		return ResendProcessResult{}, err
+		return ResendResult{}, err
 	}
 	s.log.InfoContext(ctx, "otp identification code resent", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID), slog.Int("codes_sent", rec.CodesSent))
-	return ResendProcessResult{Process: toProcess(rec, now), Code: d.Code(), DeliveredBy: deliveredBy(d)}, nil
+	return ResendResult{Process: view(rec, now), Code: d.Code(), DeliveredBy: deliveredBy(d)}, nil
 }
 
 // markUndeliverable marks the code d of the process rec undeliverable after its delivery
 // failed, unless a newer code replaced it meanwhile. Should that fail, the code stays
 // active though nobody got it, and it is logged.
-func (s *ProcessService) markUndeliverable(ctx context.Context, rec ports.ProcessRecord, d *otp.Draft) {
+func (s *Service) markUndeliverable(ctx context.Context, rec ports.ProcessRecord, d *otp.Draft) {
 	_, err := s.store.Update(context.WithoutCancel(ctx), rec.OrgID, rec.ID, func(r *ports.ProcessRecord) error {
 		if !otp.MarkUndeliverable(&r.Verification, d.ID()) {
 			return errUnchanged
@@ -411,8 +410,8 @@ func (s *ProcessService) markUndeliverable(ctx context.Context, rec ports.Proces
 // errUnchanged makes a store Update write nothing: the step had nothing to change.
 var errUnchanged = errors.New("otp identification unchanged")
 
-// CancelProcessRequest cancels a process.
-type CancelProcessRequest struct {
+// CancelRequest cancels a process.
+type CancelRequest struct {
 	Token string
 	OrgID string
 	ID    string
@@ -424,9 +423,9 @@ type CancelProcessRequest struct {
 const maxReasonLen = 1000
 
 // Cancel moves a CREATED process to CANCELLED with the reason, and kills its code, in one
-// atomic write. Any other state is a conflict (409); a missing reason is a bad request
-// (400).
-func (s *ProcessService) Cancel(ctx context.Context, req CancelProcessRequest) (_ Process, err error) {
+// atomic write. Any other state is a conflict (KindConflict); a missing reason is invalid
+// input (KindInvalidInput naming "$.reason").
+func (s *Service) Cancel(ctx context.Context, req CancelRequest) (_ Process, err error) {
 	ctx, end := s.startOrg(ctx, "Cancel", req.OrgID)
 	defer func() { end(err) }()
 	claims, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.AdminScopes)
@@ -439,40 +438,40 @@ func (s *ProcessService) Cancel(ctx context.Context, req CancelProcessRequest) (
 	if utf8.RuneCountInString(reason) > maxReasonLen {
 		v.Add("$.reason", "length", fmt.Sprintf("must be at most %d characters", maxReasonLen))
 	}
-	if err := badRequest(&v); err != nil {
+	if err := v.Err(); err != nil {
 		return Process{}, err
 	}
 	rec, err := s.transition(ctx, req.OrgID, req.ID, "cancelled", func(r *ports.ProcessRecord) {
-		r.State = string(ProcessCancelled)
+		r.State = StateCancelled
 		r.CancelReason = reason
 		r.CancelledAt = s.clock.Now()
 		otp.Invalidate(&r.Verification)
-		emitProcess(r, EventProcessCancelled, claims.Subject, r.CancelledAt) // the reason is the caller's text: not in the event
+		emitProcess(r, EventCancelled, claims.Subject, r.CancelledAt) // the reason is the caller's text: not in the event
 	})
 	if err != nil {
 		return Process{}, err
 	}
 	s.log.InfoContext(ctx, "otp identification cancelled", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID))
-	return toProcess(rec, rec.UpdatedAt), nil
+	return view(rec, rec.UpdatedAt), nil
 }
 
-// DeleteProcessRequest deletes a process.
-type DeleteProcessRequest struct {
+// DeleteRequest deletes a process.
+type DeleteRequest struct {
 	Token string
 	OrgID string
 	ID    string
 	// Force allows deleting a process that is not CREATED, when the token also carries
-	// ProcessConfig.ForceDeletePermission.
+	// Config.ForceDeletePermission.
 	Force bool
 }
 
 // Delete deletes a process, and its code with it. A CREATED process is always deleted; a
 // process in any other state (an expired one included) only with Force and the
-// ForceDeletePermission on the token, else forbidden (403). The check, the deletion and its
-// event (EventProcessDeleted, with the state and whether it was forced) are one atomic
-// step; a refused deletion's event goes to ProcessDeps.Events. It returns the state the
+// ForceDeletePermission on the token, else forbidden (KindForbidden). The check, the
+// deletion and its event (EventDeleted, with the state and whether it was forced) are one
+// atomic step; a refused deletion's event goes to Deps.Events. It returns the state the
 // process had.
-func (s *ProcessService) Delete(ctx context.Context, req DeleteProcessRequest) (_ ProcessState, err error) {
+func (s *Service) Delete(ctx context.Context, req DeleteRequest) (_ State, err error) {
 	ctx, end := s.startOrg(ctx, "Delete", req.OrgID)
 	defer func() { end(err) }()
 	claims, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.AdminScopes)
@@ -480,20 +479,23 @@ func (s *ProcessService) Delete(ctx context.Context, req DeleteProcessRequest) (
 		return "", err
 	}
 	now := s.clock.Now()
-	var state, refused string
+	var (
+		state   State
+		refused string
+	)
 	_, err = s.store.Update(ctx, req.OrgID, req.ID, func(r *ports.ProcessRecord) error {
 		state = ports.EffectiveProcessState(*r, now)
 		switch {
-		case state == ports.ProcessStateCreated:
+		case state == StateCreated:
 		case !req.Force:
 			refused = "force_required"
-			return verifykit.New(verifykit.KindForbidden, "The OTP identification process is "+state+": only force=true can delete it")
+			return verifykit.New(verifykit.KindForbidden, "The OTP identification process is "+string(state)+": only force=true can delete it")
 		case !claims.HasPermission(s.cfg.ForceDeletePermission):
 			refused = "missing_permission"
 			return verifykit.New(verifykit.KindForbidden, "Your token does not allow to force the deletion. Missing permission: "+s.cfg.ForceDeletePermission)
 		}
 		r.Deleted = true
-		r.Outbox = append(r.Outbox, deletedEvent(r, state, state != ports.ProcessStateCreated, claims.Subject, now))
+		r.Outbox = append(r.Outbox, deletedEvent(r, state, state != StateCreated, claims.Subject, now))
 		return nil
 	})
 	if err != nil {
@@ -503,12 +505,12 @@ func (s *ProcessService) Delete(ctx context.Context, req DeleteProcessRequest) (
 		return "", storeErr(err)
 	}
 	s.log.InfoContext(ctx, "otp identification deleted", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID),
-		slog.String("state", state), slog.Bool("forced", state != ports.ProcessStateCreated))
-	return ProcessState(state), nil
+		slog.String("state", string(state)), slog.Bool("forced", state != StateCreated))
+	return state, nil
 }
 
 // Get returns a process of the organisation, with the actor's data; never its code.
-func (s *ProcessService) Get(ctx context.Context, req ProcessRequest) (_ Process, err error) {
+func (s *Service) Get(ctx context.Context, req Request) (_ Process, err error) {
 	ctx, end := s.startOrg(ctx, "Get", req.OrgID)
 	defer func() { end(err) }()
 	if _, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.AdminScopes); err != nil {
@@ -518,24 +520,24 @@ func (s *ProcessService) Get(ctx context.Context, req ProcessRequest) (_ Process
 	if err != nil {
 		return Process{}, err
 	}
-	return toProcess(rec, s.clock.Now()), nil
+	return view(rec, s.clock.Now()), nil
 }
 
-// ListProcessesRequest lists the processes of an organisation.
-type ListProcessesRequest struct {
+// ListRequest lists the processes of an organisation.
+type ListRequest struct {
 	Token string
 	OrgID string
 	// States keeps processes in one of these states (as reported: a CREATED process past
 	// its expiry is EXPIRED); empty keeps all.
-	States []ProcessState
+	States []State
 	// Offset skips that many processes; Limit returns at most that many (0:
-	// ProcessConfig.DefaultPageSize; at most MaxPageSize).
+	// Config.DefaultPageSize; at most MaxPageSize).
 	Offset int
 	Limit  int
 }
 
-// ListProcessesResult is one page of processes, oldest first.
-type ListProcessesResult struct {
+// ListResult is one page of processes, oldest first.
+type ListResult struct {
 	Processes []Process
 	// Total counts every process that matches, on every page.
 	Total  int
@@ -544,19 +546,17 @@ type ListProcessesResult struct {
 }
 
 // List returns the organisation's processes, oldest first, filtered by state and paged.
-func (s *ProcessService) List(ctx context.Context, req ListProcessesRequest) (_ ListProcessesResult, err error) {
+func (s *Service) List(ctx context.Context, req ListRequest) (_ ListResult, err error) {
 	ctx, end := s.startOrg(ctx, "List", req.OrgID)
 	defer func() { end(err) }()
 	if _, err := s.authorize(ctx, req.Token, req.OrgID, MsgOrgNotFound, s.cfg.AdminScopes); err != nil {
-		return ListProcessesResult{}, err
+		return ListResult{}, err
 	}
 	var v verifykit.Validation
-	states := make([]string, 0, len(req.States))
 	for i, st := range req.States {
-		if !slices.Contains(processStates, st) {
+		if !st.Valid() {
 			v.Add(fmt.Sprintf("$.states[%d]", i), "inclusion", "must be one of CREATED, VALIDATED, CANCELLED, EXPIRED, BLOCKED")
 		}
-		states = append(states, string(st))
 	}
 	if req.Offset < 0 {
 		v.Add("$.offset", "range", "must not be negative")
@@ -568,17 +568,17 @@ func (s *ProcessService) List(ctx context.Context, req ListProcessesRequest) (_ 
 	if limit < 0 || limit > s.cfg.MaxPageSize {
 		v.Add("$.limit", "range", fmt.Sprintf("must be from 1 to %d", s.cfg.MaxPageSize))
 	}
-	if err := badRequest(&v); err != nil {
-		return ListProcessesResult{}, err
+	if err := v.Err(); err != nil {
+		return ListResult{}, err
 	}
 	now := s.clock.Now()
-	page, err := s.store.List(ctx, ports.ProcessFilter{OrgID: req.OrgID, States: states, Now: now, Offset: req.Offset, Limit: limit})
+	page, err := s.store.List(ctx, ports.ProcessFilter{OrgID: req.OrgID, States: req.States, Now: now, Offset: req.Offset, Limit: limit})
 	if err != nil {
-		return ListProcessesResult{}, storeErr(err)
+		return ListResult{}, storeErr(err)
 	}
-	out := ListProcessesResult{Processes: make([]Process, 0, len(page.Processes)), Total: page.Total, Offset: req.Offset, Limit: limit}
+	out := ListResult{Processes: make([]Process, 0, len(page.Processes)), Total: page.Total, Offset: req.Offset, Limit: limit}
 	for _, r := range page.Processes {
-		out.Processes = append(out.Processes, toProcess(r, now))
+		out.Processes = append(out.Processes, view(r, now))
 	}
 	return out, nil
 }

@@ -1,4 +1,4 @@
-package identification
+package otpprocess
 
 import (
 	"context"
@@ -17,134 +17,80 @@ import (
 	"github.com/verifykit/verifykit/ports"
 )
 
-// ProcessState is the life-cycle state of an OTP identification process.
-//
-//	CREATED --validate (right code and second factor)--> VALIDATED
-//	CREATED --cancel (with a reason)-------------------> CANCELLED
-//	CREATED --expires_at passes------------------------> EXPIRED
-//	CREATED --the code's attempts are used up----------> BLOCKED
-//
-// Only CREATED processes can be resent, cancelled, validated or deleted without force;
-// the other states are final.
-type ProcessState string
+// State is the life-cycle state of an OTP identification process: ports.ProcessState,
+// whose doc has the diagram. Only CREATED processes can be resent, cancelled, validated or
+// deleted without force; the other states are final.
+type State = ports.ProcessState
 
 // The states of an OTP identification process.
 const (
-	ProcessCreated   ProcessState = ports.ProcessStateCreated
-	ProcessValidated ProcessState = ports.ProcessStateValidated
-	ProcessCancelled ProcessState = ports.ProcessStateCancelled
-	ProcessExpired   ProcessState = ports.ProcessStateExpired
-	ProcessBlocked   ProcessState = ports.ProcessStateBlocked
+	StateCreated   = ports.ProcessStateCreated
+	StateValidated = ports.ProcessStateValidated
+	StateCancelled = ports.ProcessStateCancelled
+	StateExpired   = ports.ProcessStateExpired
+	StateBlocked   = ports.ProcessStateBlocked
 )
 
-var processStates = []ProcessState{ProcessCreated, ProcessValidated, ProcessCancelled, ProcessExpired, ProcessBlocked}
-
 // ChannelType is how the one-time code reaches the actor.
-type ChannelType string
+type ChannelType = ports.ProcessChannelType
 
 // The channels of a process.
 const (
-	ChannelSMS      ChannelType = "SMS"
-	ChannelEmail    ChannelType = "EMAIL"
-	ChannelWhatsApp ChannelType = "WHATSAPP"
+	ChannelSMS      = ports.ProcessChannelSMS
+	ChannelEmail    = ports.ProcessChannelEmail
+	ChannelWhatsApp = ports.ProcessChannelWhatsApp
 )
 
 // Channel says how the code is delivered. With External set, the SDK does not send the
 // code: Create and Resend return it once, and the organisation delivers it itself.
-type Channel struct {
-	Type     ChannelType
-	External bool
-}
+type Channel = ports.ProcessChannel
 
-// TwoFactorType is the second factor an actor gives with the code; empty for none.
-type TwoFactorType string
+// TwoFactorType is the second factor an actor gives with the code; empty for none. The
+// constants' docs (ports.ProcessTwoFactorDocumentNumber, ...) say how each is checked.
+type TwoFactorType = ports.ProcessTwoFactorType
 
 // The second factors of a process.
 const (
-	// TwoFactorDocumentNumber: the actor types the number of their identity document; it
-	// must match actor.identity_document.document_number, case and spaces aside.
-	TwoFactorDocumentNumber TwoFactorType = "DOCUMENT_NUMBER"
-	// TwoFactorEmail: the actor types their e-mail address; it must match actor.email,
-	// case and spaces aside.
-	TwoFactorEmail TwoFactorType = "EMAIL"
-	// TwoFactorDocumentImage: the actor gives a reference to an image (back and front) of
-	// the identity document named by actor.identity_document.document_number. The SDK
-	// cannot read images: any non-empty reference is accepted with the right code, and kept
-	// in Process.TwoFactorEvidence for the organisation to review.
-	TwoFactorDocumentImage TwoFactorType = "PERSONAL_DOCUMENT_IMAGE"
+	TwoFactorDocumentNumber = ports.ProcessTwoFactorDocumentNumber
+	TwoFactorEmail          = ports.ProcessTwoFactorEmail
+	TwoFactorDocumentImage  = ports.ProcessTwoFactorDocumentImage
 )
 
-// MSISDN is a phone number: the country calling code and the national number, digits
-// only (a leading "+" on the country code and spaces in the number are accepted and
-// dropped). It is the ports type, one type for one concept.
-type MSISDN = ports.ProcessPhone
-
 // IdentityDocument is an identity document of the actor.
-type IdentityDocument struct {
-	DocumentType   string
-	DocumentNumber string
-	Country        string
-}
+type IdentityDocument = ports.ProcessDocument
 
-// Actor is the person an OTP identification process identifies.
-type Actor struct {
-	Name             string
-	LastName         string
-	Email            string
-	MSISDN           MSISDN
-	IdentityDocument IdentityDocument
-	Language         string
-}
+// Actor is the person an OTP identification process identifies. Its phone number
+// (Actor.MSISDN) is a ports.ProcessPhone.
+type Actor = ports.ProcessActor
 
 // Process is an OTP identification process as its organisation sees it. It never holds
-// the code. Zero times mean "not happened".
-type Process struct {
-	ID    string
-	OrgID string
-	// State is the state at the time of the answer: a CREATED process past ExpiresAt is
-	// reported EXPIRED even before that is stored.
-	State         ProcessState
-	Actor         Actor
-	TwoFactorType TwoFactorType
-	Channel       Channel
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	ExpiresAt     time.Time
-	// CodeSentAt is when the latest code was issued; CodesSent counts the codes issued.
-	CodeSentAt time.Time
-	CodesSent  int
-	// FailedAttempts counts failed validations: wrong codes and wrong second factors.
-	FailedAttempts int
-	ValidatedAt    time.Time
-	// TwoFactorEvidence is the reference the actor gave for PERSONAL_DOCUMENT_IMAGE.
-	TwoFactorEvidence string
-	CancelledAt       time.Time
-	CancelReason      string
-}
+// the code. The use cases answer it with the State at the time of the answer: a CREATED
+// process past ExpiresAt is reported EXPIRED even before that is stored.
+type Process = ports.Process
 
-// Defaults of ProcessConfig.
+// Defaults of Config.
 const (
-	// DefaultProcessScope is the scope the organisation's use cases (create, resend,
+	// DefaultAdminScope is the scope the organisation's use cases (create, resend,
 	// cancel, delete, get, list) need.
-	DefaultProcessScope = "otp_identification:admin"
-	// DefaultProcessActorScope is the scope the actor's use cases (metadata, validate) need.
-	DefaultProcessActorScope = "otp_identification:actor"
+	DefaultAdminScope = "otp_identification:admin"
+	// DefaultActorScope is the scope the actor's use cases (metadata, validate) need.
+	DefaultActorScope = "otp_identification:actor"
 	// DefaultForceDeletePermission is the permission a token needs to delete a process
 	// that is not CREATED (with force=true).
 	DefaultForceDeletePermission = "OTP_IDENTIFICATION_FORCE_DELETE"
-	// DefaultProcessCodePurpose is the otp purpose of the codes of processes; the process
+	// DefaultCodePurpose is the otp purpose of the codes of processes; the process
 	// id is their subject.
-	DefaultProcessCodePurpose = "otp_identification"
+	DefaultCodePurpose = "otp_identification"
 )
 
-// ProcessConfig sets the rules of ProcessService. Start from DefaultProcessConfig: every
-// field is checked by NewProcessService.
-type ProcessConfig struct {
+// Config sets the rules of Service. Start from DefaultConfig: every field is checked by
+// NewService.
+type Config struct {
 	// AdminScopes are the scopes create, resend, cancel, delete, get and list need; at
-	// least one. Default: DefaultProcessScope.
+	// least one. Default: DefaultAdminScope.
 	AdminScopes []string
 	// ActorScopes are the scopes metadata and validate need; at least one. Default:
-	// DefaultProcessActorScope.
+	// DefaultActorScope.
 	ActorScopes []string
 	// ForceDeletePermission is the permission that, with force=true, allows deleting a
 	// process that is not CREATED. Default: DefaultForceDeletePermission.
@@ -154,7 +100,7 @@ type ProcessConfig struct {
 	// MinExpiresIn.
 	DefaultExpiresIn time.Duration
 	MaxExpiresIn     time.Duration
-	// CodePurpose is the otp purpose of process codes. Default: DefaultProcessCodePurpose.
+	// CodePurpose is the otp purpose of process codes. Default: DefaultCodePurpose.
 	CodePurpose string
 	// CodeTTL, when positive, is the longest a code stays valid; a code never outlives its
 	// process. Zero (the default): a code is valid until its process expires, so the actor
@@ -168,7 +114,7 @@ type ProcessConfig struct {
 	// DefaultPageSize and MaxPageSize bound List. Defaults 50 and 500.
 	DefaultPageSize int
 	MaxPageSize     int
-	// Message renders the text sent to the actor. Default: ProcessMessage. Nil lets the
+	// Message renders the text sent to the actor. Default: DefaultMessage. Nil lets the
 	// otp engine render it: its localised templates (otp.Config.Templates), in the
 	// actor's language, when it has them.
 	Message func(code string, ttl time.Duration) string
@@ -180,30 +126,30 @@ type ProcessConfig struct {
 	Fallback []ChannelType
 }
 
-// DefaultProcessConfig returns the defaults of RULES.md §D and §E.
-func DefaultProcessConfig() ProcessConfig {
-	return ProcessConfig{
-		AdminScopes:           []string{DefaultProcessScope},
-		ActorScopes:           []string{DefaultProcessActorScope},
+// DefaultConfig returns the defaults of RULES.md §D and §E.
+func DefaultConfig() Config {
+	return Config{
+		AdminScopes:           []string{DefaultAdminScope},
+		ActorScopes:           []string{DefaultActorScope},
 		ForceDeletePermission: DefaultForceDeletePermission,
 		DefaultExpiresIn:      30 * 24 * time.Hour,
 		MaxExpiresIn:          30 * 24 * time.Hour,
-		CodePurpose:           DefaultProcessCodePurpose,
+		CodePurpose:           DefaultCodePurpose,
 		MaxAttempts:           5,
 		Digits:                6,
 		DefaultPageSize:       50,
 		MaxPageSize:           500,
-		Message:               ProcessMessage,
+		Message:               DefaultMessage,
 	}
 }
 
-// ProcessMessage is the default text of a process code.
-func ProcessMessage(code string, _ time.Duration) string {
+// DefaultMessage is the default text of a process code.
+func DefaultMessage(code string, _ time.Duration) string {
 	return "Your identification code is " + code + "."
 }
 
 // Validate reports every problem of the config at once as a KindInvalidInput error.
-func (c ProcessConfig) Validate() error {
+func (c Config) Validate() error {
 	var v verifykit.Validation
 	bad := func(field, rule, desc string) {
 		v.AddEntry(verifykit.InvalidEntry{Entry: field, EntryType: verifykit.EntryConfig, Rule: rule, Description: desc})
@@ -256,8 +202,8 @@ func (c ProcessConfig) Validate() error {
 	return nil
 }
 
-// ProcessDeps are what ProcessService needs from the outside.
-type ProcessDeps struct {
+// Deps are what Service needs from the outside.
+type Deps struct {
 	// Store keeps the processes. Required.
 	Store ports.ProcessStore
 	// OTP issues and verifies the codes. Required.
@@ -285,22 +231,21 @@ type ProcessDeps struct {
 	Observer ports.Observer
 }
 
-// ProcessService runs OTP identification processes (RULES.md §D). It is safe for
-// concurrent use.
+// Service runs OTP identification processes (RULES.md §D). It is safe for concurrent use.
 //
-// Access: every use case first checks the access token (401 "Invalid access token"),
-// then the scopes (AdminScopes or ActorScopes, 403), then that the token belongs to the
-// organisation of the request: a token without an organisation is forbidden (403); a
-// token of another organisation gets not found (404), exactly like an id of another
-// organisation, so nobody learns what another organisation holds. Then the input is
-// checked (400, every problem listed), then the process is looked up (404), then its
-// state (409).
+// Access: every use case first checks the access token (KindUnauthorized "Invalid access
+// token"), then the scopes (AdminScopes or ActorScopes, KindForbidden), then that the
+// token belongs to the organisation of the request: a token without an organisation is
+// forbidden (KindForbidden); a token of another organisation gets not found
+// (KindNotFound), exactly like an id of another organisation, so nobody learns what
+// another organisation holds. Then the input is checked (KindInvalidInput, every problem
+// listed), then the process is looked up (KindNotFound), then its state (KindConflict).
 //
 // A process holds its latest code (ports.ProcessRecord.Verification), so every use case is
 // one atomic write of the process: a validation consumes the code and stores VALIDATED
 // together, a resend replaces the code with CodesSent, a cancellation kills the code with
 // CANCELLED. Messages go out after the write that stored their code.
-type ProcessService struct {
+type Service struct {
 	store    ports.ProcessStore
 	otp      *otp.Service
 	tokens   ports.TokenVerifier
@@ -310,12 +255,12 @@ type ProcessService struct {
 	whatsapp ports.WhatsAppSender
 	clock    ports.Clock
 	log      *slog.Logger
-	cfg      ProcessConfig
+	cfg      Config
 	obs      ports.Observer
 }
 
-// NewProcessService checks deps and cfg and returns a ProcessService.
-func NewProcessService(deps ProcessDeps, cfg ProcessConfig) (*ProcessService, error) {
+// NewService checks deps and cfg and returns a Service.
+func NewService(deps Deps, cfg Config) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -330,7 +275,7 @@ func NewProcessService(deps ProcessDeps, cfg ProcessConfig) (*ProcessService, er
 	deps = deps.observed()
 	cfg.AdminScopes = append([]string(nil), cfg.AdminScopes...)
 	cfg.ActorScopes = append([]string(nil), cfg.ActorScopes...)
-	return &ProcessService{
+	return &Service{
 		store: deps.Store, otp: deps.OTP, tokens: deps.Tokens, events: eventLogOr(deps.Events),
 		sms: deps.SMS, email: deps.Email, whatsapp: deps.WhatsApp,
 		clock: deps.Clock, log: deps.Logger, cfg: cfg, obs: deps.Observer,
@@ -339,7 +284,7 @@ func NewProcessService(deps ProcessDeps, cfg ProcessConfig) (*ProcessService, er
 
 // Messages of the process use cases.
 const (
-	MsgProcessNotFound  = "OTP identification process not found"
+	MsgNotFound         = "OTP identification process not found"
 	MsgOrgNotFound      = "Organization not found"
 	MsgTokenWithoutOrg  = "The access token does not belong to an organization"
 	MsgInvalidTwoFactor = "Invalid second factor"
@@ -347,11 +292,11 @@ const (
 
 // ErrSecondFactorMismatch is the cause (for errors.Is) of a validation refused because the
 // second factor does not match.
-var ErrSecondFactorMismatch = errors.New("identification: second factor does not match")
+var ErrSecondFactorMismatch = errors.New("otpprocess: second factor does not match")
 
 // authorize checks the token, its scopes, and that it belongs to orgID; notFound is the
 // message a token of another organisation gets.
-func (s *ProcessService) authorize(ctx context.Context, token, orgID, notFound string, scopes []string) (ports.Claims, error) {
+func (s *Service) authorize(ctx context.Context, token, orgID, notFound string, scopes []string) (ports.Claims, error) {
 	claims, err := authz.Authorize(ctx, s.tokens, s.clock, token, scopes...)
 	if err != nil {
 		return ports.Claims{}, err
@@ -367,13 +312,13 @@ func (s *ProcessService) authorize(ctx context.Context, token, orgID, notFound s
 
 // authorizeID is authorize for a use case on the process id: an id that cannot be a
 // process id is not found.
-func (s *ProcessService) authorizeID(ctx context.Context, token, orgID, id string, scopes []string) (ports.Claims, error) {
-	claims, err := s.authorize(ctx, token, orgID, MsgProcessNotFound, scopes)
+func (s *Service) authorizeID(ctx context.Context, token, orgID, id string, scopes []string) (ports.Claims, error) {
+	claims, err := s.authorize(ctx, token, orgID, MsgNotFound, scopes)
 	if err != nil {
 		return claims, err
 	}
 	if len(id) != 36 || uuid.Validate(id) != nil {
-		return claims, verifykit.New(verifykit.KindNotFound, MsgProcessNotFound)
+		return claims, verifykit.New(verifykit.KindNotFound, MsgNotFound)
 	}
 	return claims, nil
 }
@@ -381,26 +326,17 @@ func (s *ProcessService) authorizeID(ctx context.Context, token, orgID, id strin
 // storeErr turns a store error into the *verifykit.Error callers get.
 func storeErr(err error) error {
 	if errors.Is(err, ports.ErrProcessNotFound) {
-		return verifykit.New(verifykit.KindNotFound, MsgProcessNotFound)
+		return verifykit.New(verifykit.KindNotFound, MsgNotFound)
 	}
 	return verifykit.Unavailable("OTP identification processes are unavailable; try again later.", err)
 }
 
-// badRequest turns the problems v collected into a KindBadRequest error, or nil.
-func badRequest(v *verifykit.Validation) error {
-	err := v.Err()
-	if err != nil {
-		err.(*verifykit.Error).Kind = verifykit.KindBadRequest
-	}
-	return err
-}
-
-func notCreated(action string, state string) error {
-	return verifykit.New(verifykit.KindConflict, "The OTP identification process cannot be "+action+": it is "+state)
+func notCreated(action string, state State) error {
+	return verifykit.New(verifykit.KindConflict, "The OTP identification process cannot be "+action+": it is "+string(state))
 }
 
 // get returns the process id of orgID.
-func (s *ProcessService) get(ctx context.Context, orgID, id string) (ports.ProcessRecord, error) {
+func (s *Service) get(ctx context.Context, orgID, id string) (ports.ProcessRecord, error) {
 	rec, err := s.store.Get(ctx, orgID, id)
 	if err != nil {
 		return rec, storeErr(err)
@@ -411,16 +347,16 @@ func (s *ProcessService) get(ctx context.Context, orgID, id string) (ports.Proce
 // transition applies change to the process in one atomic step when it is CREATED and not
 // expired, and returns it. A CREATED process found past its expiry is stored EXPIRED and
 // the answer is a conflict, as for any other state; action names the refused action.
-func (s *ProcessService) transition(ctx context.Context, orgID, id, action string, change func(*ports.ProcessRecord)) (ports.ProcessRecord, error) {
+func (s *Service) transition(ctx context.Context, orgID, id, action string, change func(*ports.ProcessRecord)) (ports.ProcessRecord, error) {
 	now := s.clock.Now()
 	expired := false
 	rec, err := s.store.Update(ctx, orgID, id, func(r *ports.ProcessRecord) error {
-		if ports.EffectiveProcessState(*r, now) == ports.ProcessStateExpired && r.State == ports.ProcessStateCreated {
-			r.State, r.UpdatedAt, expired = ports.ProcessStateExpired, now, true
-			emitProcess(r, EventProcessExpired, "", now)
+		if ports.EffectiveProcessState(*r, now) == StateExpired && r.State == StateCreated {
+			r.State, r.UpdatedAt, expired = StateExpired, now, true
+			emitProcess(r, EventExpired, "", now)
 			return nil
 		}
-		if r.State != ports.ProcessStateCreated {
+		if r.State != StateCreated {
 			return notCreated(action, r.State)
 		}
 		change(r)
@@ -441,7 +377,7 @@ func (s *ProcessService) transition(ctx context.Context, orgID, id, action strin
 // expiry has passed, and returns how many it changed. Reads already report such processes
 // EXPIRED and no use case accepts them; hosts with a shared store call ExpireDue
 // periodically so that stored states match.
-func (s *ProcessService) ExpireDue(ctx context.Context, batch int) (_ int, err error) {
+func (s *Service) ExpireDue(ctx context.Context, batch int) (_ int, err error) {
 	ctx, end := s.startOrg(ctx, "ExpireDue", "")
 	defer func() { end(err) }()
 	if batch < 1 {
@@ -454,38 +390,9 @@ func (s *ProcessService) ExpireDue(ctx context.Context, batch int) (_ int, err e
 	return n, nil
 }
 
-func toProcess(r ports.ProcessRecord, now time.Time) Process {
-	a := r.Actor
-	return Process{
-		ID:    r.ID,
-		OrgID: r.OrgID,
-		State: ProcessState(ports.EffectiveProcessState(r, now)),
-		Actor: Actor{
-			Name: a.Name, LastName: a.LastName, Email: a.Email,
-			MSISDN:           a.MSISDN,
-			IdentityDocument: IdentityDocument(a.IdentityDocument),
-			Language:         a.Language,
-		},
-		TwoFactorType:     TwoFactorType(r.TwoFactorType),
-		Channel:           Channel{Type: ChannelType(r.ChannelType), External: r.ChannelExternal},
-		CreatedAt:         r.CreatedAt,
-		UpdatedAt:         r.UpdatedAt,
-		ExpiresAt:         r.ExpiresAt,
-		CodeSentAt:        r.CodeSentAt,
-		CodesSent:         r.CodesSent,
-		FailedAttempts:    r.FailedAttempts,
-		ValidatedAt:       r.ValidatedAt,
-		TwoFactorEvidence: r.TwoFactorEvidence,
-		CancelledAt:       r.CancelledAt,
-		CancelReason:      r.CancelReason,
-	}
-}
-
-func toActorRecord(a Actor) ports.ProcessActor {
-	return ports.ProcessActor{
-		Name: a.Name, LastName: a.LastName, Email: a.Email,
-		MSISDN:           a.MSISDN,
-		IdentityDocument: ports.ProcessDocument(a.IdentityDocument),
-		Language:         a.Language,
-	}
+// view is the process r as the use cases answer it at now: in its effective state.
+func view(r ports.ProcessRecord, now time.Time) Process {
+	p := r.Process
+	p.State = ports.EffectiveProcessState(r, now)
+	return p
 }

@@ -1,4 +1,4 @@
-package identification
+package otpprocess
 
 import (
 	"context"
@@ -20,9 +20,9 @@ import (
 //
 // A process is found by its organisation and id, so the reference must carry the
 // organisation in Scope (otp.Draft.SetReceiptScope); a reference without it, or of another
-// purpose than ProcessConfig.CodePurpose, answers KindInvalidInput. It implements
+// purpose than Config.CodePurpose, answers KindInvalidInput. It implements
 // ports.UndeliverableMarker.
-func (s *ProcessService) MarkUndeliverable(ctx context.Context, ref ports.DeliveryRef) (_ bool, result error) {
+func (s *Service) MarkUndeliverable(ctx context.Context, ref ports.DeliveryRef) (_ bool, result error) {
 	ctx, end := s.startOrg(ctx, "MarkUndeliverable", ref.Scope)
 	defer func() { end(result) }()
 	if err := otp.CheckDeliveryRef(ref); err != nil {

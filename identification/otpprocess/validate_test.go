@@ -1,4 +1,4 @@
-package identification_test
+package otpprocess_test
 
 import (
 	"context"
@@ -10,28 +10,28 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit"
-	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
 
 // inState returns a process of a new environment in state st, and its latest code.
-func inState(t *testing.T, st identification.ProcessState) (*env, identification.Process, string) {
+func inState(t *testing.T, st otpprocess.State) (*env, otpprocess.Process, string) {
 	t.Helper()
 	e := newEnv(t)
 	ctx := context.Background()
-	res, err := e.svc.Create(ctx, identification.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), ExpiresIn: "PT1H", Channel: sms})
+	res, err := e.svc.Create(ctx, otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), ExpiresIn: "PT1H", Channel: sms})
 	require.NoError(t, err)
 	p := res.Process
 	code := e.codeOf(t, p, res.Code)
 	switch st {
-	case identification.ProcessValidated:
+	case otpprocess.StateValidated:
 		_, err = e.validate(p, code, "")
-	case identification.ProcessCancelled:
-		_, err = e.svc.Cancel(ctx, identification.CancelProcessRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID, Reason: "test"})
-	case identification.ProcessExpired:
+	case otpprocess.StateCancelled:
+		_, err = e.svc.Cancel(ctx, otpprocess.CancelRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID, Reason: "test"})
+	case otpprocess.StateExpired:
 		e.clock.Advance(time.Hour)
-	case identification.ProcessBlocked:
+	case otpprocess.StateBlocked:
 		for range 5 {
 			_, err = e.validate(p, wrong(code), "")
 		}
@@ -47,40 +47,40 @@ func TestStateTable(t *testing.T) {
 	ctx := context.Background()
 	type action struct {
 		name string
-		run  func(e *env, p identification.Process, code string) error
+		run  func(e *env, p otpprocess.Process, code string) error
 	}
 	actions := []action{
-		{"resend", func(e *env, p identification.Process, _ string) error {
+		{"resend", func(e *env, p otpprocess.Process, _ string) error {
 			e.clock.Advance(31 * time.Second) // past the engine's send spacing
-			_, err := e.svc.Resend(ctx, identification.ProcessRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID})
+			_, err := e.svc.Resend(ctx, otpprocess.Request{Token: tokAdminA, OrgID: "org-a", ID: p.ID})
 			return err
 		}},
-		{"cancel", func(e *env, p identification.Process, _ string) error {
-			_, err := e.svc.Cancel(ctx, identification.CancelProcessRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID, Reason: "no longer needed"})
+		{"cancel", func(e *env, p otpprocess.Process, _ string) error {
+			_, err := e.svc.Cancel(ctx, otpprocess.CancelRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID, Reason: "no longer needed"})
 			return err
 		}},
-		{"delete", func(e *env, p identification.Process, _ string) error {
-			_, err := e.svc.Delete(ctx, identification.DeleteProcessRequest{Token: tokAdminAForce, OrgID: "org-a", ID: p.ID})
+		{"delete", func(e *env, p otpprocess.Process, _ string) error {
+			_, err := e.svc.Delete(ctx, otpprocess.DeleteRequest{Token: tokAdminAForce, OrgID: "org-a", ID: p.ID})
 			return err
 		}},
-		{"force delete without permission", func(e *env, p identification.Process, _ string) error {
-			_, err := e.svc.Delete(ctx, identification.DeleteProcessRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID, Force: true})
+		{"force delete without permission", func(e *env, p otpprocess.Process, _ string) error {
+			_, err := e.svc.Delete(ctx, otpprocess.DeleteRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID, Force: true})
 			return err
 		}},
-		{"force delete with permission", func(e *env, p identification.Process, _ string) error {
-			_, err := e.svc.Delete(ctx, identification.DeleteProcessRequest{Token: tokAdminAForce, OrgID: "org-a", ID: p.ID, Force: true})
+		{"force delete with permission", func(e *env, p otpprocess.Process, _ string) error {
+			_, err := e.svc.Delete(ctx, otpprocess.DeleteRequest{Token: tokAdminAForce, OrgID: "org-a", ID: p.ID, Force: true})
 			return err
 		}},
-		{"validate", func(e *env, p identification.Process, code string) error {
+		{"validate", func(e *env, p otpprocess.Process, code string) error {
 			_, err := e.validate(p, code, "")
 			return err
 		}},
-		{"get", func(e *env, p identification.Process, _ string) error {
-			_, err := e.svc.Get(ctx, identification.ProcessRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID})
+		{"get", func(e *env, p otpprocess.Process, _ string) error {
+			_, err := e.svc.Get(ctx, otpprocess.Request{Token: tokAdminA, OrgID: "org-a", ID: p.ID})
 			return err
 		}},
-		{"metadata", func(e *env, p identification.Process, _ string) error {
-			_, err := e.svc.Metadata(ctx, identification.ProcessRequest{Token: tokActorA, OrgID: "org-a", ID: p.ID})
+		{"metadata", func(e *env, p otpprocess.Process, _ string) error {
+			_, err := e.svc.Metadata(ctx, otpprocess.Request{Token: tokActorA, OrgID: "org-a", ID: p.ID})
 			return err
 		}},
 	}
@@ -89,25 +89,25 @@ func TestStateTable(t *testing.T) {
 	type outcome struct {
 		kind  verifykit.Kind // KindNone: success
 		msg   string
-		after identification.ProcessState
+		after otpprocess.State
 	}
-	ok := func(after identification.ProcessState) outcome { return outcome{after: after} }
-	conflict := func(verb string, st identification.ProcessState) outcome {
+	ok := func(after otpprocess.State) outcome { return outcome{after: after} }
+	conflict := func(verb string, st otpprocess.State) outcome {
 		return outcome{verifykit.KindConflict, "The OTP identification process cannot be " + verb + ": it is " + string(st), same}
 	}
-	notForced := func(st identification.ProcessState) outcome {
+	notForced := func(st otpprocess.State) outcome {
 		return outcome{verifykit.KindForbidden, "The OTP identification process is " + string(st) + ": only force=true can delete it", same}
 	}
 	noPermission := outcome{verifykit.KindForbidden, "Your token does not allow to force the deletion. Missing permission: OTP_IDENTIFICATION_FORCE_DELETE", same}
-	table := map[identification.ProcessState][]outcome{
-		identification.ProcessCreated: {ok(same), ok(identification.ProcessCancelled), ok(deleted), ok(deleted), ok(deleted), ok(identification.ProcessValidated), ok(same), ok(same)},
+	table := map[otpprocess.State][]outcome{
+		otpprocess.StateCreated: {ok(same), ok(otpprocess.StateCancelled), ok(deleted), ok(deleted), ok(deleted), ok(otpprocess.StateValidated), ok(same), ok(same)},
 	}
-	for _, st := range []identification.ProcessState{identification.ProcessValidated, identification.ProcessCancelled, identification.ProcessExpired, identification.ProcessBlocked} {
+	for _, st := range []otpprocess.State{otpprocess.StateValidated, otpprocess.StateCancelled, otpprocess.StateExpired, otpprocess.StateBlocked} {
 		table[st] = []outcome{conflict("resent", st), conflict("cancelled", st), notForced(st), noPermission, ok(deleted), conflict("validated", st), ok(same), ok(same)}
 	}
 	// Validating a VALIDATED process again with the code that validated it answers the
 	// completed result (RULES §F, idempotent completion).
-	table[identification.ProcessValidated][5] = ok(same)
+	table[otpprocess.StateValidated][5] = ok(same)
 	for st, outcomes := range table {
 		for i, a := range actions {
 			want := outcomes[i]
@@ -124,10 +124,10 @@ func TestStateTable(t *testing.T) {
 					after = st
 				}
 				if after == deleted {
-					_, err := e.svc.Get(ctx, identification.ProcessRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID})
-					requireKind(t, err, verifykit.KindNotFound, identification.MsgProcessNotFound)
+					_, err := e.svc.Get(ctx, otpprocess.Request{Token: tokAdminA, OrgID: "org-a", ID: p.ID})
+					requireKind(t, err, verifykit.KindNotFound, otpprocess.MsgNotFound)
 					_, err = e.validate(p, code, "")
-					requireKind(t, err, verifykit.KindNotFound, identification.MsgProcessNotFound)
+					requireKind(t, err, verifykit.KindNotFound, otpprocess.MsgNotFound)
 					return
 				}
 				require.Equal(t, after, e.get(t, p.ID).State)
@@ -137,20 +137,20 @@ func TestStateTable(t *testing.T) {
 }
 
 func TestExpiryIsStoredOnUse(t *testing.T) {
-	e, p, code := inState(t, identification.ProcessExpired)
+	e, p, code := inState(t, otpprocess.StateExpired)
 	rec, err := e.store.Get(context.Background(), "org-a", p.ID)
 	require.NoError(t, err)
-	require.Equal(t, "CREATED", rec.State, "reads report EXPIRED without writing")
+	require.Equal(t, otpprocess.StateCreated, rec.State, "reads report EXPIRED without writing")
 	_, err = e.validate(p, code, "")
 	requireKind(t, err, verifykit.KindConflict, "The OTP identification process cannot be validated: it is EXPIRED")
 	rec, err = e.store.Get(context.Background(), "org-a", p.ID)
 	require.NoError(t, err)
-	require.Equal(t, "EXPIRED", rec.State)
+	require.Equal(t, otpprocess.StateExpired, rec.State)
 	require.Equal(t, start.Add(time.Hour), rec.UpdatedAt)
 
 	// One instant before its expiry a process validates.
 	e2 := newEnv(t)
-	res, err := e2.svc.Create(context.Background(), identification.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: e2.actor(), ExpiresIn: "PT1H", Channel: sms})
+	res, err := e2.svc.Create(context.Background(), otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: e2.actor(), ExpiresIn: "PT1H", Channel: sms})
 	require.NoError(t, err)
 	e2.clock.Advance(time.Hour - time.Nanosecond)
 	_, err = e2.validate(res.Process, e2.codeOf(t, res.Process, res.Code), "")
@@ -159,31 +159,31 @@ func TestExpiryIsStoredOnUse(t *testing.T) {
 
 func TestValidateSecondFactor(t *testing.T) {
 	e := newEnv(t)
-	withDoc := func(t *testing.T) (identification.Process, string) {
-		return e.create(t, sms, identification.TwoFactorDocumentNumber)
+	withDoc := func(t *testing.T) (otpprocess.Process, string) {
+		return e.create(t, sms, otpprocess.TwoFactorDocumentNumber)
 	}
 	t.Run("document number as people type it", func(t *testing.T) {
 		for _, typed := range []string{"12345678Z", "12345678z", " 1234 5678 z ", "\t12345678Z\n"} {
 			p, code := withDoc(t)
 			md, err := e.validate(p, code, typed)
 			require.NoError(t, err, typed)
-			require.Equal(t, identification.ProcessValidated, md.State)
+			require.Equal(t, otpprocess.StateValidated, md.State)
 		}
 	})
 	t.Run("e-mail as people type it", func(t *testing.T) {
-		p, code := e.create(t, sms, identification.TwoFactorEmail)
+		p, code := e.create(t, sms, otpprocess.TwoFactorEmail)
 		_, err := e.validate(p, code, " "+strings.ToUpper(p.Actor.Email)+" ")
 		require.NoError(t, err)
 	})
 	t.Run("wrong second factor counts an attempt and keeps the code", func(t *testing.T) {
 		p, code := withDoc(t)
 		_, err := e.validate(p, code, "12345678X")
-		requireKind(t, err, verifykit.KindInvalidInput, identification.MsgInvalidTwoFactor)
-		require.ErrorIs(t, err, identification.ErrSecondFactorMismatch)
+		requireKind(t, err, verifykit.KindInvalidInput, otpprocess.MsgInvalidTwoFactor)
+		require.ErrorIs(t, err, otpprocess.ErrSecondFactorMismatch)
 		require.Equal(t, []verifykit.InvalidEntry{{Entry: "$.two_factor", EntryType: verifykit.EntryJSONProperty, Rule: "verification", Description: "does not match; 4 attempts left"}},
 			err.(*verifykit.Error).Invalid)
 		got := e.get(t, p.ID)
-		require.Equal(t, identification.ProcessCreated, got.State)
+		require.Equal(t, otpprocess.StateCreated, got.State)
 		require.Equal(t, 1, got.FailedAttempts)
 		c := e.code(t, p.ID)
 		require.Equal(t, 1, c.Attempts, "counted on the code")
@@ -194,13 +194,13 @@ func TestValidateSecondFactor(t *testing.T) {
 	t.Run("missing second factor is a bad request and counts nothing", func(t *testing.T) {
 		p, code := withDoc(t)
 		_, err := e.validate(p, code, "  ")
-		requireKind(t, err, verifykit.KindBadRequest, "Validation failed.")
+		requireKind(t, err, verifykit.KindInvalidInput, "Validation failed.")
 		require.Equal(t, []verifykit.InvalidEntry{{Entry: "$.two_factor", EntryType: verifykit.EntryJSONProperty, Rule: "required", Description: "is required by two_factor_type DOCUMENT_NUMBER"}},
 			err.(*verifykit.Error).Invalid)
 		require.Zero(t, e.get(t, p.ID).FailedAttempts)
 	})
 	t.Run("document image is kept for review", func(t *testing.T) {
-		p, code := e.create(t, sms, identification.TwoFactorDocumentImage)
+		p, code := e.create(t, sms, otpprocess.TwoFactorDocumentImage)
 		_, err := e.validate(p, code, "uploads/dni-front-back.png")
 		require.NoError(t, err)
 		require.Equal(t, "uploads/dni-front-back.png", e.get(t, p.ID).TwoFactorEvidence)
@@ -213,12 +213,12 @@ func TestValidateSecondFactor(t *testing.T) {
 		}
 		for range 2 {
 			_, err := e.validate(p, code, "nope")
-			requireKind(t, err, verifykit.KindInvalidInput, identification.MsgInvalidTwoFactor)
+			requireKind(t, err, verifykit.KindInvalidInput, otpprocess.MsgInvalidTwoFactor)
 		}
 		_, err := e.validate(p, code, "nope")
 		requireKind(t, err, verifykit.KindInvalidInput, otp.MsgAttemptsExceeded)
 		got := e.get(t, p.ID)
-		require.Equal(t, identification.ProcessBlocked, got.State)
+		require.Equal(t, otpprocess.StateBlocked, got.State)
 		require.Equal(t, 5, got.FailedAttempts)
 		_, err = e.validate(p, code, "12345678Z")
 		requireKind(t, err, verifykit.KindConflict, "The OTP identification process cannot be validated: it is BLOCKED")
@@ -250,7 +250,7 @@ func TestValidateInput(t *testing.T) {
 
 func TestConcurrentValidationsSucceedOnce(t *testing.T) {
 	e := newEnv(t)
-	p, code := e.create(t, sms, identification.TwoFactorDocumentNumber)
+	p, code := e.create(t, sms, otpprocess.TwoFactorDocumentNumber)
 	const n = 50
 	errs := make([]error, n)
 	var wg, ready sync.WaitGroup
@@ -274,7 +274,7 @@ func TestConcurrentValidationsSucceedOnce(t *testing.T) {
 	}
 	require.Equal(t, n, wins, "one validates, the others repeat the completed validation")
 	got := e.get(t, p.ID)
-	require.Equal(t, identification.ProcessValidated, got.State)
+	require.Equal(t, otpprocess.StateValidated, got.State)
 	require.Equal(t, ports.CodeVerified, e.code(t, p.ID).State)
 	require.Zero(t, got.FailedAttempts, "losing a race is not a failed attempt")
 	_, err := e.validate(p, code, "00000000X")
@@ -290,7 +290,7 @@ func TestConcurrentWrongCodesBlockOnce(t *testing.T) {
 	}
 	wg.Wait()
 	got := e.get(t, p.ID)
-	require.Equal(t, identification.ProcessBlocked, got.State)
+	require.Equal(t, otpprocess.StateBlocked, got.State)
 	require.Equal(t, 5, got.FailedAttempts, "every counted wrong code, and no more")
 	require.Equal(t, 5, e.code(t, p.ID).Attempts, "attempts never pass the limit")
 	_, err := e.validate(p, code, "")
@@ -298,10 +298,10 @@ func TestConcurrentWrongCodesBlockOnce(t *testing.T) {
 }
 
 func TestCodeTTLShorterThanProcess(t *testing.T) {
-	e := newEnv(t, func(_ *identification.ProcessDeps, c *identification.ProcessConfig, _ *otp.Config) {
+	e := newEnv(t, func(_ *otpprocess.Deps, c *otpprocess.Config, _ *otp.Config) {
 		c.CodeTTL = time.Minute
 	})
-	p, code := e.create(t, sms, identification.TwoFactorDocumentNumber)
+	p, code := e.create(t, sms, otpprocess.TwoFactorDocumentNumber)
 	e.clock.Advance(time.Minute)
 	_, right := e.validate(p, code, "12345678Z")
 	requireKind(t, right, verifykit.KindInvalidInput, otp.MsgExpired)
@@ -312,10 +312,10 @@ func TestCodeTTLShorterThanProcess(t *testing.T) {
 		require.Equal(t, right.Error(), wrongFactor.Error())
 	}
 	got := e.get(t, p.ID)
-	require.Equal(t, identification.ProcessCreated, got.State, "an expired code does not end the process")
+	require.Equal(t, otpprocess.StateCreated, got.State, "an expired code does not end the process")
 	require.Zero(t, got.FailedAttempts, "nothing to count against without a live code")
 
-	res, err := e.svc.Resend(context.Background(), identification.ProcessRequest{Token: tokAdminA, OrgID: "org-a", ID: p.ID})
+	res, err := e.svc.Resend(context.Background(), otpprocess.Request{Token: tokAdminA, OrgID: "org-a", ID: p.ID})
 	require.NoError(t, err)
 	_, err = e.validate(p, e.codeOf(t, res.Process, res.Code), "12345678Z")
 	require.NoError(t, err)
@@ -331,12 +331,12 @@ func TestCreateEmailFormat(t *testing.T) {
 	} {
 		a := e.actor()
 		a.Email = addr
-		_, err := e.svc.Create(context.Background(), identification.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: a,
-			Channel: identification.Channel{Type: identification.ChannelEmail, External: true}})
+		_, err := e.svc.Create(context.Background(), otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: a,
+			Channel: otpprocess.Channel{Type: otpprocess.ChannelEmail, External: true}})
 		if ok {
 			require.NoError(t, err, addr)
 		} else {
-			requireKind(t, err, verifykit.KindBadRequest, "Validation failed.")
+			requireKind(t, err, verifykit.KindInvalidInput, "Validation failed.")
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package identification
+package otpprocess
 
 import (
 	"math"
@@ -17,14 +17,14 @@ import (
 // decimal digits; only the seconds may have a fraction (with "." or ","), down to the
 // nanosecond (at most 9 fractional digits). Designators are upper-case.
 //
-// Refused, with a KindBadRequest error saying why: years and months (their length depends
+// Refused, with a KindInvalidInput error saying why: years and months (their length depends
 // on the calendar, so they are ambiguous), signs (a duration is never negative), an empty
 // duration ("P", "PT"), a "T" with no time component after it, and values past the range of
 // time.Duration (about 292 years).
 func ParseISODuration(s string) (time.Duration, error) {
 	d, reason := parseISODuration(s)
 	if reason != "" {
-		return 0, verifykit.New(verifykit.KindBadRequest, "invalid ISO-8601 duration: "+reason)
+		return 0, verifykit.New(verifykit.KindInvalidInput, "invalid ISO-8601 duration: "+reason)
 	}
 	return d, nil
 }

@@ -1,4 +1,4 @@
-package identification_test
+package otpprocess_test
 
 import (
 	"math"
@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit"
-	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 )
 
 const day = 24 * time.Hour
@@ -39,7 +39,7 @@ func TestParseISODuration(t *testing.T) {
 	}
 	for _, tc := range ok {
 		t.Run(tc.in, func(t *testing.T) {
-			got, err := identification.ParseISODuration(tc.in)
+			got, err := otpprocess.ParseISODuration(tc.in)
 			require.NoError(t, err)
 			require.Equal(t, tc.want, got)
 		})
@@ -80,9 +80,9 @@ func TestParseISODuration(t *testing.T) {
 	}
 	for _, tc := range bad {
 		t.Run("bad/"+tc.in, func(t *testing.T) {
-			_, err := identification.ParseISODuration(tc.in)
+			_, err := otpprocess.ParseISODuration(tc.in)
 			require.Error(t, err)
-			require.Equal(t, verifykit.KindBadRequest, verifykit.KindOf(err))
+			require.Equal(t, verifykit.KindInvalidInput, verifykit.KindOf(err))
 			require.Equal(t, "invalid ISO-8601 duration: "+tc.reason, err.Error())
 		})
 	}
@@ -101,7 +101,7 @@ func TestFormatISODuration(t *testing.T) {
 		{-time.Hour, "-PT1H"},
 		{time.Duration(math.MinInt64), "-P106751DT23H47M16.854775808S"},
 	} {
-		require.Equal(t, tc.want, identification.FormatISODuration(tc.in))
+		require.Equal(t, tc.want, otpprocess.FormatISODuration(tc.in))
 	}
 }
 
@@ -110,9 +110,9 @@ func FuzzParseISODuration(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		d, err := identification.ParseISODuration(s)
+		d, err := otpprocess.ParseISODuration(s)
 		if err != nil {
-			if verifykit.KindOf(err) != verifykit.KindBadRequest {
+			if verifykit.KindOf(err) != verifykit.KindInvalidInput {
 				t.Fatalf("ParseISODuration(%q): error of kind %v", s, verifykit.KindOf(err))
 			}
 			return
@@ -120,9 +120,9 @@ func FuzzParseISODuration(f *testing.F) {
 		if d < 0 {
 			t.Fatalf("ParseISODuration(%q) = %v, negative", s, d)
 		}
-		back, err := identification.ParseISODuration(identification.FormatISODuration(d))
+		back, err := otpprocess.ParseISODuration(otpprocess.FormatISODuration(d))
 		if err != nil || back != d {
-			t.Fatalf("ParseISODuration(%q) = %v; its format %q parses to %v, %v", s, d, identification.FormatISODuration(d), back, err)
+			t.Fatalf("ParseISODuration(%q) = %v; its format %q parses to %v, %v", s, d, otpprocess.FormatISODuration(d), back, err)
 		}
 	})
 }

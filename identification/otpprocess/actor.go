@@ -1,4 +1,4 @@
-package identification
+package otpprocess
 
 import (
 	"context"
@@ -20,13 +20,13 @@ import (
 // number, an e-mail address, or a reference to an uploaded image (not the image itself).
 const maxTwoFactorLen = 2048
 
-// ProcessMetadata is what the actor may see of a process: never the code, nor the full
+// Metadata is what the actor may see of a process: never the code, nor the full
 // contact data.
-type ProcessMetadata struct {
+type Metadata struct {
 	ID string
 	// State is the state at the time of the answer (a CREATED process past its expiry is
 	// EXPIRED).
-	State         ProcessState
+	State         State
 	ExpiresAt     time.Time
 	TwoFactorType TwoFactorType
 	Channel       ChannelType
@@ -36,13 +36,13 @@ type ProcessMetadata struct {
 	Language      string
 }
 
-func toMetadata(r ports.ProcessRecord, now time.Time) ProcessMetadata {
-	m := ProcessMetadata{
+func toMetadata(r ports.ProcessRecord, now time.Time) Metadata {
+	m := Metadata{
 		ID:            r.ID,
-		State:         ProcessState(ports.EffectiveProcessState(r, now)),
+		State:         ports.EffectiveProcessState(r, now),
 		ExpiresAt:     r.ExpiresAt,
-		TwoFactorType: TwoFactorType(r.TwoFactorType),
-		Channel:       ChannelType(r.ChannelType),
+		TwoFactorType: r.TwoFactorType,
+		Channel:       r.Channel.Type,
 		Language:      r.Actor.Language,
 	}
 	contact := r.Actor.MSISDN.E164()
@@ -55,21 +55,21 @@ func toMetadata(r ports.ProcessRecord, now time.Time) ProcessMetadata {
 
 // Metadata returns what the actor may see of a process (the actor's scopes): its state,
 // expiry, second factor type, channel and masked contact.
-func (s *ProcessService) Metadata(ctx context.Context, req ProcessRequest) (_ ProcessMetadata, err error) {
+func (s *Service) Metadata(ctx context.Context, req Request) (_ Metadata, err error) {
 	ctx, end := s.startOrg(ctx, "Metadata", req.OrgID)
 	defer func() { end(err) }()
 	if _, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.ActorScopes); err != nil {
-		return ProcessMetadata{}, err
+		return Metadata{}, err
 	}
 	rec, err := s.get(ctx, req.OrgID, req.ID)
 	if err != nil {
-		return ProcessMetadata{}, err
+		return Metadata{}, err
 	}
 	return toMetadata(rec, s.clock.Now()), nil
 }
 
-// ValidateProcessRequest is an actor's attempt to validate a process.
-type ValidateProcessRequest struct {
+// ValidateRequest is an actor's attempt to validate a process.
+type ValidateRequest struct {
 	Token string
 	OrgID string
 	ID    string
@@ -84,18 +84,19 @@ type ValidateProcessRequest struct {
 //
 // Order and semantics:
 //  1. a missing or malformed code (surrounding white space is trimmed first) is invalid
-//     input (422 naming "$.code"), a second factor that is too long or missing a bad
-//     request (400); neither counts anything;
+//     input (KindInvalidInput naming "$.code"), and so is a second factor that is too
+//     long or missing (naming "$.two_factor"); neither counts anything;
 //  2. a process that is not CREATED, or whose expiry has passed (it is then stored
-//     EXPIRED), is a conflict (409);
+//     EXPIRED), is a conflict (KindConflict);
 //  3. the second factor is checked before the code, so a right code is never used up by
-//     an attempt that fails on its second factor. A wrong second factor (422 "Invalid
-//     second factor", cause ErrSecondFactorMismatch) counts one failed attempt against the
-//     current code, exactly like a wrong code, and the code is not checked;
-//  4. the code is checked by the otp rules: a wrong code counts an attempt (422 "Invalid
-//     verification code"); the attempt that uses the last one, and any later one, blocks
-//     the process (422 "Maximum attempts exceed"; it is then BLOCKED and further attempts
-//     are conflicts); a code superseded, expired or used already is refused (422);
+//     an attempt that fails on its second factor. A wrong second factor (KindInvalidInput
+//     "Invalid second factor", cause ErrSecondFactorMismatch) counts one failed attempt
+//     against the current code, exactly like a wrong code, and the code is not checked;
+//  4. the code is checked by the otp rules: a wrong code counts an attempt
+//     (KindInvalidInput "Invalid verification code"); the attempt that uses the last one,
+//     and any later one, blocks the process (KindInvalidInput "Maximum attempts exceed";
+//     it is then BLOCKED and further attempts are conflicts); a code superseded, expired
+//     or used already is refused (KindInvalidInput);
 //  5. a right code is used once, and VALIDATED is stored in the same atomic write.
 //
 // Steps 2 to 5 are one atomic Update of the process, which holds its code: the attempt
@@ -107,24 +108,24 @@ type ValidateProcessRequest struct {
 // Document numbers and e-mail addresses match as people type them: case and white space
 // do not matter. For PERSONAL_DOCUMENT_IMAGE any non-empty reference is accepted and kept
 // in Process.TwoFactorEvidence.
-func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessRequest) (_ ProcessMetadata, err error) {
+func (s *Service) Validate(ctx context.Context, req ValidateRequest) (_ Metadata, err error) {
 	ctx, end := s.startOrg(ctx, "Validate", req.OrgID)
 	defer func() { end(err) }()
 	claims, err := s.authorizeID(ctx, req.Token, req.OrgID, req.ID, s.cfg.ActorScopes)
 	if err != nil {
-		return ProcessMetadata{}, err
+		return Metadata{}, err
 	}
 	code, err := otp.ParseCode(req.Code)
 	if err != nil {
-		return ProcessMetadata{}, err
+		return Metadata{}, err
 	}
 	twoFactor := strings.TrimSpace(req.TwoFactor)
 	var v verifykit.Validation
 	if utf8.RuneCountInString(twoFactor) > maxTwoFactorLen {
 		v.Add("$.two_factor", "length", fmt.Sprintf("must be at most %d characters", maxTwoFactorLen))
 	}
-	if err := badRequest(&v); err != nil {
-		return ProcessMetadata{}, err
+	if err := v.Err(); err != nil {
+		return Metadata{}, err
 	}
 	now := s.clock.Now()
 	var (
@@ -136,25 +137,25 @@ func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessReques
 		checkErr  error
 	)
 	rec, err := s.store.Update(ctx, req.OrgID, req.ID, func(r *ports.ProcessRecord) error {
-		tf := TwoFactorType(r.TwoFactorType)
-		if r.State == string(ProcessValidated) && s.otp.Completed(r.Verification, code) &&
+		tf := r.TwoFactorType
+		if r.State == StateValidated && s.otp.Completed(r.Verification, code) &&
 			(tf == "" || secondFactorMatches(tf, r.Actor, twoFactor)) {
 			completed = r.Clone()
 			return errCompleted
 		}
-		if st := ports.EffectiveProcessState(*r, now); st != ports.ProcessStateCreated {
-			if r.State != ports.ProcessStateCreated {
+		if st := ports.EffectiveProcessState(*r, now); st != StateCreated {
+			if r.State != StateCreated {
 				return notCreated("validated", st)
 			}
 			r.State, r.UpdatedAt, expired = st, now, true
 			refused = notCreated("validated", st)
-			emitProcess(r, EventProcessExpired, "", now)
+			emitProcess(r, EventExpired, "", now)
 			return nil
 		}
 		if tf != "" && twoFactor == "" {
 			var v verifykit.Validation
 			v.Add("$.two_factor", "required", "is required by two_factor_type "+string(tf))
-			return badRequest(&v)
+			return v.Err()
 		}
 		if tf != "" && !secondFactorMatches(tf, r.Actor, twoFactor) {
 			res, err := s.otp.CountFailure(&r.Verification, now)
@@ -172,7 +173,7 @@ func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessReques
 			s.emitChecked(r, res, err, false, claims.Subject, now)
 			return nil
 		}
-		r.State = string(ProcessValidated)
+		r.State = StateValidated
 		r.ValidatedAt, r.UpdatedAt = now, now
 		if tf == TwoFactorDocumentImage {
 			r.TwoFactorEvidence = twoFactor
@@ -189,15 +190,15 @@ func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessReques
 		s.log.InfoContext(ctx, "otp identification validation repeated", attrs...)
 		return toMetadata(completed, now), nil
 	case err != nil:
-		return ProcessMetadata{}, storeErr(err)
+		return Metadata{}, storeErr(err)
 	case expired:
 		s.log.InfoContext(ctx, "otp identification expired", attrs...)
-		return ProcessMetadata{}, refused
+		return Metadata{}, refused
 	case refused != nil:
-		if rec.State == string(ProcessBlocked) {
+		if rec.State == StateBlocked {
 			s.log.InfoContext(ctx, "otp identification blocked", attrs...)
 		}
-		return ProcessMetadata{}, refused
+		return Metadata{}, refused
 	}
 	s.log.InfoContext(ctx, "otp identification validated", attrs...)
 	return toMetadata(rec, now), nil
@@ -215,7 +216,7 @@ func failed(r *ports.ProcessRecord, res otp.VerifyResult, err error, now time.Ti
 		r.UpdatedAt = now
 	}
 	if errors.Is(err, otp.ErrAttemptsExceeded) {
-		r.State = string(ProcessBlocked)
+		r.State = StateBlocked
 		r.UpdatedAt = now
 	}
 }
@@ -226,8 +227,9 @@ func failed(r *ports.ProcessRecord, res otp.VerifyResult, err error, now time.Ti
 // guessed without a usable code.
 func secondFactorAnswer(res otp.VerifyResult, err error) error {
 	if !errors.Is(err, otp.ErrWrongCode) {
-		// Blocked by this attempt, no active code (expired, superseded, undeliverable) or a
-		// used-up failure budget (429): answer exactly as for a right second factor.
+		// Blocked by this attempt, no active code (expired, superseded, undeliverable) or
+		// a used-up failure budget (KindRateLimited): answer exactly as for a right
+		// second factor.
 		return err
 	}
 	return &verifykit.Error{
@@ -243,12 +245,12 @@ func secondFactorAnswer(res otp.VerifyResult, err error) error {
 
 // requireCreated answers a conflict unless rec is CREATED and unexpired now; an expiry
 // that is due is stored first.
-func (s *ProcessService) requireCreated(ctx context.Context, rec ports.ProcessRecord, action string) error {
+func (s *Service) requireCreated(ctx context.Context, rec ports.ProcessRecord, action string) error {
 	st := ports.EffectiveProcessState(rec, s.clock.Now())
-	if st == ports.ProcessStateCreated {
+	if st == StateCreated {
 		return nil
 	}
-	if rec.State == ports.ProcessStateCreated {
+	if rec.State == StateCreated {
 		// transition stores EXPIRED, and answers the conflict.
 		if _, err := s.transition(ctx, rec.OrgID, rec.ID, action, func(*ports.ProcessRecord) {}); err != nil {
 			return err

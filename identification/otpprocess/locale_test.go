@@ -1,4 +1,4 @@
-package identification_test
+package otpprocess_test
 
 import (
 	"context"
@@ -6,18 +6,18 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/otp"
 )
 
-// TestProcessCodesSpeakTheActorsLanguage: without a ProcessConfig.Message, the engine's
+// TestProcessCodesSpeakTheActorsLanguage: without a Config.Message, the engine's
 // templates render the code in the actor's language, falling back to the default.
 func TestProcessCodesSpeakTheActorsLanguage(t *testing.T) {
-	e := newEnv(t, func(_ *identification.ProcessDeps, c *identification.ProcessConfig, o *otp.Config) {
+	e := newEnv(t, func(_ *otpprocess.Deps, c *otpprocess.Config, o *otp.Config) {
 		c.Message = nil
 		o.Templates = &otp.Templates{ServiceName: "Acme"}
 	})
-	res, err := e.svc.Create(context.Background(), identification.CreateProcessRequest{
+	res, err := e.svc.Create(context.Background(), otpprocess.CreateRequest{
 		Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), ExpiresIn: "P7D", Channel: sms,
 	})
 	require.NoError(t, err)
@@ -28,5 +28,5 @@ func TestProcessCodesSpeakTheActorsLanguage(t *testing.T) {
 	defaulted := newEnv(t)
 	p, code := defaulted.create(t, sms, "")
 	msg, _ = defaulted.sms.Last(p.Actor.MSISDN.E164())
-	require.Contains(t, msg.Body, code, "ProcessConfig.Message still renders by default")
+	require.Contains(t, msg.Body, code, "Config.Message still renders by default")
 }

@@ -1,4 +1,4 @@
-package identification_test
+package otpprocess_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit"
-	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -17,11 +17,11 @@ import (
 func TestMarkUndeliverableByReceipt(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p, code := e.create(t, identification.Channel{Type: identification.ChannelSMS}, "")
+	p, code := e.create(t, otpprocess.Channel{Type: otpprocess.ChannelSMS}, "")
 	msg, ok := e.sms.Last(p.Actor.MSISDN.E164())
 	require.True(t, ok)
 	ref := msg.Ref
-	require.Equal(t, ports.DeliveryRef{Purpose: identification.DefaultProcessCodePurpose, Subject: p.ID, CodeID: e.code(t, p.ID).ID, Scope: "org-a"}, ref,
+	require.Equal(t, ports.DeliveryRef{Purpose: otpprocess.DefaultCodePurpose, Subject: p.ID, CodeID: e.code(t, p.ID).ID, Scope: "org-a"}, ref,
 		"the message names the process's organisation, which a receipt needs to find it")
 
 	noScope := ref

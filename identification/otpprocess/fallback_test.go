@@ -1,4 +1,4 @@
-package identification_test
+package otpprocess_test
 
 import (
 	"context"
@@ -7,23 +7,23 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit"
-	"github.com/verifykit/verifykit/identification"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
 
 // TestProcessCodesFallBack: an SMS that fails for good goes out on WhatsApp, the next
-// channel of ProcessConfig.Fallback; the code is the one stored, and the result names the
+// channel of Config.Fallback; the code is the one stored, and the result names the
 // channel that delivered it. With every channel failing, the code is undeliverable.
 func TestProcessCodesFallBack(t *testing.T) {
-	e := newEnv(t, func(_ *identification.ProcessDeps, c *identification.ProcessConfig, _ *otp.Config) {
-		c.Fallback = []identification.ChannelType{identification.ChannelWhatsApp, identification.ChannelEmail}
+	e := newEnv(t, func(_ *otpprocess.Deps, c *otpprocess.Config, _ *otp.Config) {
+		c.Fallback = []otpprocess.ChannelType{otpprocess.ChannelWhatsApp, otpprocess.ChannelEmail}
 	})
 	ctx := context.Background()
 	e.sms.FailNext(1, true)
-	res, err := e.svc.Create(ctx, identification.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), Channel: sms})
+	res, err := e.svc.Create(ctx, otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), Channel: sms})
 	require.NoError(t, err)
-	require.Equal(t, identification.ChannelWhatsApp, res.DeliveredBy)
+	require.Equal(t, otpprocess.ChannelWhatsApp, res.DeliveredBy)
 	phone := res.Process.Actor.MSISDN.E164()
 	_, sent := e.sms.Last(phone)
 	require.False(t, sent, "the SMS did not go out")
@@ -34,13 +34,13 @@ func TestProcessCodesFallBack(t *testing.T) {
 	e.sms.FailNext(1, true)
 	e.whatsapp.FailNext(1, true)
 	e.email.FailNext(1, true)
-	_, err = e.svc.Create(ctx, identification.CreateProcessRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), Channel: sms})
+	_, err = e.svc.Create(ctx, otpprocess.CreateRequest{Token: tokAdminA, OrgID: "org-a", Actor: e.actor(), Channel: sms})
 	require.ErrorIs(t, err, verifykit.ErrUnavailable, "every channel failed")
 	require.ErrorIs(t, err, ports.ErrPermanent)
 
-	_, err = identification.NewProcessService(identification.ProcessDeps{}, func() identification.ProcessConfig {
-		c := identification.DefaultProcessConfig()
-		c.Fallback = []identification.ChannelType{"FAX", identification.ChannelEmail, identification.ChannelEmail}
+	_, err = otpprocess.NewService(otpprocess.Deps{}, func() otpprocess.Config {
+		c := otpprocess.DefaultConfig()
+		c.Fallback = []otpprocess.ChannelType{"FAX", otpprocess.ChannelEmail, otpprocess.ChannelEmail}
 		return c
 	}())
 	require.ErrorIs(t, err, verifykit.ErrInvalidInput)
