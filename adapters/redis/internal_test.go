@@ -84,6 +84,7 @@ func TestVerificationCodec(t *testing.T) {
 				CreatedAt: at, ExpiresAt: at.Add(time.Minute), UsedAt: at.Add(time.Second)},
 			Failures:  []time.Time{time.Date(1900, 1, 1, 0, 0, 0, 1, time.UTC), at},
 			KeepUntil: at.Add(time.Hour),
+			Version:   1 << 40,
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -97,6 +98,18 @@ func TestVerificationCodec(t *testing.T) {
 			}
 			_, err = decodeVerification(append(b, 0))
 			require.Error(t, err, "a trailing byte")
+
+			// Version 1 of the codec (no Verification.Version after the failures) still
+			// decodes, with Version 0.
+			old := c.v
+			old.Version = 0
+			v1 := encodeVerification(old)
+			v1 = append([]byte{1}, v1[1:len(v1)-1]...)
+			got, err = decodeVerification(v1)
+			require.NoError(t, err)
+			require.Equal(t, old, got)
+			_, err = decodeVerification(append(v1, 0))
+			require.Error(t, err, "a trailing byte after a value of version 1")
 		})
 	}
 }

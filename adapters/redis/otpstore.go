@@ -115,9 +115,12 @@ func (s *OTPStore) Update(ctx context.Context, purpose, subject string, fn func(
 		if err != nil {
 			return ports.Verification{}, err
 		}
+		version := cur.Version + 1 // 1 when none is stored
 		if err := fn(&cur); err != nil {
 			return ports.Verification{}, err
 		}
+		cur.Version = version
+		ports.StampVersion(cur.Outbox, cur.Code.ID, cur.Version)
 		res, err := s.db.eval(ctx, casScript, key, true,
 			token, newToken(), encodeVerification(cur), sortable(cur.KeepUntil), expireAt(cur.KeepUntil))
 		if err != nil {
@@ -125,6 +128,7 @@ func (s *OTPStore) Update(ctx context.Context, purpose, subject string, fn func(
 		}
 		out, _ := res.([]any)
 		if len(out) > 0 && out[0] == int64(1) {
+			cur.Outbox = nil // written (or dropped): the stores never hand events back
 			return cur.Clone(), nil
 		}
 		if len(out) != 3 {
