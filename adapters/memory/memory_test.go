@@ -16,15 +16,7 @@ func TestOTPStoreOutbox(t *testing.T) {
 	porttest.RunOTPStoreOutbox(t, func(*testing.T) porttest.OTPOutboxStores {
 		s, o := memory.NewOTPStore(), memory.NewOutbox()
 		s.PublishTo(o)
-		return porttest.OTPOutboxStores{Store: s, Outbox: o}
-	})
-}
-
-func TestOTPEngineOutbox(t *testing.T) {
-	porttest.RunOTPEngineOutbox(t, func(*testing.T) porttest.OTPEngineStores {
-		s, o := memory.NewOTPStore(), memory.NewOutbox()
-		s.PublishTo(o)
-		return porttest.OTPEngineStores{Store: s, Limiter: memory.NewRateLimiter(), Outbox: o}
+		return porttest.OTPOutboxStores{Store: s, Outbox: o, Limiter: memory.NewRateLimiter()}
 	})
 }
 

@@ -21,13 +21,7 @@ func TestConformance(t *testing.T) {
 	t.Run("OTPStoreOutbox", func(t *testing.T) {
 		porttest.RunOTPStoreOutbox(t, func(t *testing.T) porttest.OTPOutboxStores {
 			d := db(t)
-			return porttest.OTPOutboxStores{Store: d.OTPStore(), Outbox: d.Outbox()}
-		})
-	})
-	t.Run("OTPEngineOutbox", func(t *testing.T) {
-		porttest.RunOTPEngineOutbox(t, func(t *testing.T) porttest.OTPEngineStores {
-			d := db(t)
-			return porttest.OTPEngineStores{Store: d.OTPStore(), Limiter: d.RateLimiter(), Outbox: d.Outbox()}
+			return porttest.OTPOutboxStores{Store: d.OTPStore(), Outbox: d.Outbox(), Limiter: d.RateLimiter()}
 		})
 	})
 	t.Run("RateLimiter", func(t *testing.T) {

@@ -12,14 +12,6 @@ import (
 	"github.com/verifykit/verifykit/ports"
 )
 
-// OTPEngineStores are the stores RunOTPEngineOutbox runs the otp engine on: an OTPStore,
-// the outbox it writes its Verifications' events into, and a rate limiter.
-type OTPEngineStores struct {
-	Store   ports.OTPStore
-	Limiter ports.RateLimiter
-	Outbox  ports.OutboxStore
-}
-
 // stepClock is a clock that moves only when told to.
 type stepClock struct {
 	mu  sync.Mutex
@@ -38,15 +30,14 @@ func (c *stepClock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// RunOTPEngineOutbox runs standalone codes of the otp engine (otp.Service) on the stores —
-// issued, a wrong attempt, verified, issued again, a wrong attempt on the new code — and
-// checks the events they leave in the outbox, end to end: one per stored change, in order,
-// about the code they concern, each carrying the Version of the Verification its write
-// stored (1, 2, 3, ... across the codes of one purpose and subject). Its clock starts at the
-// wall clock's time, so stores that expire keys by the server's clock keep them.
-func RunOTPEngineOutbox(t *testing.T, newStores func(t *testing.T) OTPEngineStores) {
+// runOTPEngineOutbox runs standalone codes of the otp engine (otp.Service) on s — issued, a
+// wrong attempt, verified, issued again, a wrong attempt on the new code — and checks the
+// events they leave in the outbox, end to end: one per stored change, in order, about the
+// code they concern, each carrying the Version of the Verification its write stored (1, 2,
+// 3, ... across the codes of one purpose and subject). Its clock starts at the wall clock's
+// time, so stores that expire keys by the server's clock keep them.
+func runOTPEngineOutbox(t *testing.T, s OTPOutboxStores) {
 	ctx := context.Background()
-	s := newStores(t)
 	clock := &stepClock{now: time.Now().UTC().Truncate(time.Second)}
 	cfg := otp.DefaultConfig()
 	cfg.Secrets = [][]byte{[]byte("porttest-secret-of-32-bytes-at-least")}

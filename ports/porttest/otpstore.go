@@ -558,18 +558,22 @@ func parallel(n int, f func(i int)) {
 	done.Wait()
 }
 
-// OTPOutboxStores are the stores RunOTPStoreOutbox checks: an OTPStore and the outbox it
-// writes the Outbox of its Verifications into.
+// OTPOutboxStores are the stores RunOTPStoreOutbox checks: an OTPStore, the outbox it
+// writes the Outbox of its Verifications into, and a rate limiter for the otp engine
+// (without one, the engine's check skips).
 type OTPOutboxStores struct {
-	Store  ports.OTPStore
-	Outbox ports.OutboxStore
+	Store   ports.OTPStore
+	Outbox  ports.OutboxStore
+	Limiter ports.RateLimiter
 }
 
 // RunOTPStoreOutbox checks the events an OTPStore writes with its Verifications: the Outbox
 // of a write is stored with it and never kept in the Verification, the events about its code
 // carry the Version the write stored (others are left as they are), an Update whose fn fails
 // stores none of its events, and concurrent Updates give their events distinct, consecutive
-// versions, each the one its write stored.
+// versions, each the one its write stored. Then it runs the otp engine's standalone codes on
+// the stores and checks their events end to end (versions 1, 2, 3, ... across the codes of
+// one purpose and subject).
 func RunOTPStoreOutbox(t *testing.T, newStores func(t *testing.T) OTPOutboxStores) {
 	ctx := context.Background()
 	event := func(typ, aggregateID string) ports.LifecycleEvent {
@@ -665,5 +669,13 @@ func RunOTPStoreOutbox(t *testing.T, newStores func(t *testing.T) OTPOutboxStore
 		for v := int64(1); v <= n; v++ {
 			require.True(t, seen[v], "version %d was stored once", v)
 		}
+	})
+
+	t.Run("TheEngineEventsCarryTheVersions", func(t *testing.T) {
+		s := newStores(t)
+		if s.Limiter == nil {
+			t.Skip("no rate limiter given")
+		}
+		runOTPEngineOutbox(t, s)
 	})
 }
