@@ -98,7 +98,8 @@ func StampVersion(evs []LifecycleEvent, id string, version int64) {
 // EventLog records events that go with no stored change: refusals that change nothing (a
 // denied deactivation, say). Events of a change go through the Outbox field of the record
 // the change writes, so that they are stored in the same atomic step. The outboxes of the
-// adapters implement it (memory.Outbox, postgres.Outbox); DropEvents drops every event.
+// adapters implement it (memory.Outbox, postgres.Outbox, redis.Outbox); DropEvents drops
+// every event.
 type EventLog interface {
 	// Append stores evs for publication, in order, all or none.
 	Append(ctx context.Context, evs ...LifecycleEvent) error

@@ -83,7 +83,8 @@ type Verification struct {
 	Version int64
 	// Outbox are the events to publish with this write of a standalone Verification: the
 	// OTPStore writes them to its outbox in the same atomic step and never keeps them (nor
-	// encodes them). A record that holds a Verification publishes its own Outbox field
+	// encodes them); a store without an outbox drops them (memory.OTPStore before
+	// PublishTo, redis without Options.KeepEvents). A record that holds a Verification publishes its own Outbox field
 	// instead; stores of records ignore this one.
 	Outbox []LifecycleEvent `json:"-"`
 }
