@@ -37,11 +37,12 @@ type LifecycleEvent struct {
 	AggregateID string `json:"aggregate_id"`
 	// AggregateVersion is the version of the record the change stored
 	// (ports.ProcessRecord.Version, ports.PersonRequest.Version, ports.ProfileRecord.Version,
-	// ports.AuthMethodRecord.Version): 1 for the creation, one more per stored change. The
-	// stores set it on the events of the write that are about the record (AggregateID equal
-	// to its ID), so it is the version that write stored. Events of standalone codes and
-	// events that go with no change (EventLog) carry 0: receivers order those by
-	// Time (the outbox hands them out in the order they were stored).
+	// ports.AuthMethodRecord.Version, and for standalone codes the Version of their
+	// ports.Verification): 1 for the creation, one more per stored change. The stores set it
+	// on the events of the write that are about the record (AggregateID equal to its ID, a
+	// standalone code's id for its Verification), so it is the version that write stored.
+	// Events that go with no change (EventLog) carry 0: receivers order those by Time (the
+	// outbox hands them out in the order they were stored).
 	AggregateVersion int64 `json:"aggregate_version"`
 	// Actor is who acted: the token subject (the applicant's person id for
 	// authentication methods); empty for background jobs and receipts.
@@ -97,7 +98,8 @@ func StampVersion(evs []LifecycleEvent, id string, version int64) {
 // EventLog records events that go with no stored change: refusals that change nothing (a
 // denied deactivation, say). Events of a change go through the Outbox field of the record
 // the change writes, so that they are stored in the same atomic step. The outboxes of the
-// adapters implement it (memory.Outbox, postgres.Outbox); DropEvents drops every event.
+// adapters implement it (memory.Outbox, postgres.Outbox, redis.Outbox); DropEvents drops
+// every event.
 type EventLog interface {
 	// Append stores evs for publication, in order, all or none.
 	Append(ctx context.Context, evs ...LifecycleEvent) error

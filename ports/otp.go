@@ -72,9 +72,19 @@ type Verification struct {
 	// KeepUntil is when the Verification stops mattering: its code has expired and no
 	// failure counts any more. A store may delete it from then on.
 	KeepUntil time.Time
+	// Version counts the stored writes of the standalone Verification of a purpose and
+	// subject: the OTPStore stores 1 with the first Update that writes one, and each later
+	// Update stores the version it read plus one, whatever fn left in it; an Update whose fn
+	// fails stores nothing and counts nothing. A Verification purged (or expired) starts
+	// again at 1. The store sets it as the AggregateVersion of the Outbox events of the write
+	// that are about its code (AggregateID equal to Code.ID, ports.StampVersion), so the
+	// events of one code carry increasing versions. A record that holds a Verification counts
+	// its changes in its own Version; its store need not keep this one.
+	Version int64
 	// Outbox are the events to publish with this write of a standalone Verification: the
 	// OTPStore writes them to its outbox in the same atomic step and never keeps them (nor
-	// encodes them). A record that holds a Verification publishes its own Outbox field
+	// encodes them); a store without an outbox drops them (memory.OTPStore before
+	// PublishTo, redis without Options.KeepEvents). A record that holds a Verification publishes its own Outbox field
 	// instead; stores of records ignore this one.
 	Outbox []LifecycleEvent `json:"-"`
 }

@@ -98,6 +98,8 @@ func (s *OTPStore) Update(ctx context.Context, purpose, subject string, fn func(
 	if err := fn(&v); err != nil {
 		return ports.Verification{}, err
 	}
+	v.Version = old.v.Version + 1 // 1 when none was stored
+	ports.StampVersion(v.Outbox, v.Code.ID, v.Version)
 	s.pub.publish(v.Outbox) // under the shard's lock, with the write
 	v.Outbox = nil
 	// v is the caller's copy: it goes back as it is. What is stored shares no memory with

@@ -18,6 +18,12 @@ func TestConformance(t *testing.T) {
 	t.Run("OTPStore", func(t *testing.T) {
 		porttest.RunOTPStore(t, func(t *testing.T) ports.OTPStore { return db(t).OTPStore() })
 	})
+	t.Run("OTPStoreOutbox", func(t *testing.T) {
+		porttest.RunOTPStoreOutbox(t, func(t *testing.T) porttest.OTPOutboxStores {
+			d := db(t)
+			return porttest.OTPOutboxStores{Store: d.OTPStore(), Outbox: d.Outbox(), Limiter: d.RateLimiter()}
+		})
+	})
 	t.Run("RateLimiter", func(t *testing.T) {
 		porttest.RunRateLimiter(t, func(t *testing.T) ports.RateLimiter { return db(t).RateLimiter() })
 	})

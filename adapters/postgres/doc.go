@@ -48,8 +48,9 @@
 // and of processes holds the record's latest code, as its keyed hash, and the failed
 // attempts of its failure budget. Standalone codes (otp.Service.Issue and Verify) keep one
 // Verification per purpose and subject in the table otp_verifications (purpose, subject,
-// verification, keep_until; keep_until is indexed for OTPStore.PurgeExpired). Migration 008
-// created it and dropped the old otp_codes table.
+// verification, keep_until, version; keep_until is indexed for OTPStore.PurgeExpired).
+// Migration 008 created it and dropped the old otp_codes table; 014 added the version
+// (ports.Verification.Version).
 //
 // A Verification write is therefore no write of its own: it is the UPDATE of the record's
 // row (or of the otp_verifications row) that the store's Update sends with its commit, so

@@ -12,8 +12,8 @@ import (
 
 // OTPStore is a ports.OTPStore in PostgreSQL (table otp_verifications): one row per purpose
 // and subject, the Verification in a jsonb column (see verificationJSON), its KeepUntil also
-// in an indexed column for the sweeps. Purpose and subject are bytea, so any Go string is
-// kept exactly.
+// in an indexed column for the sweeps, its Version in a column of its own (migration 014).
+// Purpose and subject are bytea, so any Go string is kept exactly.
 //
 // Update runs in one transaction of two round trips: the first begins it, inserts an empty
 // placeholder row for the purpose and subject if there is none (INSERT ... ON CONFLICT DO
@@ -48,10 +48,10 @@ func newOTPStore(db *DB) *OTPStore {
 	t := db.table("otp_verifications")
 	return &OTPStore{
 		db:      db,
-		qGet:    "select verification from " + t + " where purpose = $1 and subject = $2",
+		qGet:    "select verification, version from " + t + " where purpose = $1 and subject = $2",
 		qEnsure: "insert into " + t + " (purpose, subject, verification, keep_until) values ($1, $2, '{}', '-infinity') on conflict do nothing",
-		qLock:   "select verification from " + t + " where purpose = $1 and subject = $2 for update",
-		qWrite:  "update " + t + " set verification = $3, keep_until = $4 where purpose = $1 and subject = $2",
+		qLock:   "select verification, version from " + t + " where purpose = $1 and subject = $2 for update",
+		qWrite:  "update " + t + " set verification = $3, keep_until = $4, version = $5 where purpose = $1 and subject = $2",
 		qPurge: "delete from " + t + " where (purpose, subject) in (select purpose, subject from " + t +
 			" where keep_until <= $1 order by keep_until limit $2 for update skip locked)",
 	}
@@ -62,13 +62,15 @@ func (s *OTPStore) Get(ctx context.Context, purpose, subject string) (ports.Veri
 	return queryRow(ctx, s.db, s.qGet, []any{[]byte(purpose), []byte(subject)}, scanVerification, ports.ErrNoCode)
 }
 
-// scanVerification reads the verification column of row into v.
+// scanVerification reads the verification and version columns of row into v.
 func scanVerification(row pgx.Row, v *ports.Verification) error {
 	var j verificationJSON
-	if err := row.Scan(&j); err != nil {
+	var version int64
+	if err := row.Scan(&j, &version); err != nil {
 		return err
 	}
 	*v = j.verification()
+	v.Version = version
 	return nil
 }
 
@@ -84,9 +86,12 @@ func (s *OTPStore) Update(ctx context.Context, purpose, subject string, fn func(
 	b.Queue(s.qEnsure, key...)
 	// The row exists now (ensured or already there): without it the batch fails as a whole.
 	b.Queue(s.qLock, key...).QueryRow(func(row pgx.Row) error { return scanVerification(row, &cur) })
-	v, err := lockedChange(ctx, s.db, b, func() (ports.Verification, error) { return cur, nil }, fn,
+	var version int64
+	v, err := lockedChange(ctx, s.db, b, func() (ports.Verification, error) { version = cur.Version + 1; return cur, nil }, fn,
 		func(b *pgx.Batch, v *ports.Verification) error {
-			b.Queue(s.qWrite, append(key, toVerificationJSON(*v), v.KeepUntil)...)
+			v.Version = version // a placeholder row has version 0: its first write stores 1
+			ports.StampVersion(v.Outbox, v.Code.ID, v.Version)
+			b.Queue(s.qWrite, append(key, toVerificationJSON(*v), v.KeepUntil, v.Version)...)
 			s.db.outbox.queue(b, v.Outbox)
 			v.Outbox = nil
 			return nil

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,7 +11,7 @@ import (
 
 	"github.com/verifykit/verifykit/adapters/postgres"
 	"github.com/verifykit/verifykit/adapters/postgres/pgtest"
-	"github.com/verifykit/verifykit/adapters/webhook"
+	"github.com/verifykit/verifykit/adapters/webhook/webhooktest"
 	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/personrequest"
@@ -90,48 +87,14 @@ func TestTwoDispatchersDeliverEachEventOnce(t *testing.T) {
 	for i := range n {
 		require.NoError(t, base.Outbox().Append(ctx, ports.NewLifecycleEvent("test.event", "test", fmt.Sprint(i), start)))
 	}
-	var mu sync.Mutex
-	got := map[string]int{}
-	const secret = "whsec_c2VjcmV0LWtleS1vZi10aGUtdGVzdC1nYXRld2F5"
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		got[r.Header.Get(webhook.HeaderID)]++
-		mu.Unlock()
-	}))
-	t.Cleanup(srv.Close)
-	var wg sync.WaitGroup
-	errs := make(chan error, 2)
+	var outboxes []ports.OutboxStore
 	for range 2 {
 		pool, _ := namedPool(t)
 		db, err := postgres.New(pool, postgres.Options{Schema: base.Schema()})
 		require.NoError(t, err)
-		d, err := webhook.NewDispatcher(webhook.DispatcherConfig{
-			Outbox: db.Outbox(), Batch: 7, Lease: time.Hour, Clock: fixedClock(start.Add(time.Minute)),
-			Endpoints: []webhook.Endpoint{{URL: srv.URL, Secret: secret}},
-		})
-		require.NoError(t, err)
-		wg.Go(func() {
-			for {
-				k, err := d.DispatchOnce(ctx)
-				if err != nil {
-					errs <- err
-					return
-				}
-				if k == 0 {
-					return
-				}
-			}
-		})
+		outboxes = append(outboxes, db.Outbox())
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
-	require.Len(t, got, n)
-	for id, k := range got {
-		require.Equal(t, 1, k, "event %s delivered once", id)
-	}
+	webhooktest.DeliverOnceEach(t, fixedClock(start.Add(time.Minute)), n, outboxes...)
 }
 
 type fixedClock time.Time

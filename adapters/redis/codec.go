@@ -8,13 +8,16 @@ import (
 	"github.com/verifykit/verifykit/ports"
 )
 
-// codecVersion is the first byte of an encoded Verification.
-const codecVersion = 1
+// codecVersion is the first byte of an encoded Verification. Version 2 added
+// ports.Verification.Version, after the failures; values of version 1 (written before it)
+// still decode, with Version 0, so the next write of such a Verification stores 1.
+const codecVersion = 2
 
 // encodeVerification renders v in the adapter's binary form: a version byte, then every
 // field, strings and the hash length-prefixed (any byte round-trips, invalid UTF-8 too),
 // times as seconds and nanoseconds since the Unix epoch (exact), the zero time marked as
-// such. It holds what it is given: a code's keyed hash, never a code.
+// such, the Verification's Version last. It holds what it is given: a code's keyed hash,
+// never a code. Outbox is not encoded.
 func encodeVerification(v ports.Verification) []byte {
 	c := &v.Code
 	b := make([]byte, 0, 96+len(c.ID)+len(c.Purpose)+len(c.Subject)+len(c.Hash)+12*len(v.Failures))
@@ -35,7 +38,7 @@ func encodeVerification(v ports.Verification) []byte {
 	for _, t := range v.Failures {
 		b = appendTime(b, t)
 	}
-	return b
+	return binary.AppendVarint(b, v.Version)
 }
 
 func appendTime(b []byte, t time.Time) []byte {
@@ -121,10 +124,10 @@ func (d *decoder) time() time.Time {
 	return time.Time{}
 }
 
-// decodeVerification reads what encodeVerification wrote. The result shares no memory with
-// b.
+// decodeVerification reads what encodeVerification wrote, in this codecVersion or the one
+// before. The result shares no memory with b.
 func decodeVerification(b []byte) (ports.Verification, error) {
-	if len(b) == 0 || b[0] != codecVersion {
+	if len(b) == 0 || (b[0] != codecVersion && b[0] != 1) {
 		return ports.Verification{}, errCorrupt
 	}
 	d := &decoder{b: b[1:]}
@@ -148,6 +151,9 @@ func decodeVerification(b []byte) (ports.Verification, error) {
 		for range n {
 			v.Failures = append(v.Failures, d.time())
 		}
+	}
+	if b[0] >= 2 {
+		v.Version = d.varint()
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errCorrupt

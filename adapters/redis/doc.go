@@ -1,17 +1,20 @@
-// Package redis keeps verifykit's standalone one-time codes (ports.OTPStore) and its rate
-// limits (ports.RateLimiter) in Redis, a single node or a Redis Cluster, with
-// github.com/redis/go-redis/v9. A host keeps its person requests, processes and profiles in
-// PostgreSQL (adapters/postgres) and moves the hot, short-lived state here:
+// Package redis keeps verifykit's standalone one-time codes (ports.OTPStore), their events
+// (a transactional outbox, ports.OutboxStore) and its rate limits (ports.RateLimiter) in
+// Redis, a single node or a Redis Cluster, with github.com/redis/go-redis/v9. A host keeps
+// its person requests, processes and profiles in PostgreSQL (adapters/postgres) and moves
+// the hot, short-lived state here:
 //
 //	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs}) // or redis.NewClient
-//	db, err := vkredis.New(client, vkredis.Options{Prefix: "myapp:", WaitReplicas: 1})
+//	db, err := vkredis.New(client, vkredis.Options{Prefix: "myapp:", WaitReplicas: 1, KeepEvents: true})
 //	codes, err := otp.NewService(otp.Deps{Store: db.OTPStore(), Limiter: db.RateLimiter(), SMS: sms}, cfg)
+//	d, err := webhook.NewDispatcher(webhook.DispatcherConfig{Outbox: db.Outbox(), Endpoints: endpoints})
 //
 // # Keys and atomicity
 //
 // Every key starts with Options.Prefix and carries a hash tag, so all a step touches lives
 // in one slot of one shard: the Verification of a purpose and subject is one hash under
-// "<prefix>otp{<purpose>:<subject>}", the events of a limiter key one sorted set under
+// "<prefix>otp{<purpose>:<subject>}" (with KeepEvents, under its outbox shard's tag: see
+// Events), the events of a limiter key one sorted set under
 // "<prefix>rate{<key>}" (':', '{', '}' and '%' inside the parts are escaped as %XX). Every
 // step that must be atomic is one Lua script, run with EVALSHA and loaded on a miss; the
 // client follows MOVED and ASK redirects.
@@ -25,10 +28,40 @@
 // over two cluster clients: exactly one succeeds). The limiter's Allow, Peek and Undo are
 // one script each that decides by the rule of ports.DecideRate (see RateLimiter).
 //
+// # Events
+//
+// The events of codes (code.issued, code.verified, code.failed, ... with the Version of
+// their Verification) are kept only with Options.KeepEvents, since pending events never
+// expire: something must deliver them (a webhook.Dispatcher on DB.Outbox, which also purges
+// delivered ones after its Retention). Without it the OTPStore drops them, and
+// DB.KeepsEvents answers false: a host that dispatches events from PostgreSQL or memory then
+// gets none of its standalone codes.
+//
+// With KeepEvents the outbox is spread over Options.EventShards shards (16 by default),
+// each under the hash tag {vk:s<n>}, so each shard lives in one slot; a code's key moves onto
+// the shard of its purpose and subject, "<prefix>otp{vk:s<n>}:<purpose>:<subject>", and the
+// one script that stores its Verification stores its events in that shard: on a single
+// node or a cluster, a change is never kept without its events, nor events without their
+// change, even when the connection dies mid-call (TestOutboxMatchesTheCodesWhenConnectionsDie
+// kills the clients' connections while codes are issued and verified). The codes' keys
+// thereby share 16 slots (so at most 16 masters) instead of one slot per subject: raise
+// EventShards to spread them over a larger cluster. Switching KeepEvents, or changing
+// EventShards, moves every code to another key: the codes stored before are no longer found
+// (they live minutes; the person asks for a new one, and failures counted against the
+// failure budget start again), and the old keys expire at their KeepUntil. Switch every
+// instance at once.
+//
+// Outbox implements ports.OutboxStore and ports.EventLog: Claim reads every shard in one
+// pipeline and leases the oldest due entries with one script per shard, so several
+// dispatchers (of several instances) share the outbox without two of them holding one
+// entry (see Outbox). DB.Outbox works without KeepEvents too, as an outbox of a host's own
+// events (Append).
+//
 // # Expiry instead of sweeps
 //
 // A Verification's key expires at its KeepUntil (PEXPIREAT), a limiter key a retention after
-// its latest event (PEXPIRE), both by the server's clock. Nothing needs sweeping:
+// its latest event (PEXPIRE), both by the server's clock (outbox entries do not expire; see
+// Events). Nothing needs sweeping:
 // OTPStore.PurgeExpired answers 0 after one TIME command when its time is not ahead of the
 // server's (the keys are gone already), and only scans for a time ahead of it (see there);
 // the limiter has no PurgeStale.

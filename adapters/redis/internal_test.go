@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -69,6 +70,44 @@ func TestKeysOfOneSubjectLandInOneSlot(t *testing.T) {
 			require.NoError(t, c.Del(ctx, k.key).Err())
 		}
 	}
+
+	// With KeepEvents, a code and the entries of its events share the slot of its shard.
+	db, err = New(c, Options{Prefix: prefix + "events:", KeepEvents: true})
+	require.NoError(t, err)
+	for _, subject := range []string{"user-1", "user-2", "a}b{c"} {
+		ev := ports.NewLifecycleEvent("code.issued", "otp_code", "c", time.Now())
+		_, err := db.OTPStore().Update(ctx, "login", subject, func(cur *ports.Verification) error {
+			cur.Code = ports.OTPRecord{ID: "c", Purpose: "login", Subject: subject, State: ports.CodeActive}
+			cur.KeepUntil, cur.Outbox = time.Now().Add(time.Minute), []ports.LifecycleEvent{ev}
+			return nil
+		})
+		require.NoError(t, err)
+		base := db.shardBase(db.otpShard("login", subject))
+		tag := strings.Trim(shardTag(db.otpShard("login", subject)), "{}")
+		for _, key := range []string{db.otpKey("login", subject), base + "e:" + ev.ID, base + "due", base + "seq"} {
+			require.Equal(t, slot(tag), slot(key), "%q is in the slot of its shard", key)
+			master, err := c.MasterForKey(ctx, key)
+			require.NoError(t, err)
+			n, err := master.Exists(ctx, key).Result()
+			require.NoError(t, err)
+			require.EqualValues(t, 1, n, "%q is stored on the master of its slot", key)
+		}
+	}
+	es, err := db.Outbox().Claim(ctx, time.Now().Add(time.Minute), time.Minute, 10)
+	require.NoError(t, err)
+	require.Len(t, es, 3)
+	for _, e := range es {
+		require.NoError(t, db.Outbox().Ack(ctx, e, time.Now()))
+	}
+	n, err := db.Outbox().Purge(ctx, ports.PurgeRequest{DeliveredBefore: time.Now().Add(time.Hour)})
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+	for _, subject := range []string{"user-1", "user-2", "a}b{c"} {
+		require.NoError(t, c.Del(ctx, db.otpKey("login", subject)).Err())
+	}
+	for i := range db.shards {
+		require.NoError(t, c.Del(ctx, db.shardBase(i)+"seq").Err())
+	}
 }
 
 func TestVerificationCodec(t *testing.T) {
@@ -84,6 +123,7 @@ func TestVerificationCodec(t *testing.T) {
 				CreatedAt: at, ExpiresAt: at.Add(time.Minute), UsedAt: at.Add(time.Second)},
 			Failures:  []time.Time{time.Date(1900, 1, 1, 0, 0, 0, 1, time.UTC), at},
 			KeepUntil: at.Add(time.Hour),
+			Version:   1 << 40,
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -97,6 +137,18 @@ func TestVerificationCodec(t *testing.T) {
 			}
 			_, err = decodeVerification(append(b, 0))
 			require.Error(t, err, "a trailing byte")
+
+			// Version 1 of the codec (no Verification.Version after the failures) still
+			// decodes, with Version 0.
+			old := c.v
+			old.Version = 0
+			v1 := encodeVerification(old)
+			v1 = append([]byte{1}, v1[1:len(v1)-1]...)
+			got, err = decodeVerification(v1)
+			require.NoError(t, err)
+			require.Equal(t, old, got)
+			_, err = decodeVerification(append(v1, 0))
+			require.Error(t, err, "a trailing byte after a value of version 1")
 		})
 	}
 }
@@ -186,6 +238,8 @@ func TestNewChecksOptions(t *testing.T) {
 		{"BracesInThePrefix", c, Options{Prefix: "a{b"}, "Prefix"},
 		{"NegativeReplicas", c, Options{WaitReplicas: -1}, "WaitReplicas"},
 		{"WaitOnARing", ring, Options{WaitReplicas: 1}, "WaitReplicas"},
+		{"NegativeEventShards", c, Options{EventShards: -1}, "EventShards"},
+		{"TooManyEventShards", c, Options{EventShards: maxEventShards + 1}, "EventShards"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(tc.client, tc.opts)
@@ -198,4 +252,27 @@ func TestNewChecksOptions(t *testing.T) {
 	db, err := New(c, Options{})
 	require.NoError(t, err)
 	require.Equal(t, DefaultPrefix, db.Prefix())
+	require.Equal(t, DefaultEventShards, db.shards)
+	require.False(t, db.KeepsEvents(), "events are opt-in")
+}
+
+// TestCodeKeysOfKeepEventsShareTheTagOfTheirShard: with KeepEvents, a code's key carries the
+// hash tag of its outbox shard, spread over the shards, and stays distinct for distinct
+// purposes and subjects.
+func TestCodeKeysOfKeepEventsShareTheTagOfTheirShard(t *testing.T) {
+	db, err := New(goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1"}), Options{Prefix: "p:", KeepEvents: true})
+	require.NoError(t, err)
+	tag := func(k string) string { return k[strings.IndexByte(k, '{') : strings.IndexByte(k, '}')+1] }
+	used := map[string]bool{}
+	keys := map[string]bool{}
+	for i := range 200 {
+		for _, p := range [][2]string{{"login", fmt.Sprint("user-", i)}, {"a}b", fmt.Sprint("{", i)}, {fmt.Sprint("p:", i), ""}} {
+			k := db.otpKey(p[0], p[1])
+			require.False(t, keys[k], "%q is the key of one purpose and subject", k)
+			keys[k] = true
+			require.Equal(t, tag(db.shardBase(db.otpShard(p[0], p[1]))), tag(k), "%q is on its shard", k)
+			used[tag(k)] = true
+		}
+	}
+	require.Len(t, used, DefaultEventShards, "the codes are spread over every shard")
 }

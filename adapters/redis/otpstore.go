@@ -18,9 +18,14 @@ import (
 
 // OTPStore is a ports.OTPStore in Redis: one hash per purpose and subject, under a key whose
 // hash tag is {purpose:subject} (so it lives on one shard of a cluster), holding the
-// Verification in a binary form (d), the random token of the write that stored it (t), and
-// its KeepUntil as sortable digits (k). The key expires at KeepUntil (PEXPIREAT, by the
-// server's clock), so no sweep is needed.
+// Verification in a binary form (d, with its Version), the random token of the write that
+// stored it (t), and its KeepUntil as sortable digits (k). The key expires at KeepUntil
+// (PEXPIREAT, by the server's clock), so no sweep is needed.
+//
+// With Options.KeepEvents the key is "otp{vk:s<n>}:purpose:subject" instead, on the outbox
+// shard n of the purpose and subject, and the script that stores a Verification also stores
+// the events of its Outbox in that shard of the DB's Outbox, stamped with the Version it
+// stores: both or neither. Without it the events are dropped (DB.KeepsEvents).
 //
 // Update is optimistic: it reads the token and the Verification (HMGET), runs fn on a copy
 // in Go, and stores what fn left with a compare-and-set script that writes only when the
@@ -42,11 +47,22 @@ var _ ports.OTPStore = (*OTPStore)(nil)
 // ARGV[2], Verification ARGV[3], sortable KeepUntil ARGV[4], expiry at ARGV[5] ms since the
 // epoch ("" for none). It answers {1} when it wrote, else {0, token, Verification} as they
 // are now.
-var casScript = goredis.NewScript(`
+var casScript = goredis.NewScript(luaCompare + luaSet)
+
+// casEventsScript is casScript that also stores the events ARGV[7..] (see append in
+// luaShard) in the outbox shard whose keys start with ARGV[6], the key's shard. It answers
+// {2}, writing nothing, when an event id is taken there.
+var casEventsScript = shardScript("base = ARGV[6]\n" + luaCompare + "if not append(7) then return {2} end\n" + luaSet)
+
+// luaCompare and luaSet are the compare and the set of casScript.
+const (
+	luaCompare = `
 local cur = redis.call('HGET', KEYS[1], 't') or ''
 if cur ~= ARGV[1] then
   return {0, cur, redis.call('HGET', KEYS[1], 'd') or ''}
 end
+`
+	luaSet = `
 redis.call('HSET', KEYS[1], 't', ARGV[2], 'd', ARGV[3], 'k', ARGV[4])
 if ARGV[5] == '' then
   redis.call('PERSIST', KEYS[1])
@@ -54,17 +70,14 @@ else
   redis.call('PEXPIREAT', KEYS[1], ARGV[5])
 end
 return {1}
-`)
+`
+)
 
 // purgeScript deletes the key when its sortable KeepUntil is at or before ARGV[1], and
-// answers 1 when it did. The 20 digits compare as two numbers of 10 digits each: Lua's
-// numbers are doubles, and its string order follows the server's locale.
-var purgeScript = goredis.NewScript(`
+// answers 1 when it did.
+var purgeScript = goredis.NewScript(luaTimes + `
 local k = redis.call('HGET', KEYS[1], 'k')
-if not k then return 0 end
-local kh, kl = tonumber(string.sub(k, 1, 10)), tonumber(string.sub(k, 11, 20))
-local bh, bl = tonumber(string.sub(ARGV[1], 1, 10)), tonumber(string.sub(ARGV[1], 11, 20))
-if kh < bh or (kh == bh and kl <= bl) then
+if k and le(k, ARGV[1]) then
   redis.call('DEL', KEYS[1])
   return 1
 end
@@ -105,6 +118,10 @@ func (s *OTPStore) Update(ctx context.Context, purpose, subject string, fn func(
 		return ports.Verification{}, err
 	}
 	key := s.db.otpKey(purpose, subject)
+	var outbox string // the outbox shard of the key, with KeepEvents
+	if s.db.events {
+		outbox = s.db.shardBase(s.db.otpShard(purpose, subject))
+	}
 	vals, err := s.db.client.HMGet(ctx, key, "t", "d").Result()
 	if err != nil {
 		return ports.Verification{}, storageError(err)
@@ -115,19 +132,33 @@ func (s *OTPStore) Update(ctx context.Context, purpose, subject string, fn func(
 		if err != nil {
 			return ports.Verification{}, err
 		}
+		version := cur.Version + 1 // 1 when none is stored
 		if err := fn(&cur); err != nil {
 			return ports.Verification{}, err
 		}
-		res, err := s.db.eval(ctx, casScript, key, true,
-			token, newToken(), encodeVerification(cur), sortable(cur.KeepUntil), expireAt(cur.KeepUntil))
+		cur.Version = version
+		ports.StampVersion(cur.Outbox, cur.Code.ID, cur.Version)
+		script := casScript
+		args := []any{token, newToken(), encodeVerification(cur), sortable(cur.KeepUntil), expireAt(cur.KeepUntil)}
+		if outbox != "" && len(cur.Outbox) > 0 {
+			evs, err := eventArgs(cur.Outbox)
+			if err != nil {
+				return ports.Verification{}, err
+			}
+			script, args = casEventsScript, append(append(args, outbox), evs...)
+		}
+		res, err := s.db.eval(ctx, script, key, true, args...)
 		if err != nil {
 			return ports.Verification{}, err
 		}
 		out, _ := res.([]any)
-		if len(out) > 0 && out[0] == int64(1) {
+		switch {
+		case len(out) > 0 && out[0] == int64(1):
+			cur.Outbox = nil // written (or dropped): the stores never hand events back
 			return cur.Clone(), nil
-		}
-		if len(out) != 3 {
+		case len(out) == 1 && out[0] == int64(2):
+			return ports.Verification{}, verifykit.New(verifykit.KindConflict, msgEventTaken)
+		case len(out) != 3:
 			return ports.Verification{}, verifykit.New(verifykit.KindInternal, msgInternal)
 		}
 		if attempt >= s.db.attempts {
@@ -147,11 +178,15 @@ func (s *OTPStore) Update(ctx context.Context, purpose, subject string, fn func(
 // str is vals[i] as a string; "" when it is nil (no such field).
 func str(vals []any, i int) string {
 	if i < len(vals) {
-		if s, ok := vals[i].(string); ok {
-			return s
-		}
+		return text(vals[i])
 	}
 	return ""
+}
+
+// text is v as a string; "" when it is none.
+func text(v any) string {
+	s, _ := v.(string)
+	return s
 }
 
 // expireAt is the PEXPIREAT argument of a Verification kept until t: t in milliseconds since

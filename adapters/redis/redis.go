@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
@@ -25,6 +26,13 @@ const DefaultPrefix = "verifykit:"
 // loses does so because another one won, so n concurrent Updates all succeed within n
 // attempts each).
 const DefaultUpdateAttempts = 256
+
+// DefaultEventShards is the number of outbox shards (Options.EventShards) unless Options say
+// otherwise.
+const DefaultEventShards = 16
+
+// maxEventShards bounds Options.EventShards: Claim reads every shard once per call.
+const maxEventShards = 1024
 
 // DefaultWaitTimeout is how long a write waits for its replicas (Options.WaitReplicas) unless
 // Options.WaitTimeout says otherwise.
@@ -52,6 +60,23 @@ type Options struct {
 	// DefaultUpdateAttempts when zero or less.
 	UpdateAttempts int
 
+	// KeepEvents makes the OTPStore keep the events of each Verification it writes
+	// (ports.Verification.Outbox) in the DB's Outbox, written by the same script as the
+	// Verification, so a code change is never stored without its events nor events without
+	// their change. It is off by default, since pending events never expire (a dispatcher
+	// delivers them, and purges them a while after): without it the OTPStore drops the
+	// events of codes, and DB.KeepsEvents reports false. With it, codes live under other
+	// keys, sharded like the outbox (see the package documentation, "Events"): turn it on or
+	// off on every instance at once.
+	KeepEvents bool
+
+	// EventShards is how many shards the Outbox is spread over (each shard a hash tag,
+	// {vk:s<n>}, so one slot of a cluster), and, with KeepEvents, the codes with it;
+	// DefaultEventShards when zero, at most 1024. Every instance on a prefix must use the
+	// same count: changing it moves every code of KeepEvents to another key. More shards
+	// spread the outbox over more masters of a cluster; each Claim reads every shard.
+	EventShards int
+
 	// Logger receives the adapter's warnings (a write its replicas did not acknowledge,
 	// an Update given up under contention). It never receives a code, a hash or a key.
 	// Nil discards them.
@@ -68,9 +93,12 @@ type DB struct {
 	waitMS   int64
 	attempts int
 	log      *slog.Logger
+	events   bool // Options.KeepEvents
+	shards   int
 
 	otp     *OTPStore
 	limiter *RateLimiter
+	outbox  *Outbox
 }
 
 // New returns the DB of client configured by opts. It does not contact the server: the
@@ -90,6 +118,9 @@ func New(client goredis.UniversalClient, opts Options) (*DB, error) {
 	if opts.WaitReplicas < 0 {
 		bad("WaitReplicas", "range", "must not be negative")
 	}
+	if opts.EventShards < 0 || opts.EventShards > maxEventShards {
+		bad("EventShards", "range", fmt.Sprintf("must be between 0 and %d", maxEventShards))
+	}
 	if _, ring := client.(*goredis.Ring); ring && opts.WaitReplicas > 0 {
 		bad("WaitReplicas", "unsupported", "cannot be used with a redis.Ring")
 	}
@@ -103,6 +134,11 @@ func New(client goredis.UniversalClient, opts Options) (*DB, error) {
 		waitMS:   max(int64(opts.WaitTimeout/time.Millisecond), 1),
 		attempts: opts.UpdateAttempts,
 		log:      opts.Logger,
+		events:   opts.KeepEvents,
+		shards:   opts.EventShards,
+	}
+	if db.shards == 0 {
+		db.shards = DefaultEventShards
 	}
 	if db.prefix == "" {
 		db.prefix = DefaultPrefix
@@ -118,6 +154,7 @@ func New(client goredis.UniversalClient, opts Options) (*DB, error) {
 	}
 	db.otp = &OTPStore{db: db}
 	db.limiter = &RateLimiter{db: db}
+	db.outbox = &Outbox{db: db, leases: map[string]claimed{}}
 	return db, nil
 }
 
@@ -126,6 +163,15 @@ func (db *DB) OTPStore() *OTPStore { return db.otp }
 
 // RateLimiter returns the ports.RateLimiter of the DB.
 func (db *DB) RateLimiter() *RateLimiter { return db.limiter }
+
+// Outbox returns the outbox of the DB: the ports.OutboxStore dispatchers read the events
+// through, and a ports.EventLog. The OTPStore writes into it only with Options.KeepEvents
+// (KeepsEvents).
+func (db *DB) Outbox() *Outbox { return db.outbox }
+
+// KeepsEvents reports whether the OTPStore keeps the events of codes in the Outbox
+// (Options.KeepEvents); when false it drops them.
+func (db *DB) KeepsEvents() bool { return db.events }
 
 // Prefix returns the prefix that starts every key of the DB.
 func (db *DB) Prefix() string { return db.prefix }
@@ -150,10 +196,30 @@ func escapeTag(s string) string {
 }
 
 // otpKey is the key of the Verification of purpose and subject: a hash whose hash tag is
-// {purpose:subject}.
+// {purpose:subject}; with KeepEvents, a hash on the outbox shard of the purpose and subject,
+// "otp{vk:s<n>}:purpose:subject", so the script that writes it writes its events too.
 func (db *DB) otpKey(purpose, subject string) string {
-	return db.prefix + "otp{" + escapeTag(purpose) + ":" + escapeTag(subject) + "}"
+	id := escapeTag(purpose) + ":" + escapeTag(subject)
+	if db.events {
+		return db.prefix + "otp" + shardTag(db.otpShard(purpose, subject)) + ":" + id
+	}
+	return db.prefix + "otp{" + id + "}"
 }
+
+// otpShard is the outbox shard of the Verification of purpose and subject.
+func (db *DB) otpShard(purpose, subject string) int {
+	return shardOf(escapeTag(purpose)+":"+escapeTag(subject), db.shards)
+}
+
+// shardOf is the shard of s among n: FNV-1a, stable across versions and instances.
+func shardOf(s string, n int) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(s))
+	return int(h.Sum32() % uint32(n))
+}
+
+// shardTag is the hash tag of shard n of the outbox.
+func shardTag(n int) string { return "{vk:s" + strconv.Itoa(n) + "}" }
 
 // rateKey is the key of the events of a limiter key: a sorted set whose hash tag is {key}.
 func (db *DB) rateKey(key string) string {
@@ -325,6 +391,17 @@ func fromSortable(s string) (time.Time, error) {
 	}
 	return time.Unix(0, int64(u^(1<<63))), nil
 }
+
+// luaTimes defines, for the scripts, le(a, b): the sortable time a is at or before b. The
+// 20 digits compare as two numbers of 10 digits each: Lua's numbers are doubles, and its
+// string order follows the server's locale.
+const luaTimes = `
+local function le(a, b)
+  local ah, bh = tonumber(string.sub(a, 1, 10)), tonumber(string.sub(b, 1, 10))
+  if ah ~= bh then return ah < bh end
+  return tonumber(string.sub(a, 11, 20)) <= tonumber(string.sub(b, 11, 20))
+end
+`
 
 var (
 	minTime = time.Unix(0, -1<<63)

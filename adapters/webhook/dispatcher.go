@@ -96,7 +96,7 @@ const purgeBatch = 1000
 // Dispatcher delivers the events of an outbox to subscribers and endpoints, at least once:
 // an event is marked delivered only after every target that wants it got it, and a target
 // that got it is recorded so a retry skips it. Several dispatchers may share one outbox
-// (the PostgreSQL one leases what it hands out). After MaxAttempts failed tries an event is
+// (the PostgreSQL and Redis ones lease what they hand out). After MaxAttempts failed tries an event is
 // dead: DeadLetters lists it and Redrive sends it again. Delivered events are purged after
 // Retention, except the audit trail's.
 type Dispatcher struct {

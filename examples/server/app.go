@@ -38,6 +38,7 @@ type app struct {
 
 	codeStore    ports.OTPStore
 	limiter      ports.RateLimiter
+	codeEvents   ports.OutboxStore // -redis with -webhook: the Redis outbox the codes write (redis.go); nil: none of its own
 	requestStore ports.PersonRequestStore
 	processStore ports.ProcessStore
 	profileStore ports.ProfileStore
@@ -71,7 +72,7 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 			return nil, err
 		}
 	}
-	if err := a.useRedis(ctx, cfg.redisAddrs); err != nil {
+	if err := a.useRedis(ctx, cfg); err != nil {
 		a.close()
 		return nil, err
 	}

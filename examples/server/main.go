@@ -22,6 +22,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	vkredis "github.com/verifykit/verifykit/adapters/redis"
 )
 
 func main() {
@@ -40,6 +42,7 @@ type config struct {
 	postgresDSN    string
 	postgresSchema string
 	redisAddrs     string
+	redisPrefix    string
 	otpSecret      string
 	tokens         tokenFlags
 	logLevel       slog.Level
@@ -56,7 +59,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.BoolVar(&c.dev, "dev", false, "add GET /dev/sms, the SMS outbox, to read the one-time codes")
 	fs.StringVar(&c.postgresDSN, "postgres", "", "PostgreSQL DSN: keep every store there (migrated at start-up); default memory")
 	fs.StringVar(&c.postgresSchema, "postgres-schema", "verifykit", "PostgreSQL schema of -postgres")
-	fs.StringVar(&c.redisAddrs, "redis", "", "Redis address(es), comma-separated (several: a Redis Cluster): keep standalone codes and rate limits there")
+	fs.StringVar(&c.redisAddrs, "redis", "", "Redis address(es), comma-separated (several: a Redis Cluster): keep standalone codes and rate limits there (with -webhook, the codes' events too)")
+	fs.StringVar(&c.redisPrefix, "redis-prefix", vkredis.DefaultPrefix, "prefix of every key -redis writes")
 	fs.StringVar(&c.otpSecret, "otp-secret", os.Getenv("VERIFYKIT_OTP_SECRET"), "HMAC secret of one-time codes, at least 32 bytes (default $VERIFYKIT_OTP_SECRET, else a random secret per start)")
 	addTokenFlags(fs, &c.tokens) // -jwks-url, -issuer, -audience (tokens.go)
 	addEventFlags(fs, &c.events) // -webhook, -webhook-secret (events.go)

@@ -11,12 +11,15 @@ import (
 	vkredis "github.com/verifykit/verifykit/adapters/redis"
 )
 
-// useRedis keeps the standalone one-time codes and every rate limit in Redis when addrs
-// (-redis) is set: one address is a single node (redis.NewClient), several are the nodes of
-// a Redis Cluster (redis.NewClusterClient). The records and the codes they hold stay where
-// they were (memory or PostgreSQL). It checks that the server answers; on failure it closes
-// what the app opened so far.
-func (a *app) useRedis(ctx context.Context, addrs string) error {
+// useRedis keeps the standalone one-time codes and every rate limit in Redis when
+// cfg.redisAddrs (-redis) is set: one address is a single node (redis.NewClient), several
+// are the nodes of a Redis Cluster (redis.NewClusterClient). The records and the codes they
+// hold stay where they were (memory or PostgreSQL). With -webhook the codes keep their
+// events in the Redis outbox (Options.KeepEvents), which useEvents dispatches; without, they
+// drop them (pending events never expire, so none are kept that nothing delivers). It checks
+// that the server answers; on failure it closes what the app opened so far.
+func (a *app) useRedis(ctx context.Context, cfg config) error {
+	addrs := cfg.redisAddrs
 	if addrs == "" {
 		return nil
 	}
@@ -29,7 +32,8 @@ func (a *app) useRedis(ctx context.Context, addrs string) error {
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	db, err := vkredis.New(client, vkredis.Options{})
+	keep := cfg.events.url != ""
+	db, err := vkredis.New(client, vkredis.Options{Prefix: cfg.redisPrefix, KeepEvents: keep})
 	if err == nil {
 		err = client.Ping(pingCtx).Err()
 	}
@@ -44,6 +48,9 @@ func (a *app) useRedis(ctx context.Context, addrs string) error {
 		closeBefore()
 	}
 	a.codeStore, a.limiter = db.OTPStore(), db.RateLimiter()
+	if keep {
+		a.codeEvents = db.Outbox()
+	}
 	kind := "Redis " + addrs
 	if len(nodes) > 1 {
 		kind = "Redis Cluster " + addrs

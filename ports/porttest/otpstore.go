@@ -47,9 +47,11 @@ func sampleVerification(id, purpose, subject string, created time.Time) ports.Ve
 }
 
 // normVerification is v as requireSameVerification compares it: times in UTC, and empty
-// slices nil (the ports promise neither a location nor nil against empty).
+// slices nil (the ports promise neither a location nor nil against empty). Versions are not
+// compared: the store counts them (see "VersionCountsTheStoredWrites").
 func normVerification(v ports.Verification) ports.Verification {
 	v = v.Clone()
+	v.Version = 0
 	for _, tm := range []*time.Time{&v.Code.CreatedAt, &v.Code.ExpiresAt, &v.Code.UsedAt, &v.KeepUntil} {
 		*tm = normTime(*tm)
 	}
@@ -166,6 +168,73 @@ func RunOTPStore(t *testing.T, newStore func(t *testing.T) ports.OTPStore) {
 				requireStored(t, s, c.v.Code.Purpose, c.v.Code.Subject, c.v, "Get returns what was stored")
 			})
 		}
+	})
+
+	t.Run("VersionCountsTheStoredWrites", func(t *testing.T) {
+		s := newStore(t)
+		// write stores sample("s") with one change, checking the version fn saw and the one
+		// Update returned.
+		write := func(saw, want int64, what string) {
+			t.Helper()
+			got, err := s.Update(ctx, "p", "s", func(v *ports.Verification) error {
+				require.Equal(t, saw, v.Version, "%s: fn sees the stored version", what)
+				if v.IsZero() {
+					*v = sample("s")
+				}
+				v.Code.Attempts++
+				v.Version = 41 // ignored: the store counts
+				return nil
+			})
+			require.NoError(t, err, what)
+			require.Equal(t, want, got.Version, "%s: Update returns the version it stored", what)
+			stored, err := s.Get(ctx, "p", "s")
+			require.NoError(t, err)
+			require.Equal(t, want, stored.Version, "%s: Get returns it", what)
+		}
+		write(0, 1, "the first write")
+		write(1, 2, "the second")
+		_, err := s.Update(ctx, "p", "s", func(v *ports.Verification) error {
+			v.Code.Attempts, v.Version = 9, 99
+			return errNothing
+		})
+		require.Same(t, errNothing, err)
+		write(2, 3, "after a failed Update")
+		got, err := s.Update(ctx, "p", "s", func(*ports.Verification) error { return nil })
+		require.NoError(t, err)
+		require.EqualValues(t, 4, got.Version, "an Update that changed nothing but stored counts too")
+
+		// Concurrent Updates: each stores a version of its own, one after the other.
+		const n = 40
+		versions := make([]int64, n)
+		errs := make([]error, n)
+		parallel(n, func(i int) {
+			var got ports.Verification
+			got, errs[i] = s.Update(ctx, "p", "s", func(v *ports.Verification) error {
+				v.Code.Attempts++
+				return nil
+			})
+			versions[i] = got.Version
+		})
+		for i, err := range errs {
+			require.NoError(t, err, "update %d", i)
+		}
+		slices.Sort(versions)
+		for i, v := range versions {
+			require.EqualValues(t, 5+i, v, "the concurrent Updates stored versions 5..%d, each once", 4+n)
+		}
+		stored, err := s.Get(ctx, "p", "s")
+		require.NoError(t, err)
+		require.EqualValues(t, 4+n, stored.Version)
+		require.Equal(t, 4+n, stored.Code.Attempts, "sample's attempt, and one per write but the empty one")
+
+		// Another key counts on its own; a purged key starts again at 1.
+		other, err := s.Update(ctx, "p", "t", func(v *ports.Verification) error { *v = sample("t"); return nil })
+		require.NoError(t, err)
+		require.EqualValues(t, 1, other.Version, "another subject has versions of its own")
+		purged, err := s.PurgeExpired(ctx, stored.KeepUntil, -1)
+		require.NoError(t, err)
+		require.Equal(t, 2, purged)
+		write(0, 1, "a purged key")
 	})
 
 	t.Run("FailedUpdateWritesNothing", func(t *testing.T) {
@@ -487,4 +556,126 @@ func parallel(n int, f func(i int)) {
 	}
 	start.Done()
 	done.Wait()
+}
+
+// OTPOutboxStores are the stores RunOTPStoreOutbox checks: an OTPStore, the outbox it
+// writes the Outbox of its Verifications into, and a rate limiter for the otp engine
+// (without one, the engine's check skips).
+type OTPOutboxStores struct {
+	Store   ports.OTPStore
+	Outbox  ports.OutboxStore
+	Limiter ports.RateLimiter
+}
+
+// RunOTPStoreOutbox checks the events an OTPStore writes with its Verifications: the Outbox
+// of a write is stored with it and never kept in the Verification, the events about its code
+// carry the Version the write stored (others are left as they are), an Update whose fn fails
+// stores none of its events, and concurrent Updates give their events distinct, consecutive
+// versions, each the one its write stored. Then it runs the otp engine's standalone codes on
+// the stores and checks their events end to end (versions 1, 2, 3, ... across the codes of
+// one purpose and subject).
+func RunOTPStoreOutbox(t *testing.T, newStores func(t *testing.T) OTPOutboxStores) {
+	ctx := context.Background()
+	event := func(typ, aggregateID string) ports.LifecycleEvent {
+		ev := ports.NewLifecycleEvent(typ, "otp_code", aggregateID, otpBase)
+		ev.Data = map[string]string{"purpose": "p", "code_id": aggregateID}
+		return ev
+	}
+
+	t.Run("WritesCarryTheirEventsStampedWithTheVersion", func(t *testing.T) {
+		s := newStores(t)
+		v := sampleVerification("c1", "p", "s", otpBase)
+		issued, other := event("code.issued", "c1"), event("test.other", "another-aggregate")
+		v.Outbox = []ports.LifecycleEvent{issued, other}
+		got, err := s.Store.Update(ctx, "p", "s", func(cur *ports.Verification) error { *cur = v.Clone(); return nil })
+		require.NoError(t, err)
+		require.Empty(t, got.Outbox, "Update hands no events back")
+		require.Zero(t, v.Outbox[0].AggregateVersion, "the caller's events are not changed")
+		stored, err := s.Store.Get(ctx, "p", "s")
+		require.NoError(t, err)
+		require.Empty(t, stored.Outbox, "a Verification read back holds no events")
+
+		_, err = s.Store.Update(ctx, "p", "s", func(cur *ports.Verification) error {
+			cur.Code.Attempts++
+			cur.Outbox = append(cur.Outbox, event("test.lost", "c1"))
+			return errNothing
+		})
+		require.Same(t, errNothing, err)
+		failed := event("code.failed", "c1")
+		failed.Outcome, failed.Reason = ports.OutcomeRefused, "wrong_code"
+		got, err = s.Store.Update(ctx, "p", "s", func(cur *ports.Verification) error {
+			require.Empty(t, cur.Outbox, "fn starts with no events")
+			cur.Code.Attempts++
+			cur.Outbox = append(cur.Outbox, failed)
+			return nil
+		})
+		require.NoError(t, err)
+		require.EqualValues(t, 2, got.Version, "the failed Update counted nothing")
+
+		evs := outboxEventsOf(t, s.Outbox, "c1", other.AggregateID)
+		require.Len(t, evs, 3, "the events of the two writes, none of the failed one")
+		versions := map[string]int64{}
+		for _, ev := range evs {
+			versions[ev.ID] = ev.AggregateVersion
+		}
+		require.Equal(t, map[string]int64{issued.ID: 1, other.ID: 0, failed.ID: 2}, versions,
+			"the events about the code carry the version their write stored; others are left as they are")
+		for _, ev := range evs {
+			if ev.ID == failed.ID {
+				require.Equal(t, failed.Type, ev.Type)
+				require.Equal(t, failed.Data, ev.Data)
+				require.Equal(t, ports.OutcomeRefused, ev.Outcome)
+				require.Equal(t, "wrong_code", ev.Reason)
+				require.True(t, failed.Time.Equal(ev.Time))
+			}
+		}
+	})
+
+	t.Run("ConcurrentUpdatesStampConsecutiveVersions", func(t *testing.T) {
+		s := newStores(t)
+		const n = 30
+		ids := make([]string, n)
+		stored := make([]int64, n)
+		errs := make([]error, n)
+		parallel(n, func(i int) {
+			var got ports.Verification
+			got, errs[i] = s.Store.Update(ctx, "p", "s", func(v *ports.Verification) error {
+				if v.IsZero() {
+					*v = sampleVerification("c1", "p", "s", otpBase)
+				}
+				v.Code.Attempts++
+				ev := event("code.failed", "c1") // a fresh id on every run of fn
+				ids[i] = ev.ID
+				v.Outbox = append(v.Outbox, ev)
+				return nil
+			})
+			stored[i] = got.Version
+		})
+		for i, err := range errs {
+			require.NoError(t, err, "update %d", i)
+		}
+		byID := map[string]int64{}
+		for _, ev := range outboxEventsOf(t, s.Outbox, "c1") {
+			byID[ev.ID] = ev.AggregateVersion
+		}
+		require.Len(t, byID, n, "one event per stored write, none of an attempt that lost")
+		seen := map[int64]bool{}
+		for i, id := range ids {
+			v, ok := byID[id]
+			require.True(t, ok, "the event of update %d is stored", i)
+			require.Equal(t, stored[i], v, "update %d: its event carries the version it stored", i)
+			seen[v] = true
+		}
+		for v := int64(1); v <= n; v++ {
+			require.True(t, seen[v], "version %d was stored once", v)
+		}
+	})
+
+	t.Run("TheEngineEventsCarryTheVersions", func(t *testing.T) {
+		s := newStores(t)
+		if s.Limiter == nil {
+			t.Skip("no rate limiter given")
+		}
+		runOTPEngineOutbox(t, s)
+	})
 }
