@@ -1,0 +1,13 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/verifykit/verifykit/adapters/memory"
+	"github.com/verifykit/verifykit/ports"
+	"github.com/verifykit/verifykit/ports/porttest"
+)
+
+func TestConfidantStoreConformance(t *testing.T) {
+	porttest.RunConfidantStore(t, func(*testing.T) ports.ConfidantStore { return memory.NewConfidantStore() })
+}

@@ -1,0 +1,13 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/verifykit/verifykit/adapters/memory"
+	"github.com/verifykit/verifykit/ports"
+	"github.com/verifykit/verifykit/ports/porttest"
+)
+
+func TestPersonStoreConformance(t *testing.T) {
+	porttest.RunPersonStore(t, func(*testing.T) ports.PersonStore { return memory.NewPersonStore() })
+}
