@@ -269,12 +269,12 @@ type ProcessDeps struct {
 	// drop them.
 	Events ports.EventLog
 	// SMS sends codes of SMS processes. Default: the OTP engine's own SMS sender.
-	SMS ports.SMSSender
+	SMS ports.Sender
 	// Email sends codes of EMAIL processes; without it, EMAIL processes must be external.
-	Email ports.EmailSender
+	Email ports.Sender
 	// WhatsApp sends codes of WHATSAPP processes; without it, WHATSAPP processes must be
 	// external.
-	WhatsApp ports.WhatsAppSender
+	WhatsApp ports.Sender
 	// Clock tells the time; use the OTP engine's clock. Default: the system clock.
 	Clock ports.Clock
 	// Logger receives structured events (never codes, contact data or document numbers).
@@ -305,9 +305,9 @@ type ProcessService struct {
 	otp      *otp.Service
 	tokens   ports.TokenVerifier
 	events   ports.EventLog
-	sms      ports.SMSSender
-	email    ports.EmailSender
-	whatsapp ports.WhatsAppSender
+	sms      ports.Sender
+	email    ports.Sender
+	whatsapp ports.Sender
 	clock    ports.Clock
 	log      *slog.Logger
 	cfg      ProcessConfig

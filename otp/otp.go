@@ -101,7 +101,7 @@ type Deps struct {
 	Store ports.OTPStore
 	// SMS delivers codes sent by Issue without a Send function of their own. Required by
 	// Issue only.
-	SMS ports.SMSSender
+	SMS ports.Sender
 	// Limiter counts sends. Required.
 	Limiter ports.RateLimiter
 	// Clock tells the time. Default: the system clock.
@@ -117,7 +117,7 @@ type Deps struct {
 // Service issues and verifies one-time codes. It is safe for concurrent use.
 type Service struct {
 	store   ports.OTPStore
-	sms     ports.SMSSender
+	sms     ports.Sender
 	limiter ports.RateLimiter
 	clock   ports.Clock
 	log     *slog.Logger

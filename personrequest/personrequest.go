@@ -71,10 +71,10 @@ type AuthType = ports.AuthMethodType
 
 // The types of authentication method.
 const (
-	AuthOTP         = ports.PersonRequestAuthOTP
-	AuthOffline     = ports.PersonRequestAuthOffline
-	AuthThirdPerson = ports.PersonRequestAuthThirdPerson
-	AuthNA          = ports.PersonRequestAuthNA
+	AuthOTP         = ports.AuthMethodOTP
+	AuthOffline     = ports.AuthMethodOffline
+	AuthThirdPerson = ports.AuthMethodThirdPerson
+	AuthNA          = ports.AuthMethodNA
 )
 
 // Person is the personal data of the person, or of the third person.

@@ -32,6 +32,24 @@ type PersonRecord struct {
 	Documents []PersonDocument
 }
 
+// AuthMethodType is the type of an authentication method: of a person request's person
+// (PersonRequestAuthMethod), and of a person's stored methods (AuthMethodRecord) alike.
+type AuthMethodType string
+
+// The types of authentication method.
+const (
+	// AuthMethodOTP: a one-time code sent by SMS to the method's phone.
+	AuthMethodOTP AuthMethodType = "OTP"
+	// AuthMethodOffline: the person shows documents in person.
+	AuthMethodOffline AuthMethodType = "OFFLINE"
+	// AuthMethodThirdPerson: another person (PersonRequest.ThirdPerson; for a stored
+	// method, the person named by its Value) confirms with an authentication method of
+	// their own.
+	AuthMethodThirdPerson AuthMethodType = "THIRD_PERSON"
+	// AuthMethodNA: no authentication method applies.
+	AuthMethodNA AuthMethodType = "NA"
+)
+
 // AuthMethodRecord is one authentication method of a person.
 type AuthMethodRecord struct {
 	// ID identifies the method. Required, unique across every person of the store.

@@ -6,20 +6,6 @@ import (
 	"time"
 )
 
-// EmailSender delivers e-mail messages; Message.To is an e-mail address. An error that
-// wraps ErrPermanent means retrying cannot help (e.g. the mailbox does not exist); any
-// other error is treated as transient.
-type EmailSender interface {
-	SendEmail(ctx context.Context, msg Message) error
-}
-
-// WhatsAppSender delivers WhatsApp messages; Message.To is a phone number in E.164 form.
-// An error that wraps ErrPermanent means retrying cannot help; any other error is treated
-// as transient.
-type WhatsAppSender interface {
-	SendWhatsApp(ctx context.Context, msg Message) error
-}
-
 // The states of an OTP identification process (ProcessRecord.State), in one place. A
 // ProcessStore must know two: it reports a CREATED process whose ExpiresAt has passed as
 // EXPIRED (see EffectiveProcessState), and ExpireDue persists that change. The domain

@@ -33,7 +33,7 @@ func TestSMSOutboxLimit(t *testing.T) {
 			o.SetLimit(tc.limit)
 			for i := range tc.sends {
 				for _, to := range []string{"+1", "+2"} {
-					require.NoError(t, o.SendSMS(ctx, msg(to, i)))
+					require.NoError(t, o.Send(ctx, msg(to, i)))
 				}
 			}
 			var got []string
@@ -45,7 +45,7 @@ func TestSMSOutboxLimit(t *testing.T) {
 			last, ok := o.Last("+2")
 			require.True(t, ok)
 			require.Equal(t, fmt.Sprintf("m%d", tc.sends-1), last.Body)
-			require.NoError(t, o.SendSMS(ctx, msg("+2", tc.sends-1)), "a kept key is not delivered again")
+			require.NoError(t, o.Send(ctx, msg("+2", tc.sends-1)), "a kept key is not delivered again")
 			require.Len(t, o.Messages(), len(tc.want))
 			o.Reset()
 			require.Empty(t, o.Messages())
@@ -57,21 +57,21 @@ func TestSMSOutboxSetLimitTrims(t *testing.T) {
 	ctx := context.Background()
 	o := memory.NewSMSOutbox()
 	for i := range 5 {
-		require.NoError(t, o.SendSMS(ctx, ports.Message{To: "+1", Body: fmt.Sprint(i)}))
+		require.NoError(t, o.Send(ctx, ports.Message{To: "+1", Body: fmt.Sprint(i)}))
 	}
 	o.SetLimit(2)
 	require.Equal(t, []ports.Message{{To: "+1", Body: "3"}, {To: "+1", Body: "4"}}, o.Messages())
 	o.SetLimit(0)
-	require.NoError(t, o.SendSMS(ctx, ports.Message{To: "+1", Body: "5"}))
+	require.NoError(t, o.Send(ctx, ports.Message{To: "+1", Body: "5"}))
 	require.Len(t, o.Messages(), 3)
 }
 
 func TestSMSOutbox(t *testing.T) {
 	ctx := context.Background()
 	o := memory.NewSMSOutbox()
-	require.NoError(t, o.SendSMS(ctx, ports.Message{To: "+1", Body: "one", IdempotencyKey: "k1"}))
-	require.NoError(t, o.SendSMS(ctx, ports.Message{To: "+2", Body: "two", IdempotencyKey: "k2"}))
-	require.NoError(t, o.SendSMS(ctx, ports.Message{To: "+1", Body: "three", IdempotencyKey: "k3"}))
+	require.NoError(t, o.Send(ctx, ports.Message{To: "+1", Body: "one", IdempotencyKey: "k1"}))
+	require.NoError(t, o.Send(ctx, ports.Message{To: "+2", Body: "two", IdempotencyKey: "k2"}))
+	require.NoError(t, o.Send(ctx, ports.Message{To: "+1", Body: "three", IdempotencyKey: "k3"}))
 	last, ok := o.Last("+1")
 	require.True(t, ok)
 	require.Equal(t, "three", last.Body)
@@ -79,19 +79,19 @@ func TestSMSOutbox(t *testing.T) {
 	require.False(t, ok)
 
 	// The same idempotency key is delivered once.
-	require.NoError(t, o.SendSMS(ctx, ports.Message{To: "+1", Body: "three", IdempotencyKey: "k3"}))
+	require.NoError(t, o.Send(ctx, ports.Message{To: "+1", Body: "three", IdempotencyKey: "k3"}))
 	require.Len(t, o.Messages(), 3)
 	require.Len(t, o.Attempts(), 4)
 
 	o.FailNext(2, false)
-	err := o.SendSMS(ctx, ports.Message{To: "+1"})
+	err := o.Send(ctx, ports.Message{To: "+1"})
 	require.ErrorIs(t, err, memory.ErrInjectedFailure)
 	require.NotErrorIs(t, err, ports.ErrPermanent)
-	require.Error(t, o.SendSMS(ctx, ports.Message{To: "+1"}))
-	require.NoError(t, o.SendSMS(ctx, ports.Message{To: "+1", IdempotencyKey: "k4"}), "only the next two fail")
+	require.Error(t, o.Send(ctx, ports.Message{To: "+1"}))
+	require.NoError(t, o.Send(ctx, ports.Message{To: "+1", IdempotencyKey: "k4"}), "only the next two fail")
 
 	o.FailNext(1, true)
-	err = o.SendSMS(ctx, ports.Message{To: "+380931234585"})
+	err = o.Send(ctx, ports.Message{To: "+380931234585"})
 	require.ErrorIs(t, err, ports.ErrPermanent)
 	require.NotContains(t, err.Error(), "+380931234585", "errors carry masked numbers only")
 
@@ -112,16 +112,16 @@ type outbox interface {
 func TestChannelOutboxes(t *testing.T) {
 	email := memory.NewEmailOutbox()
 	whatsapp := memory.NewWhatsAppOutbox()
-	var _ ports.EmailSender = email
-	var _ ports.WhatsAppSender = whatsapp
+	var _ ports.Sender = email
+	var _ ports.Sender = whatsapp
 	cases := []struct {
 		name string
 		box  outbox
 		send func(context.Context, ports.Message) error
 		to   string
 	}{
-		{"email", email, email.SendEmail, "jane@example.com"},
-		{"whatsapp", whatsapp, whatsapp.SendWhatsApp, "+34600111222"},
+		{"email", email, email.Send, "jane@example.com"},
+		{"whatsapp", whatsapp, whatsapp.Send, "+34600111222"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,15 +154,15 @@ func TestOutboxesNameTheirChannel(t *testing.T) {
 	ctx := context.Background()
 	mail := memory.NewEmailOutbox()
 	mail.FailNext(1, true)
-	err := mail.SendEmail(ctx, ports.Message{To: "jane.doe@example.com"})
+	err := mail.Send(ctx, ports.Message{To: "jane.doe@example.com"})
 	require.ErrorIs(t, err, ports.ErrPermanent)
 	require.Contains(t, err.Error(), "e-mail to j***@e***.com")
-	require.NoError(t, mail.SendEmail(ctx, ports.Message{To: "jane.doe@example.com", Body: "hi"}))
+	require.NoError(t, mail.Send(ctx, ports.Message{To: "jane.doe@example.com", Body: "hi"}))
 	got, ok := mail.Last("jane.doe@example.com")
 	require.True(t, ok)
 	require.Equal(t, "hi", got.Body)
 
 	wa := memory.NewWhatsAppOutbox()
 	wa.FailNext(1, false)
-	require.ErrorContains(t, wa.SendWhatsApp(ctx, ports.Message{To: "+380931234585"}), "whatsapp to +38093*****85")
+	require.ErrorContains(t, wa.Send(ctx, ports.Message{To: "+380931234585"}), "whatsapp to +38093*****85")
 }

@@ -173,7 +173,7 @@ var (
 )
 
 // codes is an otp engine on the memory adapters, observed by k.
-func (k *kit) codes(t testing.TB, clock ports.Clock, sms ports.SMSSender) *otp.Service {
+func (k *kit) codes(t testing.TB, clock ports.Clock, sms ports.Sender) *otp.Service {
 	cfg := otp.DefaultConfig()
 	cfg.Secrets = [][]byte{secret}
 	codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: sms, Limiter: memory.NewRateLimiter(), Clock: clock, Observer: k.obs}, cfg)
@@ -279,8 +279,8 @@ func authMethodJourney(t *testing.T, k *kit) {
 		ID: "rel-1", PersonID: "olena", ConfidantPersonID: "iryna", VerificationStatus: "VERIFIED", IsActive: true,
 	}))
 	for _, m := range []ports.AuthMethodRecord{
-		{ID: "am-otp", PersonID: "olena", Type: authmethod.TypeOTP, Alias: "my phone", Phone: "+380671234567", StartedAt: t0.AddDate(-1, 0, 0), IsActive: true},
-		{ID: "am-mother", PersonID: "olena", Type: authmethod.TypeThirdPerson, Alias: "mum", Value: "iryna", StartedAt: t0.AddDate(0, -2, 0), IsActive: true, IsPrimary: true},
+		{ID: "am-otp", PersonID: "olena", Type: ports.AuthMethodOTP, Alias: "my phone", Phone: "+380671234567", StartedAt: t0.AddDate(-1, 0, 0), IsActive: true},
+		{ID: "am-mother", PersonID: "olena", Type: ports.AuthMethodThirdPerson, Alias: "mum", Value: "iryna", StartedAt: t0.AddDate(0, -2, 0), IsActive: true, IsPrimary: true},
 	} {
 		require.NoError(t, methods.AddAuthMethod(ctx, m))
 	}

@@ -134,7 +134,7 @@ func sentCode(sms *memory.SMSOutbox, codeID string) (code, to string, ok bool) {
 // currentPhone is the phone the codes of r's current method go to.
 func currentPhone(r ports.PersonRequest) string {
 	m := r.Person.AuthMethods[r.CurrentAuthMethod]
-	if m.Type == ports.PersonRequestAuthThirdPerson {
+	if m.Type == ports.AuthMethodThirdPerson {
 		return r.ThirdPerson.AuthMethods[0].Phone
 	}
 	return m.Phone
@@ -242,7 +242,7 @@ func TestFlowsLeaveNoPartialStateWhenConnectionsDie(t *testing.T) {
 	}))
 	for i := range 40 {
 		require.NoError(t, base.AuthMethodStore().AddAuthMethod(ctx, ports.AuthMethodRecord{
-			ID: fmt.Sprintf("am-%02d", i), PersonID: "olga", Type: authmethod.TypeOTP, Alias: fmt.Sprintf("phone %d", i),
+			ID: fmt.Sprintf("am-%02d", i), PersonID: "olga", Type: ports.AuthMethodOTP, Alias: fmt.Sprintf("phone %d", i),
 			Phone: fmt.Sprintf("+38067%07d", i), StartedAt: start.AddDate(-1, 0, 0), IsActive: true, IsPrimary: i == 0,
 		}))
 	}

@@ -22,7 +22,7 @@ const prToken = "tok-person-requests"
 // newPersonRequests returns a personrequest.Service on db (its request store, and an otp
 // engine on its code store and limiter that sends by sms), with the otp config changed by
 // configure.
-func newPersonRequests(t testing.TB, db *postgres.DB, clock ports.Clock, sms ports.SMSSender, configure func(*otp.Config)) *personrequest.Service {
+func newPersonRequests(t testing.TB, db *postgres.DB, clock ports.Clock, sms ports.Sender, configure func(*otp.Config)) *personrequest.Service {
 	t.Helper()
 	tokens := memory.NewTokens()
 	tokens.Add(prToken, ports.Claims{

@@ -30,9 +30,9 @@ type app struct {
 	tokens demoTokens // the demo table; with -jwks-url, the JWT verifier beside it (tokens.go)
 	// The senders when the environment configures none (senders.go); outbox is the SMS
 	// one with -dev, nil without.
-	sms      ports.SMSSender
-	email    ports.EmailSender
-	whatsapp ports.WhatsAppSender
+	sms      ports.Sender
+	email    ports.Sender
+	whatsapp ports.Sender
 	outbox   *memory.SMSOutbox
 
 	codeStore    ports.OTPStore

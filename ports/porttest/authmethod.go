@@ -181,12 +181,12 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 
 	t.Run("RoundTripInOrderAdded", func(t *testing.T) {
 		s := newStore(t)
-		m1 := method("m1", "p1", "OTP", base.Add(time.Hour))
+		m1 := method("m1", "p1", ports.AuthMethodOTP, base.Add(time.Hour))
 		m1.IsPrimary = true
 		m1.EndedAt = base.Add(48 * time.Hour)
-		m2 := method("m2", "p1", "THIRD_PERSON", base) // started earlier, added later
+		m2 := method("m2", "p1", ports.AuthMethodThirdPerson, base) // started earlier, added later
 		m2.Phone = ""
-		m3 := method("m3", "p2", "OFFLINE", base)
+		m3 := method("m3", "p2", ports.AuthMethodOffline, base)
 		for _, m := range []ports.AuthMethodRecord{m1, m2, m3} {
 			require.NoError(t, s.AddAuthMethod(ctx, m))
 		}
@@ -207,8 +207,8 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 
 	t.Run("VersionGrowsWithEachChange", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", "OTP", base)))
-		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p1", "THIRD_PERSON", base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p1", ports.AuthMethodThirdPerson, base)))
 		out, err := s.UpdateAuthMethods(ctx, "p1", func(ms []ports.AuthMethodRecord) error {
 			ms[0].IsActive, ms[0].Version = false, 77 // changed; the version set is ignored
 			ms[1].Version = 99                        // unchanged values: no new version
@@ -225,8 +225,8 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 
 	t.Run("ByIDWhoeverOwnsIt", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", "OTP", base)))
-		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p2", "THIRD_PERSON", base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p2", ports.AuthMethodThirdPerson, base)))
 		for id, owner := range map[string]string{"m1": "p1", "m2": "p2"} {
 			got, err := s.AuthMethod(ctx, id)
 			require.NoError(t, err)
@@ -265,13 +265,13 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 
 	t.Run("DuplicateIDAcrossPersons", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", "OTP", base)))
-		require.ErrorIs(t, s.AddAuthMethod(ctx, method("m1", "p1", "OFFLINE", base)), ports.ErrAuthMethodExists)
-		require.ErrorIs(t, s.AddAuthMethod(ctx, method("m1", "p2", "OFFLINE", base)), ports.ErrAuthMethodExists)
+		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
+		require.ErrorIs(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOffline, base)), ports.ErrAuthMethodExists)
+		require.ErrorIs(t, s.AddAuthMethod(ctx, method("m1", "p2", ports.AuthMethodOffline, base)), ports.ErrAuthMethodExists)
 		got, err := s.AuthMethods(ctx, "p1")
 		require.NoError(t, err)
 		require.Len(t, got, 1)
-		require.Equal(t, ports.PersonRequestAuthOTP, got[0].Type)
+		require.Equal(t, ports.AuthMethodOTP, got[0].Type)
 		got, err = s.AuthMethods(ctx, "p2")
 		require.NoError(t, err)
 		require.Empty(t, got)
@@ -279,9 +279,9 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 
 	t.Run("UpdateWritesEveryField", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", "OTP", base)))
-		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p1", "THIRD_PERSON", base)))
-		require.NoError(t, s.AddAuthMethod(ctx, method("m3", "p2", "THIRD_PERSON", base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p1", ports.AuthMethodThirdPerson, base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m3", "p2", ports.AuthMethodThirdPerson, base)))
 		ended := base.Add(time.Minute)
 		got, err := s.UpdateAuthMethods(ctx, "p1", func(ms []ports.AuthMethodRecord) error {
 			require.Len(t, ms, 2)
@@ -291,7 +291,7 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 			ms[0].Alias = "renamed"
 			ms[0].Phone = "+380930000002"
 			ms[0].Value = "v"
-			ms[0].Type = "OFFLINE"
+			ms[0].Type = ports.AuthMethodOffline
 			ms[0].StartedAt = base.Add(-time.Hour)
 			return nil
 		})
@@ -305,7 +305,7 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 		require.Equal(t, "renamed", stored[0].Alias)
 		require.Equal(t, "+380930000002", stored[0].Phone)
 		require.Equal(t, "v", stored[0].Value)
-		require.Equal(t, ports.PersonRequestAuthOffline, stored[0].Type)
+		require.Equal(t, ports.AuthMethodOffline, stored[0].Type)
 		require.True(t, base.Add(-time.Hour).Equal(stored[0].StartedAt))
 		other, err := s.AuthMethods(ctx, "p2")
 		require.NoError(t, err)
@@ -314,7 +314,7 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 
 	t.Run("UpdateErrorWritesNothing", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", "OTP", base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
 		_, err := s.UpdateAuthMethods(ctx, "p1", func(ms []ports.AuthMethodRecord) error {
 			ms[0].IsActive = false
 			return errRefused
@@ -327,8 +327,8 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 
 	t.Run("IdentityCannotChange", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", "OTP", base)))
-		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p1", "OTP", base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p1", ports.AuthMethodOTP, base)))
 		for name, change := range map[string]func(*ports.AuthMethodRecord){
 			"ID":       func(m *ports.AuthMethodRecord) { m.ID = "m9" },
 			"PersonID": func(m *ports.AuthMethodRecord) { m.PersonID = "p2" },
@@ -351,7 +351,7 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 
 	t.Run("CopiesInAndOut", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", "OTP", base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
 		got, err := s.AuthMethods(ctx, "p1")
 		require.NoError(t, err)
 		got[0].IsActive = false
@@ -374,7 +374,7 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 		s := newStore(t)
 		const n = 20
 		for i := range n {
-			require.NoError(t, s.AddAuthMethod(ctx, method(fmt.Sprint("m", i), "p1", "THIRD_PERSON", base)))
+			require.NoError(t, s.AddAuthMethod(ctx, method(fmt.Sprint("m", i), "p1", ports.AuthMethodThirdPerson, base)))
 		}
 		var ended, refused, failures atomic.Int32
 		parallel(n, func(i int) {
@@ -409,13 +409,13 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 
 	t.Run("ConcurrentUpdatesAndAddsAreNotLost", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.AddAuthMethod(ctx, method("counter", "p1", "OTP", base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("counter", "p1", ports.AuthMethodOTP, base)))
 		const n = 40
 		var failures atomic.Int32
 		parallel(n, func(i int) {
 			var err error
 			if i%2 == 0 {
-				err = s.AddAuthMethod(ctx, method(fmt.Sprint("added", i), "p1", "OTP", base))
+				err = s.AddAuthMethod(ctx, method(fmt.Sprint("added", i), "p1", ports.AuthMethodOTP, base))
 			} else {
 				_, err = s.UpdateAuthMethods(ctx, "p1", func(ms []ports.AuthMethodRecord) error {
 					ms[0].Alias += "x"
@@ -438,7 +438,7 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 		const n = 20
 		var ok, exists atomic.Int32
 		parallel(n, func(i int) {
-			err := s.AddAuthMethod(ctx, method("same", fmt.Sprint("p", i%4), "OTP", base))
+			err := s.AddAuthMethod(ctx, method("same", fmt.Sprint("p", i%4), ports.AuthMethodOTP, base))
 			switch {
 			case err == nil:
 				ok.Add(1)

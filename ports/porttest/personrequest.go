@@ -22,14 +22,14 @@ func personRequest(id string, status ports.PersonRequestStatus, created time.Tim
 			FirstName: "Petro", LastName: "Ivanenko", SecondName: "Mykolaiovych",
 			Documents: []ports.PersonDocument{{Type: "PASSPORT", Number: "AB123456"}, {Type: "TAX_ID", Number: "1234567890"}},
 			AuthMethods: []ports.PersonRequestAuthMethod{
-				{Type: ports.PersonRequestAuthOTP, Alias: "mobile", Phone: "+380931234585", Primary: true},
-				{Type: ports.PersonRequestAuthThirdPerson, Alias: "mother"},
+				{Type: ports.AuthMethodOTP, Alias: "mobile", Phone: "+380931234585", Primary: true},
+				{Type: ports.AuthMethodThirdPerson, Alias: "mother"},
 			},
 		},
 		ThirdPerson: ports.PersonRequestPerson{
 			FirstName: "Olena", LastName: "Ivanenko",
 			Documents:   []ports.PersonDocument{{Type: "PASSPORT", Number: "CD654321"}},
-			AuthMethods: []ports.PersonRequestAuthMethod{{Type: ports.PersonRequestAuthOTP, Phone: "+380501112233", Primary: true}},
+			AuthMethods: []ports.PersonRequestAuthMethod{{Type: ports.AuthMethodOTP, Phone: "+380501112233", Primary: true}},
 		},
 		CurrentAuthMethod: 1,
 		Uploads: []ports.PersonRequestUpload{
