@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit/authmethod"
-	"github.com/verifykit/verifykit/ports"
 )
 
 // BenchmarkDeactivate deactivates one THIRD_PERSON method per iteration on the memory
@@ -28,8 +27,8 @@ func BenchmarkDeactivate(b *testing.B) {
 		for i := range reqs {
 			id := "p" + strconv.Itoa(i)
 			f.addPerson(b, id, date(2000, 1, 1))
-			f.addMethod(b, id, id+"-otp", ports.AuthMethodOTP, 48*time.Hour)
-			f.addMethod(b, id, id+"-tp", ports.AuthMethodThirdPerson, 24*time.Hour, primary)
+			f.addMethod(b, id, id+"-otp", authmethod.TypeOTP, 48*time.Hour)
+			f.addMethod(b, id, id+"-tp", authmethod.TypeThirdPerson, 24*time.Hour, primary)
 			if confidant {
 				f.addRelationship(b, "r"+id, id, "mother")
 				reqs[i] = authmethod.DeactivateRequest{Token: "token-mother", PersonID: id, MethodID: id + "-tp"}

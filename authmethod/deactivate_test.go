@@ -335,41 +335,41 @@ func TestDeactivateMethodRules(t *testing.T) {
 			reason: "the method is OTP, not THIRD_PERSON"},
 		{name: "an OFFLINE method", method: "off", kind: verifykit.KindForbidden, msg: onlyThird, rule: authmethod.RuleMethodType,
 			reason:  "the method is OFFLINE, not THIRD_PERSON",
-			methods: func(t *testing.T, f *fixture) { f.addMethod(t, "adult", "off", ports.AuthMethodOffline, time.Hour) }},
+			methods: func(t *testing.T, f *fixture) { f.addMethod(t, "adult", "off", authmethod.TypeOffline, time.Hour) }},
 		{name: "the last active method", method: "only", kind: verifykit.KindForbidden, msg: last, rule: authmethod.RuleNotLastMethod,
 			reason: "person adult has no other active method",
 			methods: func(t *testing.T, f *fixture) {
-				f.addMethod(t, "adult", "only", ports.AuthMethodThirdPerson, time.Hour, primary)
+				f.addMethod(t, "adult", "only", authmethod.TypeThirdPerson, time.Hour, primary)
 			}},
 		{name: "the others have ended", method: "only", kind: verifykit.KindForbidden, msg: last, rule: authmethod.RuleNotLastMethod,
 			reason: "person adult has no other active method",
 			methods: func(t *testing.T, f *fixture) {
-				f.addMethod(t, "adult", "old-otp", ports.AuthMethodOTP, 2*time.Hour, inactive)
-				f.addMethod(t, "adult", "old-tp", ports.AuthMethodThirdPerson, 2*time.Hour, func(m *ports.AuthMethodRecord) { m.EndedAt = past })
-				f.addMethod(t, "adult", "only", ports.AuthMethodThirdPerson, time.Hour, primary)
+				f.addMethod(t, "adult", "old-otp", authmethod.TypeOTP, 2*time.Hour, inactive)
+				f.addMethod(t, "adult", "old-tp", authmethod.TypeThirdPerson, 2*time.Hour, func(m *ports.AuthMethodRecord) { m.EndedAt = past })
+				f.addMethod(t, "adult", "only", authmethod.TypeThirdPerson, time.Hour, primary)
 			}},
 		{name: "type is checked before the last method", method: "otp", kind: verifykit.KindForbidden, msg: onlyThird, rule: authmethod.RuleMethodType,
 			reason: "the method is OTP, not THIRD_PERSON",
 			methods: func(t *testing.T, f *fixture) {
-				f.addMethod(t, "adult", "otp", ports.AuthMethodOTP, time.Hour, primary)
+				f.addMethod(t, "adult", "otp", authmethod.TypeOTP, time.Hour, primary)
 			}},
 		{name: "already deactivated", method: "gone", kind: verifykit.KindConflict, msg: deactivated, rule: authmethod.RuleMethodActive,
 			reason: "method gone is not active",
 			methods: func(t *testing.T, f *fixture) {
-				f.addMethod(t, "adult", "otp", ports.AuthMethodOTP, time.Hour, primary)
-				f.addMethod(t, "adult", "gone", ports.AuthMethodThirdPerson, time.Hour, inactive)
+				f.addMethod(t, "adult", "otp", authmethod.TypeOTP, time.Hour, primary)
+				f.addMethod(t, "adult", "gone", authmethod.TypeThirdPerson, time.Hour, inactive)
 			}},
 		{name: "ended by its end date", method: "gone", kind: verifykit.KindConflict, msg: deactivated, rule: authmethod.RuleMethodActive,
 			reason: "method gone ended at 2026-06-15T05:00:00Z",
 			methods: func(t *testing.T, f *fixture) {
-				f.addMethod(t, "adult", "otp", ports.AuthMethodOTP, time.Hour, primary)
-				f.addMethod(t, "adult", "gone", ports.AuthMethodThirdPerson, 2*time.Hour, func(m *ports.AuthMethodRecord) { m.EndedAt = past })
+				f.addMethod(t, "adult", "otp", authmethod.TypeOTP, time.Hour, primary)
+				f.addMethod(t, "adult", "gone", authmethod.TypeThirdPerson, 2*time.Hour, func(m *ports.AuthMethodRecord) { m.EndedAt = past })
 			}},
 		{name: "an ended method with no other active: the last-method rule first", method: "gone", kind: verifykit.KindForbidden, msg: last,
 			rule: authmethod.RuleNotLastMethod, reason: "person adult has no other active method",
 			methods: func(t *testing.T, f *fixture) {
-				f.addMethod(t, "adult", "gone", ports.AuthMethodThirdPerson, time.Hour, inactive)
-				f.addMethod(t, "adult", "otp", ports.AuthMethodOTP, time.Hour, inactive)
+				f.addMethod(t, "adult", "gone", authmethod.TypeThirdPerson, time.Hour, inactive)
+				f.addMethod(t, "adult", "otp", authmethod.TypeOTP, time.Hour, inactive)
 			}},
 	}
 	for _, c := range cases {
@@ -402,15 +402,15 @@ func TestDeactivateMethodRules(t *testing.T) {
 	t.Run("a method with a future end date is still active", func(t *testing.T) {
 		f := newFixture(t)
 		f.addPerson(t, "adult", date(1990, 1, 1))
-		f.addMethod(t, "adult", "otp", ports.AuthMethodOTP, time.Hour, primary, func(m *ports.AuthMethodRecord) { m.EndedAt = today.Add(time.Hour) })
-		f.addMethod(t, "adult", "tp", ports.AuthMethodThirdPerson, time.Hour, func(m *ports.AuthMethodRecord) { m.EndedAt = today.Add(time.Hour) })
+		f.addMethod(t, "adult", "otp", authmethod.TypeOTP, time.Hour, primary, func(m *ports.AuthMethodRecord) { m.EndedAt = today.Add(time.Hour) })
+		f.addMethod(t, "adult", "tp", authmethod.TypeThirdPerson, time.Hour, func(m *ports.AuthMethodRecord) { m.EndedAt = today.Add(time.Hour) })
 		f.deactivate(t, authmethod.DeactivateRequest{Token: f.token(t, "adult"), MethodID: "tp"}, 0, "", "")
 	})
 	t.Run("deactivating twice", func(t *testing.T) {
 		f := newFixture(t)
 		f.addPerson(t, "adult", date(1990, 1, 1))
 		f.addStandardMethods(t, "adult")
-		f.addMethod(t, "adult", "tp2", ports.AuthMethodThirdPerson, time.Hour)
+		f.addMethod(t, "adult", "tp2", authmethod.TypeThirdPerson, time.Hour)
 		req := authmethod.DeactivateRequest{Token: f.token(t, "adult"), MethodID: "adult-tp"}
 		f.deactivate(t, req, 0, "", "")
 		f.clock.Advance(time.Minute)
@@ -422,7 +422,7 @@ func TestDeactivateEffect(t *testing.T) {
 	f := newFixture(t)
 	f.addPerson(t, "adult", date(1990, 1, 1))
 	f.addStandardMethods(t, "adult")
-	f.addMethod(t, "adult", "adult-tp2", ports.AuthMethodThirdPerson, 12*time.Hour)
+	f.addMethod(t, "adult", "adult-tp2", authmethod.TypeThirdPerson, 12*time.Hour)
 	res, err := f.deactivate(t, authmethod.DeactivateRequest{Token: f.token(t, "adult"), MethodID: "adult-tp"}, 0, "", "")
 	require.NoError(t, err)
 	require.Equal(t, "adult-tp", res.Method.ID)
@@ -445,22 +445,22 @@ func TestDeactivatePrimaryMoves(t *testing.T) {
 		want    string
 	}{
 		{name: "to the method with the latest start", want: "newest", methods: func(t *testing.T, f *fixture) {
-			f.addMethod(t, "adult", "newest", ports.AuthMethodOffline, time.Hour)
-			f.addMethod(t, "adult", "tp", ports.AuthMethodThirdPerson, 5*time.Hour, primary)
-			f.addMethod(t, "adult", "oldest", ports.AuthMethodOTP, 10*time.Hour)
-			f.addMethod(t, "adult", "middle", ports.AuthMethodThirdPerson, 3*time.Hour)
+			f.addMethod(t, "adult", "newest", authmethod.TypeOffline, time.Hour)
+			f.addMethod(t, "adult", "tp", authmethod.TypeThirdPerson, 5*time.Hour, primary)
+			f.addMethod(t, "adult", "oldest", authmethod.TypeOTP, 10*time.Hour)
+			f.addMethod(t, "adult", "middle", authmethod.TypeThirdPerson, 3*time.Hour)
 		}},
 		{name: "skipping inactive and ended methods", want: "middle", methods: func(t *testing.T, f *fixture) {
-			f.addMethod(t, "adult", "oldest", ports.AuthMethodOTP, 10*time.Hour)
-			f.addMethod(t, "adult", "middle", ports.AuthMethodThirdPerson, 3*time.Hour)
-			f.addMethod(t, "adult", "tp", ports.AuthMethodThirdPerson, 5*time.Hour, primary)
-			f.addMethod(t, "adult", "newest-off", ports.AuthMethodOffline, time.Hour, inactive)
-			f.addMethod(t, "adult", "newest-ended", ports.AuthMethodOTP, 2*time.Hour, func(m *ports.AuthMethodRecord) { m.EndedAt = today })
+			f.addMethod(t, "adult", "oldest", authmethod.TypeOTP, 10*time.Hour)
+			f.addMethod(t, "adult", "middle", authmethod.TypeThirdPerson, 3*time.Hour)
+			f.addMethod(t, "adult", "tp", authmethod.TypeThirdPerson, 5*time.Hour, primary)
+			f.addMethod(t, "adult", "newest-off", authmethod.TypeOffline, time.Hour, inactive)
+			f.addMethod(t, "adult", "newest-ended", authmethod.TypeOTP, 2*time.Hour, func(m *ports.AuthMethodRecord) { m.EndedAt = today })
 		}},
 		{name: "the later added on a tie", want: "second", methods: func(t *testing.T, f *fixture) {
-			f.addMethod(t, "adult", "tp", ports.AuthMethodThirdPerson, 5*time.Hour, primary)
-			f.addMethod(t, "adult", "first", ports.AuthMethodOTP, time.Hour)
-			f.addMethod(t, "adult", "second", ports.AuthMethodOTP, time.Hour)
+			f.addMethod(t, "adult", "tp", authmethod.TypeThirdPerson, 5*time.Hour, primary)
+			f.addMethod(t, "adult", "first", authmethod.TypeOTP, time.Hour)
+			f.addMethod(t, "adult", "second", authmethod.TypeOTP, time.Hour)
 		}},
 	}
 	for _, c := range cases {
@@ -493,8 +493,8 @@ func TestDeactivateConcurrentLastTwo(t *testing.T) {
 	for r := range rounds {
 		id := fmt.Sprint("p", r)
 		f.addPerson(t, id, date(1990, 1, 1))
-		f.addMethod(t, id, id+"-a", ports.AuthMethodThirdPerson, 2*time.Hour, primary)
-		f.addMethod(t, id, id+"-b", ports.AuthMethodThirdPerson, time.Hour)
+		f.addMethod(t, id, id+"-a", authmethod.TypeThirdPerson, 2*time.Hour, primary)
+		f.addMethod(t, id, id+"-b", authmethod.TypeThirdPerson, time.Hour)
 	}
 	tokens := make([]string, rounds)
 	for r := range rounds {
@@ -546,7 +546,7 @@ func TestDeactivateConcurrentSameMethod(t *testing.T) {
 	f := newFixture(t)
 	f.addPerson(t, "adult", date(1990, 1, 1))
 	f.addStandardMethods(t, "adult")
-	f.addMethod(t, "adult", "spare", ports.AuthMethodThirdPerson, time.Hour)
+	f.addMethod(t, "adult", "spare", authmethod.TypeThirdPerson, time.Hour)
 	tok := f.token(t, "adult")
 	const n = 30
 	var ok, conflict atomic.Int32

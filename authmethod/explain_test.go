@@ -68,7 +68,7 @@ func TestExplainEveryFailure(t *testing.T) {
 	f := newFixture(t)
 	f.addPerson(t, "teen", date(2011, 1, 1), withStatus("active", false))
 	// The only method: OTP, and already deactivated.
-	f.addMethod(t, "teen", "otp", ports.AuthMethodOTP, time.Hour, inactive)
+	f.addMethod(t, "teen", "otp", authmethod.TypeOTP, time.Hour, inactive)
 	ex, err := f.svc.Explain(context.Background(), authmethod.DeactivateRequest{Token: f.token(t, "teen"), MethodID: "otp"})
 	require.NoError(t, err)
 	require.False(t, ex.Allowed)

@@ -106,7 +106,7 @@ func (f *fixture) addMethod(t testing.TB, personID, id string, typ ports.AuthMet
 	t.Helper()
 	m := ports.AuthMethodRecord{ID: id, PersonID: personID, Type: typ, Alias: "alias-" + id,
 		StartedAt: f.clock.Now().Add(-ago), IsActive: true}
-	if typ == ports.AuthMethodOTP {
+	if typ == authmethod.TypeOTP {
 		m.Phone = "+380931234585"
 	}
 	for _, c := range change {
@@ -119,8 +119,8 @@ func (f *fixture) addMethod(t testing.TB, personID, id string, typ ports.AuthMet
 // "tp", the one the tests deactivate.
 func (f *fixture) addStandardMethods(t testing.TB, personID string) {
 	t.Helper()
-	f.addMethod(t, personID, personID+"-otp", ports.AuthMethodOTP, 48*time.Hour, primary)
-	f.addMethod(t, personID, personID+"-tp", ports.AuthMethodThirdPerson, 24*time.Hour)
+	f.addMethod(t, personID, personID+"-otp", authmethod.TypeOTP, 48*time.Hour, primary)
+	f.addMethod(t, personID, personID+"-tp", authmethod.TypeThirdPerson, 24*time.Hour)
 }
 
 func primary(m *ports.AuthMethodRecord) { m.IsPrimary = true }

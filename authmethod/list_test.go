@@ -38,8 +38,8 @@ func TestListShowsTheMovedPrimary(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	f.addPerson(t, "olena", date(1990, 1, 1))
-	f.addMethod(t, "olena", "tp", ports.AuthMethodThirdPerson, 48*time.Hour, primary)
-	f.addMethod(t, "olena", "otp", ports.AuthMethodOTP, 24*time.Hour)
+	f.addMethod(t, "olena", "tp", authmethod.TypeThirdPerson, 48*time.Hour, primary)
+	f.addMethod(t, "olena", "otp", authmethod.TypeOTP, 24*time.Hour)
 	tok := f.readToken(t, "olena")
 
 	before, err := f.svc.List(ctx, authmethod.ListRequest{Token: tok})
@@ -60,7 +60,7 @@ func TestListRules(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	f.addPerson(t, "minor", date(2015, 3, 1)) // 11: cannot deactivate alone, may read
-	f.addMethod(t, "minor", "m-otp", ports.AuthMethodOTP, time.Hour, primary)
+	f.addMethod(t, "minor", "m-otp", authmethod.TypeOTP, time.Hour, primary)
 	f.addPerson(t, "mother", date(1985, 3, 1))
 	f.addRelationship(t, "r1", "minor", "mother")
 	f.addPerson(t, "stranger", date(1980, 3, 1))

@@ -14,6 +14,14 @@ import (
 // Scope is the scope a token needs to deactivate an authentication method.
 const Scope = "authentication_method_request:deactivate_pis"
 
+// Authentication method types: the ports.AuthMethodType values (AuthMethod.Type).
+const (
+	TypeOTP         = ports.AuthMethodOTP
+	TypeOffline     = ports.AuthMethodOffline
+	TypeThirdPerson = ports.AuthMethodThirdPerson
+	TypeNA          = ports.AuthMethodNA
+)
+
 // PersonStatusActive is the PersonRecord.Status of a person who may be acted for.
 const PersonStatusActive = "active"
 
@@ -288,7 +296,7 @@ func methodChecks(ms []ports.AuthMethodRecord, personID, methodID string, now ti
 	}
 	m := ms[idx]
 	checks := []Check{passed(RuleMethodOwned, fmt.Sprintf("method %s belongs to person %s", logid.Of(methodID), logid.Of(personID)))}
-	if m.Type == ports.AuthMethodThirdPerson {
+	if m.Type == TypeThirdPerson {
 		checks = append(checks, passed(RuleMethodType, "the method is THIRD_PERSON"))
 	} else {
 		checks = append(checks, failed(RuleMethodType, verifykit.KindForbidden, MsgOnlyThirdPerson, fmt.Sprintf("the method is %s, not THIRD_PERSON", m.Type)))

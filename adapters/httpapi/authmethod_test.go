@@ -43,16 +43,16 @@ func (e *fullEnv) addPISData(t testing.TB) {
 	}
 	now := e.clock.Now()
 	for _, m := range []ports.AuthMethodRecord{
-		{ID: "am-adult-otp", PersonID: "adult", Type: ports.AuthMethodOTP, Phone: "+380931234585", StartedAt: now.AddDate(-2, 0, 0), IsPrimary: true},
-		{ID: "am-adult-third", PersonID: "adult", Type: ports.AuthMethodThirdPerson, Alias: "brother", Value: "stranger", StartedAt: now.AddDate(-1, 0, 0)},
-		{ID: "am-solo", PersonID: "solo", Type: ports.AuthMethodThirdPerson, Value: "adult", StartedAt: now.AddDate(-1, 0, 0), IsPrimary: true},
-		{ID: "am-kid", PersonID: "kid", Type: ports.AuthMethodThirdPerson, Value: "mother", StartedAt: now.AddDate(-1, 0, 0), IsPrimary: true},
-		{ID: "am-kid-otp", PersonID: "kid", Type: ports.AuthMethodOTP, Phone: "+380930000001", StartedAt: now.AddDate(-2, 0, 0)},
-		{ID: "am-teen-otp", PersonID: "teen", Type: ports.AuthMethodOTP, Phone: "+380930000002", StartedAt: now.AddDate(-2, 0, 0)},
-		{ID: "am-teen", PersonID: "teen", Type: ports.AuthMethodThirdPerson, Alias: "mum", Value: "mother", StartedAt: now.AddDate(0, -2, 0), IsPrimary: true},
-		{ID: "am-guarded", PersonID: "guarded", Type: ports.AuthMethodThirdPerson, Value: "mother", StartedAt: now.AddDate(-1, 0, 0), IsPrimary: true},
-		{ID: "am-inactive", PersonID: "inactive", Type: ports.AuthMethodThirdPerson, Value: "adult", StartedAt: now.AddDate(-1, 0, 0), IsPrimary: true},
-		{ID: "am-guarded-otp", PersonID: "guarded", Type: ports.AuthMethodOTP, Phone: "+380930000003", StartedAt: now.AddDate(-1, 0, 0)},
+		{ID: "am-adult-otp", PersonID: "adult", Type: authmethod.TypeOTP, Phone: "+380931234585", StartedAt: now.AddDate(-2, 0, 0), IsPrimary: true},
+		{ID: "am-adult-third", PersonID: "adult", Type: authmethod.TypeThirdPerson, Alias: "brother", Value: "stranger", StartedAt: now.AddDate(-1, 0, 0)},
+		{ID: "am-solo", PersonID: "solo", Type: authmethod.TypeThirdPerson, Value: "adult", StartedAt: now.AddDate(-1, 0, 0), IsPrimary: true},
+		{ID: "am-kid", PersonID: "kid", Type: authmethod.TypeThirdPerson, Value: "mother", StartedAt: now.AddDate(-1, 0, 0), IsPrimary: true},
+		{ID: "am-kid-otp", PersonID: "kid", Type: authmethod.TypeOTP, Phone: "+380930000001", StartedAt: now.AddDate(-2, 0, 0)},
+		{ID: "am-teen-otp", PersonID: "teen", Type: authmethod.TypeOTP, Phone: "+380930000002", StartedAt: now.AddDate(-2, 0, 0)},
+		{ID: "am-teen", PersonID: "teen", Type: authmethod.TypeThirdPerson, Alias: "mum", Value: "mother", StartedAt: now.AddDate(0, -2, 0), IsPrimary: true},
+		{ID: "am-guarded", PersonID: "guarded", Type: authmethod.TypeThirdPerson, Value: "mother", StartedAt: now.AddDate(-1, 0, 0), IsPrimary: true},
+		{ID: "am-inactive", PersonID: "inactive", Type: authmethod.TypeThirdPerson, Value: "adult", StartedAt: now.AddDate(-1, 0, 0), IsPrimary: true},
+		{ID: "am-guarded-otp", PersonID: "guarded", Type: authmethod.TypeOTP, Phone: "+380930000003", StartedAt: now.AddDate(-1, 0, 0)},
 	} {
 		m.IsActive = true
 		require.NoError(t, e.methods.AddAuthMethod(ctx, m))

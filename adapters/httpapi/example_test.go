@@ -22,7 +22,7 @@ func Example() {
 	tokens := memory.NewTokens()
 	_ = persons.CreatePerson(ctx, ports.PersonRecord{ID: "olena", BirthDate: time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC),
 		Status: authmethod.PersonStatusActive, IsActive: true, VerificationStatus: authmethod.StatusVerified})
-	_ = methods.AddAuthMethod(ctx, ports.AuthMethodRecord{ID: "am-1", PersonID: "olena", Type: ports.AuthMethodOTP,
+	_ = methods.AddAuthMethod(ctx, ports.AuthMethodRecord{ID: "am-1", PersonID: "olena", Type: authmethod.TypeOTP,
 		Phone: "+380931234585", IsActive: true, IsPrimary: true})
 	tokens.Add("token-olena", ports.Claims{PersonID: "olena", Scopes: []string{authmethod.ReadScope}, ExpiresAt: time.Now().Add(time.Hour)})
 

@@ -193,9 +193,9 @@ func (k *journeyKit) runJourneys(t *testing.T) (codes []string) {
 	now := k.clock.Now()
 	require.NoError(t, k.persons.CreatePerson(ctx, ports.PersonRecord{ID: "olena", BirthDate: time.Date(1990, 3, 1, 0, 0, 0, 0, time.UTC),
 		Status: "active", IsActive: true, VerificationStatus: "VERIFIED", Documents: []ports.PersonDocument{{Type: "PASSPORT", Number: passportNo}}}))
-	require.NoError(t, k.ms.AddAuthMethod(ctx, ports.AuthMethodRecord{ID: "am-1", PersonID: "olena", Type: ports.AuthMethodThirdPerson,
+	require.NoError(t, k.ms.AddAuthMethod(ctx, ports.AuthMethodRecord{ID: "am-1", PersonID: "olena", Type: authmethod.TypeThirdPerson,
 		Value: "iryna", StartedAt: now.AddDate(-1, 0, 0), IsActive: true}))
-	require.NoError(t, k.ms.AddAuthMethod(ctx, ports.AuthMethodRecord{ID: "am-2", PersonID: "olena", Type: ports.AuthMethodOTP,
+	require.NoError(t, k.ms.AddAuthMethod(ctx, ports.AuthMethodRecord{ID: "am-2", PersonID: "olena", Type: authmethod.TypeOTP,
 		Phone: motherPhone, StartedAt: now.AddDate(-1, 0, 0), IsActive: true, IsPrimary: true}))
 	_, err = k.methods.Deactivate(ctx, authmethod.DeactivateRequest{Token: tokOlena, MethodID: "am-1"})
 	require.NoError(t, err)

@@ -279,8 +279,8 @@ func authMethodJourney(t *testing.T, k *kit) {
 		ID: "rel-1", PersonID: "olena", ConfidantPersonID: "iryna", VerificationStatus: "VERIFIED", IsActive: true,
 	}))
 	for _, m := range []ports.AuthMethodRecord{
-		{ID: "am-otp", PersonID: "olena", Type: ports.AuthMethodOTP, Alias: "my phone", Phone: "+380671234567", StartedAt: t0.AddDate(-1, 0, 0), IsActive: true},
-		{ID: "am-mother", PersonID: "olena", Type: ports.AuthMethodThirdPerson, Alias: "mum", Value: "iryna", StartedAt: t0.AddDate(0, -2, 0), IsActive: true, IsPrimary: true},
+		{ID: "am-otp", PersonID: "olena", Type: authmethod.TypeOTP, Alias: "my phone", Phone: "+380671234567", StartedAt: t0.AddDate(-1, 0, 0), IsActive: true},
+		{ID: "am-mother", PersonID: "olena", Type: authmethod.TypeThirdPerson, Alias: "mum", Value: "iryna", StartedAt: t0.AddDate(0, -2, 0), IsActive: true, IsPrimary: true},
 	} {
 		require.NoError(t, methods.AddAuthMethod(ctx, m))
 	}

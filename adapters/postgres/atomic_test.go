@@ -242,7 +242,7 @@ func TestFlowsLeaveNoPartialStateWhenConnectionsDie(t *testing.T) {
 	}))
 	for i := range 40 {
 		require.NoError(t, base.AuthMethodStore().AddAuthMethod(ctx, ports.AuthMethodRecord{
-			ID: fmt.Sprintf("am-%02d", i), PersonID: "olga", Type: ports.AuthMethodOTP, Alias: fmt.Sprintf("phone %d", i),
+			ID: fmt.Sprintf("am-%02d", i), PersonID: "olga", Type: authmethod.TypeOTP, Alias: fmt.Sprintf("phone %d", i),
 			Phone: fmt.Sprintf("+38067%07d", i), StartedAt: start.AddDate(-1, 0, 0), IsActive: true, IsPrimary: i == 0,
 		}))
 	}

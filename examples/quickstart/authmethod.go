@@ -54,8 +54,8 @@ func demoAuthMethod(ctx context.Context, w io.Writer) error {
 	}
 	const phone = "+380931234585"
 	for _, m := range []ports.AuthMethodRecord{
-		{ID: "am-otp", PersonID: "olena", Type: ports.AuthMethodOTP, Alias: "my phone", Phone: phone, StartedAt: now.AddDate(-1, 0, 0), IsActive: true},
-		{ID: "am-mother", PersonID: "olena", Type: ports.AuthMethodThirdPerson, Alias: "mum", Value: "iryna", StartedAt: now.AddDate(0, -2, 0), IsActive: true, IsPrimary: true},
+		{ID: "am-otp", PersonID: "olena", Type: authmethod.TypeOTP, Alias: "my phone", Phone: phone, StartedAt: now.AddDate(-1, 0, 0), IsActive: true},
+		{ID: "am-mother", PersonID: "olena", Type: authmethod.TypeThirdPerson, Alias: "mum", Value: "iryna", StartedAt: now.AddDate(0, -2, 0), IsActive: true, IsPrimary: true},
 	} {
 		if err := methods.AddAuthMethod(ctx, m); err != nil {
 			return err

@@ -129,8 +129,8 @@ func (a *app) loadDemo(ctx context.Context) error {
 		return err
 	}
 	for _, m := range []ports.AuthMethodRecord{
-		{ID: "am-olena-otp", PersonID: "olena", Type: ports.AuthMethodOTP, Alias: "my phone", Phone: "+380671234567", StartedAt: now.AddDate(-1, 0, 0), IsActive: true},
-		{ID: "am-olena-mother", PersonID: "olena", Type: ports.AuthMethodThirdPerson, Alias: "mum", Value: "iryna", StartedAt: now.AddDate(0, -2, 0), IsActive: true, IsPrimary: true},
+		{ID: "am-olena-otp", PersonID: "olena", Type: authmethod.TypeOTP, Alias: "my phone", Phone: "+380671234567", StartedAt: now.AddDate(-1, 0, 0), IsActive: true},
+		{ID: "am-olena-mother", PersonID: "olena", Type: authmethod.TypeThirdPerson, Alias: "mum", Value: "iryna", StartedAt: now.AddDate(0, -2, 0), IsActive: true, IsPrimary: true},
 	} {
 		if err := stored(a.methods.AddAuthMethod(ctx, m)); err != nil {
 			return err
