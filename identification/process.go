@@ -13,6 +13,7 @@ import (
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/authz"
 	"github.com/verifykit/verifykit/internal/depcheck"
+	"github.com/verifykit/verifykit/internal/storefail"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -383,7 +384,7 @@ func storeErr(err error) error {
 	if errors.Is(err, ports.ErrProcessNotFound) {
 		return verifykit.New(verifykit.KindNotFound, MsgProcessNotFound)
 	}
-	return verifykit.Unavailable("OTP identification processes are unavailable; try again later.", err)
+	return storefail.Wrap("OTP identification processes are unavailable; try again later.", err)
 }
 
 // badRequest turns the problems v collected into a KindBadRequest error, or nil.

@@ -62,6 +62,7 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/depcheck"
+	"github.com/verifykit/verifykit/internal/storefail"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -679,7 +680,7 @@ func (s *Service) Sweep(ctx context.Context, batch int) (_ int, err error) {
 }
 
 func unavailable(what string, err error) error {
-	return verifykit.Unavailable("One-time codes are unavailable ("+what+"); try again later.", err)
+	return storefail.Wrap("One-time codes are unavailable ("+what+"); try again later.", err)
 }
 
 // roundUp renders d in whole seconds, rounded up, e.g. "25s".

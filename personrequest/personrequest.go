@@ -28,6 +28,7 @@ import (
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/depcheck"
 	"github.com/verifykit/verifykit/internal/logid"
+	"github.com/verifykit/verifykit/internal/storefail"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -282,7 +283,7 @@ func storeErr(err error) error {
 	if errors.Is(err, ports.ErrPersonRequestNotFound) {
 		return notFound()
 	}
-	return verifykit.Unavailable("Person requests are unavailable; try again later.", err)
+	return storefail.Wrap("Person requests are unavailable; try again later.", err)
 }
 
 // load returns the request id, or 404 when it does not exist or has lapsed.

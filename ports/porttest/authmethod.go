@@ -35,6 +35,7 @@ func person(id string) ports.PersonRecord {
 // RunPersonStore runs the conformance suite of ports.PersonStore. newStore must return an
 // empty store; it is called once per sub-test.
 func RunPersonStore(t *testing.T, newStore func(t *testing.T) ports.PersonStore) {
+	t.Run("Errors", func(t *testing.T) { runErrorCases(t, personStoreErrorCases(newStore(t))) })
 	ctx := context.Background()
 
 	t.Run("RoundTrip", func(t *testing.T) {
@@ -177,6 +178,7 @@ func active(ms []ports.AuthMethodRecord) int {
 // RunAuthMethodStore runs the conformance suite of ports.AuthMethodStore. newStore must
 // return an empty store; it is called once per sub-test.
 func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMethodStore) {
+	t.Run("Errors", func(t *testing.T) { runErrorCases(t, authMethodStoreErrorCases(newStore(t))) })
 	ctx := context.Background()
 
 	t.Run("RoundTripInOrderAdded", func(t *testing.T) {
@@ -461,6 +463,7 @@ func relationship(id, personID, confidantID string) ports.ConfidantRelationship 
 // RunConfidantStore runs the conformance suite of ports.ConfidantStore. newStore must
 // return an empty store; it is called once per sub-test.
 func RunConfidantStore(t *testing.T, newStore func(t *testing.T) ports.ConfidantStore) {
+	t.Run("Errors", func(t *testing.T) { runErrorCases(t, confidantStoreErrorCases(newStore(t))) })
 	ctx := context.Background()
 
 	t.Run("RoundTripByPersonInOrderAdded", func(t *testing.T) {

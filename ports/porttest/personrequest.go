@@ -70,6 +70,7 @@ const (
 // RunPersonRequestStore runs the conformance suite of ports.PersonRequestStore. newStore
 // must return an empty store; it is called once per sub-test.
 func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.PersonRequestStore) {
+	t.Run("Errors", func(t *testing.T) { runErrorCases(t, personRequestStoreErrorCases(t, newStore(t))) })
 	ctx := context.Background()
 
 	t.Run("CreateGetRoundTrips", func(t *testing.T) {

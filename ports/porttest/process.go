@@ -71,6 +71,7 @@ func listIDs(page ports.ProcessPage) []string {
 // RunProcessStore runs the conformance suite of ports.ProcessStore. newStore must return
 // an empty store; it is called once per sub-test.
 func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStore) {
+	t.Run("Errors", func(t *testing.T) { runErrorCases(t, processStoreErrorCases(t, newStore(t))) })
 	ctx := context.Background()
 
 	t.Run("CreateGetRoundTrips", func(t *testing.T) {

@@ -237,6 +237,7 @@ func seedRequest(t *testing.T, st ProfileStores, req ports.ResetRequest) {
 // return the empty stores of one adapter (all three over the same data); it is called once
 // per sub-test.
 func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
+	t.Run("Errors", func(t *testing.T) { runErrorCases(t, profileStoreErrorCases(newStores(t))) })
 	ctx := context.Background()
 	const (
 		id1 = "00000000-0000-0000-0000-000000000001"
