@@ -183,14 +183,6 @@ type ProcessStore interface {
 	// the store.
 	Update(ctx context.Context, orgID, id string, fn func(*ProcessRecord) error) (ProcessRecord, error)
 
-	// Delete locks the process id of orgID, calls check with it, and deletes it in the same
-	// atomic step when check returns nil. If check returns an error nothing is deleted and
-	// Delete returns that error unchanged. It returns ErrProcessNotFound (and never calls
-	// check) when there is no such process. A nil check deletes unconditionally. check must
-	// not call the store. Delete writes no event: to delete a process with its event, use
-	// Update and set Deleted.
-	Delete(ctx context.Context, orgID, id string, check func(ProcessRecord) error) error
-
 	// List returns the processes of filter.OrgID that match filter, ordered by CreatedAt
 	// then ID, and how many match in all.
 	List(ctx context.Context, filter ProcessFilter) (ProcessPage, error)

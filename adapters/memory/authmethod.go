@@ -46,7 +46,10 @@ func (s *AuthMethodStore) shard(personID string) *authMethodShard {
 	return &s.shards[shardIndex(s.seed, personID)]
 }
 
-// AddAuthMethod implements ports.AuthMethodStore.
+// AddAuthMethod stores m as a method of m.PersonID, after the person's other methods, for
+// tests and demos (the domain never adds methods; porttest.SeedableAuthMethodStore). It
+// returns ports.ErrAuthMethodExists, writing nothing, when m.ID is stored for any person.
+// It checks neither the person nor any rule about primaries.
 func (s *AuthMethodStore) AddAuthMethod(ctx context.Context, m ports.AuthMethodRecord) error {
 	if err := ctx.Err(); err != nil {
 		return err

@@ -4,10 +4,9 @@ import (
 	"testing"
 
 	"github.com/verifykit/verifykit/adapters/memory"
-	"github.com/verifykit/verifykit/ports"
 	"github.com/verifykit/verifykit/ports/porttest"
 )
 
 func TestAuthMethodStoreConformance(t *testing.T) {
-	porttest.RunAuthMethodStore(t, func(*testing.T) ports.AuthMethodStore { return memory.NewAuthMethodStore() })
+	porttest.RunAuthMethodStore(t, func(*testing.T) porttest.SeedableAuthMethodStore { return memory.NewAuthMethodStore() })
 }

@@ -22,7 +22,9 @@ func NewConfidantStore() *ConfidantStore {
 	}
 }
 
-// AddConfidantRelationship implements ports.ConfidantStore.
+// AddConfidantRelationship stores r, for tests and demos (the domain never writes
+// relationships). It returns ports.ErrConfidantRelationshipExists, writing nothing, when
+// r.ID is stored.
 func (s *ConfidantStore) AddConfidantRelationship(ctx context.Context, r ports.ConfidantRelationship) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -52,7 +54,10 @@ func (s *ConfidantStore) ConfidantRelationships(ctx context.Context, personID st
 	return out, nil
 }
 
-// UpdateConfidantRelationship implements ports.ConfidantStore.
+// UpdateConfidantRelationship atomically reads the relationship id, calls fn with it and
+// stores what fn left (its ID and PersonID kept), then returns the stored record; fn's error
+// writes nothing and comes back as is. It returns ports.ErrConfidantRelationshipNotFound,
+// without calling fn, when there is no such relationship. The domain never calls it.
 func (s *ConfidantStore) UpdateConfidantRelationship(ctx context.Context, id string, fn func(*ports.ConfidantRelationship) error) (ports.ConfidantRelationship, error) {
 	if err := ctx.Err(); err != nil {
 		return ports.ConfidantRelationship{}, err

@@ -4,10 +4,9 @@ import (
 	"testing"
 
 	"github.com/verifykit/verifykit/adapters/memory"
-	"github.com/verifykit/verifykit/ports"
 	"github.com/verifykit/verifykit/ports/porttest"
 )
 
 func TestConfidantStoreConformance(t *testing.T) {
-	porttest.RunConfidantStore(t, func(*testing.T) ports.ConfidantStore { return memory.NewConfidantStore() })
+	porttest.RunConfidantStore(t, func(*testing.T) porttest.SeedableConfidantStore { return memory.NewConfidantStore() })
 }

@@ -29,7 +29,9 @@ func clonePerson(p ports.PersonRecord) ports.PersonRecord {
 	return p
 }
 
-// CreatePerson implements ports.PersonStore.
+// CreatePerson stores p, for tests and demos (the domain only reads persons;
+// porttest.SeedablePersonStore). It returns ports.ErrPersonExists, writing nothing, when
+// p.ID is stored.
 func (s *PersonStore) CreatePerson(ctx context.Context, p ports.PersonRecord) error {
 	return s.persons.create(ctx, p.ID, p, ports.ErrPersonExists)
 }
@@ -39,7 +41,10 @@ func (s *PersonStore) Person(ctx context.Context, id string) (ports.PersonRecord
 	return s.persons.get(ctx, id, ports.ErrPersonNotFound)
 }
 
-// UpdatePerson implements ports.PersonStore.
+// UpdatePerson atomically reads the person id, calls fn with it and stores what fn left
+// (its ID kept), then returns the stored record; fn's error writes nothing and comes back
+// as is. It returns ports.ErrPersonNotFound, without calling fn, when there is no such
+// person. The domain never calls it.
 func (s *PersonStore) UpdatePerson(ctx context.Context, id string, fn func(*ports.PersonRecord) error) (ports.PersonRecord, error) {
 	return s.persons.update(ctx, id, ports.ErrPersonNotFound, fn, func(p *ports.PersonRecord) {
 		p.ID = id

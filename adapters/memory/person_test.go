@@ -4,10 +4,9 @@ import (
 	"testing"
 
 	"github.com/verifykit/verifykit/adapters/memory"
-	"github.com/verifykit/verifykit/ports"
 	"github.com/verifykit/verifykit/ports/porttest"
 )
 
 func TestPersonStoreConformance(t *testing.T) {
-	porttest.RunPersonStore(t, func(*testing.T) ports.PersonStore { return memory.NewPersonStore() })
+	porttest.RunPersonStore(t, func(*testing.T) porttest.SeedablePersonStore { return memory.NewPersonStore() })
 }

@@ -51,8 +51,10 @@ func scanAuthMethod(row pgx.Row, m *ports.AuthMethodRecord) error {
 	return err
 }
 
-// AddAuthMethod implements ports.AuthMethodStore: the advisory lock of the person and the
-// INSERT, in one round trip and one transaction.
+// AddAuthMethod stores m as a method of m.PersonID, for tests and demos (the domain never
+// adds methods; porttest.SeedableAuthMethodStore): the advisory lock of the person and the
+// INSERT, in one round trip and one transaction. It returns ports.ErrAuthMethodExists,
+// writing nothing, when m.ID is stored for any person.
 func (s *AuthMethodStore) AddAuthMethod(ctx context.Context, m ports.AuthMethodRecord) error {
 	if err := ctx.Err(); err != nil {
 		return err

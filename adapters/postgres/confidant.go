@@ -43,7 +43,9 @@ func scanConfidant(row pgx.Row, r *ports.ConfidantRelationship) error {
 	return err
 }
 
-// AddConfidantRelationship implements ports.ConfidantStore.
+// AddConfidantRelationship stores r, for tests and demos (the domain never writes
+// relationships). It returns ports.ErrConfidantRelationshipExists, writing nothing, when
+// r.ID is stored.
 func (s *ConfidantStore) AddConfidantRelationship(ctx context.Context, r ports.ConfidantRelationship) error {
 	return s.db.insertNew(ctx, ports.ErrConfidantRelationshipExists, s.qInsert, confidantArgs(&r)...)
 }
@@ -53,9 +55,10 @@ func (s *ConfidantStore) ConfidantRelationships(ctx context.Context, personID st
 	return queryRows(ctx, s.db, s.qList, []any{personID}, scanConfidant)
 }
 
-// UpdateConfidantRelationship implements ports.ConfidantStore: the relationship is selected
-// FOR UPDATE in a transaction, fn runs while it is locked, and what fn left is written with
-// the commit.
+// UpdateConfidantRelationship runs fn on the relationship id and stores what it left (its
+// ID and PersonID kept), as the memory adapter's does: the relationship is selected FOR
+// UPDATE in a transaction, fn runs while it is locked, and what fn left is written with the
+// commit. The domain never calls it.
 func (s *ConfidantStore) UpdateConfidantRelationship(ctx context.Context, id string, fn func(*ports.ConfidantRelationship) error) (ports.ConfidantRelationship, error) {
 	var personID string
 	return updateLocked(ctx, s.db, s.qLock, []any{id}, scanConfidant, ports.ErrConfidantRelationshipNotFound,

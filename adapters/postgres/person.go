@@ -50,7 +50,9 @@ func scanPerson(row pgx.Row, p *ports.PersonRecord) error {
 	return err
 }
 
-// CreatePerson implements ports.PersonStore.
+// CreatePerson stores p, for tests and demos (the domain only reads persons;
+// porttest.SeedablePersonStore). It returns ports.ErrPersonExists, writing nothing, when
+// p.ID is stored.
 func (s *PersonStore) CreatePerson(ctx context.Context, p ports.PersonRecord) error {
 	return s.db.insertNew(ctx, ports.ErrPersonExists, s.qInsert, personArgs(&p)...)
 }
@@ -60,8 +62,9 @@ func (s *PersonStore) Person(ctx context.Context, id string) (ports.PersonRecord
 	return queryRow(ctx, s.db, s.qGet, []any{id}, scanPerson, ports.ErrPersonNotFound)
 }
 
-// UpdatePerson implements ports.PersonStore: the person is selected FOR UPDATE in a
-// transaction, fn runs while it is locked, and what fn left is written with the commit.
+// UpdatePerson runs fn on the person id and stores what it left (its ID kept), as the
+// memory adapter's does: the person is selected FOR UPDATE in a transaction, fn runs while
+// it is locked, and what fn left is written with the commit. The domain never calls it.
 func (s *PersonStore) UpdatePerson(ctx context.Context, id string, fn func(*ports.PersonRecord) error) (ports.PersonRecord, error) {
 	return updateLocked(ctx, s.db, s.qLock, []any{id}, scanPerson, ports.ErrPersonNotFound, fn,
 		func(b *pgx.Batch, p *ports.PersonRecord) {

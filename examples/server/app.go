@@ -39,11 +39,11 @@ type app struct {
 	limiter      ports.RateLimiter
 	requestStore ports.PersonRequestStore
 	processStore ports.ProcessStore
-	profileStore ports.ProfileStore
+	profileStore profileSeeder
 	resetStore   ports.ResetRequestStore // reads the requests profileStore writes
-	persons      ports.PersonStore
-	methods      ports.AuthMethodStore
-	confidants   ports.ConfidantStore
+	persons      personSeeder
+	methods      methodSeeder
+	confidants   confidantSeeder
 
 	observer ports.Observer  // -otel: the services' Observer (otel.go); nil: none
 	tracing  httpapi.Tracing // -otel: the HTTP server spans; nil: none
@@ -51,6 +51,28 @@ type app struct {
 	requests  *personrequest.Service
 	processes *identification.ProcessService
 }
+
+// The stores the demo data is written to (demo.go): the ports, with the seeding method
+// both adapters' stores have. The flows only read persons, their methods and confidants, and
+// never create profiles, so the ports leave these writes out.
+type (
+	profileSeeder interface {
+		ports.ProfileStore
+		Create(ctx context.Context, rec ports.ProfileRecord) error
+	}
+	personSeeder interface {
+		ports.PersonStore
+		CreatePerson(ctx context.Context, p ports.PersonRecord) error
+	}
+	methodSeeder interface {
+		ports.AuthMethodStore
+		AddAuthMethod(ctx context.Context, m ports.AuthMethodRecord) error
+	}
+	confidantSeeder interface {
+		ports.ConfidantStore
+		AddConfidantRelationship(ctx context.Context, r ports.ConfidantRelationship) error
+	}
+)
 
 // newApp builds every service, its stores in PostgreSQL when cfg.postgresDSN is set (the
 // tokens and the SMS outbox stay in memory), else in memory; then it loads the demo data.

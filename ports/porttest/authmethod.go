@@ -34,8 +34,8 @@ func person(id string) ports.PersonRecord {
 
 // RunPersonStore runs the conformance suite of ports.PersonStore. newStore must return an
 // empty store; it is called once per sub-test.
-func RunPersonStore(t *testing.T, newStore func(t *testing.T) ports.PersonStore) {
-	t.Run("Errors", func(t *testing.T) { runErrorCases(t, personStoreErrorCases(newStore(t))) })
+func RunPersonStore(t *testing.T, newStore func(t *testing.T) SeedablePersonStore) {
+	t.Run("Errors", func(t *testing.T) { runErrorCases(t, personStoreErrorCases(t, newStore(t))) })
 	ctx := context.Background()
 
 	t.Run("RoundTrip", func(t *testing.T) {
@@ -59,10 +59,12 @@ func RunPersonStore(t *testing.T, newStore func(t *testing.T) ports.PersonStore)
 		s := newStore(t)
 		_, err := s.Person(ctx, "nobody")
 		require.ErrorIs(t, err, ports.ErrPersonNotFound)
-		called := false
-		_, err = s.UpdatePerson(ctx, "nobody", func(*ports.PersonRecord) error { called = true; return nil })
-		require.ErrorIs(t, err, ports.ErrPersonNotFound)
-		require.False(t, called, "fn is not called for an unknown person")
+		if u, ok := s.(PersonUpdater); ok {
+			called := false
+			_, err = u.UpdatePerson(ctx, "nobody", func(*ports.PersonRecord) error { called = true; return nil })
+			require.ErrorIs(t, err, ports.ErrPersonNotFound)
+			require.False(t, called, "fn is not called for an unknown person")
+		}
 	})
 
 	t.Run("CreateTwiceKeepsFirst", func(t *testing.T) {
@@ -88,18 +90,21 @@ func RunPersonStore(t *testing.T, newStore func(t *testing.T) ports.PersonStore)
 		again, err := s.Person(ctx, "p1")
 		require.NoError(t, err)
 		require.Equal(t, "PASSPORT", again.Documents[0].Type, "a returned slice is not stored")
-		updated, err := s.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error { return nil })
-		require.NoError(t, err)
-		updated.Documents[1].Type = "CHANGED"
-		again, err = s.Person(ctx, "p1")
-		require.NoError(t, err)
-		require.Equal(t, "MARRIAGE_CERTIFICATE", again.Documents[1].Type)
+		if u, ok := s.(PersonUpdater); ok {
+			updated, err := u.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error { return nil })
+			require.NoError(t, err)
+			updated.Documents[1].Type = "CHANGED"
+			again, err = s.Person(ctx, "p1")
+			require.NoError(t, err)
+			require.Equal(t, "MARRIAGE_CERTIFICATE", again.Documents[1].Type)
+		}
 	})
 
 	t.Run("UpdateWritesAndKeepsID", func(t *testing.T) {
 		s := newStore(t)
+		u := optional[PersonUpdater](t, s)
 		require.NoError(t, s.CreatePerson(ctx, person("p1")))
-		got, err := s.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error {
+		got, err := u.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error {
 			p.ID = "elsewhere"
 			p.Status = "inactive"
 			p.IsActive = false
@@ -122,8 +127,9 @@ func RunPersonStore(t *testing.T, newStore func(t *testing.T) ports.PersonStore)
 
 	t.Run("UpdateErrorWritesNothing", func(t *testing.T) {
 		s := newStore(t)
+		u := optional[PersonUpdater](t, s)
 		require.NoError(t, s.CreatePerson(ctx, person("p1")))
-		_, err := s.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error {
+		_, err := u.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error {
 			p.Status = "inactive"
 			p.Documents[0].Type = "CHANGED"
 			return errRefused
@@ -137,11 +143,12 @@ func RunPersonStore(t *testing.T, newStore func(t *testing.T) ports.PersonStore)
 
 	t.Run("ConcurrentUpdatesSerialise", func(t *testing.T) {
 		s := newStore(t)
+		u := optional[PersonUpdater](t, s)
 		require.NoError(t, s.CreatePerson(ctx, person("p1")))
 		const n = 50
 		var failures atomic.Int32
 		parallel(n, func(i int) {
-			_, err := s.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error {
+			_, err := u.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error {
 				p.Documents = append(p.Documents, ports.PersonDocument{Type: "DOC", Number: fmt.Sprint(i)})
 				return nil
 			})
@@ -177,8 +184,8 @@ func active(ms []ports.AuthMethodRecord) int {
 
 // RunAuthMethodStore runs the conformance suite of ports.AuthMethodStore. newStore must
 // return an empty store; it is called once per sub-test.
-func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMethodStore) {
-	t.Run("Errors", func(t *testing.T) { runErrorCases(t, authMethodStoreErrorCases(newStore(t))) })
+func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) SeedableAuthMethodStore) {
+	t.Run("Errors", func(t *testing.T) { runErrorCases(t, authMethodStoreErrorCases(t, newStore(t))) })
 	ctx := context.Background()
 
 	t.Run("RoundTripInOrderAdded", func(t *testing.T) {
@@ -462,8 +469,8 @@ func relationship(id, personID, confidantID string) ports.ConfidantRelationship 
 
 // RunConfidantStore runs the conformance suite of ports.ConfidantStore. newStore must
 // return an empty store; it is called once per sub-test.
-func RunConfidantStore(t *testing.T, newStore func(t *testing.T) ports.ConfidantStore) {
-	t.Run("Errors", func(t *testing.T) { runErrorCases(t, confidantStoreErrorCases(newStore(t))) })
+func RunConfidantStore(t *testing.T, newStore func(t *testing.T) SeedableConfidantStore) {
+	t.Run("Errors", func(t *testing.T) { runErrorCases(t, confidantStoreErrorCases(t, newStore(t))) })
 	ctx := context.Background()
 
 	t.Run("RoundTripByPersonInOrderAdded", func(t *testing.T) {
@@ -501,13 +508,14 @@ func RunConfidantStore(t *testing.T, newStore func(t *testing.T) ports.Confidant
 
 	t.Run("Update", func(t *testing.T) {
 		s := newStore(t)
+		u := optional[ConfidantUpdater](t, s)
 		require.NoError(t, s.AddConfidantRelationship(ctx, relationship("r1", "child", "mother")))
 		called := false
-		_, err := s.UpdateConfidantRelationship(ctx, "nope", func(*ports.ConfidantRelationship) error { called = true; return nil })
+		_, err := u.UpdateConfidantRelationship(ctx, "nope", func(*ports.ConfidantRelationship) error { called = true; return nil })
 		require.ErrorIs(t, err, ports.ErrConfidantRelationshipNotFound)
 		require.False(t, called)
 
-		_, err = s.UpdateConfidantRelationship(ctx, "r1", func(r *ports.ConfidantRelationship) error {
+		_, err = u.UpdateConfidantRelationship(ctx, "r1", func(r *ports.ConfidantRelationship) error {
 			r.IsActive = false
 			return errRefused
 		})
@@ -516,7 +524,7 @@ func RunConfidantStore(t *testing.T, newStore func(t *testing.T) ports.Confidant
 		require.NoError(t, err)
 		require.True(t, got[0].IsActive, "an error writes nothing")
 
-		updated, err := s.UpdateConfidantRelationship(ctx, "r1", func(r *ports.ConfidantRelationship) error {
+		updated, err := u.UpdateConfidantRelationship(ctx, "r1", func(r *ports.ConfidantRelationship) error {
 			r.ID, r.PersonID = "r9", "other"
 			r.IsActive = false
 			r.VerificationStatus = "NOT_VERIFIED"
@@ -538,13 +546,14 @@ func RunConfidantStore(t *testing.T, newStore func(t *testing.T) ports.Confidant
 
 	t.Run("ConcurrentUpdatesSerialise", func(t *testing.T) {
 		s := newStore(t)
+		u := optional[ConfidantUpdater](t, s)
 		r := relationship("r1", "child", "mother")
 		r.ActiveTo = base
 		require.NoError(t, s.AddConfidantRelationship(ctx, r))
 		const n = 50
 		var failures atomic.Int32
 		parallel(n, func(int) {
-			_, err := s.UpdateConfidantRelationship(ctx, "r1", func(r *ports.ConfidantRelationship) error {
+			_, err := u.UpdateConfidantRelationship(ctx, "r1", func(r *ports.ConfidantRelationship) error {
 				r.ActiveTo = r.ActiveTo.Add(time.Second)
 				return nil
 			})

@@ -114,8 +114,10 @@ func processStoreErrorCases(t *testing.T, s ports.ProcessStore) []errorCase {
 	}
 }
 
-func profileStoreErrorCases(st ProfileStores) []errorCase {
+func profileStoreErrorCases(t *testing.T, st ProfileStores) []errorCase {
+	require.NoError(t, st.Profiles.Create(context.Background(), sampleProfileRecord("stored")))
 	return []errorCase{
+		{name: "SeedTaken", call: func(ctx context.Context) error { return st.Profiles.Create(ctx, sampleProfileRecord("stored")) }, want: ports.ErrProfileExists},
 		{name: "GetUnknown", call: func(ctx context.Context) error { _, err := st.Profiles.Get(ctx, "nobody"); return err }, want: ports.ErrProfileNotFound},
 		{name: "UpdateUnknown", call: func(ctx context.Context) error {
 			_, err := st.Profiles.Update(ctx, "nobody", func(*ports.ProfileRecord) error { return nil })
@@ -128,14 +130,19 @@ func profileStoreErrorCases(st ProfileStores) []errorCase {
 	}
 }
 
-func personStoreErrorCases(s ports.PersonStore) []errorCase {
+func personStoreErrorCases(t *testing.T, s SeedablePersonStore) []errorCase {
+	require.NoError(t, s.CreatePerson(context.Background(), person("stored")))
 	return []errorCase{
+		{name: "SeedTaken", call: func(ctx context.Context) error { return s.CreatePerson(ctx, person("stored")) }, want: ports.ErrPersonExists},
 		{name: "PersonUnknown", call: func(ctx context.Context) error { _, err := s.Person(ctx, "nobody"); return err }, want: ports.ErrPersonNotFound},
 	}
 }
 
-func authMethodStoreErrorCases(s ports.AuthMethodStore) []errorCase {
+func authMethodStoreErrorCases(t *testing.T, s SeedableAuthMethodStore) []errorCase {
+	stored := method("stored", "p1", ports.AuthMethodOTP, base)
+	require.NoError(t, s.AddAuthMethod(context.Background(), stored))
 	return []errorCase{
+		{name: "SeedTaken", call: func(ctx context.Context) error { return s.AddAuthMethod(ctx, stored) }, want: ports.ErrAuthMethodExists},
 		{name: "AuthMethodUnknown", call: func(ctx context.Context) error { _, err := s.AuthMethod(ctx, "nothing"); return err }, want: ports.ErrAuthMethodNotFound},
 		{name: "AuthMethodsOfNobody", call: func(ctx context.Context) error { _, err := s.AuthMethods(ctx, "nobody"); return err }},
 		{name: "UpdateGivesFnsErrorBack", call: func(ctx context.Context) error {
@@ -145,8 +152,11 @@ func authMethodStoreErrorCases(s ports.AuthMethodStore) []errorCase {
 	}
 }
 
-func confidantStoreErrorCases(s ports.ConfidantStore) []errorCase {
+func confidantStoreErrorCases(t *testing.T, s SeedableConfidantStore) []errorCase {
+	stored := relationship("stored", "child", "mother")
+	require.NoError(t, s.AddConfidantRelationship(context.Background(), stored))
 	return []errorCase{
+		{name: "SeedTaken", call: func(ctx context.Context) error { return s.AddConfidantRelationship(ctx, stored) }, want: ports.ErrConfidantRelationshipExists},
 		{name: "RelationshipsOfNobody", call: func(ctx context.Context) error { _, err := s.ConfidantRelationships(ctx, "nobody"); return err }},
 	}
 }
