@@ -350,8 +350,10 @@ func TestDeactivateMethodRules(t *testing.T) {
 				f.addMethod(t, "adult", "only", authmethod.TypeThirdPerson, time.Hour, primary)
 			}},
 		{name: "type is checked before the last method", method: "otp", kind: verifykit.KindForbidden, msg: onlyThird, rule: authmethod.RuleMethodType,
-			reason:  "the method is OTP, not THIRD_PERSON",
-			methods: func(t *testing.T, f *fixture) { f.addMethod(t, "adult", "otp", authmethod.TypeOTP, time.Hour, primary) }},
+			reason: "the method is OTP, not THIRD_PERSON",
+			methods: func(t *testing.T, f *fixture) {
+				f.addMethod(t, "adult", "otp", authmethod.TypeOTP, time.Hour, primary)
+			}},
 		{name: "already deactivated", method: "gone", kind: verifykit.KindConflict, msg: deactivated, rule: authmethod.RuleMethodActive,
 			reason: "method gone is not active",
 			methods: func(t *testing.T, f *fixture) {

@@ -31,8 +31,8 @@ func ExampleService_Deactivate() {
 	_ = persons.CreatePerson(ctx, ports.PersonRecord{ID: "mother", BirthDate: born.AddDate(-30, 0, 0), Status: "active", IsActive: true, VerificationStatus: "VERIFIED"})
 	_ = confidants.AddConfidantRelationship(ctx, ports.ConfidantRelationship{ID: "r1", PersonID: "teen", ConfidantPersonID: "mother", VerificationStatus: "VERIFIED", IsActive: true})
 	now := clock.Now()
-	_ = methods.AddAuthMethod(ctx, ports.AuthMethodRecord{ID: "otp", PersonID: "teen", Type: "OTP", StartedAt: now.AddDate(-1, 0, 0), IsActive: true})
-	_ = methods.AddAuthMethod(ctx, ports.AuthMethodRecord{ID: "via-mother", PersonID: "teen", Type: "THIRD_PERSON", Value: "mother", StartedAt: now.AddDate(0, -1, 0), IsActive: true, IsPrimary: true})
+	_ = methods.AddAuthMethod(ctx, ports.AuthMethodRecord{ID: "otp", PersonID: "teen", Type: authmethod.TypeOTP, StartedAt: now.AddDate(-1, 0, 0), IsActive: true})
+	_ = methods.AddAuthMethod(ctx, ports.AuthMethodRecord{ID: "via-mother", PersonID: "teen", Type: authmethod.TypeThirdPerson, Value: "mother", StartedAt: now.AddDate(0, -1, 0), IsActive: true, IsPrimary: true})
 	for _, who := range []string{"teen", "mother"} {
 		tokens.Add("token-"+who, ports.Claims{PersonID: who, Scopes: []string{authmethod.Scope}, ExpiresAt: now.Add(time.Hour)})
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/authz"
 	"github.com/verifykit/verifykit/internal/logid"
+	"github.com/verifykit/verifykit/internal/storefail"
 )
 
 // ReadScope is the scope a token needs to list authentication methods (the eHealth PIS
@@ -80,7 +81,7 @@ func (s *Service) List(ctx context.Context, req ListRequest) (_ ListResult, err 
 	}
 	methods, err := s.methods.AuthMethods(ctx, personID)
 	if err != nil {
-		return ListResult{}, verifykit.Unavailable("authentication methods are unavailable", err)
+		return ListResult{}, storefail.Wrap("authentication methods are unavailable", err)
 	}
 	return ListResult{PersonID: personID, Methods: shownAll(methods)}, nil
 }
@@ -98,7 +99,7 @@ func (s *Service) listChecks(ctx context.Context, applicantID, personID string) 
 	}
 	rels, err := s.confidants.ConfidantRelationships(ctx, personID)
 	if err != nil {
-		return nil, verifykit.Unavailable("confidant relationships are unavailable", err)
+		return nil, storefail.Wrap("confidant relationships are unavailable", err)
 	}
 	checks = append(checks, relationshipCheck(personID, applicantID, rels, s.clock.Now()))
 	applicant, found, err := s.person(ctx, applicantID)

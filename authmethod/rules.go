@@ -14,12 +14,12 @@ import (
 // Scope is the scope a token needs to deactivate an authentication method.
 const Scope = "authentication_method_request:deactivate_pis"
 
-// Authentication method types: the ports.AuthMethodType values, as person requests use them.
+// Authentication method types: the ports.AuthMethodType values (AuthMethod.Type).
 const (
-	TypeOTP         = ports.PersonRequestAuthOTP
-	TypeOffline     = ports.PersonRequestAuthOffline
-	TypeThirdPerson = ports.PersonRequestAuthThirdPerson
-	TypeNA          = ports.PersonRequestAuthNA
+	TypeOTP         = ports.AuthMethodOTP
+	TypeOffline     = ports.AuthMethodOffline
+	TypeThirdPerson = ports.AuthMethodThirdPerson
+	TypeNA          = ports.AuthMethodNA
 )
 
 // PersonStatusActive is the PersonRecord.Status of a person who may be acted for.

@@ -11,6 +11,7 @@ import (
 	"github.com/verifykit/verifykit/internal/authz"
 	"github.com/verifykit/verifykit/internal/depcheck"
 	"github.com/verifykit/verifykit/internal/logid"
+	"github.com/verifykit/verifykit/internal/storefail"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -195,7 +196,7 @@ func (s *Service) Deactivate(ctx context.Context, req DeactivateRequest) (_ Deac
 		if denial.Outcome == Failed {
 			s.denied(ctx, denial, applicantID, personID, req.MethodID)
 		}
-		return DeactivateResult{}, verifykit.Unavailable("authentication methods are unavailable", err)
+		return DeactivateResult{}, storefail.Wrap("authentication methods are unavailable", err)
 	}
 	res.Methods = shownAll(methods)
 	s.log.InfoContext(ctx, "authentication method deactivated",
@@ -249,7 +250,7 @@ func (s *Service) Explain(ctx context.Context, req DeactivateRequest) (_ Explana
 	if found {
 		ms, err := s.methods.AuthMethods(ctx, personID)
 		if err != nil {
-			return Explanation{}, verifykit.Unavailable("authentication methods are unavailable", err)
+			return Explanation{}, storefail.Wrap("authentication methods are unavailable", err)
 		}
 		checks, _ := methodChecks(ms, personID, req.MethodID, now)
 		ex.Checks = append(ex.Checks, checks...)
@@ -294,7 +295,7 @@ func (s *Service) authorize(ctx context.Context, req DeactivateRequest) (applica
 		case errors.Is(err, ports.ErrAuthMethodNotFound):
 			personID = claims.PersonID // step 5 answers the unknown method
 		default:
-			return "", "", verifykit.Unavailable("authentication methods are unavailable", err)
+			return "", "", storefail.Wrap("authentication methods are unavailable", err)
 		}
 	}
 	return claims.PersonID, personID, nil
@@ -314,7 +315,7 @@ func (s *Service) personChecks(ctx context.Context, applicantID, personID string
 	}
 	relationships := func() ([]ports.ConfidantRelationship, error) {
 		rels, err := s.confidants.ConfidantRelationships(ctx, personID)
-		return rels, verifykit.Unavailable("confidant relationships are unavailable", err)
+		return rels, storefail.Wrap("confidant relationships are unavailable", err)
 	}
 	if applicantID == personID {
 		age, err := Age(person.BirthDate, now, s.loc)
@@ -357,7 +358,7 @@ func (s *Service) person(ctx context.Context, id string) (p ports.PersonRecord, 
 	case errors.Is(err, ports.ErrPersonNotFound):
 		return ports.PersonRecord{ID: id}, false, nil
 	case err != nil:
-		return ports.PersonRecord{}, false, verifykit.Unavailable("persons are unavailable", err)
+		return ports.PersonRecord{}, false, storefail.Wrap("persons are unavailable", err)
 	}
 	return p, true, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/verifykit/verifykit/internal/authz"
 	"github.com/verifykit/verifykit/internal/depcheck"
 	"github.com/verifykit/verifykit/internal/logid"
+	"github.com/verifykit/verifykit/internal/storefail"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -282,7 +283,7 @@ func profileStoreError(err error) error {
 	case errors.Is(err, ports.ErrResetRequestOpen):
 		return verifykit.Wrap(verifykit.KindConflict, MsgResetRequestOpen, err)
 	}
-	return verifykit.Unavailable(msgProfileStoreUnavailable, err)
+	return storefail.Wrap(msgProfileStoreUnavailable, err)
 }
 
 // ProfileResult is a user's profile with what the identification flow keeps about it.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/logid"
+	"github.com/verifykit/verifykit/internal/storefail"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -23,7 +24,7 @@ func resetRequestError(err error) error {
 	if errors.Is(err, ports.ErrResetRequestNotFound) {
 		return verifykit.Wrap(verifykit.KindNotFound, MsgResetRequestNotFound, err)
 	}
-	return verifykit.Unavailable(msgResetStoreUnavailable, err)
+	return storefail.Wrap(msgResetStoreUnavailable, err)
 }
 
 // AskForResetRequest is a user's request to have their own identification reset

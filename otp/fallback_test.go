@@ -45,8 +45,8 @@ func TestChannelFallback(t *testing.T) {
 			iss, err := e.svc.Issue(ctx, otp.IssueRequest{
 				Purpose: "login", Subject: "u", Recipient: phone,
 				Fallback: []otp.Channel{
-					{Name: "whatsapp", Recipient: phone, Send: wa.SendWhatsApp},
-					{Name: "email", Recipient: email, Send: mail.SendEmail},
+					{Name: "whatsapp", Recipient: phone, Send: wa.Send},
+					{Name: "email", Recipient: email, Send: mail.Send},
 				},
 			})
 			v := e.stored(t, "u")

@@ -20,7 +20,7 @@ func (d Deps) observed() Deps {
 	d.Observer = observe.Or(d.Observer)
 	d.Store = observe.OTPStore(d.Observer, observeFlow, d.Store)
 	d.Limiter = observe.RateLimiter(d.Observer, observeFlow, d.Limiter)
-	d.SMS = observe.SMSSender(d.Observer, observeFlow, d.SMS)
+	d.SMS = observe.Sender(d.Observer, observeFlow, "sms", d.SMS)
 	return d
 }
 

@@ -62,6 +62,7 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/depcheck"
+	"github.com/verifykit/verifykit/internal/storefail"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -101,7 +102,7 @@ type Deps struct {
 	Store ports.OTPStore
 	// SMS delivers codes sent by Issue without a Send function of their own. Required by
 	// Issue only.
-	SMS ports.SMSSender
+	SMS ports.Sender
 	// Limiter counts sends. Required.
 	Limiter ports.RateLimiter
 	// Clock tells the time. Default: the system clock.
@@ -117,7 +118,7 @@ type Deps struct {
 // Service issues and verifies one-time codes. It is safe for concurrent use.
 type Service struct {
 	store   ports.OTPStore
-	sms     ports.SMSSender
+	sms     ports.Sender
 	limiter ports.RateLimiter
 	clock   ports.Clock
 	log     *slog.Logger
@@ -679,7 +680,7 @@ func (s *Service) Sweep(ctx context.Context, batch int) (_ int, err error) {
 }
 
 func unavailable(what string, err error) error {
-	return verifykit.Unavailable("One-time codes are unavailable ("+what+"); try again later.", err)
+	return storefail.Wrap("One-time codes are unavailable ("+what+"); try again later.", err)
 }
 
 // roundUp renders d in whole seconds, rounded up, e.g. "25s".

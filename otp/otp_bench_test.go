@@ -46,7 +46,7 @@ func newBenchService(b *testing.B, clock ports.Clock) *otp.Service {
 
 type discardSMS struct{}
 
-func (discardSMS) SendSMS(context.Context, ports.Message) error { return nil }
+func (discardSMS) Send(context.Context, ports.Message) error { return nil }
 
 func recipients(prefix string) []string {
 	out := make([]string, benchRecipients)

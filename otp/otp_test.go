@@ -842,7 +842,7 @@ func TestConcurrentWrongGuessesAcrossResendsNeverPassTheFailureBudget(t *testing
 // leakySMS fails the way real gateways do: naming the number, quoting the message.
 type leakySMS struct{ permanent bool }
 
-func (l leakySMS) SendSMS(_ context.Context, m ports.Message) error {
+func (l leakySMS) Send(_ context.Context, m ports.Message) error {
 	err := errors.New("gateway refused " + m.To + ": " + m.Body)
 	if l.permanent {
 		return fmt.Errorf("%w: %w", err, ports.ErrPermanent)

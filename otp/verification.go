@@ -99,7 +99,7 @@ func (s *Service) Draw(ctx context.Context, req IssueRequest) (_ *Draft, err err
 	}
 	send, name := req.Send, req.Channel
 	if send == nil {
-		send = s.sms.SendSMS
+		send = s.sms.Send
 	}
 	if name == "" {
 		name = DefaultChannel

@@ -17,7 +17,7 @@ import (
 // discardSMS delivers nothing, so the benchmark measures the flow, not a growing outbox.
 type discardSMS struct{}
 
-func (discardSMS) SendSMS(context.Context, ports.Message) error { return nil }
+func (discardSMS) Send(context.Context, ports.Message) error { return nil }
 
 // BenchmarkResendAuthMethod measures one resend (token, store read, three upload URLs, two
 // atomic request updates, a new code stored and "sent") on the memory adapters, with the

@@ -28,6 +28,7 @@ import (
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/depcheck"
 	"github.com/verifykit/verifykit/internal/logid"
+	"github.com/verifykit/verifykit/internal/storefail"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -73,10 +74,10 @@ type AuthType = ports.AuthMethodType
 
 // The types of authentication method.
 const (
-	AuthOTP         = ports.PersonRequestAuthOTP
-	AuthOffline     = ports.PersonRequestAuthOffline
-	AuthThirdPerson = ports.PersonRequestAuthThirdPerson
-	AuthNA          = ports.PersonRequestAuthNA
+	AuthOTP         = ports.AuthMethodOTP
+	AuthOffline     = ports.AuthMethodOffline
+	AuthThirdPerson = ports.AuthMethodThirdPerson
+	AuthNA          = ports.AuthMethodNA
 )
 
 // Person is the personal data of the person, or of the third person.
@@ -285,7 +286,7 @@ func storeErr(err error) error {
 	if errors.Is(err, ports.ErrPersonRequestNotFound) {
 		return notFound()
 	}
-	return verifykit.Unavailable("Person requests are unavailable; try again later.", err)
+	return storefail.Wrap("Person requests are unavailable; try again later.", err)
 }
 
 // load returns the request id, or KindNotFound when it does not exist or has lapsed.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/logid"
+	"github.com/verifykit/verifykit/internal/storefail"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -47,7 +48,7 @@ func (s *Service) MarkUndeliverable(ctx context.Context, ref ports.DeliveryRef) 
 	case errors.Is(err, errUnchanged), errors.Is(err, ports.ErrPersonRequestNotFound):
 		return false, nil
 	case err != nil:
-		return false, verifykit.Unavailable("Person requests are unavailable; try again later.", err)
+		return false, storefail.Wrap("Person requests are unavailable; try again later.", err)
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "person request code undeliverable by receipt",
 		logid.Attr("person_request_id", ref.Subject), slog.String("code_id", ref.CodeID))

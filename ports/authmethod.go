@@ -32,6 +32,24 @@ type PersonRecord struct {
 	Documents []PersonDocument
 }
 
+// AuthMethodType is the type of an authentication method: of a person request's person
+// (PersonRequestAuthMethod), and of a person's stored methods (AuthMethodRecord) alike.
+type AuthMethodType string
+
+// The types of authentication method.
+const (
+	// AuthMethodOTP: a one-time code sent by SMS to the method's phone.
+	AuthMethodOTP AuthMethodType = "OTP"
+	// AuthMethodOffline: the person shows documents in person.
+	AuthMethodOffline AuthMethodType = "OFFLINE"
+	// AuthMethodThirdPerson: another person (PersonRequest.ThirdPerson; for a stored
+	// method, the person named by its Value) confirms with an authentication method of
+	// their own.
+	AuthMethodThirdPerson AuthMethodType = "THIRD_PERSON"
+	// AuthMethodNA: no authentication method applies.
+	AuthMethodNA AuthMethodType = "NA"
+)
+
 // AuthMethodRecord is one authentication method of a person.
 type AuthMethodRecord struct {
 	// ID identifies the method. Required, unique across every person of the store.
@@ -55,13 +73,14 @@ type AuthMethodRecord struct {
 	IsActive bool
 	// IsPrimary marks the person's primary method.
 	IsPrimary bool
-	// Version counts the stored changes of the method: AddAuthMethod stores 1, and an
-	// UpdateAuthMethods that changes the method's values one more (whatever the caller left
-	// in it). The store sets it as the AggregateVersion of the method's Outbox events.
+	// Version counts the stored changes of the method: an adapter's AddAuthMethod stores 1,
+	// and an UpdateAuthMethods that changes the method's values one more (whatever the
+	// caller left in it). The store sets it as the AggregateVersion of the method's Outbox
+	// events.
 	Version int64
 	// Outbox are the events to publish with this write of the method (UpdateAuthMethods;
-	// AddAuthMethod ignores it): the store writes them to its outbox in the same atomic step
-	// and never keeps them; methods read back hold none.
+	// an adapter's AddAuthMethod ignores it): the store writes them to its outbox in the
+	// same atomic step and never keeps them; methods read back hold none.
 	Outbox []LifecycleEvent
 }
 
@@ -94,10 +113,10 @@ type ConfidantRelationship struct {
 var (
 	// ErrPersonNotFound: no person has the id.
 	ErrPersonNotFound = errors.New("person not found")
-	// ErrPersonExists: CreatePerson was given an id that is already stored.
+	// ErrPersonExists: an adapter's CreatePerson was given an id that is already stored.
 	ErrPersonExists = errors.New("person already exists")
-	// ErrAuthMethodExists: AddAuthMethod was given an id that is already stored, for any
-	// person.
+	// ErrAuthMethodExists: an adapter's AddAuthMethod was given an id that is already
+	// stored, for any person.
 	ErrAuthMethodExists = errors.New("authentication method already exists")
 	// ErrAuthMethodNotFound: AuthMethod was given an id that is not stored.
 	ErrAuthMethodNotFound = errors.New("authentication method not found")
@@ -106,27 +125,19 @@ var (
 	ErrAuthMethodImmutable = errors.New("the id and person id of an authentication method cannot change")
 	// ErrConfidantRelationshipNotFound: no confidant relationship has the id.
 	ErrConfidantRelationshipNotFound = errors.New("confidant relationship not found")
-	// ErrConfidantRelationshipExists: AddConfidantRelationship was given an id that is
-	// already stored.
+	// ErrConfidantRelationshipExists: an adapter's AddConfidantRelationship was given an
+	// id that is already stored.
 	ErrConfidantRelationshipExists = errors.New("confidant relationship already exists")
 )
 
-// PersonStore stores persons. Every method copies values in and out: a caller cannot change
-// stored state through the slices of a record it passed or received.
+// PersonStore reads persons: the domain only reads them, so a host wrapping a person
+// database of its own implements Person alone. (The adapters' stores also write them, for
+// tests and demos: memory.PersonStore and postgres.PersonStore have CreatePerson and
+// UpdatePerson.) Person copies values out: a caller cannot change stored state through the
+// slices of a record it received.
 type PersonStore interface {
-	// CreatePerson stores p. It returns ErrPersonExists when p.ID is already stored, and
-	// then writes nothing.
-	CreatePerson(ctx context.Context, p PersonRecord) error
-
 	// Person returns the person id, or ErrPersonNotFound.
 	Person(ctx context.Context, id string) (PersonRecord, error)
-
-	// UpdatePerson atomically reads the person id, calls fn with it, and stores what fn
-	// left in it, then returns the stored record. When fn returns an error nothing is
-	// written and that error is returned as is. fn must not change the ID (the store keeps
-	// the original id whatever fn does) and must not call the store. It returns
-	// ErrPersonNotFound, without calling fn, when the person does not exist.
-	UpdatePerson(ctx context.Context, id string, fn func(*PersonRecord) error) (PersonRecord, error)
 }
 
 // AuthMethodStore stores the authentication methods of persons. A person's methods form one
@@ -136,18 +147,14 @@ type PersonStore interface {
 // across processes, e.g. by locking the person's method rows (SELECT ... FOR UPDATE, or an
 // advisory lock on the person id) for the length of a transaction.
 //
-// Methods are listed in the order they were added (AddAuthMethod calls), which is the
-// order ties between equal StartedAt values are broken by. Every method copies values in
-// and out.
+// Methods are listed in the order they were added (by the adapters' AddAuthMethod, which
+// the domain never calls: memory.AuthMethodStore and postgres.AuthMethodStore have it),
+// which is the order ties between equal StartedAt values are broken by. Every method copies
+// values in and out.
 type AuthMethodStore interface {
 	// AuthMethod returns the method whose id is id, whoever it belongs to, or
 	// ErrAuthMethodNotFound.
 	AuthMethod(ctx context.Context, id string) (AuthMethodRecord, error)
-	// AddAuthMethod stores m as a method of m.PersonID, after the person's other methods.
-	// It returns ErrAuthMethodExists, writing nothing, when m.ID is already stored for any
-	// person. The store does not check that the person exists, nor any rule about
-	// primaries: the domain does.
-	AddAuthMethod(ctx context.Context, m AuthMethodRecord) error
 
 	// AuthMethods returns the methods of the person, in the order they were added; an
 	// empty slice (not an error) when the person has none or is unknown.
@@ -159,29 +166,20 @@ type AuthMethodStore interface {
 	// cannot add or remove methods. When fn returns an error nothing is written and that
 	// error is returned as is. When fn changed the ID or PersonID of a method, nothing is
 	// written and the store returns an error wrapping ErrAuthMethodImmutable. fn must not
-	// call the store. While fn runs, no other UpdateAuthMethods or AddAuthMethod for the
-	// same person proceeds.
+	// call the store. While fn runs, no other change of the same person's methods
+	// proceeds (an adapter's AddAuthMethod included).
 	UpdateAuthMethods(ctx context.Context, personID string, fn func(methods []AuthMethodRecord) error) ([]AuthMethodRecord, error)
 }
 
-// ConfidantStore stores confidant relationships. Every method copies values in and out.
+// ConfidantStore reads confidant relationships, which the domain never writes. (The
+// adapters' stores also write them, for tests and demos: memory.ConfidantStore and
+// postgres.ConfidantStore have AddConfidantRelationship and UpdateConfidantRelationship.)
+// ConfidantRelationships copies values out.
 type ConfidantStore interface {
-	// AddConfidantRelationship stores r. It returns ErrConfidantRelationshipExists,
-	// writing nothing, when r.ID is already stored.
-	AddConfidantRelationship(ctx context.Context, r ConfidantRelationship) error
-
 	// ConfidantRelationships returns every stored relationship whose PersonID is personID
 	// (whatever its status or activity), in the order they were added; an empty slice
 	// when there is none.
 	ConfidantRelationships(ctx context.Context, personID string) ([]ConfidantRelationship, error)
-
-	// UpdateConfidantRelationship atomically reads the relationship id, calls fn with it
-	// and stores what fn left in it, then returns the stored record. When fn returns an
-	// error nothing is written and that error is returned as is. The store keeps the
-	// original ID and PersonID whatever fn does. It returns
-	// ErrConfidantRelationshipNotFound, without calling fn, when there is no such
-	// relationship.
-	UpdateConfidantRelationship(ctx context.Context, id string, fn func(*ConfidantRelationship) error) (ConfidantRelationship, error)
 }
 
 // SameAuthMethod reports whether a and b hold the same values, their Version and Outbox

@@ -6,6 +6,10 @@
 // conformance suites in ports/porttest check that an adapter keeps every guarantee the
 // domain relies on, including under concurrent use.
 //
+// Stores answer the sentinel errors of their port (ErrNoCode, ErrProcessNotFound, ...) or
+// wrapped causes, never a *verifykit.Error: the domain turns them into the errors people
+// read (see ErrUnavailable).
+//
 // # One use case, one atomic write
 //
 // Every use case commits all of its stored changes together or not at all. verifykit gets

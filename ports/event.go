@@ -176,6 +176,10 @@ func (r PurgeRequest) Validate() error {
 // dead one has it).
 var ErrOutboxEntryNotFound = errors.New("outbox entry not found")
 
+// ErrEventExists is returned by a store asked to write an event whose id an event it holds
+// already has; nothing of that write is stored.
+var ErrEventExists = errors.New("an event with this id is already stored")
+
 // ErrOutboxLeaseLost is returned when a claimed entry is no longer pending under the lease
 // its Claim gave: the lease ran out and another dispatcher may hold the entry now.
 var ErrOutboxLeaseLost = errors.New("outbox entry lease lost")

@@ -40,7 +40,7 @@ type Operation struct {
 	// "identification".
 	Flow string
 	// Name is the use case ("ResendAuthMethod") or, for a port call, the port method
-	// ("Update", "Allow", "SendSMS").
+	// ("Update", "Allow", "Send").
 	Name string
 	// Port is empty for a use case; for a port call it names the port: "store",
 	// "limiter", "sender", "tokens" or "uploads".

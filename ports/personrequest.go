@@ -26,28 +26,6 @@ const (
 	PersonRequestExpired PersonRequestStatus = "EXPIRED"
 )
 
-// AuthMethodType is the type of an authentication method: of a person request's person, and
-// of a person's stored methods (AuthMethodRecord) alike.
-type AuthMethodType string
-
-// PersonRequestAuthType is the type of a person's authentication method.
-//
-// Deprecated: use AuthMethodType, the same type.
-type PersonRequestAuthType = AuthMethodType
-
-// The types of authentication method.
-const (
-	// PersonRequestAuthOTP: a one-time code sent by SMS to PersonRequestAuthMethod.Phone.
-	PersonRequestAuthOTP AuthMethodType = "OTP"
-	// PersonRequestAuthOffline: the person shows documents in person.
-	PersonRequestAuthOffline AuthMethodType = "OFFLINE"
-	// PersonRequestAuthThirdPerson: another person (PersonRequest.ThirdPerson) confirms
-	// with an authentication method of their own.
-	PersonRequestAuthThirdPerson AuthMethodType = "THIRD_PERSON"
-	// PersonRequestAuthNA: no authentication method applies.
-	PersonRequestAuthNA AuthMethodType = "NA"
-)
-
 // PersonRequestAuthMethod is one authentication method of a person.
 type PersonRequestAuthMethod struct {
 	// Type is the method's type.
@@ -60,12 +38,6 @@ type PersonRequestAuthMethod struct {
 	// Primary marks the owner's primary method; exactly one method is primary.
 	Primary bool
 }
-
-// PersonRequestDocument is the document of a person request's person: the same concept as
-// PersonDocument, and the same type.
-//
-// Deprecated: use PersonDocument.
-type PersonRequestDocument = PersonDocument
 
 // PersonRequestPerson is the personal data a person request carries, for the person or
 // for the third person.

@@ -71,13 +71,24 @@ type Message struct {
 	Ref DeliveryRef
 }
 
-// SMSSender delivers SMS messages. An error that wraps ErrPermanent means retrying cannot
-// help (e.g. the number does not exist); any other error is treated as transient. The
-// otp engine never prints a sender's error text (it may name the recipient): it logs and
-// answers the failure class only, and keeps the error reachable with errors.Is/As.
-type SMSSender interface {
-	SendSMS(ctx context.Context, msg Message) error
+// Sender delivers messages on one channel: SMS, e-mail or WhatsApp. Message.To is an
+// address of the channel: a phone number in E.164 form for SMS and WhatsApp, an e-mail
+// address for e-mail. The flows take one Sender per channel (otp.Deps.SMS, the Email and
+// WhatsApp of the identification processes' deps).
+//
+// An error that wraps ErrPermanent means retrying cannot help (e.g. the number or the
+// mailbox does not exist); any other error is treated as transient. The otp engine never
+// prints a sender's error text (it may name the recipient): it logs and answers the
+// failure class only, and keeps the error reachable with errors.Is/As.
+type Sender interface {
+	Send(ctx context.Context, msg Message) error
 }
+
+// SenderFunc is a function that is a Sender: SenderFunc(f).Send(ctx, msg) calls f(ctx, msg).
+type SenderFunc func(ctx context.Context, msg Message) error
+
+// Send calls f(ctx, msg).
+func (f SenderFunc) Send(ctx context.Context, msg Message) error { return f(ctx, msg) }
 
 // ErrPermanent marks a delivery failure that retrying cannot fix. Senders wrap it:
 //

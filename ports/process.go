@@ -6,20 +6,6 @@ import (
 	"time"
 )
 
-// EmailSender delivers e-mail messages; Message.To is an e-mail address. An error that
-// wraps ErrPermanent means retrying cannot help (e.g. the mailbox does not exist); any
-// other error is treated as transient.
-type EmailSender interface {
-	SendEmail(ctx context.Context, msg Message) error
-}
-
-// WhatsAppSender delivers WhatsApp messages; Message.To is a phone number in E.164 form.
-// An error that wraps ErrPermanent means retrying cannot help; any other error is treated
-// as transient.
-type WhatsAppSender interface {
-	SendWhatsApp(ctx context.Context, msg Message) error
-}
-
 // ProcessState is the life-cycle state of an OTP identification process, one of the five
 // constants below: the one enum of process states, which the flow (package
 // identification/otpprocess) names State.
@@ -259,14 +245,6 @@ type ProcessStore interface {
 	// this is how a flow deletes a process with the event of the deletion. fn must not call
 	// the store.
 	Update(ctx context.Context, orgID, id string, fn func(*ProcessRecord) error) (ProcessRecord, error)
-
-	// Delete locks the process id of orgID, calls check with it, and deletes it in the same
-	// atomic step when check returns nil. If check returns an error nothing is deleted and
-	// Delete returns that error unchanged. It returns ErrProcessNotFound (and never calls
-	// check) when there is no such process. A nil check deletes unconditionally. check must
-	// not call the store. Delete writes no event: to delete a process with its event, use
-	// Update and set Deleted.
-	Delete(ctx context.Context, orgID, id string, check func(ProcessRecord) error) error
 
 	// List returns the processes of filter.OrgID that match filter, ordered by CreatedAt
 	// then ID, and how many match in all.

@@ -260,18 +260,16 @@ var (
 // Every method copies values in and out: a caller cannot change stored state through a
 // returned or passed slice, map or pointer. Every method returns ctx.Err() when ctx is done
 // before it starts.
+//
+// The domain never creates profiles: a host's profiles exist before the flow touches them.
+// (The adapters' stores create them, for tests and demos: memory.ProfileStore.Create and
+// postgres.ProfileStore.Create.)
 type ProfileStore interface {
-	// Create stores rec under rec.UserID, with rec.OpenResetRequest when set and the events
-	// of rec.Outbox, all of it or nothing. It returns ErrProfileExists when the user has a
-	// profile, ErrResetRequestExists when the request's ID is taken, ErrResetRequestOpen when
-	// the request is PENDING and the user already has a PENDING request; then nothing is
-	// stored.
-	Create(ctx context.Context, rec ProfileRecord) error
 	// Get returns the profile of userID with its OpenResetRequest (Outbox empty), read in
 	// one consistent step, or ErrProfileNotFound.
 	Get(ctx context.Context, userID string) (ProfileRecord, error)
 	// Update calls fn with a copy of the profile of userID, its OpenResetRequest loaded and
-	// Outbox empty, while no other Update or Create of that user can run (memory: a lock;
+	// Outbox empty, while no other change of that user's profile can run (memory: a lock;
 	// PostgreSQL: SELECT ... FOR UPDATE in a transaction), and stores what fn left in one
 	// atomic step: the profile (except that UserID cannot change), the open request as the
 	// rules of ProfileRecord.OpenResetRequest say, and the events of Outbox, in order.
@@ -363,8 +361,6 @@ type ResetRequestQuery struct {
 type ResetRequestStore interface {
 	// Get returns the request id, or ErrResetRequestNotFound.
 	Get(ctx context.Context, id string) (ResetRequest, error)
-	// Open returns the PENDING request of userID, or ErrResetRequestNotFound.
-	Open(ctx context.Context, userID string) (ResetRequest, error)
 	// List returns the requests q selects, sorted, from q.Offset, at most q.Limit of them,
 	// and how many requests match the filters in all.
 	List(ctx context.Context, q ResetRequestQuery) (records []ResetRequest, total int, err error)

@@ -23,7 +23,7 @@ import (
 // discardSMS delivers nothing, so that benchmarks measure the flow, not a growing outbox.
 type discardSMS struct{}
 
-func (discardSMS) SendSMS(context.Context, ports.Message) error { return nil }
+func (discardSMS) Send(context.Context, ports.Message) error { return nil }
 
 // benchKit is a Handler on the memory adapters with a discarding SMS sender and a clock
 // the benchmark moves, so that the otp engine's default send limits never refuse.

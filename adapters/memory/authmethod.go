@@ -4,51 +4,10 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
-	"slices"
 	"sync"
-	"time"
 
 	"github.com/verifykit/verifykit/ports"
 )
-
-// PersonStore is a ports.PersonStore in memory, safe for concurrent use.
-type PersonStore struct {
-	persons *shardedRecords[ports.PersonRecord] // id -> person
-}
-
-// NewPersonStore returns an empty PersonStore.
-func NewPersonStore() *PersonStore {
-	return &PersonStore{persons: newShardedRecords(clonePerson)}
-}
-
-// clonePerson returns p with its own copy of the documents and its birth date as midnight
-// UTC of the date, as a SQL DATE column would give it back.
-func clonePerson(p ports.PersonRecord) ports.PersonRecord {
-	p.Documents = slices.Clone(p.Documents)
-	if !p.BirthDate.IsZero() {
-		y, m, d := p.BirthDate.Date()
-		p.BirthDate = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	}
-	return p
-}
-
-// CreatePerson implements ports.PersonStore.
-func (s *PersonStore) CreatePerson(ctx context.Context, p ports.PersonRecord) error {
-	return s.persons.create(ctx, p.ID, p, ports.ErrPersonExists)
-}
-
-// Person implements ports.PersonStore.
-func (s *PersonStore) Person(ctx context.Context, id string) (ports.PersonRecord, error) {
-	return s.persons.get(ctx, id, ports.ErrPersonNotFound)
-}
-
-// UpdatePerson implements ports.PersonStore.
-func (s *PersonStore) UpdatePerson(ctx context.Context, id string, fn func(*ports.PersonRecord) error) (ports.PersonRecord, error) {
-	return s.persons.update(ctx, id, ports.ErrPersonNotFound, fn, func(p *ports.PersonRecord) {
-		p.ID = id
-		*p = clonePerson(*p) // give the birth date back as it is stored
-	})
-}
 
 // AuthMethodStore is a ports.AuthMethodStore in memory. Methods are sharded by person, so
 // updates of different persons' methods do not wait for each other.
@@ -87,7 +46,10 @@ func (s *AuthMethodStore) shard(personID string) *authMethodShard {
 	return &s.shards[shardIndex(s.seed, personID)]
 }
 
-// AddAuthMethod implements ports.AuthMethodStore.
+// AddAuthMethod stores m as a method of m.PersonID, after the person's other methods, for
+// tests and demos (the domain never adds methods; porttest.SeedableAuthMethodStore). It
+// returns ports.ErrAuthMethodExists, writing nothing, when m.ID is stored for any person.
+// It checks neither the person nor any rule about primaries.
 func (s *AuthMethodStore) AddAuthMethod(ctx context.Context, m ports.AuthMethodRecord) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -175,69 +137,4 @@ func (s *AuthMethodStore) UpdateAuthMethods(ctx context.Context, personID string
 		sh.methods[personID] = append(stored[:0:0], work...)
 	}
 	return work, nil
-}
-
-// ConfidantStore is a ports.ConfidantStore in memory, safe for concurrent use.
-type ConfidantStore struct {
-	mu       sync.RWMutex
-	byID     map[string]ports.ConfidantRelationship
-	byPerson map[string][]string // person id -> relationship ids, in the order added
-}
-
-// NewConfidantStore returns an empty ConfidantStore.
-func NewConfidantStore() *ConfidantStore {
-	return &ConfidantStore{
-		byID:     make(map[string]ports.ConfidantRelationship),
-		byPerson: make(map[string][]string),
-	}
-}
-
-// AddConfidantRelationship implements ports.ConfidantStore.
-func (s *ConfidantStore) AddConfidantRelationship(ctx context.Context, r ports.ConfidantRelationship) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.byID[r.ID]; ok {
-		return ports.ErrConfidantRelationshipExists
-	}
-	s.byID[r.ID] = r
-	s.byPerson[r.PersonID] = append(s.byPerson[r.PersonID], r.ID)
-	return nil
-}
-
-// ConfidantRelationships implements ports.ConfidantStore.
-func (s *ConfidantStore) ConfidantRelationships(ctx context.Context, personID string) ([]ports.ConfidantRelationship, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	ids := s.byPerson[personID]
-	out := make([]ports.ConfidantRelationship, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, s.byID[id])
-	}
-	return out, nil
-}
-
-// UpdateConfidantRelationship implements ports.ConfidantStore.
-func (s *ConfidantStore) UpdateConfidantRelationship(ctx context.Context, id string, fn func(*ports.ConfidantRelationship) error) (ports.ConfidantRelationship, error) {
-	if err := ctx.Err(); err != nil {
-		return ports.ConfidantRelationship{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.byID[id]
-	if !ok {
-		return ports.ConfidantRelationship{}, ports.ErrConfidantRelationshipNotFound
-	}
-	personID := r.PersonID
-	if err := fn(&r); err != nil {
-		return ports.ConfidantRelationship{}, err
-	}
-	r.ID, r.PersonID = id, personID
-	s.byID[id] = r
-	return r, nil
 }

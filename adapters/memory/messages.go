@@ -14,7 +14,7 @@ import (
 // ErrInjectedFailure is the cause of the failures SMSOutbox.FailNext injects.
 var ErrInjectedFailure = errors.New("injected delivery failure")
 
-// SMSOutbox is a ports.SMSSender that delivers into memory. Tests read what was sent, and
+// SMSOutbox is the ports.Sender of SMS messages that delivers into memory. Tests read what was sent, and
 // inject failures. A message whose idempotency key was already delivered is not delivered
 // again. It keeps every message unless SetLimit bounds it.
 type SMSOutbox struct{ *outbox }
@@ -22,9 +22,9 @@ type SMSOutbox struct{ *outbox }
 // NewSMSOutbox returns an empty outbox.
 func NewSMSOutbox() *SMSOutbox { return &SMSOutbox{newOutbox("sms", ports.MaskPhone)} }
 
-// SendSMS records the attempt, fails if a failure was injected, else delivers msg unless a
+// Send records the attempt, fails if a failure was injected, else delivers msg unless a
 // message with the same idempotency key was delivered before.
-func (o *SMSOutbox) SendSMS(ctx context.Context, msg ports.Message) error { return o.send(ctx, msg) }
+func (o *SMSOutbox) Send(ctx context.Context, msg ports.Message) error { return o.send(ctx, msg) }
 
 // outbox is the delivery machinery the outboxes of every channel share: failure injection,
 // idempotency, and reading what was sent.
@@ -224,7 +224,7 @@ func (o *outbox) Reset() {
 	clear(o.deliveredKeys)
 }
 
-// EmailOutbox is a ports.EmailSender that delivers into memory, with the test helpers of
+// EmailOutbox is the ports.Sender of e-mail messages that delivers into memory, with the test helpers of
 // SMSOutbox: Last, Messages, Attempts, FailNext and Reset. A message whose idempotency key
 // was already delivered is not delivered again.
 type EmailOutbox struct{ *outbox }
@@ -232,13 +232,11 @@ type EmailOutbox struct{ *outbox }
 // NewEmailOutbox returns an empty e-mail outbox.
 func NewEmailOutbox() *EmailOutbox { return &EmailOutbox{newOutbox("e-mail", ports.MaskEmail)} }
 
-// SendEmail records the attempt, fails if a failure was injected, else delivers msg
-// unless a message with the same idempotency key was delivered before.
-func (o *EmailOutbox) SendEmail(ctx context.Context, msg ports.Message) error {
-	return o.send(ctx, msg)
-}
+// Send records the attempt, fails if a failure was injected, else delivers msg unless a
+// message with the same idempotency key was delivered before.
+func (o *EmailOutbox) Send(ctx context.Context, msg ports.Message) error { return o.send(ctx, msg) }
 
-// WhatsAppOutbox is a ports.WhatsAppSender that delivers into memory, with the test
+// WhatsAppOutbox is the ports.Sender of WhatsApp messages that delivers into memory, with the test
 // helpers of SMSOutbox: Last, Messages, Attempts, FailNext and Reset.
 type WhatsAppOutbox struct{ *outbox }
 
@@ -247,8 +245,6 @@ func NewWhatsAppOutbox() *WhatsAppOutbox {
 	return &WhatsAppOutbox{newOutbox("whatsapp", ports.MaskPhone)}
 }
 
-// SendWhatsApp records the attempt, fails if a failure was injected, else delivers msg
-// unless a message with the same idempotency key was delivered before.
-func (o *WhatsAppOutbox) SendWhatsApp(ctx context.Context, msg ports.Message) error {
-	return o.send(ctx, msg)
-}
+// Send records the attempt, fails if a failure was injected, else delivers msg unless a
+// message with the same idempotency key was delivered before.
+func (o *WhatsAppOutbox) Send(ctx context.Context, msg ports.Message) error { return o.send(ctx, msg) }

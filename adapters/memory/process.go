@@ -80,7 +80,11 @@ func (s *ProcessStore) Update(ctx context.Context, orgID, id string, fn func(*po
 	return out, err
 }
 
-// Delete implements ports.ProcessStore.
+// Delete locks the process id of orgID, calls check with it (nil: no check) and deletes it
+// when check returns nil; check's error deletes nothing and comes back as is. It returns
+// ports.ErrProcessNotFound, without calling check, when there is no such process. It
+// writes no event: the flows delete with Update and ProcessRecord.Deleted, and never call
+// it.
 func (s *ProcessStore) Delete(ctx context.Context, orgID, id string, check func(ports.ProcessRecord) error) error {
 	return s.procs.locked(ctx, id, func(procs map[string]ports.ProcessRecord) error {
 		rec, ok := procs[id]

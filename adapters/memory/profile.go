@@ -64,7 +64,11 @@ func (s *ProfileStore) ResetRequests() *ResetRequestStore { return &ResetRequest
 // outbox s writes to.
 func (s *ProfileStore) AuditLog() *ProfileAuditLog { return &ProfileAuditLog{pub: &s.pub} }
 
-// Create implements ports.ProfileStore.
+// Create stores rec under rec.UserID with its open reset request and its events, all or
+// nothing, for tests and demos (the domain never creates profiles;
+// porttest.SeedableProfileStore): ports.ErrProfileExists when the user has a profile,
+// ports.ErrResetRequestExists when the request's ID is taken, ports.ErrResetRequestOpen
+// when the request is PENDING and the user has a PENDING request.
 func (s *ProfileStore) Create(ctx context.Context, rec ports.ProfileRecord) error {
 	return s.profiles.locked(ctx, rec.UserID, func(recs map[string]ports.ProfileRecord) error {
 		if _, ok := recs[rec.UserID]; ok {
@@ -209,7 +213,8 @@ func (s *ResetRequestStore) Get(ctx context.Context, id string) (ports.ResetRequ
 	return req, nil
 }
 
-// Open implements ports.ResetRequestStore.
+// Open returns the PENDING request of userID, or ports.ErrResetRequestNotFound. The domain
+// reads it from the profile (ports.ProfileRecord.OpenResetRequest) and never calls it.
 func (s *ResetRequestStore) Open(ctx context.Context, userID string) (ports.ResetRequest, error) {
 	if err := ctx.Err(); err != nil {
 		return ports.ResetRequest{}, err

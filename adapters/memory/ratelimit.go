@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -59,9 +58,6 @@ func NewRateLimiter() *RateLimiter {
 // longest window any caller of the limiter uses. It is safe to call at any time; the events
 // already dropped stay dropped.
 func (l *RateLimiter) SetRetention(d time.Duration) { l.retention.Set(d) }
-
-// errBadLimit is returned for a limit with a non-positive Max or Per.
-var errBadLimit = verifykit.New(verifykit.KindInternal, "A rate limit needs a positive Max and Per.")
 
 // Allow implements ports.RateLimiter.
 func (l *RateLimiter) Allow(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {
@@ -117,7 +113,7 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 	}
 	longest, ok := ports.LongestPer(limits)
 	if !ok {
-		return ports.RateDecision{}, errBadLimit
+		return ports.RateDecision{}, ports.ErrBadRateLimit
 	}
 	keep := l.retention.Keep(longest)
 	now = now.Round(0) // wall clock only: times of every caller compare alike

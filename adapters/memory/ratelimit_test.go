@@ -2,14 +2,15 @@ package memory_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/ports"
+	"github.com/verifykit/verifykit/ports/porttest"
 )
 
 func TestRateLimiterRetention(t *testing.T) {
@@ -53,17 +54,6 @@ func TestRateLimiterRetention(t *testing.T) {
 	}
 }
 
-func TestRateLimiterRefusesBadLimits(t *testing.T) {
-	ctx := context.Background()
-	l := memory.NewRateLimiter()
-	for _, lim := range []ports.RateLimit{{Max: 0, Per: time.Second}, {Max: 1, Per: 0}, {Max: -1, Per: -1}} {
-		_, err := l.Allow(ctx, "k", time.Now(), lim)
-		require.Equal(t, verifykit.KindInternal, verifykit.KindOf(err), "%+v", lim)
-		_, err = l.Peek(ctx, "k", time.Now(), lim)
-		require.Equal(t, verifykit.KindInternal, verifykit.KindOf(err), "%+v", lim)
-	}
-}
-
 func TestRateLimiterIgnoresMonotonicReadings(t *testing.T) {
 	ctx := context.Background()
 	l := memory.NewRateLimiter()
@@ -78,4 +68,23 @@ func TestRateLimiterIgnoresMonotonicReadings(t *testing.T) {
 	require.Equal(t, ports.RateDecision{RetryAfter: 59 * time.Second}, d)
 	require.NoError(t, l.Undo(ctx, "k", now.Round(0)))
 	require.Zero(t, l.Len(), "the event is undone by its wall-clock time")
+}
+
+func TestRateLimiterConformance(t *testing.T) {
+	// Memory is fast: compare it with the model over many more sequences than the default.
+	porttest.RunRateLimiter(t, func(*testing.T) ports.RateLimiter { return memory.NewRateLimiter() }, porttest.ModelSequences(5_000))
+}
+
+func TestRateLimiterUndoLeavesNoEmptyKeys(t *testing.T) {
+	ctx := context.Background()
+	l := memory.NewRateLimiter()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	day := ports.RateLimit{Max: 100, Per: 24 * time.Hour}
+	for i := range 10_000 {
+		key := fmt.Sprint("k", i)
+		_, err := l.Allow(ctx, key, now, day)
+		require.NoError(t, err)
+		require.NoError(t, l.Undo(ctx, key, now))
+	}
+	require.Zero(t, l.Len(), "given-back reservations leave nothing behind")
 }

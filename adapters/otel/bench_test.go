@@ -29,7 +29,7 @@ import (
 
 type discardSMS struct{}
 
-func (discardSMS) SendSMS(context.Context, ports.Message) error { return nil }
+func (discardSMS) Send(context.Context, ports.Message) error { return nil }
 
 // benchObservers are the two set-ups: the default, and OpenTelemetry on a recording SDK.
 func benchObservers(b *testing.B) []struct {

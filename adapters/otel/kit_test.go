@@ -174,7 +174,7 @@ var (
 )
 
 // codes is an otp engine on the memory adapters, observed by k.
-func (k *kit) codes(t testing.TB, clock ports.Clock, sms ports.SMSSender) *otp.Service {
+func (k *kit) codes(t testing.TB, clock ports.Clock, sms ports.Sender) *otp.Service {
 	cfg := otp.DefaultConfig()
 	cfg.Secrets = [][]byte{secret}
 	codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: sms, Limiter: memory.NewRateLimiter(), Clock: clock, Observer: k.obs}, cfg)

@@ -52,13 +52,13 @@ func TestFlowsProduceTheDocumentedSpans(t *testing.T) {
 		},
 		{
 			name: "otp issued", journey: otpJourney, parent: "verifykit.otp.Send",
-			children: []string{"verifykit.sender.SendSMS"},
+			children: []string{"verifykit.sender.Send"},
 		},
 		{
 			name: "personrequest", journey: personRequestJourney, parent: "verifykit.personrequest.ResendAuthMethod",
 			children: []string{"verifykit.tokens.VerifyToken", "verifykit.store.Get", "verifykit.uploads.SignUploadURL",
 				"verifykit.store.Update", "verifykit.otp.Draw", "verifykit.otp.Send"},
-			grand: map[string]string{"verifykit.otp.Send": "verifykit.sender.SendSMS", "verifykit.otp.Draw": "verifykit.limiter.Allow"},
+			grand: map[string]string{"verifykit.otp.Send": "verifykit.sender.Send", "verifykit.otp.Draw": "verifykit.limiter.Allow"},
 			metrics: map[string]int64{
 				"verifykit.codes.issued{verifykit.code.purpose=person_request}":                                                                           2,
 				"verifykit.codes.verified{verifykit.code.purpose=person_request}":                                                                         1,
@@ -92,7 +92,7 @@ func TestFlowsProduceTheDocumentedSpans(t *testing.T) {
 		{
 			name: "process", journey: processJourney, parent: "verifykit.identification.Create",
 			children: []string{"verifykit.tokens.VerifyToken", "verifykit.otp.Draw", "verifykit.store.Create", "verifykit.otp.Send"},
-			grand:    map[string]string{"verifykit.otp.Send": "verifykit.sender.SendEmail"},
+			grand:    map[string]string{"verifykit.otp.Send": "verifykit.sender.Send"},
 			metrics: map[string]int64{
 				"verifykit.codes.issued{verifykit.code.purpose=otp_identification}":                                                                         1,
 				"verifykit.codes.verified{verifykit.code.purpose=otp_identification}":                                                                       1,

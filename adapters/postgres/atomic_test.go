@@ -135,7 +135,7 @@ func sentCode(sms *memory.SMSOutbox, codeID string) (code, to string, ok bool) {
 // currentPhone is the phone the codes of r's current method go to.
 func currentPhone(r ports.PersonRequest) string {
 	m := r.Person.AuthMethods[r.CurrentAuthMethod]
-	if m.Type == ports.PersonRequestAuthThirdPerson {
+	if m.Type == ports.AuthMethodThirdPerson {
 		return r.ThirdPerson.AuthMethods[0].Phone
 	}
 	return m.Phone

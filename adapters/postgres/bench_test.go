@@ -81,7 +81,7 @@ func BenchmarkPostgresVerify(b *testing.B) {
 // discardSMS delivers nothing: the benchmarks measure the flow, not an outbox.
 type discardSMS struct{}
 
-func (discardSMS) SendSMS(context.Context, ports.Message) error { return nil }
+func (discardSMS) Send(context.Context, ports.Message) error { return nil }
 
 // BenchmarkPostgresResendAuthMethod resends the code of person requests through the real
 // personrequest service on PostgreSQL, with the otp engine's default send limits in force:

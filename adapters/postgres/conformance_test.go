@@ -41,12 +41,12 @@ func TestConformance(t *testing.T) {
 		porttest.RunPersonRequestStore(t, func(t *testing.T) ports.PersonRequestStore { return db(t).PersonRequestStore() })
 	})
 	t.Run("PersonStore", func(t *testing.T) {
-		porttest.RunPersonStore(t, func(t *testing.T) ports.PersonStore { return db(t).PersonStore() })
+		porttest.RunPersonStore(t, func(t *testing.T) porttest.SeedablePersonStore { return db(t).PersonStore() })
 	})
 	t.Run("AuthMethodStore", func(t *testing.T) {
-		porttest.RunAuthMethodStore(t, func(t *testing.T) ports.AuthMethodStore { return db(t).AuthMethodStore() })
+		porttest.RunAuthMethodStore(t, func(t *testing.T) porttest.SeedableAuthMethodStore { return db(t).AuthMethodStore() })
 	})
 	t.Run("ConfidantStore", func(t *testing.T) {
-		porttest.RunConfidantStore(t, func(t *testing.T) ports.ConfidantStore { return db(t).ConfidantStore() })
+		porttest.RunConfidantStore(t, func(t *testing.T) porttest.SeedableConfidantStore { return db(t).ConfidantStore() })
 	})
 }

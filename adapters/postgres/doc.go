@@ -81,11 +81,14 @@
 //
 // # Errors
 //
-// Failures of the database come back as *verifykit.Error: KindUnavailable for a lost
-// connection, a timeout, a cancelled context or an overloaded server (the cause is kept for
-// errors.Is); KindConflict for a unique violation; KindInternal for anything else (a missing
-// table means Migrate was not run). "Not found" answers are the sentinels of the ports, e.g.
-// ports.ErrNoCode.
+// The stores answer what ports asks of every adapter (see ports.ErrUnavailable): the
+// sentinels of the ports for the outcomes the domain expects (ports.ErrNoCode,
+// ports.ErrProcessExists, ...), and for a failure of the database its cause, wrapped, with
+// ports.ErrUnavailable when trying again may work (a lost connection, a timeout, a cancelled
+// context, an overloaded server, a deadlock) and ports.ErrInvalidText for text PostgreSQL
+// cannot hold (a NUL character). Any other failure is the server's error alone (a missing
+// table means Migrate was not run). No store answers a *verifykit.Error: the flows word
+// what people read. New, Open and Migrate answer bad options with a *verifykit.Error.
 //
 // # Precision
 //

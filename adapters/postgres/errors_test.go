@@ -10,29 +10,35 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/ports"
 )
 
-func TestStorageErrorKinds(t *testing.T) {
+func TestStorageErrorClasses(t *testing.T) {
 	for _, tc := range []struct {
 		err  error
-		want verifykit.Kind
+		want error // the class of ports, nil for none
 	}{
-		{&pgconn.PgError{Code: "23505"}, verifykit.KindConflict},
-		{&pgconn.PgError{Code: "22021"}, verifykit.KindInvalidInput},
-		{&pgconn.PgError{Code: "08006"}, verifykit.KindUnavailable},
-		{&pgconn.PgError{Code: "57P01"}, verifykit.KindUnavailable},
-		{&pgconn.PgError{Code: "57014"}, verifykit.KindUnavailable},
-		{&pgconn.PgError{Code: "53300"}, verifykit.KindUnavailable},
-		{&pgconn.PgError{Code: "40P01"}, verifykit.KindUnavailable},
-		{&pgconn.PgError{Code: "55P03"}, verifykit.KindUnavailable},
-		{&pgconn.PgError{Code: "42P01"}, verifykit.KindInternal},
-		{context.Canceled, verifykit.KindUnavailable},
-		{errors.New("unexpected EOF"), verifykit.KindUnavailable},
-		{verifykit.New(verifykit.KindNotFound, "x"), verifykit.KindNotFound},
+		{&pgconn.PgError{Code: "23505"}, nil},
+		{&pgconn.PgError{Code: "22021"}, ports.ErrInvalidText},
+		{&pgconn.PgError{Code: "22P05"}, ports.ErrInvalidText},
+		{&pgconn.PgError{Code: "08006"}, ports.ErrUnavailable},
+		{&pgconn.PgError{Code: "57P01"}, ports.ErrUnavailable},
+		{&pgconn.PgError{Code: "57014"}, ports.ErrUnavailable},
+		{&pgconn.PgError{Code: "53300"}, ports.ErrUnavailable},
+		{&pgconn.PgError{Code: "40P01"}, ports.ErrUnavailable},
+		{&pgconn.PgError{Code: "55P03"}, ports.ErrUnavailable},
+		{&pgconn.PgError{Code: "42P01"}, nil},
+		{context.Canceled, ports.ErrUnavailable},
+		{errors.New("unexpected EOF"), ports.ErrUnavailable},
 	} {
 		err := storageError(tc.err)
-		require.Equal(t, tc.want, verifykit.KindOf(err), "%v", tc.err)
 		require.ErrorIs(t, err, tc.err, "the cause is kept")
+		var ve *verifykit.Error
+		require.False(t, errors.As(err, &ve), "no message for people: %v", err)
+		for _, class := range []error{ports.ErrUnavailable, ports.ErrInvalidText} {
+			require.Equal(t, class == tc.want, errors.Is(err, class), "%v is %v", tc.err, class)
+		}
+		require.Equal(t, err, storageError(err), "wrapped once")
 	}
 	require.NoError(t, storageError(nil))
 }

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/postgres"
 	"github.com/verifykit/verifykit/adapters/postgres/pgtest"
 	"github.com/verifykit/verifykit/ports"
@@ -66,7 +66,7 @@ func TestConnectionKilledMidTransaction(t *testing.T) {
 	})
 	require.True(t, killed, "one backend in a transaction was terminated")
 	require.Error(t, err)
-	require.Equal(t, verifykit.KindUnavailable, verifykit.KindOf(err), "%v", err)
+	require.ErrorIs(t, err, ports.ErrUnavailable)
 
 	got, err := other.OTPStore().Get(ctx, "p", "s")
 	require.NoError(t, err)
@@ -103,7 +103,7 @@ func TestLockWaitRespectsContext(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.Error(t, waitErr)
-	require.Equal(t, verifykit.KindUnavailable, verifykit.KindOf(waitErr), "%v", waitErr)
+	require.ErrorIs(t, waitErr, ports.ErrUnavailable)
 	require.ErrorIs(t, waitErr, context.DeadlineExceeded)
 	got, err := store.Get(ctx, "p", "s")
 	require.NoError(t, err)
@@ -116,19 +116,22 @@ func TestCancelledContextIsUnavailable(t *testing.T) {
 	cctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := db.OTPStore().Update(cctx, "p", "s", func(*ports.Verification) error { return nil })
-	require.Equal(t, verifykit.KindUnavailable, verifykit.KindOf(err))
+	require.ErrorIs(t, err, ports.ErrUnavailable)
 	require.ErrorIs(t, err, context.Canceled)
 	_, err = db.RateLimiter().Allow(cctx, "k", start, ports.RateLimit{Max: 1, Per: time.Second})
-	require.Equal(t, verifykit.KindUnavailable, verifykit.KindOf(err))
+	require.ErrorIs(t, err, ports.ErrUnavailable)
 	require.ErrorIs(t, err, context.Canceled)
 }
 
-func TestUnmigratedSchemaIsInternal(t *testing.T) {
+func TestUnmigratedSchemaIsTheServersError(t *testing.T) {
 	pool := pgtest.NewPool(t)
 	db, err := postgres.New(pool, pgtest.NewSchema(t, pool))
 	require.NoError(t, err)
 	_, err = db.OTPStore().Get(context.Background(), "p", "s")
-	require.Equal(t, verifykit.KindInternal, verifykit.KindOf(err))
+	var pe *pgconn.PgError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, "42P01", pe.Code, "undefined_table: Migrate was not run")
+	require.NotErrorIs(t, err, ports.ErrUnavailable, "trying again cannot cure it")
 }
 
 func TestKeysKeepAnyString(t *testing.T) {

@@ -86,7 +86,9 @@ func loadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 // were recorded get the current file's checksum on the first run.) It is idempotent (a second run changes nothing) and safe when several
 // instances run it at once: it holds a session advisory lock of the schema meanwhile, so each
 // migration is applied once. ctx bounds the whole run, including the wait for the lock.
-// Errors are *verifykit.Error values as described in the package documentation.
+// Bad options and an edited migration answer a *verifykit.Error (KindInvalidInput,
+// KindInternal) naming what to fix; a failure of the database is its cause, wrapped as
+// the package documentation says (ports.ErrUnavailable when trying again may work).
 func Migrate(ctx context.Context, pool *pgxpool.Pool, opts Options) error {
 	db, err := New(pool, opts)
 	if err != nil {
@@ -94,7 +96,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, opts Options) error {
 	}
 	migrations, err := Migrations()
 	if err != nil {
-		return verifykit.Wrap(verifykit.KindInternal, msgInternal, err)
+		return verifykit.Wrap(verifykit.KindInternal, "The embedded PostgreSQL migrations cannot be read.", err)
 	}
 	c, err := pool.Acquire(ctx)
 	if err != nil {

@@ -36,7 +36,7 @@ func instances(t *testing.T, n int) []*postgres.DB {
 
 // newOTP returns an otp engine on db's store and limiter that sends by sms (nil: none), with
 // cfg changed by configure.
-func newOTP(t testing.TB, db *postgres.DB, clock ports.Clock, sms ports.SMSSender, configure func(*otp.Config)) *otp.Service {
+func newOTP(t testing.TB, db *postgres.DB, clock ports.Clock, sms ports.Sender, configure func(*otp.Config)) *otp.Service {
 	t.Helper()
 	cfg := otp.DefaultConfig()
 	cfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}

@@ -11,6 +11,7 @@ import (
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/adapters/postgres"
+	"github.com/verifykit/verifykit/internal/storefail"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
@@ -22,7 +23,7 @@ const prToken = "tok-person-requests"
 // newPersonRequests returns a personrequest.Service on db (its request store, and an otp
 // engine on its code store and limiter that sends by sms), with the otp config changed by
 // configure.
-func newPersonRequests(t testing.TB, db *postgres.DB, clock ports.Clock, sms ports.SMSSender, configure func(*otp.Config)) *personrequest.Service {
+func newPersonRequests(t testing.TB, db *postgres.DB, clock ports.Clock, sms ports.Sender, configure func(*otp.Config)) *personrequest.Service {
 	t.Helper()
 	tokens := memory.NewTokens()
 	tokens.Add(prToken, ports.Claims{
@@ -139,4 +140,24 @@ func TestPersonRequestExpireSweepInBatches(t *testing.T) {
 	ids, err := db.PersonRequestStore().ListCreatedBefore(ctx, []ports.PersonRequestStatus{ports.PersonRequestNew}, clock.Now(), 100)
 	require.NoError(t, err)
 	require.Empty(t, ids)
+}
+
+// TestTextPostgreSQLCannotHoldIsInvalidInput: a name with a NUL character cannot be stored
+// in PostgreSQL. The store answers ports.ErrInvalidText, never a message of its own; the
+// flow answers KindInvalidInput in its words and stores nothing.
+func TestTextPostgreSQLCannotHoldIsInvalidInput(t *testing.T) {
+	ctx := context.Background()
+	db := instances(t, 1)[0]
+	svc := newPersonRequests(t, db, memory.NewClock(start), memory.NewSMSOutbox(), nil)
+	req := personRequestOf("+380931234585")
+	req.Person.FirstName = "Pe\x00tro"
+	_, err := svc.Create(ctx, req)
+	var ve *verifykit.Error
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, verifykit.KindInvalidInput, ve.Kind)
+	require.Equal(t, storefail.MsgInvalidText, ve.Message)
+	require.ErrorIs(t, err, ports.ErrInvalidText, "the store's class stays reachable")
+	ids, err := db.PersonRequestStore().ListCreatedBefore(ctx, []ports.PersonRequestStatus{ports.PersonRequestNew}, start.Add(time.Hour), 10)
+	require.NoError(t, err)
+	require.Empty(t, ids, "nothing is stored")
 }

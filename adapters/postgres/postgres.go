@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/adapters/internal/storeerr"
+	"github.com/verifykit/verifykit/ports"
 )
 
 // DefaultSchema is the schema the adapter uses when Options.Schema is empty.
@@ -266,46 +268,32 @@ func (db *DB) sendBatch(ctx context.Context, b *pgx.Batch) error {
 	return storageError(db.pool.SendBatch(ctx, b).Close())
 }
 
-// Messages of the errors the adapter returns.
-const (
-	msgUnavailable = "The verifykit store is unavailable; try again later."
-	msgConflict    = "The record already exists."
-	msgInvalidText = "The value cannot be stored: it is not valid text."
-	msgInternal    = "The verifykit store failed."
-)
-
-// storageError maps an error of pgx to a *verifykit.Error that wraps it:
-//   - unique violation: KindConflict;
-//   - text the database cannot hold (NUL bytes, invalid UTF-8): KindInvalidInput;
-//   - connection failures, timeouts, cancelled contexts, an overloaded or shutting-down
-//     server, serialisation failures and deadlocks (trying again may work): KindUnavailable;
-//   - any other error the server reports: KindInternal.
+// storageError wraps an error of pgx in what ports asks of a store failure (see
+// ports.ErrUnavailable): the cause, kept for errors.Is and errors.As, with
+//   - ports.ErrUnavailable for connection failures, timeouts, cancelled contexts, an
+//     overloaded or shutting-down server, serialisation failures and deadlocks (trying
+//     again may work), and for errors that do not come from the server (the connection,
+//     the pool, the context);
+//   - ports.ErrInvalidText for text the database cannot hold (NUL bytes, invalid UTF-8);
+//   - nothing more for any other error the server reports (a unique violation the store
+//     did not expect, a missing table).
 //
-// Errors that do not come from the server (the connection, the pool, the context) are
-// KindUnavailable. nil stays nil, and an *verifykit.Error comes back as it is.
+// nil stays nil, and an error storageError made comes back as it is.
 func storageError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ve *verifykit.Error
-	if errors.As(err, &ve) {
-		return err
-	}
 	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
-		return verifykit.Wrap(verifykit.KindUnavailable, msgUnavailable, err)
-	}
 	switch {
-	case pe.Code == "23505": // unique_violation
-		return verifykit.Wrap(verifykit.KindConflict, msgConflict, err)
+	case err == nil:
+		return nil
+	case !errors.As(err, &pe):
+		return storeerr.Wrap("postgres", ports.ErrUnavailable, err)
 	case pe.Code == "22021" || pe.Code == "22P05": // character_not_in_repertoire, untranslatable_character
-		return verifykit.Wrap(verifykit.KindInvalidInput, msgInvalidText, err)
+		return storeerr.Wrap("postgres", ports.ErrInvalidText, err)
 	case strings.HasPrefix(pe.Code, "08"), // connection exception
 		strings.HasPrefix(pe.Code, "53"), // insufficient resources
 		strings.HasPrefix(pe.Code, "57"), // operator intervention: query cancelled, admin shutdown, ...
 		strings.HasPrefix(pe.Code, "40"), // transaction rollback: serialisation failure, deadlock
 		pe.Code == "55P03":               // lock_not_available (lock_timeout)
-		return verifykit.Wrap(verifykit.KindUnavailable, msgUnavailable, err)
+		return storeerr.Wrap("postgres", ports.ErrUnavailable, err)
 	}
-	return verifykit.Wrap(verifykit.KindInternal, msgInternal, err)
+	return storeerr.Wrap("postgres", nil, err)
 }

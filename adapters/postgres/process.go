@@ -103,7 +103,9 @@ func (s *ProcessStore) Update(ctx context.Context, orgID, id string, fn func(*po
 		})
 }
 
-// Delete implements ports.ProcessStore. With a check, the process is selected FOR UPDATE in a
+// Delete deletes the process id of orgID when check (nil: none) allows, as the memory
+// adapter's does; the flows delete with Update and ProcessRecord.Deleted, and never call
+// it. With a check, the process is selected FOR UPDATE in a
 // transaction and deleted with the commit when check allows; without one, a single DELETE.
 func (s *ProcessStore) Delete(ctx context.Context, orgID, id string, check func(ports.ProcessRecord) error) error {
 	if check == nil {

@@ -133,7 +133,8 @@ func profileWriteError(err error) error {
 	return err
 }
 
-// Create implements ports.ProfileStore: the profile, its open request and its events are
+// Create stores rec as the memory adapter's Create does, for tests and demos (the domain
+// never creates profiles; porttest.SeedableProfileStore): the profile, its open request and its events are
 // inserted in one round trip, as one implicit transaction that a taken key rolls back.
 func (s *ProfileStore) Create(ctx context.Context, rec ports.ProfileRecord) error {
 	if err := ctx.Err(); err != nil {
@@ -274,7 +275,8 @@ func (s *ResetRequestStore) Get(ctx context.Context, id string) (ports.ResetRequ
 	return queryRow(ctx, s.db, s.qGet, []any{id}, scanResetRequest, ports.ErrResetRequestNotFound)
 }
 
-// Open implements ports.ResetRequestStore.
+// Open returns the PENDING request of userID, or ports.ErrResetRequestNotFound. The domain
+// reads it from the profile (ports.ProfileRecord.OpenResetRequest) and never calls it.
 func (s *ResetRequestStore) Open(ctx context.Context, userID string) (ports.ResetRequest, error) {
 	return queryRow(ctx, s.db, s.qOpen, []any{userID}, scanResetRequest, ports.ErrResetRequestNotFound)
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -63,9 +62,6 @@ func newRateLimiter(db *DB) *RateLimiter {
 // their attempt counts (OTPStore) keep synchronous commits. It saves a disk flush per
 // Allow and Undo, which dominates their cost.
 const asyncCommitSQL = "set local synchronous_commit = off"
-
-// errBadLimit answers a limit with a non-positive Max or Per.
-var errBadLimit = verifykit.New(verifykit.KindInternal, "A rate limit needs a positive Max and Per.")
 
 // Allow implements ports.RateLimiter. With no limits it allows and records nothing.
 func (l *RateLimiter) Allow(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {
@@ -177,7 +173,7 @@ func (l *RateLimiter) Undo(ctx context.Context, key string, at time.Time) error 
 func checkLimits(limits []ports.RateLimit) (time.Duration, error) {
 	longest, ok := ports.LongestPer(limits)
 	if !ok {
-		return 0, errBadLimit
+		return 0, ports.ErrBadRateLimit
 	}
 	return longest, nil
 }

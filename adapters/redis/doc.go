@@ -22,7 +22,7 @@
 // OTPStore.Update takes a Go closure, so it is optimistic: it reads the Verification and the
 // token of the write that stored it, runs the closure, and writes with a compare-and-set
 // script only if the token is unchanged; on a conflict it runs the closure again on what
-// won, a bounded number of times (Options.UpdateAttempts), then answers KindUnavailable. A
+// won, a bounded number of times (Options.UpdateAttempts), then answers ports.ErrUnavailable. A
 // code is consumed at most once and attempts never pass their limit, under any number of
 // concurrent verifies from any number of instances (the tests run 100 concurrent verifies
 // over two cluster clients: exactly one succeeds). The limiter's Allow, Peek and Undo are
@@ -68,11 +68,12 @@
 //
 // # Errors
 //
-// Failures come back as *verifykit.Error: KindUnavailable for a connection refused or lost, a
-// timeout, a cancelled context, and the server errors that trying again may cure (a cluster
-// down or failing over, a loading or read-only node, a busy script, out of memory); that
-// kind is what the domain answers as "try again later". Any other server error is
-// KindInternal.
+// Failures come back as what ports asks of every adapter (see ports.ErrUnavailable): their
+// cause, wrapped, never a *verifykit.Error (the flows word what people read). A connection
+// refused or lost, a timeout, a cancelled context, and the server errors that trying again
+// may cure (a cluster down or failing over, a loading or read-only node, a busy script, out
+// of memory) wrap ports.ErrUnavailable too; any other server error is the server's error
+// alone. New answers bad options with a *verifykit.Error.
 //
 // # Durability
 //
@@ -86,12 +87,12 @@
 // issued codes.
 //
 // Options.WaitReplicas = 1 sends WAIT 1 <WaitTimeout> in the same pipeline as every write
-// that consumes or counts, to the master that owns the key, and answers KindUnavailable when
+// that consumes or counts, to the master that owns the key, and answers ports.ErrUnavailable when
 // no replica acknowledged the write in time (the write may then still be there: the caller
 // sees a failure it may retry, never a success that a failover can take back). With it, a
 // consumption reported as a success survives the failover of its master to the replica that
 // acknowledged it: the same test found 0 codes verified twice in every run, at the price of
-// the failures during the failover (about 30 calls answered KindUnavailable) and of one
+// the failures during the failover (about 30 calls answered unavailable) and of one
 // replication round trip per write. It is not durable on disk: a whole shard lost at once
 // (master and replicas) loses its codes and limits; configure persistence (appendonly) on
 // the servers if that matters. Without WaitReplicas the adapter is as durable as Redis'

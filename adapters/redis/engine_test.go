@@ -20,7 +20,7 @@ import (
 )
 
 // newEngine returns an otp engine on db with clock (the system's when nil), delivering to sms, with cfg changed by configure.
-func newEngine(t testing.TB, db *redis.DB, clock ports.Clock, sms ports.SMSSender, configure func(*otp.Config)) *otp.Service {
+func newEngine(t testing.TB, db *redis.DB, clock ports.Clock, sms ports.Sender, configure func(*otp.Config)) *otp.Service {
 	t.Helper()
 	cfg := otp.DefaultConfig()
 	cfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}

@@ -29,7 +29,7 @@ func Example() {
 	}
 	cfg := otp.DefaultConfig()
 	cfg.Secrets = [][]byte{[]byte("a secret of at least 32 bytes, from your vault")}
-	sms := memory.NewSMSOutbox() // your ports.SMSSender
+	sms := memory.NewSMSOutbox() // your ports.Sender
 	codes, err := otp.NewService(otp.Deps{Store: db.OTPStore(), Limiter: db.RateLimiter(), SMS: sms}, cfg)
 	if err != nil {
 		fmt.Println(err)

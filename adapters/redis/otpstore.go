@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
@@ -12,7 +13,6 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -31,7 +31,7 @@ import (
 // in Go, and stores what fn left with a compare-and-set script that writes only when the
 // token is still the one it read. When another Update won in between, the script answers
 // the new token and Verification in the same round trip, and fn runs again on those, after
-// a short random pause, up to Options.UpdateAttempts times; then it answers KindUnavailable
+// a short random pause, up to Options.UpdateAttempts times; then it answers ports.ErrUnavailable
 // (trying again later may work), as the PostgreSQL adapter answers a serialisation failure.
 // So no Update of the same purpose and subject ever lands between the read fn saw and the
 // write, and fn may run more than once (ports.OTPStore asks fn to do nothing but change its
@@ -106,13 +106,13 @@ func decode(data string) (ports.Verification, error) {
 	}
 	v, err := decodeVerification([]byte(data))
 	if err != nil {
-		return ports.Verification{}, verifykit.Wrap(verifykit.KindInternal, msgCorrupt, err)
+		return ports.Verification{}, failure(err)
 	}
 	return v, nil
 }
 
-// Update implements ports.OTPStore with compare-and-set (see OTPStore). A done ctx is a
-// KindUnavailable error that wraps ctx.Err().
+// Update implements ports.OTPStore with compare-and-set (see OTPStore). A done ctx is
+// ctx.Err() with ports.ErrUnavailable.
 func (s *OTPStore) Update(ctx context.Context, purpose, subject string, fn func(*ports.Verification) error) (ports.Verification, error) {
 	if err := ctxError(ctx); err != nil {
 		return ports.Verification{}, err
@@ -157,14 +157,14 @@ func (s *OTPStore) Update(ctx context.Context, purpose, subject string, fn func(
 			cur.Outbox = nil // written (or dropped): the stores never hand events back
 			return cur.Clone(), nil
 		case len(out) == 1 && out[0] == int64(2):
-			return ports.Verification{}, verifykit.New(verifykit.KindConflict, msgEventTaken)
+			return ports.Verification{}, ports.ErrEventExists
 		case len(out) != 3:
-			return ports.Verification{}, verifykit.New(verifykit.KindInternal, msgInternal)
+			return ports.Verification{}, failure(errReply)
 		}
 		if attempt >= s.db.attempts {
 			s.db.log.LogAttrs(ctx, slog.LevelWarn, "redis: an OTP update gave up under contention",
 				slog.Int("attempts", attempt))
-			return ports.Verification{}, verifykit.New(verifykit.KindUnavailable, msgContention)
+			return ports.Verification{}, unavailable(errContention)
 		}
 		token, data = str(out, 1), str(out, 2)
 		// Another Update won: step aside for a moment, longer the more often it happens.
@@ -302,7 +302,7 @@ func (db *DB) masters(ctx context.Context) ([]*goredis.Client, error) {
 	case *goredis.Client:
 		nodes = append(nodes, c)
 	default:
-		return nil, verifykit.New(verifykit.KindInternal, "The Redis client type cannot be scanned.")
+		return nil, failure(fmt.Errorf("a %T cannot be scanned", db.client))
 	}
 	return nodes, nil
 }

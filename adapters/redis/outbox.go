@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -12,7 +13,6 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -306,21 +306,20 @@ func eventArgs(evs []ports.LifecycleEvent) ([]any, error) {
 	for i := range evs {
 		ev := &evs[i]
 		if ev.ID == "" || seen[ev.ID] {
-			return nil, verifykit.Invalid("Validation failed.", verifykit.InvalidEntry{Entry: "Outbox", EntryType: verifykit.EntryConfig,
-				Rule: "unique", Description: "every event needs an id of its own"})
+			return nil, failure(errEventID)
 		}
 		seen[ev.ID] = true
 		b, err := json.Marshal(ev)
 		if err != nil {
-			return nil, verifykit.Wrap(verifykit.KindInternal, msgInternal, err)
+			return nil, failure(err)
 		}
 		args = append(args, ev.ID, b, sortable(ev.Time), score(ev.Time), ev.AggregateType)
 	}
 	return args, nil
 }
 
-// msgEventTaken answers a write whose event id is stored already.
-const msgEventTaken = "An event with this id is stored already."
+// errEventID is the cause of a write whose events do not each have an id of their own.
+var errEventID = errors.New("every event of a write needs an id of its own")
 
 // Append implements ports.EventLog: evs go to one shard (the shard of the first event's
 // aggregate) in one script, all or none, in order.
@@ -341,7 +340,7 @@ func (o *Outbox) Append(ctx context.Context, evs ...ports.LifecycleEvent) error 
 		return err
 	}
 	if res[0] != int64(1) {
-		return verifykit.New(verifykit.KindConflict, msgEventTaken)
+		return ports.ErrEventExists
 	}
 	return nil
 }
@@ -640,9 +639,12 @@ func replyList(r any) []any {
 // errCorruptEntry is the cause of an outbox entry that cannot be read.
 var errCorruptEntry = errors.New("redis: malformed outbox entry")
 
-// corruptEntry is the KindInternal error of an entry that cannot be read because of err.
+// corruptEntry is the failure of an entry that cannot be read because of err.
 func corruptEntry(err error) error {
-	return verifykit.Wrap(verifykit.KindInternal, "A stored event cannot be read.", err)
+	if errors.Is(err, errCorruptEntry) {
+		return failure(err)
+	}
+	return failure(fmt.Errorf("%w: %w", errCorruptEntry, err))
 }
 
 // decodeEntry reads the fields of an entry (luaShard's fields) into an OutboxEntry.

@@ -7,7 +7,6 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -78,9 +77,6 @@ end
 return 0
 `)
 
-// errBadLimit answers a limit with a non-positive Max or Per, as the other limiters do.
-var errBadLimit = verifykit.New(verifykit.KindInternal, "A rate limit needs a positive Max and Per.")
-
 // SetRetention sets how long the limiter keeps an event (see ports.RateLimiter); zero or
 // less restores ports.DefaultRateRetention. It never keeps events for less than the longest
 // Per this RateLimiter value has been asked about. Set every instance on one prefix alike,
@@ -107,7 +103,7 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 	}
 	longest, ok := ports.LongestPer(limits)
 	if !ok {
-		return ports.RateDecision{}, errBadLimit
+		return ports.RateDecision{}, ports.ErrBadRateLimit
 	}
 	keep := l.retention.Keep(longest)
 	now = now.Round(0)
@@ -132,11 +128,11 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 		idx, _ := out[i].(int64)
 		member, _ := out[i+1].(string)
 		if idx < 1 || int(idx) > len(limits) {
-			return ports.RateDecision{}, verifykit.New(verifykit.KindInternal, msgInternal)
+			return ports.RateDecision{}, failure(errReply)
 		}
 		t, err := fromSortable(member)
 		if err != nil {
-			return ports.RateDecision{}, verifykit.Wrap(verifykit.KindInternal, msgInternal, err)
+			return ports.RateDecision{}, failure(err)
 		}
 		// The event at t leaves the window of the limit at t+Per.
 		d.RetryAfter = max(d.RetryAfter, t.Add(limits[idx-1].Per).Sub(now))

@@ -15,13 +15,15 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/internal/sendutil"
+	"github.com/verifykit/verifykit/adapters/internal/storeerr"
+	"github.com/verifykit/verifykit/ports"
 )
 
 // DefaultPrefix starts every key of a DB whose Options name no Prefix.
 const DefaultPrefix = "verifykit:"
 
 // DefaultUpdateAttempts is how many compare-and-set attempts OTPStore.Update makes, unless
-// Options say otherwise, before it answers KindUnavailable: more than the number of
+// Options say otherwise, before it answers ports.ErrUnavailable: more than the number of
 // concurrent Updates of one purpose and subject it must carry through (each attempt that
 // loses does so because another one won, so n concurrent Updates all succeed within n
 // attempts each).
@@ -48,7 +50,7 @@ type Options struct {
 	// WaitReplicas, when positive, makes every write that consumes or counts (an
 	// OTPStore.Update that stored something, a RateLimiter.Allow that recorded an event)
 	// wait, with WAIT, until at least that many replicas of the key's shard acknowledged it,
-	// and answer KindUnavailable when fewer did within WaitTimeout. Redis replication is
+	// and answer ports.ErrUnavailable when fewer did within WaitTimeout. Redis replication is
 	// asynchronous: without it a failover can lose an acknowledged write (see the package
 	// documentation). Zero does not wait.
 	WaitReplicas int
@@ -226,41 +228,38 @@ func (db *DB) rateKey(key string) string {
 	return db.prefix + "rate{" + escapeTag(key) + "}"
 }
 
-// Messages of the errors the adapter returns.
-const (
-	msgUnavailable   = "The verifykit code store is unavailable; try again later."
-	msgNotReplicated = "The verifykit code store could not confirm the write on a replica; try again later."
-	msgContention    = "The one-time code is being changed by too many requests at once; try again."
-	msgInternal      = "The verifykit code store failed."
-	msgCorrupt       = "A stored one-time code cannot be read."
+// Causes of the failures the adapter finds itself.
+var (
+	errNotReplicated = errors.New("the write was not confirmed on a replica")
+	errContention    = errors.New("the one-time code is being changed by too many requests at once")
+	errReply         = errors.New("unexpected reply of a script")
 )
 
-// storageError maps an error of go-redis to a *verifykit.Error that wraps it:
+// storageError wraps an error of go-redis in what ports asks of a store failure (see
+// ports.ErrUnavailable): the cause, kept for errors.Is and errors.As, with
+// ports.ErrUnavailable for
 //   - errors that do not come from the server (connection refused or lost, timeouts, a
-//     closed or exhausted pool, a cancelled context): KindUnavailable;
+//     closed or exhausted pool, a cancelled context);
 //   - server errors that trying again may cure (LOADING, READONLY, CLUSTERDOWN, TRYAGAIN,
 //     MASTERDOWN, MOVED and ASK left after the client's redirects, BUSY, max clients, out of
-//     memory, NOREPLICAS): KindUnavailable;
-//   - any other server error (a script error, a wrong type, a permission): KindInternal.
+//     memory, NOREPLICAS);
 //
-// nil stays nil, and an *verifykit.Error comes back as it is.
+// and nothing more for any other server error (a script error, a wrong type, a
+// permission). nil stays nil, and an error storageError made comes back as it is.
 func storageError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ve *verifykit.Error
-	if errors.As(err, &ve) {
-		return err
-	}
 	var re goredis.Error
-	if !errors.As(err, &re) {
-		return verifykit.Wrap(verifykit.KindUnavailable, msgUnavailable, err)
+	if err == nil || !errors.As(err, &re) || retryable(err) {
+		return unavailable(err)
 	}
-	if retryable(err) {
-		return verifykit.Wrap(verifykit.KindUnavailable, msgUnavailable, err)
-	}
-	return verifykit.Wrap(verifykit.KindInternal, msgInternal, err)
+	return storeerr.Wrap("redis", nil, err)
 }
+
+// unavailable wraps err, a failure trying again may cure, with ports.ErrUnavailable (nil
+// stays nil).
+func unavailable(err error) error { return storeerr.Wrap("redis", ports.ErrUnavailable, err) }
+
+// failure wraps err, a failure trying again cannot cure (nil stays nil).
+func failure(err error) error { return storeerr.Wrap("redis", nil, err) }
 
 // retryable reports whether err is a server error that trying again later may cure.
 func retryable(err error) bool {
@@ -278,11 +277,11 @@ func retryable(err error) bool {
 	return goredis.HasErrorPrefix(err, "BUSY")
 }
 
-// ctxError answers a done ctx before any command: KindUnavailable wrapping ctx.Err(), as the
-// PostgreSQL adapter answers.
+// ctxError answers a done ctx before any command: ctx.Err() with ports.ErrUnavailable, as
+// the PostgreSQL adapter answers.
 func ctxError(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return verifykit.Wrap(verifykit.KindUnavailable, msgUnavailable, err)
+		return unavailable(err)
 	}
 	return nil
 }
@@ -295,7 +294,7 @@ const redirectAttempts = 10
 // eval runs script on key. When record is true and the DB waits for replicas, the script
 // and a WAIT go in one pipeline to the master that owns key (WAIT counts the replicas that
 // acknowledged the writes of its own connection), and fewer acknowledgements than
-// WaitReplicas answer KindUnavailable after the write was made. Errors are mapped by
+// WaitReplicas answer ports.ErrUnavailable after the write was made. Errors are mapped by
 // storageError.
 func (db *DB) eval(ctx context.Context, script *goredis.Script, key string, record bool, args ...any) (any, error) {
 	keys := []string{key}
@@ -346,13 +345,13 @@ func (db *DB) eval(ctx context.Context, script *goredis.Script, key string, reco
 		if werr != nil {
 			db.log.LogAttrs(ctx, slog.LevelWarn, "redis: a write was not acknowledged by its replicas",
 				slog.Int("want", db.replicas), slog.String("error", werr.Error()))
-			return ev.Val(), verifykit.Wrap(verifykit.KindUnavailable, msgNotReplicated, werr)
+			return ev.Val(), unavailable(fmt.Errorf("%w: %w", errNotReplicated, werr))
 		}
 		return ev.Val(), nil
 	}
 }
 
-// sleep waits d, or until ctx is done (KindUnavailable).
+// sleep waits d, or until ctx is done (ctxError).
 func sleep(ctx context.Context, d time.Duration) error {
 	if sendutil.Sleep(ctx, d) != nil {
 		return ctxError(ctx)

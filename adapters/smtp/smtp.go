@@ -100,7 +100,7 @@ type HTMLData struct {
 	Body string
 }
 
-// Sender sends e-mail through one SMTP server. It implements ports.EmailSender and is safe
+// Sender sends e-mail through one SMTP server. It is the ports.Sender of e-mail and is safe
 // for concurrent use; each message uses a connection of its own.
 type Sender struct {
 	opts    []gomail.Option
@@ -113,7 +113,7 @@ type Sender struct {
 	log     *slog.Logger
 }
 
-var _ ports.EmailSender = (*Sender)(nil)
+var _ ports.Sender = (*Sender)(nil)
 
 // New checks cfg and returns a Sender. Bad settings answer KindInvalidInput; the password
 // is never quoted.
@@ -266,9 +266,9 @@ func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' })
 }
 
-// SendEmail sends msg to msg.To: checked first (see the package doc), paced, then handed
-// to the server in one connection.
-func (s *Sender) SendEmail(ctx context.Context, msg ports.Message) error {
+// Send sends msg to msg.To: checked first (see the package doc), paced, then handed to
+// the server in one connection.
+func (s *Sender) Send(ctx context.Context, msg ports.Message) error {
 	if err := CheckAddress(msg.To); err != nil {
 		return err
 	}

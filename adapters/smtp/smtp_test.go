@@ -238,7 +238,7 @@ func TestSendOverEveryTransport(t *testing.T) {
 					c.Username, c.Password = testUser, testPassword
 				}
 			})
-			require.NoError(t, sender.SendEmail(context.Background(), msg))
+			require.NoError(t, sender.Send(context.Background(), msg))
 			got := s.received()
 			require.Len(t, got, 1)
 			require.Equal(t, "no-reply@example.com", got[0].from)
@@ -259,14 +259,14 @@ func TestSendOverEveryTransport(t *testing.T) {
 
 func TestStartTLSIsRequired(t *testing.T) {
 	s := newServer(t, plain, nil) // offers no STARTTLS
-	err := newSender(t, s, smtp.StartTLS, nil).SendEmail(context.Background(), msg)
+	err := newSender(t, s, smtp.StartTLS, nil).Send(context.Background(), msg)
 	require.Error(t, err)
 	require.Empty(t, s.received())
 }
 
 func TestWrongPasswordSendsNothing(t *testing.T) {
 	s := newServer(t, startTLS, nil)
-	err := newSender(t, s, smtp.StartTLS, func(c *smtp.Config) { c.Username, c.Password = testUser, "wrong-password-9" }).SendEmail(context.Background(), msg)
+	err := newSender(t, s, smtp.StartTLS, func(c *smtp.Config) { c.Username, c.Password = testUser, "wrong-password-9" }).Send(context.Background(), msg)
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "wrong-password-9")
 	require.Empty(t, s.received())
@@ -276,7 +276,7 @@ func TestHTMLAlternative(t *testing.T) {
 	s := newServer(t, startTLS, nil)
 	tpl := template.Must(template.New("m").Parse(`<p>{{.Body}}</p>`))
 	sender := newSender(t, s, smtp.StartTLS, func(c *smtp.Config) { c.HTML = tpl; c.Subject = "Ihr Code" })
-	require.NoError(t, sender.SendEmail(context.Background(), ports.Message{To: "ann@example.org", Body: "Code <b>1234</b>"}))
+	require.NoError(t, sender.Send(context.Background(), ports.Message{To: "ann@example.org", Body: "Code <b>1234</b>"}))
 	m, body := parse(t, s.received()[0].data)
 	require.Contains(t, m.Header.Get("Content-Type"), "multipart/alternative")
 	require.Equal(t, "Ihr Code", m.Header.Get("Subject"))
@@ -291,7 +291,7 @@ func TestHeaderInjectionIsRefusedBeforeSending(t *testing.T) {
 		"a@b.c\r\nBcc: x@y", "a@b.c\nBcc: x@y", "a@b.c\rBcc: x@y", "Ann <a@b.c>", "a@b.c, x@y", "not-an-address", "", "a@b.c\x00",
 	} {
 		t.Run(strconv.Quote(to), func(t *testing.T) {
-			err := sender.SendEmail(context.Background(), ports.Message{To: to, Body: "code 1234"})
+			err := sender.Send(context.Background(), ports.Message{To: to, Body: "code 1234"})
 			require.ErrorIs(t, err, verifykit.ErrInvalidInput)
 			require.ErrorIs(t, err, ports.ErrPermanent)
 		})
@@ -312,7 +312,7 @@ func TestRefusedRecipient(t *testing.T) {
 			s := newServer(t, startTLS, func(s *server) {
 				s.rcptErr = &gosmtp.SMTPError{Code: tc.code, EnhancedCode: gosmtp.EnhancedCode{tc.code / 100, 1, 1}, Message: "no such user ann@example.org"}
 			})
-			err := newSender(t, s, smtp.StartTLS, nil).SendEmail(context.Background(), msg)
+			err := newSender(t, s, smtp.StartTLS, nil).Send(context.Background(), msg)
 			require.Error(t, err)
 			require.Equal(t, tc.permanent, errors.Is(err, ports.ErrPermanent))
 			require.NotContains(t, err.Error(), msg.To)
@@ -332,7 +332,7 @@ func TestUnreachableServerIsTransient(t *testing.T) {
 	p, _ := strconv.Atoi(port)
 	sender, err := smtp.New(smtp.Config{Host: "127.0.0.1", Port: p, TLS: smtp.NoTLS, From: "no-reply@example.com", Timeout: time.Second})
 	require.NoError(t, err)
-	err = sender.SendEmail(context.Background(), msg)
+	err = sender.Send(context.Background(), msg)
 	require.Error(t, err)
 	require.NotErrorIs(t, err, ports.ErrPermanent)
 }
@@ -364,7 +364,7 @@ func TestPacingHoldsUnderConcurrentSends(t *testing.T) {
 	begin := time.Now()
 	var wg sync.WaitGroup
 	for range n {
-		wg.Go(func() { require.NoError(t, sender.SendEmail(context.Background(), msg)) })
+		wg.Go(func() { require.NoError(t, sender.Send(context.Background(), msg)) })
 	}
 	wg.Wait()
 	got := s.received()
@@ -396,7 +396,7 @@ func TestCancelledContextEndsThePacingWait(t *testing.T) {
 	sender := newSender(t, s, smtp.NoTLS, func(c *smtp.Config) { c.Limiter = lim })
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
-	require.ErrorIs(t, sender.SendEmail(ctx, msg), context.Canceled)
+	require.ErrorIs(t, sender.Send(ctx, msg), context.Canceled)
 	require.Zero(t, s.sessionCount())
 }
 
@@ -405,10 +405,10 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s := newServer(t, startTLS, nil)
 	sender := newSender(t, s, smtp.StartTLS, func(c *smtp.Config) { c.Username, c.Password, c.Logger = testUser, testPassword, logger })
-	require.NoError(t, sender.SendEmail(context.Background(), msg))
+	require.NoError(t, sender.Send(context.Background(), msg))
 	refusing := newServer(t, startTLS, func(s *server) { s.rcptErr = &gosmtp.SMTPError{Code: 550, Message: "no such user ann@example.org"} })
 	bad := newSender(t, refusing, smtp.StartTLS, func(c *smtp.Config) { c.Username, c.Password, c.Logger = testUser, testPassword, logger })
-	err := bad.SendEmail(context.Background(), msg)
+	err := bad.Send(context.Background(), msg)
 	require.Error(t, err)
 	out := logs.String() + err.Error()
 	require.Contains(t, out, "smtp message sent")

@@ -46,7 +46,7 @@ func newWorld(t *testing.T) *world {
 	require.NoError(t, err)
 	ocfg := otp.DefaultConfig()
 	ocfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
-	w.codes, err = otp.NewService(otp.Deps{Store: w.otpStore, SMS: sender, Limiter: memory.NewRateLimiter(), Logger: logger}, ocfg)
+	w.codes, err = otp.NewService(otp.Deps{Store: w.otpStore, SMS: sender.SMS(), Limiter: memory.NewRateLimiter(), Logger: logger}, ocfg)
 	require.NoError(t, err)
 	tokens := memory.NewTokens()
 	tokens.Add("tok", ports.Claims{Subject: "w", Scopes: []string{personrequest.ScopeWrite, personrequest.ScopeRead}, ExpiresAt: time.Now().Add(time.Hour)})

@@ -30,7 +30,7 @@ func ExampleSender() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(sms.SendWhatsApp(context.Background(), ports.Message{To: "+380931234585", Body: "Your code is 482913"}))
+	fmt.Println(sms.WhatsApp().Send(context.Background(), ports.Message{To: "+380931234585", Body: "Your code is 482913"}))
 	// Output:
 	// POST /2010-04-01/Accounts/AC00000000000000000000000000000000/Messages.json
 	// To: whatsapp:+380931234585 From: whatsapp:+15005550006

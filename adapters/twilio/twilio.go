@@ -115,8 +115,8 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Sender sends messages through Twilio. It implements ports.SMSSender and
-// ports.WhatsAppSender and is safe for concurrent use.
+// Sender sends messages through Twilio: SMS and WhatsApp give its ports.Sender of each
+// channel. It is safe for concurrent use.
 type Sender struct {
 	endpoint     string
 	sid, token   string
@@ -127,11 +127,6 @@ type Sender struct {
 	retry        sendutil.Retry
 	log          *slog.Logger
 }
-
-var (
-	_ ports.SMSSender      = (*Sender)(nil)
-	_ ports.WhatsAppSender = (*Sender)(nil)
-)
 
 // New checks cfg and returns a Sender. Bad settings answer KindInvalidInput; the token is
 // never quoted.
@@ -196,13 +191,19 @@ func whatsApp(addr string) string {
 	return "whatsapp:" + addr
 }
 
-// SendSMS sends msg as an SMS to msg.To (E.164).
-func (s *Sender) SendSMS(ctx context.Context, msg ports.Message) error {
+// SMS is the ports.Sender that sends msg as an SMS to msg.To (E.164).
+func (s *Sender) SMS() ports.Sender { return ports.SenderFunc(s.sendSMS) }
+
+// WhatsApp is the ports.Sender that sends msg on WhatsApp to msg.To (E.164; "whatsapp:" is
+// added). Without Config.WhatsAppFrom or Config.MessagingServiceSID its Send answers
+// KindInvalidInput wrapping ports.ErrPermanent.
+func (s *Sender) WhatsApp() ports.Sender { return ports.SenderFunc(s.sendWhatsApp) }
+
+func (s *Sender) sendSMS(ctx context.Context, msg ports.Message) error {
 	return s.send(ctx, "sms", msg.To, s.from, msg)
 }
 
-// SendWhatsApp sends msg on WhatsApp to msg.To (E.164; "whatsapp:" is added).
-func (s *Sender) SendWhatsApp(ctx context.Context, msg ports.Message) error {
+func (s *Sender) sendWhatsApp(ctx context.Context, msg ports.Message) error {
 	if s.waFrom == "" && s.service == "" {
 		return &verifykit.Error{Kind: verifykit.KindInvalidInput, Message: "No WhatsApp sender is configured.", Err: ports.ErrPermanent}
 	}

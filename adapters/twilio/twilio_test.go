@@ -56,8 +56,8 @@ var msg = ports.Message{
 func TestSendSMSAndWhatsApp(t *testing.T) {
 	f := newFakeTwilio(t)
 	s := newSender(t, f, func(c *twilio.Config) { c.StatusCallbackURL = "https://hooks.example.com/twilio/status?tenant=a" })
-	require.NoError(t, s.SendSMS(context.Background(), msg))
-	require.NoError(t, s.SendWhatsApp(context.Background(), msg))
+	require.NoError(t, s.SMS().Send(context.Background(), msg))
+	require.NoError(t, s.WhatsApp().Send(context.Background(), msg))
 	got := f.accepted()
 	require.Len(t, got, 2)
 	require.Equal(t, "+380931234585", got[0].Get("To"))
@@ -73,8 +73,8 @@ func TestSendSMSAndWhatsApp(t *testing.T) {
 	t.Run("messaging service", func(t *testing.T) {
 		f := newFakeTwilio(t)
 		s := newSender(t, f, func(c *twilio.Config) { c.From, c.MessagingServiceSID = "", "MG0123456789abcdef0123456789abcdef" })
-		require.NoError(t, s.SendSMS(context.Background(), msg))
-		require.NoError(t, s.SendWhatsApp(context.Background(), msg))
+		require.NoError(t, s.SMS().Send(context.Background(), msg))
+		require.NoError(t, s.WhatsApp().Send(context.Background(), msg))
 		got := f.accepted()
 		require.Len(t, got, 2)
 		require.Equal(t, "MG0123456789abcdef0123456789abcdef", got[0].Get("MessagingServiceSid"))
@@ -83,7 +83,7 @@ func TestSendSMSAndWhatsApp(t *testing.T) {
 	})
 	t.Run("wrong credentials are permanent", func(t *testing.T) {
 		f := newFakeTwilio(t)
-		err := newSender(t, f, func(c *twilio.Config) { c.AuthToken = "wrong" }).SendSMS(context.Background(), msg)
+		err := newSender(t, f, func(c *twilio.Config) { c.AuthToken = "wrong" }).SMS().Send(context.Background(), msg)
 		var te *twilio.Error
 		require.ErrorAs(t, err, &te)
 		require.Equal(t, 20003, te.Code)
@@ -97,7 +97,7 @@ func TestPermanentCodesAreNotRetried(t *testing.T) {
 		t.Run(strconv.Itoa(code), func(t *testing.T) {
 			f := newFakeTwilio(t)
 			f.refuse[msg.To] = [2]int{code, http.StatusBadRequest}
-			err := newSender(t, f, nil).SendSMS(context.Background(), msg)
+			err := newSender(t, f, nil).SMS().Send(context.Background(), msg)
 			require.ErrorIs(t, err, ports.ErrPermanent)
 			require.NotErrorIs(t, err, twilio.ErrOutcomeUnknown)
 			var te *twilio.Error
@@ -124,7 +124,7 @@ func TestRefusedBeforeProcessingIsRetriedAfterRetryAfter(t *testing.T) {
 				twilioError(w, status, 20429, "Too Many Requests")
 				return true
 			}
-			require.NoError(t, newSender(t, f, nil).SendSMS(context.Background(), msg))
+			require.NoError(t, newSender(t, f, nil).SMS().Send(context.Background(), msg))
 			times := f.requestTimes()
 			require.Len(t, times, 2)
 			require.GreaterOrEqual(t, times[1].Sub(times[0]), time.Second, "Retry-After was waited for")
@@ -137,7 +137,7 @@ func TestRefusedBeforeProcessingIsRetriedAfterRetryAfter(t *testing.T) {
 			twilioError(w, http.StatusTooManyRequests, 20429, "Too Many Requests")
 			return true
 		}
-		err := newSender(t, f, func(c *twilio.Config) { c.MaxRetries = 1 }).SendSMS(context.Background(), msg)
+		err := newSender(t, f, func(c *twilio.Config) { c.MaxRetries = 1 }).SMS().Send(context.Background(), msg)
 		require.Error(t, err)
 		require.NotErrorIs(t, err, ports.ErrPermanent)
 		require.Len(t, f.requestTimes(), 2)
@@ -152,7 +152,7 @@ func TestOutcomeUnknownIsNotRetried(t *testing.T) {
 				twilioError(w, status, 20500, "Internal Server Error")
 				return true
 			}
-			err := newSender(t, f, nil).SendSMS(context.Background(), msg)
+			err := newSender(t, f, nil).SMS().Send(context.Background(), msg)
 			require.ErrorIs(t, err, twilio.ErrOutcomeUnknown)
 			require.ErrorIs(t, err, ports.ErrPermanent, "so the otp engine does not retry it either")
 			require.Len(t, f.requestTimes(), 1)
@@ -174,7 +174,7 @@ func TestTimeoutAfterTheRequestArrivedIsNotRetried(t *testing.T) {
 		return false // then accept it, as Twilio would have
 	}
 	s := newSender(t, f, func(c *twilio.Config) { c.HTTPClient = &http.Client{Timeout: 200 * time.Millisecond} })
-	err := s.SendSMS(context.Background(), msg)
+	err := s.SMS().Send(context.Background(), msg)
 	require.ErrorIs(t, err, twilio.ErrOutcomeUnknown)
 	require.ErrorIs(t, err, ports.ErrPermanent)
 	require.Len(t, f.requestTimes(), 1, "one request only")
@@ -195,7 +195,7 @@ func TestConnectionRefusedIsRetried(t *testing.T) {
 	s, err := twilio.New(twilio.Config{AccountSID: testSID, AuthToken: testToken, From: "+15005550006",
 		BaseURL: "http://" + addr, HTTPClient: &http.Client{Transport: tr}, MaxRetries: 2})
 	require.NoError(t, err)
-	err = s.SendSMS(context.Background(), msg)
+	err = s.SMS().Send(context.Background(), msg)
 	require.Error(t, err)
 	require.NotErrorIs(t, err, ports.ErrPermanent, "transient: the caller may try later")
 	require.NotErrorIs(t, err, twilio.ErrOutcomeUnknown)
@@ -205,7 +205,7 @@ func TestConnectionRefusedIsRetried(t *testing.T) {
 
 func TestInvalidMessageIsRefusedBeforeSending(t *testing.T) {
 	f := newFakeTwilio(t)
-	err := newSender(t, f, nil).SendSMS(context.Background(), ports.Message{To: msg.To})
+	err := newSender(t, f, nil).SMS().Send(context.Background(), ports.Message{To: msg.To})
 	require.ErrorIs(t, err, verifykit.ErrInvalidInput)
 	require.ErrorIs(t, err, ports.ErrPermanent)
 	require.Empty(t, f.requestTimes())
@@ -231,7 +231,7 @@ func TestPacingHoldsUnderConcurrentSends(t *testing.T) {
 	begin := time.Now()
 	var wg sync.WaitGroup
 	for range n {
-		wg.Go(func() { require.NoError(t, s.SendSMS(context.Background(), msg)) })
+		wg.Go(func() { require.NoError(t, s.SMS().Send(context.Background(), msg)) })
 	}
 	wg.Wait()
 	times := f.requestTimes()
@@ -250,7 +250,7 @@ func TestCancelledContextEndsThePacingWait(t *testing.T) {
 	s := newSender(t, f, func(c *twilio.Config) { c.Limiter = lim })
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
-	require.ErrorIs(t, s.SendSMS(ctx, msg), context.Canceled)
+	require.ErrorIs(t, s.SMS().Send(ctx, msg), context.Canceled)
 	require.Empty(t, f.requestTimes())
 }
 
@@ -260,10 +260,10 @@ func TestLogsAndErrorsHoldNoSecrets(t *testing.T) {
 	f := newFakeTwilio(t)
 	f.refuse["+380501112233"] = [2]int{21211, http.StatusBadRequest}
 	s := newSender(t, f, func(c *twilio.Config) { c.Logger = logger; c.StatusCallbackURL = "https://hooks.example.com/s" })
-	require.NoError(t, s.SendSMS(context.Background(), msg))
+	require.NoError(t, s.SMS().Send(context.Background(), msg))
 	bad := msg
 	bad.To = "+380501112233"
-	err := s.SendSMS(context.Background(), bad)
+	err := s.SMS().Send(context.Background(), bad)
 	require.Error(t, err)
 	out := logs.String() + err.Error()
 	require.Contains(t, out, "twilio message accepted")

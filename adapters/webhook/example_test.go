@@ -42,7 +42,7 @@ func ExampleSender() {
 		fmt.Println(err)
 		return
 	}
-	err = sender.SendSMS(context.Background(), ports.Message{To: "+380931234585", Body: "Your code is 482913", IdempotencyKey: "code-1"})
+	err = sender.SMS().Send(context.Background(), ports.Message{To: "+380931234585", Body: "Your code is 482913", IdempotencyKey: "code-1"})
 	fmt.Println("sent:", err)
 	// Output:
 	// gateway got sms for +380931234585 key code-1

@@ -87,8 +87,8 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Sender posts messages to the gateway. It implements ports.SMSSender, ports.EmailSender
-// and ports.WhatsAppSender, and is safe for concurrent use.
+// Sender posts messages to the gateway: SMS, Email and WhatsApp give its ports.Sender of
+// each channel, Channel that of any other. It is safe for concurrent use.
 type Sender struct {
 	url    string
 	secret string
@@ -97,12 +97,6 @@ type Sender struct {
 	clock  ports.Clock
 	log    *slog.Logger
 }
-
-var (
-	_ ports.SMSSender      = (*Sender)(nil)
-	_ ports.EmailSender    = (*Sender)(nil)
-	_ ports.WhatsAppSender = (*Sender)(nil)
-)
 
 // New checks cfg and returns a Sender. A bad URL or secret answers KindInvalidInput; the
 // secret is never quoted.
@@ -135,19 +129,21 @@ func New(cfg Config) (*Sender, error) {
 	return s, nil
 }
 
-// SendSMS posts msg with channel "sms".
-func (s *Sender) SendSMS(ctx context.Context, msg ports.Message) error {
-	return s.Send(ctx, ChannelSMS, msg)
-}
+// SMS is the ports.Sender that posts messages with channel "sms".
+func (s *Sender) SMS() ports.Sender { return s.Channel(ChannelSMS) }
 
-// SendEmail posts msg with channel "email".
-func (s *Sender) SendEmail(ctx context.Context, msg ports.Message) error {
-	return s.Send(ctx, ChannelEmail, msg)
-}
+// Email is the ports.Sender that posts messages with channel "email".
+func (s *Sender) Email() ports.Sender { return s.Channel(ChannelEmail) }
 
-// SendWhatsApp posts msg with channel "whatsapp".
-func (s *Sender) SendWhatsApp(ctx context.Context, msg ports.Message) error {
-	return s.Send(ctx, ChannelWhatsApp, msg)
+// WhatsApp is the ports.Sender that posts messages with channel "whatsapp".
+func (s *Sender) WhatsApp() ports.Sender { return s.Channel(ChannelWhatsApp) }
+
+// Channel is the ports.Sender that posts messages with the channel named, paced by the
+// limiter, retrying transient failures (see the package doc). A message's To and Body are
+// required (KindInvalidInput wrapping ports.ErrPermanent otherwise); an empty
+// IdempotencyKey gets a random one.
+func (s *Sender) Channel(channel string) ports.Sender {
+	return ports.SenderFunc(func(ctx context.Context, msg ports.Message) error { return s.send(ctx, channel, msg) })
 }
 
 // StatusError is the gateway's refusal: its HTTP status, and the wait it asked for.
@@ -176,10 +172,8 @@ func (e *StatusError) Temporary() bool {
 	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
 }
 
-// Send posts msg on channel, paced by the limiter, retrying transient failures (see the
-// package doc). msg.To and msg.Body are required (KindInvalidInput wrapping
-// ports.ErrPermanent otherwise); an empty msg.IdempotencyKey gets a random one.
-func (s *Sender) Send(ctx context.Context, channel string, msg ports.Message) error {
+// send posts msg on channel (see Channel).
+func (s *Sender) send(ctx context.Context, channel string, msg ports.Message) error {
 	if msg.To == "" || msg.Body == "" {
 		return &verifykit.Error{Kind: verifykit.KindInvalidInput, Message: "A message needs a recipient and a body.", Err: ports.ErrPermanent}
 	}

@@ -159,16 +159,18 @@ var msg = ports.Message{To: "+380931234585", Body: "Your code is 482913", Idempo
 func TestSendDelivers(t *testing.T) {
 	g := newGateway(t, nil)
 	s := newSender(t, g, nil)
-	require.NoError(t, s.SendSMS(context.Background(), msg))
-	require.NoError(t, s.SendEmail(context.Background(), ports.Message{To: "ann@example.com", Body: "code 1234", IdempotencyKey: "k2"}))
-	require.NoError(t, s.SendWhatsApp(context.Background(), ports.Message{To: "+34600111222", Body: "code 5678", IdempotencyKey: "k3"}))
+	require.NoError(t, s.SMS().Send(context.Background(), msg))
+	require.NoError(t, s.Email().Send(context.Background(), ports.Message{To: "ann@example.com", Body: "code 1234", IdempotencyKey: "k2"}))
+	require.NoError(t, s.WhatsApp().Send(context.Background(), ports.Message{To: "+34600111222", Body: "code 5678", IdempotencyKey: "k3"}))
+	require.NoError(t, s.Channel("push").Send(context.Background(), ports.Message{To: "device-7", Body: "code 9012", IdempotencyKey: "k4"}))
 	got := g.requests()
-	require.Len(t, got, 3)
+	require.Len(t, got, 4)
 	require.Equal(t, webhook.Payload{To: msg.To, Channel: "sms", Body: msg.Body, IdempotencyKey: msg.IdempotencyKey}, got[0].payload)
 	require.Equal(t, msg.IdempotencyKey, got[0].header.Get("Idempotency-Key"))
 	require.Equal(t, msg.IdempotencyKey, got[0].header.Get("webhook-id"))
 	require.Equal(t, "email", got[1].payload.Channel)
 	require.Equal(t, "whatsapp", got[2].payload.Channel)
+	require.Equal(t, webhook.Payload{To: "device-7", Channel: "push", Body: "code 9012", IdempotencyKey: "k4"}, got[3].payload)
 }
 
 func TestRefusalsArePermanentAndNotRetried(t *testing.T) {
@@ -180,7 +182,7 @@ func TestRefusalsArePermanentAndNotRetried(t *testing.T) {
 				}
 				w.WriteHeader(status)
 			})
-			err := newSender(t, g, nil).SendSMS(context.Background(), msg)
+			err := newSender(t, g, nil).SMS().Send(context.Background(), msg)
 			require.ErrorIs(t, err, ports.ErrPermanent)
 			var se *webhook.StatusError
 			require.ErrorAs(t, err, &se)
@@ -201,7 +203,7 @@ func TestRetryAfterIsHonouredAndDeliveredOnce(t *testing.T) {
 				}
 				w.WriteHeader(http.StatusOK)
 			})
-			require.NoError(t, newSender(t, g, nil).SendSMS(context.Background(), msg))
+			require.NoError(t, newSender(t, g, nil).SMS().Send(context.Background(), msg))
 			got := g.requests()
 			require.Len(t, got, 2)
 			require.GreaterOrEqual(t, got[1].at.Sub(got[0].at), time.Second, "the second try waited for Retry-After")
@@ -214,7 +216,7 @@ func TestRetryAfterIsHonouredAndDeliveredOnce(t *testing.T) {
 func TestTransientFailuresEndTransient(t *testing.T) {
 	t.Run("5xx until the retries are used up", func(t *testing.T) {
 		g := newGateway(t, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusBadGateway) })
-		err := newSender(t, g, func(c *webhook.Config) { c.MaxRetries = 2 }).SendSMS(context.Background(), msg)
+		err := newSender(t, g, func(c *webhook.Config) { c.MaxRetries = 2 }).SMS().Send(context.Background(), msg)
 		require.Error(t, err)
 		require.NotErrorIs(t, err, ports.ErrPermanent)
 		require.Len(t, g.requests(), 3)
@@ -224,7 +226,7 @@ func TestTransientFailuresEndTransient(t *testing.T) {
 			w.Header().Set("Retry-After", "3600")
 			w.WriteHeader(http.StatusTooManyRequests)
 		})
-		err := newSender(t, g, nil).SendSMS(context.Background(), msg)
+		err := newSender(t, g, nil).SMS().Send(context.Background(), msg)
 		var se *webhook.StatusError
 		require.ErrorAs(t, err, &se)
 		require.Equal(t, time.Hour, se.RetryAfter)
@@ -255,7 +257,7 @@ func TestTimeoutAfterArrivalIsRetriedWithTheSameKey(t *testing.T) {
 		}
 		once.Do(func() { close(release) })
 	}()
-	require.NoError(t, s.SendSMS(context.Background(), msg))
+	require.NoError(t, s.SMS().Send(context.Background(), msg))
 	got := g.requests()
 	require.Len(t, got, 2)
 	keys := map[string]bool{}
@@ -267,7 +269,7 @@ func TestTimeoutAfterArrivalIsRetriedWithTheSameKey(t *testing.T) {
 
 func TestInvalidMessageSendsNothing(t *testing.T) {
 	g := newGateway(t, nil)
-	err := newSender(t, g, nil).SendSMS(context.Background(), ports.Message{Body: "x"})
+	err := newSender(t, g, nil).SMS().Send(context.Background(), ports.Message{Body: "x"})
 	require.ErrorIs(t, err, verifykit.ErrInvalidInput)
 	require.ErrorIs(t, err, ports.ErrPermanent)
 	require.Empty(t, g.requests())
@@ -296,7 +298,7 @@ func TestPacingHoldsUnderConcurrentSends(t *testing.T) {
 		wg.Go(func() {
 			m := msg
 			m.IdempotencyKey = strconv.Itoa(i)
-			require.NoError(t, s.SendSMS(context.Background(), m))
+			require.NoError(t, s.SMS().Send(context.Background(), m))
 		})
 	}
 	wg.Wait()
@@ -316,7 +318,7 @@ func TestCancelledContextEndsThePacingWait(t *testing.T) {
 	s := newSender(t, g, func(c *webhook.Config) { c.Limiter = lim })
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
-	err := s.SendSMS(ctx, msg)
+	err := s.SMS().Send(ctx, msg)
 	require.ErrorIs(t, err, context.Canceled)
 	require.Empty(t, g.requests())
 }
@@ -332,8 +334,8 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	})
 	s := newSender(t, g, func(c *webhook.Config) { c.Logger = logger })
-	require.NoError(t, s.SendSMS(context.Background(), msg))
-	err := s.SendSMS(context.Background(), msg)
+	require.NoError(t, s.SMS().Send(context.Background(), msg))
+	err := s.SMS().Send(context.Background(), msg)
 	require.Error(t, err)
 	out := logs.String() + err.Error()
 	require.Contains(t, out, "webhook message delivered")

@@ -31,9 +31,9 @@ type app struct {
 	tokens demoTokens // the demo table; with -jwks-url, the JWT verifier beside it (tokens.go)
 	// The senders when the environment configures none (senders.go); outbox is the SMS
 	// one with -dev, nil without.
-	sms      ports.SMSSender
-	email    ports.EmailSender
-	whatsapp ports.WhatsAppSender
+	sms      ports.Sender
+	email    ports.Sender
+	whatsapp ports.Sender
 	outbox   *memory.SMSOutbox
 
 	codeStore    ports.OTPStore
@@ -41,11 +41,11 @@ type app struct {
 	codeEvents   ports.OutboxStore // -redis with -webhook: the Redis outbox the codes write (redis.go); nil: none of its own
 	requestStore ports.PersonRequestStore
 	processStore ports.ProcessStore
-	profileStore ports.ProfileStore
+	profileStore profileSeeder
 	resetStore   ports.ResetRequestStore // reads the requests profileStore writes
-	persons      ports.PersonStore
-	methods      ports.AuthMethodStore
-	confidants   ports.ConfidantStore
+	persons      personSeeder
+	methods      methodSeeder
+	confidants   confidantSeeder
 
 	observer ports.Observer  // -otel: the services' Observer (otel.go); nil: none
 	tracing  httpapi.Tracing // -otel: the HTTP server spans; nil: none
@@ -53,6 +53,28 @@ type app struct {
 	requests  *personrequest.Service
 	processes *otpprocess.Service
 }
+
+// The stores the demo data is written to (demo.go): the ports, with the seeding method
+// both adapters' stores have. The flows only read persons, their methods and confidants, and
+// never create profiles, so the ports leave these writes out.
+type (
+	profileSeeder interface {
+		ports.ProfileStore
+		Create(ctx context.Context, rec ports.ProfileRecord) error
+	}
+	personSeeder interface {
+		ports.PersonStore
+		CreatePerson(ctx context.Context, p ports.PersonRecord) error
+	}
+	methodSeeder interface {
+		ports.AuthMethodStore
+		AddAuthMethod(ctx context.Context, m ports.AuthMethodRecord) error
+	}
+	confidantSeeder interface {
+		ports.ConfidantStore
+		AddConfidantRelationship(ctx context.Context, r ports.ConfidantRelationship) error
+	}
+)
 
 // newApp builds every service, its stores in PostgreSQL when cfg.postgresDSN is set (the
 // tokens and the SMS outbox stay in memory), else in memory; then it loads the demo data.

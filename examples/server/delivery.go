@@ -32,9 +32,9 @@ var deliveryEnv = []string{"TWILIO_ACCOUNT_SID", "SMTP_URL", "WEBHOOK_SENDER_URL
 
 // senders are the delivery adapters configured from the environment; nil where none is.
 type senders struct {
-	sms      ports.SMSSender
-	email    ports.EmailSender
-	whatsapp ports.WhatsAppSender
+	sms      ports.Sender
+	email    ports.Sender
+	whatsapp ports.Sender
 	twilio   *twilio.Sender
 }
 
@@ -59,7 +59,7 @@ func sendersFromEnv(getenv func(string) string, logger *slog.Logger) (senders, e
 		if err != nil {
 			return s, fmt.Errorf("twilio: %w", err)
 		}
-		s.sms, s.whatsapp, s.twilio = tw, tw, tw
+		s.sms, s.whatsapp, s.twilio = tw.SMS(), tw.WhatsApp(), tw
 	}
 	if raw := getenv("SMTP_URL"); raw != "" {
 		cfg, err := smtp.ParseURL(raw)
@@ -79,13 +79,13 @@ func sendersFromEnv(getenv func(string) string, logger *slog.Logger) (senders, e
 			return s, fmt.Errorf("webhook sender: %w", err)
 		}
 		if s.sms == nil {
-			s.sms = wh
+			s.sms = wh.SMS()
 		}
 		if s.whatsapp == nil {
-			s.whatsapp = wh
+			s.whatsapp = wh.WhatsApp()
 		}
 		if s.email == nil {
-			s.email = wh
+			s.email = wh.Email()
 		}
 	}
 	return s, nil

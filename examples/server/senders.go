@@ -31,27 +31,16 @@ func (a *app) useSenders(dev bool, logger *slog.Logger) {
 	a.whatsapp = logSender{log: logger, channel: "whatsapp", mask: ports.MaskPhone}
 }
 
-// logSender is a ports.SMSSender, ports.EmailSender and ports.WhatsAppSender that sends
-// nothing: it logs one line per message, with the recipient masked and never the body
-// (which holds the code), and keeps nothing.
+// logSender is a ports.Sender that sends nothing: it logs one line per message, with the
+// recipient masked and never the body (which holds the code), and keeps nothing.
 type logSender struct {
 	log     *slog.Logger
 	channel string
 	mask    func(string) string
 }
 
-// SendSMS logs msg.
-func (s logSender) SendSMS(ctx context.Context, msg ports.Message) error { return s.send(ctx, msg) }
-
-// SendEmail logs msg.
-func (s logSender) SendEmail(ctx context.Context, msg ports.Message) error { return s.send(ctx, msg) }
-
-// SendWhatsApp logs msg.
-func (s logSender) SendWhatsApp(ctx context.Context, msg ports.Message) error {
-	return s.send(ctx, msg)
-}
-
-func (s logSender) send(ctx context.Context, msg ports.Message) error {
+// Send logs msg.
+func (s logSender) Send(ctx context.Context, msg ports.Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

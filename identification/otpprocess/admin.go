@@ -261,17 +261,17 @@ func (s *Service) draw(ctx context.Context, rec ports.ProcessRecord, now time.Ti
 	case ChannelSMS:
 		req.Recipient = rec.Actor.MSISDN.E164()
 		if s.sms != nil {
-			req.Send = s.sms.SendSMS
+			req.Send = s.sms.Send
 		}
 	case ChannelWhatsApp:
 		req.Recipient = rec.Actor.MSISDN.E164()
 		if s.whatsapp != nil {
-			req.Send = s.whatsapp.SendWhatsApp
+			req.Send = s.whatsapp.Send
 		}
 	case ChannelEmail:
 		req.Recipient = rec.Actor.Email
 		if s.email != nil {
-			req.Send = s.email.SendEmail
+			req.Send = s.email.Send
 		}
 	}
 	if rec.Channel.External {
@@ -305,11 +305,11 @@ func (s *Service) fallback(rec ports.ProcessRecord) []otp.Channel {
 		case ch == rec.Channel.Type:
 			continue
 		case ch == ChannelSMS && phone != "" && s.sms != nil:
-			c.Recipient, c.Send = phone, s.sms.SendSMS
+			c.Recipient, c.Send = phone, s.sms.Send
 		case ch == ChannelWhatsApp && phone != "" && s.whatsapp != nil:
-			c.Recipient, c.Send = phone, s.whatsapp.SendWhatsApp
+			c.Recipient, c.Send = phone, s.whatsapp.Send
 		case ch == ChannelEmail && rec.Actor.Email != "" && s.email != nil:
-			c.Recipient, c.Send = rec.Actor.Email, s.email.SendEmail
+			c.Recipient, c.Send = rec.Actor.Email, s.email.Send
 		default:
 			continue
 		}

@@ -16,9 +16,9 @@ func (d Deps) observed() Deps {
 	d.Observer = observe.Or(d.Observer)
 	d.Store = observe.ProcessStore(d.Observer, observeFlow, d.Store)
 	d.Tokens = observe.TokenVerifier(d.Observer, observeFlow, d.Tokens)
-	d.SMS = observe.SMSSender(d.Observer, observeFlow, d.SMS)
-	d.Email = observe.EmailSender(d.Observer, observeFlow, d.Email)
-	d.WhatsApp = observe.WhatsAppSender(d.Observer, observeFlow, d.WhatsApp)
+	d.SMS = observe.Sender(d.Observer, observeFlow, "sms", d.SMS)
+	d.Email = observe.Sender(d.Observer, observeFlow, "email", d.Email)
+	d.WhatsApp = observe.Sender(d.Observer, observeFlow, "whatsapp", d.WhatsApp)
 	return d
 }
 

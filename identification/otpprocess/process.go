@@ -13,6 +13,7 @@ import (
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/internal/authz"
 	"github.com/verifykit/verifykit/internal/depcheck"
+	"github.com/verifykit/verifykit/internal/storefail"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -215,12 +216,12 @@ type Deps struct {
 	// drop them.
 	Events ports.EventLog
 	// SMS sends codes of SMS processes. Default: the OTP engine's own SMS sender.
-	SMS ports.SMSSender
+	SMS ports.Sender
 	// Email sends codes of EMAIL processes; without it, EMAIL processes must be external.
-	Email ports.EmailSender
+	Email ports.Sender
 	// WhatsApp sends codes of WHATSAPP processes; without it, WHATSAPP processes must be
 	// external.
-	WhatsApp ports.WhatsAppSender
+	WhatsApp ports.Sender
 	// Clock tells the time; use the OTP engine's clock. Default: the system clock.
 	Clock ports.Clock
 	// Logger receives structured events (never codes, contact data or document numbers).
@@ -250,9 +251,9 @@ type Service struct {
 	otp      *otp.Service
 	tokens   ports.TokenVerifier
 	events   ports.EventLog
-	sms      ports.SMSSender
-	email    ports.EmailSender
-	whatsapp ports.WhatsAppSender
+	sms      ports.Sender
+	email    ports.Sender
+	whatsapp ports.Sender
 	clock    ports.Clock
 	log      *slog.Logger
 	cfg      Config
@@ -328,7 +329,7 @@ func storeErr(err error) error {
 	if errors.Is(err, ports.ErrProcessNotFound) {
 		return verifykit.New(verifykit.KindNotFound, MsgNotFound)
 	}
-	return verifykit.Unavailable("OTP identification processes are unavailable; try again later.", err)
+	return storefail.Wrap("OTP identification processes are unavailable; try again later.", err)
 }
 
 func notCreated(action string, state State) error {

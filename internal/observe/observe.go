@@ -163,55 +163,23 @@ func send(ctx context.Context, p port, channel, name string, f func(context.Cont
 	return err
 }
 
-// SMSSender wraps s for obs (nil stays nil).
-func SMSSender(obs ports.Observer, flow string, s ports.SMSSender) ports.SMSSender {
+// Sender wraps s, the sender of channel ("sms", "email", "whatsapp"), for obs (nil stays
+// nil).
+func Sender(obs ports.Observer, flow, channel string, s ports.Sender) ports.Sender {
 	if !Enabled(obs) || s == nil {
 		return s
 	}
-	return &smsSender{port{obs, flow}, s}
+	return &sender{port{obs, flow}, channel, s}
 }
 
-type smsSender struct {
-	p     port
-	inner ports.SMSSender
+type sender struct {
+	p       port
+	channel string
+	inner   ports.Sender
 }
 
-func (s *smsSender) SendSMS(ctx context.Context, msg ports.Message) error {
-	return send(ctx, s.p, "sms", "SendSMS", func(ctx context.Context) error { return s.inner.SendSMS(ctx, msg) })
-}
-
-// EmailSender wraps s for obs (nil stays nil).
-func EmailSender(obs ports.Observer, flow string, s ports.EmailSender) ports.EmailSender {
-	if !Enabled(obs) || s == nil {
-		return s
-	}
-	return &emailSender{port{obs, flow}, s}
-}
-
-type emailSender struct {
-	p     port
-	inner ports.EmailSender
-}
-
-func (s *emailSender) SendEmail(ctx context.Context, msg ports.Message) error {
-	return send(ctx, s.p, "email", "SendEmail", func(ctx context.Context) error { return s.inner.SendEmail(ctx, msg) })
-}
-
-// WhatsAppSender wraps s for obs (nil stays nil).
-func WhatsAppSender(obs ports.Observer, flow string, s ports.WhatsAppSender) ports.WhatsAppSender {
-	if !Enabled(obs) || s == nil {
-		return s
-	}
-	return &whatsAppSender{port{obs, flow}, s}
-}
-
-type whatsAppSender struct {
-	p     port
-	inner ports.WhatsAppSender
-}
-
-func (s *whatsAppSender) SendWhatsApp(ctx context.Context, msg ports.Message) error {
-	return send(ctx, s.p, "whatsapp", "SendWhatsApp", func(ctx context.Context) error { return s.inner.SendWhatsApp(ctx, msg) })
+func (s *sender) Send(ctx context.Context, msg ports.Message) error {
+	return send(ctx, s.p, s.channel, "Send", func(ctx context.Context) error { return s.inner.Send(ctx, msg) })
 }
 
 // TokenVerifier wraps v for obs.

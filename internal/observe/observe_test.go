@@ -56,10 +56,9 @@ func TestNopLeavesPortsAsTheyAre(t *testing.T) {
 	for _, obs := range []ports.Observer{nil, ports.NopObserver{}} {
 		require.Equal(t, ports.OTPStore(store), observe.OTPStore(obs, "otp", store))
 		require.Equal(t, ports.RateLimiter(limiter), observe.RateLimiter(obs, "otp", limiter))
-		require.Equal(t, ports.SMSSender(sms), observe.SMSSender(obs, "otp", sms))
+		require.Equal(t, ports.Sender(sms), observe.Sender(obs, "otp", "sms", sms))
 	}
-	require.Nil(t, observe.SMSSender(&recorder{}, "otp", nil))
-	require.Nil(t, observe.EmailSender(&recorder{}, "otp", nil))
+	require.Nil(t, observe.Sender(&recorder{}, "otp", "sms", nil))
 }
 
 // recorder records what it is told.
@@ -127,11 +126,11 @@ func TestSendOutcome(t *testing.T) {
 func TestSenderEvents(t *testing.T) {
 	rec := &recorder{}
 	outbox := memory.NewSMSOutbox()
-	sms := observe.SMSSender(rec, "otp", outbox)
+	sms := observe.Sender(rec, "otp", "sms", outbox)
 	outbox.FailNext(1, true)
 	ctx := context.Background()
-	require.Error(t, sms.SendSMS(ctx, ports.Message{To: "+380931234585", Body: "code 123456"}))
-	require.NoError(t, sms.SendSMS(ctx, ports.Message{To: "+380931234585", Body: "code 123456"}))
+	require.Error(t, sms.Send(ctx, ports.Message{To: "+380931234585", Body: "code 123456"}))
+	require.NoError(t, sms.Send(ctx, ports.Message{To: "+380931234585", Body: "code 123456"}))
 	require.Len(t, rec.events, 2)
 	for i, want := range []string{ports.OutcomePermanent, ports.OutcomeSent} {
 		e := rec.events[i]

@@ -114,17 +114,6 @@ func (s *processStore) Update(ctx context.Context, orgID, id string, fn func(*po
 	})
 }
 
-func (s *processStore) Delete(ctx context.Context, orgID, id string, check func(ports.ProcessRecord) error) error {
-	_, err := update(ctx, s.p, ResourceProcess, "Delete", func(ctx context.Context, keep func(error) error) (struct{}, error) {
-		var wrapped func(ports.ProcessRecord) error
-		if check != nil {
-			wrapped = func(r ports.ProcessRecord) error { return keep(check(r)) }
-		}
-		return struct{}{}, s.inner.Delete(ctx, orgID, id, wrapped)
-	})
-	return err
-}
-
 func (s *processStore) List(ctx context.Context, filter ports.ProcessFilter) (ports.ProcessPage, error) {
 	return run(ctx, s.p, PortStore, ResourceProcess, "List", func(ctx context.Context) (ports.ProcessPage, error) {
 		return s.inner.List(ctx, filter)
@@ -148,10 +137,6 @@ func ProfileStore(obs ports.Observer, flow string, s ports.ProfileStore) ports.P
 type profileStore struct {
 	p     port
 	inner ports.ProfileStore
-}
-
-func (s *profileStore) Create(ctx context.Context, rec ports.ProfileRecord) error {
-	return run0(ctx, s.p, PortStore, ResourceProfile, "Create", func(ctx context.Context) error { return s.inner.Create(ctx, rec) })
 }
 
 func (s *profileStore) Get(ctx context.Context, userID string) (ports.ProfileRecord, error) {
@@ -185,12 +170,6 @@ func (s *resetRequestStore) Get(ctx context.Context, id string) (ports.ResetRequ
 	})
 }
 
-func (s *resetRequestStore) Open(ctx context.Context, userID string) (ports.ResetRequest, error) {
-	return run(ctx, s.p, PortStore, ResourceResetRequest, "Open", func(ctx context.Context) (ports.ResetRequest, error) {
-		return s.inner.Open(ctx, userID)
-	})
-}
-
 func (s *resetRequestStore) List(ctx context.Context, q ports.ResetRequestQuery) ([]ports.ResetRequest, int, error) {
 	ctx, end := s.p.start(ctx, PortStore, "List", ResourceResetRequest)
 	records, total, err := s.inner.List(ctx, q)
@@ -211,19 +190,9 @@ type personStore struct {
 	inner ports.PersonStore
 }
 
-func (s *personStore) CreatePerson(ctx context.Context, p ports.PersonRecord) error {
-	return run0(ctx, s.p, PortStore, ResourcePerson, "CreatePerson", func(ctx context.Context) error { return s.inner.CreatePerson(ctx, p) })
-}
-
 func (s *personStore) Person(ctx context.Context, id string) (ports.PersonRecord, error) {
 	return run(ctx, s.p, PortStore, ResourcePerson, "Person", func(ctx context.Context) (ports.PersonRecord, error) {
 		return s.inner.Person(ctx, id)
-	})
-}
-
-func (s *personStore) UpdatePerson(ctx context.Context, id string, fn func(*ports.PersonRecord) error) (ports.PersonRecord, error) {
-	return update(ctx, s.p, ResourcePerson, "UpdatePerson", func(ctx context.Context, keep func(error) error) (ports.PersonRecord, error) {
-		return s.inner.UpdatePerson(ctx, id, func(r *ports.PersonRecord) error { return keep(fn(r)) })
 	})
 }
 
@@ -244,10 +213,6 @@ func (s *authMethodStore) AuthMethod(ctx context.Context, id string) (ports.Auth
 	return run(ctx, s.p, PortStore, ResourceAuthMethod, "AuthMethod", func(ctx context.Context) (ports.AuthMethodRecord, error) {
 		return s.inner.AuthMethod(ctx, id)
 	})
-}
-
-func (s *authMethodStore) AddAuthMethod(ctx context.Context, m ports.AuthMethodRecord) error {
-	return run0(ctx, s.p, PortStore, ResourceAuthMethod, "AddAuthMethod", func(ctx context.Context) error { return s.inner.AddAuthMethod(ctx, m) })
 }
 
 func (s *authMethodStore) AuthMethods(ctx context.Context, personID string) ([]ports.AuthMethodRecord, error) {
@@ -275,20 +240,8 @@ type confidantStore struct {
 	inner ports.ConfidantStore
 }
 
-func (s *confidantStore) AddConfidantRelationship(ctx context.Context, r ports.ConfidantRelationship) error {
-	return run0(ctx, s.p, PortStore, ResourceConfidant, "AddConfidantRelationship", func(ctx context.Context) error {
-		return s.inner.AddConfidantRelationship(ctx, r)
-	})
-}
-
 func (s *confidantStore) ConfidantRelationships(ctx context.Context, personID string) ([]ports.ConfidantRelationship, error) {
 	return run(ctx, s.p, PortStore, ResourceConfidant, "ConfidantRelationships", func(ctx context.Context) ([]ports.ConfidantRelationship, error) {
 		return s.inner.ConfidantRelationships(ctx, personID)
-	})
-}
-
-func (s *confidantStore) UpdateConfidantRelationship(ctx context.Context, id string, fn func(*ports.ConfidantRelationship) error) (ports.ConfidantRelationship, error) {
-	return update(ctx, s.p, ResourceConfidant, "UpdateConfidantRelationship", func(ctx context.Context, keep func(error) error) (ports.ConfidantRelationship, error) {
-		return s.inner.UpdateConfidantRelationship(ctx, id, func(r *ports.ConfidantRelationship) error { return keep(fn(r)) })
 	})
 }

@@ -34,7 +34,8 @@ func person(id string) ports.PersonRecord {
 
 // RunPersonStore runs the conformance suite of ports.PersonStore. newStore must return an
 // empty store; it is called once per sub-test.
-func RunPersonStore(t *testing.T, newStore func(t *testing.T) ports.PersonStore) {
+func RunPersonStore(t *testing.T, newStore func(t *testing.T) SeedablePersonStore) {
+	t.Run("Errors", func(t *testing.T) { runErrorCases(t, personStoreErrorCases(t, newStore(t))) })
 	ctx := context.Background()
 
 	t.Run("RoundTrip", func(t *testing.T) {
@@ -58,10 +59,12 @@ func RunPersonStore(t *testing.T, newStore func(t *testing.T) ports.PersonStore)
 		s := newStore(t)
 		_, err := s.Person(ctx, "nobody")
 		require.ErrorIs(t, err, ports.ErrPersonNotFound)
-		called := false
-		_, err = s.UpdatePerson(ctx, "nobody", func(*ports.PersonRecord) error { called = true; return nil })
-		require.ErrorIs(t, err, ports.ErrPersonNotFound)
-		require.False(t, called, "fn is not called for an unknown person")
+		if u, ok := s.(PersonUpdater); ok {
+			called := false
+			_, err = u.UpdatePerson(ctx, "nobody", func(*ports.PersonRecord) error { called = true; return nil })
+			require.ErrorIs(t, err, ports.ErrPersonNotFound)
+			require.False(t, called, "fn is not called for an unknown person")
+		}
 	})
 
 	t.Run("CreateTwiceKeepsFirst", func(t *testing.T) {
@@ -87,18 +90,21 @@ func RunPersonStore(t *testing.T, newStore func(t *testing.T) ports.PersonStore)
 		again, err := s.Person(ctx, "p1")
 		require.NoError(t, err)
 		require.Equal(t, "PASSPORT", again.Documents[0].Type, "a returned slice is not stored")
-		updated, err := s.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error { return nil })
-		require.NoError(t, err)
-		updated.Documents[1].Type = "CHANGED"
-		again, err = s.Person(ctx, "p1")
-		require.NoError(t, err)
-		require.Equal(t, "MARRIAGE_CERTIFICATE", again.Documents[1].Type)
+		if u, ok := s.(PersonUpdater); ok {
+			updated, err := u.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error { return nil })
+			require.NoError(t, err)
+			updated.Documents[1].Type = "CHANGED"
+			again, err = s.Person(ctx, "p1")
+			require.NoError(t, err)
+			require.Equal(t, "MARRIAGE_CERTIFICATE", again.Documents[1].Type)
+		}
 	})
 
 	t.Run("UpdateWritesAndKeepsID", func(t *testing.T) {
 		s := newStore(t)
+		u := optional[PersonUpdater](t, s)
 		require.NoError(t, s.CreatePerson(ctx, person("p1")))
-		got, err := s.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error {
+		got, err := u.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error {
 			p.ID = "elsewhere"
 			p.Status = "inactive"
 			p.IsActive = false
@@ -121,8 +127,9 @@ func RunPersonStore(t *testing.T, newStore func(t *testing.T) ports.PersonStore)
 
 	t.Run("UpdateErrorWritesNothing", func(t *testing.T) {
 		s := newStore(t)
+		u := optional[PersonUpdater](t, s)
 		require.NoError(t, s.CreatePerson(ctx, person("p1")))
-		_, err := s.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error {
+		_, err := u.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error {
 			p.Status = "inactive"
 			p.Documents[0].Type = "CHANGED"
 			return errRefused
@@ -136,11 +143,12 @@ func RunPersonStore(t *testing.T, newStore func(t *testing.T) ports.PersonStore)
 
 	t.Run("ConcurrentUpdatesSerialise", func(t *testing.T) {
 		s := newStore(t)
+		u := optional[PersonUpdater](t, s)
 		require.NoError(t, s.CreatePerson(ctx, person("p1")))
 		const n = 50
 		var failures atomic.Int32
 		parallel(n, func(i int) {
-			_, err := s.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error {
+			_, err := u.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error {
 				p.Documents = append(p.Documents, ports.PersonDocument{Type: "DOC", Number: fmt.Sprint(i)})
 				return nil
 			})
@@ -176,17 +184,18 @@ func active(ms []ports.AuthMethodRecord) int {
 
 // RunAuthMethodStore runs the conformance suite of ports.AuthMethodStore. newStore must
 // return an empty store; it is called once per sub-test.
-func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMethodStore) {
+func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) SeedableAuthMethodStore) {
+	t.Run("Errors", func(t *testing.T) { runErrorCases(t, authMethodStoreErrorCases(t, newStore(t))) })
 	ctx := context.Background()
 
 	t.Run("RoundTripInOrderAdded", func(t *testing.T) {
 		s := newStore(t)
-		m1 := method("m1", "p1", "OTP", base.Add(time.Hour))
+		m1 := method("m1", "p1", ports.AuthMethodOTP, base.Add(time.Hour))
 		m1.IsPrimary = true
 		m1.EndedAt = base.Add(48 * time.Hour)
-		m2 := method("m2", "p1", "THIRD_PERSON", base) // started earlier, added later
+		m2 := method("m2", "p1", ports.AuthMethodThirdPerson, base) // started earlier, added later
 		m2.Phone = ""
-		m3 := method("m3", "p2", "OFFLINE", base)
+		m3 := method("m3", "p2", ports.AuthMethodOffline, base)
 		for _, m := range []ports.AuthMethodRecord{m1, m2, m3} {
 			require.NoError(t, s.AddAuthMethod(ctx, m))
 		}
@@ -207,8 +216,8 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 
 	t.Run("VersionGrowsWithEachChange", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", "OTP", base)))
-		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p1", "THIRD_PERSON", base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p1", ports.AuthMethodThirdPerson, base)))
 		out, err := s.UpdateAuthMethods(ctx, "p1", func(ms []ports.AuthMethodRecord) error {
 			ms[0].IsActive, ms[0].Version = false, 77 // changed; the version set is ignored
 			ms[1].Version = 99                        // unchanged values: no new version
@@ -225,8 +234,8 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 
 	t.Run("ByIDWhoeverOwnsIt", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", "OTP", base)))
-		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p2", "THIRD_PERSON", base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p2", ports.AuthMethodThirdPerson, base)))
 		for id, owner := range map[string]string{"m1": "p1", "m2": "p2"} {
 			got, err := s.AuthMethod(ctx, id)
 			require.NoError(t, err)
@@ -265,13 +274,13 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 
 	t.Run("DuplicateIDAcrossPersons", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", "OTP", base)))
-		require.ErrorIs(t, s.AddAuthMethod(ctx, method("m1", "p1", "OFFLINE", base)), ports.ErrAuthMethodExists)
-		require.ErrorIs(t, s.AddAuthMethod(ctx, method("m1", "p2", "OFFLINE", base)), ports.ErrAuthMethodExists)
+		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
+		require.ErrorIs(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOffline, base)), ports.ErrAuthMethodExists)
+		require.ErrorIs(t, s.AddAuthMethod(ctx, method("m1", "p2", ports.AuthMethodOffline, base)), ports.ErrAuthMethodExists)
 		got, err := s.AuthMethods(ctx, "p1")
 		require.NoError(t, err)
 		require.Len(t, got, 1)
-		require.Equal(t, ports.PersonRequestAuthOTP, got[0].Type)
+		require.Equal(t, ports.AuthMethodOTP, got[0].Type)
 		got, err = s.AuthMethods(ctx, "p2")
 		require.NoError(t, err)
 		require.Empty(t, got)
@@ -279,9 +288,9 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 
 	t.Run("UpdateWritesEveryField", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", "OTP", base)))
-		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p1", "THIRD_PERSON", base)))
-		require.NoError(t, s.AddAuthMethod(ctx, method("m3", "p2", "THIRD_PERSON", base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p1", ports.AuthMethodThirdPerson, base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m3", "p2", ports.AuthMethodThirdPerson, base)))
 		ended := base.Add(time.Minute)
 		got, err := s.UpdateAuthMethods(ctx, "p1", func(ms []ports.AuthMethodRecord) error {
 			require.Len(t, ms, 2)
@@ -291,7 +300,7 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 			ms[0].Alias = "renamed"
 			ms[0].Phone = "+380930000002"
 			ms[0].Value = "v"
-			ms[0].Type = "OFFLINE"
+			ms[0].Type = ports.AuthMethodOffline
 			ms[0].StartedAt = base.Add(-time.Hour)
 			return nil
 		})
@@ -305,7 +314,7 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 		require.Equal(t, "renamed", stored[0].Alias)
 		require.Equal(t, "+380930000002", stored[0].Phone)
 		require.Equal(t, "v", stored[0].Value)
-		require.Equal(t, ports.PersonRequestAuthOffline, stored[0].Type)
+		require.Equal(t, ports.AuthMethodOffline, stored[0].Type)
 		require.True(t, base.Add(-time.Hour).Equal(stored[0].StartedAt))
 		other, err := s.AuthMethods(ctx, "p2")
 		require.NoError(t, err)
@@ -314,7 +323,7 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 
 	t.Run("UpdateErrorWritesNothing", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", "OTP", base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
 		_, err := s.UpdateAuthMethods(ctx, "p1", func(ms []ports.AuthMethodRecord) error {
 			ms[0].IsActive = false
 			return errRefused
@@ -327,8 +336,8 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 
 	t.Run("IdentityCannotChange", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", "OTP", base)))
-		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p1", "OTP", base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p1", ports.AuthMethodOTP, base)))
 		for name, change := range map[string]func(*ports.AuthMethodRecord){
 			"ID":       func(m *ports.AuthMethodRecord) { m.ID = "m9" },
 			"PersonID": func(m *ports.AuthMethodRecord) { m.PersonID = "p2" },
@@ -351,7 +360,7 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 
 	t.Run("CopiesInAndOut", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", "OTP", base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
 		got, err := s.AuthMethods(ctx, "p1")
 		require.NoError(t, err)
 		got[0].IsActive = false
@@ -374,7 +383,7 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 		s := newStore(t)
 		const n = 20
 		for i := range n {
-			require.NoError(t, s.AddAuthMethod(ctx, method(fmt.Sprint("m", i), "p1", "THIRD_PERSON", base)))
+			require.NoError(t, s.AddAuthMethod(ctx, method(fmt.Sprint("m", i), "p1", ports.AuthMethodThirdPerson, base)))
 		}
 		var ended, refused, failures atomic.Int32
 		parallel(n, func(i int) {
@@ -409,13 +418,13 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 
 	t.Run("ConcurrentUpdatesAndAddsAreNotLost", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.AddAuthMethod(ctx, method("counter", "p1", "OTP", base)))
+		require.NoError(t, s.AddAuthMethod(ctx, method("counter", "p1", ports.AuthMethodOTP, base)))
 		const n = 40
 		var failures atomic.Int32
 		parallel(n, func(i int) {
 			var err error
 			if i%2 == 0 {
-				err = s.AddAuthMethod(ctx, method(fmt.Sprint("added", i), "p1", "OTP", base))
+				err = s.AddAuthMethod(ctx, method(fmt.Sprint("added", i), "p1", ports.AuthMethodOTP, base))
 			} else {
 				_, err = s.UpdateAuthMethods(ctx, "p1", func(ms []ports.AuthMethodRecord) error {
 					ms[0].Alias += "x"
@@ -438,7 +447,7 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) ports.AuthMeth
 		const n = 20
 		var ok, exists atomic.Int32
 		parallel(n, func(i int) {
-			err := s.AddAuthMethod(ctx, method("same", fmt.Sprint("p", i%4), "OTP", base))
+			err := s.AddAuthMethod(ctx, method("same", fmt.Sprint("p", i%4), ports.AuthMethodOTP, base))
 			switch {
 			case err == nil:
 				ok.Add(1)
@@ -460,7 +469,8 @@ func relationship(id, personID, confidantID string) ports.ConfidantRelationship 
 
 // RunConfidantStore runs the conformance suite of ports.ConfidantStore. newStore must
 // return an empty store; it is called once per sub-test.
-func RunConfidantStore(t *testing.T, newStore func(t *testing.T) ports.ConfidantStore) {
+func RunConfidantStore(t *testing.T, newStore func(t *testing.T) SeedableConfidantStore) {
+	t.Run("Errors", func(t *testing.T) { runErrorCases(t, confidantStoreErrorCases(t, newStore(t))) })
 	ctx := context.Background()
 
 	t.Run("RoundTripByPersonInOrderAdded", func(t *testing.T) {
@@ -498,13 +508,14 @@ func RunConfidantStore(t *testing.T, newStore func(t *testing.T) ports.Confidant
 
 	t.Run("Update", func(t *testing.T) {
 		s := newStore(t)
+		u := optional[ConfidantUpdater](t, s)
 		require.NoError(t, s.AddConfidantRelationship(ctx, relationship("r1", "child", "mother")))
 		called := false
-		_, err := s.UpdateConfidantRelationship(ctx, "nope", func(*ports.ConfidantRelationship) error { called = true; return nil })
+		_, err := u.UpdateConfidantRelationship(ctx, "nope", func(*ports.ConfidantRelationship) error { called = true; return nil })
 		require.ErrorIs(t, err, ports.ErrConfidantRelationshipNotFound)
 		require.False(t, called)
 
-		_, err = s.UpdateConfidantRelationship(ctx, "r1", func(r *ports.ConfidantRelationship) error {
+		_, err = u.UpdateConfidantRelationship(ctx, "r1", func(r *ports.ConfidantRelationship) error {
 			r.IsActive = false
 			return errRefused
 		})
@@ -513,7 +524,7 @@ func RunConfidantStore(t *testing.T, newStore func(t *testing.T) ports.Confidant
 		require.NoError(t, err)
 		require.True(t, got[0].IsActive, "an error writes nothing")
 
-		updated, err := s.UpdateConfidantRelationship(ctx, "r1", func(r *ports.ConfidantRelationship) error {
+		updated, err := u.UpdateConfidantRelationship(ctx, "r1", func(r *ports.ConfidantRelationship) error {
 			r.ID, r.PersonID = "r9", "other"
 			r.IsActive = false
 			r.VerificationStatus = "NOT_VERIFIED"
@@ -535,13 +546,14 @@ func RunConfidantStore(t *testing.T, newStore func(t *testing.T) ports.Confidant
 
 	t.Run("ConcurrentUpdatesSerialise", func(t *testing.T) {
 		s := newStore(t)
+		u := optional[ConfidantUpdater](t, s)
 		r := relationship("r1", "child", "mother")
 		r.ActiveTo = base
 		require.NoError(t, s.AddConfidantRelationship(ctx, r))
 		const n = 50
 		var failures atomic.Int32
 		parallel(n, func(int) {
-			_, err := s.UpdateConfidantRelationship(ctx, "r1", func(r *ports.ConfidantRelationship) error {
+			_, err := u.UpdateConfidantRelationship(ctx, "r1", func(r *ports.ConfidantRelationship) error {
 				r.ActiveTo = r.ActiveTo.Add(time.Second)
 				return nil
 			})

@@ -85,6 +85,7 @@ func requireSameVerification(t *testing.T, what string, want, got ports.Verifica
 // RunOTPStore runs the conformance suite of ports.OTPStore. newStore must return an empty
 // store; it is called once per sub-test.
 func RunOTPStore(t *testing.T, newStore func(t *testing.T) ports.OTPStore) {
+	t.Run("Errors", func(t *testing.T) { runErrorCases(t, otpStoreErrorCases(newStore(t))) })
 	ctx := context.Background()
 	// set stores v under its code's purpose and subject, checking what Update returns.
 	set := func(t *testing.T, s ports.OTPStore, v ports.Verification) {

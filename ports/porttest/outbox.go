@@ -61,6 +61,7 @@ func claimIDs(t *testing.T, o ports.OutboxStore, now time.Time, lease time.Durat
 // pending, dead or kept ones, beside concurrent claims), and that a store writes a
 // record's events with the record, and none when the write fails.
 func RunOutboxStore(t *testing.T, newStores func(t *testing.T) OutboxStores) {
+	t.Run("Errors", func(t *testing.T) { runErrorCases(t, outboxStoreErrorCases(newStores(t).Outbox)) })
 	ctx := context.Background()
 
 	t.Run("ClaimLeasesOldestFirst", func(t *testing.T) {

@@ -22,14 +22,14 @@ func personRequest(id string, status ports.PersonRequestStatus, created time.Tim
 			FirstName: "Petro", LastName: "Ivanenko", SecondName: "Mykolaiovych",
 			Documents: []ports.PersonDocument{{Type: "PASSPORT", Number: "AB123456"}, {Type: "TAX_ID", Number: "1234567890"}},
 			AuthMethods: []ports.PersonRequestAuthMethod{
-				{Type: ports.PersonRequestAuthOTP, Alias: "mobile", Phone: "+380931234585", Primary: true},
-				{Type: ports.PersonRequestAuthThirdPerson, Alias: "mother"},
+				{Type: ports.AuthMethodOTP, Alias: "mobile", Phone: "+380931234585", Primary: true},
+				{Type: ports.AuthMethodThirdPerson, Alias: "mother"},
 			},
 		},
 		ThirdPerson: ports.PersonRequestPerson{
 			FirstName: "Olena", LastName: "Ivanenko",
 			Documents:   []ports.PersonDocument{{Type: "PASSPORT", Number: "CD654321"}},
-			AuthMethods: []ports.PersonRequestAuthMethod{{Type: ports.PersonRequestAuthOTP, Phone: "+380501112233", Primary: true}},
+			AuthMethods: []ports.PersonRequestAuthMethod{{Type: ports.AuthMethodOTP, Phone: "+380501112233", Primary: true}},
 		},
 		CurrentAuthMethod: 1,
 		Uploads: []ports.PersonRequestUpload{
@@ -70,6 +70,7 @@ const (
 // RunPersonRequestStore runs the conformance suite of ports.PersonRequestStore. newStore
 // must return an empty store; it is called once per sub-test.
 func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.PersonRequestStore) {
+	t.Run("Errors", func(t *testing.T) { runErrorCases(t, personRequestStoreErrorCases(t, newStore(t))) })
 	ctx := context.Background()
 
 	t.Run("CreateGetRoundTrips", func(t *testing.T) {

@@ -128,7 +128,7 @@ var errStop = errors.New("porttest: stop")
 // ProfileStore writes.
 type ProfileStores struct {
 	// Profiles writes the profiles, their reset requests and their events.
-	Profiles ports.ProfileStore
+	Profiles SeedableProfileStore
 	// ResetRequests reads the reset requests Profiles writes.
 	ResetRequests ports.ResetRequestStore
 	// Audit reads the profile events Profiles writes (ports.ProfileAuditEventOf); its
@@ -204,17 +204,31 @@ func events(t *testing.T, st ProfileStores, user string) []ports.ProfileAuditEve
 	return normalizeEvents(evs)
 }
 
-// openRequest returns the user's open request as ResetRequests.Open reads it, nil when
-// there is none.
+// openRequest returns the user's open request as the profile store reads it, nil when
+// there is none; a ResetRequests that has Open (ResetRequestOpener) must read the same.
 func openRequest(t *testing.T, st ProfileStores, user string) *ports.ResetRequest {
 	t.Helper()
-	r, err := st.ResetRequests.Open(context.Background(), user)
-	if errors.Is(err, ports.ErrResetRequestNotFound) {
-		return nil
+	ctx := context.Background()
+	var open *ports.ResetRequest
+	rec, err := st.Profiles.Get(ctx, user)
+	if !errors.Is(err, ports.ErrProfileNotFound) {
+		require.NoError(t, err)
+		if rec.OpenResetRequest != nil {
+			r := normalizeResetRequest(*rec.OpenResetRequest)
+			open = &r
+		}
 	}
-	require.NoError(t, err)
-	r = normalizeResetRequest(r)
-	return &r
+	if o, ok := st.ResetRequests.(ResetRequestOpener); ok {
+		r, err := o.Open(ctx, user)
+		if errors.Is(err, ports.ErrResetRequestNotFound) {
+			require.Nil(t, open, "Open finds no request where the profile has one")
+		} else {
+			require.NoError(t, err)
+			require.NotNil(t, open, "Open finds a request where the profile has none")
+			require.Equal(t, *open, normalizeResetRequest(r), "Open reads the profile's open request")
+		}
+	}
+	return open
 }
 
 // seedRequest stores req through the profile of its user, creating an empty profile first
@@ -237,6 +251,7 @@ func seedRequest(t *testing.T, st ProfileStores, req ports.ResetRequest) {
 // return the empty stores of one adapter (all three over the same data); it is called once
 // per sub-test.
 func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
+	t.Run("Errors", func(t *testing.T) { runErrorCases(t, profileStoreErrorCases(t, newStores(t))) })
 	ctx := context.Background()
 	const (
 		id1 = "00000000-0000-0000-0000-000000000001"
@@ -838,18 +853,19 @@ func RunResetRequestStore(t *testing.T, newStores func(t *testing.T) ProfileStor
 
 	t.Run("OpenIsThePendingOne", func(t *testing.T) {
 		st := newStores(t)
+		opener := optional[ResetRequestOpener](t, st.ResetRequests)
 		seedRequest(t, st, decided(resetRequest(id1, "u1", "", ports.ResetRequestPending, base), ports.ResetRequestDeclined, "op"))
-		_, err := st.ResetRequests.Open(ctx, "u1")
+		_, err := opener.Open(ctx, "u1")
 		require.ErrorIs(t, err, ports.ErrResetRequestNotFound, "decided requests are not open")
 		seedRequest(t, st, resetRequest(id2, "u1", "", ports.ResetRequestPending, base))
 		seedRequest(t, st, resetRequest(id3, "u2", "", ports.ResetRequestPending, base))
-		open, err := st.ResetRequests.Open(ctx, "u1")
+		open, err := opener.Open(ctx, "u1")
 		require.NoError(t, err)
 		require.Equal(t, id2, open.ID)
-		open, err = st.ResetRequests.Open(ctx, "u2")
+		open, err = opener.Open(ctx, "u2")
 		require.NoError(t, err)
 		require.Equal(t, id3, open.ID, "another user has their own")
-		_, err = st.ResetRequests.Open(ctx, "u3")
+		_, err = opener.Open(ctx, "u3")
 		require.ErrorIs(t, err, ports.ErrResetRequestNotFound)
 	})
 
@@ -906,8 +922,10 @@ func RunResetRequestStore(t *testing.T, newStores func(t *testing.T) ProfileStor
 		cancel()
 		_, err := st.ResetRequests.Get(cctx, id1)
 		require.ErrorIs(t, err, context.Canceled)
-		_, err = st.ResetRequests.Open(cctx, "u1")
-		require.ErrorIs(t, err, context.Canceled)
+		if o, ok := st.ResetRequests.(ResetRequestOpener); ok {
+			_, err = o.Open(cctx, "u1")
+			require.ErrorIs(t, err, context.Canceled)
+		}
 		_, _, err = st.ResetRequests.List(cctx, ports.ResetRequestQuery{Limit: 1})
 		require.ErrorIs(t, err, context.Canceled)
 	})

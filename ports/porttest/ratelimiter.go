@@ -44,6 +44,7 @@ func ModelSequences(n int) RateLimiterOption {
 // limits on every call, a clock that steps backwards and forwards, equal timestamps, Peek
 // and Undo. Allowed and RetryAfter must be equal on every call.
 func RunRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimiter, opts ...RateLimiterOption) {
+	t.Run("Errors", func(t *testing.T) { runErrorCases(t, rateLimiterErrorCases(newLimiter(t))) })
 	run := rateLimiterRun{}
 	for _, o := range opts {
 		o(&run)

@@ -1,0 +1,12 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/verifykit/verifykit/adapters/memory"
+	"github.com/verifykit/verifykit/ports/porttest"
+)
+
+func TestConfidantStoreConformance(t *testing.T) {
+	porttest.RunConfidantStore(t, func(*testing.T) porttest.SeedableConfidantStore { return memory.NewConfidantStore() })
+}
