@@ -41,7 +41,7 @@ func BenchmarkIssueControls(b *testing.B) {
 			cfg := testConfig()
 			bc.edit(&cfg)
 			svc, err := otp.NewService(otp.Deps{
-				Store: memory.NewOTPStore(), SMS: discardSMS{}, Limiter: memory.NewRateLimiter(),
+				Store: memory.NewOTPStore(), SMS: memory.DiscardSender{}, Limiter: memory.NewRateLimiter(),
 				Clock: &steppingClock{step: 200 * time.Millisecond},
 			}, cfg)
 			if err != nil {

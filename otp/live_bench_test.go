@@ -28,7 +28,7 @@ func newLiveService(b *testing.B, clock *memory.Clock) *otp.Service {
 	cfg := testConfig()
 	cfg.TTL = 48 * time.Hour
 	svc, err := otp.NewService(otp.Deps{
-		Store: memory.NewOTPStore(), SMS: discardSMS{}, Limiter: memory.NewRateLimiter(), Clock: clock,
+		Store: memory.NewOTPStore(), SMS: memory.DiscardSender{}, Limiter: memory.NewRateLimiter(), Clock: clock,
 	}, cfg)
 	if err != nil {
 		b.Fatal(err)

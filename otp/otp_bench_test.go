@@ -34,7 +34,7 @@ func newBenchService(b *testing.B, clock ports.Clock) *otp.Service {
 	b.Helper()
 	svc, err := otp.NewService(otp.Deps{
 		Store:   memory.NewOTPStore(),
-		SMS:     discardSMS{},
+		SMS:     memory.DiscardSender{},
 		Limiter: memory.NewRateLimiter(),
 		Clock:   clock,
 	}, testConfig())
@@ -43,10 +43,6 @@ func newBenchService(b *testing.B, clock ports.Clock) *otp.Service {
 	}
 	return svc
 }
-
-type discardSMS struct{}
-
-func (discardSMS) Send(context.Context, ports.Message) error { return nil }
 
 func recipients(prefix string) []string {
 	out := make([]string, benchRecipients)

@@ -23,75 +23,40 @@ import (
 )
 
 var (
-	secretA = []byte("0123456789abcdef0123456789abcdef")
+	secretA = memory.TestSecret() // the secret of testConfig
 	secretB = []byte("fedcba9876543210fedcba9876543210")
 	start   = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 )
 
 const phone = "+380931234585"
 
+// env is a test kit's engine and parts, by the names the tests use.
 type env struct {
+	kit   *memory.TestKit
 	svc   *otp.Service
 	store *memory.OTPStore
 	sms   *memory.SMSOutbox
 	clock *memory.Clock
-	logs  *bytes.Buffer
+	logs  *memory.LogBuffer
 }
 
-func testConfig() otp.Config {
-	cfg := otp.DefaultConfig()
-	cfg.Secrets = [][]byte{secretA}
-	cfg.Delivery.BaseDelay = time.Millisecond
-	cfg.Delivery.MaxDelay = 2 * time.Millisecond
-	return cfg
-}
+// testConfig is the test kit's engine configuration: secretA, fast delivery retries.
+func testConfig() otp.Config { return memory.TestOTPConfig() }
 
 func newEnv(t *testing.T, edit ...func(*otp.Config)) *env {
 	t.Helper()
-	cfg := testConfig()
-	for _, f := range edit {
-		f(&cfg)
-	}
-	e := &env{
-		store: memory.NewOTPStore(),
-		sms:   memory.NewSMSOutbox(),
-		clock: memory.NewClock(start),
-		logs:  &bytes.Buffer{},
-	}
-	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc, err := otp.NewService(otp.Deps{
-		Store: e.store, SMS: e.sms, Limiter: memory.NewRateLimiter(), Clock: e.clock, Logger: logger,
-	}, cfg)
-	require.NoError(t, err)
-	e.svc = svc
-	return e
+	k := memory.NewTestKit(t, memory.TestKitConfig{Start: start, OTP: func(c *otp.Config) {
+		for _, f := range edit {
+			f(c)
+		}
+	}})
+	return &env{kit: k, svc: k.OTP, store: k.Codes, sms: k.SMS, clock: k.Clock, logs: k.Logs}
 }
 
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-// codeOf extracts the code from the last SMS sent to phone.
+// codeOf returns the code of the last SMS sent to phone.
 func (e *env) codeOf(t *testing.T, to string) string {
 	t.Helper()
-	msg, ok := e.sms.Last(to)
-	require.True(t, ok, "an SMS was sent to %s", to)
-	fields := strings.Fields(msg.Body)
-	for _, f := range fields {
-		f = strings.TrimSuffix(f, ".")
-		if len(f) >= otp.MinDigits && strings.Trim(f, "0123456789") == "" {
-			return f
-		}
-	}
-	t.Fatalf("no code in %q", msg.Body)
-	return ""
+	return e.kit.LastSMSCode(t, to)
 }
 
 func (e *env) issue(t *testing.T, subject, to string) (otp.Issued, string) {

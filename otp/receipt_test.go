@@ -22,10 +22,7 @@ func (m *countingMarker) MarkUndeliverable(_ context.Context, ref ports.Delivery
 func TestReceiptsMarkStandaloneCodesAndRoute(t *testing.T) {
 	ctx := context.Background()
 	sms := memory.NewSMSOutbox()
-	cfg := otp.DefaultConfig()
-	cfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
-	codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: sms, Limiter: memory.NewRateLimiter()}, cfg)
-	require.NoError(t, err)
+	codes := memory.NewTestEngine(t, otp.Deps{SMS: sms}, nil)
 	issued, err := codes.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: "u1", Recipient: "+380931234585"})
 	require.NoError(t, err)
 	msg, ok := sms.Last("+380931234585")

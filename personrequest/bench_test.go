@@ -14,11 +14,6 @@ import (
 	"github.com/verifykit/verifykit/ports"
 )
 
-// discardSMS delivers nothing, so the benchmark measures the flow, not a growing outbox.
-type discardSMS struct{}
-
-func (discardSMS) Send(context.Context, ports.Message) error { return nil }
-
 // BenchmarkResendAuthMethod measures one resend (token, store read, three upload URLs, two
 // atomic request updates, a new code stored and "sent") on the memory adapters, with the
 // otp engine's default send limits in force: it cycles over 1024 requests with distinct
@@ -26,10 +21,7 @@ func (discardSMS) Send(context.Context, ports.Message) error { return nil }
 func BenchmarkResendAuthMethod(b *testing.B) {
 	const n = 1024
 	clock := memory.NewClock(start)
-	ocfg := otp.DefaultConfig()
-	ocfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
-	engine, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: discardSMS{}, Limiter: memory.NewRateLimiter(), Clock: clock}, ocfg)
-	require.NoError(b, err)
+	engine := memory.NewTestEngine(b, otp.Deps{SMS: memory.DiscardSender{}, Clock: clock}, nil)
 	tokens := memory.NewTokens()
 	tokens.Add(tokWriter, ports.Claims{Scopes: []string{personrequest.ScopeWrite}, ExpiresAt: start.Add(10 * 365 * 24 * time.Hour)})
 	svc, err := personrequest.NewService(personrequest.Deps{

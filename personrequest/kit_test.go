@@ -1,9 +1,7 @@
 package personrequest_test
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"regexp"
 	"sync"
 	"testing"
@@ -35,6 +33,7 @@ const (
 	phoneOther  = "+380671234567"
 )
 
+// kit is a memory test kit with a personrequest.Service on it.
 type kit struct {
 	ctx    context.Context
 	clock  *memory.Clock
@@ -44,57 +43,30 @@ type kit struct {
 	signer *memory.UploadSigner
 	engine *otp.Service
 	svc    *personrequest.Service
-	logs   *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs   *memory.LogBuffer
 }
 
 func newKit(t testing.TB, tweak ...func(*personrequest.Config, *otp.Config)) *kit {
 	t.Helper()
-	k := &kit{
-		ctx:    context.Background(),
-		clock:  memory.NewClock(start),
-		sms:    memory.NewSMSOutbox(),
-		store:  memory.NewPersonRequestStore(),
-		codes:  memory.NewOTPStore(),
-		signer: memory.NewUploadSigner(),
-		logs:   &syncBuffer{},
-	}
-	logger := slog.New(slog.NewTextHandler(k.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ocfg := otp.DefaultConfig()
-	ocfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
-	ocfg.Delivery.BaseDelay, ocfg.Delivery.MaxDelay = time.Millisecond, time.Millisecond
 	cfg := personrequest.DefaultConfig()
-	for _, f := range tweak {
-		f(&cfg, &ocfg)
+	// The tweaks change both configurations; NewTestKit runs them before it returns.
+	tk := memory.NewTestKit(t, memory.TestKitConfig{Start: start, OTP: func(ocfg *otp.Config) {
+		for _, f := range tweak {
+			f(&cfg, ocfg)
+		}
+	}})
+	k := &kit{
+		ctx: context.Background(), clock: tk.Clock, sms: tk.SMS, store: memory.NewPersonRequestStore(),
+		codes: tk.Codes, signer: memory.NewUploadSigner(), engine: tk.OTP, logs: tk.Logs,
 	}
+	both := []string{personrequest.ScopeWrite, personrequest.ScopeRead}
+	tk.AddToken(tokWriter, ports.Claims{Subject: "w", Scopes: both})
+	tk.AddToken(tokReader, ports.Claims{Subject: "r", Scopes: []string{personrequest.ScopeRead}})
+	tk.AddToken(tokNone, ports.Claims{Subject: "n"})
+	tk.AddToken(tokExpired, ports.Claims{Subject: "e", Scopes: both, ExpiresAt: start})
 	var err error
-	k.engine, err = otp.NewService(otp.Deps{Store: k.codes, SMS: k.sms, Limiter: memory.NewRateLimiter(), Clock: k.clock, Logger: logger}, ocfg)
-	require.NoError(t, err)
-	tokens := memory.NewTokens()
-	exp := start.Add(365 * 24 * time.Hour)
-	tokens.Add(tokWriter, ports.Claims{Subject: "w", Scopes: []string{personrequest.ScopeWrite, personrequest.ScopeRead}, ExpiresAt: exp})
-	tokens.Add(tokReader, ports.Claims{Subject: "r", Scopes: []string{personrequest.ScopeRead}, ExpiresAt: exp})
-	tokens.Add(tokNone, ports.Claims{Subject: "n", ExpiresAt: exp})
-	tokens.Add(tokExpired, ports.Claims{Subject: "e", Scopes: []string{personrequest.ScopeWrite, personrequest.ScopeRead}, ExpiresAt: start})
 	k.svc, err = personrequest.NewService(personrequest.Deps{
-		Store: k.store, OTP: k.engine, Tokens: tokens, Uploads: k.signer, Clock: k.clock, Logger: logger,
+		Store: k.store, OTP: k.engine, Tokens: tk.Tokens, Uploads: k.signer, Clock: k.clock, Logger: tk.Logger,
 	}, cfg)
 	require.NoError(t, err)
 	return k

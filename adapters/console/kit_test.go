@@ -93,10 +93,7 @@ func newKit(t testing.TB) *kit {
 	expired.ExpiresAt = now
 	k.tokens.Add(tokExpired, expired)
 
-	cfg := otp.DefaultConfig()
-	cfg.Secrets = [][]byte{[]byte("a test secret of at least thirty-two bytes")}
-	codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: k.sms, Limiter: memory.NewRateLimiter(), Clock: k.clock}, cfg)
-	require.NoError(t, err)
+	codes := memory.NewTestEngine(t, otp.Deps{SMS: k.sms, Clock: k.clock}, nil)
 	profiles, err := identification.NewProfileService(identification.ProfileDeps{
 		Profiles: k.profiles, ResetRequests: k.profiles.ResetRequests(), Tokens: k.tokens, Clock: k.clock,
 	}, identification.DefaultProfileConfig())

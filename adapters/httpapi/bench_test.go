@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -20,11 +19,6 @@ import (
 	"github.com/verifykit/verifykit/ports"
 )
 
-// discardSMS delivers nothing, so that benchmarks measure the flow, not a growing outbox.
-type discardSMS struct{}
-
-func (discardSMS) Send(context.Context, ports.Message) error { return nil }
-
 // benchKit is a Handler on the memory adapters with a discarding SMS sender and a clock
 // the benchmark moves, so that the otp engine's default send limits never refuse.
 type benchKit struct {
@@ -35,10 +29,7 @@ type benchKit struct {
 
 func newBenchKit(b *testing.B) *benchKit {
 	k := &benchKit{clock: memory.NewClock(t0), tokens: memory.NewTokens()}
-	ocfg := otp.DefaultConfig()
-	ocfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
-	codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: discardSMS{}, Limiter: memory.NewRateLimiter(), Clock: k.clock}, ocfg)
-	require.NoError(b, err)
+	codes := memory.NewTestEngine(b, otp.Deps{SMS: memory.DiscardSender{}, Clock: k.clock}, nil)
 	requests, err := personrequest.NewService(personrequest.Deps{
 		Store: memory.NewPersonRequestStore(), OTP: codes, Tokens: k.tokens, Uploads: memory.NewUploadSigner(), Clock: k.clock,
 	}, personrequest.DefaultConfig())

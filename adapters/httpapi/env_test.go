@@ -53,11 +53,7 @@ func newFullHandler(t testing.TB) *fullEnv {
 func newLoggedHandler(t testing.TB, logger *slog.Logger) *fullEnv {
 	t.Helper()
 	e := &fullEnv{clock: memory.NewClock(t0), tokens: memory.NewTokens(), profiles: memory.NewProfileStore(), sms: memory.NewSMSOutbox()}
-	ocfg := otp.DefaultConfig()
-	ocfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
-	ocfg.Delivery.BaseDelay, ocfg.Delivery.MaxDelay = time.Millisecond, time.Millisecond
-	codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: e.sms, Limiter: memory.NewRateLimiter(), Clock: e.clock, Logger: logger}, ocfg)
-	require.NoError(t, err)
+	codes := memory.NewTestEngine(t, otp.Deps{SMS: e.sms, Clock: e.clock, Logger: logger}, nil)
 	e.otp = codes
 	processes, err := otpprocess.NewService(otpprocess.Deps{
 		Store: memory.NewProcessStore(), OTP: codes, Tokens: e.tokens, Clock: e.clock,
@@ -169,14 +165,9 @@ func (e *fullEnv) lastCode(t *testing.T, phone string) string {
 	t.Helper()
 	msg, ok := e.sms.Last(phone)
 	require.True(t, ok, "an SMS to %s", phone)
-	for _, f := range strings.Fields(msg.Body) {
-		f = strings.TrimSuffix(f, ".")
-		if len(f) >= otp.MinDigits && strings.Trim(f, "0123456789") == "" {
-			return f
-		}
-	}
-	t.Fatalf("no code in %q", msg.Body)
-	return ""
+	code, ok := memory.CodeIn(msg.Body)
+	require.True(t, ok, "no code in %q", msg.Body)
+	return code
 }
 
 // errorOf returns the "error" object of an error body.

@@ -36,11 +36,7 @@ const (
 // TokenVerifier (the shared kit's newFullHandler wires the static table).
 func servicesWith(t *testing.T, tokens ports.TokenVerifier, clock ports.Clock) httpapi.Services {
 	t.Helper()
-	ocfg := otp.DefaultConfig()
-	ocfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
-	ocfg.Delivery.BaseDelay, ocfg.Delivery.MaxDelay = time.Millisecond, time.Millisecond
-	codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: memory.NewSMSOutbox(), Limiter: memory.NewRateLimiter(), Clock: clock}, ocfg)
-	require.NoError(t, err)
+	codes := memory.NewTestEngine(t, otp.Deps{SMS: memory.NewSMSOutbox(), Clock: clock}, nil)
 	processes, err := otpprocess.NewService(otpprocess.Deps{
 		Store: memory.NewProcessStore(), OTP: codes, Tokens: tokens, Clock: clock,
 		Email: memory.NewEmailOutbox(), WhatsApp: memory.NewWhatsAppOutbox(),

@@ -1,46 +1,25 @@
 package httpapi_test
 
 import (
-	"bytes"
+	"io"
 	"log/slog"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/identification"
 	"github.com/verifykit/verifykit/ports"
 )
 
-// logBuffer is a bytes.Buffer safe for a logger's concurrent writes.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// TestLogsHoldNoSecrets runs every flow through the Handler with the Handler and every
-// service logging at debug level, and checks that the logs name no token, code, full phone
-// number or document number — while they do have the request lines.
-func TestLogsHoldNoSecrets(t *testing.T) {
-	logs := &logBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{
+// digitFreeLogger is a JSON logger of every level to w without timestamps and durations:
+// their digits could look like a code by chance.
+func digitFreeLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{
 		Level: slog.LevelDebug,
-		// Timestamps and durations are digits that could look like a code by chance.
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey || a.Value.Kind() == slog.KindDuration {
 				return slog.String(a.Key, "-")
@@ -48,7 +27,14 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			return a
 		},
 	}))
-	e := newLoggedHandler(t, logger)
+}
+
+// TestLogsHoldNoSecrets runs every flow through the Handler with the Handler and every
+// service logging at debug level, and checks that the logs name no token, code, full phone
+// number or document number — while they do have the request lines.
+func TestLogsHoldNoSecrets(t *testing.T) {
+	logs := &memory.LogBuffer{}
+	e := newLoggedHandler(t, digitFreeLogger(logs))
 	h := e.handler
 	const tok = "tok-secret-registrar-8a1f"
 	e.token(tok, ports.Claims{Subject: "registrar", Scopes: []string{"person_request:write", "person_request:read"}})

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -51,30 +50,24 @@ const (
 
 func newJourneyKit(t *testing.T) *journeyKit {
 	t.Helper()
-	k := &journeyKit{clock: memory.NewClock(time.Date(2026, 6, 15, 9, 0, 0, 0, time.UTC)), sms: memory.NewSMSOutbox(),
-		tokens: memory.NewTokens(), outbox: memory.NewOutbox()}
-	exp := k.clock.Now().Add(365 * 24 * time.Hour)
-	k.tokens.Add(tokRegistrar, ports.Claims{Subject: "registrar", Scopes: []string{personrequest.ScopeWrite, personrequest.ScopeRead}, ExpiresAt: exp})
-	k.tokens.Add(tokOrg, ports.Claims{Subject: "org-admin", OrgID: "org-a", ExpiresAt: exp,
+	tk := memory.NewTestKit(t, memory.TestKitConfig{Start: time.Date(2026, 6, 15, 9, 0, 0, 0, time.UTC)})
+	k := &journeyKit{clock: tk.Clock, sms: tk.SMS, tokens: tk.Tokens, outbox: memory.NewOutbox(), codes: tk.OTP}
+	tk.AddToken(tokRegistrar, ports.Claims{Subject: "registrar", Scopes: []string{personrequest.ScopeWrite, personrequest.ScopeRead}})
+	tk.AddToken(tokOrg, ports.Claims{Subject: "org-admin", OrgID: "org-a",
 		Scopes:      []string{otpprocess.DefaultAdminScope, otpprocess.DefaultActorScope},
 		Permissions: []string{otpprocess.DefaultForceDeletePermission}})
-	k.tokens.Add(tokOlena, ports.Claims{PersonID: "olena", Subject: "olena", Scopes: []string{authmethod.Scope}, ExpiresAt: exp})
-	k.tokens.Add(tokUser, ports.Claims{Subject: "user-7", ExpiresAt: exp})
-	k.tokens.Add(tokOperator, ports.Claims{Subject: "operator-1", ExpiresAt: exp,
-		Permissions: []string{identification.PermissionResetIdentificationInitiator}})
+	tk.AddToken(tokOlena, ports.Claims{PersonID: "olena", Subject: "olena", Scopes: []string{authmethod.Scope}})
+	tk.AddToken(tokUser, ports.Claims{Subject: "user-7"})
+	tk.AddToken(tokOperator, ports.Claims{Subject: "operator-1", Permissions: []string{identification.PermissionResetIdentificationInitiator}})
 
-	otpStore, prStore, procStore := memory.NewOTPStore(), memory.NewPersonRequestStore(), memory.NewProcessStore()
+	prStore, procStore := memory.NewPersonRequestStore(), memory.NewProcessStore()
 	k.ms, k.pstore, k.persons, k.prStore = memory.NewAuthMethodStore(), memory.NewProfileStore(), memory.NewPersonStore(), prStore
-	otpStore.PublishTo(k.outbox)
+	tk.Codes.PublishTo(k.outbox)
 	prStore.PublishTo(k.outbox)
 	procStore.PublishTo(k.outbox)
 	k.ms.PublishTo(k.outbox)
 	k.pstore.PublishTo(k.outbox)
-	cfg := otp.DefaultConfig()
-	cfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
 	var err error
-	k.codes, err = otp.NewService(otp.Deps{Store: otpStore, SMS: k.sms, Limiter: memory.NewRateLimiter(), Clock: k.clock}, cfg)
-	require.NoError(t, err)
 	k.requests, err = personrequest.NewService(personrequest.Deps{Store: prStore, OTP: k.codes, Tokens: k.tokens,
 		Uploads: memory.NewUploadSigner(), Clock: k.clock}, personrequest.DefaultConfig())
 	require.NoError(t, err)
@@ -90,14 +83,13 @@ func newJourneyKit(t *testing.T) *journeyKit {
 	return k
 }
 
-var codePattern = regexp.MustCompile(`\b\d{4,10}\b`)
-
-// lastCode is the code of the latest SMS to phone.
+// lastCode is the code of the latest SMS.
 func (k *journeyKit) lastCode(t *testing.T) string {
 	t.Helper()
 	msgs := k.sms.Messages()
 	require.NotEmpty(t, msgs)
-	return codePattern.FindString(msgs[len(msgs)-1].Body)
+	code, _ := memory.CodeIn(msgs[len(msgs)-1].Body)
+	return code
 }
 
 const (

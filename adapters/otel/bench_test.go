@@ -27,10 +27,6 @@ import (
 // adapter on a recording SDK (every span sampled and recorded, metrics aggregated by a
 // manual reader; nothing exported).
 
-type discardSMS struct{}
-
-func (discardSMS) Send(context.Context, ports.Message) error { return nil }
-
 // benchObservers are the two set-ups: the default, and OpenTelemetry on a recording SDK.
 func benchObservers(b *testing.B) []struct {
 	name    string
@@ -62,10 +58,7 @@ func BenchmarkVerify(b *testing.B) {
 	for _, o := range benchObservers(b) {
 		b.Run(o.name, func(b *testing.B) {
 			clock := memory.NewClock(t0)
-			cfg := otp.DefaultConfig()
-			cfg.Secrets = [][]byte{secret}
-			svc, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: discardSMS{}, Limiter: memory.NewRateLimiter(), Clock: clock, Observer: o.obs}, cfg)
-			require.NoError(b, err)
+			svc := memory.NewTestEngine(b, otp.Deps{SMS: memory.DiscardSender{}, Clock: clock, Observer: o.obs}, nil)
 			ctx := context.Background()
 			const chunk = 8192
 			type pending struct{ subject, code string }
@@ -103,10 +96,7 @@ func BenchmarkHTTPResendAuthMethod(b *testing.B) {
 		b.Run(o.name, func(b *testing.B) {
 			const n = 1024
 			clock, tokens := memory.NewClock(t0), memory.NewTokens()
-			cfg := otp.DefaultConfig()
-			cfg.Secrets = [][]byte{secret}
-			codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: discardSMS{}, Limiter: memory.NewRateLimiter(), Clock: clock, Observer: o.obs}, cfg)
-			require.NoError(b, err)
+			codes := memory.NewTestEngine(b, otp.Deps{SMS: memory.DiscardSender{}, Clock: clock, Observer: o.obs}, nil)
 			requests, err := personrequest.NewService(personrequest.Deps{
 				Store: memory.NewPersonRequestStore(), OTP: codes, Tokens: tokens, Uploads: memory.NewUploadSigner(), Clock: clock, Observer: o.obs,
 			}, personrequest.DefaultConfig())

@@ -29,7 +29,7 @@ func TestHTTPServerSpans(t *testing.T) {
 	clock, tokens := memory.NewClock(t0), memory.NewTokens()
 	tokens.Add("writer-secret", ports.Claims{Scopes: []string{personrequest.ScopeWrite}, ExpiresAt: t0.Add(time.Hour)})
 	requests, err := personrequest.NewService(personrequest.Deps{
-		Store: memory.NewPersonRequestStore(), OTP: k.codes(t, clock, discardSMS{}), Tokens: tokens,
+		Store: memory.NewPersonRequestStore(), OTP: k.codes(t, clock, memory.DiscardSender{}), Tokens: tokens,
 		Uploads: memory.NewUploadSigner(), Clock: clock, Observer: k.obs,
 	}, personrequest.DefaultConfig())
 	require.NoError(t, err)

@@ -2,7 +2,6 @@ package otel_test
 
 import (
 	"context"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -168,18 +167,12 @@ func (k *kit) recorded(t *testing.T) []string {
 }
 
 var (
-	t0     = time.Date(2026, 6, 15, 9, 0, 0, 0, time.UTC)
-	secret = []byte("otel-test-secret-0123456789abcdef")
-	digits = regexp.MustCompile(`\d{6}`)
+	t0 = time.Date(2026, 6, 15, 9, 0, 0, 0, time.UTC)
 )
 
 // codes is an otp engine on the memory adapters, observed by k.
 func (k *kit) codes(t testing.TB, clock ports.Clock, sms ports.Sender) *otp.Service {
-	cfg := otp.DefaultConfig()
-	cfg.Secrets = [][]byte{secret}
-	codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: sms, Limiter: memory.NewRateLimiter(), Clock: clock, Observer: k.obs}, cfg)
-	require.NoError(t, err)
-	return codes
+	return memory.NewTestEngine(t, otp.Deps{SMS: sms, Clock: clock, Observer: k.obs}, nil)
 }
 
 // otpJourney issues a code, verifies it wrong then right, and issues again too soon.
@@ -193,7 +186,7 @@ func otpJourney(t *testing.T, k *kit) {
 	require.NoError(t, err)
 	msg, ok := sms.Last(phone)
 	require.True(t, ok)
-	code := digits.FindString(msg.Body)
+	code, _ := memory.CodeIn(msg.Body)
 	wrong := "000000"
 	if code == wrong {
 		wrong = "111111"
@@ -244,10 +237,11 @@ func personRequestJourney(t *testing.T, k *kit) {
 	require.NoError(t, err)
 	msg, ok := sms.Last("+380501112233")
 	require.True(t, ok)
-	code := digits.FindString(msg.Body)
+	code, _ := memory.CodeIn(msg.Body)
 	k.secret(code)
 	first, _ := sms.Last("+380931234585")
-	k.secret(digits.FindString(first.Body))
+	firstCode, _ := memory.CodeIn(first.Body)
+	k.secret(firstCode)
 	_, err = svc.Approve(ctx, personrequest.ApproveRequest{Token: token, ID: r.ID, Code: "999999"})
 	if code != "999999" {
 		require.ErrorIs(t, err, otp.ErrWrongCode)
@@ -369,7 +363,7 @@ func processJourney(t *testing.T, k *kit) {
 	require.NoError(t, err)
 	msg, ok := email.Last(jane.Email)
 	require.True(t, ok)
-	code := digits.FindString(msg.Body)
+	code, _ := memory.CodeIn(msg.Body)
 	k.secret("acme-admin-secret", "acme-actor-secret", "Jane", "Doe", "jane.doe@example.com", "XK 123 456", "XK123456", code)
 	id := created.Process.ID
 	_, err = svc.Validate(ctx, otpprocess.ValidateRequest{Token: "acme-actor-secret", OrgID: "acme", ID: id, Code: code, TwoFactor: "ZZ 999 999"})

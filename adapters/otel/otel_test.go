@@ -243,13 +243,11 @@ func TestOrgIDIsKeptWhenPlain(t *testing.T) {
 // named by the guard, without the prefix.
 func TestPumpingGuardPausesAreCounted(t *testing.T) {
 	k := newKit(t)
-	cfg := otp.DefaultConfig()
-	cfg.Secrets = [][]byte{secret}
-	cfg.SendLimits = nil
-	cfg.Pumping = otp.PumpingGuard{PrefixDigits: 5, MinSends: 3, MinConversion: 0.5, Window: time.Hour, CoolDown: time.Hour}
-	codes, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: memory.NewSMSOutbox(), Limiter: memory.NewRateLimiter(),
-		Clock: memory.NewClock(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)), Observer: k.obs}, cfg)
-	require.NoError(t, err)
+	codes := memory.NewTestEngine(t, otp.Deps{SMS: memory.NewSMSOutbox(), Clock: memory.NewClock(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)), Observer: k.obs},
+		func(cfg *otp.Config) {
+			cfg.SendLimits = nil
+			cfg.Pumping = otp.PumpingGuard{PrefixDigits: 5, MinSends: 3, MinConversion: 0.5, Window: time.Hour, CoolDown: time.Hour}
+		})
 	ctx := context.Background()
 	var paused error
 	for i := range 10 {

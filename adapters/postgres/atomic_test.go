@@ -85,13 +85,10 @@ func newShared() shared {
 // recorded: a resend writes its send-limit record) and fast delivery retries.
 func newHost(t testing.TB, db *postgres.DB, sh shared) *host {
 	t.Helper()
-	cfg := otp.DefaultConfig()
-	cfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
-	cfg.Delivery.BaseDelay, cfg.Delivery.MaxDelay = time.Millisecond, time.Millisecond
-	cfg.SendLimits = []ports.RateLimit{{Max: 1_000_000, Per: time.Minute}}
-	codes, err := otp.NewService(otp.Deps{Store: db.OTPStore(), Limiter: db.RateLimiter(), SMS: sh.sms, Clock: sh.clock}, cfg)
-	require.NoError(t, err)
+	codes := memory.NewTestEngine(t, otp.Deps{Store: db.OTPStore(), Limiter: db.RateLimiter(), SMS: sh.sms, Clock: sh.clock},
+		func(c *otp.Config) { c.SendLimits = []ports.RateLimit{{Max: 1_000_000, Per: time.Minute}} })
 	h := &host{db: db, codes: codes}
+	var err error
 	h.requests, err = personrequest.NewService(personrequest.Deps{
 		Store: db.PersonRequestStore(), OTP: codes, Tokens: sh.tokens, Uploads: sh.signer, Clock: sh.clock,
 	}, personrequest.DefaultConfig())

@@ -78,11 +78,6 @@ func BenchmarkPostgresVerify(b *testing.B) {
 	}, prepare)
 }
 
-// discardSMS delivers nothing: the benchmarks measure the flow, not an outbox.
-type discardSMS struct{}
-
-func (discardSMS) Send(context.Context, ports.Message) error { return nil }
-
 // BenchmarkPostgresResendAuthMethod resends the code of person requests through the real
 // personrequest service on PostgreSQL, with the otp engine's default send limits in force:
 // the token check, a read of the request, the send-limit record (one write transaction),
@@ -94,7 +89,7 @@ func BenchmarkPostgresResendAuthMethod(b *testing.B) {
 	const n = 1024
 	ctx := context.Background()
 	clock := memory.NewClock(start)
-	svc := newPersonRequests(b, pgtest.New(b), clock, discardSMS{}, nil)
+	svc := newPersonRequests(b, pgtest.New(b), clock, memory.DiscardSender{}, nil)
 	ids := make([]string, n)
 	for i := range ids {
 		ids[i] = newPersonRequest(b, svc, fmt.Sprintf("+38093%07d", i)).ID

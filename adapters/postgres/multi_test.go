@@ -38,15 +38,7 @@ func instances(t *testing.T, n int) []*postgres.DB {
 // cfg changed by configure.
 func newOTP(t testing.TB, db *postgres.DB, clock ports.Clock, sms ports.Sender, configure func(*otp.Config)) *otp.Service {
 	t.Helper()
-	cfg := otp.DefaultConfig()
-	cfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
-	cfg.Delivery.BaseDelay, cfg.Delivery.MaxDelay = time.Millisecond, time.Millisecond
-	if configure != nil {
-		configure(&cfg)
-	}
-	svc, err := otp.NewService(otp.Deps{Store: db.OTPStore(), Limiter: db.RateLimiter(), SMS: sms, Clock: clock}, cfg)
-	require.NoError(t, err)
-	return svc
+	return memory.NewTestEngine(t, otp.Deps{Store: db.OTPStore(), Limiter: db.RateLimiter(), SMS: sms, Clock: clock}, configure)
 }
 
 // twoEngines returns two instances on one schema, an otp engine on each (cfg changed by

@@ -22,15 +22,7 @@ import (
 // newEngine returns an otp engine on db with clock (the system's when nil), delivering to sms, with cfg changed by configure.
 func newEngine(t testing.TB, db *redis.DB, clock ports.Clock, sms ports.Sender, configure func(*otp.Config)) *otp.Service {
 	t.Helper()
-	cfg := otp.DefaultConfig()
-	cfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
-	cfg.Delivery.BaseDelay, cfg.Delivery.MaxDelay = time.Millisecond, time.Millisecond
-	if configure != nil {
-		configure(&cfg)
-	}
-	svc, err := otp.NewService(otp.Deps{Store: db.OTPStore(), Limiter: db.RateLimiter(), SMS: sms, Clock: clock}, cfg)
-	require.NoError(t, err)
-	return svc
+	return memory.NewTestEngine(t, otp.Deps{Store: db.OTPStore(), Limiter: db.RateLimiter(), SMS: sms, Clock: clock}, configure)
 }
 
 // twoEngines returns two otp engines on one prefix of the deployment, each with a client of

@@ -1,9 +1,7 @@
 package twilio_test
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -31,23 +29,20 @@ type world struct {
 	requests *personrequest.Service
 	store    *memory.PersonRequestStore
 	otpStore *memory.OTPStore
-	logs     *bytes.Buffer
+	logs     *memory.LogBuffer
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{ctx: context.Background(), fake: newFakeTwilio(t), store: memory.NewPersonRequestStore(), otpStore: memory.NewOTPStore(), logs: &bytes.Buffer{}}
-	logger := slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w := &world{ctx: context.Background(), fake: newFakeTwilio(t), store: memory.NewPersonRequestStore(), otpStore: memory.NewOTPStore(), logs: &memory.LogBuffer{}}
+	logger := w.logs.Logger()
 	mux := http.NewServeMux()
 	w.hook = httptest.NewServer(mux)
 	t.Cleanup(w.hook.Close)
 	sender, err := twilio.New(twilio.Config{AccountSID: testSID, AuthToken: testToken, From: "+15005550006",
 		BaseURL: w.fake.srv.URL, StatusCallbackURL: w.hook.URL + "/twilio/status", Logger: logger})
 	require.NoError(t, err)
-	ocfg := otp.DefaultConfig()
-	ocfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
-	w.codes, err = otp.NewService(otp.Deps{Store: w.otpStore, SMS: sender.SMS(), Limiter: memory.NewRateLimiter(), Logger: logger}, ocfg)
-	require.NoError(t, err)
+	w.codes = memory.NewTestEngine(t, otp.Deps{Store: w.otpStore, SMS: sender.SMS(), Logger: logger}, nil)
 	tokens := memory.NewTokens()
 	tokens.Add("tok", ports.Claims{Subject: "w", Scopes: []string{personrequest.ScopeWrite, personrequest.ScopeRead}, ExpiresAt: time.Now().Add(time.Hour)})
 	w.requests, err = personrequest.NewService(personrequest.Deps{Store: w.store, OTP: w.codes, Tokens: tokens, Uploads: memory.NewUploadSigner(), Logger: logger},

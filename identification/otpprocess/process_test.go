@@ -48,9 +48,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		clock: memory.NewClock(start), store: memory.NewProcessStore(), otpStore: memory.NewOTPStore(),
 		sms: memory.NewSMSOutbox(), email: memory.NewEmailOutbox(), whatsapp: memory.NewWhatsAppOutbox(),
 	}
-	ocfg := otp.DefaultConfig()
-	ocfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
-	ocfg.Delivery.BaseDelay, ocfg.Delivery.MaxDelay = time.Millisecond, time.Millisecond
+	ocfg := memory.TestOTPConfig()
 	tokens := memory.NewTokens()
 	exp := start.Add(365 * 24 * time.Hour)
 	admin, actor := []string{otpprocess.DefaultAdminScope}, []string{otpprocess.DefaultActorScope}
@@ -365,10 +363,7 @@ func TestCreateSMSWithoutASenderIsRefusedUpFront(t *testing.T) {
 	store := memory.NewProcessStore()
 	tokens := memory.NewTokens()
 	tokens.Add(tokAdminA, ports.Claims{Subject: "op-a", OrgID: "org-a", Scopes: []string{otpprocess.DefaultAdminScope}, ExpiresAt: start.Add(time.Hour)})
-	ocfg := otp.DefaultConfig()
-	ocfg.Secrets = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
-	engine, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), Limiter: memory.NewRateLimiter(), Clock: memory.NewClock(start)}, ocfg)
-	require.NoError(t, err)
+	engine := memory.NewTestEngine(t, otp.Deps{Clock: memory.NewClock(start)}, nil)
 	svc, err := otpprocess.NewService(otpprocess.Deps{Store: store, OTP: engine, Tokens: tokens, Clock: memory.NewClock(start)}, otpprocess.DefaultConfig())
 	require.NoError(t, err)
 	actor := otpprocess.Actor{Name: "Ana", MSISDN: ports.ProcessPhone{CountryCode: "34", PhoneNumber: "600111222"}}

@@ -56,28 +56,29 @@ type SeedableProfileStore interface {
 // Methods of the adapters' stores that the domain never calls: a suite checks them when
 // the store has them, and skips those cases otherwise.
 type (
-	// PersonUpdater: UpdatePerson atomically reads the person id, calls fn with it and
-	// stores what fn left (keeping the ID), then returns the stored record; fn's error
-	// writes nothing and comes back as is; ports.ErrPersonNotFound, fn not called, when
-	// there is no such person.
+	// PersonUpdater is an adapter's UpdatePerson: it atomically reads the person id,
+	// calls fn with it and stores what fn left (keeping the ID), then returns the stored
+	// record; fn's error writes nothing and comes back as is; ports.ErrPersonNotFound, fn
+	// not called, when there is no such person.
 	PersonUpdater interface {
 		UpdatePerson(ctx context.Context, id string, fn func(*ports.PersonRecord) error) (ports.PersonRecord, error)
 	}
-	// ConfidantUpdater: UpdateConfidantRelationship is UpdatePerson's counterpart for
-	// relationships (keeping ID and PersonID; ports.ErrConfidantRelationshipNotFound).
+	// ConfidantUpdater is an adapter's UpdateConfidantRelationship, UpdatePerson's
+	// counterpart for relationships (keeping ID and PersonID;
+	// ports.ErrConfidantRelationshipNotFound).
 	ConfidantUpdater interface {
 		UpdateConfidantRelationship(ctx context.Context, id string, fn func(*ports.ConfidantRelationship) error) (ports.ConfidantRelationship, error)
 	}
-	// ProcessDeleter: Delete locks the process id of orgID, calls check with it (a nil check
-	// passes) and deletes it in the same atomic step when check returns nil; check's error
-	// deletes nothing and comes back as is; ports.ErrProcessNotFound, check not called,
-	// when there is no such process. It writes no event (the flows delete with
-	// ProcessStore.Update and ProcessRecord.Deleted).
+	// ProcessDeleter is an adapter's ProcessStore.Delete: it locks the process id of
+	// orgID, calls check with it (a nil check passes) and deletes it in the same atomic
+	// step when check returns nil; check's error deletes nothing and comes back as is;
+	// ports.ErrProcessNotFound, check not called, when there is no such process. It writes
+	// no event (the flows delete with ProcessStore.Update and ProcessRecord.Deleted).
 	ProcessDeleter interface {
 		Delete(ctx context.Context, orgID, id string, check func(ports.ProcessRecord) error) error
 	}
-	// ResetRequestOpener: Open returns the PENDING reset request of userID, or
-	// ports.ErrResetRequestNotFound.
+	// ResetRequestOpener is an adapter's ResetRequestStore.Open: it returns the PENDING
+	// reset request of userID, or ports.ErrResetRequestNotFound.
 	ResetRequestOpener interface {
 		Open(ctx context.Context, userID string) (ports.ResetRequest, error)
 	}
