@@ -62,26 +62,57 @@ func DefaultRefusedTypes() []ports.PhoneType {
 }
 
 // PumpingGuard limits sends by country calling code and watches the conversion of codes
-// per number prefix. The zero value turns both off.
+// per number prefix. DefaultPumpingGuard (the guard of DefaultConfig) turns both on; the
+// zero value turns both off. To turn off one of them, set CallingCodeLimits to nil (no
+// budgets) or PrefixDigits to 0 (no conversion watch).
 type PumpingGuard struct {
-	// CallingCodeLimits limit the sends to each country calling code, e.g. 2,000 per hour
-	// and 20,000 per day: set them from your traffic. None: no budget.
+	// CallingCodeLimits limit the sends to each country calling code. Default: 5,000 per
+	// hour and 50,000 per day (DefaultCallingCodeLimits), a backstop that a normal host
+	// never meets; a host that sends more to one country sets them from its traffic. None
+	// (nil): no budget.
 	CallingCodeLimits []ports.RateLimit
 	// PrefixDigits is how many leading digits of the E.164 number (without "+") make a
-	// prefix for the conversion watch, e.g. 5 ("38093"). 0 turns the watch off.
+	// prefix for the conversion watch, e.g. 6 ("380931"). Default 6. 0 turns the watch off.
 	PrefixDigits int
 	// MinSends is the size of a full sample: the watch judges a prefix once MinSends
-	// sends to it in Window were sampled.
+	// sends to it in Window were sampled. Default 100.
 	MinSends int
-	// MinConversion is the share of sampled codes that must be verified (0 to 1, e.g.
-	// 0.1): below it, the prefix pauses.
+	// MinConversion is the share of sampled codes that must be verified (0 to 1): below
+	// it, the prefix pauses. Default 0.05: 5 of a sample of 100, far below the share of
+	// codes people verify, far above the none of a pumping attack. 0 samples but never
+	// pauses.
 	MinConversion float64
-	// Window is the time a sample spans.
+	// Window is the time a sample spans. Default 1 hour.
 	Window time.Duration
 	// CoolDown is how long a paused prefix stays paused; at least Window, so a prefix
-	// resumes with a fresh sample.
+	// resumes with a fresh sample. Default 1 hour.
 	CoolDown time.Duration
 }
+
+// DefaultCallingCodeLimits are the send budgets per country calling code of
+// DefaultPumpingGuard: 5,000 codes an hour and 50,000 a day to one calling code.
+func DefaultCallingCodeLimits() []ports.RateLimit {
+	return []ports.RateLimit{{Max: 5000, Per: time.Hour}, {Max: 50000, Per: 24 * time.Hour}}
+}
+
+// DefaultPumpingGuard returns the pumping guard of DefaultConfig: the calling-code budgets
+// of DefaultCallingCodeLimits, and a conversion watch over prefixes of 6 digits that pauses
+// a prefix for an hour when fewer than 5 of a sample of 100 codes sent to it within an
+// hour were verified.
+func DefaultPumpingGuard() PumpingGuard {
+	return PumpingGuard{
+		CallingCodeLimits: DefaultCallingCodeLimits(),
+		PrefixDigits:      6,
+		MinSends:          100,
+		MinConversion:     0.05,
+		Window:            time.Hour,
+		CoolDown:          time.Hour,
+	}
+}
+
+// DefaultMaxSubjectsPerRecipient is Config.MaxSubjectsPerRecipient of DefaultConfig: room
+// for a household sharing one phone, not for an attack aiming many accounts at it.
+const DefaultMaxSubjectsPerRecipient = 10
 
 // watching reports whether the conversion watch is on.
 func (g PumpingGuard) watching() bool { return g.PrefixDigits > 0 }

@@ -16,7 +16,9 @@ import (
 func BenchmarkIssueControls(b *testing.B) {
 	off := func(c *otp.Config) {
 		c.Phones = otp.PhoneRules{}
+		c.Pumping = otp.PumpingGuard{}
 		c.RecipientFailureLimit = ports.RateLimit{}
+		c.MaxSubjectsPerRecipient = 0
 	}
 	on := func(c *otp.Config) {
 		c.Phones.AllowedRegions = []string{"UA", "ES", "PL"}

@@ -363,3 +363,136 @@ func TestAbuseConfigValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultsTurnTheAbuseControlsOn: the default config guards against pumping and caps
+// the subjects per recipient, meets both presets, and each control can be switched off
+// on its own, which Validate accepts.
+func TestDefaultsTurnTheAbuseControlsOn(t *testing.T) {
+	cfg := otp.DefaultConfig()
+	require.Equal(t, otp.DefaultPumpingGuard(), cfg.Pumping)
+	require.NotEmpty(t, cfg.Pumping.CallingCodeLimits, "calling-code budgets on")
+	require.Positive(t, cfg.Pumping.PrefixDigits, "conversion watch on")
+	require.Positive(t, cfg.Pumping.MinConversion, "a watch that can pause")
+	require.Equal(t, otp.DefaultMaxSubjectsPerRecipient, cfg.MaxSubjectsPerRecipient)
+	require.Positive(t, cfg.RecipientFailureLimit.Max)
+	cfg = testConfig()
+	require.NoError(t, cfg.Validate())
+	require.NoError(t, cfg.Check(otp.NIST80063B4()))
+	require.NoError(t, cfg.Check(otp.ASVSLevel2()))
+
+	for _, tc := range []struct {
+		name string
+		off  func(*otp.Config)
+	}{
+		{"pumping guard", func(c *otp.Config) { c.Pumping = otp.PumpingGuard{} }},
+		{"calling-code budgets", func(c *otp.Config) { c.Pumping.CallingCodeLimits = nil }},
+		{"conversion watch", func(c *otp.Config) { c.Pumping.PrefixDigits = 0 }},
+		{"subjects per recipient", func(c *otp.Config) { c.MaxSubjectsPerRecipient = 0 }},
+		{"recipient failure budget", func(c *otp.Config) { c.RecipientFailureLimit = ports.RateLimit{} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig()
+			tc.off(&cfg)
+			require.NoError(t, cfg.Validate(), "switching it off is a valid config")
+			require.NoError(t, newEnvErr(cfg))
+		})
+	}
+}
+
+func newEnvErr(cfg otp.Config) error {
+	_, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), Limiter: memory.NewRateLimiter()}, cfg)
+	return err
+}
+
+// TestDefaultPumpingGuardPausesAScriptedAttack: on the default config, many sends to one
+// prefix with none verified pause that prefix once the default sample (100) is full, while
+// other prefixes keep working; it resumes after the default cool-down.
+func TestDefaultPumpingGuardPausesAScriptedAttack(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	g := otp.DefaultPumpingGuard()
+	attack := func(i int) error {
+		_, err := e.svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: fmt.Sprintf("bot-%d", i), Recipient: fmt.Sprintf("+3809300%05d", i)})
+		return err
+	}
+	for i := range g.MinSends {
+		require.NoError(t, attack(i), "send %d: the sample fills", i)
+	}
+	err := attack(g.MinSends)
+	require.ErrorIs(t, err, verifykit.ErrRateLimited, "a full sample, nothing verified: paused")
+	requireRateLimited(t, err, g.CoolDown)
+	require.Contains(t, e.logs.String(), "prefix=+380930")
+	e.requireNothingIssued(t, fmt.Sprintf("bot-%d", g.MinSends))
+	require.Len(t, e.sms.Attempts(), g.MinSends, "the paused send was not sent")
+	_, err = e.svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: "someone", Recipient: "+380671234567"})
+	require.NoError(t, err, "another prefix keeps working")
+
+	e.clock.Advance(g.CoolDown)
+	require.NoError(t, attack(g.MinSends+1), "resumed after the cool-down")
+
+	// Switched off, the same attack is not paused.
+	e = newEnv(t, func(c *otp.Config) { c.Pumping.PrefixDigits = 0 })
+	for i := range g.MinSends + 1 {
+		require.NoError(t, attack(i), "send %d with the watch off", i)
+	}
+}
+
+// TestDefaultCallingCodeBudgetStopsAFlood: an attack that verifies enough codes to pass
+// the conversion watch is still stopped by the default budget of its calling code, at
+// exactly the budget; other calling codes keep working.
+func TestDefaultCallingCodeBudgetStopsAFlood(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	budget := otp.DefaultCallingCodeLimits()[0]
+	sent := 0
+	for i := 0; ; i++ {
+		to, subject := fmt.Sprintf("+3809300%05d", i), fmt.Sprintf("bot-%d", i)
+		_, err := e.svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: subject, Recipient: to})
+		if err != nil {
+			require.ErrorIs(t, err, verifykit.ErrRateLimited)
+			require.Contains(t, err.Error(), "sent to this country")
+			requireRateLimited(t, err, budget.Per)
+			e.requireNothingIssued(t, subject)
+			break
+		}
+		sent++
+		if i%10 == 0 { // one code in ten verified: the conversion watch lets it pass
+			_, err := e.verify(subject, e.codeOf(t, to))
+			require.NoError(t, err)
+		}
+	}
+	require.Equal(t, budget.Max, sent)
+	require.Len(t, e.sms.Attempts(), budget.Max)
+	_, err := e.svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: "es", Recipient: esMobile})
+	require.NoError(t, err, "another calling code has its own budget")
+}
+
+// TestDefaultSubjectsCap: by default at most DefaultMaxSubjectsPerRecipient subjects get a
+// code to one phone at once; with the cap switched off, any number do.
+func TestDefaultSubjectsCap(t *testing.T) {
+	for _, off := range []bool{false, true} {
+		t.Run(fmt.Sprintf("off=%v", off), func(t *testing.T) {
+			e := newEnv(t, func(c *otp.Config) {
+				c.SendLimits = nil
+				if off {
+					c.MaxSubjectsPerRecipient = 0
+				}
+			})
+			issue := func(i int) error {
+				_, err := e.svc.Issue(context.Background(), otp.IssueRequest{Purpose: "login", Subject: fmt.Sprintf("account-%d", i), Recipient: uaMobile})
+				return err
+			}
+			for i := range otp.DefaultMaxSubjectsPerRecipient {
+				require.NoError(t, issue(i))
+			}
+			err := issue(otp.DefaultMaxSubjectsPerRecipient)
+			if off {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, verifykit.ErrRateLimited)
+			e.requireNothingIssued(t, fmt.Sprintf("account-%d", otp.DefaultMaxSubjectsPerRecipient))
+			require.Len(t, e.sms.Attempts(), otp.DefaultMaxSubjectsPerRecipient)
+		})
+	}
+}

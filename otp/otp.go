@@ -24,7 +24,14 @@
 // conversion watch per prefix (Config.Pumping), a failure budget per recipient
 // (Config.RecipientFailureLimit), distinct subjects per recipient
 // (Config.MaxSubjectsPerRecipient); test recipients get fixed codes without a message until
-// their date (Config.TestRecipients). Config.Check(NIST80063B4()) and
+// their date (Config.TestRecipients). Every control but test mode is on in DefaultConfig:
+// number types (DefaultRefusedTypes), the pumping guard (DefaultPumpingGuard: 5,000 sends an
+// hour and 50,000 a day per calling code, and prefixes of 6 digits paused for an hour when
+// fewer than 5 of 100 sampled codes were verified), 100 wrong codes a day per recipient, and
+// 10 subjects per recipient (DefaultMaxSubjectsPerRecipient). Each is switched off on its
+// own: Pumping.CallingCodeLimits = nil, Pumping.PrefixDigits = 0 (or Pumping =
+// PumpingGuard{} for both), RecipientFailureLimit = ports.RateLimit{},
+// MaxSubjectsPerRecipient = 0. Config.Check(NIST80063B4()) and
 // Config.Check(ASVSLevel2()) list every setting that falls short. What each requirement
 // asks, the setting (or construction) that meets it, and the test that proves it:
 //
@@ -38,11 +45,13 @@
 //	  to what it confirms
 //	SP 800-63B-4 §3.2.2, ASVS 6.3.1: <= 100     FailureLimit.Max <= 100               TestFailureBudgetBlocksVerification
 //	  consecutive failures                      RecipientFailureLimit.Max <= 100      TestRecipientFailureBudget, TestSettleCountsFlowFailures
-//	ASVS 6.6.3: brute force limited             MaxAttempts <= 10, SendLimits,        TestSendLimits, TestSubjectsPerRecipient
-//	                                            MaxSubjectsPerRecipient
+//	ASVS 6.6.3: brute force limited             MaxAttempts <= 10, SendLimits,        TestSendLimits, TestSubjectsPerRecipient,
+//	                                            MaxSubjectsPerRecipient >= 1          TestDefaultSubjectsCap
 //	SP 800-63B-4 §3.1.3.3, ASVS 6.6.1: no VoIP  Phones.RefusedTypes has VOIP          TestPhoneRules
 //	SMS pumping (cost)                          Pumping, Phones.AllowedRegions        TestPumpingGuardPausesAPrefix, TestCallingCodeBudget,
-//	                                                                                  TestConcurrentSendsKeepTheBudget
+//	                                                                                  TestConcurrentSendsKeepTheBudget,
+//	                                                                                  TestDefaultPumpingGuardPausesAScriptedAttack,
+//	                                                                                  TestDefaultCallingCodeBudgetStopsAFlood
 //
 // The PostgreSQL adapter runs
 // the same controls across two instances (adapters/postgres/abuse_test.go).
