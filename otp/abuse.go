@@ -3,6 +3,7 @@ package otp
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -36,10 +37,14 @@ import (
 //
 // Verify-side counting needs the recipient, which a Verification does not hold: a code
 // whose recipient is counted carries a keyed tag of its recipient (and, when sampled, its
-// prefix) in its ID, after the UUID: "<uuid>.<tag>[.<prefix>]". Verify counts a wrong
-// guess against the recipient's budget and a verified sampled code as a conversion once
-// its write committed; a flow that checks codes inside its own record (Check,
-// CountFailure) calls Settle after its write committed to do the same.
+// prefix) in its ID, after the UUID: "<uuid>.<tag>[.<prefix>]". Verify (and RecordFailure)
+// decide the recipient's failure budget before the attempt is stored: a wrong guess
+// reserves a failure of it, any other attempt finds it not used up, and once it is used up
+// every attempt on a code sent to that recipient is refused, changing nothing (see
+// attemptStored); a verified sampled code counts as a conversion once its write
+// committed. A flow that checks codes inside its own record (Check, CountFailure) calls
+// Settle after its write committed: the wrong guess then counts against the recipient's
+// budget, which refuses the next code to that recipient once it is used up.
 
 // PhoneRules sets which phone numbers codes may be sent to.
 type PhoneRules struct {
@@ -315,23 +320,95 @@ func (s *Service) guard(ctx context.Context, r recipient, now time.Time) error {
 			return unavailable("recipient failure budget", err)
 		}
 		if !d.Allowed {
-			return &verifykit.Error{
-				Kind:       verifykit.KindRateLimited,
-				Message:    "Too many wrong codes were entered for this recipient; try again in " + roundUp(d.RetryAfter) + ".",
-				RetryAfter: d.RetryAfter,
-				Err:        ErrTooManyFailures,
-			}
+			return recipientBudgetUsedUp(d.RetryAfter)
 		}
 	}
 	return nil
 }
 
-func pumpingPaused(wait time.Duration) error {
+// recipientBudgetUsedUp is the answer when the failure budget of a recipient is used up.
+func recipientBudgetUsedUp(wait time.Duration) error {
+	return rateLimited("Too many wrong codes were entered for this recipient", wait, ErrTooManyFailures)
+}
+
+// rateLimited is a KindRateLimited error: what happened, then when to try again (wait, in
+// whole seconds rounded up, and RetryAfter), with cause for errors.Is (or nil).
+func rateLimited(what string, wait time.Duration, cause error) error {
 	return &verifykit.Error{
 		Kind:       verifykit.KindRateLimited,
-		Message:    "Verification codes to numbers like this one are paused; try again in " + roundUp(wait) + ".",
+		Message:    what + "; try again in " + roundUp(wait) + ".",
 		RetryAfter: wait,
+		Err:        cause,
 	}
+}
+
+// recipientFailKey is the limiter key of the failure budget of the recipient of the code
+// id, or "" when the budget is off or the code names no recipient.
+func (s *Service) recipientFailKey(id string) string {
+	if s.cfg.RecipientFailureLimit.Max == 0 {
+		return ""
+	}
+	tag, _ := idTags(id)
+	if tag == "" {
+		return ""
+	}
+	return keyRecipFail + tag
+}
+
+// errDecideBudget ends, writing nothing, an Update whose attempt is on a code whose
+// recipient's failure budget was not decided yet (see attemptStored).
+var errDecideBudget = errors.New("otp: the recipient's failure budget is decided first")
+
+// errCodeKeptChanging answers an attempt whose code was replaced, by codes to other
+// recipients, every time its recipient's budget had been decided.
+var errCodeKeptChanging = errors.New("otp: the code kept changing")
+
+// maxBudgetPasses bounds the Updates of one attempt on codes that keep changing.
+const maxBudgetPasses = 4
+
+// budgetDecision is what an attempt decided of the failure budgets of recipients, by
+// limiter key: held, a failure reserved for a wrong guess (Allow, given back unless the
+// stored attempt counted it); seen, a budget found not used up (Peek) for an attempt that
+// counts no failure.
+type budgetDecision struct{ held, seen string }
+
+// covers reports whether b decided the budget key for an attempt that counted a failure or
+// not: "" (no budget) needs nothing, a counted failure needs its reservation, any other
+// attempt a budget found not used up (or a reservation).
+func (b budgetDecision) covers(key string, counted bool) bool {
+	return key == "" || key == b.held || (!counted && key == b.seen)
+}
+
+// decideBudget decides the budget key at now for an attempt that counts a failure
+// (reserving it, in place of any reservation held before) or not (a Peek), recording it in
+// b; a used-up budget answers recipientBudgetUsedUp.
+func (s *Service) decideBudget(ctx context.Context, b *budgetDecision, key string, counted bool, now time.Time) error {
+	decide, into := s.limiter.Peek, &b.seen
+	if counted {
+		if b.held != "" {
+			s.undo(ctx, []reservation{{b.held, now}})
+			b.held = ""
+		}
+		decide, into = s.limiter.Allow, &b.held
+	}
+	d, err := decide(ctx, key, now, s.cfg.RecipientFailureLimit)
+	switch {
+	case err != nil:
+		return unavailable("recipient failure budget", err)
+	case !d.Allowed:
+		return recipientBudgetUsedUp(d.RetryAfter)
+	}
+	*into = key
+	return nil
+}
+
+func pumpingPaused(wait time.Duration) error {
+	return rateLimited("Verification codes to numbers like this one are paused", wait, nil)
+}
+
+// tooManySubjects is the answer when too many subjects have a code to one recipient.
+func tooManySubjects(wait time.Duration) error {
+	return rateLimited("Verification codes to this recipient were asked for too many accounts", wait, nil)
 }
 
 // prefix is the conversion-watch prefix of a phone recipient.
@@ -385,19 +462,20 @@ func (s *Service) reserve(ctx context.Context, r recipient, purpose, subject str
 			return fail(unavailable("subjects per recipient", err))
 		}
 		if seen.Allowed { // a subject without a code to r within per: one more subject
-			d, err := allow(keyRecipSubj+tag, "subjects per recipient", ports.RateLimit{Max: n, Per: per})
+			// The pair first: of concurrent draws for one subject, one records it and
+			// counts the subject; the others find a subject that has its code.
+			first, err := allow(pair, "subjects per recipient", ports.RateLimit{Max: 1, Per: per})
 			if err != nil {
 				return fail(err)
 			}
-			if !d.Allowed {
-				return fail(&verifykit.Error{
-					Kind:       verifykit.KindRateLimited,
-					Message:    "Verification codes to this recipient were asked for too many accounts; try again in " + roundUp(d.RetryAfter) + ".",
-					RetryAfter: d.RetryAfter,
-				})
-			}
-			if _, err := allow(pair, "subjects per recipient", ports.RateLimit{Max: 1, Per: per}); err != nil {
-				return fail(err)
+			if first.Allowed {
+				d, err := allow(keyRecipSubj+tag, "subjects per recipient", ports.RateLimit{Max: n, Per: per})
+				if err != nil {
+					return fail(err)
+				}
+				if !d.Allowed {
+					return fail(tooManySubjects(d.RetryAfter))
+				}
 			}
 		}
 	}
@@ -470,9 +548,15 @@ func idTags(id string) (tag, prefix string) {
 // CountFailure inside a flow's Update, answering res and err) means for the abuse controls: a
 // counted wrong guess goes against the failure budget of the code's recipient
 // (RecipientFailureLimit), and a verified code sampled by the pumping guard counts as a
-// conversion of its prefix. Verify and RecordFailure settle on their own. A limiter
-// failure is logged, not answered: the attempt itself has happened.
+// conversion of its prefix. Verify and RecordFailure settle on their own (and decide the
+// recipient's budget before the attempt). A limiter failure is logged, not answered: the
+// attempt itself has happened.
 func (s *Service) Settle(ctx context.Context, v ports.Verification, res VerifyResult, err error) {
+	s.settle(ctx, v, res, err, true)
+}
+
+// settle is Settle; countFailure is false when the failure was reserved before the attempt.
+func (s *Service) settle(ctx context.Context, v ports.Verification, res VerifyResult, err error, countFailure bool) {
 	tag, prefix := idTags(v.Code.ID)
 	if v.Code.ID != res.CodeID || (tag == "" && prefix == "") {
 		return
@@ -482,6 +566,9 @@ func (s *Service) Settle(ctx context.Context, v ports.Verification, res VerifyRe
 	var lerr error
 	switch {
 	case res.Counted && tag != "" && s.cfg.RecipientFailureLimit.Max > 0:
+		if !countFailure {
+			return
+		}
 		_, lerr = s.limiter.Allow(ctx, keyRecipFail+tag, now, s.cfg.RecipientFailureLimit)
 	case verified && prefix != "" && s.cfg.Pumping.watching():
 		_, lerr = s.limiter.Allow(ctx, keyPumpOK+prefix, now, ports.RateLimit{Max: s.cfg.Pumping.MinSends, Per: s.cfg.Pumping.Window})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/memory"
+	"github.com/verifykit/verifykit/internal/otptest"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -233,6 +234,116 @@ func TestRecipientFailureBudget(t *testing.T) {
 	require.NoError(t, err, "failures leave the window")
 }
 
+// TestRecipientFailureBudgetAtVerify: wrong guesses on codes of many subjects sent to one
+// phone use up its budget at verify time; then every attempt on a code sent to it is
+// refused, the right code too, and changes nothing, while other phones keep theirs; the
+// budget frees up with its window.
+func TestRecipientFailureBudgetAtVerify(t *testing.T) {
+	e := newEnv(t, func(c *otp.Config) {
+		c.SendLimits = nil
+		c.RecipientFailureLimit = ports.RateLimit{Max: 3, Per: 5 * time.Minute}
+	})
+	ctx := context.Background()
+	codes := map[string]string{}
+	for i := range 5 {
+		subject := fmt.Sprintf("victim-%d", i)
+		_, codes[subject] = e.issue(t, subject, uaMobile)
+	}
+	_, codes["other"] = e.issue(t, "other", esMobile)
+	for i := range 3 {
+		res, err := e.verify(fmt.Sprintf("victim-%d", i), "0000000")
+		require.ErrorIs(t, err, otp.ErrWrongCode)
+		require.True(t, res.Counted)
+	}
+	for _, attempt := range []func() error{
+		func() error { _, err := e.verify("victim-3", "0000000"); return err },
+		func() error { _, err := e.verify("victim-4", codes["victim-4"]); return err },
+		func() error { _, err := e.svc.RecordFailure(ctx, "login", "victim-3"); return err },
+	} {
+		before3, before4 := e.stored(t, "victim-3"), e.stored(t, "victim-4")
+		err := attempt()
+		require.ErrorIs(t, err, otp.ErrTooManyFailures)
+		requireRateLimited(t, err, 5*time.Minute)
+		require.Equal(t, before3, e.stored(t, "victim-3"), "a refused attempt changes nothing")
+		require.Equal(t, before4, e.stored(t, "victim-4"))
+	}
+	require.Zero(t, e.stored(t, "victim-3").Code.Attempts)
+	require.Empty(t, e.stored(t, "victim-4").Failures)
+	_, err := e.verify("other", "0000000")
+	require.ErrorIs(t, err, otp.ErrWrongCode, "another phone has its own budget")
+
+	e.clock.Advance(5 * time.Minute)
+	_, err = e.verify("victim-4", codes["victim-4"])
+	require.NoError(t, err, "the failures left the window")
+}
+
+// replacingStore runs replace once, before the third Update of a subject: after an issue
+// (the first) and the first pass of an attempt (the second), as if a new code replaced the
+// one that pass saw while the attempt decided its recipient's budget.
+type replacingStore struct {
+	ports.OTPStore
+	subject string
+	updates atomic.Int32
+	replace func()
+}
+
+func (s *replacingStore) Update(ctx context.Context, purpose, subject string, fn func(*ports.Verification) error) (ports.Verification, error) {
+	if subject == s.subject && s.updates.Add(1) == 3 {
+		s.replace()
+	}
+	return s.OTPStore.Update(ctx, purpose, subject, fn)
+}
+
+// TestRecipientBudgetFollowsTheCodeThatIsChecked: when a new code to another phone
+// replaces the code an attempt reserved a failure for, the reservation is given back and
+// the new code's recipient is counted in its place.
+func TestRecipientBudgetFollowsTheCodeThatIsChecked(t *testing.T) {
+	cfg := testConfig()
+	cfg.SendLimits = nil
+	cfg.RecipientFailureLimit = ports.RateLimit{Max: 1, Per: time.Hour}
+	sms, clock := memory.NewSMSOutbox(), memory.NewClock(start)
+	store := &replacingStore{OTPStore: memory.NewOTPStore(), subject: "u1"}
+	svc, err := otp.NewService(otp.Deps{Store: store, SMS: sms, Limiter: memory.NewRateLimiter(), Clock: clock}, cfg)
+	require.NoError(t, err)
+	ctx := context.Background()
+	issue := func(subject, to string) {
+		_, err := svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: subject, Recipient: to})
+		require.NoError(t, err)
+	}
+	issue("u1", uaMobile) // the first Update of u1
+	store.replace = func() { issue("u1", esMobile) }
+	res, err := svc.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "u1", Code: "0000000"})
+	require.ErrorIs(t, err, otp.ErrWrongCode)
+	require.True(t, res.Counted)
+	v, err := store.Get(ctx, "login", "u1")
+	require.NoError(t, err)
+	require.Equal(t, res.CodeID, v.Code.ID, "the guess was counted on the code to the second phone")
+	require.Equal(t, 1, v.Code.Attempts)
+
+	issue("ua", uaMobile)
+	_, err = svc.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "ua", Code: "0000000"})
+	require.ErrorIs(t, err, otp.ErrWrongCode, "the first phone's reservation was given back")
+	_, err = svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: "es", Recipient: esMobile})
+	require.ErrorIs(t, err, otp.ErrTooManyFailures, "the second phone's budget counted the guess")
+}
+
+// TestConcurrentWrongGuessesNeverPassTheRecipientBudget: wrong guesses sprayed at once
+// across codes of many subjects sent to one phone, through two engines on one memory
+// store and limiter, never pass the phone's budget (internal/otptest, run by every
+// adapter).
+func TestConcurrentWrongGuessesNeverPassTheRecipientBudget(t *testing.T) {
+	cfg := testConfig()
+	otptest.RecipientBudgetConfig(&cfg)
+	store, limiter, clock := memory.NewOTPStore(), memory.NewRateLimiter(), memory.NewClock(start)
+	var svcs []*otp.Service
+	for range 2 {
+		svc, err := otp.NewService(otp.Deps{Store: slowStore{store}, Limiter: limiter, Clock: clock}, cfg)
+		require.NoError(t, err)
+		svcs = append(svcs, svc)
+	}
+	otptest.RaceRecipientFailureBudget(t, svcs, clock)
+}
+
 // TestSettleCountsFlowFailures: a flow that checks codes in its own record settles the
 // attempt, and the recipient's budget counts it.
 func TestSettleCountsFlowFailures(t *testing.T) {
@@ -278,6 +389,27 @@ func TestSubjectsPerRecipient(t *testing.T) {
 	require.NoError(t, err, "another recipient")
 	e.clock.Advance(10 * time.Minute)
 	require.NoError(t, issue("c"), "the codes' lifetime has passed")
+}
+
+// TestConcurrentDrawsOfOneSubjectCountItOnce: concurrent codes for one subject to one
+// recipient count one subject against the cap, never one per draw.
+func TestConcurrentDrawsOfOneSubjectCountItOnce(t *testing.T) {
+	e := newEnv(t, func(c *otp.Config) {
+		c.SendLimits = nil
+		c.MaxSubjectsPerRecipient = 2
+	})
+	ctx := context.Background()
+	var refused atomic.Int32
+	run(30, func() {
+		if _, err := e.svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: "a", Recipient: uaMobile}); err != nil {
+			refused.Add(1)
+		}
+	})
+	require.Zero(t, refused.Load(), "one subject, however many codes at once")
+	_, err := e.svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: "b", Recipient: uaMobile})
+	require.NoError(t, err, "the second subject")
+	_, err = e.svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: "c", Recipient: uaMobile})
+	require.ErrorIs(t, err, verifykit.ErrRateLimited, "a was counted once: c is the third")
 }
 
 // TestTestRecipients: a test recipient gets its fixed code, stored only hashed, without any

@@ -44,7 +44,9 @@
 //	PSD2 dynamic linking, ASVS 6.6.2: bound     IssueRequest.Binding in the HMAC      TestBoundCodes, TestCodeApprovesOnlyTheVersionItWasSentFor
 //	  to what it confirms
 //	SP 800-63B-4 §3.2.2, ASVS 6.3.1: <= 100     FailureLimit.Max <= 100               TestFailureBudgetBlocksVerification
-//	  consecutive failures                      RecipientFailureLimit.Max <= 100      TestRecipientFailureBudget, TestSettleCountsFlowFailures
+//	  consecutive failures                      RecipientFailureLimit.Max <= 100      TestRecipientFailureBudget, TestSettleCountsFlowFailures,
+//	                                                                                  TestRecipientFailureBudgetAtVerify,
+//	                                                                                  TestConcurrentWrongGuessesNeverPassTheRecipientBudget
 //	ASVS 6.6.3: brute force limited             MaxAttempts <= 10, SendLimits,        TestSendLimits, TestSubjectsPerRecipient,
 //	                                            MaxSubjectsPerRecipient >= 1          TestDefaultSubjectsCap
 //	SP 800-63B-4 §3.1.3.3, ASVS 6.6.1: no VoIP  Phones.RefusedTypes has VOIP          TestPhoneRules
@@ -543,10 +545,14 @@ type VerifyResult struct {
 // Verify checks code against the latest code of the purpose and subject, in one atomic
 // write of their Verification (see Check). Only the latest code counts; it is used at most
 // once, even under concurrent calls. A wrong code counts an attempt and a failure against
-// the subject's budget. Failures answer KindInvalidInput with the eHealth messages, and a
-// cause for errors.Is (ErrWrongCode, ErrExpired, ErrAttemptsExceeded, ErrAlreadyUsed,
-// ErrNoActiveCode); a used-up failure budget answers KindRateLimited (ErrTooManyFailures)
-// with RetryAfter.
+// the subject's budget (FailureLimit) and, for a code sent to a recipient, against the
+// recipient's (RecipientFailureLimit), across every code sent to it: the recipient's budget
+// is decided before the attempt, so no number of concurrent wrong guesses passes either
+// budget. Failures answer KindInvalidInput with the eHealth messages, and a cause for
+// errors.Is (ErrWrongCode, ErrExpired, ErrAttemptsExceeded, ErrAlreadyUsed,
+// ErrNoActiveCode); a used-up failure budget, the subject's or the recipient's, answers
+// KindRateLimited (ErrTooManyFailures) with RetryAfter, right code or not, and changes
+// nothing.
 func (s *Service) Verify(ctx context.Context, req VerifyRequest) (_ VerifyResult, err error) {
 	ctx, end := s.start(ctx, "Verify")
 	defer func() { end(err) }()
@@ -563,7 +569,7 @@ func (s *Service) Verify(ctx context.Context, req VerifyRequest) (_ VerifyResult
 		return VerifyResult{}, err
 	}
 	res, err := s.attemptStored(ctx, req.Purpose, req.Subject, func(v *ports.Verification, now time.Time) (VerifyResult, error) {
-		return s.checkParsed(v, code, req.Binding, now) // parsed above: once is enough
+		return s.matchParsed(v, code, req.Binding, now) // parsed above: once is enough
 	})
 	if err == nil && s.log.Enabled(ctx, slog.LevelInfo) {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "otp verified",
@@ -584,41 +590,86 @@ func (s *Service) RecordFailure(ctx context.Context, purpose, subject string) (_
 	if err := v.Err(); err != nil {
 		return VerifyResult{}, err
 	}
-	return s.attemptStored(ctx, purpose, subject, s.CountFailure)
+	return s.attemptStored(ctx, purpose, subject, s.countFailure)
 }
 
 // attemptStored runs one attempt on the standalone Verification of the purpose and subject
 // in one Update: what the attempt changed (an attempt counted, a code used, expired or
-// blocked) is stored even when the attempt fails.
+// blocked) is stored even when the attempt fails. attempt reports nothing to the Observer:
+// attemptStored reports the attempt that was stored, once.
+//
+// When the code's recipient has a failure budget (Config.RecipientFailureLimit), the
+// budget is decided before the attempt is stored, so that it holds however many attempts
+// run at once, on however many codes sent to that recipient: a wrong guess first reserves
+// a failure of the budget (Allow), any other attempt first finds the budget not used up
+// (Peek). An attempt whose code's budget was not decided yet writes nothing
+// (errDecideBudget); the budget is decided, and the attempt runs again. When the budget is
+// used up the attempt is refused (KindRateLimited, ErrTooManyFailures) and changes
+// nothing; a reserved failure that the stored attempt did not count is given back.
 func (s *Service) attemptStored(ctx context.Context, purpose, subject string,
-	attempt func(*ports.Verification, time.Time) (VerifyResult, error)) (VerifyResult, error) {
+	attempt func(*ports.Verification, time.Time) (VerifyResult, error)) (_ VerifyResult, result error) {
 	now := s.clock.Now()
 	var (
-		res    VerifyResult
-		result error
+		res      VerifyResult
+		ran      bool           // an attempt was stored, or found to change nothing
+		budget   budgetDecision // what was decided of the recipient's failure budget
+		need     string         // the budget key the last pass found undecided
+		counted  bool           // whether that pass's attempt counted a failure
+		finalKey string         // the budget key of the code the stored attempt was on
+		after    ports.Verification
+		err      error
 	)
-	after, err := s.store.Update(ctx, purpose, subject, func(v *ports.Verification) error {
-		if v.IsZero() {
-			return ports.ErrNoCode
+	defer func() {
+		if budget.held != "" && !(err == nil && res.Counted && finalKey == budget.held) {
+			s.undo(ctx, []reservation{{budget.held, now}})
 		}
-		// What sameVerification compares, copied: the failures only (the attempt may move
-		// them in place), not the hash, which no attempt changes.
-		before := *v
-		before.Failures = slices.Clone(v.Failures)
-		res, result = attempt(v, now)
-		if sameVerification(before, *v) {
-			return errUnchanged
+		if ran {
+			s.checkedPurpose(purpose, result)
 		}
-		v.Outbox = append(v.Outbox, checkedStandalone(res, result, purpose, now))
-		return nil
-	})
+	}()
+	for pass := 1; ; pass++ {
+		if need != "" {
+			if pass > maxBudgetPasses {
+				return VerifyResult{}, unavailable("verifying the code", errCodeKeptChanging)
+			}
+			if err := s.decideBudget(ctx, &budget, need, counted, now); err != nil {
+				s.refusedByRecipientBudget(ctx, purpose, err)
+				return VerifyResult{}, err
+			}
+		}
+		after, err = s.store.Update(ctx, purpose, subject, func(v *ports.Verification) error {
+			if v.IsZero() {
+				return ports.ErrNoCode
+			}
+			// What sameVerification compares, copied: the failures only (the attempt may move
+			// them in place), not the hash, which no attempt changes.
+			before := *v
+			before.Failures = slices.Clone(v.Failures)
+			res, result = attempt(v, now)
+			key := s.recipientFailKey(v.Code.ID)
+			if !budget.covers(key, res.Counted) {
+				need, counted = key, res.Counted
+				return errDecideBudget
+			}
+			finalKey, ran = key, true
+			if sameVerification(before, *v) {
+				return errUnchanged
+			}
+			v.Outbox = append(v.Outbox, checkedStandalone(res, result, purpose, now))
+			return nil
+		})
+		if !errors.Is(err, errDecideBudget) {
+			break
+		}
+	}
 	switch {
 	case errors.Is(err, ports.ErrNoCode):
 		return VerifyResult{}, verifyFailure(MsgInvalidCode, ErrNoActiveCode, 0)
 	case err != nil && !errors.Is(err, errUnchanged):
+		ran = false
 		return VerifyResult{}, unavailable("verifying the code", err)
 	case err == nil:
-		s.Settle(ctx, after, res, result)
+		s.settle(ctx, after, res, result, false) // the failure, if any, was reserved above
 	}
 	if res.Counted {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "otp mismatch",

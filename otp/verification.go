@@ -344,9 +344,14 @@ func (s *Service) CheckBound(v *ports.Verification, code string, binding []byte,
 	return s.checkParsed(v, code, binding, now)
 }
 
-// checkParsed is Check of a code that ParseCode accepted (Verify parsed it already).
+// checkParsed is Check of a code that ParseCode accepted.
 func (s *Service) checkParsed(v *ports.Verification, code string, binding []byte, now time.Time) (_ VerifyResult, result error) {
 	defer func() { s.checked(v, result) }()
+	return s.matchParsed(v, code, binding, now)
+}
+
+// matchParsed is checkParsed without telling the Observer (Verify tells it once).
+func (s *Service) matchParsed(v *ports.Verification, code string, binding []byte, now time.Time) (VerifyResult, error) {
 	return s.attempt(v, now, func(r ports.OTPRecord) bool {
 		h := s.hasher(r.KeyID)
 		if h == nil {
@@ -363,6 +368,11 @@ func (s *Service) checkParsed(v *ports.Verification, code string, binding []byte
 // is then counted), and KindRateLimited when the failure budget is used up.
 func (s *Service) CountFailure(v *ports.Verification, now time.Time) (_ VerifyResult, result error) {
 	defer func() { s.checked(v, result) }()
+	return s.countFailure(v, now)
+}
+
+// countFailure is CountFailure without telling the Observer (RecordFailure tells it once).
+func (s *Service) countFailure(v *ports.Verification, now time.Time) (VerifyResult, error) {
 	return s.attempt(v, now, func(ports.OTPRecord) bool { return false })
 }
 
