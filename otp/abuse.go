@@ -299,33 +299,6 @@ func (s *Service) recipientTag(to string) string {
 	return tag
 }
 
-// guard applies the counting abuse controls to a draw to r at now, before the send
-// limits: it only looks (Peek). reserve applies them after the send limits were recorded.
-func (s *Service) guard(ctx context.Context, r recipient, now time.Time) error {
-	if r.test != "" || r.to == "" {
-		return nil
-	}
-	if g := s.cfg.Pumping; r.isPhone && g.watching() {
-		d, err := s.limiter.Peek(ctx, keyPumpPause+s.prefix(r), now, ports.RateLimit{Max: 1, Per: g.CoolDown})
-		if err != nil {
-			return unavailable("pumping guard", err)
-		}
-		if !d.Allowed {
-			return pumpingPaused(d.RetryAfter)
-		}
-	}
-	if l := s.cfg.RecipientFailureLimit; l.Max > 0 {
-		d, err := s.limiter.Peek(ctx, keyRecipFail+r.tag, now, l)
-		if err != nil {
-			return unavailable("recipient failure budget", err)
-		}
-		if !d.Allowed {
-			return recipientBudgetUsedUp(d.RetryAfter)
-		}
-	}
-	return nil
-}
-
 // recipientBudgetUsedUp is the answer when the failure budget of a recipient is used up.
 func recipientBudgetUsedUp(wait time.Duration) error {
 	return rateLimited("Too many wrong codes were entered for this recipient", wait, ErrTooManyFailures)
@@ -417,99 +390,147 @@ func (s *Service) prefix(r recipient) string {
 	return digits[:min(len(digits), s.cfg.Pumping.PrefixDigits)]
 }
 
-// reserve records the counting abuse controls for a draw of purpose and subject to r at
-// now with a code of lifetime ttl. When one refuses, it gives back what it recorded and
-// answers the refusal.
-func (s *Service) reserve(ctx context.Context, r recipient, purpose, subject string, ttl time.Duration, now time.Time) (abuseDraw, error) {
+// reserve applies the send limits (on sendKey) and the counting abuse controls to a draw of
+// purpose and subject to r at now with a code of lifetime ttl, and records what they count,
+// in two calls of the limiter whatever is on (ports.DecideRates): one that only looks (the
+// pumping guard's pause of the prefix, the recipient's failure budget, and whether the
+// subject has a code to r already), and one that records, all or nothing (the send, the
+// calling code's budget, the subject, the prefix's sample). When a control refuses, nothing
+// stays recorded and reserve answers the refusal. In order: a paused prefix, a used-up
+// recipient budget, the send limits, the calling code's budget, too many subjects, and a
+// prefix the conversion watch pauses now.
+func (s *Service) reserve(ctx context.Context, r recipient, sendKey, purpose, subject string, ttl time.Duration, now time.Time) (abuseDraw, error) {
 	var a abuseDraw
-	if r.test != "" || r.to == "" {
+	counting := r.test == "" && r.to != ""
+	g := s.cfg.Pumping
+	watch := counting && r.isPhone && g.watching()
+	subjects := s.cfg.MaxSubjectsPerRecipient
+	per := min(ttl, ports.DefaultRateRetention) // how long a subject counts
+	var prefix, pair string
+	// What only looks. Its requests are in the order of the refusals above.
+	look := make([]ports.RateRequest, 0, 3)
+	if watch {
+		prefix = s.prefix(r)
+		look = append(look, ports.RateRequest{Key: keyPumpPause + prefix, Limits: []ports.RateLimit{{Max: 1, Per: g.CoolDown}}})
+	}
+	if counting && s.cfg.RecipientFailureLimit.Max > 0 {
+		look = append(look, ports.RateRequest{Key: keyRecipFail + r.tag, Limits: []ports.RateLimit{s.cfg.RecipientFailureLimit}})
+	}
+	if counting && subjects > 0 {
+		pair = s.limitKey(keyRecipPair, r.to, purpose, subject)
+		look = append(look, ports.RateRequest{Key: pair, Limits: []ports.RateLimit{{Max: 1, Per: per}}, Optional: true})
+	}
+	newSubject := false
+	if len(look) > 0 {
+		ds, err := s.decideRates(ctx, now, look)
+		if err != nil {
+			return a, unavailable("abuse controls", err)
+		}
+		for i, req := range look {
+			switch d := ds[i]; {
+			case req.Key == pair:
+				newSubject = d.Allowed // no code of this subject to r within per
+			case d.Allowed:
+			case req.Key == keyPumpPause+prefix:
+				return a, pumpingPaused(d.RetryAfter)
+			default:
+				return a, recipientBudgetUsedUp(d.RetryAfter)
+			}
+		}
+	}
+	// What records. idx notes where each request is, -1 when it is not in the batch.
+	rec := make([]ports.RateRequest, 0, 6)
+	add := func(req ports.RateRequest) int {
+		rec = append(rec, req)
+		return len(rec) - 1
+	}
+	iSend, iCode, iPair, iSubj, iSent, iOK := -1, -1, -1, -1, -1, -1
+	if len(s.cfg.SendLimits) > 0 {
+		iSend = add(ports.RateRequest{Key: sendKey, Limits: s.cfg.SendLimits, Record: true})
+	}
+	if counting && r.isPhone && len(g.CallingCodeLimits) > 0 {
+		iCode = add(ports.RateRequest{Key: keyCallingCode + strconv.Itoa(r.phone.CallingCode), Limits: g.CallingCodeLimits, Record: true})
+	}
+	if newSubject {
+		// The pair records that the subject has its code: of concurrent draws for one
+		// subject, one records it and counts the subject, the others find it has one.
+		iPair = add(ports.RateRequest{Key: pair, Limits: []ports.RateLimit{{Max: 1, Per: per}}, Record: true, Optional: true})
+		iSubj = add(ports.RateRequest{Key: keyRecipSubj + r.tag, Limits: []ports.RateLimit{{Max: subjects, Per: per}}, Record: true, Optional: true})
+	}
+	need := 0 // verified codes a full sample of the prefix needs
+	if watch {
+		iSent = add(ports.RateRequest{Key: keyPumpSent + prefix, Limits: []ports.RateLimit{{Max: g.MinSends, Per: g.Window}}, Record: true, Optional: true})
+		if need = int(math.Ceil(g.MinConversion * float64(g.MinSends))); need > 0 {
+			iOK = add(ports.RateRequest{Key: keyPumpOK + prefix, Limits: []ports.RateLimit{{Max: need, Per: g.Window}}, Optional: true})
+		}
+	}
+	if len(rec) == 0 {
 		return a, nil
 	}
-	allow := func(key string, what string, limits ...ports.RateLimit) (ports.RateDecision, error) {
-		d, err := s.limiter.Allow(ctx, key, now, limits...)
-		if err != nil {
-			return d, unavailable(what, err)
+	ds, err := s.decideRates(ctx, now, rec)
+	if err != nil {
+		return a, unavailable("send limits", err)
+	}
+	switch {
+	case iSend >= 0 && !ds[iSend].Allowed:
+		return a, tooManySends(ds[iSend].RetryAfter)
+	case iCode >= 0 && !ds[iCode].Allowed:
+		return a, rateLimited("Too many verification codes were sent to this country", ds[iCode].RetryAfter, nil)
+	}
+	for i, req := range rec {
+		if req.Record && ds[i].Allowed && i != iSend {
+			a.reserved = append(a.reserved, reservation{req.Key, now})
 		}
-		if d.Allowed {
-			a.reserved = append(a.reserved, reservation{key, now})
-		}
-		return d, nil
 	}
 	fail := func(err error) (abuseDraw, error) {
 		s.undo(ctx, a.reserved)
+		if iSend >= 0 {
+			s.undo(ctx, []reservation{{sendKey, now}})
+		}
 		return abuseDraw{}, err
 	}
-	g := s.cfg.Pumping
-	if r.isPhone && len(g.CallingCodeLimits) > 0 {
-		d, err := allow(keyCallingCode+strconv.Itoa(r.phone.CallingCode), "calling code budget", g.CallingCodeLimits...)
-		if err != nil {
-			return fail(err)
-		}
-		if !d.Allowed {
-			return fail(&verifykit.Error{
-				Kind:       verifykit.KindRateLimited,
-				Message:    "Too many verification codes were sent to this country; try again in " + roundUp(d.RetryAfter) + ".",
-				RetryAfter: d.RetryAfter,
-			})
+	if newSubject {
+		switch pairOK, subjOK := ds[iPair].Allowed, ds[iSubj].Allowed; {
+		case pairOK && !subjOK:
+			return fail(tooManySubjects(ds[iSubj].RetryAfter))
+		case !pairOK && subjOK: // a concurrent draw gave the subject its code first
+			s.undo(ctx, []reservation{{rec[iSubj].Key, now}})
+			a.reserved = slices.DeleteFunc(a.reserved, func(r reservation) bool { return r.key == rec[iSubj].Key })
 		}
 	}
-	tag := r.tag
-	if n := s.cfg.MaxSubjectsPerRecipient; n > 0 {
-		per := min(ttl, ports.DefaultRateRetention)
-		pair := s.limitKey(keyRecipPair, r.to, purpose, subject)
-		seen, err := s.limiter.Peek(ctx, pair, now, ports.RateLimit{Max: 1, Per: per})
-		if err != nil {
-			return fail(unavailable("subjects per recipient", err))
-		}
-		if seen.Allowed { // a subject without a code to r within per: one more subject
-			// The pair first: of concurrent draws for one subject, one records it and
-			// counts the subject; the others find a subject that has its code.
-			first, err := allow(pair, "subjects per recipient", ports.RateLimit{Max: 1, Per: per})
-			if err != nil {
-				return fail(err)
-			}
-			if first.Allowed {
-				d, err := allow(keyRecipSubj+tag, "subjects per recipient", ports.RateLimit{Max: n, Per: per})
-				if err != nil {
-					return fail(err)
-				}
-				if !d.Allowed {
-					return fail(tooManySubjects(d.RetryAfter))
-				}
-			}
-		}
-	}
-	if r.isPhone && g.watching() {
-		p := s.prefix(r)
-		sample := ports.RateLimit{Max: g.MinSends, Per: g.Window}
-		d, err := allow(keyPumpSent+p, "pumping guard", sample)
-		if err != nil {
-			return fail(err)
-		}
-		if d.Allowed {
-			a.prefix = p
-		} else if need := int(math.Ceil(g.MinConversion * float64(g.MinSends))); need > 0 {
-			// A full sample: judge it.
-			ok, err := s.limiter.Peek(ctx, keyPumpOK+p, now, ports.RateLimit{Max: need, Per: g.Window})
-			if err != nil {
+	if watch {
+		if ds[iSent].Allowed {
+			a.prefix = prefix
+		} else if iOK >= 0 && ds[iOK].Allowed { // a full sample with fewer than need verified
+			if _, err := s.limiter.Allow(ctx, keyPumpPause+prefix, now, ports.RateLimit{Max: 1, Per: g.CoolDown}); err != nil {
 				return fail(unavailable("pumping guard", err))
 			}
-			if ok.Allowed { // fewer than need of the sample were verified
-				if _, err := s.limiter.Allow(ctx, keyPumpPause+p, now, ports.RateLimit{Max: 1, Per: g.CoolDown}); err != nil {
-					return fail(unavailable("pumping guard", err))
-				}
-				s.log.LogAttrs(ctx, slog.LevelWarn, "otp sends to a prefix paused: too few codes verified",
-					slog.String("prefix", "+"+p), slog.Int("sample", g.MinSends), slog.Float64("min_conversion", g.MinConversion),
-					slog.Duration("cool_down", g.CoolDown))
-				s.obs.Event(ctx, ports.Event{Kind: ports.EventAbusePaused, Limit: pumpingGuardName})
-				return fail(pumpingPaused(g.CoolDown))
-			}
+			s.log.LogAttrs(ctx, slog.LevelWarn, "otp sends to a prefix paused: too few codes verified",
+				slog.String("prefix", "+"+prefix), slog.Int("sample", g.MinSends), slog.Float64("min_conversion", g.MinConversion),
+				slog.Duration("cool_down", g.CoolDown))
+			s.obs.Event(ctx, ports.Event{Kind: ports.EventAbusePaused, Limit: pumpingGuardName})
+			return fail(pumpingPaused(g.CoolDown))
 		}
 	}
-	if tag != "" || a.prefix != "" {
-		a.tag = tag
+	if counting {
+		a.tag = r.tag
 	}
 	return a, nil
+}
+
+// decideRates decides reqs at now with the limiter: one request with the port's own call,
+// more in one batch (ports.DecideRates).
+func (s *Service) decideRates(ctx context.Context, now time.Time, reqs []ports.RateRequest) ([]ports.RateDecision, error) {
+	if len(reqs) == 1 {
+		r := reqs[0]
+		decide := s.limiter.Peek
+		if r.Record {
+			decide = s.limiter.Allow
+		}
+		d, err := decide(ctx, r.Key, now, r.Limits...)
+		return []ports.RateDecision{d}, err
+	}
+	return ports.DecideRates(ctx, s.limiter, now, reqs)
 }
 
 // undo gives back reserved events; a failure is logged (the limits then err on the safe

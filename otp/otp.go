@@ -425,13 +425,14 @@ func (s *Service) sendLimit(ctx context.Context, key string, now time.Time,
 		return unavailable("send limits", err)
 	}
 	if !d.Allowed {
-		return &verifykit.Error{
-			Kind:       verifykit.KindRateLimited,
-			Message:    "Too many verification codes were sent to this recipient; try again in " + roundUp(d.RetryAfter) + ".",
-			RetryAfter: d.RetryAfter,
-		}
+		return tooManySends(d.RetryAfter)
 	}
 	return nil
+}
+
+// tooManySends is the answer when the send limits of a recipient are used up.
+func tooManySends(wait time.Duration) error {
+	return rateLimited("Too many verification codes were sent to this recipient", wait, nil)
 }
 
 // sendLimitKey is the limiter key of a recipient.

@@ -153,18 +153,9 @@ func (s *Service) draw(ctx context.Context, req IssueRequest, limitBy string) (*
 	if req.Recipient != "" {
 		limitBy = r.to // one number, however it was written, has one send limit
 	}
-	if err := s.guard(ctx, r, now); err != nil {
-		return nil, err
-	}
 	key := s.sendLimitKey(limitBy)
-	if err := s.sendLimit(ctx, key, now, s.limiter.Allow); err != nil {
-		return nil, err
-	}
-	abuse, err := s.reserve(ctx, r, req.Purpose, req.Subject, s.ttl(req), now)
+	abuse, err := s.reserve(ctx, r, key, req.Purpose, req.Subject, s.ttl(req), now)
 	if err != nil {
-		if len(s.cfg.SendLimits) > 0 {
-			s.undo(ctx, []reservation{{key, now}})
-		}
 		return nil, err
 	}
 	digits, maxAttempts := s.cfg.Digits, s.cfg.MaxAttempts

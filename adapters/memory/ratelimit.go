@@ -38,10 +38,12 @@ type limiterShard struct {
 }
 
 type eventLog struct {
-	times  []time.Time // ascending, wall clock only (no monotonic reading)
-	keepTo time.Time   // the log is stale once now passes this
-	queued int64       // the unixNanos time the key is queued at in the shard's expiry heap
+	times  []int64   // ascending, in unixNanos: no pointer for the collector to scan
+	keepTo time.Time // the log is stale once now passes this
+	queued int64     // the unixNanos time the key is queued at in the shard's expiry heap
 }
+
+var _ ports.BatchRateLimiter = (*RateLimiter)(nil)
 
 // NewRateLimiter returns an empty RateLimiter that keeps events for
 // ports.DefaultRateRetention.
@@ -91,7 +93,7 @@ func (l *RateLimiter) Undo(ctx context.Context, key string, at time.Time) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	at = at.Round(0)
+	ns := unixNanos(at)
 	sh := &l.shards[shardIndex(l.seed, key)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -99,7 +101,7 @@ func (l *RateLimiter) Undo(ctx context.Context, key string, at time.Time) error 
 	if log == nil {
 		return nil
 	}
-	if i, found := slices.BinarySearchFunc(log.times, at, time.Time.Compare); found {
+	if i, found := slices.BinarySearch(log.times, ns); found {
 		log.times = slices.Delete(log.times, i, i+1)
 		if len(log.times) == 0 {
 			delete(sh.keys, key) // nothing left to count: keep no empty entry
@@ -124,16 +126,79 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 	sh := &l.shards[shardIndex(l.seed, key)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	d := sh.decide(key, now, limits)
+	if d.Allowed && record {
+		sh.record(key, now, keep)
+	}
+	return d, nil
+}
 
-	log := sh.keys[key]
-	var times []time.Time
-	if log != nil {
+// DecideRates implements ports.BatchRateLimiter: under the locks of the shards of every
+// key of reqs at once, it decides each request and, when the batch goes through, records
+// its events; no other call sees a part of it.
+func (l *RateLimiter) DecideRates(ctx context.Context, now time.Time, reqs []ports.RateRequest) ([]ports.RateDecision, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := ports.CheckRateBatch(reqs); err != nil {
+		return nil, err
+	}
+	longest, ok := ports.BatchLongestPer(reqs)
+	if !ok {
+		return nil, errBadLimit
+	}
+	keep := l.retention.Keep(longest)
+	now = now.Round(0)
+	// Lock each shard once, in index order, so that batches never wait for each other in
+	// a cycle.
+	var locked [shardCount]bool
+	shards := make([]int, len(reqs))
+	for i, r := range reqs {
+		shards[i] = shardIndex(l.seed, r.Key)
+		locked[shards[i]] = true
+	}
+	for i := range locked {
+		if locked[i] {
+			l.shards[i].mu.Lock()
+		}
+	}
+	defer func() {
+		for i := range locked {
+			if locked[i] {
+				l.shards[i].mu.Unlock()
+			}
+		}
+	}()
+	ds := make([]ports.RateDecision, len(reqs))
+	for i, r := range reqs {
+		ds[i] = ports.RateDecision{Allowed: true}
+		if len(r.Limits) > 0 {
+			ds[i] = l.shards[shards[i]].decide(r.Key, now, r.Limits)
+		}
+	}
+	if !ports.RateBatchGoesThrough(reqs, ds) {
+		return ds, nil
+	}
+	for i, r := range reqs {
+		if r.Record && ds[i].Allowed && len(r.Limits) > 0 {
+			l.shards[shards[i]].record(r.Key, now, keep)
+		}
+	}
+	return ds, nil
+}
+
+// decide decides limits for key at now. The caller holds sh.mu.
+func (sh *limiterShard) decide(key string, now time.Time, limits []ports.RateLimit) ports.RateDecision {
+	var times []int64
+	if log := sh.keys[key]; log != nil {
 		times = log.times
 	}
-	d := ports.DecideRateSorted(times, now, limits) // a key's times are kept in order
-	if !d.Allowed || !record {
-		return d, nil
-	}
+	return ports.DecideRateNanos(times, unixNanos(now), limits) // a key's times are kept in order
+}
+
+// record records an event of key at now, kept for keep. The caller holds sh.mu.
+func (sh *limiterShard) record(key string, now time.Time, keep time.Duration) {
+	log := sh.keys[key]
 	fresh := log == nil
 	if fresh {
 		log = &eventLog{}
@@ -145,11 +210,12 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 	// Dropping from the front reslices (the array's room comes back when append next
 	// grows it), and an event at or after the newest is appended: the usual case costs no
 	// copy of the key's events, however many the window holds.
-	log.times = log.times[firstAfter(log.times, now.Add(-keep)):]
-	if at := firstAfter(log.times, now); at == len(log.times) {
-		log.times = append(log.times, now)
+	ns := unixNanos(now)
+	log.times = log.times[ports.FirstAfterNanos(log.times, unixNanos(now.Add(-keep))):]
+	if at := ports.FirstAfterNanos(log.times, ns); at == len(log.times) {
+		log.times = append(log.times, ns)
 	} else {
-		log.times = slices.Insert(log.times, at, now)
+		log.times = slices.Insert(log.times, at, ns)
 	}
 	if end := now.Add(keep); end.After(log.keepTo) {
 		log.keepTo = end
@@ -163,7 +229,6 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 	if sh.writes%sweepEvery == 0 {
 		sh.compact()
 	}
-	return d, nil
 }
 
 // PurgeStale deletes up to limit keys whose events the retention no longer covers at now
@@ -235,16 +300,4 @@ func (sh *limiterShard) compact() {
 		sh.peak = len(sh.keys)
 	}
 	sh.expiry.shrink()
-}
-
-// firstAfter returns the index of the first of the ascending times that is after t, or
-// len(times).
-func firstAfter(times []time.Time, t time.Time) int {
-	i, _ := slices.BinarySearchFunc(times, t, func(e, t time.Time) int {
-		if e.After(t) {
-			return 1
-		}
-		return -1
-	})
-	return i
 }

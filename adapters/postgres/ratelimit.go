@@ -35,14 +35,17 @@ type RateLimiter struct {
 	writes    atomic.Uint64
 	retention ports.RateRetention // how long events are kept
 
-	qSelect, qUpsert, qPurge, qUndo, qDropEmpty string
+	qSelect, qSelectMany, qUpsert, qPurge, qUndo, qDropEmpty string
 }
+
+var _ ports.BatchRateLimiter = (*RateLimiter)(nil)
 
 func newRateLimiter(db *DB) *RateLimiter {
 	t := db.table("rate_limits")
 	return &RateLimiter{
-		db:      db,
-		qSelect: "select events_ns, keep_until_ns from " + t + " where key = $1",
+		db:          db,
+		qSelect:     "select events_ns, keep_until_ns from " + t + " where key = $1",
+		qSelectMany: "select key, events_ns, keep_until_ns from " + t + " where key = any($1)",
 		qUpsert: "insert into " + t + " (key, events_ns, keep_until_ns) values ($1, $2, $3)" +
 			" on conflict (key) do update set events_ns = excluded.events_ns, keep_until_ns = excluded.keep_until_ns",
 		// The first element equal to $2 is cut out: the slices before and after it.
@@ -97,24 +100,136 @@ func (l *RateLimiter) Allow(ctx context.Context, key string, now time.Time, limi
 		rollbackTx(ctx, c) // nothing is recorded
 		return d, nil
 	}
-	// Rows written before events were kept in time order hold them in arrival order: sort
-	// (a no-op pass for sorted rows). Then drop what the retention no longer covers and put
-	// now in its place by time (after the events at the same time), as the memory limiter
-	// does.
-	slices.Sort(events)
-	at := now.UnixNano()
-	events = slices.Delete(events, 0, firstAfter(events, at-int64(keep)))
-	events = slices.Insert(events, firstAfter(events, at), at)
-	keepUntil = max(keepUntil, at+int64(keep))
 	w := &pgx.Batch{}
-	w.Queue(l.qUpsert, []byte(key), events, keepUntil)
+	l.queueRecord(w, key, events, keepUntil, now, keep)
 	if err := commitTx(ctx, c, w); err != nil {
 		return ports.RateDecision{}, err
 	}
-	if l.writes.Add(1)%autoPurgeEvery == 0 {
+	l.recorded(ctx, now, 1)
+	return d, nil
+}
+
+// queueRecord queues the write of key's events with one more at now, kept for keep. Rows
+// written before events were kept in time order hold them in arrival order: it sorts them
+// (a no-op pass for sorted rows), then drops what the retention no longer covers and puts
+// now in its place by time (after the events at the same time), as the memory limiter
+// does.
+func (l *RateLimiter) queueRecord(w *pgx.Batch, key string, events []int64, keepUntil int64, now time.Time, keep time.Duration) {
+	slices.Sort(events)
+	at := now.UnixNano()
+	events = slices.Delete(events, 0, ports.FirstAfterNanos(events, at-int64(keep)))
+	events = slices.Insert(events, ports.FirstAfterNanos(events, at), at)
+	w.Queue(l.qUpsert, []byte(key), events, max(keepUntil, at+int64(keep)))
+}
+
+// recorded counts n recorded events; every autoPurgeEvery-th also purges stale keys.
+func (l *RateLimiter) recorded(ctx context.Context, now time.Time, n int) {
+	before := l.writes.Load()
+	if after := l.writes.Add(uint64(n)); after/autoPurgeEvery != before/autoPurgeEvery {
 		_, _ = l.PurgeStale(ctx, now, autoPurgeBatch) // best effort
 	}
-	return d, nil
+}
+
+// rateRow is what the limiter keeps of a key.
+type rateRow struct {
+	events    []int64
+	keepUntil int64
+}
+
+// DecideRates implements ports.BatchRateLimiter in one transaction: it takes the advisory
+// locks of the keys that record (in one order, so batches never wait for each other in a
+// cycle), reads every key's events at once, decides, and writes the new events with the
+// commit: two round trips for the whole batch, whatever its size. A batch that records
+// nothing reads without locking, in one round trip. Concurrent calls for its keys, from
+// any instance, see all of it or none.
+func (l *RateLimiter) DecideRates(ctx context.Context, now time.Time, reqs []ports.RateRequest) ([]ports.RateDecision, error) {
+	if err := ports.CheckRateBatch(reqs); err != nil {
+		return nil, err
+	}
+	longest, ok := ports.BatchLongestPer(reqs)
+	if !ok {
+		return nil, errBadLimit
+	}
+	var (
+		keys  [][]byte
+		locks []int64
+	)
+	for _, r := range reqs {
+		if len(r.Limits) == 0 {
+			continue
+		}
+		keys = append(keys, []byte(r.Key))
+		if r.Record {
+			locks = append(locks, l.db.lockKey("rate", r.Key))
+		}
+	}
+	keep := l.retention.Keep(longest)
+	rows := make(map[string]rateRow, len(keys))
+	read := func(r pgx.Rows) error {
+		var (
+			key []byte
+			row rateRow
+		)
+		_, err := pgx.ForEachRow(r, []any{&key, &row.events, &row.keepUntil}, func() error {
+			rows[string(key)] = row
+			row = rateRow{}
+			return nil
+		})
+		return err
+	}
+	decide := func() []ports.RateDecision {
+		ds := make([]ports.RateDecision, len(reqs))
+		for i, r := range reqs {
+			ds[i] = ports.DecideRate(eventTimes(rows[r.Key].events), now, r.Limits)
+		}
+		return ds
+	}
+	if len(keys) == 0 {
+		return decide(), nil
+	}
+	if len(locks) == 0 {
+		r, err := l.db.pool.Query(ctx, l.qSelectMany, keys)
+		if err == nil {
+			err = read(r)
+		}
+		if err != nil {
+			return nil, storageError(err)
+		}
+		return decide(), nil
+	}
+	slices.Sort(locks)
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	b.Queue(asyncCommitSQL)
+	for i, k := range locks {
+		if i == 0 || k != locks[i-1] {
+			b.Queue(lockSQL, k)
+		}
+	}
+	b.Queue(l.qSelectMany, keys).Query(read)
+	c, err := l.db.openTx(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	ds := decide()
+	w := &pgx.Batch{}
+	if ports.RateBatchGoesThrough(reqs, ds) {
+		for i, r := range reqs {
+			if r.Record && ds[i].Allowed && len(r.Limits) > 0 {
+				row := rows[r.Key]
+				l.queueRecord(w, r.Key, row.events, row.keepUntil, now, keep)
+			}
+		}
+	}
+	if w.Len() == 0 {
+		rollbackTx(ctx, c) // nothing is recorded
+		return ds, nil
+	}
+	if err := commitTx(ctx, c, w); err != nil {
+		return nil, err
+	}
+	l.recorded(ctx, now, w.Len())
+	return ds, nil
 }
 
 // SetRetention sets how long the limiter keeps an event (see ports.RateLimiter); zero or
@@ -180,18 +295,6 @@ func checkLimits(limits []ports.RateLimit) (time.Duration, error) {
 		return 0, errBadLimit
 	}
 	return longest, nil
-}
-
-// firstAfter returns the index of the first of the ascending times that is after t, or
-// len(times).
-func firstAfter(times []int64, t int64) int {
-	i, _ := slices.BinarySearchFunc(times, t, func(e, t int64) int {
-		if e > t {
-			return 1
-		}
-		return -1
-	})
-	return i
 }
 
 func eventTimes(ns []int64) []time.Time {
