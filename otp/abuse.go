@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/verifykit/verifykit"
@@ -213,8 +214,11 @@ type recipient struct {
 	isPhone bool
 	// test is the fixed code of an active test recipient, "" otherwise.
 	test string
-	// tag is the recipient's tag (recipientTag) when a control counts per recipient.
+	// tag is the recipient's tag (recipientKeys) when a control counts per recipient.
 	tag string
+	// sendKey is the limiter key of the recipient's send limits (recipientKeys), "" when
+	// there is no recipient.
+	sendKey string
 }
 
 // readRecipient parses the recipient of req at now and applies the rules that need no
@@ -222,8 +226,8 @@ type recipient struct {
 func (s *Service) readRecipient(raw string, now time.Time) (recipient, error) {
 	if raw == "" || strings.Contains(raw, "@") {
 		r := recipient{to: raw}
-		if raw != "" && (s.cfg.MaxSubjectsPerRecipient > 0 || s.cfg.RecipientFailureLimit.Max > 0) {
-			r.tag = s.recipientTag(raw)
+		if raw != "" {
+			r.sendKey, r.tag = s.recipientKeys(raw)
 		}
 		return r, nil
 	}
@@ -232,9 +236,7 @@ func (s *Service) readRecipient(raw string, now time.Time) (recipient, error) {
 		return recipient{}, verifykit.RenameEntry(err, "$.phone_number", "$.recipient")
 	}
 	r := recipient{to: p.E164, phone: p, isPhone: true}
-	if s.cfg.MaxSubjectsPerRecipient > 0 || s.cfg.RecipientFailureLimit.Max > 0 {
-		r.tag = s.recipientTag(r.to)
-	}
+	r.sendKey, r.tag = s.recipientKeys(r.to)
 	for _, tr := range s.tests {
 		if tr.phone == p.E164 && now.Before(tr.until) {
 			r.test = tr.code
@@ -290,13 +292,23 @@ type abuseDraw struct {
 	reserved []reservation
 }
 
-// recipientTag is a keyed hash of a recipient, hex: limiter keys use it in place of the
-// recipient, and a code's ID carries it.
-func (s *Service) recipientTag(to string) string {
+// recipientKeys returns the send-limit key of a recipient, and its tag when a control
+// counts per recipient ("" otherwise), both from one keyed hash of it: the tag, in hex, is
+// its first 12 bytes (limiter keys use it in place of the recipient, and a code's ID
+// carries it), the send-limit key the next 16. The hash uses the first secret: rotating it
+// starts every limit afresh.
+func (s *Service) recipientKeys(to string) (sendKey, tag string) {
 	st := s.hashers[0].compute([]string{"otp:recipient", to})
-	tag := hex.EncodeToString(st.out[:12])
+	var buf [len(sendKeyPrefix) + 2*16 + 2*12]byte
+	b := append(buf[:0], sendKeyPrefix...)
+	b = hex.AppendEncode(b, st.out[12:28])
+	b = hex.AppendEncode(b, st.out[:12])
 	s.hashers[0].pool.Put(st)
-	return tag
+	keys, n := string(b), len(sendKeyPrefix)+2*16
+	if s.cfg.MaxSubjectsPerRecipient == 0 && s.cfg.RecipientFailureLimit.Max == 0 {
+		return keys[:n], ""
+	}
+	return keys[:n], keys[n:]
 }
 
 // recipientBudgetUsedUp is the answer when the failure budget of a recipient is used up.
@@ -392,76 +404,67 @@ func (s *Service) prefix(r recipient) string {
 
 // reserve applies the send limits (on sendKey) and the counting abuse controls to a draw of
 // purpose and subject to r at now with a code of lifetime ttl, and records what they count,
-// in two calls of the limiter whatever is on (ports.DecideRates): one that only looks (the
-// pumping guard's pause of the prefix, the recipient's failure budget, and whether the
-// subject has a code to r already), and one that records, all or nothing (the send, the
-// calling code's budget, the subject, the prefix's sample). When a control refuses, nothing
-// stays recorded and reserve answers the refusal. In order: a paused prefix, a used-up
-// recipient budget, the send limits, the calling code's budget, too many subjects, and a
-// prefix the conversion watch pauses now.
+// in one batch of the limiter whatever is on (ports.DecideRates), all or nothing: it looks
+// at the pumping guard's pause of the prefix and the recipient's failure budget, and
+// records the send, the calling code's budget, the subject (with the pair of subject and
+// recipient that tells a new subject from one that has its code) and the prefix's sample.
+// When a control refuses, nothing stays recorded and reserve answers the refusal. In
+// order: a paused prefix, a used-up recipient budget, the send limits, the calling code's
+// budget, too many subjects, and a prefix the conversion watch pauses now.
 func (s *Service) reserve(ctx context.Context, r recipient, sendKey, purpose, subject string, ttl time.Duration, now time.Time) (abuseDraw, error) {
 	var a abuseDraw
 	counting := r.test == "" && r.to != ""
-	g := s.cfg.Pumping
+	g, lim := s.cfg.Pumping, &s.limits
 	watch := counting && r.isPhone && g.watching()
-	subjects := s.cfg.MaxSubjectsPerRecipient
-	per := min(ttl, ports.DefaultRateRetention) // how long a subject counts
-	var prefix, pair string
-	// What only looks. Its requests are in the order of the refusals above.
-	look := make([]ports.RateRequest, 0, 3)
-	if watch {
-		prefix = s.prefix(r)
-		look = append(look, ports.RateRequest{Key: keyPumpPause + prefix, Limits: []ports.RateLimit{{Max: 1, Per: g.CoolDown}}})
-	}
-	if counting && s.cfg.RecipientFailureLimit.Max > 0 {
-		look = append(look, ports.RateRequest{Key: keyRecipFail + r.tag, Limits: []ports.RateLimit{s.cfg.RecipientFailureLimit}})
-	}
-	if counting && subjects > 0 {
-		pair = s.limitKey(keyRecipPair, r.to, purpose, subject)
-		look = append(look, ports.RateRequest{Key: pair, Limits: []ports.RateLimit{{Max: 1, Per: per}}, Optional: true})
-	}
-	newSubject := false
-	if len(look) > 0 {
-		ds, err := s.decideRates(ctx, now, look)
-		if err != nil {
-			return a, unavailable("abuse controls", err)
+	subjects := counting && s.cfg.MaxSubjectsPerRecipient > 0
+	var (
+		prefix string
+		keys   drawKeys
+	)
+	if counting {
+		if watch {
+			prefix = s.prefix(r)
 		}
-		for i, req := range look {
-			switch d := ds[i]; {
-			case req.Key == pair:
-				newSubject = d.Allowed // no code of this subject to r within per
-			case d.Allowed:
-			case req.Key == keyPumpPause+prefix:
-				return a, pumpingPaused(d.RetryAfter)
-			default:
-				return a, recipientBudgetUsedUp(d.RetryAfter)
-			}
-		}
+		keys = newDrawKeys(r, prefix)
 	}
-	// What records. idx notes where each request is, -1 when it is not in the batch.
-	rec := make([]ports.RateRequest, 0, 6)
+	pairLim, subjLim := lim.pair, lim.subjects
+	if per := min(ttl, ports.DefaultRateRetention); subjects && per != lim.subjectsPer { // how long a subject counts
+		pairLim = []ports.RateLimit{{Max: 1, Per: per}}
+		subjLim = []ports.RateLimit{{Max: s.cfg.MaxSubjectsPerRecipient, Per: per}}
+	}
+	sc := scratchPool.Get().(*reserveScratch)
+	defer sc.release()
+	// i* note where each request is in the batch, -1 when it is not.
+	rec := sc.reqs[:0]
 	add := func(req ports.RateRequest) int {
 		rec = append(rec, req)
 		return len(rec) - 1
 	}
-	iSend, iCode, iPair, iSubj, iSent, iOK := -1, -1, -1, -1, -1, -1
+	iPause, iBudget, iSend, iCode, iPair, iSubj, iSent, iOK := -1, -1, -1, -1, -1, -1, -1, -1
+	if watch {
+		iPause = add(ports.RateRequest{Key: keys.pause, Limits: lim.pause})
+	}
+	if counting && s.cfg.RecipientFailureLimit.Max > 0 {
+		iBudget = add(ports.RateRequest{Key: keys.rfail, Limits: lim.rfail})
+	}
 	if len(s.cfg.SendLimits) > 0 {
 		iSend = add(ports.RateRequest{Key: sendKey, Limits: s.cfg.SendLimits, Record: true})
 	}
 	if counting && r.isPhone && len(g.CallingCodeLimits) > 0 {
-		iCode = add(ports.RateRequest{Key: keyCallingCode + strconv.Itoa(r.phone.CallingCode), Limits: g.CallingCodeLimits, Record: true})
+		iCode = add(ports.RateRequest{Key: keys.code, Limits: g.CallingCodeLimits, Record: true})
 	}
-	if newSubject {
-		// The pair records that the subject has its code: of concurrent draws for one
-		// subject, one records it and counts the subject, the others find it has one.
-		iPair = add(ports.RateRequest{Key: pair, Limits: []ports.RateLimit{{Max: 1, Per: per}}, Record: true, Optional: true})
-		iSubj = add(ports.RateRequest{Key: keyRecipSubj + r.tag, Limits: []ports.RateLimit{{Max: subjects, Per: per}}, Record: true, Optional: true})
+	if subjects {
+		// The pair records that the subject has a code to r: of draws for one subject
+		// within the subject's time, concurrent or not, one records it and counts the
+		// subject; the others find that the subject has its code, and give back the
+		// subject they counted.
+		iPair = add(ports.RateRequest{Key: s.limitKey(keyRecipPair, r.to, purpose, subject), Limits: pairLim, Record: true, Optional: true})
+		iSubj = add(ports.RateRequest{Key: keys.subj, Limits: subjLim, Record: true, Optional: true})
 	}
-	need := 0 // verified codes a full sample of the prefix needs
 	if watch {
-		iSent = add(ports.RateRequest{Key: keyPumpSent + prefix, Limits: []ports.RateLimit{{Max: g.MinSends, Per: g.Window}}, Record: true, Optional: true})
-		if need = int(math.Ceil(g.MinConversion * float64(g.MinSends))); need > 0 {
-			iOK = add(ports.RateRequest{Key: keyPumpOK + prefix, Limits: []ports.RateLimit{{Max: need, Per: g.Window}}, Optional: true})
+		iSent = add(ports.RateRequest{Key: keys.sent, Limits: lim.sample, Record: true, Optional: true})
+		if lim.need > 0 {
+			iOK = add(ports.RateRequest{Key: keys.ok, Limits: lim.verified, Optional: true})
 		}
 	}
 	if len(rec) == 0 {
@@ -472,11 +475,24 @@ func (s *Service) reserve(ctx context.Context, r recipient, sendKey, purpose, su
 		return a, unavailable("send limits", err)
 	}
 	switch {
+	case iPause >= 0 && !ds[iPause].Allowed:
+		return a, pumpingPaused(ds[iPause].RetryAfter)
+	case iBudget >= 0 && !ds[iBudget].Allowed:
+		return a, recipientBudgetUsedUp(ds[iBudget].RetryAfter)
+	}
+	switch {
 	case iSend >= 0 && !ds[iSend].Allowed:
 		return a, tooManySends(ds[iSend].RetryAfter)
 	case iCode >= 0 && !ds[iCode].Allowed:
 		return a, rateLimited("Too many verification codes were sent to this country", ds[iCode].RetryAfter, nil)
 	}
+	n := 0
+	for i, req := range rec {
+		if req.Record && ds[i].Allowed && i != iSend {
+			n++
+		}
+	}
+	a.reserved = make([]reservation, 0, n)
 	for i, req := range rec {
 		if req.Record && ds[i].Allowed && i != iSend {
 			a.reserved = append(a.reserved, reservation{req.Key, now})
@@ -489,20 +505,20 @@ func (s *Service) reserve(ctx context.Context, r recipient, sendKey, purpose, su
 		}
 		return abuseDraw{}, err
 	}
-	if newSubject {
+	if subjects {
 		switch pairOK, subjOK := ds[iPair].Allowed, ds[iSubj].Allowed; {
-		case pairOK && !subjOK:
+		case pairOK && !subjOK: // a new subject, and too many have a code to r
 			return fail(tooManySubjects(ds[iSubj].RetryAfter))
-		case !pairOK && subjOK: // a concurrent draw gave the subject its code first
-			s.undo(ctx, []reservation{{rec[iSubj].Key, now}})
-			a.reserved = slices.DeleteFunc(a.reserved, func(r reservation) bool { return r.key == rec[iSubj].Key })
+		case !pairOK && subjOK: // the subject has its code to r: it was counted then
+			s.undo(ctx, []reservation{{keys.subj, now}})
+			a.reserved = slices.DeleteFunc(a.reserved, func(r reservation) bool { return r.key == keys.subj })
 		}
 	}
 	if watch {
 		if ds[iSent].Allowed {
 			a.prefix = prefix
 		} else if iOK >= 0 && ds[iOK].Allowed { // a full sample with fewer than need verified
-			if _, err := s.limiter.Allow(ctx, keyPumpPause+prefix, now, ports.RateLimit{Max: 1, Per: g.CoolDown}); err != nil {
+			if _, err := s.limiter.Allow(ctx, keys.pause, now, lim.pause...); err != nil {
 				return fail(unavailable("pumping guard", err))
 			}
 			s.log.LogAttrs(ctx, slog.LevelWarn, "otp sends to a prefix paused: too few codes verified",
@@ -516,6 +532,76 @@ func (s *Service) reserve(ctx context.Context, r recipient, sendKey, purpose, su
 		a.tag = r.tag
 	}
 	return a, nil
+}
+
+// abuseLimits are the limits of the abuse controls, made once from the Config.
+type abuseLimits struct {
+	pause, rfail, sample, verified []ports.RateLimit
+	// need is how many verified codes a full sample of a prefix needs.
+	need int
+	// pair and subjects are the limits of the subjects cap for codes of the configured
+	// TTL, which counts a subject for subjectsPer.
+	pair, subjects []ports.RateLimit
+	subjectsPer    time.Duration
+}
+
+// newAbuseLimits makes the abuseLimits of c.
+func newAbuseLimits(c Config) abuseLimits {
+	g := c.Pumping
+	need := int(math.Ceil(g.MinConversion * float64(g.MinSends)))
+	per := min(c.TTL, ports.DefaultRateRetention)
+	return abuseLimits{
+		pause:       []ports.RateLimit{{Max: 1, Per: g.CoolDown}},
+		rfail:       []ports.RateLimit{c.RecipientFailureLimit},
+		sample:      []ports.RateLimit{{Max: g.MinSends, Per: g.Window}},
+		verified:    []ports.RateLimit{{Max: need, Per: g.Window}},
+		need:        need,
+		pair:        []ports.RateLimit{{Max: 1, Per: per}},
+		subjects:    []ports.RateLimit{{Max: c.MaxSubjectsPerRecipient, Per: per}},
+		subjectsPer: per,
+	}
+}
+
+// drawKeys are the limiter keys of the abuse controls of one draw, cut from one string.
+type drawKeys struct {
+	pause, sent, ok string // of the prefix, when the conversion watch samples it
+	rfail, subj     string // of the recipient's tag
+	code            string // of the calling code, for a phone
+}
+
+// newDrawKeys makes the drawKeys of a draw to r whose phone's watched prefix is prefix
+// ("" when none).
+func newDrawKeys(r recipient, prefix string) drawKeys {
+	var buf [192]byte
+	b, ends := buf[:0], [6]int{}
+	for i, part := range [...][2]string{
+		{keyPumpPause, prefix}, {keyPumpSent, prefix}, {keyPumpOK, prefix},
+		{keyRecipFail, r.tag}, {keyRecipSubj, r.tag}, {keyCallingCode, ""},
+	} {
+		b = append(append(b, part[0]...), part[1]...)
+		if i == 5 {
+			b = strconv.AppendInt(b, int64(r.phone.CallingCode), 10)
+		}
+		ends[i] = len(b)
+	}
+	all := string(b)
+	return drawKeys{
+		pause: all[:ends[0]], sent: all[ends[0]:ends[1]], ok: all[ends[1]:ends[2]],
+		rfail: all[ends[2]:ends[3]], subj: all[ends[3]:ends[4]], code: all[ends[4]:ends[5]],
+	}
+}
+
+// reserveScratch holds the requests of one reserve, reused through scratchPool.
+type reserveScratch struct {
+	reqs [8]ports.RateRequest
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(reserveScratch) }}
+
+// release clears sc (it holds no keys of a finished draw) and gives it back to the pool.
+func (sc *reserveScratch) release() {
+	*sc = reserveScratch{}
+	scratchPool.Put(sc)
 }
 
 // decideRates decides reqs at now with the limiter: one request with the port's own call,

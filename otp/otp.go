@@ -138,6 +138,7 @@ type Service struct {
 	obs     ports.Observer
 	phones  *phoneCache
 	msgs    *messages
+	limits  abuseLimits
 }
 
 // NewService checks deps and cfg and returns a Service.
@@ -164,6 +165,7 @@ func NewService(deps Deps, cfg Config) (*Service, error) {
 	s.cfg.Pumping.CallingCodeLimits = slices.Clone(cfg.Pumping.CallingCodeLimits)
 	s.cfg.TestRecipients = slices.Clone(cfg.TestRecipients)
 	s.cfg.Templates = cloneTemplates(cfg.Templates)
+	s.limits = newAbuseLimits(s.cfg)
 	s.msgs = newMessages(s.cfg, func(string, string, string) {}) // Validate reported its problems
 	for _, secret := range cfg.Secrets {
 		s.hashers = append(s.hashers, newHasher(secret))
@@ -435,9 +437,10 @@ func tooManySends(wait time.Duration) error {
 	return rateLimited("Too many verification codes were sent to this recipient", wait, nil)
 }
 
-// sendLimitKey is the limiter key of a recipient.
+// sendLimitKey is the limiter key of the send limits of a recipient (recipientKeys).
 func (s *Service) sendLimitKey(recipient string) string {
-	return s.limitKey(sendKeyPrefix, "recipient", recipient)
+	key, _ := s.recipientKeys(recipient)
+	return key
 }
 
 // sendKeyPrefix is the prefix of the send-limit keys of the limiter.

@@ -150,10 +150,10 @@ func (s *Service) draw(ctx context.Context, req IssueRequest, limitBy string) (*
 	if err != nil {
 		return nil, err
 	}
-	if req.Recipient != "" {
-		limitBy = r.to // one number, however it was written, has one send limit
+	key := r.sendKey // one number, however it was written, has one send limit
+	if req.Recipient == "" {
+		key = s.sendLimitKey(limitBy)
 	}
-	key := s.sendLimitKey(limitBy)
 	abuse, err := s.reserve(ctx, r, key, req.Purpose, req.Subject, s.ttl(req), now)
 	if err != nil {
 		return nil, err

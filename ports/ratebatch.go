@@ -25,7 +25,9 @@ type RateRequest struct {
 // BatchRateLimiter is a RateLimiter that decides several keys in one call, as a host with
 // several limits per event needs (the otp engine checks up to eight keys for one code). It
 // is optional: DecideRates uses it when a limiter implements it, and decides key by key
-// otherwise. The memory, PostgreSQL and Redis limiters implement it.
+// otherwise. The memory, PostgreSQL and Redis limiters implement it. DecideRates answers
+// ErrDuplicateRateKey for a batch that names a key twice (CheckRateBatch), as
+// ports.DecideRates does.
 type BatchRateLimiter interface {
 	RateLimiter
 	// DecideRates decides every request at now by the rule of DecideRate, on the events of
@@ -52,11 +54,8 @@ var ErrDuplicateRateKey = errors.New("ports: a batch of rate requests names a ke
 // it returns. The memory and PostgreSQL limiters decide a whole batch atomically, and so
 // does Redis on one node.
 func DecideRates(ctx context.Context, l RateLimiter, now time.Time, reqs []RateRequest) ([]RateDecision, error) {
-	if err := CheckRateBatch(reqs); err != nil {
-		return nil, err
-	}
 	if b, ok := l.(BatchRateLimiter); ok {
-		return b.DecideRates(ctx, now, reqs)
+		return b.DecideRates(ctx, now, reqs) // which checks reqs (CheckRateBatch)
 	}
 	return DecideRatesEach(ctx, l, now, reqs)
 }

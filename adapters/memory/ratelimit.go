@@ -126,9 +126,9 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 	sh := &l.shards[shardIndex(l.seed, key)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	d := sh.decide(key, now, limits)
+	log, d := sh.decide(key, now, limits)
 	if d.Allowed && record {
-		sh.record(key, now, keep)
+		sh.record(key, log, now, keep)
 	}
 	return d, nil
 }
@@ -151,54 +151,59 @@ func (l *RateLimiter) DecideRates(ctx context.Context, now time.Time, reqs []por
 	now = now.Round(0)
 	// Lock each shard once, in index order, so that batches never wait for each other in
 	// a cycle.
-	var locked [shardCount]bool
-	shards := make([]int, len(reqs))
-	for i, r := range reqs {
-		shards[i] = shardIndex(l.seed, r.Key)
-		locked[shards[i]] = true
+	var buf [8]int
+	shards := buf[:0]
+	for _, r := range reqs {
+		shards = append(shards, shardIndex(l.seed, r.Key))
 	}
-	for i := range locked {
-		if locked[i] {
-			l.shards[i].mu.Lock()
-		}
+	var orderBuf [8]int
+	order := append(orderBuf[:0], shards...)
+	slices.Sort(order)
+	order = slices.Compact(order)
+	for _, i := range order {
+		l.shards[i].mu.Lock()
 	}
 	defer func() {
-		for i := range locked {
-			if locked[i] {
-				l.shards[i].mu.Unlock()
-			}
+		for _, i := range order {
+			l.shards[i].mu.Unlock()
 		}
 	}()
 	ds := make([]ports.RateDecision, len(reqs))
+	var logBuf [8]*eventLog
+	logs := logBuf[:0]
 	for i, r := range reqs {
 		ds[i] = ports.RateDecision{Allowed: true}
+		var log *eventLog
 		if len(r.Limits) > 0 {
-			ds[i] = l.shards[shards[i]].decide(r.Key, now, r.Limits)
+			log, ds[i] = l.shards[shards[i]].decide(r.Key, now, r.Limits)
 		}
+		logs = append(logs, log)
 	}
 	if !ports.RateBatchGoesThrough(reqs, ds) {
 		return ds, nil
 	}
 	for i, r := range reqs {
 		if r.Record && ds[i].Allowed && len(r.Limits) > 0 {
-			l.shards[shards[i]].record(r.Key, now, keep)
+			l.shards[shards[i]].record(r.Key, logs[i], now, keep)
 		}
 	}
 	return ds, nil
 }
 
-// decide decides limits for key at now. The caller holds sh.mu.
-func (sh *limiterShard) decide(key string, now time.Time, limits []ports.RateLimit) ports.RateDecision {
+// decide decides limits for key at now, and returns the key's events (nil when it has
+// none). The caller holds sh.mu.
+func (sh *limiterShard) decide(key string, now time.Time, limits []ports.RateLimit) (*eventLog, ports.RateDecision) {
 	var times []int64
-	if log := sh.keys[key]; log != nil {
+	log := sh.keys[key]
+	if log != nil {
 		times = log.times
 	}
-	return ports.DecideRateNanos(times, unixNanos(now), limits) // a key's times are kept in order
+	return log, ports.DecideRateNanos(times, unixNanos(now), limits) // a key's times are kept in order
 }
 
-// record records an event of key at now, kept for keep. The caller holds sh.mu.
-func (sh *limiterShard) record(key string, now time.Time, keep time.Duration) {
-	log := sh.keys[key]
+// record records an event of key, whose events are log (nil when it has none), at now, kept
+// for keep. The caller holds sh.mu, since it had key's events from decide.
+func (sh *limiterShard) record(key string, log *eventLog, now time.Time, keep time.Duration) {
 	fresh := log == nil
 	if fresh {
 		log = &eventLog{}
