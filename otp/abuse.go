@@ -421,7 +421,7 @@ func (s *Service) reserve(ctx context.Context, r recipient, sendKey, purpose, su
 		prefix string
 		keys   drawKeys
 	)
-	if counting {
+	if watch || (counting && (r.tag != "" || (r.isPhone && len(g.CallingCodeLimits) > 0))) {
 		if watch {
 			prefix = s.prefix(r)
 		}
@@ -470,7 +470,7 @@ func (s *Service) reserve(ctx context.Context, r recipient, sendKey, purpose, su
 	if len(rec) == 0 {
 		return a, nil
 	}
-	ds, err := s.decideRates(ctx, now, rec)
+	ds, err := s.decideRates(ctx, now, rec, sc.one[:])
 	if err != nil {
 		return a, unavailable("send limits", err)
 	}
@@ -594,6 +594,7 @@ func newDrawKeys(r recipient, prefix string) drawKeys {
 // reserveScratch holds the requests of one reserve, reused through scratchPool.
 type reserveScratch struct {
 	reqs [8]ports.RateRequest
+	one  [1]ports.RateDecision
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(reserveScratch) }}
@@ -605,8 +606,9 @@ func (sc *reserveScratch) release() {
 }
 
 // decideRates decides reqs at now with the limiter: one request with the port's own call,
-// more in one batch (ports.DecideRates).
-func (s *Service) decideRates(ctx context.Context, now time.Time, reqs []ports.RateRequest) ([]ports.RateDecision, error) {
+// answered in one (which has room for one decision), more in one batch
+// (ports.DecideRates).
+func (s *Service) decideRates(ctx context.Context, now time.Time, reqs []ports.RateRequest, one []ports.RateDecision) ([]ports.RateDecision, error) {
 	if len(reqs) == 1 {
 		r := reqs[0]
 		decide := s.limiter.Peek
@@ -614,7 +616,8 @@ func (s *Service) decideRates(ctx context.Context, now time.Time, reqs []ports.R
 			decide = s.limiter.Allow
 		}
 		d, err := decide(ctx, r.Key, now, r.Limits...)
-		return []ports.RateDecision{d}, err
+		one[0] = d
+		return one[:1], err
 	}
 	return ports.DecideRates(ctx, s.limiter, now, reqs)
 }

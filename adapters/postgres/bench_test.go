@@ -53,6 +53,42 @@ func BenchmarkPostgresIssue(b *testing.B) {
 	runBoth(b, func(int) error { return issue() })
 }
 
+// BenchmarkPostgresIssueControls is BenchmarkPostgresIssue (serial) with every abuse control
+// off, and on: regions, number types, the calling-code budgets, the conversion watch
+// (sampling, never pausing), the recipient's failure budget and the subjects cap, which
+// the engine decides with the send limits in one batch of the limiter (one transaction).
+func BenchmarkPostgresIssueControls(b *testing.B) {
+	ctx := context.Background()
+	send := func(context.Context, ports.Message) error { return nil }
+	for _, bc := range []struct {
+		name string
+		edit func(*otp.Config)
+	}{
+		{"off", func(c *otp.Config) {
+			benchOTP(c)
+			c.Phones = otp.PhoneRules{}
+			c.RecipientFailureLimit = ports.RateLimit{}
+		}},
+		{"on", func(c *otp.Config) {
+			c.Phones.AllowedRegions = []string{"UA", "ES", "PL"}
+			c.Pumping.CallingCodeLimits = []ports.RateLimit{{Max: 1 << 30, Per: time.Hour}, {Max: 1 << 30, Per: 24 * time.Hour}}
+			c.Pumping.MinConversion = 0 // samples, never pauses
+			c.MaxSubjectsPerRecipient = 3
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			svc := newOTP(b, pgtest.New(b), ports.SystemClock{}, nil, bc.edit)
+			b.ReportAllocs()
+			for b.Loop() {
+				s := nextSubject()
+				if _, err := svc.Issue(ctx, otp.IssueRequest{Purpose: "bench", Subject: s, Recipient: benchPhone(s), Send: send}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkPostgresVerify verifies codes (the right one, each once) through the otp engine on
 // PostgreSQL: one Update of the Verification (two round trips, one commit), the failure
 // budget decided in it. The codes are issued before the timer starts.

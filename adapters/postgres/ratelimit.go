@@ -2,12 +2,12 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/ports"
@@ -35,7 +35,7 @@ type RateLimiter struct {
 	writes    atomic.Uint64
 	retention ports.RateRetention // how long events are kept
 
-	qSelect, qSelectMany, qUpsert, qPurge, qUndo, qDropEmpty string
+	qSelectMany, qUpsert, qAppend, qPurge, qUndo, qDropEmpty string
 }
 
 var _ ports.BatchRateLimiter = (*RateLimiter)(nil)
@@ -44,8 +44,12 @@ func newRateLimiter(db *DB) *RateLimiter {
 	t := db.table("rate_limits")
 	return &RateLimiter{
 		db:          db,
-		qSelect:     "select events_ns, keep_until_ns from " + t + " where key = $1",
 		qSelectMany: "select key, events_ns, keep_until_ns from " + t + " where key = any($1)",
+		// The usual write: drop the $2-1 oldest events and append $3, without sending the
+		// key's events back.
+		qAppend: "insert into " + t + " as r (key, events_ns, keep_until_ns) values ($1, array[$3::bigint], $4)" +
+			" on conflict (key) do update set events_ns = r.events_ns[$2::int:] || $3::bigint," +
+			" keep_until_ns = greatest(r.keep_until_ns, excluded.keep_until_ns)",
 		qUpsert: "insert into " + t + " (key, events_ns, keep_until_ns) values ($1, $2, $3)" +
 			" on conflict (key) do update set events_ns = excluded.events_ns, keep_until_ns = excluded.keep_until_ns",
 		// The first element equal to $2 is cut out: the slices before and after it.
@@ -70,56 +74,37 @@ const asyncCommitSQL = "set local synchronous_commit = off"
 // errBadLimit answers a limit with a non-positive Max or Per.
 var errBadLimit = verifykit.New(verifykit.KindInternal, "A rate limit needs a positive Max and Per.")
 
-// Allow implements ports.RateLimiter. With no limits it allows and records nothing.
+// Allow implements ports.RateLimiter, as DecideRates decides a batch of one. With no
+// limits it allows and records nothing.
 func (l *RateLimiter) Allow(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {
-	longest, err := checkLimits(limits)
-	if err != nil || len(limits) == 0 {
-		return ports.RateDecision{Allowed: err == nil}, err
-	}
-	keep := l.retention.Keep(longest)
-	var (
-		events    []int64
-		keepUntil int64
-	)
-	b := &pgx.Batch{}
-	b.Queue("begin")
-	b.Queue(asyncCommitSQL)
-	b.Queue(lockSQL, l.db.lockKey("rate", key))
-	b.Queue(l.qSelect, []byte(key)).QueryRow(func(row pgx.Row) error {
-		if err := row.Scan(&events, &keepUntil); !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		return nil
-	})
-	c, err := l.db.openTx(ctx, b)
+	return l.decideOne(ctx, key, now, true, limits)
+}
+
+// decideOne decides one key, recording or not, as DecideRates does.
+func (l *RateLimiter) decideOne(ctx context.Context, key string, now time.Time, record bool, limits []ports.RateLimit) (ports.RateDecision, error) {
+	ds, err := l.DecideRates(ctx, now, []ports.RateRequest{{Key: key, Limits: limits, Record: record}})
 	if err != nil {
 		return ports.RateDecision{}, err
 	}
-	d := ports.DecideRate(eventTimes(events), now, limits)
-	if !d.Allowed {
-		rollbackTx(ctx, c) // nothing is recorded
-		return d, nil
-	}
-	w := &pgx.Batch{}
-	l.queueRecord(w, key, events, keepUntil, now, keep)
-	if err := commitTx(ctx, c, w); err != nil {
-		return ports.RateDecision{}, err
-	}
-	l.recorded(ctx, now, 1)
-	return d, nil
+	return ds[0], nil
 }
 
-// queueRecord queues the write of key's events with one more at now, kept for keep. Rows
-// written before events were kept in time order hold them in arrival order: it sorts them
-// (a no-op pass for sorted rows), then drops what the retention no longer covers and puts
-// now in its place by time (after the events at the same time), as the memory limiter
-// does.
-func (l *RateLimiter) queueRecord(w *pgx.Batch, key string, events []int64, keepUntil int64, now time.Time, keep time.Duration) {
-	slices.Sort(events)
-	at := now.UnixNano()
-	events = slices.Delete(events, 0, ports.FirstAfterNanos(events, at-int64(keep)))
+// queueRecord queues the write of the events of key (row, sorted) with one more at now,
+// kept for keep: it drops what the retention no longer covers and puts now in its place by
+// time (after the events at the same time), as the memory limiter does. In the usual case
+// (a row stored in order, and now at or after its newest event) the database cuts and
+// appends on its own, and the key's events are not sent back.
+func (l *RateLimiter) queueRecord(w *pgx.Batch, key string, row rateRow, now time.Time, keep time.Duration) {
+	events, at := row.events, now.UnixNano()
+	drop := ports.FirstAfterNanos(events, at-int64(keep))
+	keepUntil := max(row.keepUntil, at+int64(keep))
+	if row.inOrder && ports.FirstAfterNanos(events, at) == len(events) {
+		w.Queue(l.qAppend, []byte(key), drop+1, at, keepUntil)
+		return
+	}
+	events = slices.Delete(events, 0, drop)
 	events = slices.Insert(events, ports.FirstAfterNanos(events, at), at)
-	w.Queue(l.qUpsert, []byte(key), events, max(keepUntil, at+int64(keep)))
+	w.Queue(l.qUpsert, []byte(key), pgtype.FlatArray[int64](events), keepUntil)
 }
 
 // recorded counts n recorded events; every autoPurgeEvery-th also purges stale keys.
@@ -134,6 +119,9 @@ func (l *RateLimiter) recorded(ctx context.Context, now time.Time, n int) {
 type rateRow struct {
 	events    []int64
 	keepUntil int64
+	// inOrder is true when the row holds its events in time order (DecideRates sorts those
+	// of rows written before events were kept so).
+	inOrder bool
 }
 
 // DecideRates implements ports.BatchRateLimiter in one transaction: it takes the advisory
@@ -170,7 +158,8 @@ func (l *RateLimiter) DecideRates(ctx context.Context, now time.Time, reqs []por
 			key []byte
 			row rateRow
 		)
-		_, err := pgx.ForEachRow(r, []any{&key, &row.events, &row.keepUntil}, func() error {
+		// FlatArray scans and encodes the events without a reflection pass per element.
+		_, err := pgx.ForEachRow(r, []any{&key, (*pgtype.FlatArray[int64])(&row.events), &row.keepUntil}, func() error {
 			rows[string(key)] = row
 			row = rateRow{}
 			return nil
@@ -180,7 +169,13 @@ func (l *RateLimiter) DecideRates(ctx context.Context, now time.Time, reqs []por
 	decide := func() []ports.RateDecision {
 		ds := make([]ports.RateDecision, len(reqs))
 		for i, r := range reqs {
-			ds[i] = ports.DecideRate(eventTimes(rows[r.Key].events), now, r.Limits)
+			row := rows[r.Key]
+			if row.inOrder = slices.IsSorted(row.events); !row.inOrder {
+				// Rows written before events were kept in time order hold them in arrival order.
+				slices.Sort(row.events)
+			}
+			rows[r.Key] = row
+			ds[i] = ports.DecideRateNanos(row.events, now.UnixNano(), r.Limits)
 		}
 		return ds
 	}
@@ -216,8 +211,7 @@ func (l *RateLimiter) DecideRates(ctx context.Context, now time.Time, reqs []por
 	if ports.RateBatchGoesThrough(reqs, ds) {
 		for i, r := range reqs {
 			if r.Record && ds[i].Allowed && len(r.Limits) > 0 {
-				row := rows[r.Key]
-				l.queueRecord(w, r.Key, row.events, row.keepUntil, now, keep)
+				l.queueRecord(w, r.Key, rows[r.Key], now, keep)
 			}
 		}
 	}
@@ -238,22 +232,10 @@ func (l *RateLimiter) DecideRates(ctx context.Context, now time.Time, reqs []por
 // to at least the longest window any of them uses. It is safe to call at any time.
 func (l *RateLimiter) SetRetention(d time.Duration) { l.retention.Set(d) }
 
-// Peek implements ports.RateLimiter. It reads the committed events of key without locking.
+// Peek implements ports.RateLimiter. It reads the committed events of key without locking,
+// in one round trip.
 func (l *RateLimiter) Peek(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {
-	longest, err := checkLimits(limits)
-	if err != nil {
-		return ports.RateDecision{}, err
-	}
-	l.retention.Keep(longest) // a window asked about is kept from now on
-	var (
-		events    []int64
-		keepUntil int64
-	)
-	err = l.db.pool.QueryRow(ctx, l.qSelect, []byte(key)).Scan(&events, &keepUntil)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return ports.RateDecision{}, storageError(err)
-	}
-	return ports.DecideRate(eventTimes(events), now, limits), nil
+	return l.decideOne(ctx, key, now, false, limits)
 }
 
 // PurgeStale deletes up to limit keys whose events the retention no longer covers at now
@@ -295,12 +277,4 @@ func checkLimits(limits []ports.RateLimit) (time.Duration, error) {
 		return 0, errBadLimit
 	}
 	return longest, nil
-}
-
-func eventTimes(ns []int64) []time.Time {
-	times := make([]time.Time, len(ns))
-	for i, n := range ns {
-		times[i] = time.Unix(0, n)
-	}
-	return times
 }
