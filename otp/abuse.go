@@ -340,6 +340,13 @@ func (s *Service) recipientFailKey(id string) string {
 	return keyRecipFail + tag
 }
 
+// giveBackBudget gives back the failure b reserved, if any.
+func (s *Service) giveBackBudget(ctx context.Context, b budgetDecision, now time.Time) {
+	if b.held != "" {
+		s.undo(ctx, []reservation{{b.held, now}})
+	}
+}
+
 // errDecideBudget ends, writing nothing, an Update whose attempt is on a code whose
 // recipient's failure budget was not decided yet (see attemptStored).
 var errDecideBudget = errors.New("otp: the recipient's failure budget is decided first")

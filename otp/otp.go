@@ -611,69 +611,73 @@ func (s *Service) RecordFailure(ctx context.Context, purpose, subject string) (_
 // used up the attempt is refused (KindRateLimited, ErrTooManyFailures) and changes
 // nothing; a reserved failure that the stored attempt did not count is given back.
 func (s *Service) attemptStored(ctx context.Context, purpose, subject string,
-	attempt func(*ports.Verification, time.Time) (VerifyResult, error)) (_ VerifyResult, result error) {
+	attempt func(*ports.Verification, time.Time) (VerifyResult, error)) (VerifyResult, error) {
 	now := s.clock.Now()
-	var (
+	// What the Update's callback sets, in one value (one allocation, however many fields).
+	var st struct {
 		res      VerifyResult
+		result   error
 		ran      bool           // an attempt was stored, or found to change nothing
 		budget   budgetDecision // what was decided of the recipient's failure budget
 		need     string         // the budget key the last pass found undecided
 		counted  bool           // whether that pass's attempt counted a failure
 		finalKey string         // the budget key of the code the stored attempt was on
-		after    ports.Verification
-		err      error
+	}
+	fn := func(v *ports.Verification) error {
+		if v.IsZero() {
+			return ports.ErrNoCode
+		}
+		// What sameVerification compares, copied: the failures only (the attempt may move
+		// them in place), not the hash, which no attempt changes.
+		before := *v
+		before.Failures = slices.Clone(v.Failures)
+		st.res, st.result = attempt(v, now)
+		key := s.recipientFailKey(v.Code.ID)
+		if !st.budget.covers(key, st.res.Counted) {
+			st.need, st.counted = key, st.res.Counted
+			return errDecideBudget
+		}
+		st.finalKey, st.ran = key, true
+		if sameVerification(before, *v) {
+			return errUnchanged
+		}
+		v.Outbox = append(v.Outbox, checkedStandalone(st.res, st.result, purpose, now))
+		return nil
+	}
+	var (
+		after ports.Verification
+		err   error
 	)
-	defer func() {
-		if budget.held != "" && !(err == nil && res.Counted && finalKey == budget.held) {
-			s.undo(ctx, []reservation{{budget.held, now}})
-		}
-		if ran {
-			s.checkedPurpose(purpose, result)
-		}
-	}()
 	for pass := 1; ; pass++ {
-		if need != "" {
+		if st.need != "" {
 			if pass > maxBudgetPasses {
-				return VerifyResult{}, unavailable("verifying the code", errCodeKeptChanging)
-			}
-			if err := s.decideBudget(ctx, &budget, need, counted, now); err != nil {
+				err = unavailable("verifying the code", errCodeKeptChanging)
+			} else if err = s.decideBudget(ctx, &st.budget, st.need, st.counted, now); err != nil {
 				s.refusedByRecipientBudget(ctx, purpose, err)
+			}
+			if err != nil {
+				s.giveBackBudget(ctx, st.budget, now)
 				return VerifyResult{}, err
 			}
 		}
-		after, err = s.store.Update(ctx, purpose, subject, func(v *ports.Verification) error {
-			if v.IsZero() {
-				return ports.ErrNoCode
-			}
-			// What sameVerification compares, copied: the failures only (the attempt may move
-			// them in place), not the hash, which no attempt changes.
-			before := *v
-			before.Failures = slices.Clone(v.Failures)
-			res, result = attempt(v, now)
-			key := s.recipientFailKey(v.Code.ID)
-			if !budget.covers(key, res.Counted) {
-				need, counted = key, res.Counted
-				return errDecideBudget
-			}
-			finalKey, ran = key, true
-			if sameVerification(before, *v) {
-				return errUnchanged
-			}
-			v.Outbox = append(v.Outbox, checkedStandalone(res, result, purpose, now))
-			return nil
-		})
-		if !errors.Is(err, errDecideBudget) {
+		if after, err = s.store.Update(ctx, purpose, subject, fn); !errors.Is(err, errDecideBudget) {
 			break
 		}
 	}
+	if st.budget.held != "" && (err != nil || !st.res.Counted || st.finalKey != st.budget.held) {
+		s.giveBackBudget(ctx, st.budget, now) // reserved for an attempt that did not count it
+	}
+	res, result := st.res, st.result
 	switch {
 	case errors.Is(err, ports.ErrNoCode):
 		return VerifyResult{}, verifyFailure(MsgInvalidCode, ErrNoActiveCode, 0)
 	case err != nil && !errors.Is(err, errUnchanged):
-		ran = false
 		return VerifyResult{}, unavailable("verifying the code", err)
 	case err == nil:
 		s.settle(ctx, after, res, result, false) // the failure, if any, was reserved above
+	}
+	if st.ran {
+		s.checkedPurpose(purpose, result)
 	}
 	if res.Counted {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "otp mismatch",

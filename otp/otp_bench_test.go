@@ -115,7 +115,16 @@ const verifyChunk = 8192
 // moves past the TTL so that earlier codes expire and are purged.
 func benchVerify(b *testing.B, workers int) {
 	clock := memory.NewClock(start)
-	svc := newBenchService(b, clock)
+	benchVerifyOn(b, newBenchService(b, clock), clock, workers, "")
+}
+
+// benchVerifyOn is benchVerify on svc, whose clock is clock, with codes sent to the
+// recipients of prefix (recipients), or to none when prefix is "".
+func benchVerifyOn(b *testing.B, svc *otp.Service, clock *memory.Clock, workers int, prefix string) {
+	var to []string
+	if prefix != "" {
+		to = recipients(prefix)
+	}
 	ctx := context.Background()
 	codes := make([]pending, verifyChunk)
 	b.ReportAllocs()
@@ -126,7 +135,11 @@ func benchVerify(b *testing.B, workers int) {
 		n := min(verifyChunk, b.N-done)
 		for i := range n {
 			subject := fmt.Sprintf("subject-%d", done+i)
-			iss, err := svc.IssueExternal(ctx, otp.IssueRequest{Purpose: "login", Subject: subject})
+			req := otp.IssueRequest{Purpose: "login", Subject: subject}
+			if to != nil {
+				req.Recipient = to[i%benchRecipients]
+			}
+			iss, err := svc.IssueExternal(ctx, req)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -57,6 +57,7 @@ func BenchmarkPostgresIssue(b *testing.B) {
 // off, and on: regions, number types, the calling-code budgets, the conversion watch
 // (sampling, never pausing), the recipient's failure budget and the subjects cap, which
 // the engine decides with the send limits in one batch of the limiter (one transaction).
+// Every setting is spelled out, so the same file measures older trees too.
 func BenchmarkPostgresIssueControls(b *testing.B) {
 	ctx := context.Background()
 	send := func(context.Context, ports.Message) error { return nil }
@@ -65,29 +66,35 @@ func BenchmarkPostgresIssueControls(b *testing.B) {
 		edit func(*otp.Config)
 	}{
 		{"off", func(c *otp.Config) {
-			benchOTP(c)
-			c.Phones = otp.PhoneRules{}
-			c.RecipientFailureLimit = ports.RateLimit{}
+			c.Phones, c.Pumping = otp.PhoneRules{}, otp.PumpingGuard{}
+			c.RecipientFailureLimit, c.MaxSubjectsPerRecipient = ports.RateLimit{}, 0
 		}},
 		{"on", func(c *otp.Config) {
-			c.Phones.AllowedRegions = []string{"UA", "ES", "PL"}
-			c.Pumping.CallingCodeLimits = []ports.RateLimit{{Max: 1 << 30, Per: time.Hour}, {Max: 1 << 30, Per: 24 * time.Hour}}
-			c.Pumping.MinConversion = 0 // samples, never pauses
-			c.MaxSubjectsPerRecipient = 3
+			c.Phones = otp.PhoneRules{AllowedRegions: []string{"UA", "ES", "PL"}, RefusedTypes: otp.DefaultRefusedTypes()}
+			c.Pumping = otp.PumpingGuard{
+				CallingCodeLimits: []ports.RateLimit{{Max: 1 << 30, Per: time.Hour}, {Max: 1 << 30, Per: 24 * time.Hour}},
+				PrefixDigits:      6, MinSends: 100, Window: time.Hour, CoolDown: time.Hour, // samples, never pauses
+			}
+			c.RecipientFailureLimit, c.MaxSubjectsPerRecipient = ports.RateLimit{Max: 100, Per: 24 * time.Hour}, 3
 		}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			svc := newOTP(b, pgtest.New(b), ports.SystemClock{}, nil, bc.edit)
 			b.ReportAllocs()
 			for b.Loop() {
-				s := nextSubject()
-				if _, err := svc.Issue(ctx, otp.IssueRequest{Purpose: "bench", Subject: s, Recipient: benchPhone(s), Send: send}); err != nil {
+				n := controlsSubjects.Add(1)
+				s := strconv.FormatInt(n, 10)
+				to := fmt.Sprintf("+38093%07d", n%10_000_000)
+				if _, err := svc.Issue(ctx, otp.IssueRequest{Purpose: "bench", Subject: s, Recipient: to, Send: send}); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 	}
 }
+
+// controlsSubjects numbers the subjects and phones of BenchmarkPostgresIssueControls.
+var controlsSubjects atomic.Int64
 
 // BenchmarkPostgresVerify verifies codes (the right one, each once) through the otp engine on
 // PostgreSQL: one Update of the Verification (two round trips, one commit), the failure

@@ -16,11 +16,17 @@ import (
 // RateLimiter is a ports.RateLimiter in PostgreSQL (table rate_limits) that every instance on
 // the same schema shares. It keeps, per key, the times of the recent events (in nanoseconds,
 // ascending: an event is put in its place by its time, whatever the order in which events
-// arrive) and decides with ports.DecideRate, so it decides exactly like the memory limiter:
-// sliding windows, nothing recorded when denied. Allow takes the advisory lock of the key in
-// a transaction, reads the key's events, decides, and writes the new event with the commit:
-// two round trips, and concurrent Allow calls for one key, from any instance, never pass a
-// limit. Peek reads without locking.
+// arrive) and decides by the rule of ports.DecideRate, so it decides exactly like the memory
+// limiter: sliding windows, nothing recorded when denied. Allow takes the advisory lock of
+// the key in a transaction, reads the key's events, decides, and writes the new event with
+// the commit: two round trips, and concurrent Allow calls for one key, from any instance,
+// never pass a limit. Peek reads without locking. DecideRates does the same for a batch of
+// keys in one transaction (ports.BatchRateLimiter).
+//
+// A key's events are one row: every recorded event reads the row (8 bytes an event) and
+// the database rewrites it. Keys that count a day of sends to a whole country (the otp
+// engine's calling-code budgets) grow with the traffic: a host that sends tens of
+// thousands of codes a day to one country pays for reading that row on every send.
 //
 // Times are the callers' (see ports.RateLimiter): each instance passes its own clock, and an
 // event keeps the time its instance gave it. Events are kept for the retention
@@ -268,13 +274,4 @@ func (l *RateLimiter) Undo(ctx context.Context, key string, at time.Time) error 
 	w.Queue(l.qUndo, []byte(key), at.UnixNano())
 	w.Queue(l.qDropEmpty, []byte(key)) // nothing left to count: keep no empty row
 	return commitTx(ctx, c, w)
-}
-
-// checkLimits returns the longest Per of limits.
-func checkLimits(limits []ports.RateLimit) (time.Duration, error) {
-	longest, ok := ports.LongestPer(limits)
-	if !ok {
-		return 0, errBadLimit
-	}
-	return longest, nil
 }
