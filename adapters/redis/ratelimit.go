@@ -17,8 +17,9 @@ import (
 // member per recorded event, "<time>:<random>", where <time> is the event's nanoseconds
 // since the epoch as 20 sortable digits (every score is 0, so members sort by time, and
 // lexicographic ranges select windows to the nanosecond; a score, a double, could not hold
-// nanoseconds). Allow, Peek and Undo are one Lua script each, so concurrent calls for one key,
-// from any instance, never pass a limit, and Undo is atomic with Allow.
+// nanoseconds). Allow, Peek and Undo are one Lua script each (Allow and Peek the script of
+// DecideRates, with one key), so concurrent calls for one key, from any instance, never pass
+// a limit, and Undo is atomic with Allow.
 //
 // The script decides by the rule of ports.DecideRate: for every limit it counts the events
 // in (now-Per, now] (ZLEXCOUNT; events later than now are not counted, whatever the order
@@ -97,12 +98,13 @@ func denials(out []any, now time.Time, limits []ports.RateLimit) (ports.RateDeci
 }
 
 // batchScript decides the requests of a batch on KEYS, keys that share one hash slot (one
-// request per key), as decideScript decides one, and records when every request that is
+// request per key), and records when every request that is
 // not optional allows. ARGV: 1 now (sortable), 2 the member to record, 3 the sortable bound
 // at or before which events are dropped when recording, 4 the retention in ms, then for
 // each request: its flags (1: record, 2: optional), its number of limits, and for each
-// limit its sortable now-Per and its Max. It answers, per request, what decideScript
-// answers ({} when allowed, else the denying limits with their events).
+// limit its sortable now-Per and its Max. It answers, per request, {} when it allows, else
+// {i, member, ...}: each denying limit's index and the (n-Max+1)-th oldest event of its
+// window (see denials).
 var batchScript = goredis.NewScript(`
 local hi = '[' .. ARGV[1] .. ';'
 local out, flags, through, a = {}, {}, true, 5
