@@ -98,8 +98,7 @@ func denials(out []any, now time.Time, limits []ports.RateLimit) (ports.RateDeci
 }
 
 // batchScript decides the requests of a batch on KEYS, keys that share one hash slot (one
-// request per key), and records when every request that is
-// not optional allows. ARGV: 1 now (sortable), 2 the member to record, 3 the sortable bound
+// request per key), and records when every request that is not optional allows. ARGV: 1 now (sortable), 2 the member to record, 3 the sortable bound
 // at or before which events are dropped when recording, 4 the retention in ms, then for
 // each request: its flags (1: record, 2: optional), its number of limits, and for each
 // limit its sortable now-Per and its Max. It answers, per request, {} when it allows, else
