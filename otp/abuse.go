@@ -3,12 +3,14 @@ package otp
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/verifykit/verifykit"
@@ -36,10 +38,14 @@ import (
 //
 // Verify-side counting needs the recipient, which a Verification does not hold: a code
 // whose recipient is counted carries a keyed tag of its recipient (and, when sampled, its
-// prefix) in its ID, after the UUID: "<uuid>.<tag>[.<prefix>]". Verify counts a wrong
-// guess against the recipient's budget and a verified sampled code as a conversion once
-// its write committed; a flow that checks codes inside its own record (Check,
-// CountFailure) calls Settle after its write committed to do the same.
+// prefix) in its ID, after the UUID: "<uuid>.<tag>[.<prefix>]". Verify (and RecordFailure)
+// decide the recipient's failure budget before the attempt is stored: a wrong guess
+// reserves a failure of it, any other attempt finds it not used up, and once it is used up
+// every attempt on a code sent to that recipient is refused, changing nothing (see
+// attemptStored); a verified sampled code counts as a conversion once its write
+// committed. A flow that checks codes inside its own record (Check, CountFailure) calls
+// Settle after its write committed: the wrong guess then counts against the recipient's
+// budget, which refuses the next code to that recipient once it is used up.
 
 // PhoneRules sets which phone numbers codes may be sent to.
 type PhoneRules struct {
@@ -62,26 +68,57 @@ func DefaultRefusedTypes() []ports.PhoneType {
 }
 
 // PumpingGuard limits sends by country calling code and watches the conversion of codes
-// per number prefix. The zero value turns both off.
+// per number prefix. DefaultPumpingGuard (the guard of DefaultConfig) turns both on; the
+// zero value turns both off. To turn off one of them, set CallingCodeLimits to nil (no
+// budgets) or PrefixDigits to 0 (no conversion watch).
 type PumpingGuard struct {
-	// CallingCodeLimits limit the sends to each country calling code, e.g. 2,000 per hour
-	// and 20,000 per day: set them from your traffic. None: no budget.
+	// CallingCodeLimits limit the sends to each country calling code. Default: 5,000 per
+	// hour and 50,000 per day (DefaultCallingCodeLimits), a backstop that a normal host
+	// never meets; a host that sends more to one country sets them from its traffic. None
+	// (nil): no budget.
 	CallingCodeLimits []ports.RateLimit
 	// PrefixDigits is how many leading digits of the E.164 number (without "+") make a
-	// prefix for the conversion watch, e.g. 5 ("38093"). 0 turns the watch off.
+	// prefix for the conversion watch, e.g. 6 ("380931"). Default 6. 0 turns the watch off.
 	PrefixDigits int
 	// MinSends is the size of a full sample: the watch judges a prefix once MinSends
-	// sends to it in Window were sampled.
+	// sends to it in Window were sampled. Default 100.
 	MinSends int
-	// MinConversion is the share of sampled codes that must be verified (0 to 1, e.g.
-	// 0.1): below it, the prefix pauses.
+	// MinConversion is the share of sampled codes that must be verified (0 to 1): below
+	// it, the prefix pauses. Default 0.05: 5 of a sample of 100, far below the share of
+	// codes people verify, far above the none of a pumping attack. 0 samples but never
+	// pauses.
 	MinConversion float64
-	// Window is the time a sample spans.
+	// Window is the time a sample spans. Default 1 hour.
 	Window time.Duration
 	// CoolDown is how long a paused prefix stays paused; at least Window, so a prefix
-	// resumes with a fresh sample.
+	// resumes with a fresh sample. Default 1 hour.
 	CoolDown time.Duration
 }
+
+// DefaultCallingCodeLimits are the send budgets per country calling code of
+// DefaultPumpingGuard: 5,000 codes an hour and 50,000 a day to one calling code.
+func DefaultCallingCodeLimits() []ports.RateLimit {
+	return []ports.RateLimit{{Max: 5000, Per: time.Hour}, {Max: 50000, Per: 24 * time.Hour}}
+}
+
+// DefaultPumpingGuard returns the pumping guard of DefaultConfig: the calling-code budgets
+// of DefaultCallingCodeLimits, and a conversion watch over prefixes of 6 digits that pauses
+// a prefix for an hour when fewer than 5 of a sample of 100 codes sent to it within an
+// hour were verified.
+func DefaultPumpingGuard() PumpingGuard {
+	return PumpingGuard{
+		CallingCodeLimits: DefaultCallingCodeLimits(),
+		PrefixDigits:      6,
+		MinSends:          100,
+		MinConversion:     0.05,
+		Window:            time.Hour,
+		CoolDown:          time.Hour,
+	}
+}
+
+// DefaultMaxSubjectsPerRecipient is Config.MaxSubjectsPerRecipient of DefaultConfig: room
+// for a household sharing one phone, not for an attack aiming many accounts at it.
+const DefaultMaxSubjectsPerRecipient = 10
 
 // watching reports whether the conversion watch is on.
 func (g PumpingGuard) watching() bool { return g.PrefixDigits > 0 }
@@ -177,8 +214,11 @@ type recipient struct {
 	isPhone bool
 	// test is the fixed code of an active test recipient, "" otherwise.
 	test string
-	// tag is the recipient's tag (recipientTag) when a control counts per recipient.
+	// tag is the recipient's tag (recipientKeys) when a control counts per recipient.
 	tag string
+	// sendKey is the limiter key of the recipient's send limits (recipientKeys), "" when
+	// there is no recipient.
+	sendKey string
 }
 
 // readRecipient parses the recipient of req at now and applies the rules that need no
@@ -186,8 +226,8 @@ type recipient struct {
 func (s *Service) readRecipient(raw string, now time.Time) (recipient, error) {
 	if raw == "" || strings.Contains(raw, "@") {
 		r := recipient{to: raw}
-		if raw != "" && (s.cfg.MaxSubjectsPerRecipient > 0 || s.cfg.RecipientFailureLimit.Max > 0) {
-			r.tag = s.recipientTag(raw)
+		if raw != "" {
+			r.sendKey, r.tag = s.recipientKeys(raw)
 		}
 		return r, nil
 	}
@@ -196,9 +236,7 @@ func (s *Service) readRecipient(raw string, now time.Time) (recipient, error) {
 		return recipient{}, verifykit.RenameEntry(err, "$.phone_number", "$.recipient")
 	}
 	r := recipient{to: p.E164, phone: p, isPhone: true}
-	if s.cfg.MaxSubjectsPerRecipient > 0 || s.cfg.RecipientFailureLimit.Max > 0 {
-		r.tag = s.recipientTag(r.to)
-	}
+	r.sendKey, r.tag = s.recipientKeys(r.to)
 	for _, tr := range s.tests {
 		if tr.phone == p.E164 && now.Before(tr.until) {
 			r.test = tr.code
@@ -254,53 +292,115 @@ type abuseDraw struct {
 	reserved []reservation
 }
 
-// recipientTag is a keyed hash of a recipient, hex: limiter keys use it in place of the
-// recipient, and a code's ID carries it.
-func (s *Service) recipientTag(to string) string {
+// recipientKeys returns the send-limit key of a recipient, and its tag when a control
+// counts per recipient ("" otherwise), both from one keyed hash of it: the tag, in hex, is
+// its first 12 bytes (limiter keys use it in place of the recipient, and a code's ID
+// carries it), the send-limit key the next 16. The hash uses the first secret: rotating it
+// starts every limit afresh.
+func (s *Service) recipientKeys(to string) (sendKey, tag string) {
 	st := s.hashers[0].compute([]string{"otp:recipient", to})
-	tag := hex.EncodeToString(st.out[:12])
+	var buf [len(sendKeyPrefix) + 2*16 + 2*12]byte
+	b := append(buf[:0], sendKeyPrefix...)
+	b = hex.AppendEncode(b, st.out[12:28])
+	b = hex.AppendEncode(b, st.out[:12])
 	s.hashers[0].pool.Put(st)
-	return tag
+	keys, n := string(b), len(sendKeyPrefix)+2*16
+	if s.cfg.MaxSubjectsPerRecipient == 0 && s.cfg.RecipientFailureLimit.Max == 0 {
+		return keys[:n], ""
+	}
+	return keys[:n], keys[n:]
 }
 
-// guard applies the counting abuse controls to a draw to r at now, before the send
-// limits: it only looks (Peek). reserve applies them after the send limits were recorded.
-func (s *Service) guard(ctx context.Context, r recipient, now time.Time) error {
-	if r.test != "" || r.to == "" {
-		return nil
+// recipientBudgetUsedUp is the answer when the failure budget of a recipient is used up.
+func recipientBudgetUsedUp(wait time.Duration) error {
+	return rateLimited("Too many wrong codes were entered for this recipient", wait, ErrTooManyFailures)
+}
+
+// rateLimited is a KindRateLimited error: what happened, then when to try again (wait, in
+// whole seconds rounded up, and RetryAfter), with cause for errors.Is (or nil).
+func rateLimited(what string, wait time.Duration, cause error) error {
+	return &verifykit.Error{
+		Kind:       verifykit.KindRateLimited,
+		Message:    what + "; try again in " + roundUp(wait) + ".",
+		RetryAfter: wait,
+		Err:        cause,
 	}
-	if g := s.cfg.Pumping; r.isPhone && g.watching() {
-		d, err := s.limiter.Peek(ctx, keyPumpPause+s.prefix(r), now, ports.RateLimit{Max: 1, Per: g.CoolDown})
-		if err != nil {
-			return unavailable("pumping guard", err)
-		}
-		if !d.Allowed {
-			return pumpingPaused(d.RetryAfter)
-		}
+}
+
+// recipientFailKey is the limiter key of the failure budget of the recipient of the code
+// id, or "" when the budget is off or the code names no recipient.
+func (s *Service) recipientFailKey(id string) string {
+	if s.cfg.RecipientFailureLimit.Max == 0 {
+		return ""
 	}
-	if l := s.cfg.RecipientFailureLimit; l.Max > 0 {
-		d, err := s.limiter.Peek(ctx, keyRecipFail+r.tag, now, l)
-		if err != nil {
-			return unavailable("recipient failure budget", err)
-		}
-		if !d.Allowed {
-			return &verifykit.Error{
-				Kind:       verifykit.KindRateLimited,
-				Message:    "Too many wrong codes were entered for this recipient; try again in " + roundUp(d.RetryAfter) + ".",
-				RetryAfter: d.RetryAfter,
-				Err:        ErrTooManyFailures,
-			}
-		}
+	tag, _ := idTags(id)
+	if tag == "" {
+		return ""
 	}
+	return keyRecipFail + tag
+}
+
+// giveBackBudget gives back the failure b reserved, if any.
+func (s *Service) giveBackBudget(ctx context.Context, b budgetDecision, now time.Time) {
+	if b.held != "" {
+		s.undo(ctx, []reservation{{b.held, now}})
+	}
+}
+
+// errDecideBudget ends, writing nothing, an Update whose attempt is on a code whose
+// recipient's failure budget was not decided yet (see attemptStored).
+var errDecideBudget = errors.New("otp: the recipient's failure budget is decided first")
+
+// errCodeKeptChanging answers an attempt whose code was replaced, by codes to other
+// recipients, every time its recipient's budget had been decided.
+var errCodeKeptChanging = errors.New("otp: the code kept changing")
+
+// maxBudgetPasses bounds the Updates of one attempt on codes that keep changing.
+const maxBudgetPasses = 4
+
+// budgetDecision is what an attempt decided of the failure budgets of recipients, by
+// limiter key: held, a failure reserved for a wrong guess (Allow, given back unless the
+// stored attempt counted it); seen, a budget found not used up (Peek) for an attempt that
+// counts no failure.
+type budgetDecision struct{ held, seen string }
+
+// covers reports whether b decided the budget key for an attempt that counted a failure or
+// not: "" (no budget) needs nothing, a counted failure needs its reservation, any other
+// attempt a budget found not used up (or a reservation).
+func (b budgetDecision) covers(key string, counted bool) bool {
+	return key == "" || key == b.held || (!counted && key == b.seen)
+}
+
+// decideBudget decides the budget key at now for an attempt that counts a failure
+// (reserving it, in place of any reservation held before) or not (a Peek), recording it in
+// b; a used-up budget answers recipientBudgetUsedUp.
+func (s *Service) decideBudget(ctx context.Context, b *budgetDecision, key string, counted bool, now time.Time) error {
+	decide, into := s.limiter.Peek, &b.seen
+	if counted {
+		if b.held != "" {
+			s.undo(ctx, []reservation{{b.held, now}})
+			b.held = ""
+		}
+		decide, into = s.limiter.Allow, &b.held
+	}
+	d, err := decide(ctx, key, now, s.cfg.RecipientFailureLimit)
+	switch {
+	case err != nil:
+		return unavailable("recipient failure budget", err)
+	case !d.Allowed:
+		return recipientBudgetUsedUp(d.RetryAfter)
+	}
+	*into = key
 	return nil
 }
 
 func pumpingPaused(wait time.Duration) error {
-	return &verifykit.Error{
-		Kind:       verifykit.KindRateLimited,
-		Message:    "Verification codes to numbers like this one are paused; try again in " + roundUp(wait) + ".",
-		RetryAfter: wait,
-	}
+	return rateLimited("Verification codes to numbers like this one are paused", wait, nil)
+}
+
+// tooManySubjects is the answer when too many subjects have a code to one recipient.
+func tooManySubjects(wait time.Duration) error {
+	return rateLimited("Verification codes to this recipient were asked for too many accounts", wait, nil)
 }
 
 // prefix is the conversion-watch prefix of a phone recipient.
@@ -309,98 +409,224 @@ func (s *Service) prefix(r recipient) string {
 	return digits[:min(len(digits), s.cfg.Pumping.PrefixDigits)]
 }
 
-// reserve records the counting abuse controls for a draw of purpose and subject to r at
-// now with a code of lifetime ttl. When one refuses, it gives back what it recorded and
-// answers the refusal.
-func (s *Service) reserve(ctx context.Context, r recipient, purpose, subject string, ttl time.Duration, now time.Time) (abuseDraw, error) {
+// reserve applies the send limits (on sendKey) and the counting abuse controls to a draw of
+// purpose and subject to r at now with a code of lifetime ttl, and records what they count,
+// in one batch of the limiter whatever is on (ports.DecideRates), all or nothing: it looks
+// at the pumping guard's pause of the prefix and the recipient's failure budget, and
+// records the send, the calling code's budget, the subject (with the pair of subject and
+// recipient that tells a new subject from one that has its code) and the prefix's sample.
+// When a control refuses, nothing stays recorded and reserve answers the refusal. In
+// order: a paused prefix, a used-up recipient budget, the send limits, the calling code's
+// budget, too many subjects, and a prefix the conversion watch pauses now.
+func (s *Service) reserve(ctx context.Context, r recipient, sendKey, purpose, subject string, ttl time.Duration, now time.Time) (abuseDraw, error) {
 	var a abuseDraw
-	if r.test != "" || r.to == "" {
+	counting := r.test == "" && r.to != ""
+	g, lim := s.cfg.Pumping, &s.limits
+	watch := counting && r.isPhone && g.watching()
+	subjects := counting && s.cfg.MaxSubjectsPerRecipient > 0
+	var (
+		prefix string
+		keys   drawKeys
+	)
+	if watch || (counting && (r.tag != "" || (r.isPhone && len(g.CallingCodeLimits) > 0))) {
+		if watch {
+			prefix = s.prefix(r)
+		}
+		keys = newDrawKeys(r, prefix)
+	}
+	pairLim, subjLim := lim.pair, lim.subjects
+	if per := min(ttl, ports.DefaultRateRetention); subjects && per != lim.subjectsPer { // how long a subject counts
+		pairLim = []ports.RateLimit{{Max: 1, Per: per}}
+		subjLim = []ports.RateLimit{{Max: s.cfg.MaxSubjectsPerRecipient, Per: per}}
+	}
+	sc := scratchPool.Get().(*reserveScratch)
+	defer sc.release()
+	// i* note where each request is in the batch, -1 when it is not.
+	rec := sc.reqs[:0]
+	add := func(req ports.RateRequest) int {
+		rec = append(rec, req)
+		return len(rec) - 1
+	}
+	iPause, iBudget, iSend, iCode, iPair, iSubj, iSent, iOK := -1, -1, -1, -1, -1, -1, -1, -1
+	if watch {
+		iPause = add(ports.RateRequest{Key: keys.pause, Limits: lim.pause})
+	}
+	if counting && s.cfg.RecipientFailureLimit.Max > 0 {
+		iBudget = add(ports.RateRequest{Key: keys.rfail, Limits: lim.rfail})
+	}
+	if len(s.cfg.SendLimits) > 0 {
+		iSend = add(ports.RateRequest{Key: sendKey, Limits: s.cfg.SendLimits, Record: true})
+	}
+	if counting && r.isPhone && len(g.CallingCodeLimits) > 0 {
+		iCode = add(ports.RateRequest{Key: keys.code, Limits: g.CallingCodeLimits, Record: true})
+	}
+	if subjects {
+		// The pair records that the subject has a code to r: of draws for one subject
+		// within the subject's time, concurrent or not, one records it and counts the
+		// subject; the others find that the subject has its code, and give back the
+		// subject they counted.
+		iPair = add(ports.RateRequest{Key: s.limitKey(keyRecipPair, r.to, purpose, subject), Limits: pairLim, Record: true, Optional: true})
+		iSubj = add(ports.RateRequest{Key: keys.subj, Limits: subjLim, Record: true, Optional: true})
+	}
+	if watch {
+		iSent = add(ports.RateRequest{Key: keys.sent, Limits: lim.sample, Record: true, Optional: true})
+		if lim.need > 0 {
+			iOK = add(ports.RateRequest{Key: keys.ok, Limits: lim.verified, Optional: true})
+		}
+	}
+	if len(rec) == 0 {
 		return a, nil
 	}
-	allow := func(key string, what string, limits ...ports.RateLimit) (ports.RateDecision, error) {
-		d, err := s.limiter.Allow(ctx, key, now, limits...)
-		if err != nil {
-			return d, unavailable(what, err)
+	ds, err := s.decideRates(ctx, now, rec, sc.one[:])
+	if err != nil {
+		return a, unavailable("send limits", err)
+	}
+	switch {
+	case iPause >= 0 && !ds[iPause].Allowed:
+		return a, pumpingPaused(ds[iPause].RetryAfter)
+	case iBudget >= 0 && !ds[iBudget].Allowed:
+		return a, recipientBudgetUsedUp(ds[iBudget].RetryAfter)
+	}
+	switch {
+	case iSend >= 0 && !ds[iSend].Allowed:
+		return a, tooManySends(ds[iSend].RetryAfter)
+	case iCode >= 0 && !ds[iCode].Allowed:
+		return a, rateLimited("Too many verification codes were sent to this country", ds[iCode].RetryAfter, nil)
+	}
+	n := 0
+	for i, req := range rec {
+		if req.Record && ds[i].Allowed && i != iSend {
+			n++
 		}
-		if d.Allowed {
-			a.reserved = append(a.reserved, reservation{key, now})
+	}
+	a.reserved = make([]reservation, 0, n)
+	for i, req := range rec {
+		if req.Record && ds[i].Allowed && i != iSend {
+			a.reserved = append(a.reserved, reservation{req.Key, now})
 		}
-		return d, nil
 	}
 	fail := func(err error) (abuseDraw, error) {
 		s.undo(ctx, a.reserved)
+		if iSend >= 0 {
+			s.undo(ctx, []reservation{{sendKey, now}})
+		}
 		return abuseDraw{}, err
 	}
-	g := s.cfg.Pumping
-	if r.isPhone && len(g.CallingCodeLimits) > 0 {
-		d, err := allow(keyCallingCode+strconv.Itoa(r.phone.CallingCode), "calling code budget", g.CallingCodeLimits...)
-		if err != nil {
-			return fail(err)
-		}
-		if !d.Allowed {
-			return fail(&verifykit.Error{
-				Kind:       verifykit.KindRateLimited,
-				Message:    "Too many verification codes were sent to this country; try again in " + roundUp(d.RetryAfter) + ".",
-				RetryAfter: d.RetryAfter,
-			})
+	if subjects {
+		switch pairOK, subjOK := ds[iPair].Allowed, ds[iSubj].Allowed; {
+		case pairOK && !subjOK: // a new subject, and too many have a code to r
+			return fail(tooManySubjects(ds[iSubj].RetryAfter))
+		case !pairOK && subjOK: // the subject has its code to r: it was counted then
+			s.undo(ctx, []reservation{{keys.subj, now}})
+			a.reserved = slices.DeleteFunc(a.reserved, func(r reservation) bool { return r.key == keys.subj })
 		}
 	}
-	tag := r.tag
-	if n := s.cfg.MaxSubjectsPerRecipient; n > 0 {
-		per := min(ttl, ports.DefaultRateRetention)
-		pair := s.limitKey(keyRecipPair, r.to, purpose, subject)
-		seen, err := s.limiter.Peek(ctx, pair, now, ports.RateLimit{Max: 1, Per: per})
-		if err != nil {
-			return fail(unavailable("subjects per recipient", err))
-		}
-		if seen.Allowed { // a subject without a code to r within per: one more subject
-			d, err := allow(keyRecipSubj+tag, "subjects per recipient", ports.RateLimit{Max: n, Per: per})
-			if err != nil {
-				return fail(err)
-			}
-			if !d.Allowed {
-				return fail(&verifykit.Error{
-					Kind:       verifykit.KindRateLimited,
-					Message:    "Verification codes to this recipient were asked for too many accounts; try again in " + roundUp(d.RetryAfter) + ".",
-					RetryAfter: d.RetryAfter,
-				})
-			}
-			if _, err := allow(pair, "subjects per recipient", ports.RateLimit{Max: 1, Per: per}); err != nil {
-				return fail(err)
-			}
-		}
-	}
-	if r.isPhone && g.watching() {
-		p := s.prefix(r)
-		sample := ports.RateLimit{Max: g.MinSends, Per: g.Window}
-		d, err := allow(keyPumpSent+p, "pumping guard", sample)
-		if err != nil {
-			return fail(err)
-		}
-		if d.Allowed {
-			a.prefix = p
-		} else if need := int(math.Ceil(g.MinConversion * float64(g.MinSends))); need > 0 {
-			// A full sample: judge it.
-			ok, err := s.limiter.Peek(ctx, keyPumpOK+p, now, ports.RateLimit{Max: need, Per: g.Window})
-			if err != nil {
+	if watch {
+		if ds[iSent].Allowed {
+			a.prefix = prefix
+		} else if iOK >= 0 && ds[iOK].Allowed { // a full sample with fewer than need verified
+			if _, err := s.limiter.Allow(ctx, keys.pause, now, lim.pause...); err != nil {
 				return fail(unavailable("pumping guard", err))
 			}
-			if ok.Allowed { // fewer than need of the sample were verified
-				if _, err := s.limiter.Allow(ctx, keyPumpPause+p, now, ports.RateLimit{Max: 1, Per: g.CoolDown}); err != nil {
-					return fail(unavailable("pumping guard", err))
-				}
-				s.log.LogAttrs(ctx, slog.LevelWarn, "otp sends to a prefix paused: too few codes verified",
-					slog.String("prefix", "+"+p), slog.Int("sample", g.MinSends), slog.Float64("min_conversion", g.MinConversion),
-					slog.Duration("cool_down", g.CoolDown))
-				s.obs.Event(ctx, ports.Event{Kind: ports.EventAbusePaused, Limit: pumpingGuardName})
-				return fail(pumpingPaused(g.CoolDown))
-			}
+			s.log.LogAttrs(ctx, slog.LevelWarn, "otp sends to a prefix paused: too few codes verified",
+				slog.String("prefix", "+"+prefix), slog.Int("sample", g.MinSends), slog.Float64("min_conversion", g.MinConversion),
+				slog.Duration("cool_down", g.CoolDown))
+			s.obs.Event(ctx, ports.Event{Kind: ports.EventAbusePaused, Limit: pumpingGuardName})
+			return fail(pumpingPaused(g.CoolDown))
 		}
 	}
-	if tag != "" || a.prefix != "" {
-		a.tag = tag
+	if counting {
+		a.tag = r.tag
 	}
 	return a, nil
+}
+
+// abuseLimits are the limits of the abuse controls, made once from the Config.
+type abuseLimits struct {
+	pause, rfail, sample, verified []ports.RateLimit
+	// need is how many verified codes a full sample of a prefix needs.
+	need int
+	// pair and subjects are the limits of the subjects cap for codes of the configured
+	// TTL, which counts a subject for subjectsPer.
+	pair, subjects []ports.RateLimit
+	subjectsPer    time.Duration
+}
+
+// newAbuseLimits makes the abuseLimits of c.
+func newAbuseLimits(c Config) abuseLimits {
+	g := c.Pumping
+	need := int(math.Ceil(g.MinConversion * float64(g.MinSends)))
+	per := min(c.TTL, ports.DefaultRateRetention)
+	return abuseLimits{
+		pause:       []ports.RateLimit{{Max: 1, Per: g.CoolDown}},
+		rfail:       []ports.RateLimit{c.RecipientFailureLimit},
+		sample:      []ports.RateLimit{{Max: g.MinSends, Per: g.Window}},
+		verified:    []ports.RateLimit{{Max: need, Per: g.Window}},
+		need:        need,
+		pair:        []ports.RateLimit{{Max: 1, Per: per}},
+		subjects:    []ports.RateLimit{{Max: c.MaxSubjectsPerRecipient, Per: per}},
+		subjectsPer: per,
+	}
+}
+
+// drawKeys are the limiter keys of the abuse controls of one draw, cut from one string.
+type drawKeys struct {
+	pause, sent, ok string // of the prefix, when the conversion watch samples it
+	rfail, subj     string // of the recipient's tag
+	code            string // of the calling code, for a phone
+}
+
+// newDrawKeys makes the drawKeys of a draw to r whose phone's watched prefix is prefix
+// ("" when none).
+func newDrawKeys(r recipient, prefix string) drawKeys {
+	var buf [192]byte
+	b, ends := buf[:0], [6]int{}
+	for i, part := range [...][2]string{
+		{keyPumpPause, prefix}, {keyPumpSent, prefix}, {keyPumpOK, prefix},
+		{keyRecipFail, r.tag}, {keyRecipSubj, r.tag}, {keyCallingCode, ""},
+	} {
+		b = append(append(b, part[0]...), part[1]...)
+		if i == 5 {
+			b = strconv.AppendInt(b, int64(r.phone.CallingCode), 10)
+		}
+		ends[i] = len(b)
+	}
+	all := string(b)
+	return drawKeys{
+		pause: all[:ends[0]], sent: all[ends[0]:ends[1]], ok: all[ends[1]:ends[2]],
+		rfail: all[ends[2]:ends[3]], subj: all[ends[3]:ends[4]], code: all[ends[4]:ends[5]],
+	}
+}
+
+// reserveScratch holds the requests of one reserve, reused through scratchPool.
+type reserveScratch struct {
+	reqs [8]ports.RateRequest
+	one  [1]ports.RateDecision
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(reserveScratch) }}
+
+// release clears sc (it holds no keys of a finished draw) and gives it back to the pool.
+func (sc *reserveScratch) release() {
+	*sc = reserveScratch{}
+	scratchPool.Put(sc)
+}
+
+// decideRates decides reqs at now with the limiter: one request with the port's own call,
+// answered in one (which has room for one decision), more in one batch
+// (ports.DecideRates).
+func (s *Service) decideRates(ctx context.Context, now time.Time, reqs []ports.RateRequest, one []ports.RateDecision) ([]ports.RateDecision, error) {
+	if len(reqs) == 1 {
+		r := reqs[0]
+		decide := s.limiter.Peek
+		if r.Record {
+			decide = s.limiter.Allow
+		}
+		d, err := decide(ctx, r.Key, now, r.Limits...)
+		one[0] = d
+		return one[:1], err
+	}
+	return ports.DecideRates(ctx, s.limiter, now, reqs)
 }
 
 // undo gives back reserved events; a failure is logged (the limits then err on the safe
@@ -439,9 +665,15 @@ func idTags(id string) (tag, prefix string) {
 // CountFailure inside a flow's Update, answering res and err) means for the abuse controls: a
 // counted wrong guess goes against the failure budget of the code's recipient
 // (RecipientFailureLimit), and a verified code sampled by the pumping guard counts as a
-// conversion of its prefix. Verify and RecordFailure settle on their own. A limiter
-// failure is logged, not answered: the attempt itself has happened.
+// conversion of its prefix. Verify and RecordFailure settle on their own (and decide the
+// recipient's budget before the attempt). A limiter failure is logged, not answered: the
+// attempt itself has happened.
 func (s *Service) Settle(ctx context.Context, v ports.Verification, res VerifyResult, err error) {
+	s.settle(ctx, v, res, err, true)
+}
+
+// settle is Settle; countFailure is false when the failure was reserved before the attempt.
+func (s *Service) settle(ctx context.Context, v ports.Verification, res VerifyResult, err error, countFailure bool) {
 	tag, prefix := idTags(v.Code.ID)
 	if v.Code.ID != res.CodeID || (tag == "" && prefix == "") {
 		return
@@ -451,6 +683,9 @@ func (s *Service) Settle(ctx context.Context, v ports.Verification, res VerifyRe
 	var lerr error
 	switch {
 	case res.Counted && tag != "" && s.cfg.RecipientFailureLimit.Max > 0:
+		if !countFailure {
+			return
+		}
 		_, lerr = s.limiter.Allow(ctx, keyRecipFail+tag, now, s.cfg.RecipientFailureLimit)
 	case verified && prefix != "" && s.cfg.Pumping.watching():
 		_, lerr = s.limiter.Allow(ctx, keyPumpOK+prefix, now, ports.RateLimit{Max: s.cfg.Pumping.MinSends, Per: s.cfg.Pumping.Window})

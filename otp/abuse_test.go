@@ -12,6 +12,7 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/memory"
+	"github.com/verifykit/verifykit/internal/otptest"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -233,6 +234,116 @@ func TestRecipientFailureBudget(t *testing.T) {
 	require.NoError(t, err, "failures leave the window")
 }
 
+// TestRecipientFailureBudgetAtVerify: wrong guesses on codes of many subjects sent to one
+// phone use up its budget at verify time; then every attempt on a code sent to it is
+// refused, the right code too, and changes nothing, while other phones keep theirs; the
+// budget frees up with its window.
+func TestRecipientFailureBudgetAtVerify(t *testing.T) {
+	e := newEnv(t, func(c *otp.Config) {
+		c.SendLimits = nil
+		c.RecipientFailureLimit = ports.RateLimit{Max: 3, Per: 5 * time.Minute}
+	})
+	ctx := context.Background()
+	codes := map[string]string{}
+	for i := range 5 {
+		subject := fmt.Sprintf("victim-%d", i)
+		_, codes[subject] = e.issue(t, subject, uaMobile)
+	}
+	_, codes["other"] = e.issue(t, "other", esMobile)
+	for i := range 3 {
+		res, err := e.verify(fmt.Sprintf("victim-%d", i), "0000000")
+		require.ErrorIs(t, err, otp.ErrWrongCode)
+		require.True(t, res.Counted)
+	}
+	for _, attempt := range []func() error{
+		func() error { _, err := e.verify("victim-3", "0000000"); return err },
+		func() error { _, err := e.verify("victim-4", codes["victim-4"]); return err },
+		func() error { _, err := e.svc.RecordFailure(ctx, "login", "victim-3"); return err },
+	} {
+		before3, before4 := e.stored(t, "victim-3"), e.stored(t, "victim-4")
+		err := attempt()
+		require.ErrorIs(t, err, otp.ErrTooManyFailures)
+		requireRateLimited(t, err, 5*time.Minute)
+		require.Equal(t, before3, e.stored(t, "victim-3"), "a refused attempt changes nothing")
+		require.Equal(t, before4, e.stored(t, "victim-4"))
+	}
+	require.Zero(t, e.stored(t, "victim-3").Code.Attempts)
+	require.Empty(t, e.stored(t, "victim-4").Failures)
+	_, err := e.verify("other", "0000000")
+	require.ErrorIs(t, err, otp.ErrWrongCode, "another phone has its own budget")
+
+	e.clock.Advance(5 * time.Minute)
+	_, err = e.verify("victim-4", codes["victim-4"])
+	require.NoError(t, err, "the failures left the window")
+}
+
+// replacingStore runs replace once, before the third Update of a subject: after an issue
+// (the first) and the first pass of an attempt (the second), as if a new code replaced the
+// one that pass saw while the attempt decided its recipient's budget.
+type replacingStore struct {
+	ports.OTPStore
+	subject string
+	updates atomic.Int32
+	replace func()
+}
+
+func (s *replacingStore) Update(ctx context.Context, purpose, subject string, fn func(*ports.Verification) error) (ports.Verification, error) {
+	if subject == s.subject && s.updates.Add(1) == 3 {
+		s.replace()
+	}
+	return s.OTPStore.Update(ctx, purpose, subject, fn)
+}
+
+// TestRecipientBudgetFollowsTheCodeThatIsChecked: when a new code to another phone
+// replaces the code an attempt reserved a failure for, the reservation is given back and
+// the new code's recipient is counted in its place.
+func TestRecipientBudgetFollowsTheCodeThatIsChecked(t *testing.T) {
+	cfg := testConfig()
+	cfg.SendLimits = nil
+	cfg.RecipientFailureLimit = ports.RateLimit{Max: 1, Per: time.Hour}
+	sms, clock := memory.NewSMSOutbox(), memory.NewClock(start)
+	store := &replacingStore{OTPStore: memory.NewOTPStore(), subject: "u1"}
+	svc, err := otp.NewService(otp.Deps{Store: store, SMS: sms, Limiter: memory.NewRateLimiter(), Clock: clock}, cfg)
+	require.NoError(t, err)
+	ctx := context.Background()
+	issue := func(subject, to string) {
+		_, err := svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: subject, Recipient: to})
+		require.NoError(t, err)
+	}
+	issue("u1", uaMobile) // the first Update of u1
+	store.replace = func() { issue("u1", esMobile) }
+	res, err := svc.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "u1", Code: "0000000"})
+	require.ErrorIs(t, err, otp.ErrWrongCode)
+	require.True(t, res.Counted)
+	v, err := store.Get(ctx, "login", "u1")
+	require.NoError(t, err)
+	require.Equal(t, res.CodeID, v.Code.ID, "the guess was counted on the code to the second phone")
+	require.Equal(t, 1, v.Code.Attempts)
+
+	issue("ua", uaMobile)
+	_, err = svc.Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "ua", Code: "0000000"})
+	require.ErrorIs(t, err, otp.ErrWrongCode, "the first phone's reservation was given back")
+	_, err = svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: "es", Recipient: esMobile})
+	require.ErrorIs(t, err, otp.ErrTooManyFailures, "the second phone's budget counted the guess")
+}
+
+// TestConcurrentWrongGuessesNeverPassTheRecipientBudget: wrong guesses sprayed at once
+// across codes of many subjects sent to one phone, through two engines on one memory
+// store and limiter, never pass the phone's budget (internal/otptest, run by every
+// adapter).
+func TestConcurrentWrongGuessesNeverPassTheRecipientBudget(t *testing.T) {
+	cfg := testConfig()
+	otptest.RecipientBudgetConfig(&cfg)
+	store, limiter, clock := memory.NewOTPStore(), memory.NewRateLimiter(), memory.NewClock(start)
+	var svcs []*otp.Service
+	for range 2 {
+		svc, err := otp.NewService(otp.Deps{Store: slowStore{store}, Limiter: limiter, Clock: clock}, cfg)
+		require.NoError(t, err)
+		svcs = append(svcs, svc)
+	}
+	otptest.RaceRecipientFailureBudget(t, svcs, clock)
+}
+
 // TestSettleCountsFlowFailures: a flow that checks codes in its own record settles the
 // attempt, and the recipient's budget counts it.
 func TestSettleCountsFlowFailures(t *testing.T) {
@@ -278,6 +389,27 @@ func TestSubjectsPerRecipient(t *testing.T) {
 	require.NoError(t, err, "another recipient")
 	e.clock.Advance(10 * time.Minute)
 	require.NoError(t, issue("c"), "the codes' lifetime has passed")
+}
+
+// TestConcurrentDrawsOfOneSubjectCountItOnce: concurrent codes for one subject to one
+// recipient count one subject against the cap, never one per draw.
+func TestConcurrentDrawsOfOneSubjectCountItOnce(t *testing.T) {
+	e := newEnv(t, func(c *otp.Config) {
+		c.SendLimits = nil
+		c.MaxSubjectsPerRecipient = 2
+	})
+	ctx := context.Background()
+	var refused atomic.Int32
+	run(30, func() {
+		if _, err := e.svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: "a", Recipient: uaMobile}); err != nil {
+			refused.Add(1)
+		}
+	})
+	require.Zero(t, refused.Load(), "one subject, however many codes at once")
+	_, err := e.svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: "b", Recipient: uaMobile})
+	require.NoError(t, err, "the second subject")
+	_, err = e.svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: "c", Recipient: uaMobile})
+	require.ErrorIs(t, err, verifykit.ErrRateLimited, "a was counted once: c is the third")
 }
 
 // TestTestRecipients: a test recipient gets its fixed code, stored only hashed, without any
@@ -360,6 +492,139 @@ func TestAbuseConfigValidation(t *testing.T) {
 			require.Len(t, ve.Invalid, 1, "%v", err)
 			require.Equal(t, tc.entry, ve.Invalid[0].Entry)
 			require.Equal(t, verifykit.EntryConfig, ve.Invalid[0].EntryType)
+		})
+	}
+}
+
+// TestDefaultsTurnTheAbuseControlsOn: the default config guards against pumping and caps
+// the subjects per recipient, meets both presets, and each control can be switched off
+// on its own, which Validate accepts.
+func TestDefaultsTurnTheAbuseControlsOn(t *testing.T) {
+	cfg := otp.DefaultConfig()
+	require.Equal(t, otp.DefaultPumpingGuard(), cfg.Pumping)
+	require.NotEmpty(t, cfg.Pumping.CallingCodeLimits, "calling-code budgets on")
+	require.Positive(t, cfg.Pumping.PrefixDigits, "conversion watch on")
+	require.Positive(t, cfg.Pumping.MinConversion, "a watch that can pause")
+	require.Equal(t, otp.DefaultMaxSubjectsPerRecipient, cfg.MaxSubjectsPerRecipient)
+	require.Positive(t, cfg.RecipientFailureLimit.Max)
+	cfg = testConfig()
+	require.NoError(t, cfg.Validate())
+	require.NoError(t, cfg.Check(otp.NIST80063B4()))
+	require.NoError(t, cfg.Check(otp.ASVSLevel2()))
+
+	for _, tc := range []struct {
+		name string
+		off  func(*otp.Config)
+	}{
+		{"pumping guard", func(c *otp.Config) { c.Pumping = otp.PumpingGuard{} }},
+		{"calling-code budgets", func(c *otp.Config) { c.Pumping.CallingCodeLimits = nil }},
+		{"conversion watch", func(c *otp.Config) { c.Pumping.PrefixDigits = 0 }},
+		{"subjects per recipient", func(c *otp.Config) { c.MaxSubjectsPerRecipient = 0 }},
+		{"recipient failure budget", func(c *otp.Config) { c.RecipientFailureLimit = ports.RateLimit{} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig()
+			tc.off(&cfg)
+			require.NoError(t, cfg.Validate(), "switching it off is a valid config")
+			require.NoError(t, newEnvErr(cfg))
+		})
+	}
+}
+
+func newEnvErr(cfg otp.Config) error {
+	_, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), Limiter: memory.NewRateLimiter()}, cfg)
+	return err
+}
+
+// TestDefaultPumpingGuardPausesAScriptedAttack: on the default config, many sends to one
+// prefix with none verified pause that prefix once the default sample (100) is full, while
+// other prefixes keep working; it resumes after the default cool-down.
+func TestDefaultPumpingGuardPausesAScriptedAttack(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	g := otp.DefaultPumpingGuard()
+	attack := func(i int) error {
+		_, err := e.svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: fmt.Sprintf("bot-%d", i), Recipient: fmt.Sprintf("+3809300%05d", i)})
+		return err
+	}
+	for i := range g.MinSends {
+		require.NoError(t, attack(i), "send %d: the sample fills", i)
+	}
+	err := attack(g.MinSends)
+	require.ErrorIs(t, err, verifykit.ErrRateLimited, "a full sample, nothing verified: paused")
+	requireRateLimited(t, err, g.CoolDown)
+	require.Contains(t, e.logs.String(), "prefix=+380930")
+	e.requireNothingIssued(t, fmt.Sprintf("bot-%d", g.MinSends))
+	require.Len(t, e.sms.Attempts(), g.MinSends, "the paused send was not sent")
+	_, err = e.svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: "someone", Recipient: "+380671234567"})
+	require.NoError(t, err, "another prefix keeps working")
+
+	e.clock.Advance(g.CoolDown)
+	require.NoError(t, attack(g.MinSends+1), "resumed after the cool-down")
+
+	// Switched off, the same attack is not paused.
+	e = newEnv(t, func(c *otp.Config) { c.Pumping.PrefixDigits = 0 })
+	for i := range g.MinSends + 1 {
+		require.NoError(t, attack(i), "send %d with the watch off", i)
+	}
+}
+
+// TestDefaultCallingCodeBudgetStopsAFlood: an attack that verifies enough codes to pass
+// the conversion watch is still stopped by the default budget of its calling code, at
+// exactly the budget; other calling codes keep working.
+func TestDefaultCallingCodeBudgetStopsAFlood(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	budget := otp.DefaultCallingCodeLimits()[0]
+	sent := 0
+	for i := 0; ; i++ {
+		to, subject := fmt.Sprintf("+3809300%05d", i), fmt.Sprintf("bot-%d", i)
+		_, err := e.svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: subject, Recipient: to})
+		if err != nil {
+			require.ErrorIs(t, err, verifykit.ErrRateLimited)
+			require.Contains(t, err.Error(), "sent to this country")
+			requireRateLimited(t, err, budget.Per)
+			e.requireNothingIssued(t, subject)
+			break
+		}
+		sent++
+		if i%10 == 0 { // one code in ten verified: the conversion watch lets it pass
+			_, err := e.verify(subject, e.codeOf(t, to))
+			require.NoError(t, err)
+		}
+	}
+	require.Equal(t, budget.Max, sent)
+	require.Len(t, e.sms.Attempts(), budget.Max)
+	_, err := e.svc.Issue(ctx, otp.IssueRequest{Purpose: "login", Subject: "es", Recipient: esMobile})
+	require.NoError(t, err, "another calling code has its own budget")
+}
+
+// TestDefaultSubjectsCap: by default at most DefaultMaxSubjectsPerRecipient subjects get a
+// code to one phone at once; with the cap switched off, any number do.
+func TestDefaultSubjectsCap(t *testing.T) {
+	for _, off := range []bool{false, true} {
+		t.Run(fmt.Sprintf("off=%v", off), func(t *testing.T) {
+			e := newEnv(t, func(c *otp.Config) {
+				c.SendLimits = nil
+				if off {
+					c.MaxSubjectsPerRecipient = 0
+				}
+			})
+			issue := func(i int) error {
+				_, err := e.svc.Issue(context.Background(), otp.IssueRequest{Purpose: "login", Subject: fmt.Sprintf("account-%d", i), Recipient: uaMobile})
+				return err
+			}
+			for i := range otp.DefaultMaxSubjectsPerRecipient {
+				require.NoError(t, issue(i))
+			}
+			err := issue(otp.DefaultMaxSubjectsPerRecipient)
+			if off {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, verifykit.ErrRateLimited)
+			e.requireNothingIssued(t, fmt.Sprintf("account-%d", otp.DefaultMaxSubjectsPerRecipient))
+			require.Len(t, e.sms.Attempts(), otp.DefaultMaxSubjectsPerRecipient)
 		})
 	}
 }

@@ -62,7 +62,8 @@ type Config struct {
 	// numbers refused (DefaultRefusedTypes).
 	Phones PhoneRules
 	// Pumping guards against SMS pumping: send budgets per calling code and a conversion
-	// watch per prefix (see PumpingGuard). Default: off; set it from your traffic.
+	// watch per prefix (see PumpingGuard). Default: DefaultPumpingGuard, both on; the zero
+	// PumpingGuard{} turns both off.
 	Pumping PumpingGuard
 	// RecipientFailureLimit limits wrong codes entered for codes sent to one recipient,
 	// whatever their subjects: once used up, no new code goes to that recipient until
@@ -70,10 +71,11 @@ type Config struct {
 	// turns it off.
 	RecipientFailureLimit ports.RateLimit
 	// MaxSubjectsPerRecipient caps the distinct subjects (per purpose) that may get a code
-	// to one recipient within the code's lifetime (at most 24 hours), so many accounts
-	// cannot be aimed at one phone. Default: 0, off (a flow whose records share a phone,
-	// such as a parent confirming the requests of several children, needs room); 3 suits
-	// a login.
+	// to one recipient within the code's lifetime (at most 24 hours): how many challenges
+	// may be open at once for one phone or address, so many accounts cannot be aimed at it.
+	// Default: DefaultMaxSubjectsPerRecipient (10), room for a flow whose records share a
+	// phone, such as a parent confirming the requests of several children; 3 suits a
+	// login. 0 turns it off.
 	MaxSubjectsPerRecipient int
 	// TestRecipients are recipients in test mode (fixed codes, nothing sent) until their
 	// dates. Default: none. NewService logs a warning for each one still active.
@@ -107,9 +109,11 @@ func DefaultConfig() Config {
 			MaxDelay:      2 * time.Second,
 			JitterPercent: 20,
 		},
-		Message:               DefaultMessage,
-		Phones:                PhoneRules{RefusedTypes: DefaultRefusedTypes()},
-		RecipientFailureLimit: ports.RateLimit{Max: 100, Per: 24 * time.Hour},
+		Message:                 DefaultMessage,
+		Phones:                  PhoneRules{RefusedTypes: DefaultRefusedTypes()},
+		Pumping:                 DefaultPumpingGuard(),
+		RecipientFailureLimit:   ports.RateLimit{Max: 100, Per: 24 * time.Hour},
+		MaxSubjectsPerRecipient: DefaultMaxSubjectsPerRecipient,
 	}
 }
 

@@ -14,16 +14,15 @@ import (
 
 // Stopping SMS abuse: codes go only to valid mobile numbers of the regions you serve, each
 // calling code has a send budget, a prefix whose codes are not verified pauses, and the
-// configuration is checked against NIST SP 800-63B-4.
+// configuration is checked against NIST SP 800-63B-4. The defaults turn every control on;
+// this host narrows the regions, sets the budgets from its traffic and, for a login, allows
+// fewer accounts per phone.
 func Example_stoppingSMSAbuse() {
 	ctx := context.Background()
 	cfg := otp.DefaultConfig() // premium-rate, shared-cost, VoIP and fixed-line numbers refused
 	cfg.Secrets = [][]byte{[]byte("an example secret of 32 bytes...")}
 	cfg.Phones.AllowedRegions = []string{"UA", "ES"}
-	cfg.Pumping = otp.PumpingGuard{
-		CallingCodeLimits: []ports.RateLimit{{Max: 2000, Per: time.Hour}, {Max: 20000, Per: 24 * time.Hour}},
-		PrefixDigits:      5, MinSends: 50, MinConversion: 0.1, Window: time.Hour, CoolDown: time.Hour,
-	}
+	cfg.Pumping.CallingCodeLimits = []ports.RateLimit{{Max: 2000, Per: time.Hour}, {Max: 20000, Per: 24 * time.Hour}}
 	cfg.MaxSubjectsPerRecipient = 3
 	if err := cfg.Check(otp.NIST80063B4()); err != nil {
 		fmt.Println(err)

@@ -37,7 +37,7 @@ func BenchmarkHeapAfterSweeps(b *testing.B) {
 		b.StopTimer()
 		clock := memory.NewClock(start)
 		limiter := memory.NewRateLimiter()
-		svc, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: memory.DiscardSender{}, Limiter: limiter, Clock: clock}, testConfig())
+		svc, err := otp.NewService(otp.Deps{Store: memory.NewOTPStore(), SMS: memory.DiscardSender{}, Limiter: limiter, Clock: clock}, benchConfig())
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -25,7 +25,7 @@ const liveCycle = 121 * time.Second
 // none expires while a benchmark runs: the store holds every code issued.
 func newLiveService(b *testing.B, clock *memory.Clock) *otp.Service {
 	b.Helper()
-	cfg := testConfig()
+	cfg := benchConfig()
 	cfg.TTL = 48 * time.Hour
 	svc, err := otp.NewService(otp.Deps{
 		Store: memory.NewOTPStore(), SMS: memory.DiscardSender{}, Limiter: memory.NewRateLimiter(), Clock: clock,

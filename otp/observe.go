@@ -41,22 +41,34 @@ func (s *Service) issued(ctx context.Context, purpose string, err error) {
 // checked reports the outcome of a check of v's code: verified, or failed with the reason
 // of err. An error that is not about the code (a malformed code) reports nothing. Check
 // runs inside a store's callback, without a context: the events carry none.
-func (s *Service) checked(v *ports.Verification, err error) {
+func (s *Service) checked(v *ports.Verification, err error) { s.checkedPurpose(v.Code.Purpose, err) }
+
+// checkedPurpose is checked of a code of purpose.
+func (s *Service) checkedPurpose(purpose string, err error) {
 	if !observe.Enabled(s.obs) {
 		return
 	}
 	ctx := context.Background()
 	if err == nil {
-		s.obs.Event(ctx, ports.Event{Kind: ports.EventCodeVerified, Purpose: v.Code.Purpose})
+		s.obs.Event(ctx, ports.Event{Kind: ports.EventCodeVerified, Purpose: purpose})
 		return
 	}
 	reason := FailureReason(err)
 	if reason == "" {
 		return
 	}
-	s.obs.Event(ctx, ports.Event{Kind: ports.EventCodeFailed, Purpose: v.Code.Purpose, Reason: reason})
+	s.obs.Event(ctx, ports.Event{Kind: ports.EventCodeFailed, Purpose: purpose, Reason: reason})
 	if reason == ports.ReasonTooManyFailures {
 		s.obs.Event(ctx, ports.Event{Kind: ports.EventRateLimited, Limit: failureLimitName})
+	}
+}
+
+// refusedByRecipientBudget reports an attempt of purpose that err, the used-up failure
+// budget of the code's recipient, refused before it ran (the limiter reports the refusal
+// of its limit itself). Other errors report nothing.
+func (s *Service) refusedByRecipientBudget(ctx context.Context, purpose string, err error) {
+	if observe.Enabled(s.obs) && errors.Is(err, ErrTooManyFailures) {
+		s.obs.Event(ctx, ports.Event{Kind: ports.EventCodeFailed, Purpose: purpose, Reason: ports.ReasonTooManyFailures})
 	}
 }
 

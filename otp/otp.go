@@ -24,7 +24,14 @@
 // conversion watch per prefix (Config.Pumping), a failure budget per recipient
 // (Config.RecipientFailureLimit), distinct subjects per recipient
 // (Config.MaxSubjectsPerRecipient); test recipients get fixed codes without a message until
-// their date (Config.TestRecipients). Config.Check(NIST80063B4()) and
+// their date (Config.TestRecipients). Every control but test mode is on in DefaultConfig:
+// number types (DefaultRefusedTypes), the pumping guard (DefaultPumpingGuard: 5,000 sends an
+// hour and 50,000 a day per calling code, and prefixes of 6 digits paused for an hour when
+// fewer than 5 of 100 sampled codes were verified), 100 wrong codes a day per recipient, and
+// 10 subjects per recipient (DefaultMaxSubjectsPerRecipient). Each is switched off on its
+// own: Pumping.CallingCodeLimits = nil, Pumping.PrefixDigits = 0 (or Pumping =
+// PumpingGuard{} for both), RecipientFailureLimit = ports.RateLimit{},
+// MaxSubjectsPerRecipient = 0. Config.Check(NIST80063B4()) and
 // Config.Check(ASVSLevel2()) list every setting that falls short. What each requirement
 // asks, the setting (or construction) that meets it, and the test that proves it:
 //
@@ -37,12 +44,16 @@
 //	PSD2 dynamic linking, ASVS 6.6.2: bound     IssueRequest.Binding in the HMAC      TestBoundCodes, TestCodeApprovesOnlyTheVersionItWasSentFor
 //	  to what it confirms
 //	SP 800-63B-4 §3.2.2, ASVS 6.3.1: <= 100     FailureLimit.Max <= 100               TestFailureBudgetBlocksVerification
-//	  consecutive failures                      RecipientFailureLimit.Max <= 100      TestRecipientFailureBudget, TestSettleCountsFlowFailures
-//	ASVS 6.6.3: brute force limited             MaxAttempts <= 10, SendLimits,        TestSendLimits, TestSubjectsPerRecipient
-//	                                            MaxSubjectsPerRecipient
+//	  consecutive failures                      RecipientFailureLimit.Max <= 100      TestRecipientFailureBudget, TestSettleCountsFlowFailures,
+//	                                                                                  TestRecipientFailureBudgetAtVerify,
+//	                                                                                  TestConcurrentWrongGuessesNeverPassTheRecipientBudget
+//	ASVS 6.6.3: brute force limited             MaxAttempts <= 10, SendLimits,        TestSendLimits, TestSubjectsPerRecipient,
+//	                                            MaxSubjectsPerRecipient >= 1          TestDefaultSubjectsCap
 //	SP 800-63B-4 §3.1.3.3, ASVS 6.6.1: no VoIP  Phones.RefusedTypes has VOIP          TestPhoneRules
 //	SMS pumping (cost)                          Pumping, Phones.AllowedRegions        TestPumpingGuardPausesAPrefix, TestCallingCodeBudget,
-//	                                                                                  TestConcurrentSendsKeepTheBudget
+//	                                                                                  TestConcurrentSendsKeepTheBudget,
+//	                                                                                  TestDefaultPumpingGuardPausesAScriptedAttack,
+//	                                                                                  TestDefaultCallingCodeBudgetStopsAFlood
 //
 // The PostgreSQL adapter runs
 // the same controls across two instances (adapters/postgres/abuse_test.go).
@@ -128,6 +139,7 @@ type Service struct {
 	obs     ports.Observer
 	phones  *phoneCache
 	msgs    *messages
+	limits  abuseLimits
 }
 
 // NewService checks deps and cfg and returns a Service.
@@ -154,6 +166,7 @@ func NewService(deps Deps, cfg Config) (*Service, error) {
 	s.cfg.Pumping.CallingCodeLimits = slices.Clone(cfg.Pumping.CallingCodeLimits)
 	s.cfg.TestRecipients = slices.Clone(cfg.TestRecipients)
 	s.cfg.Templates = cloneTemplates(cfg.Templates)
+	s.limits = newAbuseLimits(s.cfg)
 	s.msgs = newMessages(s.cfg, func(string, string, string) {}) // Validate reported its problems
 	for _, secret := range cfg.Secrets {
 		s.hashers = append(s.hashers, newHasher(secret))
@@ -415,18 +428,20 @@ func (s *Service) sendLimit(ctx context.Context, key string, now time.Time,
 		return unavailable("send limits", err)
 	}
 	if !d.Allowed {
-		return &verifykit.Error{
-			Kind:       verifykit.KindRateLimited,
-			Message:    "Too many verification codes were sent to this recipient; try again in " + roundUp(d.RetryAfter) + ".",
-			RetryAfter: d.RetryAfter,
-		}
+		return tooManySends(d.RetryAfter)
 	}
 	return nil
 }
 
-// sendLimitKey is the limiter key of a recipient.
+// tooManySends is the answer when the send limits of a recipient are used up.
+func tooManySends(wait time.Duration) error {
+	return rateLimited("Too many verification codes were sent to this recipient", wait, nil)
+}
+
+// sendLimitKey is the limiter key of the send limits of a recipient (recipientKeys).
 func (s *Service) sendLimitKey(recipient string) string {
-	return s.limitKey(sendKeyPrefix, "recipient", recipient)
+	key, _ := s.recipientKeys(recipient)
+	return key
 }
 
 // sendKeyPrefix is the prefix of the send-limit keys of the limiter.
@@ -535,10 +550,14 @@ type VerifyResult struct {
 // Verify checks code against the latest code of the purpose and subject, in one atomic
 // write of their Verification (see Check). Only the latest code counts; it is used at most
 // once, even under concurrent calls. A wrong code counts an attempt and a failure against
-// the subject's budget. Failures answer KindInvalidInput with the eHealth messages, and a
-// cause for errors.Is (ErrWrongCode, ErrExpired, ErrAttemptsExceeded, ErrAlreadyUsed,
-// ErrNoActiveCode); a used-up failure budget answers KindRateLimited (ErrTooManyFailures)
-// with RetryAfter.
+// the subject's budget (FailureLimit) and, for a code sent to a recipient, against the
+// recipient's (RecipientFailureLimit), across every code sent to it: the recipient's budget
+// is decided before the attempt, so no number of concurrent wrong guesses passes either
+// budget. Failures answer KindInvalidInput with the eHealth messages, and a cause for
+// errors.Is (ErrWrongCode, ErrExpired, ErrAttemptsExceeded, ErrAlreadyUsed,
+// ErrNoActiveCode); a used-up failure budget, the subject's or the recipient's, answers
+// KindRateLimited (ErrTooManyFailures) with RetryAfter, right code or not, and changes
+// nothing.
 func (s *Service) Verify(ctx context.Context, req VerifyRequest) (_ VerifyResult, err error) {
 	ctx, end := s.start(ctx, "Verify")
 	defer func() { end(err) }()
@@ -555,7 +574,7 @@ func (s *Service) Verify(ctx context.Context, req VerifyRequest) (_ VerifyResult
 		return VerifyResult{}, err
 	}
 	res, err := s.attemptStored(ctx, req.Purpose, req.Subject, func(v *ports.Verification, now time.Time) (VerifyResult, error) {
-		return s.checkParsed(v, code, req.Binding, now) // parsed above: once is enough
+		return s.matchParsed(v, code, req.Binding, now) // parsed above: once is enough
 	})
 	if err == nil && s.log.Enabled(ctx, slog.LevelInfo) {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "otp verified",
@@ -576,20 +595,36 @@ func (s *Service) RecordFailure(ctx context.Context, purpose, subject string) (_
 	if err := v.Err(); err != nil {
 		return VerifyResult{}, err
 	}
-	return s.attemptStored(ctx, purpose, subject, s.CountFailure)
+	return s.attemptStored(ctx, purpose, subject, s.countFailure)
 }
 
 // attemptStored runs one attempt on the standalone Verification of the purpose and subject
 // in one Update: what the attempt changed (an attempt counted, a code used, expired or
-// blocked) is stored even when the attempt fails.
+// blocked) is stored even when the attempt fails. attempt reports nothing to the Observer:
+// attemptStored reports the attempt that was stored, once.
+//
+// When the code's recipient has a failure budget (Config.RecipientFailureLimit), the
+// budget is decided before the attempt is stored, so that it holds however many attempts
+// run at once, on however many codes sent to that recipient: a wrong guess first reserves
+// a failure of the budget (Allow), any other attempt first finds the budget not used up
+// (Peek). An attempt whose code's budget was not decided yet writes nothing
+// (errDecideBudget); the budget is decided, and the attempt runs again. When the budget is
+// used up the attempt is refused (KindRateLimited, ErrTooManyFailures) and changes
+// nothing; a reserved failure that the stored attempt did not count is given back.
 func (s *Service) attemptStored(ctx context.Context, purpose, subject string,
 	attempt func(*ports.Verification, time.Time) (VerifyResult, error)) (VerifyResult, error) {
 	now := s.clock.Now()
-	var (
-		res    VerifyResult
-		result error
-	)
-	after, err := s.store.Update(ctx, purpose, subject, func(v *ports.Verification) error {
+	// What the Update's callback sets, in one value (one allocation, however many fields).
+	var st struct {
+		res      VerifyResult
+		result   error
+		ran      bool           // an attempt was stored, or found to change nothing
+		budget   budgetDecision // what was decided of the recipient's failure budget
+		need     string         // the budget key the last pass found undecided
+		counted  bool           // whether that pass's attempt counted a failure
+		finalKey string         // the budget key of the code the stored attempt was on
+	}
+	fn := func(v *ports.Verification) error {
 		if v.IsZero() {
 			return ports.ErrNoCode
 		}
@@ -597,20 +632,53 @@ func (s *Service) attemptStored(ctx context.Context, purpose, subject string,
 		// them in place), not the hash, which no attempt changes.
 		before := *v
 		before.Failures = slices.Clone(v.Failures)
-		res, result = attempt(v, now)
+		st.res, st.result = attempt(v, now)
+		key := s.recipientFailKey(v.Code.ID)
+		if !st.budget.covers(key, st.res.Counted) {
+			st.need, st.counted = key, st.res.Counted
+			return errDecideBudget
+		}
+		st.finalKey, st.ran = key, true
 		if sameVerification(before, *v) {
 			return errUnchanged
 		}
-		v.Outbox = append(v.Outbox, checkedStandalone(res, result, purpose, now))
+		v.Outbox = append(v.Outbox, checkedStandalone(st.res, st.result, purpose, now))
 		return nil
-	})
+	}
+	var (
+		after ports.Verification
+		err   error
+	)
+	for pass := 1; ; pass++ {
+		if st.need != "" {
+			if pass > maxBudgetPasses {
+				err = unavailable("verifying the code", errCodeKeptChanging)
+			} else if err = s.decideBudget(ctx, &st.budget, st.need, st.counted, now); err != nil {
+				s.refusedByRecipientBudget(ctx, purpose, err)
+			}
+			if err != nil {
+				s.giveBackBudget(ctx, st.budget, now)
+				return VerifyResult{}, err
+			}
+		}
+		if after, err = s.store.Update(ctx, purpose, subject, fn); !errors.Is(err, errDecideBudget) {
+			break
+		}
+	}
+	if st.budget.held != "" && (err != nil || !st.res.Counted || st.finalKey != st.budget.held) {
+		s.giveBackBudget(ctx, st.budget, now) // reserved for an attempt that did not count it
+	}
+	res, result := st.res, st.result
 	switch {
 	case errors.Is(err, ports.ErrNoCode):
 		return VerifyResult{}, verifyFailure(MsgInvalidCode, ErrNoActiveCode, 0)
 	case err != nil && !errors.Is(err, errUnchanged):
 		return VerifyResult{}, unavailable("verifying the code", err)
 	case err == nil:
-		s.Settle(ctx, after, res, result)
+		s.settle(ctx, after, res, result, false) // the failure, if any, was reserved above
+	}
+	if st.ran {
+		s.checkedPurpose(purpose, result)
 	}
 	if res.Counted {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "otp mismatch",

@@ -55,6 +55,7 @@ var (
 	noTestCodes = func(c Config) bool { return len(c.TestRecipients) == 0 }
 	sendLimited = func(c Config) bool { return len(c.SendLimits) > 0 }
 	fewAttempts = func(c Config) bool { return c.MaxAttempts >= 1 && c.MaxAttempts <= 10 }
+	fewSubjects = func(c Config) bool { return c.MaxSubjectsPerRecipient >= 1 }
 )
 
 // NIST80063B4 is the out-of-band rules of NIST SP 800-63B-4 (§3.1.3 out-of-band devices,
@@ -76,7 +77,8 @@ func NIST80063B4() Preset {
 // settings decide them: 6.5.4 (at least 20 bits: 6 digits), 6.5.5 (out-of-band codes live
 // at most 10 minutes), 6.6.1 (phone numbers checked, no VoIP), 6.6.3 and 6.3.1 (brute
 // force limited: few attempts per code, a failure budget of at most 100 per subject and
-// per recipient, send limits), and no fixed codes (6.5.3: codes from a CSPRNG). 6.5.1
+// per recipient, send limits, a cap on the subjects with open codes for one recipient),
+// and no fixed codes (6.5.3: codes from a CSPRNG). 6.5.1
 // (single use), 6.5.3 (crypto/rand) and 6.6.2 (bound to the purpose and subject) hold by
 // construction.
 func ASVSLevel2() Preset {
@@ -87,6 +89,7 @@ func ASVSLevel2() Preset {
 		{"FailureLimit", "ASVS 5.0 6.3.1", "at most 100 failed attempts", failureBudget},
 		{"RecipientFailureLimit", "ASVS 5.0 6.6.3", "set, at most 100 failed attempts", recipientBudget},
 		{"SendLimits", "ASVS 5.0 6.6.3", "at least one send limit", sendLimited},
+		{"MaxSubjectsPerRecipient", "ASVS 5.0 6.6.3", "set: a cap on the subjects with open codes for one recipient", fewSubjects},
 		{"Phones.RefusedTypes", "ASVS 5.0 6.6.1", "must refuse VOIP numbers", noVoIP},
 		{"TestRecipients", "ASVS 5.0 6.5.3", "none: a fixed code is not drawn from a CSPRNG", noTestCodes},
 	}}

@@ -15,13 +15,14 @@ import (
 // that falls short of it.
 func TestPresetsCatchEveryWeakSetting(t *testing.T) {
 	weak := map[string]func(*otp.Config){
-		"Digits":                func(c *otp.Config) { c.Digits = 5 },
-		"TTL":                   func(c *otp.Config) { c.TTL = 15 * time.Minute },
-		"MaxAttempts":           func(c *otp.Config) { c.MaxAttempts = 20 },
-		"FailureLimit":          func(c *otp.Config) { c.FailureLimit.Max = 101 },
-		"RecipientFailureLimit": func(c *otp.Config) { c.RecipientFailureLimit = ports.RateLimit{} },
-		"SendLimits":            func(c *otp.Config) { c.SendLimits = nil },
-		"Phones.RefusedTypes":   func(c *otp.Config) { c.Phones.RefusedTypes = []ports.PhoneType{ports.PhonePremiumRate} },
+		"Digits":                  func(c *otp.Config) { c.Digits = 5 },
+		"TTL":                     func(c *otp.Config) { c.TTL = 15 * time.Minute },
+		"MaxAttempts":             func(c *otp.Config) { c.MaxAttempts = 20 },
+		"FailureLimit":            func(c *otp.Config) { c.FailureLimit.Max = 101 },
+		"RecipientFailureLimit":   func(c *otp.Config) { c.RecipientFailureLimit = ports.RateLimit{} },
+		"SendLimits":              func(c *otp.Config) { c.SendLimits = nil },
+		"MaxSubjectsPerRecipient": func(c *otp.Config) { c.MaxSubjectsPerRecipient = 0 },
+		"Phones.RefusedTypes":     func(c *otp.Config) { c.Phones.RefusedTypes = []ports.PhoneType{ports.PhonePremiumRate} },
 		"TestRecipients": func(c *otp.Config) {
 			c.TestRecipients = []otp.TestRecipient{{Phone: uaMobile, Code: "123456", Until: start}}
 		},

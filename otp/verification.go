@@ -150,21 +150,12 @@ func (s *Service) draw(ctx context.Context, req IssueRequest, limitBy string) (*
 	if err != nil {
 		return nil, err
 	}
-	if req.Recipient != "" {
-		limitBy = r.to // one number, however it was written, has one send limit
+	key := r.sendKey // one number, however it was written, has one send limit
+	if req.Recipient == "" {
+		key = s.sendLimitKey(limitBy)
 	}
-	if err := s.guard(ctx, r, now); err != nil {
-		return nil, err
-	}
-	key := s.sendLimitKey(limitBy)
-	if err := s.sendLimit(ctx, key, now, s.limiter.Allow); err != nil {
-		return nil, err
-	}
-	abuse, err := s.reserve(ctx, r, req.Purpose, req.Subject, s.ttl(req), now)
+	abuse, err := s.reserve(ctx, r, key, req.Purpose, req.Subject, s.ttl(req), now)
 	if err != nil {
-		if len(s.cfg.SendLimits) > 0 {
-			s.undo(ctx, []reservation{{key, now}})
-		}
 		return nil, err
 	}
 	digits, maxAttempts := s.cfg.Digits, s.cfg.MaxAttempts
@@ -344,9 +335,14 @@ func (s *Service) CheckBound(v *ports.Verification, code string, binding []byte,
 	return s.checkParsed(v, code, binding, now)
 }
 
-// checkParsed is Check of a code that ParseCode accepted (Verify parsed it already).
+// checkParsed is Check of a code that ParseCode accepted.
 func (s *Service) checkParsed(v *ports.Verification, code string, binding []byte, now time.Time) (_ VerifyResult, result error) {
 	defer func() { s.checked(v, result) }()
+	return s.matchParsed(v, code, binding, now)
+}
+
+// matchParsed is checkParsed without telling the Observer (Verify tells it once).
+func (s *Service) matchParsed(v *ports.Verification, code string, binding []byte, now time.Time) (VerifyResult, error) {
 	return s.attempt(v, now, func(r ports.OTPRecord) bool {
 		h := s.hasher(r.KeyID)
 		if h == nil {
@@ -363,6 +359,11 @@ func (s *Service) checkParsed(v *ports.Verification, code string, binding []byte
 // is then counted), and KindRateLimited when the failure budget is used up.
 func (s *Service) CountFailure(v *ports.Verification, now time.Time) (_ VerifyResult, result error) {
 	defer func() { s.checked(v, result) }()
+	return s.countFailure(v, now)
+}
+
+// countFailure is CountFailure without telling the Observer (RecordFailure tells it once).
+func (s *Service) countFailure(v *ports.Verification, now time.Time) (VerifyResult, error) {
 	return s.attempt(v, now, func(ports.OTPRecord) bool { return false })
 }
 

@@ -1,6 +1,7 @@
 package ports
 
 import (
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -34,16 +35,20 @@ func (r *RateRetention) Keep(longest time.Duration) time.Duration {
 	return max(d, time.Duration(r.longest.Load()))
 }
 
-// DecideRateSorted is DecideRate for times already in ascending order and without
-// monotonic clock readings, as a limiter that keeps each key's events sorted holds them: it
-// gives the same answer in O(log n) per limit instead of a pass over every event.
-func DecideRateSorted(times []time.Time, now time.Time, limits []RateLimit) RateDecision {
+// DecideRateNanos is DecideRate for event times given as ascending nanoseconds since the
+// Unix epoch (time.Time.UnixNano, the wall clock), as a limiter that keeps each key's events
+// sorted holds them, and now in the same unit: it gives the same answer in O(log n) per
+// limit instead of a pass over every event.
+func DecideRateNanos(times []int64, now int64, limits []RateLimit) RateDecision {
 	d := RateDecision{Allowed: true}
-	now = now.Round(0)
 	// Events after now do not count yet: the window ends at the last event not after now.
-	end := firstAfterTime(times, now)
+	end := firstAfterNanos(times, now)
 	for _, lim := range limits {
-		from := firstAfterTime(times[:end], now.Add(-lim.Per))
+		lo := now - int64(lim.Per)
+		if lo > now { // before the earliest time an int64 holds
+			lo = math.MinInt64
+		}
+		from := firstAfterNanos(times[:end], lo)
 		n := end - from
 		if n < lim.Max {
 			continue
@@ -54,19 +59,20 @@ func DecideRateSorted(times []time.Time, now time.Time, limits []RateLimit) Rate
 			continue
 		}
 		// Once the (n-Max+1)-th oldest event of the window has left, one more fits.
-		if wait := times[from+n-lim.Max].Add(lim.Per).Sub(now); wait > d.RetryAfter {
+		if wait := time.Duration(times[from+n-lim.Max] + int64(lim.Per) - now); wait > d.RetryAfter {
 			d.RetryAfter = wait
 		}
 	}
 	return d
 }
 
-// firstAfterTime is the index of the first of the sorted times after t.
-func firstAfterTime(times []time.Time, t time.Time) int {
+// firstAfterNanos is the index of the first of the ascending times that is after t, or
+// len(times).
+func firstAfterNanos(times []int64, t int64) int {
 	lo, hi := 0, len(times)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		if times[mid].After(t) {
+		if times[mid] > t {
 			hi = mid
 		} else {
 			lo = mid + 1
@@ -74,6 +80,11 @@ func firstAfterTime(times []time.Time, t time.Time) int {
 	}
 	return lo
 }
+
+// FirstAfterNanos is the index of the first of the ascending times (nanoseconds, as
+// DecideRateNanos takes them) that is after t, or len(times): where a limiter that keeps
+// them sorted puts a new event at t, after those at the same time.
+func FirstAfterNanos(times []int64, t int64) int { return firstAfterNanos(times, t) }
 
 // LongestPer returns the longest Per of limits, and false when a limit has a Max or Per
 // that is not positive (a limiter refuses such limits).

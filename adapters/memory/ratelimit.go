@@ -37,10 +37,12 @@ type limiterShard struct {
 }
 
 type eventLog struct {
-	times  []time.Time // ascending, wall clock only (no monotonic reading)
-	keepTo time.Time   // the log is stale once now passes this
-	queued int64       // the unixNanos time the key is queued at in the shard's expiry heap
+	times  []int64   // ascending, in unixNanos: no pointer for the collector to scan
+	keepTo time.Time // the log is stale once now passes this
+	queued int64     // the unixNanos time the key is queued at in the shard's expiry heap
 }
+
+var _ ports.BatchRateLimiter = (*RateLimiter)(nil)
 
 // NewRateLimiter returns an empty RateLimiter that keeps events for
 // ports.DefaultRateRetention.
@@ -87,7 +89,7 @@ func (l *RateLimiter) Undo(ctx context.Context, key string, at time.Time) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	at = at.Round(0)
+	ns := unixNanos(at)
 	sh := &l.shards[shardIndex(l.seed, key)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -95,7 +97,7 @@ func (l *RateLimiter) Undo(ctx context.Context, key string, at time.Time) error 
 	if log == nil {
 		return nil
 	}
-	if i, found := slices.BinarySearchFunc(log.times, at, time.Time.Compare); found {
+	if i, found := slices.BinarySearch(log.times, ns); found {
 		log.times = slices.Delete(log.times, i, i+1)
 		if len(log.times) == 0 {
 			delete(sh.keys, key) // nothing left to count: keep no empty entry
@@ -120,16 +122,84 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 	sh := &l.shards[shardIndex(l.seed, key)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	log, d := sh.decide(key, now, limits)
+	if d.Allowed && record {
+		sh.record(key, log, now, keep)
+	}
+	return d, nil
+}
 
+// DecideRates implements ports.BatchRateLimiter: under the locks of the shards of every
+// key of reqs at once, it decides each request and, when the batch goes through, records
+// its events; no other call sees a part of it.
+func (l *RateLimiter) DecideRates(ctx context.Context, now time.Time, reqs []ports.RateRequest) ([]ports.RateDecision, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := ports.CheckRateBatch(reqs); err != nil {
+		return nil, err
+	}
+	longest, ok := ports.BatchLongestPer(reqs)
+	if !ok {
+		return nil, ports.ErrBadRateLimit
+	}
+	keep := l.retention.Keep(longest)
+	now = now.Round(0)
+	// Lock each shard once, in index order, so that batches never wait for each other in
+	// a cycle.
+	var buf [8]int
+	shards := buf[:0]
+	for _, r := range reqs {
+		shards = append(shards, shardIndex(l.seed, r.Key))
+	}
+	var orderBuf [8]int
+	order := append(orderBuf[:0], shards...)
+	slices.Sort(order)
+	order = slices.Compact(order)
+	for _, i := range order {
+		l.shards[i].mu.Lock()
+	}
+	defer func() {
+		for _, i := range order {
+			l.shards[i].mu.Unlock()
+		}
+	}()
+	ds := make([]ports.RateDecision, len(reqs))
+	var logBuf [8]*eventLog
+	logs := logBuf[:0]
+	for i, r := range reqs {
+		ds[i] = ports.RateDecision{Allowed: true}
+		var log *eventLog
+		if len(r.Limits) > 0 {
+			log, ds[i] = l.shards[shards[i]].decide(r.Key, now, r.Limits)
+		}
+		logs = append(logs, log)
+	}
+	if !ports.RateBatchGoesThrough(reqs, ds) {
+		return ds, nil
+	}
+	for i, r := range reqs {
+		if r.Record && ds[i].Allowed && len(r.Limits) > 0 {
+			l.shards[shards[i]].record(r.Key, logs[i], now, keep)
+		}
+	}
+	return ds, nil
+}
+
+// decide decides limits for key at now, and returns the key's events (nil when it has
+// none). The caller holds sh.mu.
+func (sh *limiterShard) decide(key string, now time.Time, limits []ports.RateLimit) (*eventLog, ports.RateDecision) {
+	var times []int64
 	log := sh.keys[key]
-	var times []time.Time
 	if log != nil {
 		times = log.times
 	}
-	d := ports.DecideRateSorted(times, now, limits) // a key's times are kept in order
-	if !d.Allowed || !record {
-		return d, nil
-	}
+	return log, ports.DecideRateNanos(times, unixNanos(now), limits) // a key's times are kept in order
+}
+
+// record records an event of key, whose events are log (nil when it has none), at now, kept
+// for keep. The caller holds sh.mu, since it had key's events from decide.
+func (sh *limiterShard) record(key string, log *eventLog, now time.Time, keep time.Duration) {
 	fresh := log == nil
 	if fresh {
 		log = &eventLog{}
@@ -141,11 +211,12 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 	// Dropping from the front reslices (the array's room comes back when append next
 	// grows it), and an event at or after the newest is appended: the usual case costs no
 	// copy of the key's events, however many the window holds.
-	log.times = log.times[firstAfter(log.times, now.Add(-keep)):]
-	if at := firstAfter(log.times, now); at == len(log.times) {
-		log.times = append(log.times, now)
+	ns := unixNanos(now)
+	log.times = log.times[ports.FirstAfterNanos(log.times, unixNanos(now.Add(-keep))):]
+	if at := ports.FirstAfterNanos(log.times, ns); at == len(log.times) {
+		log.times = append(log.times, ns)
 	} else {
-		log.times = slices.Insert(log.times, at, now)
+		log.times = slices.Insert(log.times, at, ns)
 	}
 	if end := now.Add(keep); end.After(log.keepTo) {
 		log.keepTo = end
@@ -159,7 +230,6 @@ func (l *RateLimiter) decide(ctx context.Context, key string, now time.Time, rec
 	if sh.writes%sweepEvery == 0 {
 		sh.compact()
 	}
-	return d, nil
 }
 
 // PurgeStale deletes up to limit keys whose events the retention no longer covers at now
@@ -231,16 +301,4 @@ func (sh *limiterShard) compact() {
 		sh.peak = len(sh.keys)
 	}
 	sh.expiry.shrink()
-}
-
-// firstAfter returns the index of the first of the ascending times that is after t, or
-// len(times).
-func firstAfter(times []time.Time, t time.Time) int {
-	i, _ := slices.BinarySearchFunc(times, t, func(e, t time.Time) int {
-		if e.After(t) {
-			return 1
-		}
-		return -1
-	})
-	return i
 }

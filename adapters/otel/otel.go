@@ -11,9 +11,10 @@
 // verifykit.KindOf: "not_found", "rate_limited", ...), verifykit.code.failure_reason when
 // a code check failed, and verifykit.org_id when the request names an organisation. Each
 // call the use case makes to a port is a child span named "verifykit.<port>.<method>"
-// ("verifykit.store.Update", "verifykit.limiter.Allow", "verifykit.sender.Send",
-// "verifykit.tokens.VerifyToken", "verifykit.uploads.SignUploadURL") with verifykit.port
-// and verifykit.resource (the store's aggregate or the sender's channel). An error sets
+// ("verifykit.store.Update", "verifykit.limiter.Allow", "verifykit.limiter.DecideRates",
+// "verifykit.sender.Send", "verifykit.tokens.VerifyToken",
+// "verifykit.uploads.SignUploadURL") with verifykit.port and verifykit.resource (the
+// store's aggregate or the sender's channel). An error sets
 // the span's status to Error with the fixed description "verifykit: <kind>"; the error's
 // text is never recorded, since it may quote what a caller sent.
 //

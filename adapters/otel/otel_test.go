@@ -48,7 +48,7 @@ func TestFlowsProduceTheDocumentedSpans(t *testing.T) {
 		{
 			name: "otp issue", journey: otpJourney, parent: "verifykit.otp.Issue",
 			children: []string{"verifykit.otp.Draw"},
-			grand:    map[string]string{"verifykit.otp.Draw": "verifykit.limiter.Allow"},
+			grand:    map[string]string{"verifykit.otp.Draw": "verifykit.limiter.DecideRates"},
 		},
 		{
 			name: "otp issued", journey: otpJourney, parent: "verifykit.otp.Send",
@@ -58,7 +58,7 @@ func TestFlowsProduceTheDocumentedSpans(t *testing.T) {
 			name: "personrequest", journey: personRequestJourney, parent: "verifykit.personrequest.ResendAuthMethod",
 			children: []string{"verifykit.tokens.VerifyToken", "verifykit.store.Get", "verifykit.uploads.SignUploadURL",
 				"verifykit.store.Update", "verifykit.otp.Draw", "verifykit.otp.Send"},
-			grand: map[string]string{"verifykit.otp.Send": "verifykit.sender.Send", "verifykit.otp.Draw": "verifykit.limiter.Allow"},
+			grand: map[string]string{"verifykit.otp.Send": "verifykit.sender.Send", "verifykit.otp.Draw": "verifykit.limiter.DecideRates"},
 			metrics: map[string]int64{
 				"verifykit.codes.issued{verifykit.code.purpose=person_request}":                                                                           2,
 				"verifykit.codes.verified{verifykit.code.purpose=person_request}":                                                                         1,

@@ -13,6 +13,7 @@ import (
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/adapters/postgres"
+	"github.com/verifykit/verifykit/internal/otptest"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -138,6 +139,14 @@ func TestAbuseRecipientBudgets(t *testing.T) {
 	}
 	require.ErrorIs(t, e.issue(1, "s3", other), verifykit.ErrRateLimited, "a fourth subject aimed at one phone")
 	e.requireNothingStored(t, "s3")
+}
+
+// TestAbuseConcurrentGuessesKeepTheRecipientBudget: wrong guesses sprayed at once across
+// the codes of many subjects sent to one phone, through two instances, never pass the
+// phone's failure budget, and a refused attempt changes nothing (internal/otptest).
+func TestAbuseConcurrentGuessesKeepTheRecipientBudget(t *testing.T) {
+	_, svcs, clock := twoEngines(t, otptest.RecipientBudgetConfig)
+	otptest.RaceRecipientFailureBudget(t, svcs, clock)
 }
 
 // TestAbuseTestMode: a test recipient gets its fixed code without a message until its

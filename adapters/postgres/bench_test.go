@@ -25,20 +25,76 @@ var subjects atomic.Int64
 
 func nextSubject() string { return strconv.FormatInt(subjects.Add(1), 10) }
 
+// benchOTP sets up the engine of the benchmarks: no pumping guard and no cap on subjects
+// per phone, since they send thousands of codes to one prefix and verify few of them.
+func benchOTP(c *otp.Config) {
+	c.Pumping = otp.PumpingGuard{}
+	c.MaxSubjectsPerRecipient = 0
+}
+
+// benchPhone is a valid mobile number of its own for the benchmark subject s (a number).
+func benchPhone(s string) string {
+	n, _ := strconv.Atoi(s)
+	return fmt.Sprintf("+38093%07d", n%10_000_000)
+}
+
 // BenchmarkPostgresIssue issues codes through the otp engine on PostgreSQL: the send-limit
 // record (Allow: one write transaction) and the code stored in its Verification (Update: one
 // write transaction, two round trips). Delivery is a no-op.
 func BenchmarkPostgresIssue(b *testing.B) {
 	ctx := context.Background()
-	svc := newOTP(b, pgtest.New(b), ports.SystemClock{}, nil, nil)
+	svc := newOTP(b, pgtest.New(b), ports.SystemClock{}, nil, benchOTP)
 	send := func(context.Context, ports.Message) error { return nil }
 	issue := func() error {
 		s := nextSubject()
-		_, err := svc.Issue(ctx, otp.IssueRequest{Purpose: "bench", Subject: s, Recipient: "+38093" + s, Send: send})
+		_, err := svc.Issue(ctx, otp.IssueRequest{Purpose: "bench", Subject: s, Recipient: benchPhone(s), Send: send})
 		return err
 	}
 	runBoth(b, func(int) error { return issue() })
 }
+
+// BenchmarkPostgresIssueControls is BenchmarkPostgresIssue (serial) with every abuse control
+// off, and on: regions, number types, the calling-code budgets, the conversion watch
+// (sampling, never pausing), the recipient's failure budget and the subjects cap, which
+// the engine decides with the send limits in one batch of the limiter (one transaction).
+// Every setting is spelled out, so the same file measures older trees too.
+func BenchmarkPostgresIssueControls(b *testing.B) {
+	ctx := context.Background()
+	send := func(context.Context, ports.Message) error { return nil }
+	for _, bc := range []struct {
+		name string
+		edit func(*otp.Config)
+	}{
+		{"off", func(c *otp.Config) {
+			c.Phones, c.Pumping = otp.PhoneRules{}, otp.PumpingGuard{}
+			c.RecipientFailureLimit, c.MaxSubjectsPerRecipient = ports.RateLimit{}, 0
+		}},
+		{"on", func(c *otp.Config) {
+			c.Phones = otp.PhoneRules{AllowedRegions: []string{"UA", "ES", "PL"}, RefusedTypes: otp.DefaultRefusedTypes()}
+			c.Pumping = otp.PumpingGuard{
+				CallingCodeLimits: []ports.RateLimit{{Max: 1 << 30, Per: time.Hour}, {Max: 1 << 30, Per: 24 * time.Hour}},
+				PrefixDigits:      6, MinSends: 100, Window: time.Hour, CoolDown: time.Hour, // samples, never pauses
+			}
+			c.RecipientFailureLimit, c.MaxSubjectsPerRecipient = ports.RateLimit{Max: 100, Per: 24 * time.Hour}, 3
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			svc := newOTP(b, pgtest.New(b), ports.SystemClock{}, nil, bc.edit)
+			b.ReportAllocs()
+			for b.Loop() {
+				n := controlsSubjects.Add(1)
+				s := strconv.FormatInt(n, 10)
+				to := fmt.Sprintf("+38093%07d", n%10_000_000)
+				if _, err := svc.Issue(ctx, otp.IssueRequest{Purpose: "bench", Subject: s, Recipient: to, Send: send}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// controlsSubjects numbers the subjects and phones of BenchmarkPostgresIssueControls.
+var controlsSubjects atomic.Int64
 
 // BenchmarkPostgresVerify verifies codes (the right one, each once) through the otp engine on
 // PostgreSQL: one Update of the Verification (two round trips, one commit), the failure
@@ -89,7 +145,7 @@ func BenchmarkPostgresResendAuthMethod(b *testing.B) {
 	const n = 1024
 	ctx := context.Background()
 	clock := memory.NewClock(start)
-	svc := newPersonRequests(b, pgtest.New(b), clock, memory.DiscardSender{}, nil)
+	svc := newPersonRequests(b, pgtest.New(b), clock, memory.DiscardSender{}, benchOTP)
 	ids := make([]string, n)
 	for i := range ids {
 		ids[i] = newPersonRequest(b, svc, fmt.Sprintf("+38093%07d", i)).ID
@@ -111,7 +167,7 @@ func BenchmarkPostgresApprove(b *testing.B) {
 	ctx := context.Background()
 	clock := memory.NewClock(start)
 	sms := memory.NewSMSOutbox()
-	svc := newPersonRequests(b, pgtest.New(b), clock, sms, func(c *otp.Config) { c.SendLimits = nil })
+	svc := newPersonRequests(b, pgtest.New(b), clock, sms, func(c *otp.Config) { benchOTP(c); c.SendLimits = nil })
 	type approval struct{ id, code string }
 	var todo []approval
 	prepare := func(b *testing.B) {

@@ -39,7 +39,7 @@ func BenchmarkPostgresResendAuthMethodOutbox(b *testing.B) {
 	tokens := memory.NewTokens()
 	tokens.Add(prToken, ports.Claims{Subject: "operator", Scopes: []string{personrequest.ScopeWrite, personrequest.ScopeRead},
 		ExpiresAt: start.Add(10 * 365 * 24 * time.Hour)})
-	codes := newOTP(b, db, clock, memory.DiscardSender{}, nil)
+	codes := newOTP(b, db, clock, memory.DiscardSender{}, benchOTP)
 	services := map[string]*personrequest.Service{}
 	for name, store := range map[string]ports.PersonRequestStore{"with_outbox": db.PersonRequestStore(), "without_outbox": noOutbox{db.PersonRequestStore()}} {
 		svc, err := personrequest.NewService(personrequest.Deps{Store: store, OTP: codes, Tokens: tokens,

@@ -74,6 +74,14 @@ func TestOTPStoreOutbox(t *testing.T) {
 	})
 }
 
+func TestRateLimiterConformanceWaitingForAReplica(t *testing.T) {
+	need(t, envCluster)
+	client := clusterClient(t)
+	porttest.RunRateLimiter(t, func(t *testing.T) ports.RateLimiter {
+		return newDB(t, client, redis.Options{WaitReplicas: 1}).RateLimiter()
+	})
+}
+
 func TestRateLimiterConformance(t *testing.T) {
 	forEachTarget(t, func(t *testing.T, tg target) {
 		client := tg.client(t)

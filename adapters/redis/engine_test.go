@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"regexp"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/adapters/redis"
+	"github.com/verifykit/verifykit/internal/otptest"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -26,26 +26,22 @@ func newEngine(t testing.TB, db *redis.DB, clock ports.Clock, sms ports.Sender, 
 }
 
 // twoEngines returns two otp engines on one prefix of the deployment, each with a client of
-// its own (two *redis.ClusterClient on a cluster), and the outbox they deliver to. Their
-// clock stands still at the time of the call, so every attempt of a race counts at one
+// its own (two *redis.ClusterClient on a cluster), the outbox they deliver to and their
+// clock. It stands still at the time of the call (until a test advances it), so every attempt of a race counts at one
 // instant (with a moving clock, an attempt whose time was read before another's was
 // stored does not count that one, by the rule of ports.DecideRate).
-func twoEngines(t *testing.T, tg target, configure func(*otp.Config)) ([]*otp.Service, *memory.SMSOutbox, []*redis.DB) {
+func twoEngines(t *testing.T, tg target, configure func(*otp.Config)) ([]*otp.Service, *memory.SMSOutbox, *memory.Clock) {
 	t.Helper()
 	sms := memory.NewSMSOutbox()
 	clock := memory.NewClock(time.Now())
 	first := tg.client(t)
 	prefix := newPrefix(t, first)
-	var (
-		svcs []*otp.Service
-		dbs  []*redis.DB
-	)
+	var svcs []*otp.Service
 	for _, c := range []goredis.UniversalClient{first, tg.client(t)} {
 		db := newDB(t, c, redis.Options{Prefix: prefix})
-		dbs = append(dbs, db)
 		svcs = append(svcs, newEngine(t, db, clock, sms, configure))
 	}
-	return svcs, sms, dbs
+	return svcs, sms, clock
 }
 
 var codeRE = regexp.MustCompile(`code is ([0-9]+)`)
@@ -60,20 +56,6 @@ func sentCode(t testing.TB, sms *memory.SMSOutbox, phone string) string {
 	return m[1]
 }
 
-// race runs f(0..n-1) on n goroutines released together, and waits for them.
-func race(n int, f func(i int)) {
-	var ready, done sync.WaitGroup
-	ready.Add(1)
-	for i := range n {
-		done.Go(func() {
-			ready.Wait()
-			f(i)
-		})
-	}
-	ready.Done()
-	done.Wait()
-}
-
 func TestConcurrentVerifiesAcrossTwoClientsSucceedOnce(t *testing.T) {
 	forEachTarget(t, func(t *testing.T, tg target) {
 		ctx := context.Background()
@@ -85,7 +67,7 @@ func TestConcurrentVerifiesAcrossTwoClientsSucceedOnce(t *testing.T) {
 
 		const n = 100
 		var wins, used, others atomic.Int32
-		race(n, func(i int) {
+		otptest.Race(n, func(i int) {
 			_, err := svcs[i%2].Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "user-1", Code: code})
 			switch {
 			case err == nil:
@@ -130,7 +112,7 @@ func TestConcurrentWrongGuessesNeverPassTheLimits(t *testing.T) {
 					wrong = "111111"
 				}
 				var wrongs, limited, blocked, others atomic.Int32
-				race(100, func(i int) {
+				otptest.Race(100, func(i int) {
 					_, err := svcs[i%2].Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "user-2", Code: wrong})
 					switch {
 					case errors.Is(err, otp.ErrWrongCode):
@@ -157,4 +139,14 @@ func TestConcurrentWrongGuessesNeverPassTheLimits(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestConcurrentWrongGuessesNeverPassTheRecipientBudget: wrong guesses sprayed at once
+// across the codes of many subjects sent to one phone, through two clients, never pass the
+// phone's failure budget, and a refused attempt changes nothing (internal/otptest).
+func TestConcurrentWrongGuessesNeverPassTheRecipientBudget(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg target) {
+		svcs, _, clock := twoEngines(t, tg, otptest.RecipientBudgetConfig)
+		otptest.RaceRecipientFailureBudget(t, svcs, clock)
+	})
 }

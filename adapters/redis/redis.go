@@ -297,7 +297,13 @@ const redirectAttempts = 10
 // WaitReplicas answer ports.ErrUnavailable after the write was made. Errors are mapped by
 // storageError.
 func (db *DB) eval(ctx context.Context, script *goredis.Script, key string, record bool, args ...any) (any, error) {
-	keys := []string{key}
+	return db.evalKeys(ctx, script, []string{key}, record, args...)
+}
+
+// evalKeys is eval of a script on keys that share one hash slot (its master is the one that
+// owns keys[0]).
+func (db *DB) evalKeys(ctx context.Context, script *goredis.Script, keys []string, record bool, args ...any) (any, error) {
+	key := keys[0]
 	if !record || db.replicas == 0 {
 		v, err := script.Run(ctx, db.client, keys, args...).Result()
 		return v, storageError(err)

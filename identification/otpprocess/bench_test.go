@@ -8,9 +8,13 @@ import (
 	"github.com/verifykit/verifykit/otp"
 )
 
-// noSendLimits lets a benchmark send many codes to one recipient.
+// noSendLimits lets a benchmark send many codes to one recipient: no send limits, no cap
+// on the subjects (processes) with a code to it, and no pumping guard (the benchmarks send
+// thousands of codes to one number and verify few).
 func noSendLimits(_ *otpprocess.Deps, _ *otpprocess.Config, c *otp.Config) {
 	c.SendLimits = nil
+	c.MaxSubjectsPerRecipient = 0
+	c.Pumping = otp.PumpingGuard{}
 }
 
 // BenchmarkCreateOTPIdentification opens SMS processes on the memory adapters: token

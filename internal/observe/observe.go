@@ -93,8 +93,10 @@ func update[T any](ctx context.Context, p port, resource, name string, f func(ct
 	return v, err
 }
 
-// RateLimiter wraps l for obs; Allow also reports each refusal as an EventRateLimited
-// named by the key's prefix (LimitName).
+// RateLimiter wraps l for obs; Allow (and DecideRates, for the requests that record and are
+// not optional) also reports each refusal as an EventRateLimited named by the key's prefix
+// (LimitName). The wrapper is a ports.BatchRateLimiter whatever l is: its batches go to l's
+// own when l has them, and are decided key by key otherwise.
 func RateLimiter(obs ports.Observer, flow string, l ports.RateLimiter) ports.RateLimiter {
 	if !Enabled(obs) || l == nil {
 		return l
@@ -107,6 +109,8 @@ type limiter struct {
 	inner ports.RateLimiter
 }
 
+var _ ports.BatchRateLimiter = (*limiter)(nil)
+
 func (l *limiter) Allow(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {
 	ctx, end := l.p.start(ctx, PortLimiter, "Allow", "")
 	d, err := l.inner.Allow(ctx, key, now, limits...)
@@ -115,6 +119,23 @@ func (l *limiter) Allow(ctx context.Context, key string, now time.Time, limits .
 	}
 	end(err)
 	return d, err
+}
+
+// DecideRates decides a batch with the inner limiter (ports.DecideRates: its own batches,
+// or key by key), and reports each refusal of a request that records and is not optional,
+// as Allow reports its refusals.
+func (l *limiter) DecideRates(ctx context.Context, now time.Time, reqs []ports.RateRequest) ([]ports.RateDecision, error) {
+	ctx, end := l.p.start(ctx, PortLimiter, "DecideRates", "")
+	ds, err := ports.DecideRates(ctx, l.inner, now, reqs)
+	if err == nil {
+		for i, r := range reqs {
+			if r.Record && !r.Optional && !ds[i].Allowed {
+				l.p.obs.Event(ctx, ports.Event{Kind: ports.EventRateLimited, Limit: LimitName(r.Key)})
+			}
+		}
+	}
+	end(err)
+	return ds, err
 }
 
 func (l *limiter) Peek(ctx context.Context, key string, now time.Time, limits ...ports.RateLimit) (ports.RateDecision, error) {

@@ -43,6 +43,12 @@ func ModelSequences(n int) RateLimiterOption {
 // brute-force model of the rule of ports.DecideRate over random call sequences: random
 // limits on every call, a clock that steps backwards and forwards, equal timestamps, Peek
 // and Undo. Allowed and RetryAfter must be equal on every call.
+//
+// Batches (ports.DecideRates) are checked the same way, twice: Batch through the limiter's
+// own DecideRates when it is a ports.BatchRateLimiter, BatchKeyByKey with it hidden
+// (ports.DecideRatesEach over its Peek, Allow and Undo). Each has fixed cases, a race of
+// concurrent batches and single calls over a shared limit, and a model of random batches
+// over three keys among single calls.
 func RunRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimiter, opts ...RateLimiterOption) {
 	t.Run("Errors", func(t *testing.T) { runErrorCases(t, rateLimiterErrorCases(newLimiter(t))) })
 	run := rateLimiterRun{}
@@ -209,6 +215,8 @@ func RunRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimite
 	t.Run("Model", func(t *testing.T) {
 		runRateModel(t, newLimiter(t), run.sequences)
 	})
+
+	runRateBatches(t, newLimiter, run.sequences)
 }
 
 // rateStep is one call of a fixed rate-limiter case, at base+at, and what it must answer.
@@ -444,24 +452,8 @@ func rateModelSequence(ctx context.Context, l ports.RateLimiter, seq uint64) (in
 	}
 	steps := 10 + rng.IntN(30)
 	for i := range steps {
-		// The clock stays, moves a nanosecond, or steps up to 3 s forwards or backwards.
-		switch r := rng.IntN(10); {
-		case r < 2:
-		case r < 3:
-			now += int64(1 - 2*rng.IntN(2))
-		case r < 7:
-			now += int64(1+rng.IntN(12)) * int64(250*time.Millisecond)
-		default:
-			now -= int64(1+rng.IntN(12)) * int64(250*time.Millisecond)
-		}
-		limits := make([]ports.RateLimit, 1+rng.IntN(3))
-		for j := range limits {
-			per := modelPers[rng.IntN(len(modelPers))]
-			if rng.IntN(8) == 0 {
-				per = time.Duration(1 + rng.Int64N(int64(10*time.Second)))
-			}
-			limits[j] = ports.RateLimit{Max: 1 + rng.IntN(4), Per: per}
-		}
+		now = modelStep(rng, now)
+		limits := modelLimits(rng, 1)
 		at := base.Add(time.Duration(now))
 		switch op := rng.IntN(20); {
 		case op < 12:
@@ -502,4 +494,32 @@ func rateModelSequence(ctx context.Context, l ports.RateLimiter, seq uint64) (in
 		}
 	}
 	return steps, ""
+}
+
+// modelStep moves the model clock now: it stays, moves a nanosecond, or steps up to 3 s
+// forwards or backwards.
+func modelStep(rng *rand.Rand, now int64) int64 {
+	switch r := rng.IntN(10); {
+	case r < 2:
+	case r < 3:
+		now += int64(1 - 2*rng.IntN(2))
+	case r < 7:
+		now += int64(1+rng.IntN(12)) * int64(250*time.Millisecond)
+	default:
+		now -= int64(1+rng.IntN(12)) * int64(250*time.Millisecond)
+	}
+	return now
+}
+
+// modelLimits draws from least to 3 random limits.
+func modelLimits(rng *rand.Rand, least int) []ports.RateLimit {
+	limits := make([]ports.RateLimit, least+rng.IntN(4-least))
+	for j := range limits {
+		per := modelPers[rng.IntN(len(modelPers))]
+		if rng.IntN(8) == 0 {
+			per = time.Duration(1 + rng.Int64N(int64(10*time.Second)))
+		}
+		limits[j] = ports.RateLimit{Max: 1 + rng.IntN(4), Per: per}
+	}
+	return limits
 }
