@@ -31,7 +31,7 @@ func TestNarrowStoresPassTheSuites(t *testing.T) {
 		})
 	})
 	t.Run("ProcessStore", func(t *testing.T) {
-		porttest.RunProcessStore(t, func(*testing.T) ports.ProcessStore { return narrowProcesses{memory.NewProcessStore()} })
+		porttest.RunProcessStore(t, porttest.Features{}, func(*testing.T) ports.ProcessStore { return narrowProcesses{memory.NewProcessStore()} })
 	})
 	t.Run("ResetRequestStore", func(t *testing.T) {
 		porttest.RunResetRequestStore(t, func(t *testing.T) porttest.ProfileStores {

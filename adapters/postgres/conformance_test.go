@@ -9,6 +9,10 @@ import (
 	"github.com/verifykit/verifykit/ports/porttest"
 )
 
+// features are the optional guarantees of the PostgreSQL stores: all of them, each suite
+// using its own.
+var features = porttest.Features{ProcessDelete: true, PersonUpdate: true, ConfidantUpdate: true, ResetRequestOpen: true}
+
 // TestConformance runs every ports/porttest suite against PostgreSQL, each sub-test of a
 // suite on its own new schema of one shared pool.
 func TestConformance(t *testing.T) {
@@ -35,7 +39,7 @@ func TestConformance(t *testing.T) {
 	t.Run("ResetRequestStore", func(t *testing.T) { porttest.RunResetRequestStore(t, profileStores) })
 	t.Run("ProfileAuditLog", func(t *testing.T) { porttest.RunProfileAuditLog(t, profileStores) })
 	t.Run("ProcessStore", func(t *testing.T) {
-		porttest.RunProcessStore(t, func(t *testing.T) ports.ProcessStore { return db(t).ProcessStore() })
+		porttest.RunProcessStore(t, features, func(t *testing.T) ports.ProcessStore { return db(t).ProcessStore() })
 	})
 	t.Run("PersonRequestStore", func(t *testing.T) {
 		porttest.RunPersonRequestStore(t, func(t *testing.T) ports.PersonRequestStore { return db(t).PersonRequestStore() })
