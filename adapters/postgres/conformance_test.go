@@ -20,10 +20,10 @@ func TestConformance(t *testing.T) {
 	db := func(t *testing.T) *postgres.DB { return pgtest.NewOn(t, pool) }
 
 	t.Run("OTPStore", func(t *testing.T) {
-		porttest.RunOTPStore(t, func(t *testing.T) ports.OTPStore { return db(t).OTPStore() })
+		porttest.RunOTPStore(t, features, func(t *testing.T) ports.OTPStore { return db(t).OTPStore() })
 	})
 	t.Run("OTPStoreOutbox", func(t *testing.T) {
-		porttest.RunOTPStoreOutbox(t, func(t *testing.T) porttest.OTPOutboxStores {
+		porttest.RunOTPStoreOutbox(t, features, func(t *testing.T) porttest.OTPOutboxStores {
 			d := db(t)
 			return porttest.OTPOutboxStores{Store: d.OTPStore(), Outbox: d.Outbox(), Limiter: d.RateLimiter()}
 		})

@@ -23,7 +23,7 @@ func TestOTPStoreConformance(t *testing.T) {
 		client := tg.client(t)
 		for _, l := range layouts {
 			t.Run(l.name, func(t *testing.T) {
-				porttest.RunOTPStore(t, func(t *testing.T) ports.OTPStore {
+				porttest.RunOTPStore(t, porttest.Features{}, func(t *testing.T) ports.OTPStore {
 					return newDB(t, client, l.opts).OTPStore()
 				})
 			})
@@ -38,7 +38,7 @@ func TestOTPStoreConformanceWaitingForAReplica(t *testing.T) {
 		t.Run(l.name, func(t *testing.T) {
 			opts := l.opts
 			opts.WaitReplicas = 1
-			porttest.RunOTPStore(t, func(t *testing.T) ports.OTPStore {
+			porttest.RunOTPStore(t, porttest.Features{}, func(t *testing.T) ports.OTPStore {
 				return newDB(t, client, opts).OTPStore()
 			})
 		})
@@ -67,7 +67,7 @@ func TestOutboxConformance(t *testing.T) {
 func TestOTPStoreOutbox(t *testing.T) {
 	forEachTarget(t, func(t *testing.T, tg target) {
 		client := tg.client(t)
-		porttest.RunOTPStoreOutbox(t, func(t *testing.T) porttest.OTPOutboxStores {
+		porttest.RunOTPStoreOutbox(t, porttest.Features{}, func(t *testing.T) porttest.OTPOutboxStores {
 			db := newDB(t, client, redis.Options{KeepEvents: true})
 			return porttest.OTPOutboxStores{Store: db.OTPStore(), Outbox: db.Outbox(), Limiter: db.RateLimiter()}
 		})

@@ -107,6 +107,8 @@ func caseNames[S any](cases []suiteCase[S]) []string {
 // case reads the same, after the host's test and sub-test names. A new map on every call.
 func CaseNames() map[string][]string {
 	return map[string][]string{
+		"OTPStore":           caseNames(otpStoreCases),
+		"OTPStoreOutbox":     caseNames(otpStoreOutboxCases),
 		"ProcessStore":       caseNames(processStoreCases),
 		"ProcessStoreOutbox": caseNames(processStoreOutboxCases),
 	}
