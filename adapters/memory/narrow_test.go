@@ -34,7 +34,7 @@ func TestNarrowStoresPassTheSuites(t *testing.T) {
 		porttest.RunProcessStore(t, porttest.Features{}, func(*testing.T) ports.ProcessStore { return narrowProcesses{memory.NewProcessStore()} })
 	})
 	t.Run("ResetRequestStore", func(t *testing.T) {
-		porttest.RunResetRequestStore(t, func(t *testing.T) porttest.ProfileStores {
+		porttest.RunResetRequestStore(t, porttest.Features{}, func(t *testing.T) porttest.ProfileStores {
 			st := profileStores(t)
 			st.ResetRequests = narrowResets{st.ResetRequests}
 			return st

@@ -35,9 +35,9 @@ func TestConformance(t *testing.T) {
 		d := db(t)
 		return porttest.ProfileStores{Profiles: d.ProfileStore(), ResetRequests: d.ResetRequestStore(), Audit: d.ProfileAuditLog(), Outbox: d.Outbox()}
 	}
-	t.Run("ProfileStore", func(t *testing.T) { porttest.RunProfileStore(t, profileStores) })
-	t.Run("ResetRequestStore", func(t *testing.T) { porttest.RunResetRequestStore(t, profileStores) })
-	t.Run("ProfileAuditLog", func(t *testing.T) { porttest.RunProfileAuditLog(t, profileStores) })
+	t.Run("ProfileStore", func(t *testing.T) { porttest.RunProfileStore(t, features, profileStores) })
+	t.Run("ResetRequestStore", func(t *testing.T) { porttest.RunResetRequestStore(t, features, profileStores) })
+	t.Run("ProfileAuditLog", func(t *testing.T) { porttest.RunProfileAuditLog(t, features, profileStores) })
 	t.Run("ProcessStore", func(t *testing.T) {
 		porttest.RunProcessStore(t, features, func(t *testing.T) ports.ProcessStore { return db(t).ProcessStore() })
 	})

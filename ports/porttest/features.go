@@ -110,6 +110,9 @@ func CaseNames() map[string][]string {
 		"OTPStore":           caseNames(otpStoreCases),
 		"OTPStoreOutbox":     caseNames(otpStoreOutboxCases),
 		"ProcessStore":       caseNames(processStoreCases),
+		"ProfileAuditLog":    caseNames(profileAuditLogCases),
+		"ProfileStore":       caseNames(profileStoreCases),
+		"ResetRequestStore":  caseNames(resetRequestStoreCases),
 		"ProcessStoreOutbox": caseNames(processStoreOutboxCases),
 	}
 }
