@@ -42,15 +42,15 @@ func TestConformance(t *testing.T) {
 		porttest.RunProcessStore(t, features, func(t *testing.T) ports.ProcessStore { return db(t).ProcessStore() })
 	})
 	t.Run("PersonRequestStore", func(t *testing.T) {
-		porttest.RunPersonRequestStore(t, func(t *testing.T) ports.PersonRequestStore { return db(t).PersonRequestStore() })
+		porttest.RunPersonRequestStore(t, features, func(t *testing.T) ports.PersonRequestStore { return db(t).PersonRequestStore() })
 	})
 	t.Run("PersonStore", func(t *testing.T) {
-		porttest.RunPersonStore(t, func(t *testing.T) porttest.SeedablePersonStore { return db(t).PersonStore() })
+		porttest.RunPersonStore(t, features, func(t *testing.T) porttest.SeedablePersonStore { return db(t).PersonStore() })
 	})
 	t.Run("AuthMethodStore", func(t *testing.T) {
-		porttest.RunAuthMethodStore(t, func(t *testing.T) porttest.SeedableAuthMethodStore { return db(t).AuthMethodStore() })
+		porttest.RunAuthMethodStore(t, features, func(t *testing.T) porttest.SeedableAuthMethodStore { return db(t).AuthMethodStore() })
 	})
 	t.Run("ConfidantStore", func(t *testing.T) {
-		porttest.RunConfidantStore(t, func(t *testing.T) porttest.SeedableConfidantStore { return db(t).ConfidantStore() })
+		porttest.RunConfidantStore(t, features, func(t *testing.T) porttest.SeedableConfidantStore { return db(t).ConfidantStore() })
 	})
 }

@@ -53,7 +53,7 @@ func TestOutboxConformance(t *testing.T) {
 			n    int
 		}{{"DefaultShards", 0}, {"OneShard", 1}} {
 			t.Run(shards.name, func(t *testing.T) {
-				porttest.RunOutboxStore(t, func(t *testing.T) porttest.OutboxStores {
+				porttest.RunOutboxStore(t, porttest.Features{}, func(t *testing.T) porttest.OutboxStores {
 					db := newDB(t, client, redis.Options{KeepEvents: true, EventShards: shards.n})
 					return porttest.OutboxStores{Outbox: db.Outbox(), Log: db.Outbox()}
 				})

@@ -107,8 +107,13 @@ func caseNames[S any](cases []suiteCase[S]) []string {
 // case reads the same, after the host's test and sub-test names. A new map on every call.
 func CaseNames() map[string][]string {
 	return map[string][]string{
+		"AuthMethodStore":    caseNames(authMethodStoreCases),
+		"ConfidantStore":     caseNames(confidantStoreCases),
 		"OTPStore":           caseNames(otpStoreCases),
 		"OTPStoreOutbox":     caseNames(otpStoreOutboxCases),
+		"OutboxStore":        caseNames(outboxStoreCases),
+		"PersonRequestStore": caseNames(personRequestStoreCases),
+		"PersonStore":        caseNames(personStoreCases),
 		"ProcessStore":       caseNames(processStoreCases),
 		"ProfileAuditLog":    caseNames(profileAuditLogCases),
 		"ProfileStore":       caseNames(profileStoreCases),

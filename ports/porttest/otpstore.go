@@ -116,7 +116,7 @@ func otpSample(subject string) ports.Verification {
 
 // otpStoreCases are the cases of RunOTPStore.
 var otpStoreCases = []suiteCase[ports.OTPStore]{
-	{name: "Errors", run: func(t *testing.T, s ports.OTPStore, _ Features) { runErrorCases(t, otpStoreErrorCases(s)) }},
+	errorsCase(otpStoreErrorCases),
 	{name: "NothingStoredIsErrNoCodeAndAZeroVerification", run: func(t *testing.T, s ports.OTPStore, _ Features) {
 		ctx := context.Background()
 		_, err := s.Get(ctx, "p", "s")

@@ -78,7 +78,7 @@ func RunProcessStore(t *testing.T, f Features, newStore func(t *testing.T) ports
 
 // processStoreCases are the cases of RunProcessStore.
 var processStoreCases = []suiteCase[ports.ProcessStore]{
-	{name: "Errors", run: func(t *testing.T, s ports.ProcessStore, _ Features) { runErrorCases(t, processStoreErrorCases(t, s)) }},
+	errorsCase(processStoreErrorCases),
 	{name: "CreateGetRoundTrips", run: func(t *testing.T, s ports.ProcessStore, _ Features) {
 		ctx := context.Background()
 		rec := processRecord(processID(1), "org-a", base)

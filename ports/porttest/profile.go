@@ -264,7 +264,7 @@ func RunProfileStore(t *testing.T, f Features, newStores func(t *testing.T) Prof
 
 // profileStoreCases are the cases of RunProfileStore.
 var profileStoreCases = []suiteCase[ProfileStores]{
-	{name: "Errors", run: func(t *testing.T, s ProfileStores, _ Features) { runErrorCases(t, profileStoreErrorCases(t, s)) }},
+	errorsCase(profileStoreErrorCases),
 	{name: "CreateGetRoundTrips", run: func(t *testing.T, st ProfileStores, _ Features) {
 		ctx := context.Background()
 		s := st.Profiles
