@@ -29,7 +29,7 @@ func TestConformance(t *testing.T) {
 		})
 	})
 	t.Run("RateLimiter", func(t *testing.T) {
-		porttest.RunRateLimiter(t, func(t *testing.T) ports.RateLimiter { return db(t).RateLimiter() })
+		porttest.RunRateLimiter(t, features, func(t *testing.T) ports.RateLimiter { return db(t).RateLimiter() })
 	})
 	profileStores := func(t *testing.T) porttest.ProfileStores {
 		d := db(t)

@@ -77,8 +77,8 @@ func TestOTPStoreOutbox(t *testing.T) {
 func TestRateLimiterConformance(t *testing.T) {
 	forEachTarget(t, func(t *testing.T, tg target) {
 		client := tg.client(t)
-		porttest.RunRateLimiter(t, func(t *testing.T) ports.RateLimiter {
+		porttest.RunRateLimiter(t, porttest.Features{ModelSequences: porttest.DefaultModelSequences}, func(t *testing.T) ports.RateLimiter {
 			return newDB(t, client, redis.Options{}).RateLimiter()
-		}, porttest.ModelSequences(porttest.DefaultModelSequences))
+		})
 	})
 }

@@ -167,7 +167,7 @@ func confidantStoreErrorCases(t *testing.T, s SeedableConfidantStore) []errorCas
 	}
 }
 
-func rateLimiterErrorCases(l ports.RateLimiter) []errorCase {
+func rateLimiterErrorCases(_ *testing.T, l ports.RateLimiter) []errorCase {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var cases []errorCase
 	for _, bad := range []ports.RateLimit{{Max: 0, Per: time.Second}, {Max: 1, Per: 0}, {Max: -1, Per: -1}} {

@@ -117,6 +117,7 @@ func CaseNames() map[string][]string {
 		"ProcessStore":       caseNames(processStoreCases),
 		"ProfileAuditLog":    caseNames(profileAuditLogCases),
 		"ProfileStore":       caseNames(profileStoreCases),
+		"RateLimiter":        caseNames(rateLimiterCases),
 		"ResetRequestStore":  caseNames(resetRequestStoreCases),
 		"ProcessStoreOutbox": caseNames(processStoreOutboxCases),
 	}
@@ -128,7 +129,7 @@ func featureMethod[T any](t *testing.T, s any) T {
 	t.Helper()
 	o, ok := s.(T)
 	if !ok {
-		t.Fatalf("the Features declare it, but the store (%T) is no porttest.%s", s, reflect.TypeFor[T]().Name())
+		t.Fatalf("the Features declare porttest.%s, but the store (%T) is none", reflect.TypeFor[T]().Name(), s)
 	}
 	return o
 }
@@ -143,15 +144,4 @@ func declared[T any](t *testing.T, s any, on bool) (T, bool) {
 		return zero, false
 	}
 	return featureMethod[T](t, s), true
-}
-
-// optional returns s as T, one of the optional methods, or skips the test when s does not
-// have it. (For the suites not yet converted to cases.)
-func optional[T any](t *testing.T, s any) T {
-	t.Helper()
-	o, ok := s.(T)
-	if !ok {
-		t.Skipf("the store has no %s: nothing to check", reflect.TypeFor[T]().Name())
-	}
-	return o
 }
