@@ -8,5 +8,5 @@ import (
 )
 
 func TestAuthMethodStoreConformance(t *testing.T) {
-	porttest.RunAuthMethodStore(t, func(*testing.T) porttest.SeedableAuthMethodStore { return memory.NewAuthMethodStore() })
+	porttest.RunAuthMethodStore(t, features, func(*testing.T) porttest.SeedableAuthMethodStore { return memory.NewAuthMethodStore() })
 }

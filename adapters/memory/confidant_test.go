@@ -8,5 +8,5 @@ import (
 )
 
 func TestConfidantStoreConformance(t *testing.T) {
-	porttest.RunConfidantStore(t, func(*testing.T) porttest.SeedableConfidantStore { return memory.NewConfidantStore() })
+	porttest.RunConfidantStore(t, features, func(*testing.T) porttest.SeedableConfidantStore { return memory.NewConfidantStore() })
 }

@@ -19,22 +19,23 @@ type (
 	narrowResets    struct{ ports.ResetRequestStore }
 )
 
-// TestNarrowStoresPassTheSuites: a store with only the port's methods passes its suite;
-// the cases of the adapters' extra methods (porttest.PersonUpdater, ...) are skipped.
+// TestNarrowStoresPassTheSuites: a store with only the port's methods passes its suite
+// with no porttest.Features; the cases of the adapters' extra methods
+// (porttest.PersonUpdater, ...) are skipped.
 func TestNarrowStoresPassTheSuites(t *testing.T) {
 	t.Run("PersonStore", func(t *testing.T) {
-		porttest.RunPersonStore(t, func(*testing.T) porttest.SeedablePersonStore { return narrowPersons{memory.NewPersonStore()} })
+		porttest.RunPersonStore(t, porttest.Features{}, func(*testing.T) porttest.SeedablePersonStore { return narrowPersons{memory.NewPersonStore()} })
 	})
 	t.Run("ConfidantStore", func(t *testing.T) {
-		porttest.RunConfidantStore(t, func(*testing.T) porttest.SeedableConfidantStore {
+		porttest.RunConfidantStore(t, porttest.Features{}, func(*testing.T) porttest.SeedableConfidantStore {
 			return narrowConfidants{memory.NewConfidantStore()}
 		})
 	})
 	t.Run("ProcessStore", func(t *testing.T) {
-		porttest.RunProcessStore(t, func(*testing.T) ports.ProcessStore { return narrowProcesses{memory.NewProcessStore()} })
+		porttest.RunProcessStore(t, porttest.Features{}, func(*testing.T) ports.ProcessStore { return narrowProcesses{memory.NewProcessStore()} })
 	})
 	t.Run("ResetRequestStore", func(t *testing.T) {
-		porttest.RunResetRequestStore(t, func(t *testing.T) porttest.ProfileStores {
+		porttest.RunResetRequestStore(t, porttest.Features{}, func(t *testing.T) porttest.ProfileStores {
 			st := profileStores(t)
 			st.ResetRequests = narrowResets{st.ResetRequests}
 			return st

@@ -13,11 +13,11 @@ import (
 )
 
 func TestOTPStoreConformance(t *testing.T) {
-	porttest.RunOTPStore(t, func(*testing.T) ports.OTPStore { return memory.NewOTPStore() })
+	porttest.RunOTPStore(t, features, func(*testing.T) ports.OTPStore { return memory.NewOTPStore() })
 }
 
 func TestOTPStoreOutbox(t *testing.T) {
-	porttest.RunOTPStoreOutbox(t, func(*testing.T) porttest.OTPOutboxStores {
+	porttest.RunOTPStoreOutbox(t, features, func(*testing.T) porttest.OTPOutboxStores {
 		s, o := memory.NewOTPStore(), memory.NewOutbox()
 		s.PublishTo(o)
 		return porttest.OTPOutboxStores{Store: s, Outbox: o, Limiter: memory.NewRateLimiter()}

@@ -8,7 +8,7 @@ import (
 )
 
 func TestOutboxConformance(t *testing.T) {
-	porttest.RunOutboxStore(t, func(t *testing.T) porttest.OutboxStores {
+	porttest.RunOutboxStore(t, features, func(t *testing.T) porttest.OutboxStores {
 		o := memory.NewOutbox()
 		prs := memory.NewPersonRequestStore()
 		prs.PublishTo(o)

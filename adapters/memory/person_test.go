@@ -8,5 +8,5 @@ import (
 )
 
 func TestPersonStoreConformance(t *testing.T) {
-	porttest.RunPersonStore(t, func(*testing.T) porttest.SeedablePersonStore { return memory.NewPersonStore() })
+	porttest.RunPersonStore(t, features, func(*testing.T) porttest.SeedablePersonStore { return memory.NewPersonStore() })
 }

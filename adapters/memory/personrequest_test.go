@@ -9,5 +9,5 @@ import (
 )
 
 func TestPersonRequestStoreConformance(t *testing.T) {
-	porttest.RunPersonRequestStore(t, func(*testing.T) ports.PersonRequestStore { return memory.NewPersonRequestStore() })
+	porttest.RunPersonRequestStore(t, features, func(*testing.T) ports.PersonRequestStore { return memory.NewPersonRequestStore() })
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func TestProcessStoreOutbox(t *testing.T) {
-	porttest.RunProcessStoreOutbox(t, func(*testing.T) porttest.ProcessOutboxStores {
+	porttest.RunProcessStoreOutbox(t, features, func(*testing.T) porttest.ProcessOutboxStores {
 		s, o := memory.NewProcessStore(), memory.NewOutbox()
 		s.PublishTo(o)
 		return porttest.ProcessOutboxStores{Processes: s, Outbox: o}

@@ -9,5 +9,5 @@ import (
 )
 
 func TestProcessStoreConformance(t *testing.T) {
-	porttest.RunProcessStore(t, func(*testing.T) ports.ProcessStore { return memory.NewProcessStore() })
+	porttest.RunProcessStore(t, features, func(*testing.T) ports.ProcessStore { return memory.NewProcessStore() })
 }

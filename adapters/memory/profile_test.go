@@ -15,13 +15,13 @@ func profileStores(*testing.T) porttest.ProfileStores {
 }
 
 func TestProfileStoreConformance(t *testing.T) {
-	porttest.RunProfileStore(t, profileStores)
+	porttest.RunProfileStore(t, features, profileStores)
 }
 
 func TestResetRequestStoreConformance(t *testing.T) {
-	porttest.RunResetRequestStore(t, profileStores)
+	porttest.RunResetRequestStore(t, features, profileStores)
 }
 
 func TestProfileAuditLogConformance(t *testing.T) {
-	porttest.RunProfileAuditLog(t, profileStores)
+	porttest.RunProfileAuditLog(t, features, profileStores)
 }

@@ -72,7 +72,7 @@ func TestRateLimiterIgnoresMonotonicReadings(t *testing.T) {
 
 func TestRateLimiterConformance(t *testing.T) {
 	// Memory is fast: compare it with the model over many more sequences than the default.
-	porttest.RunRateLimiter(t, func(*testing.T) ports.RateLimiter { return memory.NewRateLimiter() }, porttest.ModelSequences(5_000))
+	porttest.RunRateLimiter(t, porttest.Features{ModelSequences: 5_000}, func(*testing.T) ports.RateLimiter { return memory.NewRateLimiter() })
 }
 
 func TestRateLimiterUndoLeavesNoEmptyKeys(t *testing.T) {

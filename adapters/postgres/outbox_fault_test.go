@@ -104,7 +104,7 @@ func (c fixedClock) Now() time.Time { return time.Time(c) }
 // TestProcessStoreOutbox runs the outbox checks of the process store: a delete writes its
 // events in its transaction, ExpireDue the expired event of each process it expires.
 func TestProcessStoreOutbox(t *testing.T) {
-	porttest.RunProcessStoreOutbox(t, func(t *testing.T) porttest.ProcessOutboxStores {
+	porttest.RunProcessStoreOutbox(t, features, func(t *testing.T) porttest.ProcessOutboxStores {
 		db := pgtest.New(t)
 		return porttest.ProcessOutboxStores{Processes: db.ProcessStore(), Outbox: db.Outbox()}
 	})

@@ -9,7 +9,7 @@ import (
 
 func TestOutboxConformance(t *testing.T) {
 	pool := pgtest.NewPool(t)
-	porttest.RunOutboxStore(t, func(t *testing.T) porttest.OutboxStores {
+	porttest.RunOutboxStore(t, features, func(t *testing.T) porttest.OutboxStores {
 		db := pgtest.NewOn(t, pool)
 		return porttest.OutboxStores{Outbox: db.Outbox(), Log: db.Outbox(), PersonRequests: db.PersonRequestStore()}
 	})

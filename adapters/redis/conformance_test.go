@@ -23,7 +23,7 @@ func TestOTPStoreConformance(t *testing.T) {
 		client := tg.client(t)
 		for _, l := range layouts {
 			t.Run(l.name, func(t *testing.T) {
-				porttest.RunOTPStore(t, func(t *testing.T) ports.OTPStore {
+				porttest.RunOTPStore(t, porttest.Features{}, func(t *testing.T) ports.OTPStore {
 					return newDB(t, client, l.opts).OTPStore()
 				})
 			})
@@ -38,7 +38,7 @@ func TestOTPStoreConformanceWaitingForAReplica(t *testing.T) {
 		t.Run(l.name, func(t *testing.T) {
 			opts := l.opts
 			opts.WaitReplicas = 1
-			porttest.RunOTPStore(t, func(t *testing.T) ports.OTPStore {
+			porttest.RunOTPStore(t, porttest.Features{}, func(t *testing.T) ports.OTPStore {
 				return newDB(t, client, opts).OTPStore()
 			})
 		})
@@ -53,7 +53,7 @@ func TestOutboxConformance(t *testing.T) {
 			n    int
 		}{{"DefaultShards", 0}, {"OneShard", 1}} {
 			t.Run(shards.name, func(t *testing.T) {
-				porttest.RunOutboxStore(t, func(t *testing.T) porttest.OutboxStores {
+				porttest.RunOutboxStore(t, porttest.Features{}, func(t *testing.T) porttest.OutboxStores {
 					db := newDB(t, client, redis.Options{KeepEvents: true, EventShards: shards.n})
 					return porttest.OutboxStores{Outbox: db.Outbox(), Log: db.Outbox()}
 				})
@@ -67,7 +67,7 @@ func TestOutboxConformance(t *testing.T) {
 func TestOTPStoreOutbox(t *testing.T) {
 	forEachTarget(t, func(t *testing.T, tg target) {
 		client := tg.client(t)
-		porttest.RunOTPStoreOutbox(t, func(t *testing.T) porttest.OTPOutboxStores {
+		porttest.RunOTPStoreOutbox(t, porttest.Features{}, func(t *testing.T) porttest.OTPOutboxStores {
 			db := newDB(t, client, redis.Options{KeepEvents: true})
 			return porttest.OTPOutboxStores{Store: db.OTPStore(), Outbox: db.Outbox(), Limiter: db.RateLimiter()}
 		})
@@ -77,7 +77,7 @@ func TestOTPStoreOutbox(t *testing.T) {
 func TestRateLimiterConformanceWaitingForAReplica(t *testing.T) {
 	need(t, envCluster)
 	client := clusterClient(t)
-	porttest.RunRateLimiter(t, func(t *testing.T) ports.RateLimiter {
+	porttest.RunRateLimiter(t, porttest.Features{}, func(t *testing.T) ports.RateLimiter {
 		return newDB(t, client, redis.Options{WaitReplicas: 1}).RateLimiter()
 	})
 }
@@ -85,8 +85,8 @@ func TestRateLimiterConformanceWaitingForAReplica(t *testing.T) {
 func TestRateLimiterConformance(t *testing.T) {
 	forEachTarget(t, func(t *testing.T, tg target) {
 		client := tg.client(t)
-		porttest.RunRateLimiter(t, func(t *testing.T) ports.RateLimiter {
+		porttest.RunRateLimiter(t, porttest.Features{ModelSequences: porttest.DefaultModelSequences}, func(t *testing.T) ports.RateLimiter {
 			return newDB(t, client, redis.Options{}).RateLimiter()
-		}, porttest.ModelSequences(porttest.DefaultModelSequences))
+		})
 	})
 }

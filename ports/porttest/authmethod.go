@@ -32,14 +32,18 @@ func person(id string) ports.PersonRecord {
 	}
 }
 
-// RunPersonStore runs the conformance suite of ports.PersonStore. newStore must return an
-// empty store; it is called once per sub-test.
-func RunPersonStore(t *testing.T, newStore func(t *testing.T) SeedablePersonStore) {
-	t.Run("Errors", func(t *testing.T) { runErrorCases(t, personStoreErrorCases(t, newStore(t))) })
-	ctx := context.Background()
+// RunPersonStore runs the conformance suite of ports.PersonStore, a sub-test per case of
+// personStoreCases (see CaseNames); f.PersonUpdate adds the cases of PersonUpdater.
+// newStore must return an empty store; it is called once per case.
+func RunPersonStore(t *testing.T, f Features, newStore func(t *testing.T) SeedablePersonStore) {
+	runSuite(t, f, newStore, personStoreCases)
+}
 
-	t.Run("RoundTrip", func(t *testing.T) {
-		s := newStore(t)
+// personStoreCases are the cases of RunPersonStore.
+var personStoreCases = []suiteCase[SeedablePersonStore]{
+	errorsCase(personStoreErrorCases),
+	{name: "RoundTrip", run: func(t *testing.T, s SeedablePersonStore, _ Features) {
+		ctx := context.Background()
 		kyiv, err := time.LoadLocation("Europe/Kyiv")
 		require.NoError(t, err)
 		p := person("p1")
@@ -53,22 +57,20 @@ func RunPersonStore(t *testing.T, newStore func(t *testing.T) SeedablePersonStor
 		require.Equal(t, []int{2010, 3, 1}, []int{y, int(m), d})
 		got.BirthDate = p.BirthDate
 		require.Equal(t, p, got)
-	})
-
-	t.Run("NotFound", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "NotFound", run: func(t *testing.T, s SeedablePersonStore, f Features) {
+		ctx := context.Background()
 		_, err := s.Person(ctx, "nobody")
 		require.ErrorIs(t, err, ports.ErrPersonNotFound)
-		if u, ok := s.(PersonUpdater); ok {
+		if u, ok := declared[PersonUpdater](t, s, f.PersonUpdate); ok {
 			called := false
 			_, err = u.UpdatePerson(ctx, "nobody", func(*ports.PersonRecord) error { called = true; return nil })
 			require.ErrorIs(t, err, ports.ErrPersonNotFound)
 			require.False(t, called, "fn is not called for an unknown person")
 		}
-	})
-
-	t.Run("CreateTwiceKeepsFirst", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "CreateTwiceKeepsFirst", run: func(t *testing.T, s SeedablePersonStore, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, s.CreatePerson(ctx, person("p1")))
 		other := person("p1")
 		other.Status = "inactive"
@@ -76,10 +78,9 @@ func RunPersonStore(t *testing.T, newStore func(t *testing.T) SeedablePersonStor
 		got, err := s.Person(ctx, "p1")
 		require.NoError(t, err)
 		require.Equal(t, "active", got.Status)
-	})
-
-	t.Run("CopiesInAndOut", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "CopiesInAndOut", run: func(t *testing.T, s SeedablePersonStore, f Features) {
+		ctx := context.Background()
 		p := person("p1")
 		require.NoError(t, s.CreatePerson(ctx, p))
 		p.Documents[0].Type = "CHANGED"
@@ -90,7 +91,7 @@ func RunPersonStore(t *testing.T, newStore func(t *testing.T) SeedablePersonStor
 		again, err := s.Person(ctx, "p1")
 		require.NoError(t, err)
 		require.Equal(t, "PASSPORT", again.Documents[0].Type, "a returned slice is not stored")
-		if u, ok := s.(PersonUpdater); ok {
+		if u, ok := declared[PersonUpdater](t, s, f.PersonUpdate); ok {
 			updated, err := u.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error { return nil })
 			require.NoError(t, err)
 			updated.Documents[1].Type = "CHANGED"
@@ -98,11 +99,10 @@ func RunPersonStore(t *testing.T, newStore func(t *testing.T) SeedablePersonStor
 			require.NoError(t, err)
 			require.Equal(t, "MARRIAGE_CERTIFICATE", again.Documents[1].Type)
 		}
-	})
-
-	t.Run("UpdateWritesAndKeepsID", func(t *testing.T) {
-		s := newStore(t)
-		u := optional[PersonUpdater](t, s)
+	}},
+	{name: "UpdateWritesAndKeepsID", needs: featurePersonUpdate, run: func(t *testing.T, s SeedablePersonStore, _ Features) {
+		ctx := context.Background()
+		u := featureMethod[PersonUpdater](t, s)
 		require.NoError(t, s.CreatePerson(ctx, person("p1")))
 		got, err := u.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error {
 			p.ID = "elsewhere"
@@ -123,11 +123,10 @@ func RunPersonStore(t *testing.T, newStore func(t *testing.T) SeedablePersonStor
 		require.Len(t, stored.Documents, 3)
 		_, err = s.Person(ctx, "elsewhere")
 		require.ErrorIs(t, err, ports.ErrPersonNotFound)
-	})
-
-	t.Run("UpdateErrorWritesNothing", func(t *testing.T) {
-		s := newStore(t)
-		u := optional[PersonUpdater](t, s)
+	}},
+	{name: "UpdateErrorWritesNothing", needs: featurePersonUpdate, run: func(t *testing.T, s SeedablePersonStore, _ Features) {
+		ctx := context.Background()
+		u := featureMethod[PersonUpdater](t, s)
 		require.NoError(t, s.CreatePerson(ctx, person("p1")))
 		_, err := u.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error {
 			p.Status = "inactive"
@@ -139,11 +138,10 @@ func RunPersonStore(t *testing.T, newStore func(t *testing.T) SeedablePersonStor
 		require.NoError(t, err)
 		require.Equal(t, "active", got.Status)
 		require.Equal(t, "PASSPORT", got.Documents[0].Type)
-	})
-
-	t.Run("ConcurrentUpdatesSerialise", func(t *testing.T) {
-		s := newStore(t)
-		u := optional[PersonUpdater](t, s)
+	}},
+	{name: "ConcurrentUpdatesSerialise", needs: featurePersonUpdate, run: func(t *testing.T, s SeedablePersonStore, _ Features) {
+		ctx := context.Background()
+		u := featureMethod[PersonUpdater](t, s)
 		require.NoError(t, s.CreatePerson(ctx, person("p1")))
 		const n = 50
 		var failures atomic.Int32
@@ -160,7 +158,7 @@ func RunPersonStore(t *testing.T, newStore func(t *testing.T) SeedablePersonStor
 		got, err := s.Person(ctx, "p1")
 		require.NoError(t, err)
 		require.Len(t, got.Documents, 2+n, "no update is lost")
-	})
+	}},
 }
 
 func method(id, personID string, typ ports.AuthMethodType, started time.Time) ports.AuthMethodRecord {
@@ -182,14 +180,18 @@ func active(ms []ports.AuthMethodRecord) int {
 	return n
 }
 
-// RunAuthMethodStore runs the conformance suite of ports.AuthMethodStore. newStore must
-// return an empty store; it is called once per sub-test.
-func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) SeedableAuthMethodStore) {
-	t.Run("Errors", func(t *testing.T) { runErrorCases(t, authMethodStoreErrorCases(t, newStore(t))) })
-	ctx := context.Background()
+// RunAuthMethodStore runs the conformance suite of ports.AuthMethodStore, a sub-test per
+// case of authMethodStoreCases (see CaseNames). newStore must return an empty store; it
+// is called once per case.
+func RunAuthMethodStore(t *testing.T, f Features, newStore func(t *testing.T) SeedableAuthMethodStore) {
+	runSuite(t, f, newStore, authMethodStoreCases)
+}
 
-	t.Run("RoundTripInOrderAdded", func(t *testing.T) {
-		s := newStore(t)
+// authMethodStoreCases are the cases of RunAuthMethodStore.
+var authMethodStoreCases = []suiteCase[SeedableAuthMethodStore]{
+	errorsCase(authMethodStoreErrorCases),
+	{name: "RoundTripInOrderAdded", run: func(t *testing.T, s SeedableAuthMethodStore, _ Features) {
+		ctx := context.Background()
 		m1 := method("m1", "p1", ports.AuthMethodOTP, base.Add(time.Hour))
 		m1.IsPrimary = true
 		m1.EndedAt = base.Add(48 * time.Hour)
@@ -212,10 +214,9 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) SeedableAuthMe
 			require.Equal(t, want, got[i])
 		}
 		require.True(t, got[1].EndedAt.IsZero(), "a zero EndedAt stays zero")
-	})
-
-	t.Run("VersionGrowsWithEachChange", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "VersionGrowsWithEachChange", run: func(t *testing.T, s SeedableAuthMethodStore, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
 		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p1", ports.AuthMethodThirdPerson, base)))
 		out, err := s.UpdateAuthMethods(ctx, "p1", func(ms []ports.AuthMethodRecord) error {
@@ -230,10 +231,9 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) SeedableAuthMe
 		require.NoError(t, err)
 		require.EqualValues(t, 2, got[0].Version)
 		require.EqualValues(t, 1, got[1].Version)
-	})
-
-	t.Run("ByIDWhoeverOwnsIt", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "ByIDWhoeverOwnsIt", run: func(t *testing.T, s SeedableAuthMethodStore, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
 		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p2", ports.AuthMethodThirdPerson, base)))
 		for id, owner := range map[string]string{"m1": "p1", "m2": "p2"} {
@@ -252,10 +252,9 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) SeedableAuthMe
 		require.False(t, got.IsActive, "the lookup reads the current record")
 		_, err = s.AuthMethod(ctx, "nope")
 		require.ErrorIs(t, err, ports.ErrAuthMethodNotFound)
-	})
-
-	t.Run("UnknownPersonHasNone", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "UnknownPersonHasNone", run: func(t *testing.T, s SeedableAuthMethodStore, _ Features) {
+		ctx := context.Background()
 		got, err := s.AuthMethods(ctx, "nobody")
 		require.NoError(t, err)
 		require.Empty(t, got)
@@ -270,10 +269,9 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) SeedableAuthMe
 		require.NoError(t, err)
 		require.Equal(t, 1, calls)
 		require.Empty(t, got)
-	})
-
-	t.Run("DuplicateIDAcrossPersons", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "DuplicateIDAcrossPersons", run: func(t *testing.T, s SeedableAuthMethodStore, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
 		require.ErrorIs(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOffline, base)), ports.ErrAuthMethodExists)
 		require.ErrorIs(t, s.AddAuthMethod(ctx, method("m1", "p2", ports.AuthMethodOffline, base)), ports.ErrAuthMethodExists)
@@ -284,10 +282,9 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) SeedableAuthMe
 		got, err = s.AuthMethods(ctx, "p2")
 		require.NoError(t, err)
 		require.Empty(t, got)
-	})
-
-	t.Run("UpdateWritesEveryField", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "UpdateWritesEveryField", run: func(t *testing.T, s SeedableAuthMethodStore, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
 		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p1", ports.AuthMethodThirdPerson, base)))
 		require.NoError(t, s.AddAuthMethod(ctx, method("m3", "p2", ports.AuthMethodThirdPerson, base)))
@@ -319,10 +316,9 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) SeedableAuthMe
 		other, err := s.AuthMethods(ctx, "p2")
 		require.NoError(t, err)
 		require.True(t, other[0].IsActive, "another person's methods are untouched")
-	})
-
-	t.Run("UpdateErrorWritesNothing", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "UpdateErrorWritesNothing", run: func(t *testing.T, s SeedableAuthMethodStore, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
 		_, err := s.UpdateAuthMethods(ctx, "p1", func(ms []ports.AuthMethodRecord) error {
 			ms[0].IsActive = false
@@ -332,10 +328,9 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) SeedableAuthMe
 		got, err := s.AuthMethods(ctx, "p1")
 		require.NoError(t, err)
 		require.True(t, got[0].IsActive)
-	})
-
-	t.Run("IdentityCannotChange", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "IdentityCannotChange", run: func(t *testing.T, s SeedableAuthMethodStore, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
 		require.NoError(t, s.AddAuthMethod(ctx, method("m2", "p1", ports.AuthMethodOTP, base)))
 		for name, change := range map[string]func(*ports.AuthMethodRecord){
@@ -356,10 +351,9 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) SeedableAuthMe
 		got, err := s.AuthMethods(ctx, "p2")
 		require.NoError(t, err)
 		require.Empty(t, got)
-	})
-
-	t.Run("CopiesInAndOut", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "CopiesInAndOut", run: func(t *testing.T, s SeedableAuthMethodStore, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, s.AddAuthMethod(ctx, method("m1", "p1", ports.AuthMethodOTP, base)))
 		got, err := s.AuthMethods(ctx, "p1")
 		require.NoError(t, err)
@@ -375,12 +369,11 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) SeedableAuthMe
 		again, err := s.AuthMethods(ctx, "p1")
 		require.NoError(t, err)
 		require.True(t, again[0].IsActive, "no slice a caller holds reaches the stored state")
-	})
-
-	t.Run("ConcurrentLastMethodGuard", func(t *testing.T) {
+	}},
+	{name: "ConcurrentLastMethodGuard", run: func(t *testing.T, s SeedableAuthMethodStore, _ Features) {
+		ctx := context.Background()
 		// Every goroutine ends one method only when another stays active: the check and
 		// the write are one atomic step, so exactly one method is left.
-		s := newStore(t)
 		const n = 20
 		for i := range n {
 			require.NoError(t, s.AddAuthMethod(ctx, method(fmt.Sprint("m", i), "p1", ports.AuthMethodThirdPerson, base)))
@@ -414,10 +407,9 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) SeedableAuthMe
 		got, err := s.AuthMethods(ctx, "p1")
 		require.NoError(t, err)
 		require.Equal(t, 1, active(got))
-	})
-
-	t.Run("ConcurrentUpdatesAndAddsAreNotLost", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "ConcurrentUpdatesAndAddsAreNotLost", run: func(t *testing.T, s SeedableAuthMethodStore, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, s.AddAuthMethod(ctx, method("counter", "p1", ports.AuthMethodOTP, base)))
 		const n = 40
 		var failures atomic.Int32
@@ -440,10 +432,9 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) SeedableAuthMe
 		require.NoError(t, err)
 		require.Len(t, got, 1+n/2, "every add is kept")
 		require.Equal(t, "alias-counter"+strings.Repeat("x", n/2), got[0].Alias, "every update is kept")
-	})
-
-	t.Run("ConcurrentDuplicateAddOnce", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "ConcurrentDuplicateAddOnce", run: func(t *testing.T, s SeedableAuthMethodStore, _ Features) {
+		ctx := context.Background()
 		const n = 20
 		var ok, exists atomic.Int32
 		parallel(n, func(i int) {
@@ -457,7 +448,7 @@ func RunAuthMethodStore(t *testing.T, newStore func(t *testing.T) SeedableAuthMe
 		})
 		require.Equal(t, int32(1), ok.Load())
 		require.Equal(t, int32(n-1), exists.Load())
-	})
+	}},
 }
 
 func relationship(id, personID, confidantID string) ports.ConfidantRelationship {
@@ -467,14 +458,18 @@ func relationship(id, personID, confidantID string) ports.ConfidantRelationship 
 	}
 }
 
-// RunConfidantStore runs the conformance suite of ports.ConfidantStore. newStore must
-// return an empty store; it is called once per sub-test.
-func RunConfidantStore(t *testing.T, newStore func(t *testing.T) SeedableConfidantStore) {
-	t.Run("Errors", func(t *testing.T) { runErrorCases(t, confidantStoreErrorCases(t, newStore(t))) })
-	ctx := context.Background()
+// RunConfidantStore runs the conformance suite of ports.ConfidantStore, a sub-test per
+// case of confidantStoreCases (see CaseNames); f.ConfidantUpdate adds the cases of
+// ConfidantUpdater. newStore must return an empty store; it is called once per case.
+func RunConfidantStore(t *testing.T, f Features, newStore func(t *testing.T) SeedableConfidantStore) {
+	runSuite(t, f, newStore, confidantStoreCases)
+}
 
-	t.Run("RoundTripByPersonInOrderAdded", func(t *testing.T) {
-		s := newStore(t)
+// confidantStoreCases are the cases of RunConfidantStore.
+var confidantStoreCases = []suiteCase[SeedableConfidantStore]{
+	errorsCase(confidantStoreErrorCases),
+	{name: "RoundTripByPersonInOrderAdded", run: func(t *testing.T, s SeedableConfidantStore, _ Features) {
+		ctx := context.Background()
 		r1 := relationship("r1", "child", "mother")
 		r2 := relationship("r2", "child", "father")
 		r2.ActiveTo = time.Time{}
@@ -495,20 +490,18 @@ func RunConfidantStore(t *testing.T, newStore func(t *testing.T) SeedableConfida
 		got, err = s.ConfidantRelationships(ctx, "father")
 		require.NoError(t, err)
 		require.Empty(t, got, "listed by the represented person, not by the confidant")
-	})
-
-	t.Run("DuplicateKeepsFirst", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "DuplicateKeepsFirst", run: func(t *testing.T, s SeedableConfidantStore, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, s.AddConfidantRelationship(ctx, relationship("r1", "child", "mother")))
 		require.ErrorIs(t, s.AddConfidantRelationship(ctx, relationship("r1", "other", "mother")), ports.ErrConfidantRelationshipExists)
 		got, err := s.ConfidantRelationships(ctx, "other")
 		require.NoError(t, err)
 		require.Empty(t, got)
-	})
-
-	t.Run("Update", func(t *testing.T) {
-		s := newStore(t)
-		u := optional[ConfidantUpdater](t, s)
+	}},
+	{name: "Update", needs: featureConfidantUpdate, run: func(t *testing.T, s SeedableConfidantStore, _ Features) {
+		ctx := context.Background()
+		u := featureMethod[ConfidantUpdater](t, s)
 		require.NoError(t, s.AddConfidantRelationship(ctx, relationship("r1", "child", "mother")))
 		called := false
 		_, err := u.UpdateConfidantRelationship(ctx, "nope", func(*ports.ConfidantRelationship) error { called = true; return nil })
@@ -542,11 +535,10 @@ func RunConfidantStore(t *testing.T, newStore func(t *testing.T) SeedableConfida
 		require.Equal(t, "NOT_VERIFIED", got[0].VerificationStatus)
 		require.Equal(t, "guardian", got[0].ConfidantPersonID)
 		require.True(t, base.Equal(got[0].ActiveTo))
-	})
-
-	t.Run("ConcurrentUpdatesSerialise", func(t *testing.T) {
-		s := newStore(t)
-		u := optional[ConfidantUpdater](t, s)
+	}},
+	{name: "ConcurrentUpdatesSerialise", needs: featureConfidantUpdate, run: func(t *testing.T, s SeedableConfidantStore, _ Features) {
+		ctx := context.Background()
+		u := featureMethod[ConfidantUpdater](t, s)
 		r := relationship("r1", "child", "mother")
 		r.ActiveTo = base
 		require.NoError(t, s.AddConfidantRelationship(ctx, r))
@@ -565,5 +557,5 @@ func RunConfidantStore(t *testing.T, newStore func(t *testing.T) SeedableConfida
 		got, err := s.ConfidantRelationships(ctx, "child")
 		require.NoError(t, err)
 		require.True(t, base.Add(n*time.Second).Equal(got[0].ActiveTo))
-	})
+	}},
 }

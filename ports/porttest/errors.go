@@ -45,6 +45,12 @@ func runErrorCases(t *testing.T, cases []errorCase) {
 	}
 }
 
+// errorsCase is the case "Errors" of a suite: the calls of cases, on a fresh store, answer
+// as runErrorCases checks.
+func errorsCase[S any](cases func(t *testing.T, s S) []errorCase) suiteCase[S] {
+	return suiteCase[S]{name: "Errors", run: func(t *testing.T, s S, _ Features) { runErrorCases(t, cases(t, s)) }}
+}
+
 // requireStoreError checks one error of a store: it matches want (nil: there is none) and
 // holds no *verifykit.Error.
 func requireStoreError(t *testing.T, err, want error) {
@@ -65,7 +71,7 @@ func refuse[T any](r *T) error {
 	return errRefused
 }
 
-func otpStoreErrorCases(s ports.OTPStore) []errorCase {
+func otpStoreErrorCases(_ *testing.T, s ports.OTPStore) []errorCase {
 	return []errorCase{
 		{name: "GetNothingStored", call: func(ctx context.Context) error { _, err := s.Get(ctx, "p", "nobody"); return err }, want: ports.ErrNoCode},
 		{name: "UpdateGivesFnsErrorBack", call: func(ctx context.Context) error {
@@ -161,7 +167,7 @@ func confidantStoreErrorCases(t *testing.T, s SeedableConfidantStore) []errorCas
 	}
 }
 
-func rateLimiterErrorCases(l ports.RateLimiter) []errorCase {
+func rateLimiterErrorCases(_ *testing.T, l ports.RateLimiter) []errorCase {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var cases []errorCase
 	for _, bad := range []ports.RateLimit{{Max: 0, Per: time.Second}, {Max: 1, Per: 0}, {Max: -1, Per: -1}} {
@@ -188,7 +194,8 @@ func rateLimitName(l ports.RateLimit) string {
 	return "NoPer"
 }
 
-func outboxStoreErrorCases(s ports.OutboxStore) []errorCase {
+func outboxStoreErrorCases(_ *testing.T, st OutboxStores) []errorCase {
+	s := st.Outbox
 	return []errorCase{
 		{name: "RedriveUnknown", call: func(ctx context.Context) error {
 			return s.Redrive(ctx, "00000000-0000-4000-8000-0000000000ff", outboxStart)

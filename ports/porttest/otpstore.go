@@ -82,34 +82,43 @@ func requireSameVerification(t *testing.T, what string, want, got ports.Verifica
 	require.Equal(t, normVerification(want), normVerification(got), what)
 }
 
-// RunOTPStore runs the conformance suite of ports.OTPStore. newStore must return an empty
-// store; it is called once per sub-test.
-func RunOTPStore(t *testing.T, newStore func(t *testing.T) ports.OTPStore) {
-	t.Run("Errors", func(t *testing.T) { runErrorCases(t, otpStoreErrorCases(newStore(t))) })
-	ctx := context.Background()
-	// set stores v under its code's purpose and subject, checking what Update returns.
-	set := func(t *testing.T, s ports.OTPStore, v ports.Verification) {
-		t.Helper()
-		got, err := s.Update(ctx, v.Code.Purpose, v.Code.Subject, func(cur *ports.Verification) error {
-			*cur = v.Clone()
-			return nil
-		})
-		require.NoError(t, err)
-		requireSameVerification(t, "Update returns what it stored", v, got)
-	}
-	// requireStored fails unless Get returns want for the purpose and subject.
-	requireStored := func(t *testing.T, s ports.OTPStore, purpose, subject string, want ports.Verification, what string) {
-		t.Helper()
-		got, err := s.Get(ctx, purpose, subject)
-		require.NoError(t, err, what)
-		requireSameVerification(t, what, want, got)
-	}
-	sample := func(subject string) ports.Verification {
-		return sampleVerification("c-"+subject, "p", subject, otpBase)
-	}
+// RunOTPStore runs the conformance suite of ports.OTPStore, a sub-test per case of
+// otpStoreCases (see CaseNames). newStore must return an empty store; it is called once
+// per case.
+func RunOTPStore(t *testing.T, f Features, newStore func(t *testing.T) ports.OTPStore) {
+	runSuite(t, f, newStore, otpStoreCases)
+}
 
-	t.Run("NothingStoredIsErrNoCodeAndAZeroVerification", func(t *testing.T) {
-		s := newStore(t)
+// setVerification stores v under its code's purpose and subject, checking what Update
+// returns.
+func setVerification(t *testing.T, s ports.OTPStore, v ports.Verification) {
+	t.Helper()
+	got, err := s.Update(context.Background(), v.Code.Purpose, v.Code.Subject, func(cur *ports.Verification) error {
+		*cur = v.Clone()
+		return nil
+	})
+	require.NoError(t, err)
+	requireSameVerification(t, "Update returns what it stored", v, got)
+}
+
+// requireStored fails unless Get returns want for the purpose and subject.
+func requireStored(t *testing.T, s ports.OTPStore, purpose, subject string, want ports.Verification, what string) {
+	t.Helper()
+	got, err := s.Get(context.Background(), purpose, subject)
+	require.NoError(t, err, what)
+	requireSameVerification(t, what, want, got)
+}
+
+// otpSample is sampleVerification of purpose p and subject, at otpBase.
+func otpSample(subject string) ports.Verification {
+	return sampleVerification("c-"+subject, "p", subject, otpBase)
+}
+
+// otpStoreCases are the cases of RunOTPStore.
+var otpStoreCases = []suiteCase[ports.OTPStore]{
+	errorsCase(otpStoreErrorCases),
+	{name: "NothingStoredIsErrNoCodeAndAZeroVerification", run: func(t *testing.T, s ports.OTPStore, _ Features) {
+		ctx := context.Background()
 		_, err := s.Get(ctx, "p", "s")
 		require.ErrorIs(t, err, ports.ErrNoCode)
 		calls := 0
@@ -124,63 +133,18 @@ func RunOTPStore(t *testing.T, newStore func(t *testing.T) ports.OTPStore) {
 		requireSameVerification(t, "fn gets a zero Verification", ports.Verification{}, seen)
 		_, err = s.Get(ctx, "p", "s")
 		require.ErrorIs(t, err, ports.ErrNoCode, "an Update whose fn failed stores nothing, not even an empty Verification")
-	})
-
-	t.Run("EveryFieldRoundTrips", func(t *testing.T) {
-		inZone := sample("s")
-		zone := time.FixedZone("UTC+05:30", 5*3600+1800)
-		inZone.Code.CreatedAt, inZone.Code.ExpiresAt = inZone.Code.CreatedAt.In(zone), inZone.Code.ExpiresAt.In(zone)
-		inZone.KeepUntil = inZone.KeepUntil.In(zone)
-		for i := range inZone.Failures {
-			inZone.Failures[i] = inZone.Failures[i].In(zone)
-		}
-		verified := sample("s")
-		verified.Code.State, verified.Code.Attempts, verified.Code.UsedAt = ports.CodeVerified, 2, otpBase.Add(time.Minute+time.Microsecond)
-		blocked := sample("s")
-		blocked.Code.State, blocked.Code.Attempts = ports.CodeBlocked, 3
-		blocked.Failures = append(blocked.Failures, otpBase.Add(time.Second))
-		for _, c := range []struct {
-			name string
-			v    ports.Verification
-		}{
-			{"ActiveCodeWithFailures", sample("s")},
-			{"VerifiedCode", verified},
-			{"BlockedCode", blocked},
-			{"TimesInAnotherLocation", inZone},
-			{"FailuresWithoutACode", ports.Verification{
-				Code:      ports.OTPRecord{Purpose: "p", Subject: "s"},
-				Failures:  []time.Time{otpBase.Add(-time.Second), otpBase},
-				KeepUntil: otpBase.Add(time.Hour),
-			}},
-			{"EmptySlicesAndZeroTimes", ports.Verification{
-				Code:      ports.OTPRecord{ID: "c-s", Purpose: "p", Subject: "s", Hash: []byte{}, State: ports.CodeUndeliverable},
-				Failures:  []time.Time{},
-				KeepUntil: otpBase,
-			}},
-			{"BinaryHashAndOddKey", func() ports.Verification {
-				v := sampleVerification("c\x00é", "p\x00q", "s\x00\xff", otpBase)
-				v.Code.Hash = []byte{0, 0xff, 0x80, 0, '\\', '"'}
-				return v
-			}()},
-		} {
-			t.Run(c.name, func(t *testing.T) {
-				s := newStore(t)
-				set(t, s, c.v)
-				requireStored(t, s, c.v.Code.Purpose, c.v.Code.Subject, c.v, "Get returns what was stored")
-			})
-		}
-	})
-
-	t.Run("VersionCountsTheStoredWrites", func(t *testing.T) {
-		s := newStore(t)
-		// write stores sample("s") with one change, checking the version fn saw and the one
+	}},
+	{name: "EveryFieldRoundTrips", each: otpRoundTripCases()},
+	{name: "VersionCountsTheStoredWrites", run: func(t *testing.T, s ports.OTPStore, _ Features) {
+		ctx := context.Background()
+		// write stores otpSample("s") with one change, checking the version fn saw and the one
 		// Update returned.
 		write := func(saw, want int64, what string) {
 			t.Helper()
 			got, err := s.Update(ctx, "p", "s", func(v *ports.Verification) error {
 				require.Equal(t, saw, v.Version, "%s: fn sees the stored version", what)
 				if v.IsZero() {
-					*v = sample("s")
+					*v = otpSample("s")
 				}
 				v.Code.Attempts++
 				v.Version = 41 // ignored: the store counts
@@ -229,19 +193,18 @@ func RunOTPStore(t *testing.T, newStore func(t *testing.T) ports.OTPStore) {
 		require.Equal(t, 4+n, stored.Code.Attempts, "sample's attempt, and one per write but the empty one")
 
 		// Another key counts on its own; a purged key starts again at 1.
-		other, err := s.Update(ctx, "p", "t", func(v *ports.Verification) error { *v = sample("t"); return nil })
+		other, err := s.Update(ctx, "p", "t", func(v *ports.Verification) error { *v = otpSample("t"); return nil })
 		require.NoError(t, err)
 		require.EqualValues(t, 1, other.Version, "another subject has versions of its own")
 		purged, err := s.PurgeExpired(ctx, stored.KeepUntil, -1)
 		require.NoError(t, err)
 		require.Equal(t, 2, purged)
 		write(0, 1, "a purged key")
-	})
-
-	t.Run("FailedUpdateWritesNothing", func(t *testing.T) {
-		s := newStore(t)
-		before := sample("s")
-		set(t, s, before)
+	}},
+	{name: "FailedUpdateWritesNothing", run: func(t *testing.T, s ports.OTPStore, _ Features) {
+		ctx := context.Background()
+		before := otpSample("s")
+		setVerification(t, s, before)
 		boom := errors.New("boom")
 		_, err := s.Update(ctx, "p", "s", func(cur *ports.Verification) error {
 			// Every field changed, the slices in place too, before the failure.
@@ -254,12 +217,11 @@ func RunOTPStore(t *testing.T, newStore func(t *testing.T) ports.OTPStore) {
 		})
 		require.Same(t, boom, err, "fn's error comes back as is, not wrapped")
 		requireStored(t, s, "p", "s", before, "the Verification is exactly as before")
-	})
-
-	t.Run("ValuesAreCopiedInAndOut", func(t *testing.T) {
-		s := newStore(t)
-		want := sample("s")
-		in := sample("s")
+	}},
+	{name: "ValuesAreCopiedInAndOut", run: func(t *testing.T, s ports.OTPStore, _ Features) {
+		ctx := context.Background()
+		want := otpSample("s")
+		in := otpSample("s")
 		var kept *ports.Verification
 		ret, err := s.Update(ctx, "p", "s", func(cur *ports.Verification) error {
 			*cur = in // shares in's slices
@@ -285,16 +247,15 @@ func RunOTPStore(t *testing.T, newStore func(t *testing.T) ports.OTPStore) {
 		require.NoError(t, err)
 		kept.Code.Hash[4], kept.Failures[1] = 'V', otpBase
 		requireStored(t, s, "p", "s", want, "fn's argument is not shared after Update returned")
-	})
-
-	t.Run("PurposesAndSubjectsAreIndependent", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "PurposesAndSubjectsAreIndependent", run: func(t *testing.T, s ports.OTPStore, _ Features) {
+		ctx := context.Background()
 		// Keys that a naive "purpose + separator + subject" encoding would confuse.
 		keys := [][2]string{{"p", "s"}, {"p", "t"}, {"q", "s"}, {"p\x00s", ""}, {"p", "\x00s"}, {"p\x00", "s"}, {"", "p\x00s"}, {"P", "s"}}
 		want := make([]ports.Verification, len(keys))
 		for i, k := range keys {
 			want[i] = sampleVerification(fmt.Sprintf("c%d", i), k[0], k[1], otpBase)
-			set(t, s, want[i])
+			setVerification(t, s, want[i])
 		}
 		requireAll := func(what string) {
 			t.Helper()
@@ -333,10 +294,9 @@ func RunOTPStore(t *testing.T, newStore func(t *testing.T) ports.OTPStore) {
 			want[i].Code.Attempts += perKey
 		}
 		requireAll("concurrent Updates of different keys")
-	})
-
-	t.Run("ConcurrentUpdatesAreSerialised", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "ConcurrentUpdatesAreSerialised", run: func(t *testing.T, s ports.OTPStore, _ Features) {
+		ctx := context.Background()
 		const n = 100
 		errs := make([]error, n)
 		// Starting from nothing: the first writes of a key are serialised too.
@@ -368,11 +328,10 @@ func RunOTPStore(t *testing.T, newStore func(t *testing.T) ports.OTPStore) {
 		for i, f := range got.Failures {
 			require.True(t, otpBase.Add(time.Duration(i)*time.Second).Equal(f), "failure %d", i)
 		}
-	})
-
-	t.Run("ConcurrentConsumeSucceedsOnce", func(t *testing.T) {
-		s := newStore(t)
-		set(t, s, sample("s"))
+	}},
+	{name: "ConcurrentConsumeSucceedsOnce", run: func(t *testing.T, s ports.OTPStore, _ Features) {
+		ctx := context.Background()
+		setVerification(t, s, otpSample("s"))
 		const n = 100
 		var wins, losses, others atomic.Int32
 		parallel(n, func(i int) {
@@ -400,10 +359,9 @@ func RunOTPStore(t *testing.T, newStore func(t *testing.T) ports.OTPStore) {
 		require.NoError(t, err)
 		require.Equal(t, ports.CodeVerified, got.Code.State)
 		require.False(t, got.Code.UsedAt.IsZero())
-	})
-
-	t.Run("ConcurrentFirstWritesOfOneKey", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "ConcurrentFirstWritesOfOneKey", run: func(t *testing.T, s ports.OTPStore, _ Features) {
+		ctx := context.Background()
 		const n = 100
 		var wins, losses, others atomic.Int32
 		var winner atomic.Value
@@ -432,16 +390,15 @@ func RunOTPStore(t *testing.T, newStore func(t *testing.T) ports.OTPStore) {
 		got, err := s.Get(ctx, "p", "s")
 		require.NoError(t, err)
 		require.Equal(t, winner.Load(), got.Code.ID, "the winner's Verification is stored")
-	})
-
-	t.Run("PurgeExpiredDeletesAtOrBeforeKeepUntil", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "PurgeExpiredDeletesAtOrBeforeKeepUntil", run: func(t *testing.T, s ports.OTPStore, _ Features) {
+		ctx := context.Background()
 		// s0..s4 keep until otpBase + 0h..4h; every other time they hold is before that.
 		want := make([]ports.Verification, 5)
 		for i := range want {
 			want[i] = sampleVerification(fmt.Sprintf("c%d", i), "p", fmt.Sprintf("s%d", i), otpBase.Add(-24*time.Hour))
 			want[i].KeepUntil = otpBase.Add(time.Duration(i) * time.Hour)
-			set(t, s, want[i])
+			setVerification(t, s, want[i])
 		}
 		for _, step := range []struct {
 			name    string
@@ -477,15 +434,14 @@ func RunOTPStore(t *testing.T, newStore func(t *testing.T) ports.OTPStore) {
 		_, err := s.Update(ctx, "p", "s0", func(v *ports.Verification) error { seen = v.Clone(); return errNothing })
 		require.Same(t, errNothing, err)
 		requireSameVerification(t, "a purged key reads as nothing stored", ports.Verification{}, seen)
-	})
-
-	t.Run("PurgeExpiredBatchesAreBounded", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "PurgeExpiredBatchesAreBounded", run: func(t *testing.T, s ports.OTPStore, _ Features) {
+		ctx := context.Background()
 		const expired, kept = 100, 3
 		for i := range expired + kept {
 			v := sampleVerification(fmt.Sprintf("c%d", i), "p", fmt.Sprintf("s%d", i), otpBase.Add(-24*time.Hour))
 			v.KeepUntil = otpBase.Add(time.Duration(i+1-expired) * time.Second) // s0..s99 at or before otpBase
-			set(t, s, v)
+			setVerification(t, s, v)
 		}
 		for _, step := range []struct{ limit, deleted int }{{0, 0}, {30, 30}, {1, 1}, {30, 30}, {-1, expired - 61}, {-1, 0}, {10, 0}} {
 			n, err := s.PurgeExpired(ctx, otpBase, step.limit)
@@ -500,46 +456,100 @@ func RunOTPStore(t *testing.T, newStore func(t *testing.T) ports.OTPStore) {
 				require.NoError(t, err, "s%d is kept", i)
 			}
 		}
-	})
+	}},
+	{name: "CancelledContextWritesNothing", each: otpCancelledContextCases()},
+}
 
-	t.Run("CancelledContextWritesNothing", func(t *testing.T) {
-		cctx, cancel := context.WithCancel(ctx)
-		cancel()
-		stored := sample("s")
-		for _, c := range []struct {
-			name string
-			op   func(s ports.OTPStore) error
-		}{
-			{"Get", func(s ports.OTPStore) error { _, err := s.Get(cctx, "p", "s"); return err }},
-			{"UpdateOfAStoredKey", func(s ports.OTPStore) error {
-				_, err := s.Update(cctx, "p", "s", func(v *ports.Verification) error {
-					v.Code.State, v.Code.Attempts = ports.CodeVerified, 2
-					return nil
-				})
-				return err
-			}},
-			{"UpdateOfANewKey", func(s ports.OTPStore) error {
-				_, err := s.Update(cctx, "p", "new", func(v *ports.Verification) error {
-					*v = sample("new")
-					return nil
-				})
-				return err
-			}},
-			{"PurgeExpired", func(s ports.OTPStore) error {
-				_, err := s.PurgeExpired(cctx, stored.KeepUntil, -1)
-				return err
-			}},
-		} {
-			t.Run(c.name, func(t *testing.T) {
-				s := newStore(t)
-				set(t, s, stored)
-				require.ErrorIs(t, c.op(s), context.Canceled)
-				requireStored(t, s, "p", "s", stored, "the stored Verification is unchanged")
-				_, err := s.Get(ctx, "p", "new")
-				require.ErrorIs(t, err, ports.ErrNoCode, "nothing new is stored")
+// otpRoundTripCases are the sub-cases of EveryFieldRoundTrips: each stores a Verification
+// on a store of its own and reads it back.
+func otpRoundTripCases() []suiteCase[ports.OTPStore] {
+	inZone := otpSample("s")
+	zone := time.FixedZone("UTC+05:30", 5*3600+1800)
+	inZone.Code.CreatedAt, inZone.Code.ExpiresAt = inZone.Code.CreatedAt.In(zone), inZone.Code.ExpiresAt.In(zone)
+	inZone.KeepUntil = inZone.KeepUntil.In(zone)
+	for i := range inZone.Failures {
+		inZone.Failures[i] = inZone.Failures[i].In(zone)
+	}
+	verified := otpSample("s")
+	verified.Code.State, verified.Code.Attempts, verified.Code.UsedAt = ports.CodeVerified, 2, otpBase.Add(time.Minute+time.Microsecond)
+	blocked := otpSample("s")
+	blocked.Code.State, blocked.Code.Attempts = ports.CodeBlocked, 3
+	blocked.Failures = append(blocked.Failures, otpBase.Add(time.Second))
+	var cases []suiteCase[ports.OTPStore]
+	for _, c := range []struct {
+		name string
+		v    ports.Verification
+	}{
+		{"ActiveCodeWithFailures", otpSample("s")},
+		{"VerifiedCode", verified},
+		{"BlockedCode", blocked},
+		{"TimesInAnotherLocation", inZone},
+		{"FailuresWithoutACode", ports.Verification{
+			Code:      ports.OTPRecord{Purpose: "p", Subject: "s"},
+			Failures:  []time.Time{otpBase.Add(-time.Second), otpBase},
+			KeepUntil: otpBase.Add(time.Hour),
+		}},
+		{"EmptySlicesAndZeroTimes", ports.Verification{
+			Code:      ports.OTPRecord{ID: "c-s", Purpose: "p", Subject: "s", Hash: []byte{}, State: ports.CodeUndeliverable},
+			Failures:  []time.Time{},
+			KeepUntil: otpBase,
+		}},
+		{"BinaryHashAndOddKey", func() ports.Verification {
+			v := sampleVerification("c\x00é", "p\x00q", "s\x00\xff", otpBase)
+			v.Code.Hash = []byte{0, 0xff, 0x80, 0, '\\', '"'}
+			return v
+		}()},
+	} {
+		cases = append(cases, suiteCase[ports.OTPStore]{name: c.name, run: func(t *testing.T, s ports.OTPStore, _ Features) {
+			setVerification(t, s, c.v)
+			requireStored(t, s, c.v.Code.Purpose, c.v.Code.Subject, c.v, "Get returns what was stored")
+		}})
+	}
+	return cases
+}
+
+// otpCancelledContextCases are the sub-cases of CancelledContextWritesNothing: each calls
+// the store with a done context, on a store of its own that holds one Verification, which
+// must be left as it was, with nothing new stored.
+func otpCancelledContextCases() []suiteCase[ports.OTPStore] {
+	stored := otpSample("s")
+	var cases []suiteCase[ports.OTPStore]
+	for _, c := range []struct {
+		name string
+		op   func(cctx context.Context, s ports.OTPStore) error
+	}{
+		{"Get", func(cctx context.Context, s ports.OTPStore) error { _, err := s.Get(cctx, "p", "s"); return err }},
+		{"UpdateOfAStoredKey", func(cctx context.Context, s ports.OTPStore) error {
+			_, err := s.Update(cctx, "p", "s", func(v *ports.Verification) error {
+				v.Code.State, v.Code.Attempts = ports.CodeVerified, 2
+				return nil
 			})
-		}
-	})
+			return err
+		}},
+		{"UpdateOfANewKey", func(cctx context.Context, s ports.OTPStore) error {
+			_, err := s.Update(cctx, "p", "new", func(v *ports.Verification) error {
+				*v = otpSample("new")
+				return nil
+			})
+			return err
+		}},
+		{"PurgeExpired", func(cctx context.Context, s ports.OTPStore) error {
+			_, err := s.PurgeExpired(cctx, stored.KeepUntil, -1)
+			return err
+		}},
+	} {
+		cases = append(cases, suiteCase[ports.OTPStore]{name: c.name, run: func(t *testing.T, s ports.OTPStore, _ Features) {
+			ctx := context.Background()
+			cctx, cancel := context.WithCancel(ctx)
+			cancel()
+			setVerification(t, s, stored)
+			require.ErrorIs(t, c.op(cctx, s), context.Canceled)
+			requireStored(t, s, "p", "s", stored, "the stored Verification is unchanged")
+			_, err := s.Get(ctx, "p", "new")
+			require.ErrorIs(t, err, ports.ErrNoCode, "nothing new is stored")
+		}})
+	}
+	return cases
 }
 
 // errNothing makes an Update of the suites write nothing.
@@ -575,18 +585,23 @@ type OTPOutboxStores struct {
 // versions, each the one its write stored. Then it runs the otp engine's standalone codes on
 // the stores and checks their events end to end (versions 1, 2, 3, ... across the codes of
 // one purpose and subject).
-func RunOTPStoreOutbox(t *testing.T, newStores func(t *testing.T) OTPOutboxStores) {
-	ctx := context.Background()
-	event := func(typ, aggregateID string) ports.LifecycleEvent {
-		ev := ports.NewLifecycleEvent(typ, "otp_code", aggregateID, otpBase)
-		ev.Data = map[string]string{"purpose": "p", "code_id": aggregateID}
-		return ev
-	}
+func RunOTPStoreOutbox(t *testing.T, f Features, newStores func(t *testing.T) OTPOutboxStores) {
+	runSuite(t, f, newStores, otpStoreOutboxCases)
+}
 
-	t.Run("WritesCarryTheirEventsStampedWithTheVersion", func(t *testing.T) {
-		s := newStores(t)
+// otpEvent is an event of a test about the code aggregateID, at otpBase.
+func otpEvent(typ, aggregateID string) ports.LifecycleEvent {
+	ev := ports.NewLifecycleEvent(typ, "otp_code", aggregateID, otpBase)
+	ev.Data = map[string]string{"purpose": "p", "code_id": aggregateID}
+	return ev
+}
+
+// otpStoreOutboxCases are the cases of RunOTPStoreOutbox.
+var otpStoreOutboxCases = []suiteCase[OTPOutboxStores]{
+	{name: "WritesCarryTheirEventsStampedWithTheVersion", run: func(t *testing.T, s OTPOutboxStores, _ Features) {
+		ctx := context.Background()
 		v := sampleVerification("c1", "p", "s", otpBase)
-		issued, other := event("code.issued", "c1"), event("test.other", "another-aggregate")
+		issued, other := otpEvent("code.issued", "c1"), otpEvent("test.other", "another-aggregate")
 		v.Outbox = []ports.LifecycleEvent{issued, other}
 		got, err := s.Store.Update(ctx, "p", "s", func(cur *ports.Verification) error { *cur = v.Clone(); return nil })
 		require.NoError(t, err)
@@ -598,11 +613,11 @@ func RunOTPStoreOutbox(t *testing.T, newStores func(t *testing.T) OTPOutboxStore
 
 		_, err = s.Store.Update(ctx, "p", "s", func(cur *ports.Verification) error {
 			cur.Code.Attempts++
-			cur.Outbox = append(cur.Outbox, event("test.lost", "c1"))
+			cur.Outbox = append(cur.Outbox, otpEvent("test.lost", "c1"))
 			return errNothing
 		})
 		require.Same(t, errNothing, err)
-		failed := event("code.failed", "c1")
+		failed := otpEvent("code.failed", "c1")
 		failed.Outcome, failed.Reason = ports.OutcomeRefused, "wrong_code"
 		got, err = s.Store.Update(ctx, "p", "s", func(cur *ports.Verification) error {
 			require.Empty(t, cur.Outbox, "fn starts with no events")
@@ -630,10 +645,9 @@ func RunOTPStoreOutbox(t *testing.T, newStores func(t *testing.T) OTPOutboxStore
 				require.True(t, failed.Time.Equal(ev.Time))
 			}
 		}
-	})
-
-	t.Run("ConcurrentUpdatesStampConsecutiveVersions", func(t *testing.T) {
-		s := newStores(t)
+	}},
+	{name: "ConcurrentUpdatesStampConsecutiveVersions", run: func(t *testing.T, s OTPOutboxStores, _ Features) {
+		ctx := context.Background()
 		const n = 30
 		ids := make([]string, n)
 		stored := make([]int64, n)
@@ -645,7 +659,7 @@ func RunOTPStoreOutbox(t *testing.T, newStores func(t *testing.T) OTPOutboxStore
 					*v = sampleVerification("c1", "p", "s", otpBase)
 				}
 				v.Code.Attempts++
-				ev := event("code.failed", "c1") // a fresh id on every run of fn
+				ev := otpEvent("code.failed", "c1") // a fresh id on every run of fn
 				ids[i] = ev.ID
 				v.Outbox = append(v.Outbox, ev)
 				return nil
@@ -670,13 +684,11 @@ func RunOTPStoreOutbox(t *testing.T, newStores func(t *testing.T) OTPOutboxStore
 		for v := int64(1); v <= n; v++ {
 			require.True(t, seen[v], "version %d was stored once", v)
 		}
-	})
-
-	t.Run("TheEngineEventsCarryTheVersions", func(t *testing.T) {
-		s := newStores(t)
+	}},
+	{name: "TheEngineEventsCarryTheVersions", run: func(t *testing.T, s OTPOutboxStores, _ Features) {
 		if s.Limiter == nil {
 			t.Skip("no rate limiter given")
 		}
 		runOTPEngineOutbox(t, s)
-	})
+	}},
 }

@@ -59,13 +59,17 @@ func claimIDs(t *testing.T, o ports.OutboxStore, now time.Time, lease time.Durat
 // retrying, dead letters and re-driving, concurrent claims that never hand out one event
 // twice, purging delivered entries (by delivery time, oldest first under a limit, never
 // pending, dead or kept ones, beside concurrent claims), and that a store writes a
-// record's events with the record, and none when the write fails.
-func RunOutboxStore(t *testing.T, newStores func(t *testing.T) OutboxStores) {
-	t.Run("Errors", func(t *testing.T) { runErrorCases(t, outboxStoreErrorCases(newStores(t).Outbox)) })
-	ctx := context.Background()
+// record's events with the record, and none when the write fails: a sub-test per case of
+// outboxStoreCases (see CaseNames), each on the stores newStores returns for it.
+func RunOutboxStore(t *testing.T, f Features, newStores func(t *testing.T) OutboxStores) {
+	runSuite(t, f, newStores, outboxStoreCases)
+}
 
-	t.Run("ClaimLeasesOldestFirst", func(t *testing.T) {
-		s := newStores(t)
+// outboxStoreCases are the cases of RunOutboxStore.
+var outboxStoreCases = []suiteCase[OutboxStores]{
+	errorsCase(outboxStoreErrorCases),
+	{name: "ClaimLeasesOldestFirst", run: func(t *testing.T, s OutboxStores, _ Features) {
+		ctx := context.Background()
 		a, b, c := outboxEvent("t.a", outboxStart), outboxEvent("t.b", outboxStart.Add(time.Second)), outboxEvent("t.c", outboxStart.Add(time.Hour))
 		require.NoError(t, s.Log.Append(ctx, b, a, c))
 		now := outboxStart.Add(time.Minute)
@@ -80,10 +84,9 @@ func RunOutboxStore(t *testing.T, newStores func(t *testing.T) OutboxStores) {
 		require.Empty(t, claimIDs(t, s.Outbox, now.Add(30*time.Second), time.Minute, 10), "leased")
 		require.Equal(t, []string{a.ID, b.ID}, claimIDs(t, s.Outbox, now.Add(time.Minute), time.Minute, 10), "the lease ran out")
 		require.Equal(t, []string{a.ID, b.ID, c.ID}, claimIDs(t, s.Outbox, outboxStart.Add(2*time.Hour), time.Minute, 10))
-	})
-
-	t.Run("AckRetryDeadRedrive", func(t *testing.T) {
-		s := newStores(t)
+	}},
+	{name: "AckRetryDeadRedrive", run: func(t *testing.T, s OutboxStores, _ Features) {
+		ctx := context.Background()
 		a, b := outboxEvent("t.a", outboxStart), outboxEvent("t.b", outboxStart)
 		require.NoError(t, s.Log.Append(ctx, a, b))
 		now := outboxStart.Add(time.Second)
@@ -128,10 +131,9 @@ func RunOutboxStore(t *testing.T, newStores func(t *testing.T) OutboxStores) {
 		es, err = s.Outbox.Claim(ctx, later, time.Minute, 10)
 		require.NoError(t, err)
 		require.Equal(t, []string{"sub"}, es[0].DeliveredTo, "targets that got it are kept")
-	})
-
-	t.Run("ALapsedLeaseRecordsNothing", func(t *testing.T) {
-		s := newStores(t)
+	}},
+	{name: "ALapsedLeaseRecordsNothing", run: func(t *testing.T, s OutboxStores, _ Features) {
+		ctx := context.Background()
 		a := outboxEvent("t.a", outboxStart)
 		require.NoError(t, s.Log.Append(ctx, a))
 		now := outboxStart.Add(time.Second)
@@ -148,10 +150,9 @@ func RunOutboxStore(t *testing.T, newStores func(t *testing.T) OutboxStores) {
 		}
 		require.NoError(t, s.Outbox.Ack(ctx, second, now.Add(2*time.Minute)), "the holder's lease is intact")
 		require.Empty(t, claimIDs(t, s.Outbox, now.Add(time.Hour), time.Minute, 10), "delivered once")
-	})
-
-	t.Run("ConcurrentClaimsNeverShareAnEvent", func(t *testing.T) {
-		s := newStores(t)
+	}},
+	{name: "ConcurrentClaimsNeverShareAnEvent", run: func(t *testing.T, s OutboxStores, _ Features) {
+		ctx := context.Background()
 		const n = 60
 		for i := range n {
 			require.NoError(t, s.Log.Append(ctx, outboxEvent(fmt.Sprintf("t.%d", i), outboxStart)))
@@ -179,10 +180,9 @@ func RunOutboxStore(t *testing.T, newStores func(t *testing.T) OutboxStores) {
 		for id, k := range seen {
 			require.Equal(t, 1, k, "event %s claimed once", id)
 		}
-	})
-
-	t.Run("PurgeDeletesOldDeliveriesOnly", func(t *testing.T) {
-		s := newStores(t)
+	}},
+	{name: "PurgeDeletesOldDeliveriesOnly", run: func(t *testing.T, s OutboxStores, _ Features) {
+		ctx := context.Background()
 		a, b, d, e := outboxEvent("t.a", outboxStart), outboxEvent("t.b", outboxStart), outboxEvent("t.d", outboxStart), outboxEvent("t.e", outboxStart)
 		kept := ports.NewLifecycleEvent("profile.submitted", ports.AggregateProfile, "u1", outboxStart)
 		require.NoError(t, s.Log.Append(ctx, a, b, kept, d, e))
@@ -216,10 +216,9 @@ func RunOutboxStore(t *testing.T, newStores func(t *testing.T) OutboxStores) {
 		require.NoError(t, s.Outbox.Ack(ctx, claimed[d.ID], t2), "the pending entry is intact under its lease")
 		require.ErrorIs(t, s.Outbox.Ack(ctx, claimed[a.ID], t2), ports.ErrOutboxLeaseLost, "a purged entry is gone")
 		require.ErrorIs(t, s.Outbox.Redrive(ctx, a.ID, t2), ports.ErrOutboxEntryNotFound)
-	})
-
-	t.Run("PurgeLimitTakesTheOldestDeliveries", func(t *testing.T) {
-		s := newStores(t)
+	}},
+	{name: "PurgeLimitTakesTheOldestDeliveries", run: func(t *testing.T, s OutboxStores, _ Features) {
+		ctx := context.Background()
 		const n = 5
 		evs := make([]ports.LifecycleEvent, n)
 		for i := range evs {
@@ -240,10 +239,9 @@ func RunOutboxStore(t *testing.T, newStores func(t *testing.T) OutboxStores) {
 		got, err = s.Outbox.Purge(ctx, ports.PurgeRequest{DeliveredBefore: at(n)})
 		require.NoError(t, err)
 		require.Equal(t, 3, got, "limit 0: every one")
-	})
-
-	t.Run("PurgeRefusesANegativeLimit", func(t *testing.T) {
-		s := newStores(t)
+	}},
+	{name: "PurgeRefusesANegativeLimit", run: func(t *testing.T, s OutboxStores, _ Features) {
+		ctx := context.Background()
 		a := outboxEvent("t.a", outboxStart)
 		require.NoError(t, s.Log.Append(ctx, a))
 		require.NoError(t, s.Outbox.Ack(ctx, claimByID(t, s.Outbox, outboxStart, time.Hour, 1)[a.ID], outboxStart))
@@ -261,10 +259,9 @@ func RunOutboxStore(t *testing.T, newStores func(t *testing.T) OutboxStores) {
 		cancel()
 		_, err = s.Outbox.Purge(cctx, ports.PurgeRequest{DeliveredBefore: outboxStart.Add(time.Hour)})
 		require.ErrorIs(t, err, context.Canceled)
-	})
-
-	t.Run("ConcurrentPurgesWhileClaiming", func(t *testing.T) {
-		s := newStores(t)
+	}},
+	{name: "ConcurrentPurgesWhileClaiming", run: func(t *testing.T, s OutboxStores, _ Features) {
+		ctx := context.Background()
 		const n, audited = 80, 20
 		for i := range n {
 			ev := outboxEvent(fmt.Sprintf("t.%d", i), outboxStart)
@@ -340,10 +337,9 @@ func RunOutboxStore(t *testing.T, newStores func(t *testing.T) OutboxStores) {
 		rest, err = s.Outbox.Purge(ctx, ports.PurgeRequest{DeliveredBefore: now.Add(time.Second)})
 		require.NoError(t, err)
 		require.Equal(t, audited, rest)
-	})
-
-	t.Run("RecordWritesCarryTheirEvents", func(t *testing.T) {
-		s := newStores(t)
+	}},
+	{name: "RecordWritesCarryTheirEvents", run: func(t *testing.T, s OutboxStores, _ Features) {
+		ctx := context.Background()
 		if s.PersonRequests == nil {
 			t.Skip("no record store given")
 		}
@@ -372,5 +368,5 @@ func RunOutboxStore(t *testing.T, newStores func(t *testing.T) OutboxStores) {
 		require.NoError(t, err)
 		require.Empty(t, stored.Outbox)
 		require.Equal(t, []string{created.ID, signed.ID}, claimIDs(t, s.Outbox, outboxStart.Add(time.Minute), time.Minute, 10))
-	})
+	}},
 }

@@ -67,23 +67,26 @@ const (
 	prID4 = "6f1c2a52-0000-4000-8000-000000000004"
 )
 
-// RunPersonRequestStore runs the conformance suite of ports.PersonRequestStore. newStore
-// must return an empty store; it is called once per sub-test.
-func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.PersonRequestStore) {
-	t.Run("Errors", func(t *testing.T) { runErrorCases(t, personRequestStoreErrorCases(t, newStore(t))) })
-	ctx := context.Background()
+// RunPersonRequestStore runs the conformance suite of ports.PersonRequestStore, a sub-test
+// per case of personRequestStoreCases (see CaseNames). newStore must return an empty
+// store; it is called once per case.
+func RunPersonRequestStore(t *testing.T, f Features, newStore func(t *testing.T) ports.PersonRequestStore) {
+	runSuite(t, f, newStore, personRequestStoreCases)
+}
 
-	t.Run("CreateGetRoundTrips", func(t *testing.T) {
-		s := newStore(t)
+// personRequestStoreCases are the cases of RunPersonRequestStore.
+var personRequestStoreCases = []suiteCase[ports.PersonRequestStore]{
+	errorsCase(personRequestStoreErrorCases),
+	{name: "CreateGetRoundTrips", run: func(t *testing.T, s ports.PersonRequestStore, _ Features) {
+		ctx := context.Background()
 		want := personRequest(prID1, ports.PersonRequestNew, base)
 		require.NoError(t, s.Create(ctx, want))
 		got, err := s.Get(ctx, prID1)
 		require.NoError(t, err)
 		requireSameRequest(t, want, got)
-	})
-
-	t.Run("VersionGrowsByOnePerChange", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "VersionGrowsByOnePerChange", run: func(t *testing.T, s ports.PersonRequestStore, _ Features) {
+		ctx := context.Background()
 		want := personRequest(prID1, ports.PersonRequestNew, base)
 		want.Version = 41 // ignored: the store counts
 		require.NoError(t, s.Create(ctx, want))
@@ -100,10 +103,9 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		got, err = s.Get(ctx, prID1)
 		require.NoError(t, err)
 		require.EqualValues(t, 3, got.Version, "a failed Update stores no version")
-	})
-
-	t.Run("ZeroThirdPersonRoundTrips", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "ZeroThirdPersonRoundTrips", run: func(t *testing.T, s ports.PersonRequestStore, _ Features) {
+		ctx := context.Background()
 		want := personRequest(prID1, ports.PersonRequestNew, base)
 		want.ThirdPerson = ports.PersonRequestPerson{}
 		want.Uploads = nil
@@ -112,52 +114,10 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		require.NoError(t, err)
 		require.True(t, got.ThirdPerson.IsZero())
 		require.Empty(t, got.Uploads)
-	})
-
-	t.Run("VerificationRoundTrips", func(t *testing.T) {
-		verified := sampleVerification("c-1", "person_request", prID1, base)
-		verified.Code.State, verified.Code.Attempts, verified.Code.UsedAt = ports.CodeVerified, 2, base.Add(time.Minute+time.Microsecond)
-		zone := time.FixedZone("UTC-03:30", -(3*3600 + 1800))
-		inZone := sampleVerification("c-1", "person_request", prID1, base.In(zone))
-		for _, c := range []struct {
-			name string
-			v    ports.Verification
-		}{
-			{"None", ports.Verification{}},
-			{"ActiveCode", sampleVerification("c-1", "person_request", prID1, base.Add(123456*time.Microsecond))},
-			{"VerifiedCode", verified},
-			{"FailuresWithoutACode", ports.Verification{Failures: []time.Time{base, base.Add(time.Second)}, KeepUntil: base.Add(time.Hour)}},
-			{"TimesInAnotherLocation", inZone},
-		} {
-			t.Run(c.name, func(t *testing.T) {
-				s := newStore(t)
-				want := personRequest(prID1, ports.PersonRequestNew, base)
-				want.Verification = c.v.Clone()
-				require.NoError(t, s.Create(ctx, want))
-				got, err := s.Get(ctx, prID1)
-				require.NoError(t, err)
-				requireSameRequest(t, want, got)
-
-				// Through Update: replaced by another Verification, then put back.
-				other := sampleVerification("c-2", "person_request", prID1, base.Add(time.Hour))
-				for _, v := range []ports.Verification{other, c.v} {
-					ret, err := s.Update(ctx, prID1, func(r *ports.PersonRequest) error {
-						r.Verification = v.Clone()
-						return nil
-					})
-					require.NoError(t, err)
-					want.Verification = v
-					requireSameRequest(t, want, ret)
-					got, err := s.Get(ctx, prID1)
-					require.NoError(t, err)
-					requireSameRequest(t, want, got)
-				}
-			})
-		}
-	})
-
-	t.Run("CreateDuplicateChangesNothing", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "VerificationRoundTrips", each: personRequestVerificationCases()},
+	{name: "CreateDuplicateChangesNothing", run: func(t *testing.T, s ports.PersonRequestStore, _ Features) {
+		ctx := context.Background()
 		first := personRequest(prID1, ports.PersonRequestNew, base)
 		require.NoError(t, s.Create(ctx, first))
 		second := personRequest(prID1, ports.PersonRequestApproved, base.Add(time.Hour))
@@ -166,20 +126,18 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		got, err := s.Get(ctx, prID1)
 		require.NoError(t, err)
 		requireSameRequest(t, first, got)
-	})
-
-	t.Run("MissingIsNotFound", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "MissingIsNotFound", run: func(t *testing.T, s ports.PersonRequestStore, _ Features) {
+		ctx := context.Background()
 		_, err := s.Get(ctx, prID1)
 		require.ErrorIs(t, err, ports.ErrPersonRequestNotFound)
 		called := false
 		_, err = s.Update(ctx, prID1, func(*ports.PersonRequest) error { called = true; return nil })
 		require.ErrorIs(t, err, ports.ErrPersonRequestNotFound)
 		require.False(t, called, "fn is not called for a missing request")
-	})
-
-	t.Run("UpdateWritesAndReturns", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "UpdateWritesAndReturns", run: func(t *testing.T, s ports.PersonRequestStore, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, s.Create(ctx, personRequest(prID1, ports.PersonRequestNew, base)))
 		var seen ports.PersonRequest
 		got, err := s.Update(ctx, prID1, func(r *ports.PersonRequest) error {
@@ -208,10 +166,9 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		stored, err := s.Get(ctx, prID1)
 		require.NoError(t, err)
 		requireSameRequest(t, want, stored)
-	})
-
-	t.Run("UpdateWipesData", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "UpdateWipesData", run: func(t *testing.T, s ports.PersonRequestStore, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, s.Create(ctx, personRequest(prID1, ports.PersonRequestNew, base)))
 		_, err := s.Update(ctx, prID1, func(r *ports.PersonRequest) error {
 			r.Status = ports.PersonRequestExpired
@@ -225,10 +182,9 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		require.True(t, got.Person.IsZero())
 		require.True(t, got.ThirdPerson.IsZero())
 		require.Empty(t, got.Uploads)
-	})
-
-	t.Run("FailedUpdateLeavesTheRequestAsBefore", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "FailedUpdateLeavesTheRequestAsBefore", run: func(t *testing.T, s ports.PersonRequestStore, _ Features) {
+		ctx := context.Background()
 		want := personRequest(prID1, ports.PersonRequestNew, base)
 		require.NoError(t, s.Create(ctx, want))
 		boom := errors.New("boom")
@@ -250,10 +206,9 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		got, err := s.Get(ctx, prID1)
 		require.NoError(t, err)
 		requireSameRequest(t, personRequest(prID1, ports.PersonRequestNew, base), got) // every field, the Verification's too
-	})
-
-	t.Run("UpdateKeepsID", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "UpdateKeepsID", run: func(t *testing.T, s ports.PersonRequestStore, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, s.Create(ctx, personRequest(prID1, ports.PersonRequestNew, base)))
 		got, err := s.Update(ctx, prID1, func(r *ports.PersonRequest) error { r.ID = prID2; return nil })
 		require.NoError(t, err)
@@ -262,10 +217,9 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		require.NoError(t, err)
 		_, err = s.Get(ctx, prID2)
 		require.ErrorIs(t, err, ports.ErrPersonRequestNotFound)
-	})
-
-	t.Run("ValuesAreCopied", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "ValuesAreCopied", run: func(t *testing.T, s ports.PersonRequestStore, _ Features) {
+		ctx := context.Background()
 		want := personRequest(prID1, ports.PersonRequestNew, base)
 		in := want.Clone()
 		require.NoError(t, s.Create(ctx, in))
@@ -291,10 +245,9 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		got, err := s.Get(ctx, prID1)
 		require.NoError(t, err)
 		requireSameRequest(t, want, got)
-	})
-
-	t.Run("ListCreatedBefore", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "ListCreatedBefore", run: func(t *testing.T, s ports.PersonRequestStore, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, s.Create(ctx, personRequest(prID3, ports.PersonRequestNew, base.Add(-2*time.Hour))))
 		require.NoError(t, s.Create(ctx, personRequest(prID2, ports.PersonRequestApproved, base.Add(-3*time.Hour))))
 		require.NoError(t, s.Create(ctx, personRequest(prID1, ports.PersonRequestNew, base.Add(-2*time.Hour))))
@@ -324,10 +277,9 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		ids, err = s.ListCreatedBefore(ctx, nil, base, 10)
 		require.NoError(t, err)
 		require.Empty(t, ids)
-	})
-
-	t.Run("ConcurrentUpdatesAreSerialized", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "ConcurrentUpdatesAreSerialized", run: func(t *testing.T, s ports.PersonRequestStore, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, s.Create(ctx, personRequest(prID1, ports.PersonRequestNew, base)))
 		var errs atomic.Int32
 		parallel(100, func(i int) {
@@ -347,10 +299,9 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		require.Equal(t, 103, got.UploadVersion, "no update is lost")
 		require.Equal(t, 101, got.Verification.Code.Attempts, "no change of the Verification is lost")
 		require.Len(t, got.Uploads, 102)
-	})
-
-	t.Run("ConcurrentTransitionSucceedsOnce", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "ConcurrentTransitionSucceedsOnce", run: func(t *testing.T, s ports.PersonRequestStore, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, s.Create(ctx, personRequest(prID1, ports.PersonRequestNew, base)))
 		notNew := errors.New("not new")
 		var wins, losses, others atomic.Int32
@@ -374,10 +325,9 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		require.EqualValues(t, 1, wins.Load(), "exactly one transition wins")
 		require.EqualValues(t, 49, losses.Load())
 		require.Zero(t, others.Load())
-	})
-
-	t.Run("CancelledContext", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "CancelledContext", run: func(t *testing.T, s ports.PersonRequestStore, _ Features) {
+		ctx := context.Background()
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
 		require.Error(t, s.Create(cctx, personRequest(prID1, ports.PersonRequestNew, base)))
@@ -390,5 +340,52 @@ func RunPersonRequestStore(t *testing.T, newStore func(t *testing.T) ports.Perso
 		got, err := s.Get(ctx, prID1)
 		require.NoError(t, err)
 		require.Equal(t, ports.PersonRequestNew, got.Status, "a cancelled update writes nothing")
-	})
+	}},
+}
+
+// personRequestVerificationCases are the sub-cases of VerificationRoundTrips: each stores a
+// request with a Verification on a store of its own and reads it back, then replaces it
+// through Update and puts it back.
+func personRequestVerificationCases() []suiteCase[ports.PersonRequestStore] {
+	verified := sampleVerification("c-1", "person_request", prID1, base)
+	verified.Code.State, verified.Code.Attempts, verified.Code.UsedAt = ports.CodeVerified, 2, base.Add(time.Minute+time.Microsecond)
+	zone := time.FixedZone("UTC-03:30", -(3*3600 + 1800))
+	inZone := sampleVerification("c-1", "person_request", prID1, base.In(zone))
+	var cases []suiteCase[ports.PersonRequestStore]
+	for _, c := range []struct {
+		name string
+		v    ports.Verification
+	}{
+		{"None", ports.Verification{}},
+		{"ActiveCode", sampleVerification("c-1", "person_request", prID1, base.Add(123456*time.Microsecond))},
+		{"VerifiedCode", verified},
+		{"FailuresWithoutACode", ports.Verification{Failures: []time.Time{base, base.Add(time.Second)}, KeepUntil: base.Add(time.Hour)}},
+		{"TimesInAnotherLocation", inZone},
+	} {
+		cases = append(cases, suiteCase[ports.PersonRequestStore]{name: c.name, run: func(t *testing.T, s ports.PersonRequestStore, _ Features) {
+			ctx := context.Background()
+			want := personRequest(prID1, ports.PersonRequestNew, base)
+			want.Verification = c.v.Clone()
+			require.NoError(t, s.Create(ctx, want))
+			got, err := s.Get(ctx, prID1)
+			require.NoError(t, err)
+			requireSameRequest(t, want, got)
+
+			// Through Update: replaced by another Verification, then put back.
+			other := sampleVerification("c-2", "person_request", prID1, base.Add(time.Hour))
+			for _, v := range []ports.Verification{other, c.v} {
+				ret, err := s.Update(ctx, prID1, func(r *ports.PersonRequest) error {
+					r.Verification = v.Clone()
+					return nil
+				})
+				require.NoError(t, err)
+				want.Verification = v
+				requireSameRequest(t, want, ret)
+				got, err := s.Get(ctx, prID1)
+				require.NoError(t, err)
+				requireSameRequest(t, want, got)
+			}
+		}})
+	}
+	return cases
 }

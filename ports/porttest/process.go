@@ -69,14 +69,18 @@ func listIDs(page ports.ProcessPage) []string {
 	return ids
 }
 
-// RunProcessStore runs the conformance suite of ports.ProcessStore. newStore must return
-// an empty store; it is called once per sub-test.
-func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStore) {
-	t.Run("Errors", func(t *testing.T) { runErrorCases(t, processStoreErrorCases(t, newStore(t))) })
-	ctx := context.Background()
+// RunProcessStore runs the conformance suite of ports.ProcessStore, a sub-test per case of
+// processStoreCases (see CaseNames); f.ProcessDelete adds the cases of ProcessDeleter.
+// newStore must return an empty store; it is called once per case.
+func RunProcessStore(t *testing.T, f Features, newStore func(t *testing.T) ports.ProcessStore) {
+	runSuite(t, f, newStore, processStoreCases)
+}
 
-	t.Run("CreateGetRoundTrips", func(t *testing.T) {
-		s := newStore(t)
+// processStoreCases are the cases of RunProcessStore.
+var processStoreCases = []suiteCase[ports.ProcessStore]{
+	errorsCase(processStoreErrorCases),
+	{name: "CreateGetRoundTrips", run: func(t *testing.T, s ports.ProcessStore, _ Features) {
+		ctx := context.Background()
 		rec := processRecord(processID(1), "org-a", base)
 		rec.FailedAttempts = 2
 		rec.ValidatedAt = base.Add(time.Minute)
@@ -97,19 +101,17 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		requireSameProcess(t, empty, got)
 		require.True(t, got.ValidatedAt.IsZero(), "a zero time stays zero")
 		require.True(t, got.Verification.IsZero(), "a zero Verification stays zero")
-	})
-
-	t.Run("CreateDuplicateIDInAnyOrg", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "CreateDuplicateIDInAnyOrg", run: func(t *testing.T, s ports.ProcessStore, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, s.Create(ctx, processRecord(processID(1), "org-a", base)))
 		other := processRecord(processID(1), "org-b", base.Add(time.Second))
 		require.ErrorIs(t, s.Create(ctx, other), ports.ErrProcessExists)
 		_, err := s.Get(ctx, "org-b", processID(1))
 		require.ErrorIs(t, err, ports.ErrProcessNotFound, "a refused create stores nothing")
-	})
-
-	t.Run("OtherOrgIsNotFound", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "OtherOrgIsNotFound", run: func(t *testing.T, s ports.ProcessStore, f Features) {
+		ctx := context.Background()
 		rec := processRecord(processID(1), "org-a", base)
 		require.NoError(t, s.Create(ctx, rec))
 		_, err := s.Get(ctx, "org-b", rec.ID)
@@ -119,7 +121,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		called := false
 		_, err = s.Update(ctx, "org-b", rec.ID, func(*ports.ProcessRecord) error { called = true; return nil })
 		require.ErrorIs(t, err, ports.ErrProcessNotFound)
-		if d, ok := s.(ProcessDeleter); ok {
+		if d, ok := declared[ProcessDeleter](t, s, f.ProcessDelete); ok {
 			err = d.Delete(ctx, "org-b", rec.ID, func(ports.ProcessRecord) error { called = true; return nil })
 			require.ErrorIs(t, err, ports.ErrProcessNotFound)
 		}
@@ -127,10 +129,9 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		got, err := s.Get(ctx, "org-a", rec.ID)
 		require.NoError(t, err)
 		requireSameProcess(t, rec, got)
-	})
-
-	t.Run("UpdateWritesWhatFnLeaves", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "UpdateWritesWhatFnLeaves", run: func(t *testing.T, s ports.ProcessStore, _ Features) {
+		ctx := context.Background()
 		rec := processRecord(processID(1), "org-a", base)
 		require.NoError(t, s.Create(ctx, rec))
 		got, err := s.Update(ctx, "org-a", rec.ID, func(p *ports.ProcessRecord) error {
@@ -157,10 +158,9 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		requireSameProcess(t, want, stored)
 		_, err = s.Get(ctx, "org-z", processID(7))
 		require.ErrorIs(t, err, ports.ErrProcessNotFound, "ID and OrgID cannot be changed")
-	})
-
-	t.Run("FailedUpdateLeavesTheProcessAsBefore", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "FailedUpdateLeavesTheProcessAsBefore", run: func(t *testing.T, s ports.ProcessStore, _ Features) {
+		ctx := context.Background()
 		rec := processRecord(processID(1), "org-a", base)
 		require.NoError(t, s.Create(ctx, rec))
 		boom := errors.New("boom")
@@ -179,10 +179,9 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		got, err := s.Get(ctx, "org-a", rec.ID)
 		require.NoError(t, err)
 		requireSameProcess(t, processRecord(processID(1), "org-a", base), got) // every field, the Verification's too
-	})
-
-	t.Run("ValuesAreCopied", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "ValuesAreCopied", run: func(t *testing.T, s ports.ProcessStore, f Features) {
+		ctx := context.Background()
 		want := processRecord(processID(1), "org-a", base)
 		in := want.Clone()
 		require.NoError(t, s.Create(ctx, in))
@@ -203,7 +202,7 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		require.Len(t, page.Processes, 1)
 		page.Processes[0].Verification.Code.Hash[3], page.Processes[0].Verification.Failures[1] = 'W', base.Add(time.Hour)
 
-		if d, ok := s.(ProcessDeleter); ok {
+		if d, ok := declared[ProcessDeleter](t, s, f.ProcessDelete); ok {
 			no := errors.New("not deletable")
 			require.Same(t, no, d.Delete(ctx, "org-a", want.ID, func(p ports.ProcessRecord) error {
 				p.Verification.Code.Hash[4], p.Verification.Failures[0] = 'V', base.Add(2*time.Hour)
@@ -214,11 +213,10 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		got, err := s.Get(ctx, "org-a", want.ID)
 		require.NoError(t, err)
 		requireSameProcess(t, want, got)
-	})
-
-	t.Run("DeleteChecksAtomically", func(t *testing.T) {
-		s := newStore(t)
-		d := optional[ProcessDeleter](t, s)
+	}},
+	{name: "DeleteChecksAtomically", needs: featureProcessDelete, run: func(t *testing.T, s ports.ProcessStore, _ Features) {
+		ctx := context.Background()
+		d := featureMethod[ProcessDeleter](t, s)
 		rec := processRecord(processID(1), "org-a", base)
 		require.NoError(t, s.Create(ctx, rec))
 		no := errors.New("not deletable")
@@ -238,10 +236,9 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		require.NoError(t, s.Create(ctx, rec2))
 		require.NoError(t, d.Delete(ctx, "org-a", rec2.ID, nil), "a nil check deletes")
 		require.NoError(t, s.Create(ctx, rec2), "a deleted id can be used again")
-	})
-
-	t.Run("ListFiltersOrdersAndPages", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "ListFiltersOrdersAndPages", run: func(t *testing.T, s ports.ProcessStore, _ Features) {
+		ctx := context.Background()
 		// org-a: 0..5 created a minute apart, inserted out of order; 2 cancelled, 4 expired
 		// at base+10m (still CREATED in the store); org-b: 6.
 		for _, i := range []int{3, 0, 5, 1, 4, 2} {
@@ -287,10 +284,9 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		require.NoError(t, err)
 		require.Zero(t, page.Total)
 		require.Empty(t, page.Processes)
-	})
-
-	t.Run("ExpireDue", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "ExpireDue", run: func(t *testing.T, s ports.ProcessStore, _ Features) {
+		ctx := context.Background()
 		for i := range 4 {
 			rec := processRecord(processID(i), fmt.Sprint("org-", i%2), base)
 			rec.ExpiresAt = base.Add(time.Duration(i) * time.Hour)
@@ -317,10 +313,9 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 				require.True(t, now.Equal(got.UpdatedAt))
 			}
 		}
-	})
-
-	t.Run("ConcurrentUpdatesAreSerialised", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "ConcurrentUpdatesAreSerialised", run: func(t *testing.T, s ports.ProcessStore, _ Features) {
+		ctx := context.Background()
 		rec := processRecord(processID(1), "org-a", base)
 		require.NoError(t, s.Create(ctx, rec))
 		var errs atomic.Int32
@@ -339,10 +334,9 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		require.NoError(t, err)
 		require.Equal(t, 100, got.FailedAttempts, "no update is lost")
 		require.Equal(t, 101, got.Verification.Code.Attempts, "no change of the Verification is lost")
-	})
-
-	t.Run("ConcurrentTransitionSucceedsOnce", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "ConcurrentTransitionSucceedsOnce", run: func(t *testing.T, s ports.ProcessStore, _ Features) {
+		ctx := context.Background()
 		rec := processRecord(processID(1), "org-a", base)
 		require.NoError(t, s.Create(ctx, rec))
 		errNotCreated := errors.New("not created")
@@ -364,10 +358,9 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		})
 		require.EqualValues(t, 1, wins.Load())
 		require.EqualValues(t, 49, conflicts.Load())
-	})
-
-	t.Run("ConcurrentDeleteAndUpdate", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "ConcurrentDeleteAndUpdate", run: func(t *testing.T, s ports.ProcessStore, _ Features) {
+		ctx := context.Background()
 		rec := processRecord(processID(1), "org-a", base)
 		require.NoError(t, s.Create(ctx, rec))
 		var deleted, updated, notFound atomic.Int32
@@ -393,16 +386,15 @@ func RunProcessStore(t *testing.T, newStore func(t *testing.T) ports.ProcessStor
 		require.EqualValues(t, 40, deleted.Load()+updated.Load()+notFound.Load())
 		_, err := s.Get(ctx, "org-a", rec.ID)
 		require.ErrorIs(t, err, ports.ErrProcessNotFound)
-	})
-
-	t.Run("CancelledContext", func(t *testing.T) {
-		s := newStore(t)
+	}},
+	{name: "CancelledContext", run: func(t *testing.T, s ports.ProcessStore, _ Features) {
+		ctx := context.Background()
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
 		require.ErrorIs(t, s.Create(cctx, processRecord(processID(1), "org-a", base)), context.Canceled)
 		_, err := s.Get(ctx, "org-a", processID(1))
 		require.ErrorIs(t, err, ports.ErrProcessNotFound, "a cancelled create leaves nothing behind")
-	})
+	}},
 }
 
 // ProcessOutboxStores are the stores RunProcessStoreOutbox checks: a process store and the
@@ -433,23 +425,27 @@ func outboxEventsOf(t *testing.T, o ports.OutboxStore, ids ...string) []ports.Li
 // Update that deletes (ProcessRecord.Deleted) writes its Outbox with the delete, and
 // neither when fn refuses; ExpireDue writes the expired event of each process it expires,
 // and only of those.
-func RunProcessStoreOutbox(t *testing.T, newStores func(t *testing.T) ProcessOutboxStores) {
-	ctx := context.Background()
-	base := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	event := func(typ, id string) ports.LifecycleEvent {
-		ev := ports.NewLifecycleEvent(typ, ports.AggregateProcess, id, base)
-		ev.OrgID, ev.Data = "org-a", map[string]string{"state": string(ports.ProcessStateCreated)}
-		return ev
-	}
+func RunProcessStoreOutbox(t *testing.T, f Features, newStores func(t *testing.T) ProcessOutboxStores) {
+	runSuite(t, f, newStores, processStoreOutboxCases)
+}
 
-	t.Run("DeleteWritesItsOutboxWithTheDelete", func(t *testing.T) {
-		s := newStores(t)
-		kept, gone := processRecord(processID(1), "org-a", base), processRecord(processID(2), "org-a", base)
+// processEvent is an event of a test about the process id of org-a, at outboxStart.
+func processEvent(typ, id string) ports.LifecycleEvent {
+	ev := ports.NewLifecycleEvent(typ, ports.AggregateProcess, id, outboxStart)
+	ev.OrgID, ev.Data = "org-a", map[string]string{"state": string(ports.ProcessStateCreated)}
+	return ev
+}
+
+// processStoreOutboxCases are the cases of RunProcessStoreOutbox.
+var processStoreOutboxCases = []suiteCase[ProcessOutboxStores]{
+	{name: "DeleteWritesItsOutboxWithTheDelete", run: func(t *testing.T, s ProcessOutboxStores, _ Features) {
+		ctx := context.Background()
+		kept, gone := processRecord(processID(1), "org-a", outboxStart), processRecord(processID(2), "org-a", outboxStart)
 		require.NoError(t, s.Processes.Create(ctx, kept))
 		require.NoError(t, s.Processes.Create(ctx, gone))
 
 		no := errors.New("not deletable")
-		refused := event("test.deleted", kept.ID)
+		refused := processEvent("test.deleted", kept.ID)
 		_, err := s.Processes.Update(ctx, "org-a", kept.ID, func(r *ports.ProcessRecord) error {
 			r.Deleted, r.Outbox = true, append(r.Outbox, refused)
 			return no
@@ -458,7 +454,7 @@ func RunProcessStoreOutbox(t *testing.T, newStores func(t *testing.T) ProcessOut
 		_, err = s.Processes.Get(ctx, "org-a", kept.ID)
 		require.NoError(t, err, "a refused delete keeps the process")
 
-		deleted := event("test.deleted", gone.ID)
+		deleted := processEvent("test.deleted", gone.ID)
 		got, err := s.Processes.Update(ctx, "org-a", gone.ID, func(r *ports.ProcessRecord) error {
 			r.Deleted, r.Outbox = true, append(r.Outbox, deleted)
 			return nil
@@ -481,21 +477,20 @@ func RunProcessStoreOutbox(t *testing.T, newStores func(t *testing.T) ProcessOut
 		again, err := s.Processes.Get(ctx, "org-a", gone.ID)
 		require.NoError(t, err)
 		require.False(t, again.Deleted)
-	})
-
-	t.Run("ExpireDueWritesTheExpiredEvents", func(t *testing.T) {
-		s := newStores(t)
+	}},
+	{name: "ExpireDueWritesTheExpiredEvents", run: func(t *testing.T, s ProcessOutboxStores, _ Features) {
+		ctx := context.Background()
 		var ids []string
 		for i := range 4 {
-			rec := processRecord(processID(i), fmt.Sprint("org-", i%2), base)
-			rec.ExpiresAt = base.Add(time.Duration(i) * time.Hour)
+			rec := processRecord(processID(i), fmt.Sprint("org-", i%2), outboxStart)
+			rec.ExpiresAt = outboxStart.Add(time.Duration(i) * time.Hour)
 			if i == 1 {
 				rec.State = ports.ProcessStateValidated
 			}
 			require.NoError(t, s.Processes.Create(ctx, rec))
 			ids = append(ids, rec.ID)
 		}
-		now := base.Add(2 * time.Hour) // 0 and 2 are due; 1 is not CREATED; 3 is not due
+		now := outboxStart.Add(2 * time.Hour) // 0 and 2 are due; 1 is not CREATED; 3 is not due
 		n, err := s.Processes.ExpireDue(ctx, now, 1)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
@@ -527,14 +522,13 @@ func RunProcessStoreOutbox(t *testing.T, newStores func(t *testing.T) ProcessOut
 			require.NoError(t, err)
 			require.EqualValues(t, 2, p.Version)
 		}
-	})
-
-	t.Run("VersionGrowsByOnePerChangeAndStampsTheEvents", func(t *testing.T) {
-		s := newStores(t)
-		rec := processRecord(processID(1), "org-a", base)
+	}},
+	{name: "VersionGrowsByOnePerChangeAndStampsTheEvents", run: func(t *testing.T, s ProcessOutboxStores, _ Features) {
+		ctx := context.Background()
+		rec := processRecord(processID(1), "org-a", outboxStart)
 		rec.Version = 41 // ignored: the store counts
-		created := event("test.created", rec.ID)
-		other := event("test.other", "another-aggregate")
+		created := processEvent("test.created", rec.ID)
+		other := processEvent("test.other", "another-aggregate")
 		rec.Outbox = []ports.LifecycleEvent{created, other}
 		require.NoError(t, s.Processes.Create(ctx, rec))
 		require.Zero(t, rec.Outbox[0].AggregateVersion, "the caller's events are not changed")
@@ -543,7 +537,7 @@ func RunProcessStoreOutbox(t *testing.T, newStores func(t *testing.T) ProcessOut
 		require.EqualValues(t, 1, got.Version)
 		var updates []string
 		for v := int64(2); v <= 3; v++ {
-			ev := event("test.updated", rec.ID)
+			ev := processEvent("test.updated", rec.ID)
 			updates = append(updates, ev.ID)
 			up, err := s.Processes.Update(ctx, "org-a", rec.ID, func(r *ports.ProcessRecord) error {
 				r.Version, r.Outbox = 0, append(r.Outbox, ev)
@@ -564,5 +558,5 @@ func RunProcessStoreOutbox(t *testing.T, newStores func(t *testing.T) ProcessOut
 		}
 		require.Equal(t, map[string]int64{created.ID: 1, other.ID: 0, updates[0]: 2, updates[1]: 3}, versions,
 			"the events about the process carry the version their write stored; others are left as they are")
-	})
+	}},
 }

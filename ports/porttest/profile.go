@@ -120,6 +120,13 @@ func requireOneSuccess(t *testing.T, errs []error, wantErr error, msgAndArgs ...
 	require.Equal(t, 1, ok, msgAndArgs...)
 }
 
+// IDs of reset requests.
+const (
+	resetID1 = "00000000-0000-0000-0000-000000000001"
+	resetID2 = "00000000-0000-0000-0000-000000000002"
+	resetID3 = "00000000-0000-0000-0000-000000000003"
+)
+
 // errStop is what the suites' update functions return to abort an update.
 var errStop = errors.New("porttest: stop")
 
@@ -205,8 +212,8 @@ func events(t *testing.T, st ProfileStores, user string) []ports.ProfileAuditEve
 }
 
 // openRequest returns the user's open request as the profile store reads it, nil when
-// there is none; a ResetRequests that has Open (ResetRequestOpener) must read the same.
-func openRequest(t *testing.T, st ProfileStores, user string) *ports.ResetRequest {
+// there is none; with f.ResetRequestOpen, the Open of ResetRequests must read the same.
+func openRequest(t *testing.T, st ProfileStores, f Features, user string) *ports.ResetRequest {
 	t.Helper()
 	ctx := context.Background()
 	var open *ports.ResetRequest
@@ -218,7 +225,7 @@ func openRequest(t *testing.T, st ProfileStores, user string) *ports.ResetReques
 			open = &r
 		}
 	}
-	if o, ok := st.ResetRequests.(ResetRequestOpener); ok {
+	if o, ok := declared[ResetRequestOpener](t, st.ResetRequests, f.ResetRequestOpen); ok {
 		r, err := o.Open(ctx, user)
 		if errors.Is(err, ports.ErrResetRequestNotFound) {
 			require.Nil(t, open, "Open finds no request where the profile has one")
@@ -249,17 +256,18 @@ func seedRequest(t *testing.T, st ProfileStores, req ports.ResetRequest) {
 // RunProfileStore runs the conformance suite of ports.ProfileStore: the profile record, its
 // open reset request and its audit events, written together or not at all. newStores must
 // return the empty stores of one adapter (all three over the same data); it is called once
-// per sub-test.
-func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
-	t.Run("Errors", func(t *testing.T) { runErrorCases(t, profileStoreErrorCases(t, newStores(t))) })
-	ctx := context.Background()
-	const (
-		id1 = "00000000-0000-0000-0000-000000000001"
-		id2 = "00000000-0000-0000-0000-000000000002"
-	)
+// per case of profileStoreCases (see CaseNames). With f.ResetRequestOpen, the cases check
+// that the Open of ResetRequests reads the profile's open request.
+func RunProfileStore(t *testing.T, f Features, newStores func(t *testing.T) ProfileStores) {
+	runSuite(t, f, newStores, profileStoreCases)
+}
 
-	t.Run("CreateGetRoundTrips", func(t *testing.T) {
-		s := newStores(t).Profiles
+// profileStoreCases are the cases of RunProfileStore.
+var profileStoreCases = []suiteCase[ProfileStores]{
+	errorsCase(profileStoreErrorCases),
+	{name: "CreateGetRoundTrips", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
+		s := st.Profiles
 		rec := sampleProfileRecord("u1")
 		require.NoError(t, s.Create(ctx, rec))
 		got, err := s.Get(ctx, "u1")
@@ -272,14 +280,13 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		got, err = s.Get(ctx, "u2")
 		require.NoError(t, err)
 		requireSameProfile(t, empty, got, "a record with nothing set round-trips too")
-	})
-
-	t.Run("CreateCarriesRequestAndAudit", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "CreateCarriesRequestAndAudit", run: func(t *testing.T, st ProfileStores, f Features) {
+		ctx := context.Background()
 		rec := sampleProfileRecord("u1")
-		open := resetRequest(id1, "someone-else", "org-1", ports.ResetRequestPending, base)
+		open := resetRequest(resetID1, "someone-else", "org-1", ports.ResetRequestPending, base)
 		rec.OpenResetRequest = &open
-		e1, e2 := auditEvent("e1", "u1", "contact.email"), auditEvent(id2, "u1")
+		e1, e2 := auditEvent("e1", "u1", "contact.email"), auditEvent(resetID2, "u1")
 		audit(&rec, e1, e2)
 		require.NoError(t, st.Profiles.Create(ctx, rec))
 
@@ -289,57 +296,54 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		got, err := st.Profiles.Get(ctx, "u1")
 		require.NoError(t, err)
 		requireSameProfile(t, want, got, "the request is the profile's user's; the events are not read back")
-		require.Equal(t, &open, openRequest(t, st, "u1"))
+		require.Equal(t, &open, openRequest(t, st, f, "u1"))
 		require.Equal(t, []ports.ProfileAuditEvent{e1, e2}, events(t, st, ""), "in order, every field read back (ids that are UUIDs or not)")
-	})
-
-	t.Run("CreateExistingFails", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "CreateExistingFails", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
 		s := st.Profiles
 		rec := sampleProfileRecord("u1")
 		require.NoError(t, s.Create(ctx, rec))
 		other := sampleProfileRecord("u1")
 		other.Profile.Contact.Email = "other@example.com"
-		open := resetRequest(id1, "u1", "", ports.ResetRequestPending, base)
+		open := resetRequest(resetID1, "u1", "", ports.ResetRequestPending, base)
 		other.OpenResetRequest = &open
 		audit(&other, auditEvent("e1", "u1"))
 		require.ErrorIs(t, s.Create(ctx, other), ports.ErrProfileExists)
 		got, err := s.Get(ctx, "u1")
 		require.NoError(t, err)
 		requireSameProfile(t, rec, got, "the first profile is kept")
-		_, err = st.ResetRequests.Get(ctx, id1)
+		_, err = st.ResetRequests.Get(ctx, resetID1)
 		require.ErrorIs(t, err, ports.ErrResetRequestNotFound, "the refused create stored no request")
 		require.Empty(t, events(t, st, ""), "and no event")
-	})
-
-	t.Run("CreateWithTakenRequestIDFails", func(t *testing.T) {
-		st := newStores(t)
-		seedRequest(t, st, decided(resetRequest(id1, "u1", "", ports.ResetRequestPending, base), ports.ResetRequestDeclined, "op"))
+	}},
+	{name: "CreateWithTakenRequestIDFails", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
+		seedRequest(t, st, decided(resetRequest(resetID1, "u1", "", ports.ResetRequestPending, base), ports.ResetRequestDeclined, "op"))
 		rec := sampleProfileRecord("u2")
-		open := resetRequest(id1, "u2", "", ports.ResetRequestPending, base)
+		open := resetRequest(resetID1, "u2", "", ports.ResetRequestPending, base)
 		rec.OpenResetRequest = &open
 		audit(&rec, auditEvent("e1", "u2"))
 		require.ErrorIs(t, st.Profiles.Create(ctx, rec), ports.ErrResetRequestExists)
 		_, err := st.Profiles.Get(ctx, "u2")
 		require.ErrorIs(t, err, ports.ErrProfileNotFound, "nothing was stored")
 		require.Empty(t, events(t, st, "u2"))
-		stored, err := st.ResetRequests.Get(ctx, id1)
+		stored, err := st.ResetRequests.Get(ctx, resetID1)
 		require.NoError(t, err)
 		require.Equal(t, "u1", stored.UserID)
-	})
-
-	t.Run("MissingIsNotFound", func(t *testing.T) {
-		s := newStores(t).Profiles
+	}},
+	{name: "MissingIsNotFound", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
+		s := st.Profiles
 		_, err := s.Get(ctx, "nobody")
 		require.ErrorIs(t, err, ports.ErrProfileNotFound)
 		called := false
 		_, err = s.Update(ctx, "nobody", func(*ports.ProfileRecord) error { called = true; return nil })
 		require.ErrorIs(t, err, ports.ErrProfileNotFound)
 		require.False(t, called, "fn is not called for a missing profile")
-	})
-
-	t.Run("VersionGrowsByOnePerChange", func(t *testing.T) {
-		stores := newStores(t)
+	}},
+	{name: "VersionGrowsByOnePerChange", run: func(t *testing.T, stores ProfileStores, _ Features) {
+		ctx := context.Background()
 		s := stores.Profiles
 		rec := sampleProfileRecord("u1")
 		rec.Version = 41 // ignored: the store counts
@@ -372,10 +376,10 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 			}
 			require.Equal(t, []int64{1, 2, 3}, versions, "the events carry the version of their write")
 		}
-	})
-
-	t.Run("UpdateWritesAndReturns", func(t *testing.T) {
-		s := newStores(t).Profiles
+	}},
+	{name: "UpdateWritesAndReturns", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
+		s := st.Profiles
 		require.NoError(t, s.Create(ctx, sampleProfileRecord("u1")))
 		want := sampleProfileRecord("u1")
 		want.Profile.Status = ports.IdentificationNone
@@ -399,15 +403,14 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		stored, err := s.Get(ctx, "u1")
 		require.NoError(t, err)
 		requireSameProfile(t, want, stored)
-	})
-
-	t.Run("OpenResetRequestLoadedAndWritten", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "OpenResetRequestLoadedAndWritten", run: func(t *testing.T, st ProfileStores, f Features) {
+		ctx := context.Background()
 		s := st.Profiles
 		require.NoError(t, s.Create(ctx, sampleProfileRecord("u1")))
 		require.NoError(t, s.Create(ctx, sampleProfileRecord("u2")))
 
-		open := resetRequest(id1, "u1", "org-1", ports.ResetRequestPending, base)
+		open := resetRequest(resetID1, "u1", "org-1", ports.ResetRequestPending, base)
 		got, err := s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
 			require.Nil(t, r.OpenResetRequest, "no request is open yet")
 			created := open
@@ -422,19 +425,19 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		stored, err := s.Get(ctx, "u1")
 		require.NoError(t, err)
 		requireSameProfile(t, want, stored, "Get loads it with the profile")
-		require.Equal(t, &open, openRequest(t, st, "u1"))
-		require.Nil(t, openRequest(t, st, "u2"))
+		require.Equal(t, &open, openRequest(t, st, f, "u1"))
+		require.Nil(t, openRequest(t, st, f, "u2"))
 
 		open.Description = "edited"
 		got, err = s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
 			require.NotNil(t, r.OpenResetRequest, "fn sees the open request")
-			require.Equal(t, id1, r.OpenResetRequest.ID)
+			require.Equal(t, resetID1, r.OpenResetRequest.ID)
 			r.OpenResetRequest.Description = "edited"
 			return nil
 		})
 		require.NoError(t, err)
 		require.Equal(t, open, normalizeResetRequest(*got.OpenResetRequest), "an open request is changed in place")
-		require.Equal(t, &open, openRequest(t, st, "u1"))
+		require.Equal(t, &open, openRequest(t, st, f, "u1"))
 
 		got, err = s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
 			r.OpenResetRequest.Status, r.OpenResetRequest.DecidedBy = ports.ResetRequestApproved, "op"
@@ -446,38 +449,37 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		stored, err = s.Get(ctx, "u1")
 		require.NoError(t, err)
 		require.Nil(t, stored.OpenResetRequest)
-		require.Nil(t, openRequest(t, st, "u1"))
-		done, err := st.ResetRequests.Get(ctx, id1)
+		require.Nil(t, openRequest(t, st, f, "u1"))
+		done, err := st.ResetRequests.Get(ctx, resetID1)
 		require.NoError(t, err)
 		require.Equal(t, decided(open, ports.ResetRequestApproved, "op"), normalizeResetRequest(done), "it is stored decided")
 
 		_, err = s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
 			require.Nil(t, r.OpenResetRequest, "fn is not given a decided request")
-			next := resetRequest(id2, "u1", "org-1", ports.ResetRequestPending, base.Add(time.Hour))
+			next := resetRequest(resetID2, "u1", "org-1", ports.ResetRequestPending, base.Add(time.Hour))
 			r.OpenResetRequest = &next
 			return nil
 		})
 		require.NoError(t, err, "a decided request does not count against a new one")
-		require.Equal(t, id2, openRequest(t, st, "u1").ID)
+		require.Equal(t, resetID2, openRequest(t, st, f, "u1").ID)
 		_, total, err := st.ResetRequests.List(ctx, ports.ResetRequestQuery{Limit: 10})
 		require.NoError(t, err)
 		require.Equal(t, 2, total)
-	})
-
-	t.Run("OpenRequestIsNeverDroppedOrReplaced", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "OpenRequestIsNeverDroppedOrReplaced", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
 		s := st.Profiles
 		require.NoError(t, s.Create(ctx, sampleProfileRecord("u1")))
-		open := resetRequest(id1, "u1", "org-1", ports.ResetRequestPending, base)
+		open := resetRequest(resetID1, "u1", "org-1", ports.ResetRequestPending, base)
 		seedRequest(t, st, open)
 		for name, edit := range map[string]func(*ports.ProfileRecord){
 			"dropped": func(r *ports.ProfileRecord) { r.OpenResetRequest = nil },
 			"replaced": func(r *ports.ProfileRecord) {
-				other := resetRequest(id2, "u1", "", ports.ResetRequestPending, base)
+				other := resetRequest(resetID2, "u1", "", ports.ResetRequestPending, base)
 				r.OpenResetRequest = &other
 			},
 			"replaced by a decided one": func(r *ports.ProfileRecord) {
-				other := decided(resetRequest(id2, "u1", "", ports.ResetRequestPending, base), ports.ResetRequestDeclined, "op")
+				other := decided(resetRequest(resetID2, "u1", "", ports.ResetRequestPending, base), ports.ResetRequestDeclined, "op")
 				r.OpenResetRequest = &other
 			},
 		} {
@@ -493,21 +495,20 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 			want := sampleProfileRecord("u1")
 			want.OpenResetRequest = &open
 			requireSameProfile(t, want, got, "%s: nothing was written", name)
-			_, err = st.ResetRequests.Get(ctx, id2)
+			_, err = st.ResetRequests.Get(ctx, resetID2)
 			require.ErrorIs(t, err, ports.ErrResetRequestNotFound, name)
 			require.Empty(t, events(t, st, ""), name)
 		}
-	})
-
-	t.Run("TakenRequestIDWritesNothing", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "TakenRequestIDWritesNothing", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
 		s := st.Profiles
-		seedRequest(t, st, decided(resetRequest(id1, "u1", "", ports.ResetRequestPending, base), ports.ResetRequestDeclined, "op"))
+		seedRequest(t, st, decided(resetRequest(resetID1, "u1", "", ports.ResetRequestPending, base), ports.ResetRequestDeclined, "op"))
 		require.NoError(t, s.Create(ctx, sampleProfileRecord("u2")))
 		_, err := s.Update(ctx, "u2", func(r *ports.ProfileRecord) error {
 			r.Profile.Status = ports.IdentificationClosed
 			audit(r, auditEvent("e1", "u2"))
-			taken := resetRequest(id1, "u2", "", ports.ResetRequestPending, base)
+			taken := resetRequest(resetID1, "u2", "", ports.ResetRequestPending, base)
 			r.OpenResetRequest = &taken
 			return nil
 		})
@@ -516,14 +517,13 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		require.NoError(t, err)
 		requireSameProfile(t, sampleProfileRecord("u2"), got, "the profile was not written")
 		require.Empty(t, events(t, st, "u2"), "nor the event")
-		stored, err := st.ResetRequests.Get(ctx, id1)
+		stored, err := st.ResetRequests.Get(ctx, resetID1)
 		require.NoError(t, err)
 		require.Equal(t, "u1", stored.UserID, "nor the request")
 		require.Equal(t, ports.ResetRequestDeclined, stored.Status)
-	})
-
-	t.Run("AuditAppendedInOrderNeverReadBack", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "AuditAppendedInOrderNeverReadBack", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
 		s := st.Profiles
 		require.NoError(t, s.Create(ctx, sampleProfileRecord("u1")))
 		require.NoError(t, s.Create(ctx, sampleProfileRecord("u2")))
@@ -550,14 +550,13 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 
 		require.Equal(t, []ports.ProfileAuditEvent{e1, e2, e3}, events(t, st, "u1"), "in order")
 		require.Equal(t, []ports.ProfileAuditEvent{e1, e2, e3, e4}, events(t, st, ""))
-	})
-
-	t.Run("UpdateErrorWritesNothing", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "UpdateErrorWritesNothing", run: func(t *testing.T, st ProfileStores, f Features) {
+		ctx := context.Background()
 		s := st.Profiles
 		rec := sampleProfileRecord("u1")
 		require.NoError(t, s.Create(ctx, rec))
-		open := resetRequest(id1, "u1", "org-1", ports.ResetRequestPending, base)
+		open := resetRequest(resetID1, "u1", "org-1", ports.ResetRequestPending, base)
 		seedRequest(t, st, open)
 		_, err := s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
 			r.Profile.Status = ports.IdentificationClosed
@@ -572,17 +571,16 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		require.NoError(t, err)
 		rec.OpenResetRequest = &open
 		requireSameProfile(t, rec, got, "nothing was written")
-		require.Equal(t, &open, openRequest(t, st, "u1"), "the request is still open")
+		require.Equal(t, &open, openRequest(t, st, f, "u1"), "the request is still open")
 		require.Empty(t, events(t, st, ""), "no event was appended")
-	})
-
-	t.Run("UpdateKeepsUserID", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "UpdateKeepsUserID", run: func(t *testing.T, st ProfileStores, f Features) {
+		ctx := context.Background()
 		s := st.Profiles
 		require.NoError(t, s.Create(ctx, sampleProfileRecord("u1")))
 		got, err := s.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
 			r.UserID = "u2"
-			open := resetRequest(id1, "u2", "", ports.ResetRequestPending, base)
+			open := resetRequest(resetID1, "u2", "", ports.ResetRequestPending, base)
 			r.OpenResetRequest = &open
 			audit(r, auditEvent("e1", "u1"))
 			return nil
@@ -594,17 +592,16 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		require.ErrorIs(t, err, ports.ErrProfileNotFound)
 		_, err = s.Get(ctx, "u1")
 		require.NoError(t, err)
-		require.Equal(t, id1, openRequest(t, st, "u1").ID)
-		require.Nil(t, openRequest(t, st, "u2"))
+		require.Equal(t, resetID1, openRequest(t, st, f, "u1").ID)
+		require.Nil(t, openRequest(t, st, f, "u2"))
 		require.Len(t, events(t, st, "u1"), 1)
 		require.Empty(t, events(t, st, "u2"))
-	})
-
-	t.Run("CopiesInAndOut", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "CopiesInAndOut", run: func(t *testing.T, st ProfileStores, f Features) {
+		ctx := context.Background()
 		s := st.Profiles
 		rec := sampleProfileRecord("u1")
-		open := resetRequest(id1, "u1", "org-1", ports.ResetRequestPending, base)
+		open := resetRequest(resetID1, "u1", "org-1", ports.ResetRequestPending, base)
 		rec.OpenResetRequest = &open
 		audit(&rec, auditEvent("e1", "u1", "contact.email"))
 		require.NoError(t, s.Create(ctx, rec))
@@ -616,7 +613,7 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		rec.Outbox[0].Data["fields"] = "changed"
 
 		want := sampleProfileRecord("u1")
-		wantOpen := resetRequest(id1, "u1", "org-1", ports.ResetRequestPending, base)
+		wantOpen := resetRequest(resetID1, "u1", "org-1", ports.ResetRequestPending, base)
 		want.OpenResetRequest = &wantOpen
 		got, err := s.Get(ctx, "u1")
 		require.NoError(t, err)
@@ -648,14 +645,13 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		got, err = s.Get(ctx, "u1")
 		require.NoError(t, err)
 		requireSameProfile(t, want, got, "no returned value aliases stored state")
-		require.Equal(t, &wantOpen, openRequest(t, st, "u1"))
+		require.Equal(t, &wantOpen, openRequest(t, st, f, "u1"))
 		evs := events(t, st, "u1")
 		require.Equal(t, []string{"contact.email"}, evs[0].Fields)
 		require.Equal(t, []string{"address.city"}, evs[1].Fields)
-	})
-
-	t.Run("ConcurrentUpdatesSerialize", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "ConcurrentUpdatesSerialize", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
 		s := st.Profiles
 		require.NoError(t, s.Create(ctx, ports.ProfileRecord{UserID: "u1"}))
 		require.NoError(t, s.Create(ctx, ports.ProfileRecord{UserID: "u2"}))
@@ -682,10 +678,9 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 				require.Equal(t, got.Documents[i].ID, ev.ID, "events are in the order of the updates")
 			}
 		}
-	})
-
-	t.Run("ConcurrentRequestCreationsOneOpen", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "ConcurrentRequestCreationsOneOpen", run: func(t *testing.T, st ProfileStores, f Features) {
+		ctx := context.Background()
 		require.NoError(t, st.Profiles.Create(ctx, ports.ProfileRecord{UserID: "u1"}))
 		const n = 50
 		errs := make([]error, n)
@@ -704,12 +699,11 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		require.Equal(t, 1, total)
 		evs := events(t, st, "u1")
 		require.Len(t, evs, 1, "only the winner's event")
-		require.Equal(t, openRequest(t, st, "u1").ID, evs[0].ID)
-	})
-
-	t.Run("ConcurrentDecisionsOnce", func(t *testing.T) {
-		st := newStores(t)
-		seedRequest(t, st, resetRequest(id1, "u1", "", ports.ResetRequestPending, base))
+		require.Equal(t, openRequest(t, st, f, "u1").ID, evs[0].ID)
+	}},
+	{name: "ConcurrentDecisionsOnce", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
+		seedRequest(t, st, resetRequest(resetID1, "u1", "", ports.ResetRequestPending, base))
 		const n = 50
 		errs := make([]error, n)
 		parallel(n, func(i int) {
@@ -723,15 +717,14 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 			})
 		})
 		requireOneSuccess(t, errs, errStop, "an open request is decided once")
-		done, err := st.ResetRequests.Get(ctx, id1)
+		done, err := st.ResetRequests.Get(ctx, resetID1)
 		require.NoError(t, err)
 		evs := events(t, st, "u1")
 		require.Len(t, evs, 1)
 		require.Equal(t, done.DecidedBy, evs[0].ID, "the event is the winner's")
-	})
-
-	t.Run("GetSeesWholeUpdates", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "GetSeesWholeUpdates", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
 		const users = 4
 		for i := range users {
 			seedRequest(t, st, resetRequest(fmt.Sprintf("00000000-0000-0000-0002-%012d", i), fmt.Sprintf("u%d", i), "", ports.ResetRequestPending, base))
@@ -790,18 +783,17 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		for _, err := range errs {
 			require.NoError(t, err)
 		}
-	})
-
-	t.Run("ConcurrentCreateOnce", func(t *testing.T) {
-		s := newStores(t).Profiles
+	}},
+	{name: "ConcurrentCreateOnce", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
+		s := st.Profiles
 		const n = 50
 		errs := make([]error, n)
 		parallel(n, func(i int) { errs[i] = s.Create(ctx, ports.ProfileRecord{UserID: "u1", ResetBy: fmt.Sprint(i)}) })
 		requireOneSuccess(t, errs, ports.ErrProfileExists)
-	})
-
-	t.Run("CancelledContext", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "CancelledContext", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
 		s := st.Profiles
 		require.NoError(t, s.Create(ctx, sampleProfileRecord("u1")))
 		cctx, cancel := context.WithCancel(ctx)
@@ -811,7 +803,7 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		require.ErrorIs(t, err, context.Canceled)
 		_, err = s.Update(cctx, "u1", func(r *ports.ProfileRecord) error {
 			r.ResetBy = "x"
-			open := resetRequest(id1, "u1", "", ports.ResetRequestPending, base)
+			open := resetRequest(resetID1, "u1", "", ports.ResetRequestPending, base)
 			r.OpenResetRequest = &open
 			audit(r, auditEvent("e1", "u1"))
 			return nil
@@ -821,25 +813,24 @@ func RunProfileStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
 		require.NoError(t, err)
 		requireSameProfile(t, sampleProfileRecord("u1"), got)
 		require.Empty(t, events(t, st, ""))
-	})
+	}},
 }
 
 // RunResetRequestStore runs the conformance suite of ports.ResetRequestStore, which reads
 // the requests the ProfileStore of the same adapter writes. newStores must return the empty
-// stores of one adapter; it is called once per sub-test.
-func RunResetRequestStore(t *testing.T, newStores func(t *testing.T) ProfileStores) {
-	ctx := context.Background()
-	const (
-		id1 = "00000000-0000-0000-0000-000000000001"
-		id2 = "00000000-0000-0000-0000-000000000002"
-		id3 = "00000000-0000-0000-0000-000000000003"
-	)
+// stores of one adapter; it is called once per case of resetRequestStoreCases (see
+// CaseNames). f.ResetRequestOpen adds the cases of ResetRequestOpener.
+func RunResetRequestStore(t *testing.T, f Features, newStores func(t *testing.T) ProfileStores) {
+	runSuite(t, f, newStores, resetRequestStoreCases)
+}
 
-	t.Run("GetRoundTrips", func(t *testing.T) {
-		st := newStores(t)
-		req := decided(resetRequest(id1, "u1", "org-1", ports.ResetRequestPending, base), ports.ResetRequestApproved, "op")
+// resetRequestStoreCases are the cases of RunResetRequestStore.
+var resetRequestStoreCases = []suiteCase[ProfileStores]{
+	{name: "GetRoundTrips", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
+		req := decided(resetRequest(resetID1, "u1", "org-1", ports.ResetRequestPending, base), ports.ResetRequestApproved, "op")
 		seedRequest(t, st, req)
-		open := resetRequest(id2, "u1", "org-1", ports.ResetRequestPending, base.Add(time.Hour))
+		open := resetRequest(resetID2, "u1", "org-1", ports.ResetRequestPending, base.Add(time.Hour))
 		open.Description = ""
 		seedRequest(t, st, open)
 		for _, want := range []ports.ResetRequest{req, open} {
@@ -847,30 +838,28 @@ func RunResetRequestStore(t *testing.T, newStores func(t *testing.T) ProfileStor
 			require.NoError(t, err)
 			require.Equal(t, want, normalizeResetRequest(got))
 		}
-		_, err := st.ResetRequests.Get(ctx, id3)
+		_, err := st.ResetRequests.Get(ctx, resetID3)
 		require.ErrorIs(t, err, ports.ErrResetRequestNotFound)
-	})
-
-	t.Run("OpenIsThePendingOne", func(t *testing.T) {
-		st := newStores(t)
-		opener := optional[ResetRequestOpener](t, st.ResetRequests)
-		seedRequest(t, st, decided(resetRequest(id1, "u1", "", ports.ResetRequestPending, base), ports.ResetRequestDeclined, "op"))
+	}},
+	{name: "OpenIsThePendingOne", needs: featureResetRequestOpen, run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
+		opener := featureMethod[ResetRequestOpener](t, st.ResetRequests)
+		seedRequest(t, st, decided(resetRequest(resetID1, "u1", "", ports.ResetRequestPending, base), ports.ResetRequestDeclined, "op"))
 		_, err := opener.Open(ctx, "u1")
 		require.ErrorIs(t, err, ports.ErrResetRequestNotFound, "decided requests are not open")
-		seedRequest(t, st, resetRequest(id2, "u1", "", ports.ResetRequestPending, base))
-		seedRequest(t, st, resetRequest(id3, "u2", "", ports.ResetRequestPending, base))
+		seedRequest(t, st, resetRequest(resetID2, "u1", "", ports.ResetRequestPending, base))
+		seedRequest(t, st, resetRequest(resetID3, "u2", "", ports.ResetRequestPending, base))
 		open, err := opener.Open(ctx, "u1")
 		require.NoError(t, err)
-		require.Equal(t, id2, open.ID)
+		require.Equal(t, resetID2, open.ID)
 		open, err = opener.Open(ctx, "u2")
 		require.NoError(t, err)
-		require.Equal(t, id3, open.ID, "another user has their own")
+		require.Equal(t, resetID3, open.ID, "another user has their own")
 		_, err = opener.Open(ctx, "u3")
 		require.ErrorIs(t, err, ports.ErrResetRequestNotFound)
-	})
-
-	t.Run("ListFiltersSortsAndPages", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "ListFiltersSortsAndPages", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
 		// Five requests; b and c share CreatedAt, so ties fall back to the id.
 		reqs := []ports.ResetRequest{
 			resetRequest("a", "u1", "org-2", ports.ResetRequestPending, base.Add(4*time.Minute)),
@@ -913,33 +902,35 @@ func RunResetRequestStore(t *testing.T, newStores func(t *testing.T) ProfileStor
 				require.Equal(t, tc.ids, resetRequestIDs(got))
 			})
 		}
-	})
-
-	t.Run("CancelledContext", func(t *testing.T) {
-		st := newStores(t)
-		seedRequest(t, st, resetRequest(id1, "u1", "", ports.ResetRequestPending, base))
+	}},
+	{name: "CancelledContext", run: func(t *testing.T, st ProfileStores, f Features) {
+		ctx := context.Background()
+		seedRequest(t, st, resetRequest(resetID1, "u1", "", ports.ResetRequestPending, base))
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		_, err := st.ResetRequests.Get(cctx, id1)
+		_, err := st.ResetRequests.Get(cctx, resetID1)
 		require.ErrorIs(t, err, context.Canceled)
-		if o, ok := st.ResetRequests.(ResetRequestOpener); ok {
+		if o, ok := declared[ResetRequestOpener](t, st.ResetRequests, f.ResetRequestOpen); ok {
 			_, err = o.Open(cctx, "u1")
 			require.ErrorIs(t, err, context.Canceled)
 		}
 		_, _, err = st.ResetRequests.List(cctx, ports.ResetRequestQuery{Limit: 1})
 		require.ErrorIs(t, err, context.Canceled)
-	})
+	}},
 }
 
 // RunProfileAuditLog runs the conformance suite of ports.ProfileAuditLog, which reads the
 // events the ProfileStore of the same adapter appends, and takes a host's own events
 // through Append. newStores must return the empty stores of one adapter; it is called once
-// per sub-test.
-func RunProfileAuditLog(t *testing.T, newStores func(t *testing.T) ProfileStores) {
-	ctx := context.Background()
+// per case of profileAuditLogCases (see CaseNames).
+func RunProfileAuditLog(t *testing.T, f Features, newStores func(t *testing.T) ProfileStores) {
+	runSuite(t, f, newStores, profileAuditLogCases)
+}
 
-	t.Run("AppendedInOrderAndByUser", func(t *testing.T) {
-		st := newStores(t)
+// profileAuditLogCases are the cases of RunProfileAuditLog.
+var profileAuditLogCases = []suiteCase[ProfileStores]{
+	{name: "AppendedInOrderAndByUser", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
 		require.Empty(t, events(t, st, ""))
 		require.NoError(t, st.Profiles.Create(ctx, ports.ProfileRecord{UserID: "u1"}))
 		e1, e2, e3, e4 := auditEvent("1", "u1", "contact.email"), auditEvent("2", "u2"), auditEvent("3", "u1", "address.city", "person.namePlain.first"), auditEvent("4", "u1")
@@ -952,10 +943,9 @@ func RunProfileAuditLog(t *testing.T, newStores func(t *testing.T) ProfileStores
 		require.Equal(t, []ports.ProfileAuditEvent{e1, e3, e4}, events(t, st, "u1"))
 		require.Equal(t, []ports.ProfileAuditEvent{e2}, events(t, st, "u2"))
 		require.Empty(t, events(t, st, "u9"))
-	})
-
-	t.Run("CopiesInAndOut", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "CopiesInAndOut", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
 		e := auditEvent("1", "u1", "contact.email")
 		require.NoError(t, st.Audit.Append(ctx, e))
 		e.Fields[0] = "changed"
@@ -966,10 +956,9 @@ func RunProfileAuditLog(t *testing.T, newStores func(t *testing.T) ProfileStores
 		evs, err = st.Audit.Events(ctx, "u1")
 		require.NoError(t, err)
 		require.Equal(t, []string{"contact.email"}, evs[0].Fields)
-	})
-
-	t.Run("ConcurrentAppendsAllKept", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "ConcurrentAppendsAllKept", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
 		require.NoError(t, st.Profiles.Create(ctx, ports.ProfileRecord{UserID: "u1"}))
 		const n = 50
 		errs := make([]error, n)
@@ -985,10 +974,9 @@ func RunProfileAuditLog(t *testing.T, newStores func(t *testing.T) ProfileStores
 			require.NoError(t, err)
 		}
 		require.Len(t, events(t, st, "u1"), n)
-	})
-
-	t.Run("CommasInFieldsRefused", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "CommasInFieldsRefused", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
 		err := st.Audit.Append(ctx, auditEvent("1", "u1", "contact.email", "a,b"))
 		require.Equal(t, verifykit.KindInvalidInput, verifykit.KindOf(err))
 		var ve *verifykit.Error
@@ -996,10 +984,9 @@ func RunProfileAuditLog(t *testing.T, newStores func(t *testing.T) ProfileStores
 		require.Len(t, ve.Invalid, 1)
 		require.Equal(t, "Fields[1]", ve.Invalid[0].Entry)
 		require.Empty(t, events(t, st, ""), "nothing stored")
-	})
-
-	t.Run("TheEventsAreTheLog", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "TheEventsAreTheLog", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
 		if st.Outbox == nil {
 			t.Skip("no outbox given")
 		}
@@ -1037,15 +1024,14 @@ func RunProfileAuditLog(t *testing.T, newStores func(t *testing.T) ProfileStores
 		require.NoError(t, err)
 		require.Equal(t, 2, n)
 		require.Empty(t, events(t, st, "u1"), "a purge that keeps nothing drops the trail: there is no other copy")
-	})
-
-	t.Run("CancelledContext", func(t *testing.T) {
-		st := newStores(t)
+	}},
+	{name: "CancelledContext", run: func(t *testing.T, st ProfileStores, _ Features) {
+		ctx := context.Background()
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
 		require.ErrorIs(t, st.Audit.Append(cctx, auditEvent("1", "u1")), context.Canceled)
 		_, err := st.Audit.Events(cctx, "")
 		require.ErrorIs(t, err, context.Canceled)
 		require.Empty(t, events(t, st, ""))
-	})
+	}},
 }

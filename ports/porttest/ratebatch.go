@@ -19,23 +19,13 @@ import (
 // by key (ports.DecideRatesEach).
 type keyByKey struct{ ports.RateLimiter }
 
-// runRateBatches runs the batch cases of RunRateLimiter on limiters of newLimiter, through
-// ports.DecideRates: the limiter's own DecideRates when it is a ports.BatchRateLimiter, and
-// key by key.
-func runRateBatches(t *testing.T, newLimiter func(t *testing.T) ports.RateLimiter, sequences int) {
-	for _, way := range []struct {
-		name string
-		wrap func(ports.RateLimiter) ports.RateLimiter
-	}{
-		{"Batch", func(l ports.RateLimiter) ports.RateLimiter { return l }},
-		{"BatchKeyByKey", func(l ports.RateLimiter) ports.RateLimiter { return keyByKey{l} }},
-	} {
-		t.Run(way.name, func(t *testing.T) {
-			limiter := func(t *testing.T) ports.RateLimiter { return way.wrap(newLimiter(t)) }
-			t.Run("GoesThroughOrRecordsNothing", func(t *testing.T) { runBatchCases(t, limiter(t)) })
-			t.Run("ConcurrentBatchesNeverPassALimit", func(t *testing.T) { runBatchRace(t, limiter(t)) })
-			t.Run("Model", func(t *testing.T) { runBatchModel(t, limiter(t), sequences) })
-		})
+// rateBatchCases are the batch cases of RunRateLimiter, each on the limiter as wrap
+// returns it.
+func rateBatchCases(wrap func(ports.RateLimiter) ports.RateLimiter) []suiteCase[ports.RateLimiter] {
+	return []suiteCase[ports.RateLimiter]{
+		{name: "GoesThroughOrRecordsNothing", run: func(t *testing.T, l ports.RateLimiter, _ Features) { runBatchCases(t, wrap(l)) }},
+		{name: "ConcurrentBatchesNeverPassALimit", run: func(t *testing.T, l ports.RateLimiter, _ Features) { runBatchRace(t, wrap(l)) }},
+		{name: "Model", run: func(t *testing.T, l ports.RateLimiter, f Features) { runBatchModel(t, wrap(l), f.modelSequences()) }},
 	}
 }
 

@@ -15,55 +15,49 @@ import (
 	"github.com/verifykit/verifykit/ports"
 )
 
-// RateLimiterOption changes how RunRateLimiter runs.
-type RateLimiterOption func(*rateLimiterRun)
-
-type rateLimiterRun struct {
-	sequences int
-}
-
-// DefaultModelSequences is how many random call sequences the Model sub-test of
-// RunRateLimiter compares with the brute-force model, unless ModelSequences says otherwise:
-// about 7,000 calls, a second or two on a local PostgreSQL.
+// DefaultModelSequences is how many random call sequences the Model case of
+// RunRateLimiter compares with the brute-force model, unless Features.ModelSequences says
+// otherwise: about 7,000 calls, a second or two on a local PostgreSQL.
 const DefaultModelSequences = 300
 
-// ModelSequences sets how many random call sequences the Model sub-test of RunRateLimiter
-// compares with the brute-force model (DefaultModelSequences when n < 1). The count is
-// fixed, never a time budget: an adapter whose calls are slow passes fewer, one that is
-// fast can pass more.
-func ModelSequences(n int) RateLimiterOption {
-	return func(r *rateLimiterRun) { r.sequences = n }
+// modelSequences is f.ModelSequences, or DefaultModelSequences when it is < 1.
+func (f Features) modelSequences() int {
+	if f.ModelSequences < 1 {
+		return DefaultModelSequences
+	}
+	return f.ModelSequences
 }
 
-// RunRateLimiter runs the conformance suite of ports.RateLimiter. newLimiter must return
-// an empty limiter set to its defaults (ports.DefaultRateRetention); it is called once per
-// sub-test.
+// RunRateLimiter runs the conformance suite of ports.RateLimiter, a sub-test per case of
+// rateLimiterCases (see CaseNames). newLimiter must return an empty limiter set to its
+// defaults (ports.DefaultRateRetention); it is called once per case.
 //
-// Besides fixed cases, the Model sub-test compares the limiter with an independent
+// Besides fixed cases, the Model case compares the limiter with an independent
 // brute-force model of the rule of ports.DecideRate over random call sequences: random
 // limits on every call, a clock that steps backwards and forwards, equal timestamps, Peek
-// and Undo. Allowed and RetryAfter must be equal on every call.
+// and Undo. Allowed and RetryAfter must be equal on every call; f.ModelSequences sets how
+// many sequences.
 //
 // Batches (ports.DecideRates) are checked the same way, twice: Batch through the limiter's
 // own DecideRates when it is a ports.BatchRateLimiter, BatchKeyByKey with it hidden
 // (ports.DecideRatesEach over its Peek, Allow and Undo). Each has fixed cases, a race of
 // concurrent batches and single calls over a shared limit, and a model of random batches
 // over three keys among single calls.
-func RunRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimiter, opts ...RateLimiterOption) {
-	t.Run("Errors", func(t *testing.T) { runErrorCases(t, rateLimiterErrorCases(newLimiter(t))) })
-	run := rateLimiterRun{}
-	for _, o := range opts {
-		o(&run)
-	}
-	if run.sequences < 1 {
-		run.sequences = DefaultModelSequences
-	}
-	ctx := context.Background()
-	perWindow := ports.RateLimit{Max: 5, Per: 10 * time.Minute}
-	apart := ports.RateLimit{Max: 1, Per: 30 * time.Second}
+func RunRateLimiter(t *testing.T, f Features, newLimiter func(t *testing.T) ports.RateLimiter) {
+	runSuite(t, f, newLimiter, rateLimiterCases)
+}
 
-	t.Run("SlidingWindow", func(t *testing.T) {
-		l := newLimiter(t)
+// The limits of the fixed cases: five sends in ten minutes, thirty seconds apart.
+var (
+	perWindow = ports.RateLimit{Max: 5, Per: 10 * time.Minute}
+	apart     = ports.RateLimit{Max: 1, Per: 30 * time.Second}
+)
+
+// rateLimiterCases are the cases of RunRateLimiter.
+var rateLimiterCases = []suiteCase[ports.RateLimiter]{
+	errorsCase(rateLimiterErrorCases),
+	{name: "SlidingWindow", run: func(t *testing.T, l ports.RateLimiter, _ Features) {
+		ctx := context.Background()
 		now := base
 		for i := range 5 {
 			d, err := l.Allow(ctx, "k", now, perWindow, apart)
@@ -79,10 +73,9 @@ func RunRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimite
 		d, err = l.Allow(ctx, "k", base.Add(10*time.Minute), perWindow, apart)
 		require.NoError(t, err)
 		require.True(t, d.Allowed, "once the first send leaves the window")
-	})
-
-	t.Run("MinimumInterval", func(t *testing.T) {
-		l := newLimiter(t)
+	}},
+	{name: "MinimumInterval", run: func(t *testing.T, l ports.RateLimiter, _ Features) {
+		ctx := context.Background()
 		d, err := l.Allow(ctx, "k", base, perWindow, apart)
 		require.NoError(t, err)
 		require.True(t, d.Allowed)
@@ -93,10 +86,9 @@ func RunRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimite
 		d, err = l.Allow(ctx, "k", base.Add(30*time.Second), perWindow, apart)
 		require.NoError(t, err)
 		require.True(t, d.Allowed)
-	})
-
-	t.Run("DeniedRecordsNothingAndPeekRecordsNothing", func(t *testing.T) {
-		l := newLimiter(t)
+	}},
+	{name: "DeniedRecordsNothingAndPeekRecordsNothing", run: func(t *testing.T, l ports.RateLimiter, _ Features) {
+		ctx := context.Background()
 		one := ports.RateLimit{Max: 2, Per: time.Minute}
 		for range 5 {
 			d, err := l.Peek(ctx, "k", base, one)
@@ -117,10 +109,9 @@ func RunRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimite
 		d, err := l.Allow(ctx, "k", base.Add(time.Minute), one)
 		require.NoError(t, err)
 		require.True(t, d.Allowed)
-	})
-
-	t.Run("NoLimitsAllowsAndRecordsNothing", func(t *testing.T) {
-		l := newLimiter(t)
+	}},
+	{name: "NoLimitsAllowsAndRecordsNothing", run: func(t *testing.T, l ports.RateLimiter, _ Features) {
+		ctx := context.Background()
 		for range 3 {
 			d, err := l.Allow(ctx, "k", base)
 			require.NoError(t, err)
@@ -129,10 +120,9 @@ func RunRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimite
 		d, err := l.Allow(ctx, "k", base, apart)
 		require.NoError(t, err)
 		require.True(t, d.Allowed, "the calls without limits recorded no event")
-	})
-
-	t.Run("UndoRemovesOneEvent", func(t *testing.T) {
-		l := newLimiter(t)
+	}},
+	{name: "UndoRemovesOneEvent", run: func(t *testing.T, l ports.RateLimiter, _ Features) {
+		ctx := context.Background()
 		two := ports.RateLimit{Max: 2, Per: time.Minute}
 		for _, at := range []time.Time{base, base.Add(time.Second)} {
 			d, err := l.Allow(ctx, "k", at, two)
@@ -152,10 +142,9 @@ func RunRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimite
 		require.NoError(t, err)
 		require.False(t, d.Allowed, "only one event was undone")
 		require.Equal(t, time.Minute-3*time.Second, d.RetryAfter, "the first event still counts")
-	})
-
-	t.Run("ConcurrentAllowAndUndoKeepTheCount", func(t *testing.T) {
-		l := newLimiter(t)
+	}},
+	{name: "ConcurrentAllowAndUndoKeepTheCount", run: func(t *testing.T, l ports.RateLimiter, _ Features) {
+		ctx := context.Background()
 		roomy := ports.RateLimit{Max: 1000, Per: time.Hour}
 		// 55 events are recorded at once and 50 of them given back concurrently:
 		// afterwards exactly 5 count, whatever the interleaving.
@@ -181,20 +170,18 @@ func RunRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimite
 		d, err = l.Allow(ctx, "k", base.Add(2*time.Second), six)
 		require.NoError(t, err)
 		require.False(t, d.Allowed, "no fewer than 5 events stayed")
-	})
-
-	t.Run("KeysAreIndependent", func(t *testing.T) {
-		l := newLimiter(t)
+	}},
+	{name: "KeysAreIndependent", run: func(t *testing.T, l ports.RateLimiter, _ Features) {
+		ctx := context.Background()
 		d, err := l.Allow(ctx, "a", base, apart)
 		require.NoError(t, err)
 		require.True(t, d.Allowed)
 		d, err = l.Allow(ctx, "b", base, apart)
 		require.NoError(t, err)
 		require.True(t, d.Allowed)
-	})
-
-	t.Run("ConcurrentAllowNeverPassesLimit", func(t *testing.T) {
-		l := newLimiter(t)
+	}},
+	{name: "ConcurrentAllowNeverPassesLimit", run: func(t *testing.T, l ports.RateLimiter, _ Features) {
+		ctx := context.Background()
 		var allowed, errs atomic.Int32
 		parallel(100, func(int) {
 			d, err := l.Allow(ctx, "k", base, perWindow)
@@ -206,17 +193,15 @@ func RunRateLimiter(t *testing.T, newLimiter func(t *testing.T) ports.RateLimite
 		})
 		require.Zero(t, errs.Load())
 		require.EqualValues(t, 5, allowed.Load())
-	})
-
-	t.Run("OutOfOrderAndChangingLimits", func(t *testing.T) {
-		runRateCases(t, newLimiter(t))
-	})
-
-	t.Run("Model", func(t *testing.T) {
-		runRateModel(t, newLimiter(t), run.sequences)
-	})
-
-	runRateBatches(t, newLimiter, run.sequences)
+	}},
+	{name: "OutOfOrderAndChangingLimits", run: func(t *testing.T, l ports.RateLimiter, _ Features) {
+		runRateCases(t, l)
+	}},
+	{name: "Model", run: func(t *testing.T, l ports.RateLimiter, f Features) {
+		runRateModel(t, l, f.modelSequences())
+	}},
+	{name: "Batch", each: rateBatchCases(func(l ports.RateLimiter) ports.RateLimiter { return l })},
+	{name: "BatchKeyByKey", each: rateBatchCases(func(l ports.RateLimiter) ports.RateLimiter { return keyByKey{l} })},
 }
 
 // rateStep is one call of a fixed rate-limiter case, at base+at, and what it must answer.

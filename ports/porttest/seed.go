@@ -2,8 +2,6 @@ package porttest
 
 import (
 	"context"
-	"reflect"
-	"testing"
 
 	"github.com/verifykit/verifykit/ports"
 )
@@ -54,7 +52,8 @@ type SeedableProfileStore interface {
 }
 
 // Methods of the adapters' stores that the domain never calls: a suite checks them when
-// the store has them, and skips those cases otherwise.
+// its Features say the store has them (Features.PersonUpdate, ...), and skips those cases
+// otherwise.
 type (
 	// PersonUpdater is an adapter's UpdatePerson: it atomically reads the person id,
 	// calls fn with it and stores what fn left (keeping the ID), then returns the stored
@@ -83,14 +82,3 @@ type (
 		Open(ctx context.Context, userID string) (ports.ResetRequest, error)
 	}
 )
-
-// optional returns s as T, one of the optional methods above, or skips the test when s
-// does not have it.
-func optional[T any](t *testing.T, s any) T {
-	t.Helper()
-	o, ok := s.(T)
-	if !ok {
-		t.Skipf("the store has no %s: nothing to check", reflect.TypeFor[T]().Name())
-	}
-	return o
-}
