@@ -87,21 +87,27 @@ func ParsePhone(raw string) (Phone, error) {
 	if !phoneShaped(raw) {
 		return Phone{}, invalidPhone()
 	}
-	n, err := phonenumbers.Parse(raw, "")
-	if err != nil || n.GetExtension() != "" || !phonenumbers.IsValidNumber(n) {
+	var n phonenumbers.PhoneNumber
+	if !parseShaped(raw, &n) {
+		return Phone{}, invalidPhone()
+	}
+	// A number is valid (phonenumbers.IsValidNumber) exactly when the numbering plan of
+	// the region it belongs to gives it a type: both look the region up by the calling
+	// code and match the national number against the plan's patterns. Asking for the type
+	// once does that matching once; the E.164 form is "+", the calling code and the
+	// national significant number (phonenumbers.Format with E164 writes the same).
+	t, ok := phoneTypes[phonenumbers.GetNumberType(&n)]
+	if !ok {
 		return Phone{}, invalidPhone()
 	}
 	p := Phone{
-		E164:        phonenumbers.Format(n, phonenumbers.E164),
 		CallingCode: int(n.GetCountryCode()),
-		National:    phonenumbers.GetNationalSignificantNumber(n),
-		Region:      phonenumbers.GetRegionCodeForNumber(n),
-		Type:        PhoneUnknown,
+		National:    phonenumbers.GetNationalSignificantNumber(&n),
+		Region:      phonenumbers.GetRegionCodeForNumber(&n),
+		Type:        t,
 	}
-	if t, ok := phoneTypes[phonenumbers.GetNumberType(n)]; ok {
-		p.Type = t
-	}
-	if !ValidE164(p.E164) || p.E164 != "+"+strconv.Itoa(p.CallingCode)+p.National {
+	p.E164 = "+" + strconv.Itoa(p.CallingCode) + p.National
+	if !ValidE164(p.E164) {
 		return Phone{}, invalidPhone()
 	}
 	return p, nil
