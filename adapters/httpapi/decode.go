@@ -81,8 +81,23 @@ func (c *fieldCache) fields(t reflect.Type) map[string]reflect.Type {
 	return f.(map[string]reflect.Type)
 }
 
-// decodeStrictWith is decodeStrict with the fields of the types remembered in c.
+// decodeStrictWith is decodeStrict with the fields of the types remembered in c. A body
+// that conforms to dst's type is decoded straight into dst; any other takes the slow path,
+// which decodes it into a tree first to name every problem with its JSONPath.
 func decodeStrictWith(c *fieldCache, body []byte, dst any) error {
+	t := reflect.TypeOf(dst).Elem()
+	if conforms(c, body, t) {
+		if json.Unmarshal(body, dst) == nil {
+			return nil
+		}
+		reflect.ValueOf(dst).Elem().SetZero() // the slow path decodes into a zero value again
+	}
+	return decodeTree(c, body, dst, t)
+}
+
+// decodeTree is decodeStrictWith's slow path: the body decoded into a generic tree,
+// checked against t (dst's type) with every problem named, then decoded into dst.
+func decodeTree(c *fieldCache, body []byte, dst any, t reflect.Type) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var tree any
@@ -93,7 +108,7 @@ func decodeStrictWith(c *fieldCache, body []byte, dst any) error {
 		return verifykit.New(verifykit.KindBadRequest, "The request body must hold one JSON value.")
 	}
 	var v verifykit.Validation
-	checkTree(c, &v, tree, reflect.TypeOf(dst).Elem(), "$")
+	checkTree(c, &v, tree, t, "$")
 	if err := v.Err(); err != nil {
 		return err
 	}
