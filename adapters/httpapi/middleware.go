@@ -141,8 +141,15 @@ func (p *headerProbe) Header() http.Header         { return p.header }
 func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
 func (p *headerProbe) WriteHeader(code int)        { p.status = code }
 
-// writeJSON writes v as JSON with the given status.
+// writeJSON writes v as JSON with the given status: through its own appendJSON when it
+// is a jsonAppender, else with encoding/json (the same bytes either way).
 func writeJSON(w http.ResponseWriter, code int, v any) {
+	if a, ok := v.(jsonAppender); ok {
+		if b, ok := a.appendJSON(make([]byte, 0, 1024)); ok {
+			writeBody(w, code, append(b, '\n'))
+			return
+		}
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -151,7 +158,12 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 		buf.Reset()
 		buf.WriteString(`{"meta":{"code":500},"error":{"type":"internal_error","message":"Internal server error."}}` + "\n")
 	}
+	writeBody(w, code, buf.Bytes())
+}
+
+// writeBody writes a JSON body with the given status.
+func writeBody(w http.ResponseWriter, code int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(code)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }
