@@ -67,7 +67,10 @@ func decodeStrict(body []byte, dst any) error { return decodeStrictWith(nil, bod
 // fieldCache remembers jsonFields per type: the decoding of every request body checks its
 // tree against the fields of the same few types. A Handler owns one; nil computes them
 // each time.
-type fieldCache struct{ m sync.Map } // reflect.Type -> map[string]reflect.Type
+type fieldCache struct {
+	m     sync.Map // reflect.Type -> map[string]reflect.Type
+	infos sync.Map // reflect.Type -> *typeInfo
+}
 
 // fields returns jsonFields(t), remembered.
 func (c *fieldCache) fields(t reflect.Type) map[string]reflect.Type {
@@ -82,10 +85,19 @@ func (c *fieldCache) fields(t reflect.Type) map[string]reflect.Type {
 }
 
 // decodeStrictWith is decodeStrict with the fields of the types remembered in c. A body
-// that conforms to dst's type is decoded straight into dst; any other takes the slow path,
-// which decodes it into a tree first to name every problem with its JSONPath.
+// that conforms to dst's type is decoded straight into dst (decode_fast.go); any other
+// takes the slow path, which decodes it into a tree first to name every problem with its
+// JSONPath.
 func decodeStrictWith(c *fieldCache, body []byte, dst any) error {
 	t := reflect.TypeOf(dst).Elem()
+	if out := reflect.ValueOf(dst).Elem(); out.IsZero() {
+		// A value the caller filled in first takes json.Unmarshal's way of decoding into
+		// what is there already.
+		if v, ok := decodeFast(c, body, t); ok {
+			out.Set(v)
+			return nil
+		}
+	}
 	if conforms(c, body, t) {
 		if json.Unmarshal(body, dst) == nil {
 			return nil

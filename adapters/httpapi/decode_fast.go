@@ -3,30 +3,148 @@ package httpapi
 import (
 	"reflect"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
+
+// The strict decoder's fast path. A body is first read as it stands, building nothing:
+// conforms reports whether checkTree would find nothing wrong with it, and decodeFast
+// also fills a value of a plain type (see typeInfo.plain) as json.Unmarshal would. Both
+// answer false whenever they are not sure: decodeStrictWith then goes the slower way,
+// json.Unmarshal after conforms, or the tree that names every problem. false never means
+// the body is wrong. TestDecodeStrictFastPathAgreesWithTree and its fuzz target hold the
+// fast path to the slow one.
 
 // conforms reports whether body is one JSON value that checkTree would find nothing wrong
 // with for type t: every object key a property t knows (exactly: encoding/json would also
 // take "Actor" for "actor", checkTree does not), every value of the kind its property's
-// type reads. It reads the bytes as they are, building nothing, so that a body that
-// conforms costs one pass before json.Unmarshal. It answers false whenever it is not
-// sure (a property name written with escapes, a type that decodes itself, nesting deeper
-// than maxConformDepth, anything malformed): decodeStrictWith then takes the slow path,
-// which finds and names every problem as before. false never means the body is wrong;
-// true with a body json.Unmarshal refuses goes the slow path too.
+// type reads. It answers false when unsure (a property name written with escapes, a type
+// that decodes itself, nesting deeper than maxConformDepth, anything malformed).
 func conforms(c *fieldCache, body []byte, t reflect.Type) bool {
 	s := conformScan{b: body, c: c}
-	if !s.value(t, 0) {
-		return false
+	return s.value(t, reflect.Value{}, 0) && s.end()
+}
+
+// decodeFast decodes body into a new value of t and answers it, when t is plain, body
+// conforms, and every string is written without escapes in valid UTF-8, with no property
+// twice in one object: what json.Unmarshal would decode, without its reflection on every
+// value. ok is false otherwise.
+func decodeFast(c *fieldCache, body []byte, t reflect.Type) (v reflect.Value, ok bool) {
+	if !c.info(t).plain {
+		return reflect.Value{}, false
 	}
-	s.space()
-	return s.i == len(s.b)
+	v = reflect.New(t).Elem()
+	s := conformScan{b: body, c: c}
+	if !s.value(t, v, 0) || !s.end() {
+		return reflect.Value{}, false
+	}
+	return v, true
 }
 
 // maxConformDepth bounds the nesting conforms follows; deeper bodies take the slow path.
 const maxConformDepth = 64
 
-// conformScan is conforms' position in the body.
+// typeInfo is what the fast path needs to know of a type.
+type typeInfo struct {
+	// selfDecoding: the type (through a pointer) decodes itself from JSON or text.
+	selfDecoding bool
+	// fields are a struct's properties by JSON name, as jsonFields names them.
+	fields map[string]fieldInfo
+	// plain: decodeFast can fill the type. It is made of strings, booleans, numbers,
+	// pointers, slices (not of bytes) and structs of those, none decoding itself; a
+	// struct's properties are named by plain tags (or field names), none twice, with no
+	// option but omitempty and omitzero, no embedded field, at most 64 of them.
+	plain bool
+}
+
+// fieldInfo is one property of a struct: its type, and the index of the field that holds
+// it (-1 when it comes from an embedded struct).
+type fieldInfo struct {
+	typ   reflect.Type
+	index int
+}
+
+// info returns t's typeInfo, remembered.
+func (c *fieldCache) info(t reflect.Type) *typeInfo { return c.infoAt(t, 0) }
+
+// maxTypeDepth bounds how deep newTypeInfo follows a type's parts: a type that contains
+// itself is not plain.
+const maxTypeDepth = 32
+
+// infoAt is info for a part of a type depth levels down.
+func (c *fieldCache) infoAt(t reflect.Type, depth int) *typeInfo {
+	if c == nil {
+		return newTypeInfo(c, t, depth)
+	}
+	if ti, ok := c.infos.Load(t); ok {
+		return ti.(*typeInfo)
+	}
+	ti, _ := c.infos.LoadOrStore(t, newTypeInfo(c, t, depth))
+	return ti.(*typeInfo)
+}
+
+func newTypeInfo(c *fieldCache, t reflect.Type, depth int) *typeInfo {
+	pt := reflect.PointerTo(t)
+	ti := &typeInfo{selfDecoding: pt.Implements(jsonUnmarshaler) || pt.Implements(textUnmarshaler)}
+	if ti.selfDecoding || depth > maxTypeDepth {
+		return ti
+	}
+	switch t.Kind() {
+	case reflect.String, reflect.Bool, reflect.Float32, reflect.Float64,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		ti.plain = true
+	case reflect.Pointer:
+		ti.plain = c.infoAt(t.Elem(), depth+1).plain
+	case reflect.Slice:
+		ti.plain = t.Elem().Kind() != reflect.Uint8 && c.infoAt(t.Elem(), depth+1).plain
+	case reflect.Struct:
+		ti.fields = make(map[string]fieldInfo)
+		for name, ft := range c.fields(t) {
+			ti.fields[name] = fieldInfo{typ: ft, index: -1}
+		}
+		ti.plain = t.NumField() <= 64
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() && !f.Anonymous {
+				continue
+			}
+			name, ok := plainJSONName(f)
+			if fi, known := ti.fields[name]; !ok || !known || fi.index >= 0 || f.Anonymous || !c.infoAt(f.Type, depth+1).plain {
+				ti.plain = false
+				continue
+			}
+			ti.fields[name] = fieldInfo{typ: f.Type, index: i}
+		}
+	}
+	return ti
+}
+
+// plainJSONName answers the JSON name encoding/json gives field f, when its tag is plain:
+// letters, digits, '_', '-' and '.', with no option but omitempty and omitzero (or no tag).
+func plainJSONName(f reflect.StructField) (string, bool) {
+	tag, ok := f.Tag.Lookup("json")
+	if !ok {
+		return f.Name, true
+	}
+	name, opts, _ := strings.Cut(tag, ",")
+	for _, o := range strings.Split(opts, ",") {
+		if o != "" && o != "omitempty" && o != "omitzero" {
+			return "", false
+		}
+	}
+	if name == "" {
+		return f.Name, true
+	}
+	for _, c := range []byte(name) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return "", false
+		}
+	}
+	return name, true
+}
+
+// conformScan is the fast path's position in the body.
 type conformScan struct {
 	b []byte
 	i int
@@ -42,6 +160,12 @@ func (s *conformScan) space() {
 			return
 		}
 	}
+}
+
+// end reports whether only white space is left.
+func (s *conformScan) end() bool {
+	s.space()
+	return s.i == len(s.b)
 }
 
 // peek answers the next byte after white space, or 0 at the end.
@@ -62,8 +186,9 @@ func (s *conformScan) literal(lit string) bool {
 	return true
 }
 
-// value checks the value at the position against t and moves past it.
-func (s *conformScan) value(t reflect.Type, depth int) bool {
+// value checks the value at the position against t and moves past it. When v is valid
+// (a zero value of t, settable) it also fills v; t is then plain.
+func (s *conformScan) value(t reflect.Type, v reflect.Value, depth int) bool {
 	if depth > maxConformDepth {
 		return false
 	}
@@ -72,66 +197,128 @@ func (s *conformScan) value(t reflect.Type, depth int) bool {
 	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+		if v.IsValid() {
+			v.Set(reflect.New(t))
+			v = v.Elem()
+		}
 	}
-	if pt := reflect.PointerTo(t); pt.Implements(jsonUnmarshaler) || pt.Implements(textUnmarshaler) {
+	ti := s.c.info(t)
+	if ti.selfDecoding {
 		return false // checkTree lets the type try the value alone
 	}
 	switch t.Kind() {
 	case reflect.Struct, reflect.Map:
-		return s.object(t, depth)
+		return s.object(t, ti, v, depth)
 	case reflect.Slice, reflect.Array:
-		return s.array(t.Elem(), depth)
+		return s.array(t, v, depth)
 	case reflect.String:
-		_, _, ok := s.str()
+		raw, escaped, ok := s.str()
+		if ok && v.IsValid() {
+			if escaped || !utf8.Valid(raw) {
+				return false // json.Unmarshal unescapes, and replaces what is not UTF-8
+			}
+			v.SetString(string(raw))
+		}
 		return ok
 	case reflect.Bool:
-		return s.literal("true") || s.literal("false")
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		n, ok := s.number()
-		if !ok {
-			return false
+		switch {
+		case s.literal("true"):
+			if v.IsValid() {
+				v.SetBool(true)
+			}
+			return true
+		case s.literal("false"):
+			return true
 		}
-		_, err := strconv.ParseInt(string(n), 10, 64)
-		return err == nil
-	case reflect.Float32, reflect.Float64:
-		_, ok := s.number()
-		return ok
+		return false
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		n, ok := s.number()
+		return ok && setNumber(t, v, string(n))
 	default: // an interface (or a kind JSON cannot fill, which checkTree leaves alone)
-		return s.skip(depth)
+		return !v.IsValid() && s.skip(depth)
 	}
 }
 
+// setNumber checks the number n against t as checkTree does (an integer type takes an
+// integer only) and, when v is valid, sets it as json.Unmarshal would: false when the
+// number does not fit (json.Unmarshal refuses it).
+func setNumber(t reflect.Type, v reflect.Value, n string) bool {
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64:
+		if !v.IsValid() {
+			return true
+		}
+		f, err := strconv.ParseFloat(n, t.Bits())
+		if err != nil || v.OverflowFloat(f) {
+			return false
+		}
+		v.SetFloat(f)
+		return true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if _, err := strconv.ParseInt(n, 10, 64); err != nil {
+			return false
+		}
+		if !v.IsValid() {
+			return true
+		}
+		u, err := strconv.ParseUint(n, 10, 64)
+		if err != nil || v.OverflowUint(u) {
+			return false
+		}
+		v.SetUint(u)
+		return true
+	}
+	i, err := strconv.ParseInt(n, 10, 64)
+	if err != nil {
+		return false
+	}
+	if v.IsValid() {
+		if v.OverflowInt(i) {
+			return false
+		}
+		v.SetInt(i)
+	}
+	return true
+}
+
 // object checks an object holding t's properties (a struct), or values of t's element type
-// (a map), or any values (an interface).
-func (s *conformScan) object(t reflect.Type, depth int) bool {
+// (a map), or any values (an interface), filling v (a struct) when it is valid.
+func (s *conformScan) object(t reflect.Type, ti *typeInfo, v reflect.Value, depth int) bool {
 	if empty, ok := s.open('{', '}'); empty || !ok {
 		return ok
 	}
-	var fields map[string]reflect.Type
 	elem := anyType
-	switch t.Kind() {
-	case reflect.Struct:
-		fields = s.c.fields(t)
-	case reflect.Map:
+	if t.Kind() == reflect.Map {
 		elem = t.Elem()
 	}
+	var seen uint64 // the fields of v filled: a property twice is left to json.Unmarshal
 	for {
 		key, escaped, ok := s.str()
 		if !ok {
 			return false
 		}
-		ft := elem
-		if fields != nil {
-			if ft, ok = fields[string(key)]; !ok || escaped {
+		ft, fv := elem, reflect.Value{}
+		if ti.fields != nil {
+			f, ok := ti.fields[string(key)]
+			if !ok || escaped {
 				return false
+			}
+			ft = f.typ
+			if v.IsValid() {
+				if f.index < 0 || seen&(1<<f.index) != 0 {
+					return false
+				}
+				seen |= 1 << f.index
+				fv = v.Field(f.index)
 			}
 		}
 		if s.peek() != ':' {
 			return false
 		}
 		s.i++
-		if !s.value(ft, depth+1) {
+		if !s.value(ft, fv, depth+1) {
 			return false
 		}
 		if more, ok := s.after('}'); !more {
@@ -140,13 +327,22 @@ func (s *conformScan) object(t reflect.Type, depth int) bool {
 	}
 }
 
-// array checks an array of values of type elem.
-func (s *conformScan) array(elem reflect.Type, depth int) bool {
+// array checks an array of values of t's element type, filling v (a slice) when it is
+// valid, as json.Unmarshal does: [] is an empty slice, not nil.
+func (s *conformScan) array(t reflect.Type, v reflect.Value, depth int) bool {
+	if v.IsValid() {
+		v.Set(reflect.MakeSlice(t, 0, 0))
+	}
 	if empty, ok := s.open('[', ']'); empty || !ok {
 		return ok
 	}
 	for {
-		if !s.value(elem, depth+1) {
+		ev := reflect.Value{}
+		if v.IsValid() {
+			v.Set(reflect.Append(v, reflect.Zero(t.Elem())))
+			ev = v.Index(v.Len() - 1)
+		}
+		if !s.value(t.Elem(), ev, depth+1) {
 			return false
 		}
 		if more, ok := s.after(']'); !more {
@@ -250,9 +446,9 @@ func (s *conformScan) skip(depth int) bool {
 	}
 	switch s.peek() {
 	case '{':
-		return s.object(anyType, depth)
+		return s.object(anyType, s.c.info(anyType), reflect.Value{}, depth)
 	case '[':
-		return s.array(anyType, depth)
+		return s.array(reflect.TypeFor[[]any](), reflect.Value{}, depth)
 	case '"':
 		_, _, ok := s.str()
 		return ok

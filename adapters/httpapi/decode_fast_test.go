@@ -28,6 +28,25 @@ type testEmbedded struct {
 	Extra string `json:"extra"`
 }
 
+// plainBody is a plain type (typeInfo.plain) of every kind decodeFast fills itself.
+type plainBody struct {
+	Name   string      `json:"name"`
+	Kind   namedString `json:"kind,omitempty"`
+	Count  int         `json:"count"`
+	Small  uint8       `json:"small"`
+	Tiny   int8        `json:"tiny"`
+	Ratio  float32     `json:"ratio"`
+	Big    float64     `json:"big"`
+	On     bool        `json:"on"`
+	Ptr    *testInner  `json:"ptr"`
+	PtrPtr **string    `json:"ptr_ptr"`
+	List   []testInner `json:"list"`
+	Names  []string    `json:"names"`
+	Untag  string
+}
+
+type namedString string
+
 // decodeTargets are the body types the Handler's routes decode, and a few more kinds.
 var decodeTargets = []func() any{
 	func() any { return new(createProcessBody) },
@@ -40,6 +59,9 @@ var decodeTargets = []func() any{
 	func() any { return new(struct{}) },
 	func() any { return new(testBody) },
 	func() any { return new(kitchenBody) },
+	func() any { return new(plainBody) },
+	func() any { return &viewResetRequestsBody{PageSize: 10} }, // filled in before: json.Unmarshal's way
+	func() any { return &createProcessBody{Actor: wireActor{MSISDN: &wireMSISDN{CountryCode: "380"}}} },
 }
 
 // decodeSeeds are bodies that conform and bodies that do not in every way the strict
@@ -83,6 +105,12 @@ var decodeSeeds = []string{
 	`{"small":256}`, `{"small":-1}`, `{"count":"1"}`, `{"ratio":"1"}`, `{"on":1}`, `{"labels":{"k":1}}`, `{"nested":{"a":[1.5]}}`,
 	`{"pair":["a","b","c"]}`, `{"bytes":[1,2]}`, `{"bytes":"!!"}`, `{"any":tru}`, `{"any":[1,]}`, `{"count":-}`, `{"count":1.}`, `{"ratio":.5}`, `{"ratio":1e}`,
 	`{"Extra":"e"}`, `{"testEmbedded":{"extra":"e"}}`,
+	`{"name":"n","kind":"K","count":-3,"small":7,"tiny":-128,"ratio":1.5,"big":-2.5e300,"on":true,"ptr":{"code":"c","count":1},"ptr_ptr":"pp","list":[{"code":"a"},{},{"count":2}],"names":["x","y"],"Untag":"u"}`,
+	`{"list":[],"names":null,"ptr":null,"ptr_ptr":null,"on":false}`,
+	`{"tiny":128}`, `{"tiny":-129}`, `{"ratio":1e39}`, `{"big":1e309}`, `{"small":1.0}`, `{"count":9223372036854775808}`,
+	`{"name":"a","name":"b"}`, `{"ptr":{"code":"a"},"ptr":{"count":1}}`, `{"list":[{"code":"a"}],"list":[{"count":1}]}`,
+	`{"names":["é"]}`, `{"names":["` + "ÿ" + `"]}`, `{"untag":"u"}`, `{"UNTAG":"u"}`,
+	`{"actor":{"msisdn":{"phone_number":"600"}}}`,
 	strings.Repeat(`{"any":`, 80) + `1` + strings.Repeat(`}`, 80),
 	strings.Repeat(`[`, 100) + strings.Repeat(`]`, 100),
 }
@@ -128,6 +156,21 @@ func TestConformingBodiesTakeTheFastPath(t *testing.T) {
 		{new(kitchenBody), seedWith(t, `{"name":"x","count":-7`)},
 	} {
 		require.True(t, conforms(&c, []byte(tc.body), reflect.TypeOf(tc.dst).Elem()), tc.body)
+	}
+	for _, tc := range []struct {
+		dst  any
+		body string
+	}{
+		{new(createProcessBody), seedWith(t, `{"actor":{"name":"Ana","msisdn"`)},
+		{new(createProcessBody), seedWith(t, ` {"actor" : {"name":"Ана`)},
+		{new(createPersonRequestBody), seedWith(t, `{"person":{"first_name":"Petro"`)},
+		{new(plainBody), seedWith(t, `{"name":"n","kind":"K"`)},
+	} {
+		_, ok := decodeFast(&c, []byte(tc.body), reflect.TypeOf(tc.dst).Elem())
+		require.True(t, ok, tc.body)
+	}
+	for _, typ := range []reflect.Type{reflect.TypeFor[kitchenBody](), reflect.TypeFor[testBody]()} {
+		require.False(t, c.info(typ).plain, typ.String()) // an interface, a map, an array, bytes, an embedded struct, a time
 	}
 	for _, body := range []string{`{"Actor":{}}`, `{"\u0061ctor":{}}`, `{"actor":{"name":5}}`, `{"unknown":1}`, `{} x`} {
 		require.False(t, conforms(&c, []byte(body), reflect.TypeFor[createProcessBody]()), body)
