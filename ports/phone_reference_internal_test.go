@@ -30,13 +30,28 @@ func referenceParsePhone(raw string) (Phone, bool) {
 		Region:      phonenumbers.GetRegionCodeForNumber(n),
 		Type:        PhoneUnknown,
 	}
-	if t, ok := phoneTypes[phonenumbers.GetNumberType(n)]; ok {
+	if t, ok := referenceTypes[phonenumbers.GetNumberType(n)]; ok {
 		p.Type = t
 	}
 	if !ValidE164(p.E164) || p.E164 != "+"+strconv.Itoa(p.CallingCode)+p.National {
 		return Phone{}, false
 	}
 	return p, true
+}
+
+// referenceTypes are ParsePhone's names of phonenumbers' types.
+var referenceTypes = map[phonenumbers.PhoneNumberType]PhoneType{
+	phonenumbers.MOBILE:               PhoneMobile,
+	phonenumbers.FIXED_LINE:           PhoneFixedLine,
+	phonenumbers.FIXED_LINE_OR_MOBILE: PhoneFixedLineOrMobile,
+	phonenumbers.TOLL_FREE:            PhoneTollFree,
+	phonenumbers.PREMIUM_RATE:         PhonePremiumRate,
+	phonenumbers.SHARED_COST:          PhoneSharedCost,
+	phonenumbers.VOIP:                 PhoneVoIP,
+	phonenumbers.PERSONAL_NUMBER:      PhonePersonal,
+	phonenumbers.PAGER:                PhonePager,
+	phonenumbers.UAN:                  PhoneUAN,
+	phonenumbers.VOICEMAIL:            PhoneVoicemail,
 }
 
 // requireAgrees fails t unless ParsePhone answers what referenceParsePhone answers for

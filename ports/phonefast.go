@@ -14,8 +14,12 @@ import (
 // work for such a number is to take the calling code off the digits and, where the
 // country's plan has a national (trunk) prefix, to drop it. parseShaped does that itself
 // when no trunk prefix can be in the way, and hands every other number to
-// phonenumbers.Parse; TestParsePhoneAgreesWithReference compares both on every numbering
-// plan.
+// phonenumbers.Parse. The number's region and type are then read from the same numbering
+// plans phonenumbers reads (its metadata), in the same order, with each pattern compiled
+// once (phonenumbers rebuilds and looks up every pattern's text on every call, and
+// matches most twice). TestParsePhoneAgreesWithReference and
+// TestParsePhoneAgreesWithReferenceOnRandomNumbers compare the result with phonenumbers'
+// own Parse, IsValidNumber, GetRegionCodeForNumber and GetNumberType on every plan.
 
 // The national significant number's bounds in phonenumbers (MIN_LENGTH_FOR_NSN,
 // MAX_LENGTH_FOR_NSN), and the longest calling code.
@@ -25,34 +29,200 @@ const (
 	maxCallingCode = 3
 )
 
-// trunkPrefixes returns, by calling code, the pattern of the national prefix the plan of
-// the calling code's main region lets a number start with (its
-// national_prefix_for_parsing, anchored), for the codes that have one: what
-// phonenumbers.Parse tries to drop after the calling code. Built once from the metadata
-// phonenumbers itself parses with, and never changed.
-var trunkPrefixes = sync.OnceValue(func() map[int]*regexp.Regexp {
-	out := make(map[int]*regexp.Regexp)
+// numberingPlans are the plans of every calling code, from phonenumbers' metadata. Built
+// once; each code's patterns are compiled the first time a number of the code is read.
+var numberingPlans = sync.OnceValue(func() map[int]*callingCodePlan {
 	coll, err := phonenumbers.MetadataCollection()
 	if err != nil {
-		return nil // parseShaped then hands every number to phonenumbers.Parse
+		return nil // parseShaped then hands every number to phonenumbers
 	}
+	byRegion := make(map[string]*phonenumbers.PhoneMetadata)
+	nonGeo := make(map[int]*phonenumbers.PhoneMetadata)
 	for _, m := range coll.GetMetadata() {
-		cc := int(m.GetCountryCode())
-		if m.GetId() != phonenumbers.GetRegionCodeForCountryCode(cc) || m.GetNationalPrefixForParsing() == "" {
-			continue // another region sharing the code ("CA" for 1), or no prefix
+		if m.GetId() == nonGeoRegion {
+			nonGeo[int(m.GetCountryCode())] = m
+		} else {
+			byRegion[m.GetId()] = m
 		}
-		re, err := regexp.Compile("^(?:" + m.GetNationalPrefixForParsing() + ")")
-		if err != nil {
-			return nil
+	}
+	out := make(map[int]*callingCodePlan)
+	for cc := range phonenumbers.GetSupportedCallingCodes() {
+		p := &callingCodePlan{}
+		for _, r := range phonenumbers.GetRegionCodesForCountryCode(cc) {
+			m := byRegion[r]
+			if r == nonGeoRegion {
+				m = nonGeo[cc]
+			}
+			p.meta = append(p.meta, m) // nil when phonenumbers has no plan for r
 		}
-		out[cc] = re
+		out[cc] = p
 	}
 	return out
 })
 
-// parseShaped parses raw, which phoneShaped accepted, into n as phonenumbers.Parse(raw, "")
-// would, and reports whether the number parsed.
-func parseShaped(raw string, n *phonenumbers.PhoneNumber) bool {
+// nonGeoRegion is the region of non-geographic numbers (+800, +882, ...).
+const nonGeoRegion = "001"
+
+// callingCodePlan is what ParsePhone reads of one calling code's plans.
+type callingCodePlan struct {
+	meta    []*phonenumbers.PhoneMetadata // of the code's regions, the main one first
+	once    sync.Once
+	trunk   *regexp.Regexp // the main region's national prefix for parsing, anchored; nil: none
+	regions []regionPlan   // of meta, in order
+	ok      bool           // every pattern compiled
+}
+
+// regionPlan is one region's plan: what tells its numbers from other regions' of the same
+// code, and the pattern of every type of number, in the order phonenumbers tries them.
+type regionPlan struct {
+	id                 string
+	leading            *regexp.Regexp // nil: the region is told by its patterns
+	general            numberDesc
+	types              [8]typedDesc // premium rate, toll free, shared cost, VoIP, personal, pager, UAN, voicemail
+	fixed, mobile      numberDesc
+	sameMobileAndFixed bool
+	missing            bool // phonenumbers has no plan for the region
+}
+
+type typedDesc struct {
+	numberDesc
+	typ PhoneType
+}
+
+// numberDesc is one pattern of a plan: the lengths a number of it may have (none: any) and
+// the pattern of its national significant number, anchored at both ends.
+type numberDesc struct {
+	lengths []int32
+	re      *regexp.Regexp
+}
+
+// matches is phonenumbers' isNumberMatchingDesc.
+func (d *numberDesc) matches(nsn string) bool {
+	if d.re == nil {
+		return false
+	}
+	if len(d.lengths) > 0 {
+		found := false
+		for _, l := range d.lengths {
+			if int(l) == len(nsn) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return d.re.MatchString(nsn)
+}
+
+// compile builds the plan's patterns, once.
+func (p *callingCodePlan) compile() bool {
+	p.once.Do(func() {
+		p.ok = true
+		compile := func(pattern string) *regexp.Regexp {
+			re, err := regexp.Compile(pattern)
+			if err != nil {
+				p.ok = false
+			}
+			return re
+		}
+		desc := func(d *phonenumbers.PhoneNumberDesc) numberDesc {
+			if d == nil {
+				return numberDesc{}
+			}
+			return numberDesc{lengths: d.GetPossibleLength(), re: compile("^(?:" + d.GetNationalNumberPattern() + ")$")}
+		}
+		if main := p.meta[0]; main != nil && main.GetNationalPrefixForParsing() != "" {
+			p.trunk = compile("^(?:" + main.GetNationalPrefixForParsing() + ")")
+		}
+		for _, m := range p.meta {
+			if m == nil {
+				p.regions = append(p.regions, regionPlan{missing: true})
+				continue
+			}
+			r := regionPlan{
+				id: m.GetId(), general: desc(m.GetGeneralDesc()),
+				types: [8]typedDesc{
+					{desc(m.GetPremiumRate()), PhonePremiumRate}, {desc(m.GetTollFree()), PhoneTollFree},
+					{desc(m.GetSharedCost()), PhoneSharedCost}, {desc(m.GetVoip()), PhoneVoIP},
+					{desc(m.GetPersonalNumber()), PhonePersonal}, {desc(m.GetPager()), PhonePager},
+					{desc(m.GetUan()), PhoneUAN}, {desc(m.GetVoicemail()), PhoneVoicemail},
+				},
+				fixed: desc(m.GetFixedLine()), mobile: desc(m.GetMobile()),
+				sameMobileAndFixed: m.GetSameMobileAndFixedLinePattern(),
+			}
+			if m.GetLeadingDigits() != "" {
+				r.leading = compile("^(?:" + m.GetLeadingDigits() + ")")
+			}
+			p.regions = append(p.regions, r)
+		}
+	})
+	return p.ok
+}
+
+// typeOf is phonenumbers' getNumberTypeHelper: the type of the national significant
+// number nsn in the region's plan, or PhoneUnknown when the plan has no such number.
+func (r *regionPlan) typeOf(nsn string) PhoneType {
+	if r.missing || !r.general.matches(nsn) {
+		return PhoneUnknown
+	}
+	for i := range r.types {
+		if r.types[i].matches(nsn) {
+			return r.types[i].typ
+		}
+	}
+	if r.fixed.matches(nsn) {
+		if r.sameMobileAndFixed || r.mobile.matches(nsn) {
+			return PhoneFixedLineOrMobile
+		}
+		return PhoneFixedLine
+	}
+	if !r.sameMobileAndFixed && r.mobile.matches(nsn) {
+		return PhoneMobile
+	}
+	return PhoneUnknown
+}
+
+// classify is phonenumbers' GetRegionCodeForNumber and GetNumberType for a number of
+// calling code cc and national significant number nsn: its region ("" when none of the
+// code's regions has it) and type (PhoneUnknown: no such number, or no plan could be
+// read, in which case phonenumbers itself would have failed to start).
+func classify(cc int, nsn string) (region string, typ PhoneType) {
+	p := numberingPlans()[cc]
+	if p == nil || !p.compile() {
+		return "", PhoneUnknown
+	}
+	var r *regionPlan
+	if len(p.regions) == 1 {
+		r = &p.regions[0]
+	} else {
+		for i := range p.regions {
+			c := &p.regions[i]
+			if c.missing {
+				continue
+			}
+			if c.leading != nil {
+				if c.leading.MatchString(nsn) {
+					r = c
+					break
+				}
+			} else if c.typeOf(nsn) != PhoneUnknown {
+				r = c
+				break
+			}
+		}
+	}
+	if r == nil || r.missing {
+		return "", PhoneUnknown
+	}
+	return r.id, r.typeOf(nsn)
+}
+
+// parseShaped parses raw, which phoneShaped accepted, as phonenumbers.Parse(raw, "")
+// would, and answers the number's calling code and national significant number; ok is
+// false when it is no number.
+func parseShaped(raw string) (cc int, nsn string, ok bool) {
 	var buf [MaxPhoneLen]byte
 	digits := buf[:0]
 	for i := 1; i < len(raw); i++ {
@@ -60,17 +230,14 @@ func parseShaped(raw string, n *phonenumbers.PhoneNumber) bool {
 			digits = append(digits, c)
 		}
 	}
-	cc, national, ok := splitCallingCode(digits)
-	if !ok {
-		return phonenumbers.ParseToNumber(raw, "", n) == nil && n.GetExtension() == ""
+	if cc, national, ok := splitCallingCode(digits); ok {
+		return cc, string(national), true
 	}
-	nn, err := strconv.ParseUint(string(national), 10, 64)
-	if err != nil {
-		return phonenumbers.ParseToNumber(raw, "", n) == nil && n.GetExtension() == ""
+	var n phonenumbers.PhoneNumber
+	if phonenumbers.ParseToNumber(raw, "", &n) != nil || n.GetExtension() != "" {
+		return 0, "", false
 	}
-	code := int32(cc)
-	*n = phonenumbers.PhoneNumber{CountryCode: &code, NationalNumber: &nn}
-	return true
+	return int(n.GetCountryCode()), phonenumbers.GetNationalSignificantNumber(&n), true
 }
 
 // splitCallingCode takes the calling code off digits as phonenumbers.Parse does (the
@@ -95,11 +262,12 @@ func splitCallingCode(digits []byte) (cc int, national []byte, ok bool) {
 	if cc == 0 || len(national) < minNSN || len(national) > maxNSN || national[0] == '0' {
 		return 0, nil, false
 	}
-	prefixes := trunkPrefixes()
-	if prefixes == nil {
+	p := numberingPlans()[cc]
+	if p == nil || !p.compile() || p.trunk != nil && p.trunk.Match(national) {
 		return 0, nil, false
 	}
-	if re := prefixes[cc]; re != nil && re.Match(national) {
+	// The national number is all digits: it fits the uint64 phonenumbers keeps it in.
+	if _, err := strconv.ParseUint(string(national), 10, 64); err != nil {
 		return 0, nil, false
 	}
 	return cc, national, true
