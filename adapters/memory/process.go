@@ -32,11 +32,14 @@ func (s *ProcessStore) Create(ctx context.Context, rec ports.ProcessRecord) erro
 		if _, ok := recs[rec.ID]; ok {
 			return ports.ErrProcessExists
 		}
+		// The events are not kept with the process: a copy of the slice is stamped (the
+		// caller's stays as it was) and the outbox copies what it keeps of each.
+		evs := slices.Clone(rec.Outbox)
+		rec.Outbox = nil
 		stored := rec.Clone()
 		stored.Version, stored.Deleted = 1, false
-		ports.StampVersion(stored.Outbox, stored.ID, stored.Version)
-		s.pub.publish(stored.Outbox)
-		stored.Outbox = nil
+		ports.StampVersion(evs, stored.ID, stored.Version)
+		s.pub.publish(evs)
 		recs[rec.ID] = stored
 		return nil
 	})
