@@ -417,7 +417,7 @@ func (s *ProcessService) transition(ctx context.Context, orgID, id, action strin
 	rec, err := s.store.Update(ctx, orgID, id, func(r *ports.ProcessRecord) error {
 		if ports.EffectiveProcessState(*r, now) == ports.ProcessStateExpired && r.State == ports.ProcessStateCreated {
 			r.State, r.UpdatedAt, expired = ports.ProcessStateExpired, now, true
-			emitProcess(r, EventProcessExpired, "", now)
+			s.emitProcess(r, EventProcessExpired, "", now)
 			return nil
 		}
 		if r.State != ports.ProcessStateCreated {

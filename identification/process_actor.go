@@ -148,7 +148,7 @@ func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessReques
 			}
 			r.State, r.UpdatedAt, expired = st, now, true
 			refused = notCreated("validated", st)
-			emitProcess(r, EventProcessExpired, "", now)
+			s.emitProcess(r, EventProcessExpired, "", now)
 			return nil
 		}
 		if tf != "" && twoFactor == "" {

@@ -104,7 +104,7 @@ func (s *ProcessService) Create(ctx context.Context, req CreateProcessRequest) (
 		return CreateProcessResult{}, err
 	}
 	s.otp.Put(&rec.Verification, d)
-	emitIssued(&rec, d, EventProcessCreated, claims.Subject, now)
+	s.emitIssued(&rec, d, EventProcessCreated, claims.Subject, now)
 	if err := s.otp.Send(ctx, d); err != nil {
 		return CreateProcessResult{}, err
 	}
@@ -378,7 +378,7 @@ func (s *ProcessService) Resend(ctx context.Context, req ProcessRequest) (_ Rese
 		s.otp.Put(&r.Verification, d)
 		r.CodeSentAt = now
 		r.CodesSent++
-		emitIssued(r, d, EventProcessCodeResent, claims.Subject, now)
+		s.emitIssued(r, d, EventProcessCodeResent, claims.Subject, now)
 	})
 	if err != nil {
 		s.otp.Release(ctx, d)
@@ -447,7 +447,7 @@ func (s *ProcessService) Cancel(ctx context.Context, req CancelProcessRequest) (
 		r.CancelReason = reason
 		r.CancelledAt = s.clock.Now()
 		otp.Invalidate(&r.Verification)
-		emitProcess(r, EventProcessCancelled, claims.Subject, r.CancelledAt) // the reason is the caller's text: not in the event
+		s.emitProcess(r, EventProcessCancelled, claims.Subject, r.CancelledAt) // the reason is the caller's text: not in the event
 	})
 	if err != nil {
 		return Process{}, err
@@ -493,7 +493,9 @@ func (s *ProcessService) Delete(ctx context.Context, req DeleteProcessRequest) (
 			return verifykit.New(verifykit.KindForbidden, "Your token does not allow to force the deletion. Missing permission: "+s.cfg.ForceDeletePermission)
 		}
 		r.Deleted = true
-		r.Outbox = append(r.Outbox, deletedEvent(r, state, state != ports.ProcessStateCreated, claims.Subject, now))
+		if s.keepsEvents() {
+			r.Outbox = append(r.Outbox, deletedEvent(r, state, state != ports.ProcessStateCreated, claims.Subject, now))
+		}
 		return nil
 	})
 	if err != nil {
