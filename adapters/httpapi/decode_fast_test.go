@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/verifykit/verifykit/identification"
 )
 
 // kitchenBody has a property of every kind the strict decoder reads.
@@ -198,4 +200,24 @@ func FuzzDecodeStrictFastPath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, target uint8) {
 		requireSameDecoding(t, &c, decodeTargets[int(target)%len(decodeTargets)], body)
 	})
+}
+
+// TestDecodedBodiesShareNoMemoryWithThePooledBuffer decodes bodies one after another
+// through one Handler, whose body buffer is reused: what an earlier decode filled in must
+// not change when a later body is read into the same buffer.
+func TestDecodedBodiesShareNoMemoryWithThePooledBuffer(t *testing.T) {
+	h := &Handler{}
+	var got []createProcessBody
+	for _, name := range []string{"Ana", "Bob", "Eve", "Ann"} {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(`{"actor":{"name":"`+name+`","msisdn":{"country_code":"34","phone_number":"600111222"}},"channel":{"type":"SMS"}}`))
+		r.Header.Set("Content-Type", "application/json")
+		var b createProcessBody
+		require.NoError(t, h.decodeJSON(r, &b, false))
+		got = append(got, b)
+	}
+	for i, name := range []string{"Ana", "Bob", "Eve", "Ann"} {
+		require.Equal(t, name, got[i].Actor.Name)
+		require.Equal(t, "600111222", got[i].Actor.MSISDN.PhoneNumber)
+		require.Equal(t, identification.ChannelSMS, got[i].Channel.Type)
+	}
 }
