@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -121,7 +122,9 @@ func (s *ProcessService) normalizeActor(a Actor) Actor {
 	trim := strings.TrimSpace
 	a.Name, a.LastName, a.Email, a.Language = trim(a.Name), trim(a.LastName), trim(a.Email), trim(a.Language)
 	a.MSISDN.CountryCode = strings.TrimPrefix(trim(a.MSISDN.CountryCode), "+")
-	a.MSISDN.PhoneNumber = strings.Join(strings.Fields(a.MSISDN.PhoneNumber), "")
+	if strings.ContainsFunc(a.MSISDN.PhoneNumber, unicode.IsSpace) {
+		a.MSISDN.PhoneNumber = strings.Join(strings.Fields(a.MSISDN.PhoneNumber), "")
+	}
 	if p, err := s.otp.ParsePhone("+" + a.MSISDN.CountryCode + a.MSISDN.PhoneNumber); err == nil && a.MSISDN.CountryCode != "" {
 		// "+380", "(93) 123-45-85" and "+380", "093 123 45 85" are stored as "380", "931234585".
 		a.MSISDN.CountryCode, a.MSISDN.PhoneNumber = strconv.Itoa(p.CallingCode), p.National

@@ -74,11 +74,15 @@ func (o *jsonObject) timeOmitZero(k string, v time.Time) {
 	}
 }
 
-// object writes a nested object with fill.
-func (o *jsonObject) object(k string, fill func(*jsonObject)) {
+// object starts a nested object under k; the caller fills it and closes it with
+// o.close(&in).
+func (o *jsonObject) object(k string) jsonObject {
 	o.key(k)
-	in := newJSONObject(o.b)
-	fill(&in)
+	return newJSONObject(o.b)
+}
+
+// close ends the nested object in that object started.
+func (o *jsonObject) close(in *jsonObject) {
 	o.b, o.ok = in.end(), o.ok && in.ok
 }
 
@@ -145,17 +149,17 @@ func (a wireActor) fill(o *jsonObject) {
 	o.strOmitEmpty("last_name", a.LastName)
 	o.strOmitEmpty("email", a.Email)
 	if m := a.MSISDN; m != nil {
-		o.object("msisdn", func(o *jsonObject) {
-			o.strOmitEmpty("country_code", m.CountryCode)
-			o.strOmitEmpty("phone_number", m.PhoneNumber)
-		})
+		in := o.object("msisdn")
+		in.strOmitEmpty("country_code", m.CountryCode)
+		in.strOmitEmpty("phone_number", m.PhoneNumber)
+		o.close(&in)
 	}
 	if d := a.IdentityDocument; d != nil {
-		o.object("identity_document", func(o *jsonObject) {
-			o.strOmitEmpty("document_type", d.DocumentType)
-			o.strOmitEmpty("document_number", d.DocumentNumber)
-			o.strOmitEmpty("country", d.Country)
-		})
+		in := o.object("identity_document")
+		in.strOmitEmpty("document_type", d.DocumentType)
+		in.strOmitEmpty("document_number", d.DocumentNumber)
+		in.strOmitEmpty("country", d.Country)
+		o.close(&in)
 	}
 	o.strOmitEmpty("language", a.Language)
 }
@@ -166,12 +170,14 @@ func (p wireProcess) appendJSON(b []byte) ([]byte, bool) {
 	o.str("id", p.ID)
 	o.str("org_id", p.OrgID)
 	o.str("status", string(p.State))
-	o.object("actor", p.Actor.fill)
+	in := o.object("actor")
+	p.Actor.fill(&in)
+	o.close(&in)
 	o.strOmitEmpty("two_factor_type", string(p.TwoFactorType))
-	o.object("channel", func(o *jsonObject) {
-		o.str("type", string(p.Channel.Type))
-		o.bool("external", p.Channel.External)
-	})
+	in = o.object("channel")
+	in.str("type", string(p.Channel.Type))
+	in.bool("external", p.Channel.External)
+	o.close(&in)
 	o.time("created_at", p.CreatedAt)
 	o.time("updated_at", p.UpdatedAt)
 	o.time("expires_at", p.ExpiresAt)

@@ -81,12 +81,14 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // caller also chooses, is logged through logid too, so no line grows with the request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	started := time.Now()
-	id := r.Header.Get("X-Request-ID")
+	// "X-Request-Id" is the canonical form net/http keeps header names in: written so, the
+	// name needs no canonicalizing (and no allocation) on every request.
+	id := r.Header.Get("X-Request-Id")
 	if !validRequestID(id) {
 		id = uuid.NewString()
 	}
 	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
-	w.Header().Set("X-Request-ID", id)
+	w.Header().Set("X-Request-Id", id)
 	rec := &statusRecorder{ResponseWriter: w}
 
 	route, pattern := h.mux.Handler(r)
