@@ -38,12 +38,24 @@ func (r *RateRetention) Keep(longest time.Duration) time.Duration {
 // monotonic clock readings, as a limiter that keeps each key's events sorted holds them: it
 // gives the same answer in O(log n) per limit instead of a pass over every event.
 func DecideRateSorted(times []time.Time, now time.Time, limits []RateLimit) RateDecision {
+	return decideSorted(times, now, limits, func(t time.Time) time.Time { return t })
+}
+
+// DecideRateSortedUnixNano is DecideRateSorted for ascending times kept as Unix
+// nanoseconds (time.Time.UnixNano), as a limiter that stores its events compactly holds
+// them.
+func DecideRateSortedUnixNano(times []int64, now time.Time, limits []RateLimit) RateDecision {
+	return decideSorted(times, now, limits, func(n int64) time.Time { return time.Unix(0, n) })
+}
+
+// decideSorted is DecideRateSorted for ascending times of any form, read with at.
+func decideSorted[T any](times []T, now time.Time, limits []RateLimit, at func(T) time.Time) RateDecision {
 	d := RateDecision{Allowed: true}
 	now = now.Round(0)
 	// Events after now do not count yet: the window ends at the last event not after now.
-	end := firstAfterTime(times, now)
+	end := firstAfterTime(times, now, at)
 	for _, lim := range limits {
-		from := firstAfterTime(times[:end], now.Add(-lim.Per))
+		from := firstAfterTime(times[:end], now.Add(-lim.Per), at)
 		n := end - from
 		if n < lim.Max {
 			continue
@@ -54,7 +66,7 @@ func DecideRateSorted(times []time.Time, now time.Time, limits []RateLimit) Rate
 			continue
 		}
 		// Once the (n-Max+1)-th oldest event of the window has left, one more fits.
-		if wait := times[from+n-lim.Max].Add(lim.Per).Sub(now); wait > d.RetryAfter {
+		if wait := at(times[from+n-lim.Max]).Add(lim.Per).Sub(now); wait > d.RetryAfter {
 			d.RetryAfter = wait
 		}
 	}
@@ -62,11 +74,11 @@ func DecideRateSorted(times []time.Time, now time.Time, limits []RateLimit) Rate
 }
 
 // firstAfterTime is the index of the first of the sorted times after t.
-func firstAfterTime(times []time.Time, t time.Time) int {
+func firstAfterTime[T any](times []T, t time.Time, at func(T) time.Time) int {
 	lo, hi := 0, len(times)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		if times[mid].After(t) {
+		if at(times[mid]).After(t) {
 			hi = mid
 		} else {
 			lo = mid + 1

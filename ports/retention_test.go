@@ -24,8 +24,9 @@ func TestRateRetention(t *testing.T) {
 	require.Equal(t, ports.DefaultRateRetention, r.Keep(0), "a negative retention restores the default")
 }
 
-// TestDecideRateSortedAgreesWithDecideRate: on sorted times, the fast path answers what the
-// rule answers, over random events, limits and clocks.
+// TestDecideRateSortedAgreesWithDecideRate: on sorted times, the fast paths (times as they
+// are, and as Unix nanoseconds) answer what the rule answers, over random events, limits
+// and clocks.
 func TestDecideRateSortedAgreesWithDecideRate(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(7, 11))
 	base := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
@@ -40,7 +41,13 @@ func TestDecideRateSortedAgreesWithDecideRate(t *testing.T) {
 			limits[i] = ports.RateLimit{Max: rnd.IntN(5), Per: time.Duration(1+rnd.IntN(8)) * time.Second}
 		}
 		now := base.Add(time.Duration(rnd.IntN(24)) * 500 * time.Millisecond)
-		require.Equal(t, ports.DecideRate(times, now, limits), ports.DecideRateSorted(times, now, limits), "%v at %v with %v", times, now, limits)
+		want := ports.DecideRate(times, now, limits)
+		require.Equal(t, want, ports.DecideRateSorted(times, now, limits), "%v at %v with %v", times, now, limits)
+		nanos := make([]int64, len(times))
+		for i, tm := range times {
+			nanos[i] = tm.UnixNano()
+		}
+		require.Equal(t, want, ports.DecideRateSortedUnixNano(nanos, now, limits), "%v at %v with %v", times, now, limits)
 	}
 }
 
