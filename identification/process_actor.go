@@ -183,23 +183,23 @@ func (s *ProcessService) Validate(ctx context.Context, req ValidateProcessReques
 	if err == nil && checked {
 		s.otp.Settle(ctx, rec.Verification, checkRes, checkErr)
 	}
-	attrs := []any{slog.String("org_id", req.OrgID), slog.String("process_id", req.ID)}
+	attrs := []slog.Attr{slog.String("org_id", req.OrgID), slog.String("process_id", req.ID)}
 	switch {
 	case errors.Is(err, errCompleted):
-		s.log.InfoContext(ctx, "otp identification validation repeated", attrs...)
+		s.log.LogAttrs(ctx, slog.LevelInfo, "otp identification validation repeated", attrs...)
 		return toMetadata(completed, now), nil
 	case err != nil:
 		return ProcessMetadata{}, storeErr(err)
 	case expired:
-		s.log.InfoContext(ctx, "otp identification expired", attrs...)
+		s.log.LogAttrs(ctx, slog.LevelInfo, "otp identification expired", attrs...)
 		return ProcessMetadata{}, refused
 	case refused != nil:
 		if rec.State == string(ProcessBlocked) {
-			s.log.InfoContext(ctx, "otp identification blocked", attrs...)
+			s.log.LogAttrs(ctx, slog.LevelInfo, "otp identification blocked", attrs...)
 		}
 		return ProcessMetadata{}, refused
 	}
-	s.log.InfoContext(ctx, "otp identification validated", attrs...)
+	s.log.LogAttrs(ctx, slog.LevelInfo, "otp identification validated", attrs...)
 	return toMetadata(rec, now), nil
 }
 

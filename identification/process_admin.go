@@ -112,7 +112,7 @@ func (s *ProcessService) Create(ctx context.Context, req CreateProcessRequest) (
 	if err := s.store.Create(ctx, rec); err != nil {
 		return CreateProcessResult{}, storeErr(err)
 	}
-	s.log.InfoContext(ctx, "otp identification created", slog.String("org_id", rec.OrgID), slog.String("process_id", rec.ID),
+	s.log.LogAttrs(ctx, slog.LevelInfo, "otp identification created", slog.String("org_id", rec.OrgID), slog.String("process_id", rec.ID),
 		slog.String("channel", rec.ChannelType), slog.Bool("external", rec.ChannelExternal), slog.String("two_factor_type", rec.TwoFactorType))
 	return CreateProcessResult{Process: toProcess(rec, now), Code: d.Code(), DeliveredBy: deliveredBy(d)}, nil
 }
@@ -391,7 +391,7 @@ func (s *ProcessService) Resend(ctx context.Context, req ProcessRequest) (_ Rese
 		s.markUndeliverable(ctx, rec, d)
 		return ResendProcessResult{}, err
 	}
-	s.log.InfoContext(ctx, "otp identification code resent", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID), slog.Int("codes_sent", rec.CodesSent))
+	s.log.LogAttrs(ctx, slog.LevelInfo, "otp identification code resent", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID), slog.Int("codes_sent", rec.CodesSent))
 	return ResendProcessResult{Process: toProcess(rec, now), Code: d.Code(), DeliveredBy: deliveredBy(d)}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
@@ -109,8 +110,27 @@ func TestWriteJSONFallsBackForTimesJSONCannotHold(t *testing.T) {
 	p := wireProcess{ID: "p", CreatedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
 	_, ok := p.appendJSON(nil)
 	require.False(t, ok)
-	rec := httptest.NewRecorder()
-	writeJSON(rec, 201, p)
-	require.Equal(t, 500, rec.Code)
-	require.JSONEq(t, `{"meta":{"code":500},"error":{"type":"internal_error","message":"Internal server error."}}`, rec.Body.String())
+	for _, write := range []func(http.ResponseWriter){
+		func(w http.ResponseWriter) { writeJSON(w, 201, p) },
+		func(w http.ResponseWriter) { (&Handler{}).writeAppender(w, 201, p) },
+	} {
+		rec := httptest.NewRecorder()
+		write(rec)
+		require.Equal(t, 500, rec.Code)
+		require.JSONEq(t, `{"meta":{"code":500},"error":{"type":"internal_error","message":"Internal server error."}}`, rec.Body.String())
+	}
+}
+
+// TestWriteAppenderReusesNoAnswer writes answers one after another through one Handler,
+// whose buffer is reused: each answer is whole, and none shows another's bytes.
+func TestWriteAppenderReusesNoAnswer(t *testing.T) {
+	h := &Handler{}
+	for _, id := range []string{"a-long-process-identifier", "b", "c-medium-id"} {
+		rec := httptest.NewRecorder()
+		h.writeAppender(rec, 200, wireProcess{ID: id, Actor: wireActor{Name: "Ana"}})
+		var got wireProcess
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+		require.Equal(t, id, got.ID)
+		require.Equal(t, string(encodingJSON(t, wireProcess{ID: id, Actor: wireActor{Name: "Ana"}})), rec.Body.String())
+	}
 }

@@ -33,6 +33,7 @@ type Handler struct {
 	tracing Tracing        // Options.Tracing: a server span per request
 	fields  fieldCache     // the JSON fields of the request body types, for decodeJSON
 	bodies  sync.Pool      // *bytes.Buffer: request bodies read by decodeJSON
+	answers sync.Pool      // *[]byte: answers written by writeAppender
 }
 
 // Services are the domain services whose routes a Handler serves. A nil service's routes

@@ -163,6 +163,25 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	writeBody(w, code, buf.Bytes())
 }
 
+// writeAppender is writeJSON for a jsonAppender, written into a buffer of the Handler's
+// pool (the ResponseWriter copies what it is given, as every io.Writer must).
+func (h *Handler) writeAppender(w http.ResponseWriter, code int, a jsonAppender) {
+	bp, _ := h.answers.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	b, ok := a.appendJSON((*bp)[:0])
+	if ok {
+		writeBody(w, code, append(b, '\n'))
+	} else {
+		writeJSON(w, code, a)
+	}
+	if cap(b) <= maxPooledBody {
+		*bp = b[:0]
+		h.answers.Put(bp)
+	}
+}
+
 // writeBody writes a JSON body with the given status.
 func writeBody(w http.ResponseWriter, code int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
