@@ -343,7 +343,9 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (_ Issued, err er
 			if !MarkUndeliverable(v, d.ID()) {
 				return errUnchanged
 			}
-			v.Outbox = append(v.Outbox, undeliverableStandalone(req.Purpose, d.ID(), s.clock.Now()))
+			if ports.KeepsEvents(s.store) {
+				v.Outbox = append(v.Outbox, undeliverableStandalone(req.Purpose, d.ID(), s.clock.Now()))
+			}
 			return nil
 		})
 		if markErr != nil && !errors.Is(markErr, errUnchanged) {
@@ -387,7 +389,9 @@ func (s *Service) storeDraft(ctx context.Context, d *Draft) (Issued, error) {
 	superseded := 0
 	_, err := s.store.Update(ctx, d.rec.Purpose, d.rec.Subject, func(v *ports.Verification) error {
 		superseded = s.Put(v, d)
-		v.Outbox = append(v.Outbox, issuedStandalone(d))
+		if ports.KeepsEvents(s.store) { // no event is built for a store that drops it
+			v.Outbox = append(v.Outbox, issuedStandalone(d))
+		}
 		return nil
 	})
 	if err != nil {
@@ -642,7 +646,9 @@ func (s *Service) attemptStored(ctx context.Context, purpose, subject string,
 		if sameVerification(before, *v) {
 			return errUnchanged
 		}
-		v.Outbox = append(v.Outbox, checkedStandalone(st.res, st.result, purpose, now))
+		if ports.KeepsEvents(s.store) {
+			v.Outbox = append(v.Outbox, checkedStandalone(st.res, st.result, purpose, now))
+		}
 		return nil
 	}
 	var (

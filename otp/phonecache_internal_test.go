@@ -2,6 +2,7 @@ package otp
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -23,4 +24,36 @@ func TestPhoneCache(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.Len(t, c.phones, phoneCacheSize, "bounded")
+	require.NotContains(t, c.phones, "+380930000000", "the one remembered longest ago made room first")
+	require.Contains(t, c.phones, fmt.Sprintf("+38093%07d", phoneCacheSize+9), "the latest is remembered")
+	for _, k := range c.ring {
+		_, ok := c.phones[k]
+		require.True(t, ok, "every key in the ring is in the map")
+	}
+}
+
+// TestPhoneCacheConcurrent parses the same numbers from several goroutines: the cache
+// stays bounded, with each number remembered once.
+func TestPhoneCacheConcurrent(t *testing.T) {
+	const size = 64
+	c := phoneCache{size: size}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for i := range 3 * size {
+				_, err := c.parse(fmt.Sprintf("+38093%07d", i%(size+size/2)))
+				require.NoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+	require.Len(t, c.phones, size)
+	require.Len(t, c.ring, size)
+	seen := map[string]bool{}
+	for _, k := range c.ring {
+		require.False(t, seen[k], "each number once in the ring")
+		seen[k] = true
+		_, ok := c.phones[k]
+		require.True(t, ok)
+	}
 }

@@ -47,8 +47,15 @@ func (s *Service) beginAs(ctx context.Context, token, scope, id string, from ...
 	return r, actor, nil
 }
 
+// keepsEvents reports whether the store keeps the events of its writes
+// (ports.KeepsEvents): the emit methods build none for a store that drops them.
+func (s *Service) keepsEvents() bool { return ports.KeepsEvents(s.store) }
+
 // emit appends the event typ about r, by actor at at, to r's Outbox.
 func (s *Service) emit(r *ports.PersonRequest, typ, actor string, at time.Time) {
+	if !s.keepsEvents() {
+		return
+	}
 	ev := ports.NewLifecycleEvent(typ, AggregateType, r.ID, at)
 	ev.Actor = actor
 	ev.Data = map[string]string{"status": string(r.Status)}
@@ -63,11 +70,17 @@ func emitCode(r *ports.PersonRequest, ev ports.LifecycleEvent, actor string) {
 
 // emitIssued appends the code.issued event of d to r's Outbox.
 func (s *Service) emitIssued(r *ports.PersonRequest, d *otp.Draft, actor string) {
+	if !s.keepsEvents() {
+		return
+	}
 	emitCode(r, otp.IssuedEvent(d, AggregateType, r.ID), actor)
 }
 
 // emitCheck appends the event of a code check that answered res and err.
 func (s *Service) emitCheck(r *ports.PersonRequest, res otp.VerifyResult, err error, actor string, at time.Time) {
+	if !s.keepsEvents() {
+		return
+	}
 	emitCode(r, otp.CheckEvent(res, err, AggregateType, r.ID, s.cfg.Purpose, at), actor)
 }
 
@@ -82,6 +95,9 @@ func (s *Service) emitApproved(r *ports.PersonRequest, withCode bool, actor stri
 
 // emitUndeliverable appends the code.undeliverable event of the code codeID.
 func (s *Service) emitUndeliverable(r *ports.PersonRequest, codeID string, at time.Time) {
+	if !s.keepsEvents() {
+		return
+	}
 	emitCode(r, otp.CodeEvent(otp.EventCodeUndeliverable, AggregateType, r.ID, s.cfg.Purpose, codeID, at), "")
 }
 

@@ -111,6 +111,21 @@ type DropEvents struct{}
 // Append implements EventLog: it drops evs.
 func (DropEvents) Append(context.Context, ...LifecycleEvent) error { return nil }
 
+// EventKeeper is implemented by a store that can tell whether it keeps the events of a
+// write's Outbox: a memory store with no outbox attached drops them. The flows build no
+// events for a store that answers false, since nothing would read them.
+type EventKeeper interface {
+	// KeepsEvents reports whether the store keeps the events of the writes it takes now.
+	KeepsEvents() bool
+}
+
+// KeepsEvents reports whether store keeps the events of a write's Outbox: true unless it
+// is an EventKeeper that answers false.
+func KeepsEvents(store any) bool {
+	k, ok := store.(EventKeeper)
+	return !ok || k.KeepsEvents()
+}
+
 // OutboxState is the delivery state of an outbox entry.
 type OutboxState string
 

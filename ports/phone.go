@@ -36,20 +36,6 @@ func PhoneTypes() []PhoneType {
 		PhoneSharedCost, PhoneVoIP, PhonePersonal, PhonePager, PhoneUAN, PhoneVoicemail, PhoneUnknown}
 }
 
-var phoneTypes = map[phonenumbers.PhoneNumberType]PhoneType{
-	phonenumbers.MOBILE:               PhoneMobile,
-	phonenumbers.FIXED_LINE:           PhoneFixedLine,
-	phonenumbers.FIXED_LINE_OR_MOBILE: PhoneFixedLineOrMobile,
-	phonenumbers.TOLL_FREE:            PhoneTollFree,
-	phonenumbers.PREMIUM_RATE:         PhonePremiumRate,
-	phonenumbers.SHARED_COST:          PhoneSharedCost,
-	phonenumbers.VOIP:                 PhoneVoIP,
-	phonenumbers.PERSONAL_NUMBER:      PhonePersonal,
-	phonenumbers.PAGER:                PhonePager,
-	phonenumbers.UAN:                  PhoneUAN,
-	phonenumbers.VOICEMAIL:            PhoneVoicemail,
-}
-
 // Phone is a valid phone number, parsed.
 type Phone struct {
 	// E164 is the number in E.164 form, e.g. "+380931234585": the form every store keeps.
@@ -87,21 +73,19 @@ func ParsePhone(raw string) (Phone, error) {
 	if !phoneShaped(raw) {
 		return Phone{}, invalidPhone()
 	}
-	n, err := phonenumbers.Parse(raw, "")
-	if err != nil || n.GetExtension() != "" || !phonenumbers.IsValidNumber(n) {
+	cc, nsn, ok := parseShaped(raw)
+	if !ok {
 		return Phone{}, invalidPhone()
 	}
-	p := Phone{
-		E164:        phonenumbers.Format(n, phonenumbers.E164),
-		CallingCode: int(n.GetCountryCode()),
-		National:    phonenumbers.GetNationalSignificantNumber(n),
-		Region:      phonenumbers.GetRegionCodeForNumber(n),
-		Type:        PhoneUnknown,
+	// A number is valid (phonenumbers.IsValidNumber) exactly when the plan of the region
+	// it belongs to gives it a type; the E.164 form is "+", the calling code and the
+	// national significant number (phonenumbers.Format with E164 writes the same).
+	region, t := classify(cc, nsn)
+	if t == PhoneUnknown {
+		return Phone{}, invalidPhone()
 	}
-	if t, ok := phoneTypes[phonenumbers.GetNumberType(n)]; ok {
-		p.Type = t
-	}
-	if !ValidE164(p.E164) || p.E164 != "+"+strconv.Itoa(p.CallingCode)+p.National {
+	p := Phone{E164: "+" + strconv.Itoa(cc) + nsn, CallingCode: cc, National: nsn, Region: region, Type: t}
+	if !ValidE164(p.E164) {
 		return Phone{}, invalidPhone()
 	}
 	return p, nil

@@ -99,41 +99,55 @@ func BenchmarkHTTPProcessMetadata(b *testing.B) {
 
 // BenchmarkHTTPBare measures a bare handler writing a JSON body of the size of each
 // route's answer (create-process, process-metadata, resend-auth-method), in process
-// through the same ServeHTTP-and-recorder path as the route benchmarks.
+// through the same ServeHTTP-and-recorder path as the route benchmarks, for the route's
+// own requests (method, headers, body).
 func BenchmarkHTTPBare(b *testing.B) {
-	for _, sz := range answerSizes(b) {
-		b.Run(sz.name, func(b *testing.B) {
-			h := bareHandler(sz.size)
+	for _, bc := range bareCases(b) {
+		b.Run(bc.name, func(b *testing.B) {
+			h := bareHandler(bc.size)
 			b.ReportAllocs()
+			i := 0
 			for b.Loop() {
-				req := httptest.NewRequest("GET", "/bare", nil)
+				method, path, body := bc.next(i)
+				req := httptest.NewRequest(method, path, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+bc.token)
+				if body != "" {
+					req.Header.Set("Content-Type", "application/json")
+				}
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, req)
 				if rec.Code != http.StatusOK {
 					b.Fatal(rec.Code)
 				}
+				i++
 			}
 		})
 	}
 }
 
-type answerSize struct {
-	name string
+// bareCase is a route's request beside the size of its answer: what the bare handler gets
+// and writes in the route's place.
+type bareCase struct {
+	routeCase
 	size int
 }
 
-// answerSizes are the sizes of the answers of the routes measured.
-func answerSizes(b *testing.B) []answerSize {
+// bareCases are the routes measured, with the sizes of their answers. The bare handler
+// answers 200 whatever the route answers.
+func bareCases(b *testing.B) []bareCase {
 	k := newBenchKit(b)
-	var out []answerSize
+	var out []bareCase
 	for _, c := range processCases(b, k) {
 		method, path, body := c.next(1 << 20)
-		out = append(out, answerSize{c.name, len(k.do(b, method, path, c.token, body, c.want))})
+		out = append(out, bareCase{c, len(k.do(b, method, path, c.token, body, c.want))})
 	}
 	resend := newResendCase(b, k)
 	method, path, body := resend.next(0)
 	k.clock.Advance(time.Hour)
-	out = append(out, answerSize{"ResendAuthMethod", len(k.do(b, method, path, resend.token, body, resend.want))})
+	out = append(out, bareCase{resend, len(k.do(b, method, path, resend.token, body, resend.want))})
+	for i := range out {
+		out[i].want = http.StatusOK
+	}
 	return out
 }
 
@@ -160,16 +174,16 @@ func newResendCase(b *testing.B, k *benchKit) routeCase {
 	}}
 }
 
-// BenchmarkHTTPLoopback measures the same routes and the bare handler over loopback TCP:
-// an httptest server and one keep-alive client, one request at a time, as the issue's
-// figures through examples/server were taken. ns/op is the round trip.
+// BenchmarkHTTPLoopback measures the same routes and the bare handler (sent each route's
+// own requests) over loopback TCP: an httptest server and one keep-alive client, one
+// request at a time, as the figures through examples/server were taken. ns/op is
+// the round trip.
 func BenchmarkHTTPLoopback(b *testing.B) {
-	sizes := answerSizes(b)
-	for _, sz := range sizes {
-		b.Run("Bare/"+sz.name, func(b *testing.B) {
-			srv := httptest.NewServer(bareHandler(sz.size))
+	for _, bc := range bareCases(b) {
+		b.Run("Bare/"+bc.name, func(b *testing.B) {
+			srv := httptest.NewServer(bareHandler(bc.size))
 			defer srv.Close()
-			loop(b, srv, routeCase{token: "none", want: http.StatusOK, next: func(int) (string, string, string) { return "GET", "/bare", "" }}, nil)
+			loop(b, srv, bc.routeCase, nil)
 		})
 	}
 	k := newBenchKit(b)

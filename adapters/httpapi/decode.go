@@ -30,10 +30,22 @@ func (h *Handler) decodeJSON(r *http.Request, dst any, emptyOK bool) error {
 	if r.Body == nil {
 		r.Body = http.NoBody
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
-	if err != nil {
+	// The body is read into a buffer of the Handler's pool: decoding copies what it keeps
+	// (every string), so the buffer goes back once dst is filled.
+	buf, _ := h.bodies.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer func() {
+		if buf.Cap() <= maxPooledBody {
+			buf.Reset()
+			h.bodies.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, MaxBodyBytes+1)); err != nil {
 		return verifykit.Wrap(verifykit.KindBadRequest, "The request body could not be read.", err)
 	}
+	body := buf.Bytes()
 	if len(body) > MaxBodyBytes {
 		return &httpError{status: http.StatusRequestEntityTooLarge, typ: "request_too_large",
 			message: fmt.Sprintf("The request body is larger than %d bytes.", MaxBodyBytes)}
@@ -50,8 +62,14 @@ func (h *Handler) decodeJSON(r *http.Request, dst any, emptyOK bool) error {
 	return decodeStrictWith(&h.fields, body, dst)
 }
 
+// maxPooledBody is the largest body buffer decodeJSON keeps for the next request.
+const maxPooledBody = 64 << 10
+
 func checkContentType(r *http.Request) error {
 	ct := r.Header.Get("Content-Type")
+	if ct == "application/json" {
+		return nil // what mime.ParseMediaType would find, without its parse
+	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 		return &httpError{status: http.StatusUnsupportedMediaType, typ: "unsupported_media_type",
@@ -67,7 +85,10 @@ func decodeStrict(body []byte, dst any) error { return decodeStrictWith(nil, bod
 // fieldCache remembers jsonFields per type: the decoding of every request body checks its
 // tree against the fields of the same few types. A Handler owns one; nil computes them
 // each time.
-type fieldCache struct{ m sync.Map } // reflect.Type -> map[string]reflect.Type
+type fieldCache struct {
+	m     sync.Map // reflect.Type -> map[string]reflect.Type
+	infos sync.Map // reflect.Type -> *typeInfo
+}
 
 // fields returns jsonFields(t), remembered.
 func (c *fieldCache) fields(t reflect.Type) map[string]reflect.Type {
@@ -81,8 +102,32 @@ func (c *fieldCache) fields(t reflect.Type) map[string]reflect.Type {
 	return f.(map[string]reflect.Type)
 }
 
-// decodeStrictWith is decodeStrict with the fields of the types remembered in c.
+// decodeStrictWith is decodeStrict with the fields of the types remembered in c. A body
+// that conforms to dst's type is decoded straight into dst (decode_fast.go); any other
+// takes the slow path, which decodes it into a tree first to name every problem with its
+// JSONPath.
 func decodeStrictWith(c *fieldCache, body []byte, dst any) error {
+	t := reflect.TypeOf(dst).Elem()
+	if out := reflect.ValueOf(dst).Elem(); out.IsZero() {
+		// A value the caller filled in first takes json.Unmarshal's way of decoding into
+		// what is there already.
+		if v, ok := decodeFast(c, body, t); ok {
+			out.Set(v)
+			return nil
+		}
+	}
+	if conforms(c, body, t) {
+		if json.Unmarshal(body, dst) == nil {
+			return nil
+		}
+		reflect.ValueOf(dst).Elem().SetZero() // the slow path decodes into a zero value again
+	}
+	return decodeTree(c, body, dst, t)
+}
+
+// decodeTree is decodeStrictWith's slow path: the body decoded into a generic tree,
+// checked against t (dst's type) with every problem named, then decoded into dst.
+func decodeTree(c *fieldCache, body []byte, dst any, t reflect.Type) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var tree any
@@ -93,7 +138,7 @@ func decodeStrictWith(c *fieldCache, body []byte, dst any) error {
 		return verifykit.New(verifykit.KindBadRequest, "The request body must hold one JSON value.")
 	}
 	var v verifykit.Validation
-	checkTree(c, &v, tree, reflect.TypeOf(dst).Elem(), "$")
+	checkTree(c, &v, tree, t, "$")
 	if err := v.Err(); err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/verifykit/verifykit/authmethod"
 	"github.com/verifykit/verifykit/identification"
@@ -32,6 +33,8 @@ type Handler struct {
 	clients ClientVerifier // Options.Clients: checks the api-key of the eHealth routes
 	tracing Tracing        // Options.Tracing: a server span per request
 	fields  fieldCache     // the JSON fields of the request body types, for decodeJSON
+	bodies  sync.Pool      // *bytes.Buffer: request bodies read by decodeJSON
+	answers sync.Pool      // *[]byte: answers written by writeAppender
 }
 
 // Services are the domain services whose routes a Handler serves. A nil service's routes

@@ -81,12 +81,14 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // caller also chooses, is logged through logid too, so no line grows with the request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	started := time.Now()
-	id := r.Header.Get("X-Request-ID")
+	// "X-Request-Id" is the canonical form net/http keeps header names in: written so, the
+	// name needs no canonicalizing (and no allocation) on every request.
+	id := r.Header.Get("X-Request-Id")
 	if !validRequestID(id) {
 		id = uuid.NewString()
 	}
 	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
-	w.Header().Set("X-Request-ID", id)
+	w.Header().Set("X-Request-Id", id)
 	rec := &statusRecorder{ResponseWriter: w}
 
 	route, pattern := h.mux.Handler(r)
@@ -141,8 +143,15 @@ func (p *headerProbe) Header() http.Header         { return p.header }
 func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
 func (p *headerProbe) WriteHeader(code int)        { p.status = code }
 
-// writeJSON writes v as JSON with the given status.
+// writeJSON writes v as JSON with the given status: through its own appendJSON when it
+// is a jsonAppender, else with encoding/json (the same bytes either way).
 func writeJSON(w http.ResponseWriter, code int, v any) {
+	if a, ok := v.(jsonAppender); ok {
+		if b, ok := a.appendJSON(make([]byte, 0, 1024)); ok {
+			writeBody(w, code, append(b, '\n'))
+			return
+		}
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -151,7 +160,31 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 		buf.Reset()
 		buf.WriteString(`{"meta":{"code":500},"error":{"type":"internal_error","message":"Internal server error."}}` + "\n")
 	}
+	writeBody(w, code, buf.Bytes())
+}
+
+// writeAppender is writeJSON for a jsonAppender, written into a buffer of the Handler's
+// pool (the ResponseWriter copies what it is given, as every io.Writer must).
+func (h *Handler) writeAppender(w http.ResponseWriter, code int, a jsonAppender) {
+	bp, _ := h.answers.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	b, ok := a.appendJSON((*bp)[:0])
+	if ok {
+		writeBody(w, code, append(b, '\n'))
+	} else {
+		writeJSON(w, code, a)
+	}
+	if cap(b) <= maxPooledBody {
+		*bp = b[:0]
+		h.answers.Put(bp)
+	}
+}
+
+// writeBody writes a JSON body with the given status.
+func writeBody(w http.ResponseWriter, code int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(code)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }

@@ -28,7 +28,7 @@ func (h *Handler) processRoutes(s *otpprocess.Service) {
 			Token: bearer(r), OrgID: r.PathValue("org_id"), Actor: b.Actor.domain(), ExpiresIn: b.ExpiresIn,
 			TwoFactorType: b.TwoFactorType, Channel: otpprocess.Channel{Type: b.Channel.Type, External: b.Channel.External},
 		})
-		return answer(w, http.StatusCreated, toWireProcess(res.Process, res.Code), asBadRequest(err))
+		return h.answerProcess(w, http.StatusCreated, res.Process, res.Code, asBadRequest(err))
 	})
 	h.handle("GET", base, func(w http.ResponseWriter, r *http.Request) error {
 		req := otpprocess.ListRequest{Token: bearer(r), OrgID: r.PathValue("org_id")}
@@ -50,7 +50,7 @@ func (h *Handler) processRoutes(s *otpprocess.Service) {
 	})
 	h.handle("GET", base+"/{id}/details", func(w http.ResponseWriter, r *http.Request) error {
 		res, err := s.Get(r.Context(), one(r))
-		return answer(w, http.StatusOK, toWireProcess(res, ""), err)
+		return h.answerProcess(w, http.StatusOK, res, "", err)
 	})
 	h.handle("POST", base+"/{id}/resend", func(w http.ResponseWriter, r *http.Request) error {
 		if err := h.decodeJSON(r, &struct{}{}, true); err != nil {
@@ -61,8 +61,7 @@ func (h *Handler) processRoutes(s *otpprocess.Service) {
 			return err
 		}
 		if res.Code != "" { // external channel: the organisation delivers the new code
-			writeJSON(w, http.StatusOK, toWireProcess(res.Process, res.Code))
-			return nil
+			return h.answerProcess(w, http.StatusOK, res.Process, res.Code, nil)
 		}
 		w.WriteHeader(http.StatusNoContent)
 		return nil
@@ -112,6 +111,16 @@ func (h *Handler) processRoutes(s *otpprocess.Service) {
 		}
 		return noContent(w, asBadRequest(err))
 	})
+}
+
+// answerProcess answers code with the process p (with its one-time code otpCode, for an
+// external channel), or returns err.
+func (h *Handler) answerProcess(w http.ResponseWriter, code int, p otpprocess.Process, otpCode string, err error) error {
+	if err != nil {
+		return err
+	}
+	h.writeAppender(w, code, toWireProcess(p, otpCode))
+	return nil
 }
 
 // asBadRequest answers malformed input of the OTP identification API with 400

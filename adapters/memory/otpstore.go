@@ -27,6 +27,10 @@ type OTPStore struct {
 // is used.
 func (s *OTPStore) PublishTo(o *Outbox) { s.pub.attach(o) }
 
+// KeepsEvents implements ports.EventKeeper: s keeps the events of its writes only while an
+// outbox is attached (PublishTo).
+func (s *OTPStore) KeepsEvents() bool { return s.pub.keeps() }
+
 type otpShard struct {
 	mu     sync.Mutex
 	vs     map[otpKey]otpEntry

@@ -247,6 +247,9 @@ type publisher struct{ out atomic.Pointer[Outbox] }
 // attach makes the store write its events to o (nil: drop them).
 func (p *publisher) attach(o *Outbox) { p.out.Store(o) }
 
+// keeps reports whether an outbox is attached: what the stores' KeepsEvents answer.
+func (p *publisher) keeps() bool { return p.out.Load() != nil }
+
 // publish writes evs to the attached outbox, or drops them. Stores call it while they hold
 // the lock of the record the events report, after the write can no longer fail.
 func (p *publisher) publish(evs []ports.LifecycleEvent) { p.out.Load().publish(evs) }

@@ -22,6 +22,10 @@ type PersonRequestStore struct {
 // lock; without an outbox (or with nil) s drops them. Call it before s is used.
 func (s *PersonRequestStore) PublishTo(o *Outbox) { s.pub.attach(o) }
 
+// KeepsEvents implements ports.EventKeeper: s keeps the events of its writes only while an
+// outbox is attached (PublishTo).
+func (s *PersonRequestStore) KeepsEvents() bool { return s.pub.keeps() }
+
 // NewPersonRequestStore returns an empty PersonRequestStore.
 func NewPersonRequestStore() *PersonRequestStore {
 	return &PersonRequestStore{requests: newShardedRecords(ports.PersonRequest.Clone)}

@@ -20,6 +20,10 @@ type ProcessStore struct {
 // lock; without an outbox (or with nil) s drops them. Call it before s is used.
 func (s *ProcessStore) PublishTo(o *Outbox) { s.pub.attach(o) }
 
+// KeepsEvents implements ports.EventKeeper: s keeps the events of its writes only while an
+// outbox is attached (PublishTo).
+func (s *ProcessStore) KeepsEvents() bool { return s.pub.keeps() }
+
 // NewProcessStore returns an empty ProcessStore.
 func NewProcessStore() *ProcessStore {
 	// Records go in and out as deep copies (ProcessRecord.Clone): Verification holds slices.
@@ -32,11 +36,17 @@ func (s *ProcessStore) Create(ctx context.Context, rec ports.ProcessRecord) erro
 		if _, ok := recs[rec.ID]; ok {
 			return ports.ErrProcessExists
 		}
+		// The events are not kept with the process: a copy of the slice is stamped (the
+		// caller's stays as it was) and the outbox copies what it keeps of each.
+		evs := rec.Outbox
+		rec.Outbox = nil
 		stored := rec.Clone()
 		stored.Version, stored.Deleted = 1, false
-		ports.StampVersion(stored.Outbox, stored.ID, stored.Version)
-		s.pub.publish(stored.Outbox)
-		stored.Outbox = nil
+		if len(evs) > 0 && s.pub.keeps() {
+			evs = slices.Clone(evs)
+			ports.StampVersion(evs, stored.ID, stored.Version)
+			s.pub.publish(evs)
+		}
 		recs[rec.ID] = stored
 		return nil
 	})

@@ -149,7 +149,7 @@ func (s *Service) Validate(ctx context.Context, req ValidateRequest) (_ Metadata
 			}
 			r.State, r.UpdatedAt, expired = st, now, true
 			refused = notCreated("validated", st)
-			emitProcess(r, EventExpired, "", now)
+			s.emitProcess(r, EventExpired, "", now)
 			return nil
 		}
 		if tf != "" && twoFactor == "" {
@@ -184,23 +184,23 @@ func (s *Service) Validate(ctx context.Context, req ValidateRequest) (_ Metadata
 	if err == nil && checked {
 		s.otp.Settle(ctx, rec.Verification, checkRes, checkErr)
 	}
-	attrs := []any{slog.String("org_id", req.OrgID), slog.String("process_id", req.ID)}
+	attrs := []slog.Attr{slog.String("org_id", req.OrgID), slog.String("process_id", req.ID)}
 	switch {
 	case errors.Is(err, errCompleted):
-		s.log.InfoContext(ctx, "otp identification validation repeated", attrs...)
+		s.log.LogAttrs(ctx, slog.LevelInfo, "otp identification validation repeated", attrs...)
 		return toMetadata(completed, now), nil
 	case err != nil:
 		return Metadata{}, storeErr(err)
 	case expired:
-		s.log.InfoContext(ctx, "otp identification expired", attrs...)
+		s.log.LogAttrs(ctx, slog.LevelInfo, "otp identification expired", attrs...)
 		return Metadata{}, refused
 	case refused != nil:
 		if rec.State == StateBlocked {
-			s.log.InfoContext(ctx, "otp identification blocked", attrs...)
+			s.log.LogAttrs(ctx, slog.LevelInfo, "otp identification blocked", attrs...)
 		}
 		return Metadata{}, refused
 	}
-	s.log.InfoContext(ctx, "otp identification validated", attrs...)
+	s.log.LogAttrs(ctx, slog.LevelInfo, "otp identification validated", attrs...)
 	return toMetadata(rec, now), nil
 }
 

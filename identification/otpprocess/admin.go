@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -103,14 +104,14 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (_ CreateResult
 		return CreateResult{}, err
 	}
 	s.otp.Put(&rec.Verification, d)
-	emitIssued(&rec, d, EventCreated, claims.Subject, now)
+	s.emitIssued(&rec, d, EventCreated, claims.Subject, now)
 	if err := s.otp.Send(ctx, d); err != nil {
 		return CreateResult{}, err
 	}
 	if err := s.store.Create(ctx, rec); err != nil {
 		return CreateResult{}, storeErr(err)
 	}
-	s.log.InfoContext(ctx, "otp identification created", slog.String("org_id", rec.OrgID), slog.String("process_id", rec.ID),
+	s.log.LogAttrs(ctx, slog.LevelInfo, "otp identification created", slog.String("org_id", rec.OrgID), slog.String("process_id", rec.ID),
 		slog.String("channel", string(rec.Channel.Type)), slog.Bool("external", rec.Channel.External), slog.String("two_factor_type", string(rec.TwoFactorType)))
 	return CreateResult{Process: view(rec, now), Code: d.Code(), DeliveredBy: deliveredBy(d)}, nil
 }
@@ -120,7 +121,9 @@ func (s *Service) normalizeActor(a Actor) Actor {
 	trim := strings.TrimSpace
 	a.Name, a.LastName, a.Email, a.Language = trim(a.Name), trim(a.LastName), trim(a.Email), trim(a.Language)
 	a.MSISDN.CountryCode = strings.TrimPrefix(trim(a.MSISDN.CountryCode), "+")
-	a.MSISDN.PhoneNumber = strings.Join(strings.Fields(a.MSISDN.PhoneNumber), "")
+	if strings.ContainsFunc(a.MSISDN.PhoneNumber, unicode.IsSpace) {
+		a.MSISDN.PhoneNumber = strings.Join(strings.Fields(a.MSISDN.PhoneNumber), "")
+	}
 	if p, err := s.otp.ParsePhone("+" + a.MSISDN.CountryCode + a.MSISDN.PhoneNumber); err == nil && a.MSISDN.CountryCode != "" {
 		// "+380", "(93) 123-45-85" and "+380", "093 123 45 85" are stored as "380", "931234585".
 		a.MSISDN.CountryCode, a.MSISDN.PhoneNumber = strconv.Itoa(p.CallingCode), p.National
@@ -377,7 +380,7 @@ func (s *Service) Resend(ctx context.Context, req Request) (_ ResendResult, err 
 		s.otp.Put(&r.Verification, d)
 		r.CodeSentAt = now
 		r.CodesSent++
-		emitIssued(r, d, EventCodeResent, claims.Subject, now)
+		s.emitIssued(r, d, EventCodeResent, claims.Subject, now)
 	})
 	if err != nil {
 		s.otp.Release(ctx, d)
@@ -387,7 +390,7 @@ func (s *Service) Resend(ctx context.Context, req Request) (_ ResendResult, err 
 		s.markUndeliverable(ctx, rec, d)
 		return ResendResult{}, err
 	}
-	s.log.InfoContext(ctx, "otp identification code resent", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID), slog.Int("codes_sent", rec.CodesSent))
+	s.log.LogAttrs(ctx, slog.LevelInfo, "otp identification code resent", slog.String("org_id", req.OrgID), slog.String("process_id", req.ID), slog.Int("codes_sent", rec.CodesSent))
 	return ResendResult{Process: view(rec, now), Code: d.Code(), DeliveredBy: deliveredBy(d)}, nil
 }
 
@@ -446,7 +449,7 @@ func (s *Service) Cancel(ctx context.Context, req CancelRequest) (_ Process, err
 		r.CancelReason = reason
 		r.CancelledAt = s.clock.Now()
 		otp.Invalidate(&r.Verification)
-		emitProcess(r, EventCancelled, claims.Subject, r.CancelledAt) // the reason is the caller's text: not in the event
+		s.emitProcess(r, EventCancelled, claims.Subject, r.CancelledAt) // the reason is the caller's text: not in the event
 	})
 	if err != nil {
 		return Process{}, err
@@ -495,7 +498,9 @@ func (s *Service) Delete(ctx context.Context, req DeleteRequest) (_ State, err e
 			return verifykit.New(verifykit.KindForbidden, "Your token does not allow to force the deletion. Missing permission: "+s.cfg.ForceDeletePermission)
 		}
 		r.Deleted = true
-		r.Outbox = append(r.Outbox, deletedEvent(r, state, state != StateCreated, claims.Subject, now))
+		if s.keepsEvents() {
+			r.Outbox = append(r.Outbox, deletedEvent(r, state, state != StateCreated, claims.Subject, now))
+		}
 		return nil
 	})
 	if err != nil {

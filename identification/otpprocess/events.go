@@ -44,9 +44,15 @@ func processEvent(r *ports.ProcessRecord, typ, actor string, at time.Time) ports
 	return ev
 }
 
+// keepsEvents reports whether the store keeps the events of its writes
+// (ports.KeepsEvents): the emit methods build none for a store that drops them.
+func (s *Service) keepsEvents() bool { return ports.KeepsEvents(s.store) }
+
 // emitProcess appends the event typ about r to r's Outbox.
-func emitProcess(r *ports.ProcessRecord, typ, actor string, at time.Time) {
-	r.Outbox = append(r.Outbox, processEvent(r, typ, actor, at))
+func (s *Service) emitProcess(r *ports.ProcessRecord, typ, actor string, at time.Time) {
+	if s.keepsEvents() {
+		r.Outbox = append(r.Outbox, processEvent(r, typ, actor, at))
+	}
 }
 
 // emitProcessCode appends the code event ev (made by package otp) to r's Outbox.
@@ -57,20 +63,25 @@ func emitProcessCode(r *ports.ProcessRecord, ev ports.LifecycleEvent, actor stri
 
 // emitIssued appends the code.issued event of d and then the event typ (created or
 // code_resent) to r's Outbox.
-func emitIssued(r *ports.ProcessRecord, d *otp.Draft, typ, actor string, at time.Time) {
-	emitProcessCode(r, otp.IssuedEvent(d, AggregateType, r.ID), actor)
-	emitProcess(r, typ, actor, at)
+func (s *Service) emitIssued(r *ports.ProcessRecord, d *otp.Draft, typ, actor string, at time.Time) {
+	if s.keepsEvents() {
+		emitProcessCode(r, otp.IssuedEvent(d, AggregateType, r.ID), actor)
+		s.emitProcess(r, typ, actor, at)
+	}
 }
 
 // emitChecked appends the events of a validation attempt that answered res and err: the
 // code's event, then validated or validation_failed (with the cause).
 func (s *Service) emitChecked(r *ports.ProcessRecord, res otp.VerifyResult, err error, secondFactor bool, actor string, at time.Time) {
+	if !s.keepsEvents() {
+		return
+	}
 	if res.CodeID == "" {
 		res.CodeID = r.Verification.Code.ID
 	}
 	emitProcessCode(r, otp.CheckEvent(res, err, AggregateType, r.ID, s.cfg.CodePurpose, at), actor)
 	if err == nil {
-		emitProcess(r, EventValidated, actor, at)
+		s.emitProcess(r, EventValidated, actor, at)
 		return
 	}
 	ev := processEvent(r, EventValidationFailed, actor, at)
@@ -83,6 +94,9 @@ func (s *Service) emitChecked(r *ports.ProcessRecord, res otp.VerifyResult, err 
 
 // emitUndeliverable appends the code.undeliverable event of the code codeID.
 func (s *Service) emitUndeliverable(r *ports.ProcessRecord, codeID string, at time.Time) {
+	if !s.keepsEvents() {
+		return
+	}
 	emitProcessCode(r, otp.CodeEvent(otp.EventCodeUndeliverable, AggregateType, r.ID, s.cfg.CodePurpose, codeID, at), "")
 }
 

@@ -354,7 +354,7 @@ func (s *Service) transition(ctx context.Context, orgID, id, action string, chan
 	rec, err := s.store.Update(ctx, orgID, id, func(r *ports.ProcessRecord) error {
 		if ports.EffectiveProcessState(*r, now) == StateExpired && r.State == StateCreated {
 			r.State, r.UpdatedAt, expired = StateExpired, now, true
-			emitProcess(r, EventExpired, "", now)
+			s.emitProcess(r, EventExpired, "", now)
 			return nil
 		}
 		if r.State != StateCreated {
