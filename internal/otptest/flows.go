@@ -131,9 +131,9 @@ func wrongCode(code string) string {
 // request of another person whose OTP method is FlowPhone, approved with its code. token
 // needs both scopes of person requests; sms is the outbox their codes go to. Configure the
 // service's CodeMaxAttempts with FlowCodeAttempts and CodeTTL with two
-// RecipientBudgetWindows. Stored gives the request and the events written for it (events,
-// the outbox store publishes to, or nil).
-func PersonRequests(svcs []*personrequest.Service, store ports.PersonRequestStore, sms *memory.SMSOutbox, events func(id string) []ports.LifecycleEvent, token string) FlowRecords {
+// RecipientBudgetWindows. Stored gives the request and what events(id) tells of the events
+// written for it (events may be nil).
+func PersonRequests(svcs []*personrequest.Service, store ports.PersonRequestStore, sms *memory.SMSOutbox, events func(id string) any, token string) FlowRecords {
 	ctx := context.Background()
 	var turn atomic.Int32
 	svc := func() *personrequest.Service { return svcs[int(turn.Add(1))%len(svcs)] }
@@ -162,7 +162,7 @@ func PersonRequests(svcs []*personrequest.Service, store ports.PersonRequestStor
 
 // stored is a FlowRecords.Stored that reads a record with get, and the events written for it
 // with events (nil: none).
-func stored(events func(id string) []ports.LifecycleEvent, get func(id string) (ports.Verification, any, error)) func(*testing.T, string) (ports.Verification, any) {
+func stored(events func(id string) any, get func(id string) (ports.Verification, any, error)) func(*testing.T, string) (ports.Verification, any) {
 	return func(t *testing.T, id string) (ports.Verification, any) {
 		t.Helper()
 		v, rec, err := get(id)
@@ -182,8 +182,8 @@ const ProcessOrg = "org-budget"
 // second factor; the guesses alternate wrong codes and wrong second factors. token needs
 // the admin and actor scopes of ProcessOrg; sms is the outbox their codes go to. Configure
 // the service's MaxAttempts with FlowCodeAttempts (processes live 30 days). Stored gives
-// the process and the events written for it (events, or nil).
-func Processes(svcs []*otpprocess.Service, store ports.ProcessStore, sms *memory.SMSOutbox, events func(id string) []ports.LifecycleEvent, token string) FlowRecords {
+// the process and what events(id) tells of the events written for it (events may be nil).
+func Processes(svcs []*otpprocess.Service, store ports.ProcessStore, sms *memory.SMSOutbox, events func(id string) any, token string) FlowRecords {
 	ctx := context.Background()
 	const doc = "X1234567L"
 	var turn atomic.Int32
@@ -223,8 +223,8 @@ func Processes(svcs []*otpprocess.Service, store ports.ProcessStore, sms *memory
 
 // MemoryEvents returns the events of o written for the record id, for the Stored of
 // PersonRequests and Processes on memory stores that publish to o.
-func MemoryEvents(o *memory.Outbox) func(id string) []ports.LifecycleEvent {
-	return func(id string) []ports.LifecycleEvent {
+func MemoryEvents(o *memory.Outbox) func(id string) any {
+	return func(id string) any {
 		var evs []ports.LifecycleEvent
 		for _, ev := range o.Events() {
 			if ev.AggregateID == id {
