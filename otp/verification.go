@@ -313,7 +313,9 @@ func ParseCode(code string) (string, error) {
 // KindRateLimited (ErrTooManyFailures); with no active, unexpired code the code's state
 // answers (an active code found past its expiry becomes expired); a matching code becomes
 // verified (used, at most once); a wrong one counts an attempt on the code and a failure on
-// the budget, and blocks the code at its last attempt.
+// the budget, and blocks the code at its last attempt. Check itself decides nothing of the
+// failure budget of the code's recipient (Config.RecipientFailureLimit): guard it with a
+// CheckGuard.
 func (s *Service) Check(v *ports.Verification, code string, now time.Time) (VerifyResult, error) {
 	code, err := ParseCode(code)
 	if err != nil {
