@@ -64,10 +64,10 @@ func (s *Service) GuardCheck(now time.Time) *CheckGuard { return &CheckGuard{s: 
 // recipient's failure budget has no failure reserved for it yet (CheckGuard.Admit).
 var errCheckUndecided = errors.New("otp: the recipient's failure budget is decided first")
 
-// Admit, called inside the record's Update right before the check of v's code, answers nil
-// when the check may run: its code names no recipient with a budget, or a failure of that
-// budget is reserved for it. Otherwise it answers an error the callback returns unchanged,
-// so that the Update writes nothing and Run reserves the failure (or refuses the check).
+// Admit answers, inside the record's Update right before the check of v's code, nil when
+// the check may run: its code names no recipient with a budget, or a failure of that budget
+// is reserved for it. Otherwise it answers an error the callback returns unchanged, so that
+// the Update writes nothing and Run reserves the failure (or refuses the check).
 func (g *CheckGuard) Admit(v ports.Verification) error {
 	key := g.s.recipientFailKey(v.Code.ID)
 	if key != "" && key != g.budget.held {
