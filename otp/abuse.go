@@ -666,15 +666,16 @@ func idTags(id string) (tag, prefix string) {
 // CountFailure inside a flow's Update, answering res and err) means for the abuse controls: a
 // counted wrong guess goes against the failure budget of the code's recipient
 // (RecipientFailureLimit), and a verified code sampled by the pumping guard counts as a
-// conversion of its prefix. Verify and RecordFailure settle on their own (and decide the
-// recipient's budget before the attempt). A limiter failure is logged, not answered: the
-// attempt itself has happened.
+// conversion of its prefix; the attempt is reported to the Observer. Verify and
+// RecordFailure settle on their own (and decide the recipient's budget before the
+// attempt). A limiter failure is logged, not answered: the attempt itself has happened.
 //
 // Settle counts the failure only after the write, and refuses nothing: checks on codes
 // already open for a recipient whose budget is spent still run, and concurrent ones can
 // pass the budget. Guard the check with a CheckGuard instead (GuardCheck), which decides the
 // budget before the write, and settles in Done.
 func (s *Service) Settle(ctx context.Context, v ports.Verification, res VerifyResult, err error) {
+	s.checkedPurpose(v.Code.Purpose, err)
 	s.settle(ctx, v, res, err, true)
 }
 

@@ -17,17 +17,17 @@ import (
 // of the flow; it is not safe for concurrent use.
 //
 // The flow runs its Update through Run, calls Admit inside the Update's callback right
-// before Check, CheckBound or CountFailure (returning Admit's error, when there is one,
+// after Check, CheckBound or CountFailure (returning Admit's error, when there is one,
 // unchanged: the Update then writes nothing), and calls Done once Run answered nil:
 //
 //	guard := codes.GuardCheck(now)
 //	err := guard.Run(ctx, func() (err error) {
 //		rec, err = store.Update(ctx, id, func(r *Record) error {
 //			// ... the flow's own rules ...
-//			if err := guard.Admit(r.Verification); err != nil {
+//			res, cerr = codes.Check(&r.Verification, code, now)
+//			if err := guard.Admit(r.Verification, res); err != nil {
 //				return err
 //			}
-//			res, cerr = codes.Check(&r.Verification, code, now)
 //			// ... store what the check changed ...
 //			return nil
 //		})
@@ -37,20 +37,24 @@ import (
 //		guard.Done(ctx, rec.Verification, res, cerr)
 //	}
 //
-// Each check reserves a failure of the recipient's budget before it runs (the first Update
-// finds none reserved, writes nothing, and runs again once a failure is reserved); the
-// reservation is kept when the stored check counted a wrong guess, and given back
-// otherwise. A check whose budget is used up is refused by Run (KindRateLimited,
-// ErrTooManyFailures, with RetryAfter: the answer of Verify) and reserves nothing. A code
-// that names no recipient, or a service without a recipient budget, needs no reservation:
-// the Update runs once.
+// As in Verify, a check that counts a wrong guess reserves a failure of the recipient's
+// budget before its write, and any other check first finds the budget not used up (the
+// first Update finds the budget undecided, writes nothing, and runs again once it is
+// decided); a reservation the stored check did not count is given back. A check whose
+// budget is used up is refused by Run (KindRateLimited, ErrTooManyFailures, with
+// RetryAfter: the answer of Verify) and records nothing. A code that names no recipient,
+// or a service without a recipient budget, needs no decision: the Update runs once. What
+// the check reports to the Observer (verified, failed) is reported by Done, once the check
+// was stored.
 type CheckGuard struct {
 	s   *Service
 	now time.Time
-	// budget holds the failure reserved, if any.
+	// budget holds what was decided of the recipient's budget.
 	budget budgetDecision
-	// need is the budget key the last pass found unreserved, purpose its code's purpose.
+	// need is the budget key the last pass found undecided, counted whether its check
+	// counted a failure, purpose its code's purpose.
 	need, purpose string
+	counted       bool
 	// admitted tells that the last pass's check was admitted, on the code whose budget
 	// key is key.
 	admitted bool
@@ -61,17 +65,18 @@ type CheckGuard struct {
 func (s *Service) GuardCheck(now time.Time) *CheckGuard { return &CheckGuard{s: s, now: now} }
 
 // errCheckUndecided ends, writing nothing, a flow's Update whose check is on a code whose
-// recipient's failure budget has no failure reserved for it yet (CheckGuard.Admit).
+// recipient's failure budget was not decided for it yet (CheckGuard.Admit).
 var errCheckUndecided = errors.New("otp: the recipient's failure budget is decided first")
 
-// Admit answers, inside the record's Update right before the check of v's code, nil when
-// the check may run: its code names no recipient with a budget, or a failure of that budget
-// is reserved for it. Otherwise it answers an error the callback returns unchanged, so that
-// the Update writes nothing and Run reserves the failure (or refuses the check).
-func (g *CheckGuard) Admit(v ports.Verification) error {
+// Admit answers, inside the record's Update right after the check of v's code answered res,
+// nil when the check may be stored: its code names no recipient with a budget, or the
+// budget was decided for it (a failure reserved when res counted one). Otherwise it
+// answers an error the callback returns unchanged, so that the Update writes nothing and
+// Run decides the budget (or refuses the check).
+func (g *CheckGuard) Admit(v ports.Verification, res VerifyResult) error {
 	key := g.s.recipientFailKey(v.Code.ID)
-	if key != "" && key != g.budget.held {
-		g.need, g.purpose = key, v.Code.Purpose
+	if !g.budget.covers(key, res.Counted) {
+		g.need, g.counted, g.purpose = key, res.Counted, v.Code.Purpose
 		return errCheckUndecided
 	}
 	g.admitted, g.key = true, key
@@ -91,7 +96,7 @@ func (g *CheckGuard) Run(ctx context.Context, update func() error) error {
 		if errors.Is(err, errCheckUndecided) {
 			if pass >= maxBudgetPasses {
 				err = unavailable("checking the code", errCodeKeptChanging)
-			} else if err = g.s.decideBudget(ctx, &g.budget, g.need, true, g.now); err == nil {
+			} else if err = g.s.decideBudget(ctx, &g.budget, g.need, g.counted, g.now); err == nil {
 				continue
 			} else {
 				g.s.refusedByRecipientBudget(ctx, g.purpose, err)
@@ -106,16 +111,18 @@ func (g *CheckGuard) Run(ctx context.Context, update func() error) error {
 }
 
 // Done settles, once Run answered nil, the check the write stored on v, which answered res
-// and err: the reserved failure is kept when the check counted a wrong guess on the code it
-// was reserved for, and given back otherwise (or when no check ran), and a verified code
-// sampled by the pumping guard counts as a conversion of its prefix (see Settle). A limiter
-// failure is logged, not answered: the check itself has happened.
+// and err: it reports the check to the Observer, keeps the reserved failure when the check
+// counted a wrong guess on the code it was reserved for and gives it back otherwise (or
+// when no check ran), and counts a verified code sampled by the pumping guard as a
+// conversion of its prefix (see Settle). A limiter failure is logged, not answered: the
+// check itself has happened.
 func (g *CheckGuard) Done(ctx context.Context, v ports.Verification, res VerifyResult, err error) {
 	if held := g.budget.held; held != "" && (!g.admitted || !res.Counted || g.key != held) {
 		g.s.giveBackBudget(ctx, g.budget, g.now)
 	}
 	g.budget = budgetDecision{}
 	if g.admitted {
+		g.s.checkedPurpose(v.Code.Purpose, err)
 		g.s.settle(ctx, v, res, err, false) // the failure, if any, was reserved before
 	}
 }

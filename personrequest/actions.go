@@ -105,10 +105,10 @@ func (s *Service) Approve(ctx context.Context, req ApproveRequest) (_ Request, e
 				if err != nil {
 					return verifykit.RenameEntry(err, "$.code", "$.verification_code")
 				}
-				if err := guard.Admit(r.Verification); err != nil {
+				res, err := s.otp.CheckBound(&r.Verification, code, approvalBinding(r.ID, r.UploadVersion), now)
+				if err := guard.Admit(r.Verification, res); err != nil {
 					return err
 				}
-				res, err := s.otp.CheckBound(&r.Verification, code, approvalBinding(r.ID, r.UploadVersion), now)
 				checkRes, checkErr = res, err
 				if err != nil {
 					s.emitCheck(r, res, err, actor, now)

@@ -166,11 +166,11 @@ func (s *Service) Validate(ctx context.Context, req ValidateRequest) (_ Metadata
 				v.Add("$.two_factor", "required", "is required by two_factor_type "+string(tf))
 				return v.Err()
 			}
-			if err := guard.Admit(r.Verification); err != nil {
-				return err
-			}
 			if tf != "" && !secondFactorMatches(tf, r.Actor, twoFactor) {
 				res, err := s.otp.CountFailure(&r.Verification, now)
+				if err := guard.Admit(r.Verification, res); err != nil {
+					return err
+				}
 				checkRes, checkErr = res, err
 				refused = secondFactorAnswer(res, err)
 				failed(r, res, err, now)
@@ -178,6 +178,9 @@ func (s *Service) Validate(ctx context.Context, req ValidateRequest) (_ Metadata
 				return nil
 			}
 			res, err := s.otp.Check(&r.Verification, code, now)
+			if err := guard.Admit(r.Verification, res); err != nil {
+				return err
+			}
 			checkRes, checkErr = res, err
 			if err != nil {
 				refused = err
