@@ -43,9 +43,10 @@ import (
 // reserves a failure of it, any other attempt finds it not used up, and once it is used up
 // every attempt on a code sent to that recipient is refused, changing nothing (see
 // attemptStored); a verified sampled code counts as a conversion once its write
-// committed. A flow that checks codes inside its own record (Check, CountFailure) calls
-// Settle after its write committed: the wrong guess then counts against the recipient's
-// budget, which refuses the next code to that recipient once it is used up.
+// committed. A flow that checks codes inside its own record (Check, CheckBound,
+// CountFailure within the record's Update) guards the check with a CheckGuard: the
+// recipient's budget is decided before the write in the same way, so that the budget holds
+// across every record aimed at one recipient, and a check it refuses changes nothing.
 
 // PhoneRules sets which phone numbers codes may be sent to.
 type PhoneRules struct {
@@ -665,10 +666,16 @@ func idTags(id string) (tag, prefix string) {
 // CountFailure inside a flow's Update, answering res and err) means for the abuse controls: a
 // counted wrong guess goes against the failure budget of the code's recipient
 // (RecipientFailureLimit), and a verified code sampled by the pumping guard counts as a
-// conversion of its prefix. Verify and RecordFailure settle on their own (and decide the
-// recipient's budget before the attempt). A limiter failure is logged, not answered: the
-// attempt itself has happened.
+// conversion of its prefix; the attempt is reported to the Observer. Verify and
+// RecordFailure settle on their own (and decide the recipient's budget before the
+// attempt). A limiter failure is logged, not answered: the attempt itself has happened.
+//
+// Settle counts the failure only after the write, and refuses nothing: checks on codes
+// already open for a recipient whose budget is spent still run, and concurrent ones can
+// pass the budget. Guard the check with a CheckGuard instead (GuardCheck), which decides the
+// budget before the write, and settles in Done.
 func (s *Service) Settle(ctx context.Context, v ports.Verification, res VerifyResult, err error) {
+	s.checkedPurpose(v.Code.Purpose, err)
 	s.settle(ctx, v, res, err, true)
 }
 

@@ -38,12 +38,9 @@ func (s *Service) issued(ctx context.Context, purpose string, err error) {
 	s.obs.Event(ctx, ports.Event{Kind: ports.EventCodeIssued, Purpose: purpose})
 }
 
-// checked reports the outcome of a check of v's code: verified, or failed with the reason
-// of err. An error that is not about the code (a malformed code) reports nothing. Check
-// runs inside a store's callback, without a context: the events carry none.
-func (s *Service) checked(v *ports.Verification, err error) { s.checkedPurpose(v.Code.Purpose, err) }
-
-// checkedPurpose is checked of a code of purpose.
+// checkedPurpose reports the outcome of a stored check of a code of purpose: verified, or
+// failed with the reason of err. An error that is not about the code (a malformed code)
+// reports nothing.
 func (s *Service) checkedPurpose(purpose string, err error) {
 	if !observe.Enabled(s.obs) {
 		return

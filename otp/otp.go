@@ -11,7 +11,8 @@
 // rules (Put, Check, CountFailure, Invalidate, MarkUndeliverable). Standalone codes (Issue,
 // Verify) keep it in the OTPStore, one atomic Update per call. A flow whose code confirms a
 // record of its own keeps the Verification inside that record and calls the rules within
-// the record's Update, so the code and the record change together (see Draw).
+// the record's Update, so the code and the record change together (see Draw), and guards
+// each check with a CheckGuard, which keeps the failure budget of the code's recipient.
 //
 // A standalone code is consumed exactly once (RULES §E): repeating a Verify that succeeded
 // answers ErrAlreadyUsed. Completing calls that must be repeatable (approve, validate) keep
@@ -46,7 +47,10 @@
 //	SP 800-63B-4 §3.2.2, ASVS 6.3.1: <= 100     FailureLimit.Max <= 100               TestFailureBudgetBlocksVerification
 //	  consecutive failures                      RecipientFailureLimit.Max <= 100      TestRecipientFailureBudget, TestSettleCountsFlowFailures,
 //	                                                                                  TestRecipientFailureBudgetAtVerify,
-//	                                                                                  TestConcurrentWrongGuessesNeverPassTheRecipientBudget
+//	                                                                                  TestConcurrentWrongGuessesNeverPassTheRecipientBudget,
+//	                                                                                  TestConcurrentWrongCodesAcrossPersonRequestsKeepThePhoneBudget,
+//	                                                                                  TestConcurrentWrongAttemptsAcrossProcessesKeepThePhoneBudget,
+//	                                                                                  TestApprovalRefusedOnceThePhoneBudgetIsUsedUp
 //	ASVS 6.6.3: brute force limited             MaxAttempts <= 10, SendLimits,        TestSendLimits, TestSubjectsPerRecipient,
 //	                                            MaxSubjectsPerRecipient >= 1          TestDefaultSubjectsCap
 //	SP 800-63B-4 §3.1.3.3, ASVS 6.6.1: no VoIP  Phones.RefusedTypes has VOIP          TestPhoneRules
@@ -55,8 +59,10 @@
 //	                                                                                  TestDefaultPumpingGuardPausesAScriptedAttack,
 //	                                                                                  TestDefaultCallingCodeBudgetStopsAFlood
 //
-// The PostgreSQL adapter runs
-// the same controls across two instances (adapters/postgres/abuse_test.go).
+// The recipient's failure budget holds for flows that keep codes in their own records too
+// (person requests, OTP identification processes), whose checks a CheckGuard decides before
+// their write. The PostgreSQL adapter runs the same controls across two instances
+// (adapters/postgres/abuse_test.go).
 package otp
 
 import (

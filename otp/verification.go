@@ -313,14 +313,12 @@ func ParseCode(code string) (string, error) {
 // KindRateLimited (ErrTooManyFailures); with no active, unexpired code the code's state
 // answers (an active code found past its expiry becomes expired); a matching code becomes
 // verified (used, at most once); a wrong one counts an attempt on the code and a failure on
-// the budget, and blocks the code at its last attempt.
+// the budget, and blocks the code at its last attempt. Check itself decides nothing of the
+// failure budget of the code's recipient (Config.RecipientFailureLimit), and reports
+// nothing to the Observer: guard it with a CheckGuard, whose Done reports the check once
+// it was stored (or call Settle after the write).
 func (s *Service) Check(v *ports.Verification, code string, now time.Time) (VerifyResult, error) {
-	code, err := ParseCode(code)
-	if err != nil {
-		s.checked(v, err)
-		return VerifyResult{}, err
-	}
-	return s.checkParsed(v, code, nil, now)
+	return s.CheckBound(v, code, nil, now)
 }
 
 // CheckBound is Check of a code issued with a binding (IssueRequest.Binding): the code
@@ -329,19 +327,12 @@ func (s *Service) Check(v *ports.Verification, code string, now time.Time) (Veri
 func (s *Service) CheckBound(v *ports.Verification, code string, binding []byte, now time.Time) (VerifyResult, error) {
 	code, err := ParseCode(code)
 	if err != nil {
-		s.checked(v, err)
 		return VerifyResult{}, err
 	}
-	return s.checkParsed(v, code, binding, now)
-}
-
-// checkParsed is Check of a code that ParseCode accepted.
-func (s *Service) checkParsed(v *ports.Verification, code string, binding []byte, now time.Time) (_ VerifyResult, result error) {
-	defer func() { s.checked(v, result) }()
 	return s.matchParsed(v, code, binding, now)
 }
 
-// matchParsed is checkParsed without telling the Observer (Verify tells it once).
+// matchParsed is CheckBound of a code that ParseCode accepted.
 func (s *Service) matchParsed(v *ports.Verification, code string, binding []byte, now time.Time) (VerifyResult, error) {
 	return s.attempt(v, now, func(r ports.OTPRecord) bool {
 		h := s.hasher(r.KeyID)
@@ -357,12 +348,11 @@ func (s *Service) matchParsed(v *ports.Verification, code string, binding []byte
 // answers a wrong code: ErrWrongCode with the attempts left, ErrAttemptsExceeded when this
 // attempt blocked the code, ErrExpired and the like when there is no active code (nothing
 // is then counted), and KindRateLimited when the failure budget is used up.
-func (s *Service) CountFailure(v *ports.Verification, now time.Time) (_ VerifyResult, result error) {
-	defer func() { s.checked(v, result) }()
+func (s *Service) CountFailure(v *ports.Verification, now time.Time) (VerifyResult, error) {
 	return s.countFailure(v, now)
 }
 
-// countFailure is CountFailure without telling the Observer (RecordFailure tells it once).
+// countFailure is CountFailure.
 func (s *Service) countFailure(v *ports.Verification, now time.Time) (VerifyResult, error) {
 	return s.attempt(v, now, func(ports.OTPRecord) bool { return false })
 }

@@ -52,12 +52,15 @@ type ApproveRequest struct {
 // trimmed first; a malformed code counts no attempt), KindInvalidInput "Invalid
 // verification code" (wrong, superseded or undeliverable code), "Verification code
 // expired", "Maximum attempts exceed", "Verification code already used", KindRateLimited
-// when the request used up its failure budget. OFFLINE and NA requests approve without a
-// code.
+// (otp.ErrTooManyFailures, with RetryAfter) when the request used up its failure budget,
+// or the phone its code went to used up its own (otp.Config.RecipientFailureLimit, across
+// every request and code aimed at that phone: the answer of otp.Service.Verify; such a
+// check changes nothing). OFFLINE and NA requests approve without a code.
 //
 // The code check and the status change are one atomic Update of the request: the code is
 // consumed exactly when APPROVED is stored, and a wrong attempt is counted in the same
-// write. Approve is idempotent: repeated with the code that approved the request (its
+// write. The phone's failure budget is decided before that write (otp.CheckGuard), so no
+// number of concurrent wrong codes across the requests aimed at one phone passes it. Approve is idempotent: repeated with the code that approved the request (its
 // first answer lost, say), it answers the approved request again and changes nothing;
 // any other code gets the answers above for the request's current status.
 //
@@ -78,42 +81,51 @@ func (s *Service) Approve(ctx context.Context, req ApproveRequest) (_ Request, e
 		refused   error // the answer to a failed check, whose attempt is stored
 		completed ports.PersonRequest
 		withCode  bool
-		checked   bool // a code was checked: the abuse controls count it once stored
-		checkRes  otp.VerifyResult
+		checkRes  otp.VerifyResult // what the check answered, for the abuse controls
 		checkErr  error
+		r         ports.PersonRequest
 	)
-	r, err := s.store.Update(ctx, req.ID, func(r *ports.PersonRequest) error {
-		if s.lapsed(*r, now) {
-			return notFound()
-		}
-		if r.Status == StatusApproved && s.otp.CompletedBound(r.Verification, req.Code, approvalBinding(r.ID, r.UploadVersion)) {
-			completed = r.Clone()
-			return errCompleted
-		}
-		if r.Status != StatusNew {
-			return incorrectStatus()
-		}
-		if needsCode(*r) {
-			code, err := otp.ParseCode(req.Code)
-			if err != nil {
-				return verifykit.RenameEntry(err, "$.code", "$.verification_code")
+	// The recipient's failure budget is decided before the check is stored, and a check it
+	// refuses changes nothing (otp.CheckGuard).
+	guard := s.otp.GuardCheck(now)
+	err = guard.Run(ctx, func() (err error) {
+		r, err = s.store.Update(ctx, req.ID, func(r *ports.PersonRequest) error {
+			if s.lapsed(*r, now) {
+				return notFound()
 			}
-			res, err := s.otp.CheckBound(&r.Verification, code, approvalBinding(r.ID, r.UploadVersion), now)
-			checked, checkRes, checkErr = true, res, err
-			if err != nil {
-				s.emitCheck(r, res, err, actor, now)
-				refused = verifykit.RenameEntry(err, "$.code", "$.verification_code")
-				return nil // store what the attempt changed; the status stays NEW
+			if r.Status == StatusApproved && s.otp.CompletedBound(r.Verification, req.Code, approvalBinding(r.ID, r.UploadVersion)) {
+				completed = r.Clone()
+				return errCompleted
 			}
-			withCode = true
-		}
-		r.Status = StatusApproved
-		r.UpdatedAt = now
-		s.emitApproved(r, withCode, actor, now)
-		return nil
+			if r.Status != StatusNew {
+				return incorrectStatus()
+			}
+			if needsCode(*r) {
+				code, err := otp.ParseCode(req.Code)
+				if err != nil {
+					return verifykit.RenameEntry(err, "$.code", "$.verification_code")
+				}
+				res, err := s.otp.CheckBound(&r.Verification, code, approvalBinding(r.ID, r.UploadVersion), now)
+				if err := guard.Admit(r.Verification, res); err != nil {
+					return err
+				}
+				checkRes, checkErr = res, err
+				if err != nil {
+					s.emitCheck(r, res, err, actor, now)
+					refused = verifykit.RenameEntry(err, "$.code", "$.verification_code")
+					return nil // store what the attempt changed; the status stays NEW
+				}
+				withCode = true
+			}
+			r.Status = StatusApproved
+			r.UpdatedAt = now
+			s.emitApproved(r, withCode, actor, now)
+			return nil
+		})
+		return err
 	})
-	if err == nil && checked {
-		s.otp.Settle(ctx, r.Verification, checkRes, checkErr)
+	if err == nil {
+		guard.Done(ctx, r.Verification, checkRes, checkErr)
 	}
 	switch {
 	case errors.Is(err, errCompleted):

@@ -8,13 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/adapters/postgres"
+	"github.com/verifykit/verifykit/identification/otpprocess"
 	"github.com/verifykit/verifykit/internal/otptest"
 	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -164,4 +167,79 @@ func TestAbuseTestMode(t *testing.T) {
 	e.clock.Set(until)
 	require.NoError(t, e.issue(1, "reviewer", "+380501112233"))
 	require.Len(t, e.sms.Attempts(), 1, "expired on its date")
+}
+
+// budgetFlowHosts is two host instances on one schema with an otp engine each
+// (otptest.RecipientBudgetConfig), sharing the clock, the SMS outbox and the tokens.
+type budgetFlowHosts struct {
+	dbs     []*postgres.DB
+	engines []*otp.Service
+	clock   *memory.Clock
+	sms     *memory.SMSOutbox
+	tokens  *memory.Tokens
+}
+
+// budgetFlowToken is the token of the flows of budgetFlowHosts: every scope of person
+// requests, and of the processes of otptest.ProcessOrg.
+const budgetFlowToken = "tok-budget"
+
+func newBudgetFlowHosts(t *testing.T) *budgetFlowHosts {
+	t.Helper()
+	h := &budgetFlowHosts{dbs: instances(t, 2), clock: memory.NewClock(start), sms: memory.NewSMSOutbox(), tokens: memory.NewTokens()}
+	for _, db := range h.dbs {
+		h.engines = append(h.engines, newOTP(t, db, h.clock, h.sms, otptest.RecipientBudgetConfig))
+	}
+	h.tokens.Add(budgetFlowToken, ports.Claims{
+		Subject: "operator", OrgID: otptest.ProcessOrg, ExpiresAt: start.Add(365 * 24 * time.Hour),
+		Scopes: []string{personrequest.ScopeWrite, personrequest.ScopeRead, otpprocess.DefaultAdminScope, otpprocess.DefaultActorScope},
+	})
+	return h
+}
+
+// events tells how many events the outbox holds for the record id.
+func (h *budgetFlowHosts) events(t *testing.T) func(id string) any {
+	table := pgx.Identifier{h.dbs[0].Schema(), "outbox"}.Sanitize()
+	return func(id string) any {
+		var n int
+		require.NoError(t, h.dbs[0].Pool().QueryRow(context.Background(), "select count(*) from "+table+" where aggregate_id = $1", id).Scan(&n))
+		return n
+	}
+}
+
+// TestAbuseConcurrentCodesAcrossPersonRequestsKeepThePhoneBudget: wrong codes sprayed at
+// once across many person requests aimed at one phone, through two instances, count
+// exactly the phone's failure budget; then every approval of those requests is refused and
+// changes nothing: request, code, events, limiter (internal/otptest).
+func TestAbuseConcurrentCodesAcrossPersonRequestsKeepThePhoneBudget(t *testing.T) {
+	h := newBudgetFlowHosts(t)
+	cfg := personrequest.DefaultConfig()
+	cfg.CodeTTL, cfg.CodeMaxAttempts = 2*otptest.RecipientBudgetWindow, otptest.FlowCodeAttempts
+	var svcs []*personrequest.Service
+	for i, db := range h.dbs {
+		svc, err := personrequest.NewService(personrequest.Deps{
+			Store: db.PersonRequestStore(), OTP: h.engines[i], Tokens: h.tokens, Uploads: memory.NewUploadSigner(), Clock: h.clock,
+		}, cfg)
+		require.NoError(t, err)
+		svcs = append(svcs, svc)
+	}
+	flow := otptest.PersonRequests(svcs, h.dbs[0].PersonRequestStore(), h.sms, h.events(t), budgetFlowToken)
+	otptest.RaceFlowRecipientFailureBudget(t, flow, h.clock)
+}
+
+// TestAbuseConcurrentAttemptsAcrossProcessesKeepThePhoneBudget: wrong codes and wrong
+// second factors sprayed at once across many OTP identification processes aimed at one
+// phone, through two instances, count exactly the phone's failure budget; then every
+// validation of those processes is refused and changes nothing (internal/otptest).
+func TestAbuseConcurrentAttemptsAcrossProcessesKeepThePhoneBudget(t *testing.T) {
+	h := newBudgetFlowHosts(t)
+	cfg := otpprocess.DefaultConfig()
+	cfg.MaxAttempts = otptest.FlowCodeAttempts
+	var svcs []*otpprocess.Service
+	for i, db := range h.dbs {
+		svc, err := otpprocess.NewService(otpprocess.Deps{Store: db.ProcessStore(), OTP: h.engines[i], Tokens: h.tokens, Clock: h.clock}, cfg)
+		require.NoError(t, err)
+		svcs = append(svcs, svc)
+	}
+	flow := otptest.Processes(svcs, h.dbs[0].ProcessStore(), h.sms, h.events(t), budgetFlowToken)
+	otptest.RaceFlowRecipientFailureBudget(t, flow, h.clock)
 }

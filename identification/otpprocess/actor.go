@@ -101,7 +101,12 @@ type ValidateRequest struct {
 //
 // Steps 2 to 5 are one atomic Update of the process, which holds its code: the attempt
 // counted on the code, the process's FailedAttempts and BLOCKED, or the used code and
-// VALIDATED, commit together. Validate is idempotent: repeated with the code (and second
+// VALIDATED, commit together. Before steps 3 to 5 the failure budget of the phone (or
+// address) the code went to (otp.Config.RecipientFailureLimit) is decided (otp.CheckGuard),
+// across every process and code aimed at it: once it is used up, every attempt is refused
+// with KindRateLimited (otp.ErrTooManyFailures, with RetryAfter: the answer of
+// otp.Service.Verify) and changes nothing, and no number of concurrent wrong attempts
+// passes it. Validate is idempotent: repeated with the code (and second
 // factor) that validated the process, it answers the validated process again and changes
 // nothing; any other attempt on a VALIDATED process is a conflict.
 //
@@ -132,57 +137,69 @@ func (s *Service) Validate(ctx context.Context, req ValidateRequest) (_ Metadata
 		refused   error // the answer to a failed attempt, whose count is stored
 		completed ports.ProcessRecord
 		expired   bool
-		checked   bool // an attempt was made: the abuse controls count it once stored
-		checkRes  otp.VerifyResult
+		checkRes  otp.VerifyResult // what the attempt answered, for the abuse controls
 		checkErr  error
+		rec       ports.ProcessRecord
 	)
-	rec, err := s.store.Update(ctx, req.OrgID, req.ID, func(r *ports.ProcessRecord) error {
-		tf := r.TwoFactorType
-		if r.State == StateValidated && s.otp.Completed(r.Verification, code) &&
-			(tf == "" || secondFactorMatches(tf, r.Actor, twoFactor)) {
-			completed = r.Clone()
-			return errCompleted
-		}
-		if st := ports.EffectiveProcessState(*r, now); st != StateCreated {
-			if r.State != StateCreated {
-				return notCreated("validated", st)
+	// The recipient's failure budget is decided before the attempt is stored, and an
+	// attempt it refuses changes nothing (otp.CheckGuard).
+	guard := s.otp.GuardCheck(now)
+	err = guard.Run(ctx, func() (err error) {
+		rec, err = s.store.Update(ctx, req.OrgID, req.ID, func(r *ports.ProcessRecord) error {
+			tf := r.TwoFactorType
+			if r.State == StateValidated && s.otp.Completed(r.Verification, code) &&
+				(tf == "" || secondFactorMatches(tf, r.Actor, twoFactor)) {
+				completed = r.Clone()
+				return errCompleted
 			}
-			r.State, r.UpdatedAt, expired = st, now, true
-			refused = notCreated("validated", st)
-			s.emitProcess(r, EventExpired, "", now)
+			if st := ports.EffectiveProcessState(*r, now); st != StateCreated {
+				if r.State != StateCreated {
+					return notCreated("validated", st)
+				}
+				r.State, r.UpdatedAt, expired = st, now, true
+				refused = notCreated("validated", st)
+				s.emitProcess(r, EventExpired, "", now)
+				return nil
+			}
+			if tf != "" && twoFactor == "" {
+				var v verifykit.Validation
+				v.Add("$.two_factor", "required", "is required by two_factor_type "+string(tf))
+				return v.Err()
+			}
+			if tf != "" && !secondFactorMatches(tf, r.Actor, twoFactor) {
+				res, err := s.otp.CountFailure(&r.Verification, now)
+				if err := guard.Admit(r.Verification, res); err != nil {
+					return err
+				}
+				checkRes, checkErr = res, err
+				refused = secondFactorAnswer(res, err)
+				failed(r, res, err, now)
+				s.emitChecked(r, res, err, errors.Is(err, otp.ErrWrongCode), claims.Subject, now)
+				return nil
+			}
+			res, err := s.otp.Check(&r.Verification, code, now)
+			if err := guard.Admit(r.Verification, res); err != nil {
+				return err
+			}
+			checkRes, checkErr = res, err
+			if err != nil {
+				refused = err
+				failed(r, res, err, now)
+				s.emitChecked(r, res, err, false, claims.Subject, now)
+				return nil
+			}
+			r.State = StateValidated
+			r.ValidatedAt, r.UpdatedAt = now, now
+			if tf == TwoFactorDocumentImage {
+				r.TwoFactorEvidence = twoFactor
+			}
+			s.emitChecked(r, otp.VerifyResult{}, nil, false, claims.Subject, now)
 			return nil
-		}
-		if tf != "" && twoFactor == "" {
-			var v verifykit.Validation
-			v.Add("$.two_factor", "required", "is required by two_factor_type "+string(tf))
-			return v.Err()
-		}
-		if tf != "" && !secondFactorMatches(tf, r.Actor, twoFactor) {
-			res, err := s.otp.CountFailure(&r.Verification, now)
-			checked, checkRes, checkErr = true, res, err
-			refused = secondFactorAnswer(res, err)
-			failed(r, res, err, now)
-			s.emitChecked(r, res, err, errors.Is(err, otp.ErrWrongCode), claims.Subject, now)
-			return nil
-		}
-		res, err := s.otp.Check(&r.Verification, code, now)
-		checked, checkRes, checkErr = true, res, err
-		if err != nil {
-			refused = err
-			failed(r, res, err, now)
-			s.emitChecked(r, res, err, false, claims.Subject, now)
-			return nil
-		}
-		r.State = StateValidated
-		r.ValidatedAt, r.UpdatedAt = now, now
-		if tf == TwoFactorDocumentImage {
-			r.TwoFactorEvidence = twoFactor
-		}
-		s.emitChecked(r, otp.VerifyResult{}, nil, false, claims.Subject, now)
-		return nil
+		})
+		return err
 	})
-	if err == nil && checked {
-		s.otp.Settle(ctx, rec.Verification, checkRes, checkErr)
+	if err == nil {
+		guard.Done(ctx, rec.Verification, checkRes, checkErr)
 	}
 	attrs := []slog.Attr{slog.String("org_id", req.OrgID), slog.String("process_id", req.ID)}
 	switch {

@@ -77,22 +77,10 @@ func RaceRecipientFailureBudget(t *testing.T, svcs []*otp.Service, clock *memory
 		return svcs[i%len(svcs)].Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: subject(i), Code: code})
 	}
 
-	var counted, refused, others atomic.Int32
-	Race(budgetGuesses, func(i int) {
+	raceGuesses(t, func(i int) (bool, error) {
 		res, err := verify(i, wrongGuess)
-		switch {
-		case errors.Is(err, otp.ErrWrongCode) && res.Counted:
-			counted.Add(1)
-		case errors.Is(err, otp.ErrTooManyFailures) && errors.Is(err, verifykit.ErrRateLimited):
-			refused.Add(1)
-		default:
-			others.Add(1)
-			t.Logf("guess %d: %+v, %v", i, res, err)
-		}
+		return errors.Is(err, otp.ErrWrongCode) && res.Counted, err
 	})
-	require.Zero(t, others.Load(), "every guess is counted or refused by the recipient's budget")
-	require.EqualValues(t, RecipientBudget, counted.Load(), "exactly the budget's guesses were counted")
-	require.EqualValues(t, budgetGuesses-RecipientBudget, refused.Load())
 	before := make([]ports.Verification, budgetSubjects)
 	attempts, failures := 0, 0
 	for i := range budgetSubjects {
@@ -137,6 +125,28 @@ func RaceRecipientFailureBudget(t *testing.T, svcs []*otp.Service, clock *memory
 		again++
 	}
 	require.Equal(t, RecipientBudget, again, "the refused attempts left no failure behind")
+}
+
+// raceGuesses makes budgetGuesses wrong guesses at once (guess(i) reports whether guess i
+// was counted), and checks that exactly RecipientBudget of them were counted and every
+// other one refused by the recipient's failure budget.
+func raceGuesses(t *testing.T, guess func(i int) (counted bool, err error)) {
+	t.Helper()
+	var counted, refused, others atomic.Int32
+	Race(budgetGuesses, func(i int) {
+		switch ok, err := guess(i); {
+		case ok:
+			counted.Add(1)
+		case errors.Is(err, otp.ErrTooManyFailures) && errors.Is(err, verifykit.ErrRateLimited):
+			refused.Add(1)
+		default:
+			others.Add(1)
+			t.Logf("guess %d: %v", i, err)
+		}
+	})
+	require.Zero(t, others.Load(), "every guess is counted or refused by the recipient's budget")
+	require.EqualValues(t, RecipientBudget, counted.Load(), "exactly the budget's guesses were counted")
+	require.EqualValues(t, budgetGuesses-RecipientBudget, refused.Load())
 }
 
 // requireUsedUp checks that err is the answer of a used-up recipient budget that frees up
