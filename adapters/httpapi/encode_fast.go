@@ -191,3 +191,16 @@ func (p wireProcess) appendJSON(b []byte) ([]byte, bool) {
 	o.strOmitEmpty("code", p.Code)
 	return o.end(), o.ok
 }
+
+// appendJSON implements jsonAppender.
+func (m wireProcessMetadata) appendJSON(b []byte) ([]byte, bool) {
+	o := newJSONObject(b)
+	o.str("id", m.ID)
+	o.str("status", string(m.State))
+	o.time("expires_at", m.ExpiresAt)
+	o.strOmitEmpty("two_factor_type", string(m.TwoFactorType))
+	o.str("channel", string(m.Channel))
+	o.str("masked_contact", m.MaskedContact)
+	o.strOmitEmpty("language", m.Language)
+	return o.end(), o.ok
+}

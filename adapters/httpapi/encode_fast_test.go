@@ -70,6 +70,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	rng := rand.New(rand.NewPCG(14, 1))
 	for _, newValue := range []func() jsonAppender{
 		func() jsonAppender { return new(wireProcess) },
+		func() jsonAppender { return new(wireProcessMetadata) },
 	} {
 		for range 2000 {
 			p := newValue()

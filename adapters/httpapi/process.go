@@ -94,7 +94,11 @@ func (h *Handler) processRoutes(s *otpprocess.Service) {
 	})
 	h.handle("GET", base+"/{id}", func(w http.ResponseWriter, r *http.Request) error {
 		res, err := s.Metadata(r.Context(), one(r))
-		return answer(w, http.StatusOK, toWireProcessMetadata(res), err)
+		if err != nil {
+			return err
+		}
+		h.writeAppender(w, http.StatusOK, toWireProcessMetadata(res))
+		return nil
 	})
 	h.handle("PUT", base+"/{id}/validate", func(w http.ResponseWriter, r *http.Request) error {
 		var b struct {
