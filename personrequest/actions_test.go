@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/internal/concurrent"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
@@ -183,7 +184,7 @@ func TestConcurrentApproveSucceedsOnce(t *testing.T) {
 				code = k.lastCode(t, phonePerson)
 			}
 			var wins, refused, others atomic.Int32
-			parallel(30, func(int) {
+			concurrent.Run(30, func(int) {
 				_, err := k.approve(r.ID, code)
 				switch k := verifykit.KindOf(err); {
 				case err == nil:

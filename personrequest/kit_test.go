@@ -3,7 +3,6 @@ package personrequest_test
 import (
 	"context"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -207,15 +206,4 @@ func urls(r personrequest.Request) []string {
 		out = append(out, d.URL)
 	}
 	return out
-}
-
-// parallel runs f(0..n-1) on n goroutines released together, and waits for them.
-func parallel(n int, f func(i int)) {
-	var wg sync.WaitGroup
-	gate := make(chan struct{})
-	for i := range n {
-		wg.Go(func() { <-gate; f(i) })
-	}
-	close(gate)
-	wg.Wait()
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/internal/concurrent"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/personrequest"
 	"github.com/verifykit/verifykit/ports"
@@ -310,7 +311,7 @@ func TestConcurrentResendAndApprove(t *testing.T) {
 		r := k.newRequest(t)
 		oldCode, oldID := k.lastCode(t, phonePerson), k.code(t, r.ID).ID
 		var approveErr, resendErr error
-		parallel(2, func(i int) {
+		concurrent.Run(2, func(i int) {
 			if i == 0 {
 				_, resendErr = k.resend(r.ID, "", "")
 			} else {
@@ -349,7 +350,7 @@ func TestConcurrentResendsStayConsistent(t *testing.T) {
 	for round := range 30 {
 		r := k.create(t, person(), thirdPerson())
 		var errs [4]error
-		parallel(4, func(i int) {
+		concurrent.Run(4, func(i int) {
 			alias := []string{"", "mother"}[i%2]
 			_, errs[i] = k.resend(r.ID, alias, "")
 		})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/adapters/postgres"
 	"github.com/verifykit/verifykit/adapters/postgres/pgtest"
+	"github.com/verifykit/verifykit/internal/concurrent"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -53,16 +53,7 @@ func twoEngines(t *testing.T, configure func(*otp.Config)) ([]*postgres.DB, []*o
 // race runs f(0..n-1) on n goroutines released together and returns their errors by i.
 func race(n int, f func(i int) error) []error {
 	errs := make([]error, n)
-	var ready, done sync.WaitGroup
-	ready.Add(1)
-	for i := range n {
-		done.Go(func() {
-			ready.Wait()
-			errs[i] = f(i)
-		})
-	}
-	ready.Done()
-	done.Wait()
+	concurrent.Run(n, func(i int) { errs[i] = f(i) })
 	return errs
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/memory"
 	"github.com/verifykit/verifykit/adapters/redis"
+	"github.com/verifykit/verifykit/internal/concurrent"
 	"github.com/verifykit/verifykit/internal/otptest"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
@@ -67,7 +68,7 @@ func TestConcurrentVerifiesAcrossTwoClientsSucceedOnce(t *testing.T) {
 
 		const n = 100
 		var wins, used, others atomic.Int32
-		otptest.Race(n, func(i int) {
+		concurrent.Run(n, func(i int) {
 			_, err := svcs[i%2].Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "user-1", Code: code})
 			switch {
 			case err == nil:
@@ -112,7 +113,7 @@ func TestConcurrentWrongGuessesNeverPassTheLimits(t *testing.T) {
 					wrong = "111111"
 				}
 				var wrongs, limited, blocked, others atomic.Int32
-				otptest.Race(100, func(i int) {
+				concurrent.Run(100, func(i int) {
 					_, err := svcs[i%2].Verify(ctx, otp.VerifyRequest{Purpose: "login", Subject: "user-2", Code: wrong})
 					switch {
 					case errors.Is(err, otp.ErrWrongCode):

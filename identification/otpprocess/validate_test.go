@@ -11,6 +11,7 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/identification/otpprocess"
+	"github.com/verifykit/verifykit/internal/concurrent"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -253,16 +254,7 @@ func TestConcurrentValidationsSucceedOnce(t *testing.T) {
 	p, code := e.create(t, sms, otpprocess.TwoFactorDocumentNumber)
 	const n = 50
 	errs := make([]error, n)
-	var wg, ready sync.WaitGroup
-	ready.Add(1)
-	for i := range n {
-		wg.Go(func() {
-			ready.Wait()
-			_, errs[i] = e.validate(p, code, "12345678Z")
-		})
-	}
-	ready.Done()
-	wg.Wait()
+	concurrent.Run(n, func(i int) { _, errs[i] = e.validate(p, code, "12345678Z") })
 	wins := 0
 	for _, err := range errs {
 		if err == nil {

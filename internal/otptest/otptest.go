@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/verifykit/verifykit"
 	"github.com/verifykit/verifykit/adapters/memory"
+	"github.com/verifykit/verifykit/internal/concurrent"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ports"
 )
@@ -133,7 +133,7 @@ func RaceRecipientFailureBudget(t *testing.T, svcs []*otp.Service, clock *memory
 func raceGuesses(t *testing.T, guess func(i int) (counted bool, err error)) {
 	t.Helper()
 	var counted, refused, others atomic.Int32
-	Race(budgetGuesses, func(i int) {
+	concurrent.Run(budgetGuesses, func(i int) {
 		switch ok, err := guess(i); {
 		case ok:
 			counted.Add(1)
@@ -159,18 +159,4 @@ func requireUsedUp(t *testing.T, err error, wait time.Duration) {
 	require.Equal(t, verifykit.KindRateLimited, ve.Kind)
 	require.Equal(t, wait, ve.RetryAfter)
 	require.Contains(t, ve.Message, "for this recipient")
-}
-
-// Race runs f(0..n-1) on n goroutines released together, and waits for them.
-func Race(n int, f func(i int)) {
-	var ready, done sync.WaitGroup
-	ready.Add(1)
-	for i := range n {
-		done.Go(func() {
-			ready.Wait()
-			f(i)
-		})
-	}
-	ready.Done()
-	done.Wait()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/internal/concurrent"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -145,7 +146,7 @@ var personStoreCases = []suiteCase[SeedablePersonStore]{
 		require.NoError(t, s.CreatePerson(ctx, person("p1")))
 		const n = 50
 		var failures atomic.Int32
-		parallel(n, func(i int) {
+		concurrent.Run(n, func(i int) {
 			_, err := u.UpdatePerson(ctx, "p1", func(p *ports.PersonRecord) error {
 				p.Documents = append(p.Documents, ports.PersonDocument{Type: "DOC", Number: fmt.Sprint(i)})
 				return nil
@@ -379,7 +380,7 @@ var authMethodStoreCases = []suiteCase[SeedableAuthMethodStore]{
 			require.NoError(t, s.AddAuthMethod(ctx, method(fmt.Sprint("m", i), "p1", ports.AuthMethodThirdPerson, base)))
 		}
 		var ended, refused, failures atomic.Int32
-		parallel(n, func(i int) {
+		concurrent.Run(n, func(i int) {
 			id := fmt.Sprint("m", i)
 			_, err := s.UpdateAuthMethods(ctx, "p1", func(ms []ports.AuthMethodRecord) error {
 				if active(ms) < 2 {
@@ -413,7 +414,7 @@ var authMethodStoreCases = []suiteCase[SeedableAuthMethodStore]{
 		require.NoError(t, s.AddAuthMethod(ctx, method("counter", "p1", ports.AuthMethodOTP, base)))
 		const n = 40
 		var failures atomic.Int32
-		parallel(n, func(i int) {
+		concurrent.Run(n, func(i int) {
 			var err error
 			if i%2 == 0 {
 				err = s.AddAuthMethod(ctx, method(fmt.Sprint("added", i), "p1", ports.AuthMethodOTP, base))
@@ -437,7 +438,7 @@ var authMethodStoreCases = []suiteCase[SeedableAuthMethodStore]{
 		ctx := context.Background()
 		const n = 20
 		var ok, exists atomic.Int32
-		parallel(n, func(i int) {
+		concurrent.Run(n, func(i int) {
 			err := s.AddAuthMethod(ctx, method("same", fmt.Sprint("p", i%4), ports.AuthMethodOTP, base))
 			switch {
 			case err == nil:
@@ -544,7 +545,7 @@ var confidantStoreCases = []suiteCase[SeedableConfidantStore]{
 		require.NoError(t, s.AddConfidantRelationship(ctx, r))
 		const n = 50
 		var failures atomic.Int32
-		parallel(n, func(int) {
+		concurrent.Run(n, func(int) {
 			_, err := u.UpdateConfidantRelationship(ctx, "r1", func(r *ports.ConfidantRelationship) error {
 				r.ActiveTo = r.ActiveTo.Add(time.Second)
 				return nil

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/internal/concurrent"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -172,7 +172,7 @@ var otpStoreCases = []suiteCase[ports.OTPStore]{
 		const n = 40
 		versions := make([]int64, n)
 		errs := make([]error, n)
-		parallel(n, func(i int) {
+		concurrent.Run(n, func(i int) {
 			var got ports.Verification
 			got, errs[i] = s.Update(ctx, "p", "s", func(v *ports.Verification) error {
 				v.Code.Attempts++
@@ -280,7 +280,7 @@ var otpStoreCases = []suiteCase[ports.OTPStore]{
 		// Concurrent Updates of different keys neither lose nor mix increments.
 		const perKey = 10
 		errs := make([]error, perKey*len(keys))
-		parallel(len(errs), func(i int) {
+		concurrent.Run(len(errs), func(i int) {
 			k := keys[i%len(keys)]
 			_, errs[i] = s.Update(ctx, k[0], k[1], func(v *ports.Verification) error {
 				v.Code.Attempts++
@@ -300,7 +300,7 @@ var otpStoreCases = []suiteCase[ports.OTPStore]{
 		const n = 100
 		errs := make([]error, n)
 		// Starting from nothing: the first writes of a key are serialised too.
-		parallel(n, func(i int) {
+		concurrent.Run(n, func(i int) {
 			_, errs[i] = s.Update(ctx, "p", "s", func(v *ports.Verification) error {
 				if v.Code.ID == "" {
 					v.Code = ports.OTPRecord{
@@ -334,7 +334,7 @@ var otpStoreCases = []suiteCase[ports.OTPStore]{
 		setVerification(t, s, otpSample("s"))
 		const n = 100
 		var wins, losses, others atomic.Int32
-		parallel(n, func(i int) {
+		concurrent.Run(n, func(i int) {
 			got, err := s.Update(ctx, "p", "s", func(v *ports.Verification) error {
 				if v.Code.State != ports.CodeActive {
 					return errNothing
@@ -365,7 +365,7 @@ var otpStoreCases = []suiteCase[ports.OTPStore]{
 		const n = 100
 		var wins, losses, others atomic.Int32
 		var winner atomic.Value
-		parallel(n, func(i int) {
+		concurrent.Run(n, func(i int) {
 			_, err := s.Update(ctx, "p", "s", func(v *ports.Verification) error {
 				if !v.IsZero() {
 					return errNothing
@@ -555,20 +555,6 @@ func otpCancelledContextCases() []suiteCase[ports.OTPStore] {
 // errNothing makes an Update of the suites write nothing.
 var errNothing = errors.New("porttest: nothing to write")
 
-// parallel runs f(0..n-1) on n goroutines released at once, and waits for them.
-func parallel(n int, f func(i int)) {
-	var start, done sync.WaitGroup
-	start.Add(1)
-	for i := range n {
-		done.Go(func() {
-			start.Wait()
-			f(i)
-		})
-	}
-	start.Done()
-	done.Wait()
-}
-
 // OTPOutboxStores are the stores RunOTPStoreOutbox checks: an OTPStore, the outbox it
 // writes the Outbox of its Verifications into, and a rate limiter for the otp engine
 // (without one, the engine's check skips).
@@ -652,7 +638,7 @@ var otpStoreOutboxCases = []suiteCase[OTPOutboxStores]{
 		ids := make([]string, n)
 		stored := make([]int64, n)
 		errs := make([]error, n)
-		parallel(n, func(i int) {
+		concurrent.Run(n, func(i int) {
 			var got ports.Verification
 			got, errs[i] = s.Store.Update(ctx, "p", "s", func(v *ports.Verification) error {
 				if v.IsZero() {

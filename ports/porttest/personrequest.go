@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/internal/concurrent"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -282,7 +283,7 @@ var personRequestStoreCases = []suiteCase[ports.PersonRequestStore]{
 		ctx := context.Background()
 		require.NoError(t, s.Create(ctx, personRequest(prID1, ports.PersonRequestNew, base)))
 		var errs atomic.Int32
-		parallel(100, func(i int) {
+		concurrent.Run(100, func(i int) {
 			_, err := s.Update(ctx, prID1, func(r *ports.PersonRequest) error {
 				r.UploadVersion++
 				r.Verification.Code.Attempts++
@@ -305,7 +306,7 @@ var personRequestStoreCases = []suiteCase[ports.PersonRequestStore]{
 		require.NoError(t, s.Create(ctx, personRequest(prID1, ports.PersonRequestNew, base)))
 		notNew := errors.New("not new")
 		var wins, losses, others atomic.Int32
-		parallel(50, func(int) {
+		concurrent.Run(50, func(int) {
 			_, err := s.Update(ctx, prID1, func(r *ports.PersonRequest) error {
 				if r.Status != ports.PersonRequestNew {
 					return notNew

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/internal/concurrent"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -319,7 +320,7 @@ var processStoreCases = []suiteCase[ports.ProcessStore]{
 		rec := processRecord(processID(1), "org-a", base)
 		require.NoError(t, s.Create(ctx, rec))
 		var errs atomic.Int32
-		parallel(100, func(int) {
+		concurrent.Run(100, func(int) {
 			_, err := s.Update(ctx, "org-a", rec.ID, func(p *ports.ProcessRecord) error {
 				p.FailedAttempts++
 				p.Verification.Code.Attempts++
@@ -341,7 +342,7 @@ var processStoreCases = []suiteCase[ports.ProcessStore]{
 		require.NoError(t, s.Create(ctx, rec))
 		errNotCreated := errors.New("not created")
 		var wins, conflicts atomic.Int32
-		parallel(50, func(int) {
+		concurrent.Run(50, func(int) {
 			_, err := s.Update(ctx, "org-a", rec.ID, func(p *ports.ProcessRecord) error {
 				if p.State != ports.ProcessStateCreated {
 					return errNotCreated
@@ -364,7 +365,7 @@ var processStoreCases = []suiteCase[ports.ProcessStore]{
 		rec := processRecord(processID(1), "org-a", base)
 		require.NoError(t, s.Create(ctx, rec))
 		var deleted, updated, notFound atomic.Int32
-		parallel(40, func(i int) {
+		concurrent.Run(40, func(i int) {
 			var err error
 			if i%2 == 0 {
 				// The flows' deletion: an Update that sets Deleted.

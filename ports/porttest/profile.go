@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit"
+	"github.com/verifykit/verifykit/internal/concurrent"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -657,7 +658,7 @@ var profileStoreCases = []suiteCase[ProfileStores]{
 		require.NoError(t, s.Create(ctx, ports.ProfileRecord{UserID: "u2"}))
 		const n = 50
 		errs := make([]error, 2*n)
-		parallel(2*n, func(i int) {
+		concurrent.Run(2*n, func(i int) {
 			user := fmt.Sprintf("u%d", i%2+1)
 			_, errs[i] = s.Update(ctx, user, func(r *ports.ProfileRecord) error {
 				r.Documents = append(r.Documents, ports.ProfileDocument{ID: fmt.Sprint(i)})
@@ -684,7 +685,7 @@ var profileStoreCases = []suiteCase[ProfileStores]{
 		require.NoError(t, st.Profiles.Create(ctx, ports.ProfileRecord{UserID: "u1"}))
 		const n = 50
 		errs := make([]error, n)
-		parallel(n, func(i int) {
+		concurrent.Run(n, func(i int) {
 			// fn does not check for an open request: the store refuses a second one.
 			_, errs[i] = st.Profiles.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
 				req := resetRequest(fmt.Sprintf("00000000-0000-0000-0001-%012d", i), "u1", "", ports.ResetRequestPending, base)
@@ -706,7 +707,7 @@ var profileStoreCases = []suiteCase[ProfileStores]{
 		seedRequest(t, st, resetRequest(resetID1, "u1", "", ports.ResetRequestPending, base))
 		const n = 50
 		errs := make([]error, n)
-		parallel(n, func(i int) {
+		concurrent.Run(n, func(i int) {
 			_, errs[i] = st.Profiles.Update(ctx, "u1", func(r *ports.ProfileRecord) error {
 				if r.OpenResetRequest == nil {
 					return errStop
@@ -752,7 +753,7 @@ var profileStoreCases = []suiteCase[ProfileStores]{
 		// open request, in every committed state.
 		const rounds = 20
 		errs := make([]error, users)
-		parallel(users, func(i int) {
+		concurrent.Run(users, func(i int) {
 			user := fmt.Sprintf("u%d", i)
 			for round := range rounds {
 				_, err := st.Profiles.Update(ctx, user, func(r *ports.ProfileRecord) error {
@@ -789,7 +790,7 @@ var profileStoreCases = []suiteCase[ProfileStores]{
 		s := st.Profiles
 		const n = 50
 		errs := make([]error, n)
-		parallel(n, func(i int) { errs[i] = s.Create(ctx, ports.ProfileRecord{UserID: "u1", ResetBy: fmt.Sprint(i)}) })
+		concurrent.Run(n, func(i int) { errs[i] = s.Create(ctx, ports.ProfileRecord{UserID: "u1", ResetBy: fmt.Sprint(i)}) })
 		requireOneSuccess(t, errs, ports.ErrProfileExists)
 	}},
 	{name: "CancelledContext", run: func(t *testing.T, st ProfileStores, _ Features) {
@@ -962,7 +963,7 @@ var profileAuditLogCases = []suiteCase[ProfileStores]{
 		require.NoError(t, st.Profiles.Create(ctx, ports.ProfileRecord{UserID: "u1"}))
 		const n = 50
 		errs := make([]error, n)
-		parallel(n, func(i int) {
+		concurrent.Run(n, func(i int) {
 			ev := auditEvent(fmt.Sprint(i), "u1")
 			if i%2 == 0 {
 				errs[i] = st.Audit.Append(ctx, ev)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/internal/concurrent"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -105,7 +106,7 @@ func runBatchRace(t *testing.T, l ports.RateLimiter) {
 	shared := []ports.RateLimit{{Max: 5, Per: time.Hour}}
 	roomy := []ports.RateLimit{{Max: 1000, Per: time.Hour}}
 	var through, errs atomic.Int32
-	parallel(60, func(i int) {
+	concurrent.Run(60, func(i int) {
 		if i%3 == 0 { // single calls compete for the same limit
 			if _, err := l.Allow(ctx, "race/single", base, roomy...); err != nil {
 				errs.Add(1)

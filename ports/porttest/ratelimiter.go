@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/internal/concurrent"
 	"github.com/verifykit/verifykit/ports"
 )
 
@@ -149,7 +150,7 @@ var rateLimiterCases = []suiteCase[ports.RateLimiter]{
 		// 55 events are recorded at once and 50 of them given back concurrently:
 		// afterwards exactly 5 count, whatever the interleaving.
 		var errs atomic.Int32
-		parallel(55, func(i int) {
+		concurrent.Run(55, func(i int) {
 			at := base.Add(time.Duration(i) * time.Millisecond)
 			d, err := l.Allow(ctx, "k", at, roomy)
 			if err != nil || !d.Allowed {
@@ -183,7 +184,7 @@ var rateLimiterCases = []suiteCase[ports.RateLimiter]{
 	{name: "ConcurrentAllowNeverPassesLimit", run: func(t *testing.T, l ports.RateLimiter, _ Features) {
 		ctx := context.Background()
 		var allowed, errs atomic.Int32
-		parallel(100, func(int) {
+		concurrent.Run(100, func(int) {
 			d, err := l.Allow(ctx, "k", base, perWindow)
 			if err != nil {
 				errs.Add(1)
